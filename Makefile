@@ -1,0 +1,104 @@
+# hull — build, test, install, bench.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/sbin
+MANDIR = $(PREFIX)/share/man
+
+VERSION := 0.1.0
+GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+PKGS = libcap libseccomp yajl libmnl
+CC ?= cc
+CFLAGS ?= -O2 -g
+HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
+         -fcf-protection -fPIE
+WARN = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I. \
+             $(shell pkg-config --cflags $(PKGS)) \
+             -DHULL_VERSION='"$(VERSION)"' -DHULL_COMMIT='"$(GIT_COMMIT)"'
+LDFLAGS_HARDEN = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+LIBS = $(shell pkg-config --libs $(PKGS))
+
+# Every .c under the modules is part of libhull, except main.c and the
+# guest agent (a static program of its own).
+LIB_SRCS := $(filter-out runtime/main.c runtime/vm/guest/%, \
+              $(wildcard runtime/*/*.c runtime/vm/*/*.c cgroups/*.c netns/*.c \
+                         images/*.c hooks/*.c))
+LIB_OBJS := $(LIB_SRCS:.c=.o)
+HDRS := $(wildcard runtime/*/*.h runtime/*.h cgroups/*.h netns/*.h images/*.h hooks/*.h)
+
+UNIT_SRCS := tests/suite-main.c $(wildcard tests/unit/*.c)
+INTEG_SRCS := tests/suite-main.c $(wildcard tests/integration/*.c)
+CHECK_CFLAGS := $(shell pkg-config --cflags check)
+CHECK_LIBS := $(shell pkg-config --libs check)
+
+all: hull
+
+%.o: %.c $(HDRS)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+libhull.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+hull: runtime/main.o libhull.a
+	$(CC) $(LDFLAGS_HARDEN) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The in-container test helper: static, so it runs in a rootfs with no libc.
+tests/helper/hull-test-helper: tests/helper/hull-test-helper.c
+	$(CC) -O2 -Wall -Wextra -Werror -static -o $@ $<
+
+tests/unit/run-unit: $(UNIT_SRCS) libhull.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $(UNIT_SRCS) libhull.a $(LIBS) $(CHECK_LIBS)
+
+tests/integration/run-integration: $(INTEG_SRCS) libhull.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $(INTEG_SRCS) libhull.a $(LIBS) $(CHECK_LIBS)
+
+# A busybox rootfs plus our helper, shared by the integration tests and the
+# README's demo.
+tests/rootfs/.done: tests/helper/hull-test-helper tests/make-rootfs.sh
+	sh tests/make-rootfs.sh tests/rootfs tests/helper/hull-test-helper
+	touch $@
+
+check: hull tests/unit/run-unit tests/integration/run-integration tests/rootfs/.done
+	tests/unit/run-unit
+	HULL=$(CURDIR)/hull HULL_TEST_ROOTFS=$(CURDIR)/tests/rootfs \
+	  HULL_SPEC_TESTS=$(CURDIR)/tests/spec-cases \
+	  tests/integration/run-integration
+
+check-unit: tests/unit/run-unit
+	tests/unit/run-unit
+
+# Unit tests under ASan/UBSan and valgrind.
+check-sanitize:
+	$(MAKE) clean
+	$(MAKE) tests/unit/run-unit CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	  LDFLAGS="-fsanitize=address,undefined"
+	tests/unit/run-unit
+	$(MAKE) clean
+
+check-valgrind: tests/unit/run-unit
+	CK_FORK=no valgrind --error-exitcode=1 --leak-check=full tests/unit/run-unit
+
+bench: hull tests/rootfs/.done
+	bash bench/bench.sh
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	  build-essential pkg-config libcap-dev libseccomp-dev libyajl-dev \
+	  libmnl-dev check libsubunit-dev busybox-static iproute2 crun runc \
+	  procps util-linux man-db
+
+install: hull
+	install -D -m 0755 hull $(DESTDIR)$(BINDIR)/hull
+	for m in man/*.8; do install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
+
+demo: hull tests/rootfs/.done
+	sh tests/demo.sh
+
+clean:
+	rm -f hull libhull.a runtime/main.o $(LIB_OBJS) tests/unit/run-unit \
+	  tests/integration/run-integration tests/helper/hull-test-helper
+	rm -rf tests/rootfs
+
+.PHONY: all check check-unit check-sanitize check-valgrind bench deps install demo clean

@@ -1,0 +1,27 @@
+/* hooks.h — running OCI hooks (config.md "POSIX-platform Hooks").
+ *
+ * A hook is executed with its path, args and env, the container's state JSON
+ * on stdin, and killed when its timeout (seconds) passes. The caller decides
+ * where it runs (runtime or container namespace) by calling from the right
+ * process; this module only runs the programs. */
+#ifndef HULL_HOOKS_H
+#define HULL_HOOKS_H
+
+#include "runtime/spec/spec.h"
+
+/* Runs one hook to completion. Fails when the hook cannot be started, exits
+ * non-zero, is killed by a signal or exceeds its timeout; the error names the
+ * hook (`<kind> hook `/path``) and why, with the first line of what it wrote
+ * to stderr when it failed. */
+int hook_run(const char *kind, const struct spec_hook *hook,
+             const char *state_json, hull_error_t *err);
+
+/* Runs every hook of a list in order; stops at the first failure. */
+int hooks_run(const char *kind, const struct spec_hook_list *hooks,
+              const char *state_json, hull_error_t *err);
+
+/* Runs every hook, logging failures as warnings (poststart, poststop). */
+void hooks_run_warn(const char *kind, const struct spec_hook_list *hooks,
+                    const char *state_json);
+
+#endif

@@ -1,0 +1,119 @@
+/* common.h — what every hull module shares: the one error type, cleanup
+ * attributes, allocation that aborts on OOM, small file helpers and logging.
+ *
+ * Error convention: a fallible function takes `hull_error_t *err` as its last
+ * argument and returns a negative int on failure, having filled *err.
+ * Callers add context with hull_error_wrap() on the way up; main() prints the
+ * message once. */
+#ifndef HULL_COMMON_H
+#define HULL_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* ---- errors ---------------------------------------------------------- */
+
+struct hull_error {
+  int errno_value;   /* 0 when the error is not a system call failure */
+  char *msg;         /* full message, context first */
+};
+typedef struct hull_error *hull_error_t;
+
+/* Sets *err to "<fmt>: strerror(errno_value)" (just "<fmt>" when errno_value
+ * is 0) and returns -1. An existing error in *err is released first. */
+int hull_error(hull_error_t *err, int errno_value, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prepends "<fmt>: " to the message in *err; returns -1. */
+int hull_error_wrap(hull_error_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void hull_error_release(hull_error_t *err);
+
+/* ---- cleanup attributes ---------------------------------------------- */
+
+void cleanup_freep(void *p);
+void cleanup_closep(int *fd);
+void cleanup_fclosep(FILE **f);
+void cleanup_strvp(char ***v);
+void cleanup_errorp(hull_error_t *err);
+
+#define cleanup_free __attribute__((cleanup(cleanup_freep)))
+#define cleanup_close __attribute__((cleanup(cleanup_closep)))
+#define cleanup_fclose __attribute__((cleanup(cleanup_fclosep)))
+#define cleanup_strv __attribute__((cleanup(cleanup_strvp)))
+#define cleanup_error __attribute__((cleanup(cleanup_errorp)))
+
+/* Hand ownership out of a cleanup variable. */
+static inline int take_fd(int *fd) { int r = *fd; *fd = -1; return r; }
+#define take_ptr(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
+
+/* ---- allocation (aborts on OOM, so callers need no error path) ------- */
+
+void *xmalloc(size_t n);
+void *xzalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* NULL-terminated string vectors. */
+size_t strv_len(char *const *v);
+void strv_free(char **v);
+char **strv_dup(char *const *v);
+
+/* ---- files ----------------------------------------------------------- */
+
+/* Reads a whole file (NUL-terminated); *len gets its length when not NULL. */
+int read_file(const char *path, char **out, size_t *len, hull_error_t *err);
+int read_file_at(int dirfd, const char *path, char **out, size_t *len,
+                 hull_error_t *err);
+/* Writes a file atomically: a temporary beside it, fsync-free rename. */
+int write_file_atomic(const char *path, const char *data, size_t len,
+                      mode_t mode, hull_error_t *err);
+/* Writes data to an existing file (e.g. /proc or cgroupfs knobs). */
+int write_file(const char *path, const char *data, size_t len,
+               hull_error_t *err);
+int write_file_at(int dirfd, const char *path, const char *data, size_t len,
+                  hull_error_t *err);
+/* mkdir -p; existing directories are fine. */
+int mkdir_p(const char *path, mode_t mode, hull_error_t *err);
+/* rm -rf that stays on one file system and never follows symlinks. */
+int remove_tree(const char *path, hull_error_t *err);
+/* write()/read() that retry on EINTR and short counts. */
+int write_all(int fd, const void *buf, size_t len);
+ssize_t read_all(int fd, void *buf, size_t len);
+/* Closes every fd >= first_fd. */
+int close_fds_from(int first_fd, hull_error_t *err);
+/* Sets or clears FD_CLOEXEC. */
+int set_cloexec(int fd, bool on);
+
+/* ---- logging ----------------------------------------------------------
+ * The log destination and format are CLI options, set once by main(). */
+
+enum log_level { LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+
+/* path NULL: stderr. */
+int log_init(const char *path, enum log_format format, bool debug,
+             hull_error_t *err);
+void log_msg(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints a final error the way runc does (text: to stderr; json: a JSON line
+ * to the log, and the message to stderr too when the log is a file). */
+void log_error_final(const char *msg);
+
+#define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* JSON output goes through yajl_gen; this wraps the boilerplate. */
+#include <yajl/yajl_gen.h>
+yajl_gen json_gen_new(bool pretty);
+void json_gen_string(yajl_gen g, const char *s);
+/* Returns the generated document as a new string and frees the generator. */
+char *json_gen_finish(yajl_gen g);
+
+#endif

@@ -1,0 +1,222 @@
+/* file.c — reading, writing and removing files without surprises. */
+#include "common.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -1;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+ssize_t read_all(int fd, void *buf, size_t len) {
+  char *p = buf;
+  size_t got = 0;
+  while (got < len) {
+    ssize_t n = read(fd, p + got, len - got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -1;
+    if (n == 0)
+      break;
+    got += (size_t)n;
+  }
+  return (ssize_t)got;
+}
+
+static int read_fd(int fd, char **out, size_t *len) {
+  size_t cap = 4096, used = 0;
+  char *buf = xmalloc(cap);
+  for (;;) {
+    if (used + 1 >= cap)
+      buf = xrealloc(buf, cap *= 2);
+    ssize_t n = read(fd, buf + used, cap - used - 1);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      free(buf);
+      return -1;
+    }
+    if (n == 0)
+      break;
+    used += (size_t)n;
+  }
+  buf[used] = '\0';
+  *out = buf;
+  if (len)
+    *len = used;
+  return 0;
+}
+
+int read_file_at(int dirfd, const char *path, char **out, size_t *len,
+                 hull_error_t *err) {
+  cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error(err, errno, "open `%s`", path);
+  if (read_fd(fd, out, len) < 0)
+    return hull_error(err, errno, "read `%s`", path);
+  return 0;
+}
+
+int read_file(const char *path, char **out, size_t *len, hull_error_t *err) {
+  return read_file_at(AT_FDCWD, path, out, len, err);
+}
+
+int write_file_at(int dirfd, const char *path, const char *data, size_t len,
+                  hull_error_t *err) {
+  cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return hull_error(err, errno, "open `%s`", path);
+  if (write_all(fd, data, len) < 0)
+    return hull_error(err, errno, "write `%s`", path);
+  return 0;
+}
+
+int write_file(const char *path, const char *data, size_t len,
+               hull_error_t *err) {
+  return write_file_at(AT_FDCWD, path, data, len, err);
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len,
+                      mode_t mode, hull_error_t *err) {
+  cleanup_free char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
+  cleanup_close int fd =
+      open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0)
+    return hull_error(err, errno, "create `%s`", tmp);
+  if (write_all(fd, data, len) < 0) {
+    int e = errno;
+    unlink(tmp);
+    return hull_error(err, e, "write `%s`", tmp);
+  }
+  if (rename(tmp, path) < 0) {
+    int e = errno;
+    unlink(tmp);
+    return hull_error(err, e, "rename `%s` to `%s`", tmp, path);
+  }
+  return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, hull_error_t *err) {
+  cleanup_free char *p = xstrdup(path);
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/')
+      continue;
+    *s = '\0';
+    if (mkdir(p, mode) < 0 && errno != EEXIST)
+      return hull_error(err, errno, "mkdir `%s`", p);
+    *s = '/';
+  }
+  if (mkdir(p, mode) < 0 && errno != EEXIST)
+    return hull_error(err, errno, "mkdir `%s`", p);
+  return 0;
+}
+
+static int remove_children(int dirfd, dev_t dev, const char *path,
+                           hull_error_t *err);
+
+static int remove_entry(int dirfd, const char *name, dev_t dev,
+                        const char *path, hull_error_t *err) {
+  if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+    return 0;
+  if (errno != EISDIR && errno != EPERM)
+    return hull_error(err, errno, "remove `%s/%s`", path, name);
+  int fd = openat(dirfd, name,
+                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error(err, errno, "open `%s/%s`", path, name);
+  struct stat st;
+  if (fstat(fd, &st) < 0 || st.st_dev != dev) {
+    close(fd);
+    /* Another file system is mounted here: never descend into it. */
+    return hull_error(err, EBUSY, "remove `%s/%s`", path, name);
+  }
+  cleanup_free char *sub = xasprintf("%s/%s", path, name);
+  if (remove_children(fd, dev, sub, err) < 0)
+    return -1;
+  if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return hull_error(err, errno, "rmdir `%s`", sub);
+  return 0;
+}
+
+/* Consumes dirfd. */
+static int remove_children(int dirfd, dev_t dev, const char *path,
+                           hull_error_t *err) {
+  DIR *d = fdopendir(dirfd);
+  if (d == NULL) {
+    close(dirfd);
+    return hull_error(err, errno, "opendir `%s`", path);
+  }
+  int ret = 0;
+  struct dirent *de;
+  while (ret == 0 && (de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    ret = remove_entry(dirfd, de->d_name, dev, path, err);
+  }
+  closedir(d);
+  return ret;
+}
+
+int remove_tree(const char *path, hull_error_t *err) {
+  struct stat st;
+  if (lstat(path, &st) < 0)
+    return errno == ENOENT ? 0 : hull_error(err, errno, "stat `%s`", path);
+  if (!S_ISDIR(st.st_mode)) {
+    if (unlink(path) < 0 && errno != ENOENT)
+      return hull_error(err, errno, "remove `%s`", path);
+    return 0;
+  }
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error(err, errno, "open `%s`", path);
+  if (remove_children(fd, st.st_dev, path, err) < 0)
+    return -1;
+  if (rmdir(path) < 0 && errno != ENOENT)
+    return hull_error(err, errno, "rmdir `%s`", path);
+  return 0;
+}
+
+int set_cloexec(int fd, bool on) {
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0)
+    return -1;
+  flags = on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC);
+  return fcntl(fd, F_SETFD, flags);
+}
+
+int close_fds_from(int first_fd, hull_error_t *err) {
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, (unsigned)first_fd, ~0U, 0) == 0)
+    return 0;
+#endif
+  /* Older kernels: walk /proc/self/fd. */
+  DIR *d = opendir("/proc/self/fd");
+  if (d == NULL)
+    return hull_error(err, errno, "open `/proc/self/fd`");
+  int self = dirfd(d);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    int fd = atoi(de->d_name);
+    if (de->d_name[0] != '.' && fd >= first_fd && fd != self)
+      close(fd);
+  }
+  closedir(d);
+  return 0;
+}

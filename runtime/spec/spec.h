@@ -1,0 +1,268 @@
+/* spec.h — config.json as typed C structs.
+ *
+ * The bundle's config.json is parsed once (spec_load) into `struct spec`;
+ * nothing after that reads JSON. Parse errors name the JSON path:
+ *   config.json: .process.args: expected array of strings
+ * Unknown fields are ignored, as the runtime-spec requires.
+ *
+ * Conventions: strings are NULL when absent; string lists are NULL-terminated
+ * `char **` (NULL when absent); arrays of objects come with an `n_` count;
+ * optional scalars use spec_int/spec_uint/spec_bool with a `set` flag. */
+#ifndef HULL_SPEC_H
+#define HULL_SPEC_H
+
+#include "../common/common.h"
+
+struct spec_int { bool set; int64_t v; };
+struct spec_uint { bool set; uint64_t v; };
+struct spec_bool { bool set; bool v; };
+
+/* A JSON object of string values, in document order. */
+struct spec_kv { char *key; char *value; };
+struct spec_map { struct spec_kv *items; size_t len; };
+
+/* ---- process ---------------------------------------------------------- */
+
+struct spec_id_mapping { uint32_t container_id, host_id, size; };
+
+struct spec_rlimit { char *type; uint64_t soft, hard; };
+
+struct spec_capabilities {
+  char **bounding, **effective, **inheritable, **permitted, **ambient;
+};
+
+struct spec_scheduler {
+  char *policy;              /* required when scheduler is present */
+  struct spec_int nice, priority;
+  char **flags;
+  struct spec_uint runtime, deadline, period;
+};
+
+struct spec_io_priority { char *class_; struct spec_int priority; };
+
+struct spec_process {
+  bool terminal;
+  bool has_console_size;
+  uint32_t console_height, console_width;
+  struct {
+    uint32_t uid, gid;
+    struct spec_uint umask;
+    uint32_t *additional_gids; size_t n_additional_gids;
+    char *username;
+  } user;
+  char **args;
+  char *command_line;        /* Windows only; kept so it is not rejected */
+  char **env;
+  char *cwd;                 /* required */
+  struct spec_capabilities *capabilities;
+  struct spec_rlimit *rlimits; size_t n_rlimits;
+  bool no_new_privileges;
+  char *apparmor_profile;
+  struct spec_int oom_score_adj;
+  struct spec_scheduler *scheduler;
+  char *selinux_label;
+  struct spec_io_priority *io_priority;
+  struct { char *initial, *final; } exec_cpu_affinity;
+};
+
+/* ---- mounts and hooks ---------------------------------------------------- */
+
+struct spec_mount {
+  char *destination;         /* required */
+  char *source;
+  char *type;
+  char **options;
+  struct spec_id_mapping *uid_mappings; size_t n_uid_mappings;
+  struct spec_id_mapping *gid_mappings; size_t n_gid_mappings;
+};
+
+struct spec_hook {
+  char *path;                /* required */
+  char **args, **env;
+  struct spec_int timeout;   /* seconds, >= 1 when set */
+};
+
+struct spec_hook_list { struct spec_hook *items; size_t len; };
+
+struct spec_hooks {
+  struct spec_hook_list prestart, create_runtime, create_container,
+      start_container, poststart, poststop;
+};
+
+/* ---- linux.resources --------------------------------------------------- */
+
+struct spec_device_rule {
+  bool allow;
+  char *type;                /* a, b, c or NULL (= a) */
+  struct spec_int major, minor;
+  char *access;
+};
+
+struct spec_block_weight_device {
+  int64_t major, minor;
+  struct spec_uint weight, leaf_weight;
+};
+
+struct spec_throttle_device { int64_t major, minor; uint64_t rate; };
+
+struct spec_hugepage_limit { char *page_size; uint64_t limit; };
+
+struct spec_net_priority { char *name; uint32_t priority; };
+
+struct spec_rdma { char *device; struct spec_uint hca_handles, hca_objects; };
+
+struct spec_resources {
+  struct spec_device_rule *devices; size_t n_devices;
+  struct {
+    bool present;
+    struct spec_int limit, reservation, swap, kernel, kernel_tcp;
+    struct spec_uint swappiness;
+    struct spec_bool disable_oom_killer, use_hierarchy, check_before_update;
+  } memory;
+  struct {
+    bool present;
+    struct spec_uint shares, period, realtime_period, burst;
+    struct spec_int quota, realtime_runtime, idle;
+    char *cpus, *mems;
+  } cpu;
+  struct { bool present; struct spec_int limit; } pids;
+  struct {
+    bool present;
+    struct spec_uint weight, leaf_weight;
+    struct spec_block_weight_device *weight_device; size_t n_weight_device;
+    struct spec_throttle_device *throttle_read_bps, *throttle_write_bps,
+        *throttle_read_iops, *throttle_write_iops;
+    size_t n_throttle_read_bps, n_throttle_write_bps, n_throttle_read_iops,
+        n_throttle_write_iops;
+  } block_io;
+  struct spec_hugepage_limit *hugepage_limits; size_t n_hugepage_limits;
+  struct {
+    bool present;
+    struct spec_uint class_id;
+    struct spec_net_priority *priorities; size_t n_priorities;
+  } network;
+  struct spec_rdma *rdma; size_t n_rdma;
+  struct spec_map unified;
+};
+
+/* ---- linux.seccomp ------------------------------------------------------- */
+
+struct spec_seccomp_arg {
+  uint32_t index;
+  uint64_t value;
+  struct spec_uint value_two;
+  char *op;                  /* SCMP_CMP_* */
+};
+
+struct spec_seccomp_syscall {
+  char **names;              /* required, non-empty */
+  char *action;              /* required, SCMP_ACT_* */
+  struct spec_uint errno_ret;
+  struct spec_seccomp_arg *args; size_t n_args;
+};
+
+struct spec_seccomp {
+  char *default_action;      /* required */
+  struct spec_uint default_errno_ret;
+  char **architectures;
+  char **flags;
+  char *listener_path, *listener_metadata;
+  struct spec_seccomp_syscall *syscalls; size_t n_syscalls;
+};
+
+/* ---- linux --------------------------------------------------------------- */
+
+enum spec_ns_type {
+  SPEC_NS_PID, SPEC_NS_NETWORK, SPEC_NS_MOUNT, SPEC_NS_IPC, SPEC_NS_UTS,
+  SPEC_NS_USER, SPEC_NS_CGROUP, SPEC_NS_TIME, SPEC_NS_COUNT
+};
+
+struct spec_namespace { enum spec_ns_type type; char *path; };
+
+struct spec_device {
+  char *type;                /* c, b, u or p; required */
+  char *path;                /* required */
+  struct spec_int major, minor;
+  struct spec_uint file_mode, uid, gid;
+};
+
+struct spec_time_offset { bool set; int64_t secs; uint32_t nanosecs; };
+
+struct spec_net_device { char *host_name; char *name; };
+
+struct spec_linux {
+  struct spec_namespace *namespaces; size_t n_namespaces;
+  struct spec_id_mapping *uid_mappings; size_t n_uid_mappings;
+  struct spec_id_mapping *gid_mappings; size_t n_gid_mappings;
+  struct { struct spec_time_offset monotonic, boottime; } time_offsets;
+  struct spec_device *devices; size_t n_devices;
+  struct spec_net_device *net_devices; size_t n_net_devices;
+  char *cgroups_path;
+  struct spec_resources *resources;
+  char *rootfs_propagation;
+  struct spec_seccomp *seccomp;
+  struct spec_map sysctl;
+  char **masked_paths, **readonly_paths;
+  char *mount_label;
+  struct { bool present; char *domain; char **flags; } personality;
+  struct {
+    bool present;
+    char *clos_id, *l3_cache_schema, *mem_bw_schema, **schemata;
+    bool enable_monitoring, enable_cmt, enable_mbm;
+  } intel_rdt;
+  struct { bool present; char *mode, *nodes; char **flags; } memory_policy;
+};
+
+/* ---- vm ------------------------------------------------------------------ */
+
+struct spec_vm {
+  struct { char *path; char **parameters; } hypervisor;
+  struct { char *path; char **parameters; char *initrd; } kernel;
+  struct { char *path; char *format; } image;
+  struct {
+    char **device_tree;
+    struct spec_uint vcpus, memory;
+    char **dtdevs;
+  } hw_config;
+  bool has_hypervisor, has_kernel, has_image, has_hw_config;
+};
+
+/* ---- the whole document ------------------------------------------------ */
+
+struct spec {
+  char *oci_version;         /* required */
+  struct { char *path; bool readonly; } root;
+  struct spec_mount *mounts; size_t n_mounts;
+  struct spec_process *process;
+  char *hostname, *domainname;
+  struct spec_hooks hooks;
+  struct spec_map annotations;
+  struct spec_linux *linux;
+  struct spec_vm *vm;
+};
+
+/* Parses a config.json document. `label` prefixes error messages
+ * ("config.json"). */
+int spec_parse(const char *json, size_t len, const char *label,
+               struct spec **out, hull_error_t *err);
+/* Reads and parses <bundle>/config.json. */
+int spec_load(const char *bundle, struct spec **out, hull_error_t *err);
+void spec_free(struct spec *spec);
+void cleanup_specp(struct spec **spec);
+#define cleanup_spec __attribute__((cleanup(cleanup_specp)))
+
+/* Checks what `start` needs beyond the schema: a process with args and an
+ * absolute cwd, a root path. Error names the field. */
+int spec_validate_for_run(const struct spec *spec, hull_error_t *err);
+
+/* The config.json that `hull spec` writes (runc's default, busybox `sh`);
+ * rootless adds a user namespace and rootless-friendly mounts. */
+char *spec_default_json(bool rootless);
+
+/* Lookup helpers. */
+const char *spec_map_get(const struct spec_map *m, const char *key);
+const struct spec_namespace *spec_namespace_find(const struct spec *spec,
+                                                 enum spec_ns_type type);
+const char *spec_ns_type_name(enum spec_ns_type type);
+
+#endif
