@@ -11,6 +11,8 @@
 
 struct rootfs_options {
   const char *rootfs;        /* absolute host path of the bundle's rootfs */
+  const char *bundle;        /* relative bind-mount sources resolve here */
+  const char *cgroup_path;   /* the container's cgroup, for cgroup mounts */
   bool in_user_ns;           /* devices are bind-mounted, not mknod'ed */
   bool new_cgroup_ns;
   bool terminal;             /* /dev/console is wanted */
