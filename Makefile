@@ -13,7 +13,7 @@ CFLAGS ?= -O2 -g
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
          -fcf-protection -fPIE
 WARN = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I. \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I. \
              $(shell pkg-config --cflags $(PKGS)) \
              -DHULL_VERSION='"$(VERSION)"' -DHULL_COMMIT='"$(GIT_COMMIT)"'
 LDFLAGS_HARDEN = -pie -Wl,-z,relro,-z,now -Wl,--as-needed

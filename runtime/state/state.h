@@ -1,0 +1,88 @@
+/* state.h — where hull remembers containers between commands.
+ *
+ * Layout under --root (default /run/hull):
+ *   <root>/<id>/state.json   what `state` reports, written atomically
+ *   <root>/<id>/config.json  the bundle's config as it was at create
+ *   <root>/<id>/exec.fifo    exists while the container is `created`
+ * Every command holds an flock on <root>/<id> while it works, so concurrent
+ * commands on one id take turns. */
+#ifndef HULL_STATE_H
+#define HULL_STATE_H
+
+#include "runtime/spec/spec.h"
+
+#define STATE_MAX_ID_LEN 1024
+
+enum container_status {
+  STATUS_CREATING, STATUS_CREATED, STATUS_RUNNING, STATUS_STOPPED,
+  STATUS_PAUSED
+};
+
+struct container_state {
+  char *id;
+  char *bundle;
+  char *rootfs;
+  char *created;             /* RFC 3339, UTC */
+  char *owner;
+  char *cgroup_path;
+  char *handler;             /* "process" or "vm" */
+  pid_t pid;
+  uint64_t pid_start_time;   /* /proc/<pid>/stat field 22, guards pid reuse */
+  struct spec_map annotations;
+};
+
+/* An id runc would accept: non-empty, at most STATE_MAX_ID_LEN, only
+ * [A-Za-z0-9_+.-], not "." or "..". */
+int state_validate_id(const char *id, hull_error_t *err);
+
+/* A held container directory: the dir fd carries the flock. */
+struct state_dir {
+  int fd;
+  char *path;
+};
+void state_dir_close(struct state_dir *d);
+#define cleanup_state_dir __attribute__((cleanup(state_dir_close)))
+
+/* Creates <root>/<id> and locks it; `container with id exists: ID` when it
+ * is there already. */
+int state_dir_create(const char *root, const char *id, struct state_dir *out,
+                     hull_error_t *err);
+/* Opens and locks <root>/<id>; `container does not exist` when absent. */
+int state_dir_open(const char *root, const char *id, struct state_dir *out,
+                   hull_error_t *err);
+/* Removes the directory and everything in it (the lock goes with it). */
+int state_dir_remove(struct state_dir *d, hull_error_t *err);
+
+int state_write(const struct state_dir *d, const struct container_state *st,
+                hull_error_t *err);
+int state_read(const struct state_dir *d, struct container_state **out,
+               hull_error_t *err);
+void container_state_free(struct container_state *st);
+void cleanup_container_statep(struct container_state **st);
+#define cleanup_container_state \
+  __attribute__((cleanup(cleanup_container_statep)))
+
+/* The status as of now: stopped when the pid is gone or reused, created while
+ * exec.fifo exists, else running. */
+enum container_status state_status(const struct state_dir *d,
+                                   const struct container_state *st);
+const char *state_status_name(enum container_status s);
+
+/* The OCI state document (runtime.md "State"), as `hull state` prints it
+ * and hooks read it on stdin. */
+char *state_oci_json(const struct container_state *st,
+                     enum container_status status, bool pretty);
+
+/* Every container id under root, sorted. */
+int state_list_ids(const char *root, char ***ids, hull_error_t *err);
+
+/* /proc/<pid>/stat start time; 0 when the process is gone. */
+uint64_t process_start_time(pid_t pid);
+/* True while pid is alive, not a zombie, and started at start_time. */
+bool process_is_alive(pid_t pid, uint64_t start_time);
+
+#define STATE_EXEC_FIFO "exec.fifo"
+#define STATE_CONFIG "config.json"
+#define OCI_VERSION "1.2.0"
+
+#endif
