@@ -40,3 +40,60 @@ int rootfs_finish(const struct spec *spec, hull_error_t *err);
 int open_in_root(int root_fd, const char *path, int flags, hull_error_t *err);
 
 #endif
+
+/* ---- namespaces (namespaces.c) ------------------------------------------ */
+
+int ns_clone_flag(enum spec_ns_type type);
+/* Opens every namespace `path` of the spec (checking with NS_GET_NSTYPE that
+ * it is a namespace of the declared type); fds[type] = -1 for the others. */
+int ns_open_paths(const struct spec *spec, int fds[SPEC_NS_COUNT],
+                  hull_error_t *err);
+void ns_close_paths(int fds[SPEC_NS_COUNT]);
+/* CLONE_NEW* flags of the namespaces the spec asks to create. */
+int ns_new_flags(const struct spec *spec);
+/* Joins the opened namespaces, user first so the others are entered with
+ * its privileges. */
+int ns_join(int fds[SPEC_NS_COUNT], hull_error_t *err);
+/* Parent side: writes linux.uidMappings/gidMappings for pid. */
+int ns_write_id_maps(const struct spec *spec, pid_t pid, hull_error_t *err);
+/* Child side, after unshare(CLONE_NEWTIME) and before the first fork into
+ * it: linux.timeOffsets. */
+int ns_write_time_offsets(const struct spec *spec, hull_error_t *err);
+
+/* ---- the container process (process.c, sync.c, init.c) ----------------- */
+
+/* The parent-side callback run once the container's namespaces exist and
+ * before its rootfs is set up: cgroup placement and the prestart and
+ * createRuntime hooks. It returns the state JSON the child hands to the
+ * createContainer hooks. */
+typedef int (*process_ns_ready_fn)(void *ctx, pid_t pid, char **state_json,
+                                   hull_error_t *err);
+
+struct process_config {
+  const struct spec *spec;
+  const char *id;
+  const char *bundle;        /* absolute */
+  const char *rootfs;        /* absolute */
+  const char *state_dir;     /* holds exec.fifo */
+  const char *cgroup_path;
+  int cgroup_fd;             /* clone3(CLONE_INTO_CGROUP) target, or -1 */
+  const char *console_socket;
+  int preserve_fds;
+  bool no_pivot;
+  bool no_new_keyring;
+  process_ns_ready_fn on_ns_ready;
+  void *ctx;
+};
+
+/* Starts the container's init: it enters or creates the namespaces, sets up
+ * the rootfs and the process, and then waits on exec.fifo. Returns once it
+ * waits (pid in *pid) or with the child's own error. The init is this
+ * process's child (also when a pid namespace had to be joined). */
+int process_spawn(const struct process_config *cfg, pid_t *pid,
+                  hull_error_t *err);
+
+/* `start`: releases an init waiting on <state_dir>/exec.fifo and waits until
+ * it has exec'd the user program; the init's startContainer-hook or exec
+ * error comes back as the error. */
+int process_release(const char *state_dir, pid_t pid, uint64_t start_time,
+                    hull_error_t *err);

@@ -1,0 +1,335 @@
+/* init.c — what the container's child does, in order:
+ *   namespaces → (parent: cgroup, prestart/createRuntime hooks) →
+ *   hostname → rootfs → createContainer hooks → pivot_root → masked paths →
+ *   cwd, executable check → SYNC_READY → block on exec.fifo (until `start`)
+ *   → startContainer hooks → user, umask, security → exec.
+ * Until SYNC_READY an error goes back over the sync socket; after it, over
+ * exec.fifo to whoever ran `start`. */
+#include "init.h"
+#include "sync.h"
+#include "hooks/hooks.h"
+#include "netns/netns.h"
+#include "runtime/security/security.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* ---- namespaces ---------------------------------------------------------- */
+
+static int become_root_in_new_userns(int sync_fd, pid_t report_pid,
+                                     hull_error_t *err) {
+  struct sync_msg msg = {0};
+  if (sync_send(sync_fd, SYNC_USERMAP_REQ, report_pid, NULL, err) < 0 ||
+      sync_expect(sync_fd, SYNC_USERMAP_ACK, &msg, err) < 0)
+    return -1;
+  if (setresgid(0, 0, 0) < 0)
+    return hull_error(err, errno, "setresgid to root in the user namespace");
+  if (setresuid(0, 0, 0) < 0)
+    return hull_error(err, errno, "setresuid to root in the user namespace");
+  return 0;
+}
+
+static bool joins_or_creates(const struct spec *spec,
+                             const int ns_fds[SPEC_NS_COUNT],
+                             enum spec_ns_type t) {
+  return ns_fds[t] >= 0 || (ns_new_flags(spec) & ns_clone_flag(t));
+}
+
+/* Staged path: join, unshare, and fork the real init when pid or time
+ * namespaces only take effect for children. Returns in the init. */
+static int enter_namespaces_staged(const struct process_config *cfg,
+                                   int ns_fds[SPEC_NS_COUNT], int sync_fd,
+                                   hull_error_t *err) {
+  const struct spec *spec = cfg->spec;
+  if (ns_join(ns_fds, err) < 0)
+    return -1;
+  ns_close_paths(ns_fds);
+  int flags = ns_new_flags(spec);
+  if (flags && unshare(flags) < 0)
+    return hull_error(err, errno, "unshare namespaces");
+  if ((flags & CLONE_NEWUSER) &&
+      become_root_in_new_userns(sync_fd, getpid(), err) < 0)
+    return -1;
+  if ((flags & CLONE_NEWTIME) && ns_write_time_offsets(spec, err) < 0)
+    return -1;
+  if (!joins_or_creates(spec, ns_fds, SPEC_NS_PID) &&
+      !joins_or_creates(spec, ns_fds, SPEC_NS_TIME))
+    return 0;
+  pid_t init = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+  if (init < 0)
+    return hull_error(err, errno, "fork container init");
+  if (init == 0)
+    return 0;
+  hull_error_t ignored = NULL;
+  sync_send(sync_fd, SYNC_INIT_PID, init, NULL, &ignored);
+  _exit(0);
+}
+
+/* ---- small setup steps ------------------------------------------------- */
+
+static int set_names(const struct spec *spec, hull_error_t *err) {
+  if (spec->hostname && *spec->hostname &&
+      sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+    return hull_error(err, errno, "sethostname `%s`", spec->hostname);
+  if (spec->domainname && *spec->domainname &&
+      setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+    return hull_error(err, errno, "setdomainname `%s`", spec->domainname);
+  return 0;
+}
+
+/* A session keyring of its own, so containers do not share the host's. */
+static void join_new_session_keyring(const char *id) {
+  cleanup_free char *name = xasprintf("_ses.%s", id);
+  syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0);
+}
+
+static const char *env_get(char *const *env, const char *name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; env && env[i]; i++)
+    if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
+      return env[i] + n + 1;
+  return NULL;
+}
+
+static int check_executable(const char *path, const char *arg0,
+                            hull_error_t *err) {
+  struct stat st;
+  if (stat(path, &st) < 0)
+    return hull_error(err, errno, "exec: \"%s\": stat %s", arg0, path);
+  if (S_ISDIR(st.st_mode))
+    return hull_error(err, EACCES, "exec: \"%s\": is a directory", arg0);
+  if (access(path, X_OK) < 0)
+    return hull_error(err, errno, "exec: \"%s\"", arg0);
+  return 0;
+}
+
+int init_find_executable(const struct spec_process *p, char **path,
+                         hull_error_t *err) {
+  const char *arg0 = p->args[0];
+  if (strchr(arg0, '/')) {
+    if (check_executable(arg0, arg0, err) < 0)
+      return -1;
+    *path = xstrdup(arg0);
+    return 0;
+  }
+  const char *search = env_get(p->env, "PATH");
+  cleanup_free char *dirs = xstrdup(search ? search : DEFAULT_PATH);
+  char *save = NULL;
+  for (char *dir = strtok_r(dirs, ":", &save); dir;
+       dir = strtok_r(NULL, ":", &save)) {
+    cleanup_free char *candidate = xasprintf("%s/%s", *dir ? dir : ".", arg0);
+    if (access(candidate, X_OK) == 0) {
+      *path = take_ptr(candidate);
+      return 0;
+    }
+  }
+  return hull_error(err, 0, "exec: \"%s\": executable file not found in $PATH",
+                    arg0);
+}
+
+/* chdir into process.cwd and make sure it is inside the container: an fd
+ * inherited from the host (/proc/self/fd/N/..) must not lead out of it
+ * (CVE-2024-21626). getcwd() reports a path outside the root as
+ * "(unreachable)…". */
+static int enter_cwd(const char *cwd, hull_error_t *err) {
+  if (chdir(cwd) < 0)
+    return hull_error(err, errno, "chdir to cwd (\"%s\") set in config.json",
+                      cwd);
+  char buf[4096];
+  if (getcwd(buf, sizeof(buf)) == NULL || buf[0] != '/')
+    return hull_error(err, 0,
+                      "current working directory is outside of container "
+                      "mount namespace root");
+  return 0;
+}
+
+/* HOME from the container's /etc/passwd when the process env lacks it. */
+static char **env_with_home(const struct spec_process *p) {
+  size_t n = strv_len(p->env);
+  char **env = xzalloc((n + 2) * sizeof(char *));
+  for (size_t i = 0; i < n; i++)
+    env[i] = xstrdup(p->env[i]);
+  if (env_get(p->env, "HOME"))
+    return env;
+  const char *home = "/";
+  cleanup_fclose FILE *f = fopen("/etc/passwd", "re");
+  char line[1024];
+  char *found = NULL;
+  while (f && !found && fgets(line, sizeof(line), f)) {
+    char *fields[7] = {0};
+    char *s = line, *save = NULL;
+    for (int i = 0; i < 7; i++, s = NULL)
+      fields[i] = strtok_r(s, ":\n", &save);
+    if (fields[2] && fields[5] && (uint32_t)atol(fields[2]) == p->user.uid)
+      found = xstrdup(fields[5]);
+  }
+  env[n] = xasprintf("HOME=%s", found ? found : home);
+  free(found);
+  return env;
+}
+
+static int set_user(const struct spec_process *p, hull_error_t *err) {
+  gid_t *groups = xzalloc((p->user.n_additional_gids + 1) * sizeof(gid_t));
+  for (size_t i = 0; i < p->user.n_additional_gids; i++)
+    groups[i] = p->user.additional_gids[i];
+  int r = setgroups(p->user.n_additional_gids, groups);
+  free(groups);
+  /* In a user namespace without setgroups permission, only fail when
+   * groups were asked for. */
+  if (r < 0 && (p->user.n_additional_gids > 0 || errno != EPERM))
+    return hull_error(err, errno, "setgroups");
+  if (setresgid(p->user.gid, p->user.gid, p->user.gid) < 0)
+    return hull_error(err, errno, "setresgid %u", p->user.gid);
+  if (setresuid(p->user.uid, p->user.uid, p->user.uid) < 0)
+    return hull_error(err, errno, "setresuid %u", p->user.uid);
+  if (p->user.umask.set)
+    umask((mode_t)p->user.umask.v);
+  return 0;
+}
+
+/* ---- the fifo hand-off to `start` ---------------------------------------- */
+
+static int open_fifo_path(const char *state_dir, int *fd, hull_error_t *err) {
+  cleanup_free char *path = xasprintf("%s/%s", state_dir, "exec.fifo");
+  *fd = open(path, O_PATH | O_CLOEXEC);
+  if (*fd < 0)
+    return hull_error(err, errno, "open `%s`", path);
+  return 0;
+}
+
+/* Blocks until `start` opens the fifo for reading; the write end stays open
+ * (close-on-exec) so a later error can be written to `start`. */
+static int wait_for_start(int fifo_path_fd, int *fifo, hull_error_t *err) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_path_fd);
+  do
+    *fifo = open(path, O_WRONLY | O_CLOEXEC);
+  while (*fifo < 0 && errno == EINTR);
+  if (*fifo < 0)
+    return hull_error(err, errno, "open exec fifo");
+  close(fifo_path_fd);
+  return 0;
+}
+
+__attribute__((noreturn)) static void fail_to_start(int fifo,
+                                                    hull_error_t *err) {
+  const char *msg = *err ? (*err)->msg : "unknown error";
+  (void)write_all(fifo, msg, strlen(msg));
+  _exit(EXIT_FAILURE);
+}
+
+/* Closes what the user program must not inherit: everything above stdio and
+ * the preserved fds, except `keep` (close-on-exec, for error reports). */
+static void close_inherited_fds(int first, int keep) {
+  for (int fd = first; fd < keep; fd++)
+    close(fd);
+  hull_error_t ignored = NULL;
+  close_fds_from(keep + 1, &ignored);
+  hull_error_release(&ignored);
+}
+
+/* ---- the whole sequence ------------------------------------------------ */
+
+struct init_run {
+  const struct process_config *cfg;
+  int sync_fd;
+  int fifo_path_fd;
+  char *exe;
+  char **env;
+  char *state_json;          /* for the container's own hooks */
+};
+
+static int setup_container(struct init_run *r, hull_error_t *err) {
+  const struct process_config *cfg = r->cfg;
+  const struct spec *spec = cfg->spec;
+  int new_ns = ns_new_flags(spec);
+  struct sync_msg ready = {0};
+  if (sync_send(r->sync_fd, SYNC_NS_READY, 0, NULL, err) < 0 ||
+      sync_expect(r->sync_fd, SYNC_NS_READY_ACK, &ready, err) < 0)
+    return -1;
+  r->state_json = ready.data;
+  if ((new_ns & CLONE_NEWNET) && netns_loopback_up(err) < 0)
+    return -1;
+  if (set_names(spec, err) < 0)
+    return -1;
+  if (!cfg->no_new_keyring)
+    join_new_session_keyring(cfg->id);
+  if (open_fifo_path(cfg->state_dir, &r->fifo_path_fd, err) < 0)
+    return -1;
+  struct rootfs_options ro = {
+      .rootfs = cfg->rootfs,
+      .bundle = cfg->bundle,
+      .cgroup_path = cfg->cgroup_path,
+      .in_user_ns = (new_ns & CLONE_NEWUSER) != 0,
+      .new_cgroup_ns = (new_ns & CLONE_NEWCGROUP) != 0,
+      .terminal = spec->process->terminal,
+  };
+  if (rootfs_prepare(spec, &ro, err) < 0)
+    return -1;
+  if (hooks_run("createContainer", &spec->hooks.create_container,
+                r->state_json, err) < 0)
+    return -1;
+  if (rootfs_pivot(cfg->rootfs, cfg->no_pivot, err) < 0 ||
+      rootfs_finish(spec, err) < 0)
+    return -1;
+  if (enter_cwd(spec->process->cwd, err) < 0)
+    return -1;
+  r->env = env_with_home(spec->process);
+  return init_find_executable(spec->process, &r->exe, err);
+}
+
+static void run_user_program(struct init_run *r, int fifo) {
+  const struct spec *spec = r->cfg->spec;
+  hull_error_t err = NULL;
+  if (hooks_run("startContainer", &spec->hooks.start_container,
+                r->state_json, &err) < 0)
+    fail_to_start(fifo, &err);
+  if (security_before_user(spec, &err) < 0 ||
+      set_user(spec->process, &err) < 0 ||
+      security_after_user(spec, &err) < 0)
+    fail_to_start(fifo, &err);
+  close_inherited_fds(3 + r->cfg->preserve_fds, fifo);
+  execve(r->exe, spec->process->args, r->env);
+  hull_error(&err, errno, "exec: \"%s\"", spec->process->args[0]);
+  fail_to_start(fifo, &err);
+}
+
+void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
+               bool staged, int sync_fd) {
+  hull_error_t err = NULL;
+  struct init_run r = {.cfg = cfg, .sync_fd = sync_fd, .fifo_path_fd = -1};
+  /* Die with the runtime while it still sets us up. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (staged) {
+    if (enter_namespaces_staged(cfg, ns_fds, sync_fd, &err) < 0)
+      sync_fail(sync_fd, &err);
+  } else {
+    ns_close_paths(ns_fds);
+    if ((ns_new_flags(cfg->spec) & CLONE_NEWUSER) &&
+        become_root_in_new_userns(sync_fd, 0, &err) < 0)
+      sync_fail(sync_fd, &err);
+  }
+  if (setup_container(&r, &err) < 0)
+    sync_fail(sync_fd, &err);
+  /* `create` returns once it reads SYNC_READY; we outlive it. */
+  prctl(PR_SET_PDEATHSIG, 0);
+  if (sync_send(sync_fd, SYNC_READY, 0, NULL, &err) < 0)
+    _exit(EXIT_FAILURE);
+  close(sync_fd);
+  int fifo = -1;
+  if (wait_for_start(r.fifo_path_fd, &fifo, &err) < 0)
+    _exit(EXIT_FAILURE);
+  run_user_program(&r, fifo);
+}

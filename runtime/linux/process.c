@@ -1,0 +1,136 @@
+/* process.c — the parent's side of starting a container's init.
+ *
+ * Fast path: one clone3() creates every new namespace at once and the child
+ * is the init. Staged path, when a namespace must be joined by `path` or a
+ * time namespace needs offsets: the child joins (user namespace first),
+ * unshares the new ones, and forks the init with CLONE_PARENT when a pid or
+ * time namespace only applies to children — so the init is always our child.
+ * Either way the conversation over the sync socket is the same loop. */
+#include "linux.h"
+#include "sync.h"
+#include "init.h"
+
+#include <errno.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+static bool needs_staged_setup(const struct spec *spec,
+                               const int ns_fds[SPEC_NS_COUNT]) {
+  for (int i = 0; i < SPEC_NS_COUNT; i++)
+    if (ns_fds[i] >= 0)
+      return true;
+  const struct spec_linux *l = spec->linux;
+  return (ns_new_flags(spec) & CLONE_NEWTIME) &&
+         (l->time_offsets.monotonic.set || l->time_offsets.boottime.set);
+}
+
+/* fork()-like clone3: no new stack, the child returns 0. */
+static pid_t clone3_fork(uint64_t flags, int cgroup_fd) {
+  struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)cgroup_fd;
+  }
+  pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+  if (pid < 0 && errno == ENOSYS && cgroup_fd < 0)
+    pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+  return pid;
+}
+
+static void kill_and_reap(pid_t pid) {
+  if (pid <= 0)
+    return;
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+/* Answers the child until it reports SYNC_READY. *init starts as the
+ * cloned pid and becomes the staged path's grandchild when it reports. */
+static int converse(const struct process_config *cfg, int fd, pid_t *init,
+                    hull_error_t *err) {
+  for (;;) {
+    struct sync_msg msg = {0};
+    if (sync_recv(fd, &msg, err) < 0)
+      return -1;
+    cleanup_free char *data = msg.data;
+    switch (msg.type) {
+    case SYNC_USERMAP_REQ:
+      if (ns_write_id_maps(cfg->spec, msg.value ? msg.value : *init, err) < 0)
+        return -1;
+      if (sync_send(fd, SYNC_USERMAP_ACK, 0, NULL, err) < 0)
+        return -1;
+      break;
+    case SYNC_INIT_PID: {
+      pid_t intermediate = *init;
+      *init = msg.value;
+      while (waitpid(intermediate, NULL, 0) < 0 && errno == EINTR)
+        ;
+      break;
+    }
+    case SYNC_NS_READY: {
+      cleanup_free char *state = NULL;
+      if (cfg->on_ns_ready && cfg->on_ns_ready(cfg->ctx, *init, &state, err) < 0)
+        return -1;
+      if (sync_send(fd, SYNC_NS_READY_ACK, 0, state, err) < 0)
+        return -1;
+      break;
+    }
+    case SYNC_READY:
+      return 0;
+    default:
+      return hull_error(err, 0, "container setup: unexpected message %d",
+                        (int)msg.type);
+    }
+  }
+}
+
+int process_spawn(const struct process_config *cfg, pid_t *pid,
+                  hull_error_t *err) {
+  int ns_fds[SPEC_NS_COUNT];
+  if (ns_open_paths(cfg->spec, ns_fds, err) < 0)
+    return -1;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    ns_close_paths(ns_fds);
+    return hull_error(err, errno, "socketpair");
+  }
+  bool staged = needs_staged_setup(cfg->spec, ns_fds);
+  uint64_t flags = staged ? 0 : (uint64_t)ns_new_flags(cfg->spec);
+  pid_t child = clone3_fork(flags, staged ? -1 : cfg->cgroup_fd);
+  if (child < 0) {
+    int e = errno;
+    ns_close_paths(ns_fds);
+    close(sv[0]);
+    close(sv[1]);
+    return hull_error(err, e, "clone container init");
+  }
+  if (child == 0) {
+    close(sv[0]);
+    init_main(cfg, ns_fds, staged, sv[1]);
+  }
+  close(sv[1]);
+  ns_close_paths(ns_fds);
+  pid_t init = child;
+  int ret = converse(cfg, sv[0], &init, err);
+  close(sv[0]);
+  if (ret < 0) {
+    kill_and_reap(init);
+    if (init != child)
+      kill_and_reap(child);
+    return -1;
+  }
+  *pid = init;
+  return 0;
+}

@@ -1,0 +1,38 @@
+/* sync.h — the parent/child conversation while a container is set up
+ * (private to runtime/linux). Messages travel over a SOCK_SEQPACKET
+ * socketpair, one message per packet, so no framing can get out of step.
+ * A child's error travels back as SYNC_ERROR with its message, and the
+ * parent raises it as its own. */
+#ifndef HULL_LINUX_SYNC_H
+#define HULL_LINUX_SYNC_H
+
+#include "runtime/common/common.h"
+
+enum sync_type {
+  SYNC_USERMAP_REQ = 1,  /* child: write my uid/gid maps (value = pid) */
+  SYNC_USERMAP_ACK,      /* parent: done */
+  SYNC_INIT_PID,         /* intermediate: the init is value */
+  SYNC_NS_READY,         /* child: namespaces exist */
+  SYNC_NS_READY_ACK,     /* parent: cgroup and hooks done; data = state */
+  SYNC_READY,            /* child: set up, waiting on exec.fifo */
+  SYNC_ERROR,            /* child: data = message */
+};
+
+struct sync_msg {
+  enum sync_type type;
+  int value;
+  char *data;            /* NUL-terminated, may be NULL */
+};
+
+int sync_send(int fd, enum sync_type type, int value, const char *data,
+              hull_error_t *err);
+/* Receives one message; SYNC_ERROR comes back as an error with the child's
+ * message, EOF as "container init exited during setup". */
+int sync_recv(int fd, struct sync_msg *msg, hull_error_t *err);
+/* Receives one message and insists on its type. */
+int sync_expect(int fd, enum sync_type type, struct sync_msg *msg,
+                hull_error_t *err);
+/* Child side: reports err to the parent and exits. */
+__attribute__((noreturn)) void sync_fail(int fd, hull_error_t *err);
+
+#endif
