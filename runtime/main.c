@@ -1,1 +1,101 @@
-int main(void) { return 0; }
+/* main.c — global options, dispatch to a verb, and the one place where an
+ * error becomes a message and an exit status. */
+#include "runtime/cli/cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_version(void) {
+  printf("hull version %s\ncommit: %s\nspec: 1.2.0\n", HULL_VERSION,
+         HULL_COMMIT);
+}
+
+enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD,
+       OPT_ROOTLESS, OPT_CRIU };
+
+/* Flags engines may pass that hull does not implement: refuse, never
+ * ignore. */
+static int unsupported(const char *flag, hull_error_t *err) {
+  return hull_error(err, 0, "%s is not supported by hull yet", flag);
+}
+
+/* Returns the index of the verb in argv, 0 when the run is over (help or
+ * version printed), -1 on error. */
+static int parse_global(int argc, char **argv, struct global_options *g,
+                        hull_error_t *err) {
+  static const struct option opts[] = {
+      {"root", required_argument, NULL, OPT_ROOT},
+      {"log", required_argument, NULL, OPT_LOG},
+      {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+      {"debug", no_argument, NULL, OPT_DEBUG},
+      {"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD},
+      {"rootless", required_argument, NULL, OPT_ROOTLESS},
+      {"criu", required_argument, NULL, OPT_CRIU},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'v'},
+      {NULL, 0, NULL, 0},
+  };
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+    switch (c) {
+    case OPT_ROOT: g->root = optarg; break;
+    case OPT_LOG: g->log = optarg; break;
+    case OPT_LOG_FORMAT:
+      if (strcmp(optarg, "json") == 0)
+        g->log_format = LOG_FORMAT_JSON;
+      else if (strcmp(optarg, "text") == 0)
+        g->log_format = LOG_FORMAT_TEXT;
+      else
+        return hull_error(err, 0, "invalid log-format: %s", optarg);
+      break;
+    case OPT_DEBUG: g->debug = true; break;
+    case OPT_SYSTEMD: return unsupported("--systemd-cgroup", err);
+    case OPT_ROOTLESS:
+      /* "false" asks for what hull does anyway. */
+      if (strcmp(optarg, "false") != 0)
+        return unsupported("--rootless", err);
+      break;
+    case OPT_CRIU: return unsupported("--criu", err);
+    case 'h': return cmd_help(g, 1, argv, err) < 0 ? -1 : 0;
+    case 'v': print_version(); return 0;
+    default:
+      return hull_error(err, 0, "flag provided but not defined: %s",
+                        argv[optind - 1]);
+    }
+  }
+  if (optind >= argc)
+    return cmd_help(g, 1, argv, err) < 0 ? -1 : 0;
+  return optind;
+}
+
+static int dispatch(const struct global_options *g, int argc, char **argv,
+                    hull_error_t *err) {
+  const struct command *c = command_find(argv[0]);
+  if (c == NULL)
+    return hull_error(err, 0, "No help topic for '%s'", argv[0]);
+  if (c->run != cmd_help && cli_wants_help(argc, argv)) {
+    print_command_help(c);
+    return 0;
+  }
+  return c->run(g, argc, argv, err);
+}
+
+int main(int argc, char **argv) {
+  struct global_options g = {.root = HULL_DEFAULT_ROOT};
+  cleanup_error hull_error_t err = NULL;
+  int verb = parse_global(argc, argv, &g, &err);
+  int status = verb;
+  if (verb > 0) {
+    status = log_init(g.log, g.log_format, g.debug, &err);
+    if (status == 0)
+      status = dispatch(&g, argc - verb, argv + verb, &err);
+  }
+  fflush(stdout);
+  if (status < 0) {
+    log_error_final(err ? err->msg : "unknown error");
+    return EXIT_FAILURE;
+  }
+  return status;
+}

@@ -34,12 +34,15 @@ int rootfs_pivot(const char *rootfs, bool no_pivot, hull_error_t *err);
  * remount of / for root.readonly, and rootfsPropagation on the new root. */
 int rootfs_finish(const struct spec *spec, hull_error_t *err);
 
+/* Every OCI mount option rootfs_prepare understands, NULL-terminated
+ * (for `hull features`). */
+const char *const *rootfs_mount_option_names(void);
+
 /* Opens `path` inside the directory tree at root_fd, never leaving it:
  * symlinks and ".." are resolved as if root_fd were "/" (openat2
  * RESOLVE_IN_ROOT, or an equivalent walk on old kernels). */
 int open_in_root(int root_fd, const char *path, int flags, hull_error_t *err);
 
-#endif
 
 /* ---- namespaces (namespaces.c) ------------------------------------------ */
 
@@ -97,3 +100,5 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
  * error comes back as the error. */
 int process_release(const char *state_dir, pid_t pid, uint64_t start_time,
                     hull_error_t *err);
+
+#endif

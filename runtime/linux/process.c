@@ -9,6 +9,7 @@
 #include "linux.h"
 #include "sync.h"
 #include "init.h"
+#include "runtime/state/state.h"
 
 #include <errno.h>
 #include <linux/sched.h>
@@ -16,7 +17,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -132,5 +135,58 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
     return -1;
   }
   *pid = init;
+  return 0;
+}
+
+/* ---- start: releasing the waiting init ---------------------------------- */
+
+static void on_alarm(int sig) { (void)sig; }
+
+/* A blocking open of the fifo returns once the init opened its end; an
+ * interval timer interrupts it now and then so that an init that died
+ * cannot leave `start` hanging. */
+static int open_fifo_reader(const char *path, pid_t pid, uint64_t start_time,
+                            hull_error_t *err) {
+  struct sigaction sa = {.sa_handler = on_alarm}, old_sa;
+  sigaction(SIGALRM, &sa, &old_sa);
+  struct itimerval tick = {{0, 50000}, {0, 50000}}, old_tick;
+  setitimer(ITIMER_REAL, &tick, &old_tick);
+  int fd;
+  for (;;) {
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 || errno != EINTR)
+      break;
+    if (!process_is_alive(pid, start_time)) {
+      errno = ESRCH;
+      break;
+    }
+  }
+  int e = errno;
+  setitimer(ITIMER_REAL, &old_tick, NULL);
+  sigaction(SIGALRM, &old_sa, NULL);
+  if (fd < 0 && e == ESRCH)
+    return hull_error(err, 0, "container init exited before start");
+  if (fd < 0)
+    return hull_error(err, e, "open `%s`", path);
+  return fd;
+}
+
+int process_release(const char *state_dir, pid_t pid, uint64_t start_time,
+                    hull_error_t *err) {
+  cleanup_free char *path = xasprintf("%s/%s", state_dir, "exec.fifo");
+  cleanup_close int fd = open_fifo_reader(path, pid, start_time, err);
+  if (fd < 0)
+    return -1;
+  /* EOF: the write end closed on exec. Anything written is the init's
+   * error from a startContainer hook or from exec itself. */
+  char buf[4096];
+  ssize_t n = read_all(fd, buf, sizeof(buf) - 1);
+  unlink(path);
+  if (n < 0)
+    return hull_error(err, errno, "read `%s`", path);
+  if (n > 0) {
+    buf[n] = '\0';
+    return hull_error(err, 0, "%s", buf);
+  }
   return 0;
 }

@@ -90,8 +90,11 @@ int state_dir_open(const char *root, const char *id, struct state_dir *out,
     return -1;
   cleanup_free char *path = xasprintf("%s/%s", root, id);
   if (open_dir(path, out) < 0) {
-    if (errno == ENOENT)
-      return hull_error(err, 0, "container does not exist: %s", id);
+    if (errno == ENOENT) {
+      hull_error(err, 0, "container does not exist: %s", id);
+      (*err)->errno_value = ENOENT; /* lets `delete --force` tell */
+      return -1;
+    }
     return hull_error(err, errno, "open `%s`", path);
   }
   return lock_dir(out, id, err);

@@ -1,0 +1,66 @@
+/* cli.h — hull's command line: runc's global options and verbs. Each verb
+ * lives in its own file, parses its flags and calls one lifecycle function;
+ * main() prints any error once and picks the exit status. */
+#ifndef HULL_CLI_H
+#define HULL_CLI_H
+
+#include "runtime/common/common.h"
+
+#define HULL_DEFAULT_ROOT "/run/hull"
+
+struct global_options {
+  const char *root;
+  const char *log;
+  enum log_format log_format;
+  bool debug;
+};
+
+/* A verb returns its exit status (>= 0), or -1 with *err set. */
+typedef int (*command_fn)(const struct global_options *g, int argc,
+                          char **argv, hull_error_t *err);
+
+struct command {
+  const char *name;
+  command_fn run;
+  const char *summary;
+  const char *usage;         /* arguments and flags, for --help */
+};
+
+const struct command *command_find(const char *name);
+const struct command *command_table(size_t *n);
+
+int cmd_create(const struct global_options *g, int argc, char **argv,
+               hull_error_t *err);
+int cmd_start(const struct global_options *g, int argc, char **argv,
+              hull_error_t *err);
+int cmd_run(const struct global_options *g, int argc, char **argv,
+            hull_error_t *err);
+int cmd_state(const struct global_options *g, int argc, char **argv,
+              hull_error_t *err);
+int cmd_kill(const struct global_options *g, int argc, char **argv,
+             hull_error_t *err);
+int cmd_delete(const struct global_options *g, int argc, char **argv,
+               hull_error_t *err);
+int cmd_list(const struct global_options *g, int argc, char **argv,
+             hull_error_t *err);
+int cmd_spec(const struct global_options *g, int argc, char **argv,
+             hull_error_t *err);
+int cmd_features(const struct global_options *g, int argc, char **argv,
+                 hull_error_t *err);
+int cmd_help(const struct global_options *g, int argc, char **argv,
+             hull_error_t *err);
+
+/* Shared by the verbs. */
+void print_command_help(const struct command *c);
+/* Parses a verb's flags with getopt_long; `--help`/`-h` prints its help
+ * and makes the verb return 0. Returns 1 when help was shown. */
+int cli_wants_help(int argc, char **argv);
+/* Exactly `n` positional arguments left after flags, else an error in
+ * runc's words. */
+int cli_expect_args(const char *cmd, int argc, char **argv, int first,
+                    int n, hull_error_t *err);
+/* "TERM", "SIGTERM", "15" → 15. */
+int parse_signal(const char *s, int *sig, hull_error_t *err);
+int parse_int(const char *flag, const char *s, int *out, hull_error_t *err);
+
+#endif

@@ -1,0 +1,82 @@
+/* commands.c — the verb table, help, and argument helpers shared by verbs. */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct command commands[] = {
+    {"create", cmd_create, "create a container",
+     "[--bundle|-b DIR] [--console-socket PATH] [--pid-file PATH] "
+     "[--no-pivot] [--no-new-keyring] [--preserve-fds N] ID"},
+    {"start", cmd_start, "execute the user defined process in a created "
+                         "container", "ID"},
+    {"run", cmd_run, "create and run a container",
+     "[--bundle|-b DIR] [--detach|-d] [--console-socket PATH] "
+     "[--pid-file PATH] [--no-pivot] [--no-new-keyring] [--preserve-fds N] "
+     "ID"},
+    {"state", cmd_state, "output the state of a container", "ID"},
+    {"kill", cmd_kill,
+     "kill sends the specified signal (default: SIGTERM) to the container's "
+     "init process", "[--all|-a] ID [SIGNAL]"},
+    {"delete", cmd_delete, "delete any resources held by the container",
+     "[--force|-f] ID"},
+    {"list", cmd_list, "lists containers started by hull with the given root",
+     "[--format|-f table|json] [--quiet|-q]"},
+    {"spec", cmd_spec, "create a new specification file",
+     "[--rootless] [--bundle|-b DIR]"},
+    {"features", cmd_features, "show the enabled features", ""},
+    {"help", cmd_help, "show a list of commands or one command's help",
+     "[COMMAND]"},
+};
+
+const struct command *command_table(size_t *n) {
+  *n = sizeof(commands) / sizeof(commands[0]);
+  return commands;
+}
+
+const struct command *command_find(const char *name) {
+  size_t n;
+  const struct command *c = command_table(&n);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(c[i].name, name) == 0)
+      return &c[i];
+  return NULL;
+}
+
+void print_command_help(const struct command *c) {
+  printf("NAME:\n   hull %s - %s\n\nUSAGE:\n   hull %s %s\n\n"
+         "See hull-%s(8) for the details.\n",
+         c->name, c->summary, c->name, c->usage, c->name);
+}
+
+int cli_wants_help(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0 || argv[i][0] != '-')
+      return 0;
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+      return 1;
+  }
+  return 0;
+}
+
+int cli_expect_args(const char *cmd, int argc, char **argv, int first, int n,
+                    hull_error_t *err) {
+  (void)argv;
+  int have = argc - first;
+  if (have == n)
+    return 0;
+  return hull_error(err, 0, "\"%s\" requires exactly %d argument(s)", cmd,
+                    n);
+}
+
+int parse_int(const char *flag, const char *s, int *out, hull_error_t *err) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || *s == '\0' || *end != '\0' || v < 0 || v > INT_MAX)
+    return hull_error(err, 0, "invalid value \"%s\" for flag %s", s, flag);
+  *out = (int)v;
+  return 0;
+}

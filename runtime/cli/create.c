@@ -1,0 +1,64 @@
+/* create.c — `hull create`. Also parses the flags `run` shares with it. */
+#include "cli.h"
+#include "create-flags.h"
+#include "runtime/container/container.h"
+
+#include <getopt.h>
+#include <string.h>
+
+int parse_create_flags(const char *cmd, int argc, char **argv,
+                       struct create_options *o, bool *detach,
+                       hull_error_t *err) {
+  enum { OPT_CONSOLE = 256, OPT_PIDFILE, OPT_NOPIVOT, OPT_NOKEYRING,
+         OPT_PRESERVE };
+  static const struct option opts[] = {
+      {"bundle", required_argument, NULL, 'b'},
+      {"console-socket", required_argument, NULL, OPT_CONSOLE},
+      {"pid-file", required_argument, NULL, OPT_PIDFILE},
+      {"no-pivot", no_argument, NULL, OPT_NOPIVOT},
+      {"no-new-keyring", no_argument, NULL, OPT_NOKEYRING},
+      {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
+      {"detach", no_argument, NULL, 'd'},
+      {NULL, 0, NULL, 0},
+  };
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "+:b:d", opts, NULL)) != -1) {
+    switch (c) {
+    case 'b': o->bundle = optarg; break;
+    case OPT_CONSOLE: o->console_socket = optarg; break;
+    case OPT_PIDFILE: o->pid_file = optarg; break;
+    case OPT_NOPIVOT: o->no_pivot = true; break;
+    case OPT_NOKEYRING: o->no_new_keyring = true; break;
+    case OPT_PRESERVE:
+      if (parse_int("--preserve-fds", optarg, &o->preserve_fds, err) < 0)
+        return -1;
+      break;
+    case 'd':
+      if (detach == NULL)
+        return hull_error(err, 0, "flag provided but not defined: -d");
+      *detach = true;
+      break;
+    case ':':
+      return hull_error(err, 0, "flag needs an argument: %s",
+                        argv[optind - 1]);
+    default:
+      return hull_error(err, 0, "flag provided but not defined: %s",
+                        argv[optind - 1]);
+    }
+  }
+  if (cli_expect_args(cmd, argc, argv, optind, 1, err) < 0)
+    return -1;
+  o->id = argv[optind];
+  return 0;
+}
+
+int cmd_create(const struct global_options *g, int argc, char **argv,
+               hull_error_t *err) {
+  struct create_options o = {.root = g->root};
+  if (parse_create_flags("create", argc, argv, &o, NULL, err) < 0)
+    return -1;
+  pid_t pid;
+  return container_create(&o, &pid, err) < 0 ? -1 : 0;
+}

@@ -1,0 +1,15 @@
+/* run.c — `hull run`: create + start, and wait unless --detach. */
+#include "cli.h"
+#include "create-flags.h"
+
+int cmd_run(const struct global_options *g, int argc, char **argv,
+            hull_error_t *err) {
+  struct create_options o = {.root = g->root};
+  bool detach = false;
+  if (parse_create_flags("run", argc, argv, &o, &detach, err) < 0)
+    return -1;
+  int code = 0;
+  if (container_run(&o, detach, &code, err) < 0)
+    return -1;
+  return code;
+}

@@ -1,0 +1,64 @@
+/* container.h — the container lifecycle the CLI drives: create, start, run,
+ * state, kill, delete, list. It keeps what a container *is* (spec, cgroup,
+ * state directory, hooks) apart from how its process runs, which is an
+ * execution handler's business (a local process in namespaces today; a
+ * microVM later). */
+#ifndef HULL_CONTAINER_H
+#define HULL_CONTAINER_H
+
+#include "runtime/state/state.h"
+
+struct create_options {
+  const char *root;          /* --root */
+  const char *id;
+  const char *bundle;        /* made absolute by the lifecycle */
+  const char *console_socket;
+  const char *pid_file;
+  int preserve_fds;
+  bool no_pivot;
+  bool no_new_keyring;
+};
+
+int container_create(const struct create_options *o, pid_t *pid,
+                     hull_error_t *err);
+int container_start(const char *root, const char *id, hull_error_t *err);
+/* create + start; without detach, waits for the process and deletes the
+ * container, and *exit_code is its status (128+N when killed by signal N). */
+int container_run(const struct create_options *o, bool detach,
+                  int *exit_code, hull_error_t *err);
+/* The OCI state document, pretty-printed as `hull state` shows it. */
+int container_state(const char *root, const char *id, char **json,
+                    hull_error_t *err);
+int container_kill(const char *root, const char *id, int sig, bool all,
+                   hull_error_t *err);
+int container_delete(const char *root, const char *id, bool force,
+                     hull_error_t *err);
+
+struct container_summary {
+  char *id, *bundle, *rootfs, *created, *owner;
+  pid_t pid;
+  enum container_status status;
+};
+int container_list(const char *root, struct container_summary **out,
+                   size_t *n, hull_error_t *err);
+void container_summaries_free(struct container_summary *s, size_t n);
+
+/* ---- execution handlers ------------------------------------------------- */
+
+struct process_config;
+
+struct exec_handler {
+  const char *name;
+  /* Brings the container up to `created`: its process waits for start. */
+  int (*spawn)(const struct process_config *cfg, pid_t *pid,
+               hull_error_t *err);
+  /* Lets the waiting process run the user program. */
+  int (*release)(const char *state_dir, pid_t pid, uint64_t start_time,
+                 hull_error_t *err);
+};
+
+/* The handler a spec asks for ("process" unless it asks for a VM). */
+const struct exec_handler *exec_handler_for(const struct spec *spec);
+const struct exec_handler *exec_handler_named(const char *name);
+
+#endif

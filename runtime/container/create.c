@@ -1,0 +1,240 @@
+/* create.c — `create`: from a bundle to a container waiting for `start`.
+ *
+ * Everything create makes is recorded before it is made (state.json names
+ * the cgroup before the cgroup exists), so a failure here — or a SIGKILL of
+ * hull half-way — leaves nothing `delete` cannot find and undo. */
+#include "container.h"
+#include "lifecycle.h"
+#include "cgroups/cgroups.h"
+#include "hooks/hooks.h"
+#include "runtime/linux/linux.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *now_rfc3339(void) {
+  struct timespec ts;
+  struct tm tm;
+  char buf[64];
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
+  return xstrdup(buf);
+}
+
+static int absolute_path(const char *path, char **out, hull_error_t *err) {
+  char buf[PATH_MAX];
+  if (realpath(path, buf) == NULL)
+    return hull_error(err, errno, "bundle `%s`", path);
+  *out = xstrdup(buf);
+  return 0;
+}
+
+static int resolve_rootfs(const struct spec *spec, const char *bundle,
+                          char **out, hull_error_t *err) {
+  cleanup_free char *joined =
+      spec->root.path[0] == '/' ? xstrdup(spec->root.path)
+                                : xasprintf("%s/%s", bundle, spec->root.path);
+  char buf[PATH_MAX];
+  if (realpath(joined, buf) == NULL)
+    return hull_error(err, errno, "rootfs (`%s`)", joined);
+  struct stat st;
+  if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
+    return hull_error(err, ENOTDIR, "rootfs (`%s`)", joined);
+  *out = xstrdup(buf);
+  return 0;
+}
+
+/* What the Linux side cannot do without, checked before anything is made. */
+static int check_linux_needs(const struct spec *spec, hull_error_t *err) {
+  if (spec->linux == NULL)
+    return hull_error(err, 0, "config.json: .linux: required on Linux");
+  int created = ns_new_flags(spec);
+  const struct spec_namespace *mnt = spec_namespace_find(spec, SPEC_NS_MOUNT);
+  if (mnt == NULL || (mnt->path && *mnt->path))
+    return hull_error(err, 0, "config.json: .linux.namespaces: a new mount "
+                              "namespace is required");
+  bool has_uts = spec_namespace_find(spec, SPEC_NS_UTS) != NULL;
+  if (spec->hostname && *spec->hostname && !has_uts)
+    return hull_error(err, 0, "config.json: .hostname: unable to set "
+                              "hostname without a private UTS namespace");
+  if (spec->domainname && *spec->domainname && !has_uts)
+    return hull_error(err, 0, "config.json: .domainname: unable to set "
+                              "domainname without a private UTS namespace");
+  if ((created & CLONE_NEWUSER) && spec->linux->n_uid_mappings == 0)
+    return hull_error(err, 0, "config.json: .linux.uidMappings: required "
+                              "with a new user namespace");
+  if ((created & CLONE_NEWUSER) && spec->linux->n_gid_mappings == 0)
+    return hull_error(err, 0, "config.json: .linux.gidMappings: required "
+                              "with a new user namespace");
+  return 0;
+}
+
+static int check_terminal(const struct spec *spec,
+                          const struct create_options *o, hull_error_t *err) {
+  if (spec->process->terminal && o->console_socket == NULL)
+    return hull_error(err, 0, "cannot allocate tty if hull will detach "
+                              "without setting console socket");
+  if (spec->process->terminal)
+    return hull_error(err, 0, "--console-socket: terminals are not "
+                              "supported yet");
+  if (o->console_socket)
+    return hull_error(err, 0, "--console-socket: only with process.terminal "
+                              "true");
+  return 0;
+}
+
+struct create_ctx {
+  struct lifecycle *lc;
+  struct cgroup *cgroup;
+};
+
+/* The init's namespaces exist: put it in its cgroup, record its pid, run
+ * the hooks that belong to the runtime namespace. */
+static int on_namespaces_ready(void *opaque, pid_t pid, char **state_json,
+                               hull_error_t *err) {
+  struct create_ctx *c = opaque;
+  struct lifecycle *lc = c->lc;
+  if (lc->cgroups->enter(c->cgroup, pid, err) < 0)
+    return -1;
+  lc->state->pid = pid;
+  lc->state->pid_start_time = process_start_time(pid);
+  if (state_write(&lc->dir, lc->state, err) < 0)
+    return -1;
+  cleanup_free char *json = state_oci_json(lc->state, STATUS_CREATING, false);
+  if (hooks_run("prestart", &lc->spec->hooks.prestart, json, err) < 0 ||
+      hooks_run("createRuntime", &lc->spec->hooks.create_runtime, json,
+                err) < 0)
+    return -1;
+  *state_json = take_ptr(json);
+  return 0;
+}
+
+static int write_pid_file(const char *path, pid_t pid, hull_error_t *err) {
+  if (path == NULL)
+    return 0;
+  char buf[32];
+  int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+  return write_file_atomic(path, buf, (size_t)n, 0644, err);
+}
+
+/* Copies the bundle's config so later verbs (hooks, cgroup) need not
+ * trust the bundle to stay unchanged. */
+static int save_config(struct lifecycle *lc, const char *text,
+                       hull_error_t *err) {
+  cleanup_free char *path = xasprintf("%s/%s", lc->dir.path, STATE_CONFIG);
+  return write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+static int make_exec_fifo(struct lifecycle *lc, hull_error_t *err) {
+  if (mkfifoat(lc->dir.fd, STATE_EXEC_FIFO, 0600) < 0)
+    return hull_error(err, errno, "mkfifo `%s/%s`", lc->dir.path,
+                      STATE_EXEC_FIFO);
+  return 0;
+}
+
+static struct container_state *initial_state(const struct create_options *o,
+                                             const char *bundle,
+                                             const char *rootfs,
+                                             const struct spec *spec) {
+  struct container_state *st = xzalloc(sizeof(*st));
+  st->id = xstrdup(o->id);
+  st->bundle = xstrdup(bundle);
+  st->rootfs = xstrdup(rootfs);
+  st->created = now_rfc3339();
+  st->owner = xstrdup("");
+  st->cgroup_path = cgroup_path_for(spec, o->id);
+  st->handler = xstrdup(exec_handler_for(spec)->name);
+  st->annotations.len = spec->annotations.len;
+  st->annotations.items =
+      xzalloc(spec->annotations.len * sizeof(*st->annotations.items));
+  for (size_t i = 0; i < spec->annotations.len; i++) {
+    st->annotations.items[i].key = xstrdup(spec->annotations.items[i].key);
+    st->annotations.items[i].value =
+        xstrdup(spec->annotations.items[i].value);
+  }
+  return st;
+}
+
+/* Reads and checks everything create needs before it makes anything. */
+static int load_bundle(const struct create_options *o, char **bundle,
+                       char **rootfs, char **text, struct spec **spec,
+                       hull_error_t *err) {
+  if (state_validate_id(o->id, err) < 0 ||
+      absolute_path(o->bundle ? o->bundle : ".", bundle, err) < 0)
+    return -1;
+  cleanup_free char *config = xasprintf("%s/config.json", *bundle);
+  if (read_file(config, text, NULL, err) < 0)
+    return -1;
+  if (spec_parse(*text, strlen(*text), "config.json", spec, err) < 0 ||
+      spec_validate_for_run(*spec, err) < 0 ||
+      check_linux_needs(*spec, err) < 0 || check_terminal(*spec, o, err) < 0)
+    return -1;
+  return resolve_rootfs(*spec, *bundle, rootfs, err);
+}
+
+static int create_in(struct lifecycle *lc, const struct create_options *o,
+                     const char *config_text, pid_t *pid, hull_error_t *err) {
+  struct create_ctx ctx = {.lc = lc};
+  if (state_write(&lc->dir, lc->state, err) < 0 ||
+      save_config(lc, config_text, err) < 0 || make_exec_fifo(lc, err) < 0)
+    return -1;
+  if (lc->cgroups->create(lc->cgroups, lc->state->cgroup_path, &ctx.cgroup,
+                          err) < 0)
+    return -1;
+  int ret = lc->cgroups->apply(ctx.cgroup, lc->spec->linux->resources, err);
+  struct process_config cfg = {
+      .spec = lc->spec,
+      .id = o->id,
+      .bundle = lc->state->bundle,
+      .rootfs = lc->state->rootfs,
+      .state_dir = lc->dir.path,
+      .cgroup_path = lc->state->cgroup_path,
+      .cgroup_fd = cgroup_dirfd(ctx.cgroup),
+      .console_socket = o->console_socket,
+      .preserve_fds = o->preserve_fds,
+      .no_pivot = o->no_pivot,
+      .no_new_keyring = o->no_new_keyring,
+      .on_ns_ready = on_namespaces_ready,
+      .ctx = &ctx,
+  };
+  if (ret == 0)
+    ret = exec_handler_for(lc->spec)->spawn(&cfg, pid, err);
+  cgroup_free(ctx.cgroup);
+  if (ret < 0)
+    return -1;
+  lc->state->pid = *pid;
+  lc->state->pid_start_time = process_start_time(*pid);
+  if (state_write(&lc->dir, lc->state, err) < 0)
+    return -1;
+  return write_pid_file(o->pid_file, *pid, err);
+}
+
+int container_create(const struct create_options *o, pid_t *pid,
+                     hull_error_t *err) {
+  cleanup_free char *bundle = NULL, *rootfs = NULL, *text = NULL;
+  cleanup_spec struct spec *spec = NULL;
+  if (load_bundle(o, &bundle, &rootfs, &text, &spec, err) < 0)
+    return -1;
+  cleanup_lifecycle struct lifecycle lc = {.dir = {.fd = -1}};
+  if (state_dir_create(o->root, o->id, &lc.dir, err) < 0)
+    return -1;
+  lc.spec = take_ptr(spec);
+  lc.state = initial_state(o, bundle, rootfs, lc.spec);
+  lc.cgroups = cgroup_manager_for(cgroup_detect_mode());
+  if (create_in(&lc, o, text, pid, err) == 0)
+    return 0;
+  /* Undo what was made; the create error is the one to report. */
+  cleanup_error hull_error_t cleanup_err = NULL;
+  if (lifecycle_destroy(&lc, &cleanup_err) < 0)
+    log_warning("cleaning up after failed create: %s", cleanup_err->msg);
+  return -1;
+}

@@ -1,0 +1,30 @@
+/* kill.c — `kill`: signal a container's init, or all its processes. */
+#include "lifecycle.h"
+
+#include <errno.h>
+#include <signal.h>
+
+static int signal_all(struct lifecycle *lc, int sig, hull_error_t *err) {
+  struct cgroup *cg = NULL;
+  if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path, &cg, err) < 0)
+    return -1;
+  int ret = cg ? lc->cgroups->signal_all(cg, sig, err) : 0;
+  cgroup_free(cg);
+  return ret;
+}
+
+int container_kill(const char *root, const char *id, int sig, bool all,
+                   hull_error_t *err) {
+  cleanup_lifecycle struct lifecycle lc;
+  if (lifecycle_open(root, id, &lc, err) < 0)
+    return -1;
+  enum container_status status = lifecycle_status(&lc);
+  if (status == STATUS_STOPPED && !all)
+    return hull_error(err, 0, "container not running");
+  if (all)
+    return signal_all(&lc, sig, err);
+  if (kill(lc.state->pid, sig) < 0)
+    return hull_error(err, errno, "kill container init %d",
+                      (int)lc.state->pid);
+  return 0;
+}

@@ -1,0 +1,118 @@
+/* lifecycle.c — opening a container and tearing it down. */
+#include "lifecycle.h"
+#include "hooks/hooks.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const struct spec *lifecycle_spec(struct lifecycle *lc) {
+  if (lc->spec || lc->spec_tried)
+    return lc->spec;
+  lc->spec_tried = true;
+  cleanup_free char *path = xasprintf("%s/%s", lc->dir.path, STATE_CONFIG);
+  cleanup_free char *text = NULL;
+  cleanup_error hull_error_t err = NULL;
+  if (read_file(path, &text, NULL, &err) < 0 ||
+      spec_parse(text, strlen(text), "config.json", &lc->spec, &err) < 0)
+    lc->spec = NULL;
+  return lc->spec;
+}
+
+/* A create killed before its first state write leaves a bare directory:
+ * it is an (empty) stopped container that delete can remove. */
+static struct container_state *placeholder_state(const char *id) {
+  struct container_state *st = xzalloc(sizeof(*st));
+  st->id = xstrdup(id);
+  return st;
+}
+
+int lifecycle_open(const char *root, const char *id, struct lifecycle *lc,
+                   hull_error_t *err) {
+  *lc = (struct lifecycle){.dir = {.fd = -1}};
+  if (state_dir_open(root, id, &lc->dir, err) < 0)
+    return -1;
+  cleanup_error hull_error_t read_err = NULL;
+  if (state_read(&lc->dir, &lc->state, &read_err) < 0)
+    lc->state = placeholder_state(id);
+  lc->cgroups = cgroup_manager_for(cgroup_detect_mode());
+  return 0;
+}
+
+void lifecycle_close(struct lifecycle *lc) {
+  state_dir_close(&lc->dir);
+  container_state_free(lc->state);
+  spec_free(lc->spec);
+  lc->state = NULL;
+  lc->spec = NULL;
+}
+
+enum container_status lifecycle_status(const struct lifecycle *lc) {
+  return state_status(&lc->dir, lc->state);
+}
+
+static void reap_if_child(pid_t pid) {
+  /* `run` is the init's parent; after `create` exited it is not ours. */
+  while (waitpid(pid, NULL, WNOHANG) < 0 && errno == EINTR)
+    ;
+}
+
+static int wait_until_gone(const struct container_state *st,
+                           hull_error_t *err) {
+  for (int i = 0; i < 2000; i++) {
+    reap_if_child(st->pid);
+    if (!process_is_alive(st->pid, st->pid_start_time))
+      return 0;
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return hull_error(err, 0, "container init %d did not exit after SIGKILL",
+                    (int)st->pid);
+}
+
+static int kill_cgroup(struct lifecycle *lc, hull_error_t *err) {
+  if (lc->state->cgroup_path == NULL || *lc->state->cgroup_path == '\0')
+    return 0;
+  struct cgroup *cg = NULL;
+  if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path, &cg, err) < 0)
+    return -1;
+  int ret = cg ? lc->cgroups->signal_all(cg, SIGKILL, err) : 0;
+  cgroup_free(cg);
+  return ret;
+}
+
+int lifecycle_kill_all(struct lifecycle *lc, hull_error_t *err) {
+  const struct container_state *st = lc->state;
+  if (process_is_alive(st->pid, st->pid_start_time) &&
+      kill(st->pid, SIGKILL) < 0 && errno != ESRCH)
+    return hull_error(err, errno, "kill container init %d", (int)st->pid);
+  /* Without a pid namespace the init's death does not take the rest. */
+  if (kill_cgroup(lc, err) < 0)
+    return -1;
+  return wait_until_gone(st, err);
+}
+
+static int destroy_cgroup(struct lifecycle *lc, hull_error_t *err) {
+  if (lc->state->cgroup_path == NULL || *lc->state->cgroup_path == '\0')
+    return 0;
+  struct cgroup *cg = NULL;
+  if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path, &cg, err) < 0)
+    return -1;
+  int ret = cg ? lc->cgroups->destroy(cg, err) : 0;
+  cgroup_free(cg);
+  return ret;
+}
+
+int lifecycle_destroy(struct lifecycle *lc, hull_error_t *err) {
+  if (lifecycle_kill_all(lc, err) < 0 || destroy_cgroup(lc, err) < 0)
+    return -1;
+  const struct spec *spec = lifecycle_spec(lc);
+  if (spec && lc->state->bundle) {
+    cleanup_free char *json = state_oci_json(lc->state, STATUS_STOPPED, false);
+    hooks_run_warn("poststop", &spec->hooks.poststop, json);
+  }
+  return state_dir_remove(&lc->dir, err);
+}

@@ -1,0 +1,33 @@
+/* lifecycle.h — one open container, shared by the lifecycle's verbs
+ * (private to runtime/container). */
+#ifndef HULL_CONTAINER_LIFECYCLE_H
+#define HULL_CONTAINER_LIFECYCLE_H
+
+#include "container.h"
+#include "cgroups/cgroups.h"
+
+struct lifecycle {
+  struct state_dir dir;      /* locked */
+  struct container_state *state;
+  struct spec *spec;         /* the config.json copy, see lifecycle_spec */
+  bool spec_tried;
+  const struct cgroup_manager *cgroups;
+};
+
+/* Opens, locks and reads container `id`. */
+int lifecycle_open(const char *root, const char *id, struct lifecycle *lc,
+                   hull_error_t *err);
+void lifecycle_close(struct lifecycle *lc);
+/* The saved config, parsed on first use; NULL when it cannot be read. */
+const struct spec *lifecycle_spec(struct lifecycle *lc);
+#define cleanup_lifecycle __attribute__((cleanup(lifecycle_close)))
+
+enum container_status lifecycle_status(const struct lifecycle *lc);
+
+/* Kills the container's processes and waits until the init is gone. */
+int lifecycle_kill_all(struct lifecycle *lc, hull_error_t *err);
+/* Undoes everything create made: processes, cgroup, poststop hooks, state
+ * directory. Safe to repeat after a crash half-way. */
+int lifecycle_destroy(struct lifecycle *lc, hull_error_t *err);
+
+#endif
