@@ -14,7 +14,9 @@
 #            cost of the namespaces alone
 #
 # The runtimes are interleaved: every iteration measures each of them once,
-# in a rotating order, so machine noise hits all of them alike.  A runtime
+# in a rotating order, so machine noise hits all of them alike.  Before
+# that, each runtime must pass a sanity check (a container whose process
+# exits 7 makes `run` exit 7), so a stub cannot post fast numbers.  A runtime
 # that fails is reported as FAILED with the first line of its output, and
 # the others are still measured.
 #
@@ -83,23 +85,24 @@ outer() {
 	trap 'delete_leftovers "$work"; rm -rf "$work"' EXIT
 
 	cc -O2 -Wall -Wextra -Werror -o "$work/measure" "$repo/bench/measure.c"
-	make_bundle "$work/bundle"
+	make_bundle "$work/bundle" '"/bin/true"'
+	make_bundle "$work/bundle-exit7" '"/bin/sh", "-c", "exit 7"'
 
 	unshare --mount --propagation private -- bash "${BASH_SOURCE[0]}" --inner "$work"
 }
 
-# One bundle for all runtimes: runc's default config, made non-interactive,
-# running /bin/true from the (read-only) rootfs.
+# make_bundle DIR ARGS: one bundle for all runtimes, runc's default config
+# made non-interactive, running ARGS (JSON strings) from the read-only rootfs.
 make_bundle() {
-	local bundle=$1 rootfs
+	local bundle=$1 args=$2 rootfs
 	rootfs=$(cd "$BENCH_ROOTFS" && pwd)
 	mkdir -p "$bundle"
 	"$RUNC" spec --bundle "$bundle"
 	sed -i -e 's/"terminal": true/"terminal": false/' \
-	       -e 's/^\([[:space:]]*\)"sh"$/\1"\/bin\/true"/' \
+	       -e "s|^\\([[:space:]]*\\)\"sh\"\$|\\1$args|" \
 	       -e "s|\"path\": \"rootfs\"|\"path\": \"$rootfs\"|" "$bundle/config.json"
 	grep -q '"terminal": false' "$bundle/config.json" &&
-	grep -q '"/bin/true"' "$bundle/config.json" &&
+	grep -qF "$args" "$bundle/config.json" &&
 	grep -q "\"path\": \"$rootfs\"" "$bundle/config.json" ||
 		die "could not adapt \`runc spec' output in $bundle/config.json"
 }
@@ -167,6 +170,21 @@ bench_lifecycle() {
 	[[ ! -e $root/$id ]] || "$bin" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
 }
 
+# A runtime must really run a container before its numbers mean anything:
+# one whose process exits 7 must make `run` exit 7.
+sanity_check() {
+	local rt=$1 root=$work/root-$1 id=bench-sanity-$1 us kib status why metric
+	: >"$work/out"
+	read -r us kib status < <("$work/measure" -o "$work/out" -t "$BENCH_TIMEOUT" \
+		"${BIN[$rt]}" --root "$root" run --bundle "$work/bundle-exit7" "$id") || status=none
+	[[ ! -e $root/$id ]] || "${BIN[$rt]}" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+	[[ $status != 7 ]] || return 0
+	why=$(grep -m1 . "$work/out" | cut -c1-160 || true)
+	for metric in "${METRICS[@]}"; do
+		FAILED[$rt.$metric]="sanity check: a container exiting 7 made \`run' exit $status${why:+: $why}"
+	done
+}
+
 median() {
 	sort -n "$1" | awk '{ v[NR] = $1 }
 		END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
@@ -223,15 +241,21 @@ report() {
 	echo
 	echo "floor: unshare --fork --pid --mount --uts --ipc --net /bin/true: $(format_value floor "$floor")"
 
-	local any=
-	for metric in "${METRICS[@]}"; do
-		for rt in "${RUNTIMES[@]}"; do
-			if failed "$rt" "$metric"; then
-				[[ -n $any ]] || { echo; any=1; }
-				echo "$rt $metric FAILED: ${FAILED[$rt.$metric]}"
-			fi
+	local failures
+	failures=$(for rt in "${RUNTIMES[@]}"; do
+		local first=${FAILED[$rt.${METRICS[0]}]:-} same=1
+		for metric in "${METRICS[@]}"; do
+			[[ ${FAILED[$rt.$metric]:-} == "$first" ]] || same=
 		done
-	done
+		if [[ -n $first && -n $same ]]; then
+			echo "$rt FAILED: $first"
+			continue
+		fi
+		for metric in "${METRICS[@]}"; do
+			! failed "$rt" "$metric" || echo "$rt $metric FAILED: ${FAILED[$rt.$metric]}"
+		done
+	done)
+	[[ -z $failures ]] || printf '\n%s\n' "$failures"
 
 	echo
 	for metric in "${METRICS[@]}"; do
@@ -265,6 +289,10 @@ inner() {
 			local metric
 			for metric in "${METRICS[@]}"; do FAILED[$rt.$metric]="\`$bin' is not an executable"; done
 		fi
+	done
+
+	for rt in "${RUNTIMES[@]}"; do
+		failed "$rt" run || sanity_check "$rt"
 	done
 
 	local i k n=${#RUNTIMES[@]} progress=
