@@ -101,10 +101,11 @@ make_bundle() {
 	sed -i -e 's/"terminal": true/"terminal": false/' \
 	       -e "s|^\\([[:space:]]*\\)\"sh\"\$|\\1$args|" \
 	       -e "s|\"path\": \"rootfs\"|\"path\": \"$rootfs\"|" "$bundle/config.json"
-	grep -q '"terminal": false' "$bundle/config.json" &&
-	grep -qF "$args" "$bundle/config.json" &&
-	grep -q "\"path\": \"$rootfs\"" "$bundle/config.json" ||
+	if ! grep -q '"terminal": false' "$bundle/config.json" ||
+	   ! grep -qF "$args" "$bundle/config.json" ||
+	   ! grep -qF "\"path\": \"$rootfs\"" "$bundle/config.json"; then
 		die "could not adapt \`runc spec' output in $bundle/config.json"
+	fi
 }
 
 # ---------------------------------------------------------------- inner part
@@ -219,7 +220,7 @@ cell() {
 }
 
 report() {
-	local metric rt label floor
+	local metric rt floor
 	declare -A LABEL=([run]="run /bin/true" [create]=create [start]=start
 	                  [delete]=delete [maxrss]="peak RSS of run")
 	echo
