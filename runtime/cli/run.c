@@ -8,8 +8,9 @@ int cmd_run(const struct global_options *g, int argc, char **argv,
   bool detach = false;
   if (parse_create_flags("run", argc, argv, &o, &detach, err) < 0)
     return -1;
+  o.detach = detach;
   int code = 0;
-  if (container_run(&o, detach, &code, err) < 0)
+  if (container_run(&o, &code, err) < 0)
     return -1;
   return code;
 }

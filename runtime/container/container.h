@@ -17,6 +17,7 @@ struct create_options {
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;
+  bool detach;               /* create, run -d: hull will not stay */
 };
 
 int container_create(const struct create_options *o, pid_t *pid,
@@ -24,8 +25,8 @@ int container_create(const struct create_options *o, pid_t *pid,
 int container_start(const char *root, const char *id, hull_error_t *err);
 /* create + start; without detach, waits for the process and deletes the
  * container, and *exit_code is its status (128+N when killed by signal N). */
-int container_run(const struct create_options *o, bool detach,
-                  int *exit_code, hull_error_t *err);
+int container_run(const struct create_options *o, int *exit_code,
+                  hull_error_t *err);
 /* The OCI state document, pretty-printed as `hull state` shows it. */
 int container_state(const char *root, const char *id, char **json,
                     hull_error_t *err);

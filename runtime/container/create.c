@@ -78,17 +78,19 @@ static int check_linux_needs(const struct spec *spec, hull_error_t *err) {
   return 0;
 }
 
+/* runc's rules for process.terminal and --console-socket. */
 static int check_terminal(const struct spec *spec,
                           const struct create_options *o, hull_error_t *err) {
-  if (spec->process->terminal && o->console_socket == NULL)
+  bool terminal = spec->process->terminal;
+  if (o->detach && terminal && o->console_socket == NULL)
     return hull_error(err, 0, "cannot allocate tty if hull will detach "
                               "without setting console socket");
-  if (spec->process->terminal)
-    return hull_error(err, 0, "--console-socket: terminals are not "
-                              "supported yet");
-  if (o->console_socket)
-    return hull_error(err, 0, "--console-socket: only with process.terminal "
-                              "true");
+  if ((!o->detach || !terminal) && o->console_socket)
+    return hull_error(err, 0, "cannot use console socket if hull will not "
+                              "detach or allocate tty");
+  if (!o->detach && terminal)
+    return hull_error(err, 0, "process.terminal: a foreground tty without "
+                              "--console-socket is not supported yet");
   return 0;
 }
 
@@ -199,15 +201,19 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
       .state_dir = lc->dir.path,
       .cgroup_path = lc->state->cgroup_path,
       .cgroup_fd = cgroup_dirfd(ctx.cgroup),
-      .console_socket = o->console_socket,
+      .console_fd = -1,
       .preserve_fds = o->preserve_fds,
       .no_pivot = o->no_pivot,
       .no_new_keyring = o->no_new_keyring,
       .on_ns_ready = on_namespaces_ready,
       .ctx = &ctx,
   };
+  if (ret == 0 && o->console_socket)
+    ret = console_connect(o->console_socket, &cfg.console_fd, err);
   if (ret == 0)
     ret = exec_handler_for(lc->spec)->spawn(&cfg, pid, err);
+  if (cfg.console_fd >= 0)
+    close(cfg.console_fd);
   cgroup_free(ctx.cgroup);
   if (ret < 0)
     return -1;

@@ -41,8 +41,9 @@ static int wait_forwarding(pid_t pid) {
   return exit_code_of(status);
 }
 
-int container_run(const struct create_options *o, bool detach,
-                  int *exit_code, hull_error_t *err) {
+int container_run(const struct create_options *o, int *exit_code,
+                  hull_error_t *err) {
+  bool detach = o->detach;
   /* Processes the init leaves behind are reparented to us, not to init(1),
    * so nothing escapes `run`'s wait. */
   if (!detach)

@@ -284,6 +284,9 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
   if (rootfs_pivot(cfg->rootfs, cfg->no_pivot, err) < 0 ||
       rootfs_finish(spec, err) < 0)
     return -1;
+  if (spec->process->terminal && console_setup(cfg->console_fd,
+                                                spec->process, err) < 0)
+    return -1;
   if (enter_cwd(spec->process->cwd, err) < 0)
     return -1;
   r->env = env_with_home(spec->process);

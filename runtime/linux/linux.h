@@ -44,6 +44,15 @@ const char *const *rootfs_mount_option_names(void);
 int open_in_root(int root_fd, const char *path, int flags, hull_error_t *err);
 
 
+/* ---- terminal (console.c) ---------------------------------------------- */
+
+/* Parent: connects to --console-socket before the init is cloned. */
+int console_connect(const char *socket_path, int *fd, hull_error_t *err);
+/* Init, after pivot_root: makes the pty, sends its master over socket_fd,
+ * applies consoleSize, binds it over /dev/console and makes it stdio. */
+int console_setup(int socket_fd, const struct spec_process *p,
+                  hull_error_t *err);
+
 /* ---- namespaces (namespaces.c) ------------------------------------------ */
 
 int ns_clone_flag(enum spec_ns_type type);
@@ -80,7 +89,7 @@ struct process_config {
   const char *state_dir;     /* holds exec.fifo */
   const char *cgroup_path;
   int cgroup_fd;             /* clone3(CLONE_INTO_CGROUP) target, or -1 */
-  const char *console_socket;
+  int console_fd;            /* connected --console-socket, or -1 */
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;
