@@ -173,23 +173,47 @@ static int64_t ns_until(struct timespec deadline) {
          (deadline.tv_nsec - now.tv_nsec);
 }
 
-/* Serves the hook's pipes until it exits (returns 0) or the deadline passes
- * (returns 1). deadline NULL: no timeout. */
-static int wait_serving(int pidfd, struct hook_io *io,
+/* Waits for pid and returns its status; EINTR-safe. */
+static int reap(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  return status;
+}
+
+/* The running hook. Without a pidfd (pidfd_open is ENOSYS before 5.3 and
+ * under valgrind 3.19) we fall back to polling waitpid(WNOHANG) every
+ * FALLBACK_TICK_NS; SIGCHLD is never used, it belongs to the process. */
+struct hook_child { pid_t pid; int pidfd; bool exited; int status; };
+
+#define FALLBACK_TICK_NS 10000000
+
+static bool child_exited(struct hook_child *c, short pidfd_revents) {
+  if (c->pidfd >= 0 && pidfd_revents) {
+    c->status = reap(c->pid);
+    c->exited = true;
+  } else if (c->pidfd < 0) {
+    c->exited = waitpid(c->pid, &c->status, WNOHANG) == c->pid;
+  }
+  return c->exited;
+}
+
+/* Serves the hook's pipes until it exits (returns 0, c->status set) or the
+ * deadline passes (returns 1). deadline NULL: no timeout. */
+static int wait_serving(struct hook_child *c, struct hook_io *io,
                         const struct timespec *deadline) {
   for (;;) {
-    struct pollfd fds[3] = {{.fd = pidfd, .events = POLLIN},
+    struct pollfd fds[3] = {{.fd = c->pidfd, .events = POLLIN},
                             {.fd = io->stdin_w, .events = POLLOUT},
                             {.fd = io->stderr_r, .events = POLLIN}};
-    struct timespec left, *timeout = NULL;
-    if (deadline) {
-      int64_t ns = ns_until(*deadline);
-      if (ns <= 0)
-        return 1;
-      left = (struct timespec){ns / 1000000000, ns % 1000000000};
-      timeout = &left;
-    }
-    int n = ppoll(fds, 3, timeout, NULL);
+    int64_t ns = deadline ? ns_until(*deadline) : INT64_MAX;
+    if (ns <= 0)
+      return 1;
+    if (c->pidfd < 0 && ns > FALLBACK_TICK_NS)
+      ns = FALLBACK_TICK_NS;
+    struct timespec left = {ns / 1000000000, ns % 1000000000};
+    bool forever = deadline == NULL && c->pidfd >= 0;
+    int n = ppoll(fds, 3, forever ? NULL : &left, NULL);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
@@ -198,9 +222,9 @@ static int wait_serving(int pidfd, struct hook_io *io,
       feed_stdin(io);
     if (fds[2].revents)
       drain_stderr(io);
-    if (fds[0].revents) {
-      /* Exited: take what stderr already holds, but do not wait for EOF, a
-       * daemon the hook left behind may keep the pipe open forever. */
+    if (child_exited(c, fds[0].revents)) {
+      /* Take what stderr already holds, but do not wait for EOF: a daemon
+       * the hook left behind may keep the pipe open forever. */
       if (io->stderr_r >= 0)
         drain_stderr(io);
       return 0;
@@ -231,14 +255,6 @@ static int status_error(const char *kind, const struct spec_hook *hook,
 static void make_pipe(int fds[2], hull_error_t *err, int *ret) {
   if (*ret == 0 && pipe2(fds, O_CLOEXEC) < 0)
     *ret = hull_error(err, errno, "pipe");
-}
-
-/* Waits for pid and returns its status; EINTR-safe. */
-static int reap(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  return status;
 }
 
 int hook_run(const char *kind, const struct spec_hook *hook,
@@ -275,13 +291,7 @@ int hook_run(const char *kind, const struct spec_hook *hook,
     goto out;
   }
 
-  cleanup_close int pidfd = pidfd_open_(pid);
-  if (pidfd < 0) {
-    ret = hull_error(err, errno, "%s hook `%s`: pidfd_open", kind, hook->path);
-    kill(pid, SIGKILL);
-    reap(pid);
-    goto out;
-  }
+  struct hook_child child = {.pid = pid, .pidfd = pidfd_open_(pid)};
   fcntl(io->stdin_w, F_SETFL, O_NONBLOCK);
   fcntl(io->stderr_r, F_SETFL, O_NONBLOCK);
   io->state = state_json ? state_json : "";
@@ -292,7 +302,9 @@ int hook_run(const char *kind, const struct spec_hook *hook,
   struct timespec deadline = monotonic_now();
   if (hook->timeout.set)
     deadline.tv_sec += hook->timeout.v;
-  int r = wait_serving(pidfd, io, hook->timeout.set ? &deadline : NULL);
+  int r = wait_serving(&child, io, hook->timeout.set ? &deadline : NULL);
+  if (child.pidfd >= 0)
+    close(child.pidfd);
   if (r != 0) {
     int e = errno;
     kill(pid, SIGKILL);
@@ -302,9 +314,8 @@ int hook_run(const char *kind, const struct spec_hook *hook,
                 : hull_error(err, e, "%s hook `%s`: poll", kind, hook->path);
     goto out;
   }
-  int status = reap(pid);
-  if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-    ret = status_error(kind, hook, status, io, err);
+  if (!(WIFEXITED(child.status) && WEXITSTATUS(child.status) == 0))
+    ret = status_error(kind, hook, child.status, io, err);
 
 out:
   close_fd(&io->stdin_w);

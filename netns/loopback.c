@@ -43,6 +43,7 @@ static int rtnl_request(struct nlmsghdr *req, const char *what,
 
 int netns_loopback_up(hull_error_t *err) {
   char buf[MNL_SOCKET_BUFFER_SIZE];
+  memset(buf, 0, sizeof(buf));  /* attribute padding is sent as is */
   struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = RTM_NEWLINK;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
