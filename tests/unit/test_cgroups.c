@@ -182,7 +182,7 @@ static void live_setup(void) {
   snprintf(path, sizeof(path), "%s/c1", parent);
 }
 
-/* Removes whatever a failed test left, then the parent itself. */
+/* Kills and removes whatever the tests left, then the parent itself. */
 static void live_teardown(void) {
   const struct cgroup_manager *m = cgroup_manager_for(CGROUP_MODE_V1);
   struct cgroup *cg = NULL;
@@ -341,7 +341,9 @@ static Suite *cgroups_suite(void) {
   suite_add_tcase(s, pure);
 
   TCase *live = tcase_create("v1-host");
-  tcase_add_checked_fixture(live, live_setup, live_teardown);
+  /* Unchecked: runs in the runner, so cleanup happens even when a test
+   * fails half-way. */
+  tcase_add_unchecked_fixture(live, live_setup, live_teardown);
   tcase_set_timeout(live, 20);
   tcase_add_test(live, v1_lifecycle);
   tcase_add_test(live, v1_destroy_kills_and_removes_nested);

@@ -3,6 +3,7 @@
 #include "hooks/hooks.h"
 #include "tests/suite.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,6 +40,16 @@ static char *slurp(const char *name) {
   ck_assert_msg(read_file(path, &text, NULL, &err) == 0, "%s",
                 err ? err->msg : "");
   return text;
+}
+
+static int count_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  ck_assert_ptr_nonnull(d);
+  int n = 0;
+  while (readdir(d))
+    n++;
+  closedir(d);
+  return n;
 }
 
 static const char *STATE = "{\"ociVersion\":\"1.0.2\",\"id\":\"c1\","
@@ -105,7 +116,9 @@ START_TEST(hook_exit_status_names_stderr) {
   struct spec_hook hook = {
       .path = script("h", "echo 'bad things' >&2; echo more >&2; exit 3")};
   hull_error_t err = NULL;
+  int fds_before = count_fds();
   ck_assert_int_eq(hook_run("prestart", &hook, STATE, &err), -1);
+  ck_assert_int_eq(count_fds(), fds_before);   /* no pipe or pidfd leaks */
   cleanup_free char *want = xasprintf(
       "prestart hook `%s`: exited with status 3: bad things", hook.path);
   ck_assert_str_eq(err->msg, want);
@@ -132,8 +145,10 @@ START_TEST(hook_timeout_kills_it) {
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   hull_error_t err = NULL;
+  int fds_before = count_fds();
   ck_assert_int_eq(hook_run("prestart", &hook, STATE, &err), -1);
   clock_gettime(CLOCK_MONOTONIC, &t1);
+  ck_assert_int_eq(count_fds(), fds_before);
   double took = (double)(t1.tv_sec - t0.tv_sec) +
                 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   ck_assert_msg(took >= 0.9 && took < 2.0, "took %.2f s", took);
@@ -213,7 +228,10 @@ END_TEST
 static Suite *hooks_suite(void) {
   Suite *s = suite_create("hooks");
   TCase *tc = tcase_create("run");
-  tcase_add_checked_fixture(tc, setup, teardown);
+  /* Unchecked: one directory for the test case, removed even when a test
+   * fails. Tests run one after another; each rewrites its scripts and reads
+   * only output files of its own name. */
+  tcase_add_unchecked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 10);
   tcase_add_test(tc, hook_gets_state_on_stdin);
   tcase_add_test(tc, hook_gets_args_and_env);
