@@ -14,19 +14,30 @@ enum cgroup_mode { CGROUP_MODE_V2, CGROUP_MODE_V1, CGROUP_MODE_DISABLED };
 
 struct cgroup;                 /* one container's cgroup, opaque */
 
+/* Paths follow runc's cgroupfs driver: an absolute path hangs off each
+ * hierarchy's root, a relative one off the calling process's own cgroup in
+ * each hierarchy (so `load` must run from the same cgroup as `create` for
+ * relative paths). A path naming a root or the caller's own cgroup is
+ * refused: destroy kills everything inside. */
 struct cgroup_manager {
   const char *name;
-  /* Creates the cgroup at `path` (relative to each hierarchy's root). */
+  /* Creates the cgroup at `path` in every hierarchy the manager uses (v1:
+   * every mounted one, incl. name=systemd and the hybrid cgroup2; v2: the
+   * unified one) — mkdir -p; an existing cgroup is fine. */
   int (*create)(const struct cgroup_manager *m, const char *path,
                 struct cgroup **out, hull_error_t *err);
   /* Moves pid into the cgroup. */
   int (*enter)(struct cgroup *cg, pid_t pid, hull_error_t *err);
-  /* Applies linux.resources (may be NULL). */
+  /* Applies linux.resources (may be NULL). For now: 0 when res is NULL or
+   * sets nothing, else an error naming the first set field. */
   int (*apply)(struct cgroup *cg, const struct spec_resources *res,
                hull_error_t *err);
   /* Sends sig to every process in the cgroup. */
   int (*signal_all)(struct cgroup *cg, int sig, hull_error_t *err);
-  /* Kills what is left and removes the cgroup; a missing cgroup is fine. */
+  /* SIGKILLs what is left (v2: cgroup.kill first), waits a bounded time for
+   * it to go, and removes the cgroup and any below it in every hierarchy; a
+   * missing cgroup is fine, so destroy may run twice. Parents such as /hull
+   * are left in place: removing them races with a concurrent create. */
   int (*destroy)(struct cgroup *cg, hull_error_t *err);
   /* Opens an existing cgroup by path (for delete/kill after create). */
   int (*load)(const struct cgroup_manager *m, const char *path,
@@ -36,13 +47,17 @@ struct cgroup_manager {
 enum cgroup_mode cgroup_detect_mode(void);
 const struct cgroup_manager *cgroup_manager_for(enum cgroup_mode mode);
 
-/* The path a container's cgroup gets: linux.cgroupsPath when set (absolute
- * as given, relative under hull's parent), else "/hull/<id>". */
+/* The path a container's cgroup gets: linux.cgroupsPath when set, cleaned
+ * like runc's CleanPath (absolute stays absolute, relative stays relative,
+ * ".." cannot climb out), else "/hull/<id>". (runc without cgroupsPath uses
+ * "<own cgroup>/<id>"; hull prefers a fixed place it can find again.) */
 char *cgroup_path_for(const struct spec *spec, const char *id);
 
-/* An fd for clone3(CLONE_INTO_CGROUP) on v2; -1 when not available. */
+/* An fd for clone3(CLONE_INTO_CGROUP) on v2, owned by cg; -1 on v1 and
+ * disabled. */
 int cgroup_dirfd(struct cgroup *cg);
-/* Every pid in the cgroup (for kill --all and delete). */
+/* Every pid in the cgroup and the cgroups below it (for kill --all), read
+ * from one hierarchy: v1 prefers pids, then memory, then name=systemd. */
 int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n, hull_error_t *err);
 void cgroup_free(struct cgroup *cg);
 

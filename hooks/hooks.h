@@ -3,7 +3,12 @@
  * A hook is executed with its path, args and env, the container's state JSON
  * on stdin, and killed when its timeout (seconds) passes. The caller decides
  * where it runs (runtime or container namespace) by calling from the right
- * process; this module only runs the programs. */
+ * process; this module only runs the programs.
+ *
+ * The hook gets args (args[0] is its argv[0]; {path} when args is absent),
+ * exactly env (nothing when absent), fds 0-2 only: stdin a pipe carrying the
+ * state, stdout hull's stderr (never hull's stdout, which callers parse),
+ * stderr a pipe hull reads for error messages. */
 #ifndef HULL_HOOKS_H
 #define HULL_HOOKS_H
 
