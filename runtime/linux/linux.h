@@ -42,6 +42,25 @@ const char *const *rootfs_mount_option_names(void);
  * symlinks and ".." are resolved as if root_fd were "/" (openat2
  * RESOLVE_IN_ROOT, or an equivalent walk on old kernels). */
 int open_in_root(int root_fd, const char *path, int flags, hull_error_t *err);
+/* The component walk open_in_root falls back to; exposed so tests can run it
+ * on a kernel that has openat2. */
+int open_in_root_walk(int root_fd, const char *path, int flags,
+                      hull_error_t *err);
+
+/* Creates the missing components of `path` inside root_fd (directories; the
+ * last one an empty file for CREATE_FILE), resolving symlinks and ".." the
+ * way open_in_root does, so nothing is ever created outside the root. */
+enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };
+int create_in_root(int root_fd, const char *path, enum create_kind kind,
+                   mode_t mode, hull_error_t *err);
+
+/* After the pivot: binds the pty slave at pty_path over /dev/console (made
+ * as an empty file when missing). */
+int rootfs_bind_console(const char *pty_path, hull_error_t *err);
+
+/* Refuses linux.sysctl keys whose namespace the container does not own, as
+ * runc does; the message names the key. */
+int rootfs_validate_sysctl(const struct spec *spec, hull_error_t *err);
 
 
 /* ---- terminal (console.c) ---------------------------------------------- */

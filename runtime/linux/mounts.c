@@ -1,0 +1,220 @@
+/* mounts.c — config.json's mounts, performed in order inside the rootfs.
+ *
+ * Every destination is created and opened inside the rootfs (resolve.c) and
+ * the mount goes onto /proc/self/fd/N of that O_PATH fd, so a symlink in the
+ * rootfs, even one swapped in while we work, cannot point a mount at the
+ * host. Afterwards the destination is opened again and checked to be the
+ * mount we made (bubblewrap does the same). */
+#include "rootfs-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* What one entry of spec->mounts resolves to before anything is mounted. */
+struct mount_job {
+  size_t index;
+  const struct spec_mount *m;
+  struct mount_options o;
+  const char *type;          /* "bind" for bind mounts */
+  char *source;              /* bind sources made absolute */
+  bool bind;
+};
+
+static void mount_job_free(struct mount_job *j) {
+  mount_options_free(&j->o);
+  free(j->source);
+}
+
+static bool is_type(const char *type, const char *want) {
+  return type && strcmp(type, want) == 0;
+}
+
+/* Appends `opt` to the data string unless `key` is already in it. */
+static void add_data_option(struct mount_options *o, const char *key,
+                            const char *opt) {
+  if (o->data && strstr(o->data, key))
+    return;
+  char *data = o->data ? xasprintf("%s,%s", o->data, opt) : xstrdup(opt);
+  free(o->data);
+  o->data = data;
+}
+
+static void mount_job_init(struct mount_job *j, size_t index,
+                           const struct spec_mount *m,
+                           const struct rootfs_options *opts) {
+  memset(j, 0, sizeof(*j));
+  j->index = index;
+  j->m = m;
+  mount_options_parse(m->options, &j->o);
+  j->bind = is_type(m->type, "bind") || (j->o.flags & MS_BIND);
+  if (j->bind) {
+    j->o.flags |= MS_BIND;
+    j->type = "bind";
+  } else {
+    j->type = m->type ? m->type : "none";
+  }
+  const char *src = m->source ? m->source : j->type;
+  if (j->bind && src[0] != '/' && opts->bundle)
+    j->source = xasprintf("%s/%s", opts->bundle, src);
+  else
+    j->source = xstrdup(src);
+  /* runc's default spec asks for these; the kernel wants them to give the
+   * container its own pts instance with a usable ptmx. */
+  if (is_type(j->type, "devpts")) {
+    add_data_option(&j->o, "newinstance", "newinstance");
+    add_data_option(&j->o, "ptmxmode=", "ptmxmode=0666");
+  }
+}
+
+/* Makes sure the destination exists in the rootfs: an empty file when a
+ * file is bound onto it, a directory otherwise. */
+static int create_destination(int root_fd, struct mount_job *j,
+                              hull_error_t *err) {
+  enum create_kind kind = CREATE_DIR;
+  if (j->bind) {
+    struct stat st;
+    if (stat(j->source, &st) < 0)
+      return hull_error(err, errno, "mount `%s` to `%s`: stat source",
+                        j->source, j->m->destination);
+    if (!S_ISDIR(st.st_mode))
+      kind = CREATE_FILE;
+  }
+  if (create_in_root(root_fd, j->m->destination, kind, 0755, err) < 0)
+    return hull_error_wrap(err, "mounts[%zu]: destination `%s`", j->index,
+                           j->m->destination);
+  return 0;
+}
+
+static int apply_propagation(int fd, const struct mount_options *o,
+                             const char *dest, hull_error_t *err) {
+  struct fd_path p = fd_path(fd);
+  for (size_t i = 0; i < o->n_propagation; i++)
+    if (mount(NULL, p.s, NULL, o->propagation[i], NULL) < 0)
+      return hull_error(err, errno, "set propagation of `%s`", dest);
+  return 0;
+}
+
+static int apply_recursive_attrs(int fd, const struct mount_options *o,
+                                 const char *dest, hull_error_t *err) {
+  if (o->attr_set == 0 && o->attr_clr == 0)
+    return 0;
+  struct mount_attr attr = {.attr_set = o->attr_set, .attr_clr = o->attr_clr};
+  if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                    sizeof(attr)) < 0)
+    return hull_error(err, errno, "set recursive attributes of `%s`", dest);
+  return 0;
+}
+
+/* Flags that only a remount of a fresh bind mount can apply. */
+static unsigned long bind_remount_flags(unsigned long flags) {
+  return flags & ~(MS_BIND | MS_REC | MS_REMOUNT | MS_SILENT);
+}
+
+static bool sysfs_needs_bind(const struct spec *spec,
+                             const struct rootfs_options *opts) {
+  /* sysfs shows the mounter's network namespace; a user namespace that does
+   * not own one may not mount it (runc binds the host's /sys instead). */
+  return opts->in_user_ns && !spec_wants_namespace(spec, SPEC_NS_NETWORK);
+}
+
+/* Checks that `fd`, the destination opened after mounting, is the mount we
+ * made: the bind source itself, or a different file system than before. */
+static int verify_mount(int fd, const struct mount_job *j,
+                        const struct stat *before, hull_error_t *err) {
+  struct stat now;
+  if (fstat(fd, &now) < 0)
+    return hull_error(err, errno, "stat `%s`", j->m->destination);
+  if (j->bind) {
+    struct stat src;
+    if (stat(j->source, &src) < 0)
+      return hull_error(err, errno, "stat `%s`", j->source);
+    if (src.st_dev == now.st_dev && src.st_ino == now.st_ino)
+      return 0;
+  } else if (now.st_dev != before->st_dev || now.st_ino != before->st_ino ||
+             (j->o.flags & MS_REMOUNT)) {
+    return 0;
+  }
+  return hull_error(err, 0,
+                    "mount `%s` to `%s`: destination changed while mounting",
+                    j->source, j->m->destination);
+}
+
+static int mount_job_run(int root_fd, const struct spec *spec,
+                         struct mount_job *j,
+                         const struct rootfs_options *opts, hull_error_t *err) {
+  const char *dest = j->m->destination;
+  if (create_destination(root_fd, j, err) < 0)
+    return -1;
+  cleanup_close int fd = open_in_root(root_fd, dest, O_PATH, err);
+  if (fd < 0)
+    return hull_error_wrap(err, "mounts[%zu]: destination `%s`", j->index,
+                           dest);
+  struct stat before;
+  if (fstat(fd, &before) < 0)
+    return hull_error(err, errno, "stat `%s`", dest);
+  struct fd_path p = fd_path(fd);
+
+  int r;
+  if (j->bind) {
+    r = mount(j->source, p.s, NULL, j->o.flags & (MS_BIND | MS_REC), NULL);
+  } else if (is_type(j->type, "sysfs") && sysfs_needs_bind(spec, opts)) {
+    free(j->source);
+    j->source = xstrdup("/sys");
+    j->bind = true;
+    j->o.flags |= MS_BIND | MS_REC;
+    r = mount("/sys", p.s, NULL, MS_BIND | MS_REC, NULL);
+  } else {
+    r = mount(j->source, p.s, j->type, j->o.flags, j->o.data);
+  }
+  if (r < 0)
+    return hull_error(err, errno, "mount `%s` to `%s`", j->source, dest);
+
+  /* The old fd still names the directory underneath; reopen to get the
+   * mount on top. */
+  cleanup_close int mfd = open_in_root(root_fd, dest, O_PATH, err);
+  if (mfd < 0)
+    return hull_error_wrap(err, "mount `%s` to `%s`", j->source, dest);
+  if (verify_mount(mfd, j, &before, err) < 0)
+    return -1;
+  if (j->bind && bind_remount_flags(j->o.flags) &&
+      remount_fd(mfd, MS_BIND | bind_remount_flags(j->o.flags), dest, err) < 0)
+    return hull_error_wrap(err, "mount `%s` to `%s`", j->source, dest);
+  if (apply_propagation(mfd, &j->o, dest, err) < 0 ||
+      apply_recursive_attrs(mfd, &j->o, dest, err) < 0)
+    return hull_error_wrap(err, "mount `%s` to `%s`", j->source, dest);
+  return 0;
+}
+
+static int mount_one(int root_fd, const struct spec *spec, size_t index,
+                     const struct rootfs_options *opts, hull_error_t *err) {
+  const struct spec_mount *m = &spec->mounts[index];
+  if (m->destination == NULL)
+    return hull_error(err, EINVAL, "mounts[%zu]: destination missing", index);
+  struct mount_job j;
+  mount_job_init(&j, index, m, opts);
+  int r;
+  if (!j.bind && (is_type(j.type, "cgroup") || is_type(j.type, "cgroup2"))) {
+    r = create_in_root(root_fd, m->destination, CREATE_DIR, 0755, err);
+    if (r < 0)
+      hull_error_wrap(err, "mounts[%zu]: destination `%s`", index,
+                      m->destination);
+    else
+      r = mount_cgroup(root_fd, m, &j.o, opts, err);
+  } else {
+    r = mount_job_run(root_fd, spec, &j, opts, err);
+  }
+  mount_job_free(&j);
+  return r;
+}
+
+int rootfs_do_mounts(int root_fd, const struct spec *spec,
+                     const struct rootfs_options *opts, hull_error_t *err) {
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    if (mount_one(root_fd, spec, i, opts, err) < 0)
+      return -1;
+  return 0;
+}

@@ -1,0 +1,147 @@
+/* rootfs.c — the order of rootfs setup: propagation, the rootfs as a mount
+ * point, mounts, devices (rootfs_prepare); pivot_root (rootfs_pivot); then
+ * what needs the new root: read-only /, sysctl, readonly and masked paths,
+ * rootfsPropagation (rootfs_finish). runc's order, so results match. */
+#include "rootfs-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int root_propagation(const struct spec *spec, unsigned long *flag,
+                            hull_error_t *err) {
+  const char *p = spec->linux ? spec->linux->rootfs_propagation : NULL;
+  *flag = 0;
+  if (p == NULL || *p == '\0')
+    return 0;
+  *flag = propagation_flag(p);
+  if (*flag == 0)
+    return hull_error(err, EINVAL, "linux.rootfsPropagation: unknown `%s`", p);
+  return 0;
+}
+
+static bool path_under(const char *path, const char *dir) {
+  if (strcmp(dir, "/") == 0)
+    return true;
+  size_t n = strlen(dir);
+  return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* pivot_root refuses a new root whose parent mount is shared; runc makes
+ * that parent private. */
+static int make_parent_mount_private(const char *rootfs, hull_error_t *err) {
+  struct mountinfo *mi = NULL;
+  size_t n = 0;
+  if (mountinfo_read(&mi, &n, err) < 0)
+    return -1;
+  const struct mountinfo *best = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (path_under(rootfs, mi[i].mount_point) &&
+        (!best || strlen(mi[i].mount_point) >= strlen(best->mount_point)))
+      best = &mi[i];
+  int ret = 0;
+  if (best && strstr(best->optional, "shared:") &&
+      mount(NULL, best->mount_point, NULL, MS_PRIVATE, NULL) < 0)
+    ret = hull_error(err, errno, "make `%s` private", best->mount_point);
+  mountinfo_free(mi, n);
+  return ret;
+}
+
+int rootfs_prepare(const struct spec *spec, const struct rootfs_options *opts,
+                   hull_error_t *err) {
+  if (!opts->rootfs || opts->rootfs[0] != '/')
+    return hull_error(err, EINVAL, "rootfs `%s`: not an absolute path",
+                      opts->rootfs ? opts->rootfs : "");
+  if (rootfs_validate_sysctl(spec, err) < 0)
+    return -1;
+  unsigned long flag;
+  if (root_propagation(spec, &flag, err) < 0)
+    return -1;
+  /* Nothing we mount from here on may reach the host. */
+  if (mount(NULL, "/", NULL, flag ? flag : MS_SLAVE | MS_REC, NULL) < 0)
+    return hull_error(err, errno, "set propagation of `/`");
+  if (make_parent_mount_private(opts->rootfs, err) < 0)
+    return -1;
+  if (mount(opts->rootfs, opts->rootfs, "bind", MS_BIND | MS_REC, NULL) < 0)
+    return hull_error(err, errno, "bind rootfs `%s` onto itself", opts->rootfs);
+  /* Opened after the bind, so it is the new mount. */
+  cleanup_close int root_fd =
+      open(opts->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return hull_error(err, errno, "open rootfs `%s`", opts->rootfs);
+  if (rootfs_do_mounts(root_fd, spec, opts, err) < 0)
+    return -1;
+  return rootfs_create_devices(root_fd, spec, opts, err);
+}
+
+static int move_root(const char *rootfs, hull_error_t *err) {
+  if (chdir(rootfs) < 0)
+    return hull_error(err, errno, "chdir `%s`", rootfs);
+  if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+    return hull_error(err, errno, "move `%s` to `/`", rootfs);
+  if (chroot(".") < 0)
+    return hull_error(err, errno, "chroot `%s`", rootfs);
+  if (chdir("/") < 0)
+    return hull_error(err, errno, "chdir `/`");
+  return 0;
+}
+
+int rootfs_pivot(const char *rootfs, bool no_pivot, hull_error_t *err) {
+  if (no_pivot)
+    return move_root(rootfs, err);
+  cleanup_close int old_root =
+      open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (old_root < 0)
+    return hull_error(err, errno, "open `/`");
+  cleanup_close int new_root =
+      open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (new_root < 0)
+    return hull_error(err, errno, "open `%s`", rootfs);
+  if (fchdir(new_root) < 0)
+    return hull_error(err, errno, "chdir `%s`", rootfs);
+  /* pivot_root(".", ".") stacks the old root on top of the new one; no
+   * directory for it is needed inside the rootfs. */
+  if (syscall(SYS_pivot_root, ".", ".") < 0)
+    return hull_error(err, errno, "pivot_root `%s`", rootfs);
+  if (fchdir(old_root) < 0)
+    return hull_error(err, errno, "chdir to the old root");
+  /* Detaching must not propagate the unmount to the host's peers. */
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return hull_error(err, errno, "make the old root rslave");
+  if (umount2(".", MNT_DETACH) < 0)
+    return hull_error(err, errno, "detach the old root");
+  if (chdir("/") < 0)
+    return hull_error(err, errno, "chdir `/`");
+  return 0;
+}
+
+static int remount_root_readonly(hull_error_t *err) {
+  cleanup_close int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error(err, errno, "open `/`");
+  if (remount_fd(fd, MS_BIND | MS_REC | MS_RDONLY, "/", err) < 0)
+    return hull_error_wrap(err, "root.readonly");
+  return 0;
+}
+
+int rootfs_finish(const struct spec *spec, hull_error_t *err) {
+  if (spec->root.readonly && remount_root_readonly(err) < 0)
+    return -1;
+  if (rootfs_write_sysctl(spec, err) < 0)
+    return -1;
+  if (spec->linux &&
+      (rootfs_readonly_paths(spec->linux->readonly_paths, err) < 0 ||
+       rootfs_mask_paths(spec->linux->masked_paths, err) < 0))
+    return -1;
+  /* Applied to the new "/" only now: before the pivot it would have been
+   * the host's root that became shared or unbindable. */
+  unsigned long flag;
+  if (root_propagation(spec, &flag, err) < 0)
+    return -1;
+  if (flag && mount(NULL, "/", NULL, flag, NULL) < 0)
+    return hull_error(err, errno, "linux.rootfsPropagation: set `/`");
+  return 0;
+}
