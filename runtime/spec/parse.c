@@ -58,10 +58,12 @@ int jerr(const struct jpath *at, hull_error_t *err, const char *fmt, ...) {
 
 /* ---- members -------------------------------------------------------- */
 
+/* A key given twice takes its last value, as Go's encoding/json (runc,
+ * containerd) reads it. */
 yajl_val jfield(yajl_val obj, const char *key) {
   if (!YAJL_IS_OBJECT(obj))
     return NULL;
-  for (size_t i = 0; i < obj->u.object.len; i++) {
+  for (size_t i = obj->u.object.len; i-- > 0;) {
     if (strcmp(obj->u.object.keys[i], key) == 0) {
       yajl_val v = obj->u.object.values[i];
       return YAJL_IS_NULL(v) ? NULL : v;
@@ -173,29 +175,29 @@ static enum int_text read_int_text(const char *s, bool *negative,
   return INT_OK;
 }
 
+/* Reads an integer's sign and magnitude; *too_big is set when the
+ * magnitude exceeds uint64, which every field's range check then rejects. */
 static int number_value(yajl_val v, const struct jpath *at, bool *negative,
-                        uint64_t *magnitude, hull_error_t *err) {
+                        uint64_t *magnitude, bool *too_big,
+                        hull_error_t *err) {
   if (!YAJL_IS_NUMBER(v))
     return jerr(at, err, "expected integer");
-  switch (read_int_text(v->u.number.r, negative, magnitude)) {
-  case INT_OK:
-    return 0;
-  case INT_NOT_INTEGER:
+  enum int_text r = read_int_text(v->u.number.r, negative, magnitude);
+  if (r == INT_NOT_INTEGER)
     return jerr(at, err, "expected integer, got %s", v->u.number.r);
-  case INT_TOO_BIG:
-    break;
-  }
-  return jerr(at, err, "%s is out of range", v->u.number.r);
+  *too_big = (r == INT_TOO_BIG);
+  return 0;
 }
 
 static int int_value(yajl_val v, const struct jpath *at, int64_t min,
                      int64_t max, int64_t *out, hull_error_t *err) {
-  bool neg;
+  bool neg, too_big;
   uint64_t mag;
-  if (number_value(v, at, &neg, &mag, err) < 0)
+  if (number_value(v, at, &neg, &mag, &too_big, err) < 0)
     return -1;
   /* Two's complement: INT64_MIN's magnitude is INT64_MAX + 1. */
-  bool fits = neg ? mag <= (uint64_t)INT64_MAX + 1 : mag <= (uint64_t)INT64_MAX;
+  bool fits = !too_big && (neg ? mag <= (uint64_t)INT64_MAX + 1
+                               : mag <= (uint64_t)INT64_MAX);
   int64_t value = 0;
   if (fits)
     value = neg ? (int64_t)(0 - mag) : (int64_t)mag;
@@ -208,11 +210,11 @@ static int int_value(yajl_val v, const struct jpath *at, int64_t min,
 
 static int uint_value(yajl_val v, const struct jpath *at, uint64_t max,
                       uint64_t *out, hull_error_t *err) {
-  bool neg;
+  bool neg, too_big;
   uint64_t mag;
-  if (number_value(v, at, &neg, &mag, err) < 0)
+  if (number_value(v, at, &neg, &mag, &too_big, err) < 0)
     return -1;
-  if ((neg && mag != 0) || mag > max)
+  if (too_big || (neg && mag != 0) || mag > max)
     return jerr(at, err, "%s is out of range [0, %" PRIu64 "]",
                 v->u.number.r, max);
   *out = mag;
@@ -412,7 +414,7 @@ int jid_mapping(yajl_val v, const struct jpath *at, void *item,
 /* ---- raw text checks ------------------------------------------------- */
 
 /* Walks the text once, tracking strings so brackets inside them do not
- * count. Grammar errors are left to yajl, which explains them better. */
+ * count; also rejects comments, which yajl_tree would accept. Grammar errors are left to yajl, which explains them better. */
 int json_precheck(const char *json, size_t len, hull_error_t *err) {
   size_t depth = 0;
   bool in_string = false;
@@ -432,6 +434,9 @@ int json_precheck(const char *json, size_t len, hull_error_t *err) {
       }
     } else if (c == '"') {
       in_string = true;
+    } else if (c == '/') {
+      /* yajl_tree turns on yajl's comment extension; JSON has none. */
+      return hull_error(err, 0, "invalid JSON: comment at offset %zu", i);
     } else if (c == '{' || c == '[') {
       if (++depth > SPEC_MAX_DEPTH)
         return hull_error(err, 0,

@@ -143,7 +143,11 @@ static int yajl_failure(const char *msg, hull_error_t *err) {
 
 static int parse_tree(const char *json, size_t len, yajl_val *out,
                       hull_error_t *err) {
-  if (strspn(json, " \t\r\n") == len)
+  size_t blank = 0;
+  while (blank < len && strchr(" \t\r\n", json[blank]) != NULL &&
+         json[blank] != '\0')
+    blank++;
+  if (blank == len)
     return hull_error(err, 0, "empty document");
   if (json_precheck(json, len, err) < 0)
     return -1;
