@@ -13,6 +13,10 @@
 
 #include "../common/common.h"
 
+/* gnu11 predefines `linux` as 1 (the old spelling of __linux__); it would
+ * turn the field spec->linux into a syntax error. */
+#undef linux
+
 struct spec_int { bool set; int64_t v; };
 struct spec_uint { bool set; uint64_t v; };
 struct spec_bool { bool set; bool v; };
@@ -215,14 +219,18 @@ struct spec_linux {
 
 /* ---- vm ------------------------------------------------------------------ */
 
+struct spec_vm_iomem { struct spec_uint first_gfn; uint64_t first_mfn, nr_mfns; };
+
 struct spec_vm {
   struct { char *path; char **parameters; } hypervisor;
   struct { char *path; char **parameters; char *initrd; } kernel;
-  struct { char *path; char *format; } image;
+  struct { char *path; char *format; } image;   /* format: raw qcow2 vdi vmdk vhd */
   struct {
-    char **device_tree;
+    char *device_tree;       /* a file path (config-vm.md), not a list */
     struct spec_uint vcpus, memory;
     char **dtdevs;
+    struct spec_vm_iomem *iomems; size_t n_iomems;
+    uint32_t *irqs; size_t n_irqs;
   } hw_config;
   bool has_hypervisor, has_kernel, has_image, has_hw_config;
 };
