@@ -293,7 +293,8 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
   return init_find_executable(spec->process, &r->exe, err);
 }
 
-static void run_user_program(struct init_run *r, int fifo) {
+__attribute__((noreturn)) static void run_user_program(struct init_run *r,
+                                                    int fifo) {
   const struct spec *spec = r->cfg->spec;
   hull_error_t err = NULL;
   if (hooks_run("startContainer", &spec->hooks.start_container,

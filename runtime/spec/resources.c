@@ -38,7 +38,7 @@ static int parse_memory(yajl_val res, const struct jpath *up,
   if (present <= 0)
     return present;
   const struct jpath *at = JKEY(up, "memory");
-  typeof(r->memory) *m = &r->memory;
+  __typeof__(r->memory) *m = &r->memory;
   m->present = true;
   if (jspec_int(v, at, "limit", INT64_MIN, INT64_MAX, &m->limit, err) < 0 ||
       jspec_int(v, at, "reservation", INT64_MIN, INT64_MAX, &m->reservation,
@@ -64,7 +64,7 @@ static int parse_cpu(yajl_val res, const struct jpath *up,
   if (present <= 0)
     return present;
   const struct jpath *at = JKEY(up, "cpu");
-  typeof(r->cpu) *c = &r->cpu;
+  __typeof__(r->cpu) *c = &r->cpu;
   c->present = true;
   if (jspec_uint(v, at, "shares", UINT64_MAX, &c->shares, err) < 0 ||
       jspec_int(v, at, "quota", INT64_MIN, INT64_MAX, &c->quota, err) < 0 ||
@@ -136,7 +136,7 @@ static int parse_block_io(yajl_val res, const struct jpath *up,
   if (present <= 0)
     return present;
   const struct jpath *at = JKEY(up, "blockIO");
-  typeof(r->block_io) *b = &r->block_io;
+  __typeof__(r->block_io) *b = &r->block_io;
   b->present = true;
   if (jspec_uint(v, at, "weight", UINT16_MAX, &b->weight, err) < 0 ||
       jspec_uint(v, at, "leafWeight", UINT16_MAX, &b->leaf_weight, err) < 0 ||

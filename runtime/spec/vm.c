@@ -68,7 +68,7 @@ static int parse_hw_config(yajl_val vm, const struct jpath *up,
   if (r <= 0)
     return r;
   const struct jpath *at = JKEY(up, "hwConfig");
-  typeof(out->hw_config) *hw = &out->hw_config;
+  __typeof__(out->hw_config) *hw = &out->hw_config;
   out->has_hw_config = true;
   if (jstring(v, at, "deviceTree", OPTIONAL, &hw->device_tree, err) < 0 ||
       jspec_uint(v, at, "vcpus", UINT32_MAX, &hw->vcpus, err) < 0 ||
