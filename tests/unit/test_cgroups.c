@@ -328,6 +328,40 @@ START_TEST(v1_cpuset_is_usable) {
 }
 END_TEST
 
+/* The v2 manager uses only the cgroup2 hierarchy, which this hybrid host
+ * mounts at /sys/fs/cgroup/unified: enough to exercise v2.c's create,
+ * dirfd and cgroup.kill destroy here. */
+START_TEST(v2_manager_on_hybrid_unified) {
+  const struct cgroup_manager *m = cgroup_manager_for(CGROUP_MODE_V2);
+  hull_error_t err = NULL;
+  struct cgroup *cg = NULL;
+  ck_assert_msg(m->create(m, path, &cg, &err) == 0, "%s", err->msg);
+  ck_assert_int_ge(cgroup_dirfd(cg), 0);
+  cleanup_free char *dir = xasprintf("/sys/fs/cgroup/unified%s", path);
+  ck_assert(dir_exists(dir));
+
+  pid_t child = spawn_sleeper();
+  ck_assert_msg(m->enter(cg, child, &err) == 0, "%s", err->msg);
+  cleanup_free char *procfile = xasprintf("/proc/%d/cgroup", (int)child);
+  cleanup_free char *text = NULL;
+  ck_assert_int_eq(read_file(procfile, &text, NULL, &err), 0);
+  cleanup_free char *want = xasprintf("0::%s\n", path);
+  ck_assert_ptr_nonnull(strstr(text, want));
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  ck_assert_int_eq(cgroup_pids(cg, &pids, &n, &err), 0);
+  ck_assert_uint_eq(n, 1);
+
+  ck_assert_msg(m->destroy(cg, &err) == 0, "%s", err->msg);
+  int status;
+  ck_assert_int_eq(waitpid(child, &status, 0), child);
+  ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  ck_assert(!dir_exists(dir));
+  ck_assert_int_eq(m->destroy(cg, &err), 0);
+  cgroup_free(cg);
+}
+END_TEST
+
 static Suite *cgroups_suite(void) {
   Suite *s = suite_create("cgroups");
   TCase *pure = tcase_create("paths");
@@ -348,6 +382,7 @@ static Suite *cgroups_suite(void) {
   tcase_add_test(live, v1_lifecycle);
   tcase_add_test(live, v1_destroy_kills_and_removes_nested);
   tcase_add_test(live, v1_cpuset_is_usable);
+  tcase_add_test(live, v2_manager_on_hybrid_unified);
   suite_add_tcase(s, live);
   return s;
 }
