@@ -28,9 +28,9 @@ struct cgroup_manager {
                 struct cgroup **out, hull_error_t *err);
   /* Moves pid into the cgroup. */
   int (*enter)(struct cgroup *cg, pid_t pid, hull_error_t *err);
-  /* Applies linux.resources (may be NULL). For now: 0 when res is NULL or
-   * sets nothing, else an error naming the first set field. */
-  int (*apply)(struct cgroup *cg, const struct spec_resources *res,
+  /* Applies linux.resources and allows linux.devices (l may be NULL).
+   * A resource the manager cannot apply yet is an error naming it. */
+  int (*apply)(struct cgroup *cg, const struct spec_linux *l,
                hull_error_t *err);
   /* Sends sig to every process in the cgroup. */
   int (*signal_all)(struct cgroup *cg, int sig, hull_error_t *err);

@@ -16,10 +16,10 @@ static int disabled_enter(struct cgroup *cg, pid_t pid, hull_error_t *err) {
   return 0;
 }
 
-static int disabled_apply(struct cgroup *cg, const struct spec_resources *res,
+static int disabled_apply(struct cgroup *cg, const struct spec_linux *l,
                           hull_error_t *err) {
   /* Limits that cannot be enforced must not be dropped silently. */
-  return cgroup_apply_unsupported(cg, res, err);
+  return cgroup_apply_unsupported(cg, l, err);
 }
 
 static int disabled_signal_all(struct cgroup *cg, int sig, hull_error_t *err) {

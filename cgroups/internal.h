@@ -66,10 +66,15 @@ int cgroup_fs_read_pids(const char *dir, pid_t **pids, size_t *n,
                         hull_error_t *err);
 /* apply() for managers that set no resources yet: fine for NULL or empty,
  * otherwise an error naming the first field that is set. */
-int cgroup_apply_unsupported(struct cgroup *cg,
-                             const struct spec_resources *res,
+int cgroup_apply_unsupported(struct cgroup *cg, const struct spec_linux *l,
                              hull_error_t *err);
-/* The first set field of res as a JSON path, or NULL when none is. */
+/* v1: the devices controller's rules (devices-v1.c). */
+int cgroup_v1_apply_devices(struct cgroup *cg,
+                            const struct spec_resources *res,
+                            const struct spec_device *devices,
+                            size_t n_devices, hull_error_t *err);
+/* The first set field of res other than devices, as a JSON path, or NULL
+ * when none is. */
 const char *cgroup_resources_first_set(const struct spec_resources *res);
 
 #endif

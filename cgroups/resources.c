@@ -52,7 +52,6 @@ const char *cgroup_resources_first_set(const struct spec_resources *r) {
   if (r == NULL)
     return NULL;
   const char *f;
-  FIELD(r->n_devices > 0, "devices");
   if ((f = memory_first_set(r)) || (f = cpu_first_set(r)))
     return f;
   FIELD(r->pids.limit.set, "pids.limit");
@@ -66,10 +65,12 @@ const char *cgroup_resources_first_set(const struct spec_resources *r) {
   return NULL;
 }
 
-int cgroup_apply_unsupported(struct cgroup *cg,
-                             const struct spec_resources *res,
+int cgroup_apply_unsupported(struct cgroup *cg, const struct spec_linux *l,
                              hull_error_t *err) {
-  const char *field = cgroup_resources_first_set(res);
+  const struct spec_resources *res = l ? l->resources : NULL;
+  const char *field = res && res->n_devices > 0
+                          ? "linux.resources.devices"
+                          : cgroup_resources_first_set(res);
   if (field == NULL)
     return 0;
   return hull_error(err, 0, "%s: cgroup resources are not implemented yet",

@@ -80,11 +80,23 @@ static int v1_create(const struct cgroup_manager *m, const char *path,
   return 0;
 }
 
+static int v1_apply(struct cgroup *cg, const struct spec_linux *l,
+                    hull_error_t *err) {
+  if (l == NULL || l->resources == NULL)
+    return 0;
+  const char *field = cgroup_resources_first_set(l->resources);
+  if (field)
+    return hull_error(err, 0, "%s: cgroup resources are not implemented yet",
+                      field);
+  return cgroup_v1_apply_devices(cg, l->resources, l->devices, l->n_devices,
+                                 err);
+}
+
 const struct cgroup_manager cgroup_manager_v1 = {
     .name = "cgroupfs-v1",
     .create = v1_create,
     .enter = cgroup_fs_enter,
-    .apply = cgroup_apply_unsupported,
+    .apply = v1_apply,
     .signal_all = cgroup_fs_signal_all,
     .destroy = cgroup_fs_destroy,
     .load = v1_load,

@@ -192,7 +192,7 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
   if (lc->cgroups->create(lc->cgroups, lc->state->cgroup_path, &ctx.cgroup,
                           err) < 0)
     return -1;
-  int ret = lc->cgroups->apply(ctx.cgroup, lc->spec->linux->resources, err);
+  int ret = lc->cgroups->apply(ctx.cgroup, lc->spec->linux, err);
   struct process_config cfg = {
       .spec = lc->spec,
       .id = o->id,

@@ -136,12 +136,13 @@ START_TEST(apply_refuses_what_it_cannot_do) {
 
   ck_assert_int_eq(m->apply(cg, NULL, &err), 0);
   struct spec_resources res = {0};
-  ck_assert_int_eq(m->apply(cg, &res, &err), 0);
+  struct spec_linux l = {.resources = &res};
+  ck_assert_int_eq(m->apply(cg, &l, &err), 0);
   res.memory.present = true;   /* an empty object sets nothing */
-  ck_assert_int_eq(m->apply(cg, &res, &err), 0);
+  ck_assert_int_eq(m->apply(cg, &l, &err), 0);
 
   res.memory.limit = (struct spec_int){.set = true, .v = 1 << 20};
-  ck_assert_int_eq(m->apply(cg, &res, &err), -1);
+  ck_assert_int_eq(m->apply(cg, &l, &err), -1);
   ck_assert_str_eq(err->msg, "linux.resources.memory.limit: cgroup "
                              "resources are not implemented yet");
   hull_error_release(&err);
