@@ -168,6 +168,11 @@ struct hres hrun(struct hctx *c, ...) {
   return hrun_argv(c, c->root, args, DEFAULT_TIMEOUT_MS);
 }
 
+struct hres hrun_config(struct hctx *c, const struct hconfig *cfg) {
+  hctx_write_config(c, cfg);
+  return hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
+}
+
 void hres_free(struct hres *r) {
   free(r->out);
   free(r->err);
@@ -270,6 +275,7 @@ char *hconfig_json(const struct hconfig *cfg) {
   static const char caps[] =
       "[\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]";
 
+  const char *hostname = cfg->hostname ? cfg->hostname : "hull-test";
   return xasprintf(
       "{\n"
       "  \"ociVersion\": \"1.0.2\",\n"
@@ -287,7 +293,7 @@ char *hconfig_json(const struct hconfig *cfg) {
       "    \"noNewPrivileges\": true%s%s\n"
       "  },\n"
       "  \"root\": {\"path\": \"rootfs\", \"readonly\": %s},\n"
-      "  \"hostname\": \"%s\",\n"
+      "  %s%s%s"
       "  \"mounts\": [\n"
       "    {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
       "    {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
@@ -315,7 +321,8 @@ char *hconfig_json(const struct hconfig *cfg) {
       cfg->process_extra ? ",\n    " : "",
       cfg->process_extra ? cfg->process_extra : "",
       cfg->readonly_root ? "true" : "false",
-      cfg->hostname ? cfg->hostname : "hull-test",
+      hostname[0] ? "\"hostname\": \"" : "", hostname,
+      hostname[0] ? "\",\n" : "",
       cfg->mounts_extra ? ",\n    " : "",
       cfg->mounts_extra ? cfg->mounts_extra : "",
       cfg->namespaces ? cfg->namespaces : default_namespaces,

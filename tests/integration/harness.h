@@ -54,7 +54,7 @@ struct hconfig {
   const char *process_extra; /* extra members of process */
   bool terminal;
   bool readonly_root;
-  const char *hostname;      /* default "hull-test" */
+  const char *hostname;      /* default "hull-test"; "" leaves it out */
   const char *mounts_extra;  /* extra members of mounts */
   const char *namespaces;    /* members of linux.namespaces; default
                                 pid, network, ipc, uts, mount */
@@ -89,6 +89,8 @@ struct hres hrun(struct hctx *c, ...) __attribute__((sentinel));
 struct hres hrun_argv(struct hctx *c, const char *root, char *const *args,
                       int timeout_ms);
 void hres_free(struct hres *r);
+/* Writes cfg as config.json and runs `run --bundle B ID` in the foreground. */
+struct hres hrun_config(struct hctx *c, const struct hconfig *cfg);
 
 /* `state ID`: the status string ("" when state fails; free it) and pid. */
 char *hstate_status(struct hctx *c, const char *id, pid_t *pid);
