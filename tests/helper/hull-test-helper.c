@@ -1,0 +1,303 @@
+/* hull-test-helper — answers the integration tests' questions from inside a
+ * container. It is linked statically and placed at /bin/hull-test-helper in
+ * the test rootfs, so tests need no image, no shell quoting and no network.
+ *
+ * Every answer is line oriented ("key=value" or one item per line) so a test
+ * can assert with a substring search. Failures go to stderr as
+ * "<subcommand> <arg>: <strerror>" with exit status 1; usage errors exit 2. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int fail(const char *what, const char *arg) {
+  fprintf(stderr, "%s %s: %s\n", what, arg ? arg : "", strerror(errno));
+  return 1;
+}
+
+static int copy_fd_to_stdout(int fd) {
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -1;
+    if (n == 0)
+      return 0;
+    if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+      return -1;
+  }
+}
+
+static int cmd_cat(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail("cat", path);
+  int r = copy_fd_to_stdout(fd);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return r < 0 ? fail("cat", path) : 0;
+}
+
+static int cmd_write(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return fail("write", path);
+  size_t len = strlen(text);
+  ssize_t n = write(fd, text, len);
+  if (n < 0 || (size_t)n != len) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return fail("write", path);
+  }
+  if (close(fd) < 0)
+    return fail("write", path);
+  return 0;
+}
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Calls fn for each entry of dir except "." and "..", in name order. */
+static int for_each_entry(const char *dir, void (*fn)(const char *dir,
+                                                      const char *name)) {
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return -1;
+  char **names = NULL;
+  size_t n = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    names = realloc(names, (n + 1) * sizeof *names);
+    if (names == NULL)
+      abort();
+    names[n++] = strdup(de->d_name);
+  }
+  closedir(d);
+  qsort(names, n, sizeof *names, cmp_names);
+  for (size_t i = 0; i < n; i++) {
+    fn(dir, names[i]);
+    free(names[i]);
+  }
+  free(names);
+  return 0;
+}
+
+static void print_ns(const char *dir, const char *name) {
+  char path[PATH_MAX];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  if (stat(path, &st) == 0)
+    printf("%s %lu\n", name, (unsigned long)st.st_ino);
+}
+
+static void print_name(const char *dir, const char *name) {
+  (void)dir;
+  printf("%s\n", name);
+}
+
+static void print_fd(const char *dir, const char *name) {
+  int fd = atoi(name);
+  char path[PATH_MAX], target[PATH_MAX];
+  if (fd <= 2)
+    return;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  if (n < 0)
+    return; /* the directory fd opendir() used, now closed */
+  target[n] = '\0';
+  printf("%d %s\n", fd, target);
+}
+
+static int cmd_id(void) {
+  gid_t groups[NGROUPS_MAX];
+  int n = getgroups(NGROUPS_MAX, groups);
+  if (n < 0)
+    return fail("id", "getgroups");
+  mode_t mask = umask(0);
+  umask(mask);
+  printf("uid=%u\neuid=%u\ngid=%u\negid=%u\ngroups=", (unsigned)getuid(),
+         (unsigned)geteuid(), (unsigned)getgid(), (unsigned)getegid());
+  for (int i = 0; i < n; i++)
+    printf("%s%u", i ? "," : "", (unsigned)groups[i]);
+  printf("\numask=%04o\n", (unsigned)mask);
+  return 0;
+}
+
+static int cmd_status(void) {
+  FILE *f = fopen("/proc/self/status", "re");
+  if (f == NULL)
+    return fail("status", "/proc/self/status");
+  char line[512];
+  while (fgets(line, sizeof line, f) != NULL)
+    if (strncmp(line, "Cap", 3) == 0 || strncmp(line, "NoNewPrivs", 10) == 0 ||
+        strncmp(line, "Seccomp", 7) == 0)
+      fputs(line, stdout);
+  fclose(f);
+  return 0;
+}
+
+static const char *file_type(mode_t mode) {
+  switch (mode & S_IFMT) {
+  case S_IFREG: return "file";
+  case S_IFDIR: return "dir";
+  case S_IFLNK: return "symlink";
+  case S_IFCHR: return "char";
+  case S_IFBLK: return "block";
+  case S_IFIFO: return "fifo";
+  case S_IFSOCK: return "socket";
+  default: return "unknown";
+  }
+}
+
+/* lstat, so a symlink reports itself rather than its target. */
+static int cmd_stat(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) < 0)
+    return fail("stat", path);
+  printf("type=%s mode=%04o rdev=%u:%u uid=%u gid=%u size=%lld\n",
+         file_type(st.st_mode), (unsigned)(st.st_mode & 07777),
+         major(st.st_rdev), minor(st.st_rdev), (unsigned)st.st_uid,
+         (unsigned)st.st_gid, (long long)st.st_size);
+  return 0;
+}
+
+static int cmd_readlink(const char *path) {
+  char target[PATH_MAX];
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  if (n < 0)
+    return fail("readlink", path);
+  target[n] = '\0';
+  printf("%s\n", target);
+  return 0;
+}
+
+static int cmd_sleep(const char *seconds) {
+  double s = strtod(seconds, NULL);
+  struct timespec ts = {.tv_sec = (time_t)s,
+                        .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+    ;
+  return 0;
+}
+
+static void ignore_signal(int sig) { (void)sig; }
+
+/* As pid 1 of a pid namespace, a signal with the default action is dropped,
+ * so install a handler and wait with the signals blocked. "ready" tells the
+ * test it may send the signal now. */
+static int cmd_signal_wait(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  signal(SIGTERM, ignore_signal);
+  signal(SIGUSR1, ignore_signal);
+  printf("ready\n");
+  fflush(stdout);
+  int sig;
+  while ((sig = sigwaitinfo(&set, NULL)) < 0 && errno == EINTR)
+    ;
+  if (sig < 0)
+    return fail("signal-wait", "sigwaitinfo");
+  printf("%s\n", sig == SIGTERM ? "SIGTERM" : "SIGUSR1");
+  return 0;
+}
+
+static int cmd_touch(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return fail("touch", path);
+  close(fd);
+  return 0;
+}
+
+static int usage(void) {
+  fprintf(stderr,
+          "usage: hull-test-helper cat FILE | write FILE TEXT | ns | cwd | id"
+          " | hostname | domainname | mounts | isatty FD | sleep SECONDS"
+          " | exit CODE | env | status | ls DIR | stat PATH | readlink PATH"
+          " | fds | pid | signal-wait | touch PATH\n");
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    return usage();
+  const char *cmd = argv[1];
+  const char *arg = argc > 2 ? argv[2] : NULL;
+  int r;
+  char buf[PATH_MAX];
+  struct utsname uts;
+
+  if (strcmp(cmd, "cat") == 0 && arg)
+    r = cmd_cat(arg);
+  else if (strcmp(cmd, "write") == 0 && arg && argc > 3)
+    r = cmd_write(arg, argv[3]);
+  else if (strcmp(cmd, "ns") == 0)
+    r = for_each_entry("/proc/self/ns", print_ns) < 0 ? fail("ns", NULL) : 0;
+  else if (strcmp(cmd, "cwd") == 0)
+    r = getcwd(buf, sizeof buf) ? (printf("%s\n", buf), 0) : fail("cwd", NULL);
+  else if (strcmp(cmd, "id") == 0)
+    r = cmd_id();
+  else if (strcmp(cmd, "hostname") == 0)
+    r = uname(&uts) < 0 ? fail("uname", NULL) : (printf("%s\n", uts.nodename), 0);
+  else if (strcmp(cmd, "domainname") == 0)
+    r = uname(&uts) < 0 ? fail("uname", NULL)
+                        : (printf("%s\n", uts.domainname), 0);
+  else if (strcmp(cmd, "mounts") == 0)
+    r = cmd_cat("/proc/self/mountinfo");
+  else if (strcmp(cmd, "isatty") == 0 && arg)
+    r = (printf("%s\n", isatty(atoi(arg)) ? "yes" : "no"), 0);
+  else if (strcmp(cmd, "sleep") == 0 && arg)
+    r = cmd_sleep(arg);
+  else if (strcmp(cmd, "exit") == 0 && arg)
+    r = atoi(arg);
+  else if (strcmp(cmd, "env") == 0) {
+    for (char **e = environ; *e; e++)
+      printf("%s\n", *e);
+    r = 0;
+  } else if (strcmp(cmd, "status") == 0)
+    r = cmd_status();
+  else if (strcmp(cmd, "ls") == 0 && arg)
+    r = for_each_entry(arg, print_name) < 0 ? fail("ls", arg) : 0;
+  else if (strcmp(cmd, "stat") == 0 && arg)
+    r = cmd_stat(arg);
+  else if (strcmp(cmd, "readlink") == 0 && arg)
+    r = cmd_readlink(arg);
+  else if (strcmp(cmd, "fds") == 0)
+    r = for_each_entry("/proc/self/fd", print_fd) < 0 ? fail("fds", NULL) : 0;
+  else if (strcmp(cmd, "pid") == 0)
+    r = (printf("pid=%d\nppid=%d\n", (int)getpid(), (int)getppid()), 0);
+  else if (strcmp(cmd, "signal-wait") == 0)
+    r = cmd_signal_wait();
+  else if (strcmp(cmd, "touch") == 0 && arg)
+    r = cmd_touch(arg);
+  else
+    return usage();
+
+  if (fflush(stdout) != 0 && r == 0)
+    r = fail(cmd, "stdout");
+  return r;
+}

@@ -1,0 +1,640 @@
+/* harness.c — see harness.h. */
+#include "tests/integration/harness.h"
+#include "runtime/common/common.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+#define DEFAULT_TIMEOUT_MS 10000
+#define LEFTOVER_GRACE_MS 2000
+
+/* All tests of this run live under one directory, made by the runner before
+ * it forks the tests, so the sweep (which runs in the runner) finds what a
+ * failed test left behind. */
+static char base_dir[64];
+
+__attribute__((constructor)) static void make_base_dir(void) {
+  snprintf(base_dir, sizeof base_dir, "/tmp/hull-itest.%d", (int)getpid());
+}
+
+static void ensure_base_dir(void) {
+  if (mkdir(base_dir, 0755) < 0 && errno != EEXIST)
+    ck_abort_msg("mkdir %s: %s", base_dir, strerror(errno));
+}
+
+static const char *runtime_path(void) {
+  const char *h = getenv("HULL");
+  return h && *h ? h : "./hull";
+}
+
+static const char *rootfs_source(void) {
+  const char *r = getenv("HULL_TEST_ROOTFS");
+  return r && *r ? r : "tests/rootfs";
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+bool hcontains(const char *haystack, const char *needle) {
+  return haystack && needle && strstr(haystack, needle) != NULL;
+}
+
+char *hread_file(const char *path) {
+  char *data = NULL;
+  hull_error_t err = NULL;
+  if (read_file(path, &data, NULL, &err) < 0) {
+    hull_error_release(&err);
+    return NULL;
+  }
+  return data;
+}
+
+void hwrite_file(const char *path, const char *text, mode_t mode) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+  ck_assert_msg(write_all(fd, text, strlen(text)) == 0, "write %s: %s", path,
+                strerror(errno));
+  close(fd);
+  chmod(path, mode);
+}
+
+/* ---- running programs ------------------------------------------------- */
+
+/* Runs argv with stdout/stderr to files; returns its status as a shell
+ * would ($?), or -1 when it outlived timeout_ms (then its process group is
+ * killed). */
+static int run_program(char *const *argv, const char *out_path,
+                       const char *err_path, int timeout_ms) {
+  pid_t pid = fork();
+  ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+  if (pid == 0) {
+    setpgid(0, 0);
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int errfd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || errfd < 0)
+      _exit(126);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(errfd, 2);
+    execvp(argv[0], argv);
+    dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  long long deadline = now_ms() + timeout_ms;
+  int delay = 1;
+  for (;;) {
+    int status;
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+      return 128 + WTERMSIG(status);
+    }
+    if (r < 0 && errno != EINTR)
+      ck_abort_msg("waitpid: %s", strerror(errno));
+    if (now_ms() > deadline) {
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      return -1;
+    }
+    sleep_ms(delay);
+    if (delay < 20)
+      delay *= 2;
+  }
+}
+
+struct hres hrun_argv(struct hctx *c, const char *root, char *const *args,
+                      int timeout_ms) {
+  size_t n = strv_len(args);
+  char **argv = xzalloc((n + 4) * sizeof *argv);
+  size_t i = 0;
+  argv[i++] = (char *)runtime_path();
+  if (root) {
+    argv[i++] = "--root";
+    argv[i++] = (char *)root;
+  }
+  for (size_t j = 0; j < n; j++)
+    argv[i++] = args[j];
+
+  int k = ++c->n_runs;
+  struct hres r = {0};
+  r.out_path = xasprintf("%s/out.%d", c->dir, k);
+  cleanup_free char *err_path = xasprintf("%s/err.%d", c->dir, k);
+  r.status = run_program(argv, r.out_path, err_path, timeout_ms);
+  r.out = hread_file(r.out_path);
+  r.err = hread_file(err_path);
+  if (r.out == NULL)
+    r.out = xstrdup("");
+  if (r.err == NULL)
+    r.err = xstrdup("");
+  free(argv);
+  return r;
+}
+
+struct hres hrun(struct hctx *c, ...) {
+  char *args[64];
+  size_t n = 0;
+  va_list ap;
+  va_start(ap, c);
+  const char *a;
+  while ((a = va_arg(ap, const char *)) != NULL) {
+    ck_assert(n < 63);
+    args[n++] = (char *)a;
+  }
+  va_end(ap);
+  args[n] = NULL;
+  return hrun_argv(c, c->root, args, DEFAULT_TIMEOUT_MS);
+}
+
+struct hres hrun_config(struct hctx *c, const struct hconfig *cfg) {
+  hctx_write_config(c, cfg);
+  return hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
+}
+
+void hres_free(struct hres *r) {
+  free(r->out);
+  free(r->err);
+  free(r->out_path);
+  memset(r, 0, sizeof *r);
+}
+
+pid_t hctx_spawn_host(struct hctx *c, char *const *argv) {
+  ck_assert(c->n_extra_pids < (int)(sizeof c->extra_pids / sizeof c->extra_pids[0]));
+  pid_t pid = fork();
+  ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDWR);
+    dup2(in, 0);
+    dup2(in, 1);
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  c->extra_pids[c->n_extra_pids++] = pid;
+  return pid;
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static yajl_val parse_json(const char *json) {
+  char errbuf[256];
+  return json ? yajl_tree_parse(json, errbuf, sizeof errbuf) : NULL;
+}
+
+bool hjson_valid(const char *json) {
+  yajl_val v = parse_json(json);
+  yajl_tree_free(v);
+  return v != NULL;
+}
+
+char *hjson_string(const char *json, const char *const *path) {
+  yajl_val v = parse_json(json);
+  yajl_val s = v ? yajl_tree_get(v, (const char **)path, yajl_t_string) : NULL;
+  char *r = s ? xstrdup(YAJL_GET_STRING(s)) : NULL;
+  yajl_tree_free(v);
+  return r;
+}
+
+long long hjson_int(const char *json, const char *const *path, long long dflt) {
+  yajl_val v = parse_json(json);
+  yajl_val n = v ? yajl_tree_get(v, (const char **)path, yajl_t_number) : NULL;
+  long long r = n && YAJL_IS_INTEGER(n) ? YAJL_GET_INTEGER(n) : dflt;
+  yajl_tree_free(v);
+  return r;
+}
+
+char *hstate_status(struct hctx *c, const char *id, pid_t *pid) {
+  struct hres r = hrun(c, "state", id, NULL);
+  char *status = NULL;
+  if (r.status == 0) {
+    status = hjson_string(r.out, (const char *[]){"status", NULL});
+    if (pid)
+      *pid = (pid_t)hjson_int(r.out, (const char *[]){"pid", NULL}, 0);
+  }
+  hres_free(&r);
+  return status ? status : xstrdup("");
+}
+
+bool hwait_status(struct hctx *c, const char *id, const char *want,
+                  int timeout_ms) {
+  long long deadline = now_ms() + timeout_ms;
+  do {
+    cleanup_free char *s = hstate_status(c, id, NULL);
+    if (strcmp(s, want) == 0)
+      return true;
+    sleep_ms(10);
+  } while (now_ms() < deadline);
+  return false;
+}
+
+bool hwait_file(const char *path, const char *needle, int timeout_ms) {
+  long long deadline = now_ms() + timeout_ms;
+  do {
+    cleanup_free char *data = hread_file(path);
+    if (hcontains(data, needle))
+      return true;
+    sleep_ms(5);
+  } while (now_ms() < deadline);
+  return false;
+}
+
+/* ---- bundles and configs --------------------------------------------- */
+
+char *hconfig_json(const struct hconfig *cfg) {
+  static const char default_namespaces[] =
+      "{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"},"
+      " {\"type\": \"uts\"}, {\"type\": \"mount\"}";
+  static const char masked[] =
+      ", \"maskedPaths\": [\"/proc/acpi\", \"/proc/asound\", \"/proc/kcore\","
+      " \"/proc/keys\", \"/proc/latency_stats\", \"/proc/timer_list\","
+      " \"/proc/timer_stats\", \"/proc/sched_debug\", \"/sys/firmware\","
+      " \"/proc/scsi\"],"
+      " \"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\","
+      " \"/proc/sys\", \"/proc/sysrq-trigger\"]";
+  static const char caps[] =
+      "[\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]";
+
+  const char *hostname = cfg->hostname ? cfg->hostname : "hull-test";
+  return xasprintf(
+      "{\n"
+      "  \"ociVersion\": \"1.0.2\",\n"
+      "  \"process\": {\n"
+      "    \"terminal\": %s,\n"
+      "    \"user\": {%s},\n"
+      "    \"args\": [%s],\n"
+      "    \"env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\","
+      " \"TERM=xterm\"%s%s],\n"
+      "    \"cwd\": \"%s\",\n"
+      "    \"capabilities\": {\"bounding\": %s, \"effective\": %s,"
+      " \"permitted\": %s},\n"
+      "    \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024,"
+      " \"soft\": 1024}],\n"
+      "    \"noNewPrivileges\": true%s%s\n"
+      "  },\n"
+      "  \"root\": {\"path\": \"rootfs\", \"readonly\": %s},\n"
+      "  %s%s%s"
+      "  \"mounts\": [\n"
+      "    {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
+      "    {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
+      " \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
+      "    {\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\","
+      " \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\","
+      " \"mode=0620\"]},\n"
+      "    {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\","
+      " \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},\n"
+      "    {\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\","
+      " \"options\": [\"nosuid\", \"noexec\", \"nodev\"]},\n"
+      "    {\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\","
+      " \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"]}%s%s\n"
+      "  ],\n"
+      "  \"linux\": {\n"
+      "    \"namespaces\": [%s]%s%s%s\n"
+      "  }%s%s\n"
+      "}\n",
+      cfg->terminal ? "true" : "false",
+      cfg->user ? cfg->user : "\"uid\": 0, \"gid\": 0",
+      cfg->args ? cfg->args : HELPER("exit", "0"),
+      cfg->env ? ", " : "", cfg->env ? cfg->env : "",
+      cfg->cwd ? cfg->cwd : "/",
+      caps, caps, caps,
+      cfg->process_extra ? ",\n    " : "",
+      cfg->process_extra ? cfg->process_extra : "",
+      cfg->readonly_root ? "true" : "false",
+      hostname[0] ? "\"hostname\": \"" : "", hostname,
+      hostname[0] ? "\",\n" : "",
+      cfg->mounts_extra ? ",\n    " : "",
+      cfg->mounts_extra ? cfg->mounts_extra : "",
+      cfg->namespaces ? cfg->namespaces : default_namespaces,
+      cfg->no_masked_paths ? "" : masked,
+      cfg->linux_extra ? ",\n    " : "",
+      cfg->linux_extra ? cfg->linux_extra : "",
+      cfg->top_extra ? ",\n  " : "",
+      cfg->top_extra ? cfg->top_extra : "");
+}
+
+void hctx_write_config_raw(struct hctx *c, const char *json) {
+  cleanup_free char *path = xasprintf("%s/config.json", c->bundle);
+  hwrite_file(path, json, 0644);
+}
+
+void hctx_write_config(struct hctx *c, const struct hconfig *cfg) {
+  cleanup_free char *json = hconfig_json(cfg);
+  ck_assert_msg(hjson_valid(json), "the test's config is not JSON:\n%s", json);
+  hctx_write_config_raw(c, json);
+}
+
+static int run_quiet(char *const *argv) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Lines of /proc/self/mountinfo, NULL-terminated. */
+static char **mountinfo_lines(void) {
+  cleanup_free char *data = hread_file("/proc/self/mountinfo");
+  ck_assert_msg(data != NULL, "cannot read /proc/self/mountinfo");
+  size_t n = 0, cap = 64;
+  char **lines = xmalloc(cap * sizeof *lines);
+  for (char *save = NULL, *l = strtok_r(data, "\n", &save); l;
+       l = strtok_r(NULL, "\n", &save)) {
+    if (n + 1 == cap)
+      lines = xrealloc(lines, (cap *= 2) * sizeof *lines);
+    lines[n++] = xstrdup(l);
+  }
+  lines[n] = NULL;
+  return lines;
+}
+
+struct hctx *hctx_new(void) {
+  static int counter;
+  ensure_base_dir();
+  struct hctx *c = xzalloc(sizeof *c);
+  c->id = xasprintf("hullt-%d-%d", (int)getpid(), ++counter);
+  c->dir = xasprintf("%s/%s", base_dir, c->id);
+  c->root = xasprintf("%s/state", c->dir);
+  c->bundle = xasprintf("%s/bundle", c->dir);
+  c->rootfs = xasprintf("%s/rootfs", c->bundle);
+  /* 0755 all the way: a container in a user namespace must reach its rootfs
+   * as an unprivileged host uid. */
+  ck_assert_msg(mkdir(c->dir, 0755) == 0, "mkdir %s: %s", c->dir, strerror(errno));
+  ck_assert_msg(mkdir(c->root, 0700) == 0, "mkdir %s: %s", c->root, strerror(errno));
+  ck_assert_msg(mkdir(c->bundle, 0755) == 0, "mkdir %s: %s", c->bundle,
+                strerror(errno));
+  cleanup_free char *src = xasprintf("%s/.", rootfs_source());
+  char *cp[] = {"cp", "-a", src, c->rootfs, NULL};
+  ck_assert_msg(mkdir(c->rootfs, 0755) == 0, "mkdir %s", c->rootfs);
+  ck_assert_msg(run_quiet(cp) == 0, "cp -a %s %s failed (HULL_TEST_ROOTFS?)", src,
+                c->rootfs);
+  c->mounts_before = mountinfo_lines();
+  return c;
+}
+
+/* ---- leftovers ---------------------------------------------------------- */
+
+static bool mentions(const char *text, struct hctx *c) {
+  return hcontains(text, c->id) || hcontains(text, c->dir);
+}
+
+/* A process belongs to the test when its command line, cgroup or root
+ * directory names the test's id or directory. Zombies are ignored: they
+ * hold nothing but a pid, and init reaps them. */
+static char *process_leftover(struct hctx *c, const char *pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%s/stat", pid);
+  cleanup_free char *proc_stat = hread_file(path);
+  const char *paren = proc_stat ? strrchr(proc_stat, ')') : NULL;
+  if (paren == NULL || paren[1] == '\0' || paren[2] == 'Z' || paren[2] == 'X')
+    return NULL;
+
+  char root[4096];
+  snprintf(path, sizeof path, "/proc/%s/root", pid);
+  ssize_t n = readlink(path, root, sizeof root - 1);
+  root[n > 0 ? n : 0] = '\0';
+
+  snprintf(path, sizeof path, "/proc/%s/cmdline", pid);
+  size_t len = 0;
+  char *cmd = NULL;
+  hull_error_t err = NULL;
+  if (read_file(path, &cmd, &len, &err) < 0)
+    hull_error_release(&err);
+  for (size_t i = 0; cmd && i + 1 < len; i++)
+    if (cmd[i] == '\0')
+      cmd[i] = ' ';
+
+  snprintf(path, sizeof path, "/proc/%s/cgroup", pid);
+  cleanup_free char *cgroup = hread_file(path);
+
+  /* After pivot_root the root link reads "/", but the container's mount
+   * table still names the bundle it came from. */
+  cleanup_free char *mountinfo = NULL;
+  struct stat own_mnt, mnt;
+  snprintf(path, sizeof path, "/proc/%s/ns/mnt", pid);
+  if (stat("/proc/self/ns/mnt", &own_mnt) == 0 && stat(path, &mnt) == 0 &&
+      own_mnt.st_ino != mnt.st_ino) {
+    snprintf(path, sizeof path, "/proc/%s/mountinfo", pid);
+    mountinfo = hread_file(path);
+  }
+
+  char *why = NULL;
+  if (mentions(cmd, c) || mentions(cgroup, c) || mentions(root, c) ||
+      mentions(mountinfo, c))
+    why = xasprintf("pid %s (%s) root %s", pid, cmd ? cmd : "?", root);
+  free(cmd);
+  return why;
+}
+
+static char *find_leftover_process(struct hctx *c) {
+  DIR *d = opendir("/proc");
+  ck_assert(d != NULL);
+  char self[16];
+  snprintf(self, sizeof self, "%d", (int)getpid());
+  struct dirent *de;
+  char *found = NULL;
+  while (!found && (de = readdir(d)) != NULL) {
+    if (de->d_name[0] < '0' || de->d_name[0] > '9' || strcmp(de->d_name, self) == 0)
+      continue;
+    found = process_leftover(c, de->d_name);
+  }
+  closedir(d);
+  return found;
+}
+
+/* Directories under /sys/fs/cgroup/<hierarchy>/ (a few levels deep) whose
+ * name contains the test's id. */
+static char *find_cgroup_in(const char *dir, const char *id, int depth) {
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return NULL;
+  struct dirent *de;
+  char *found = NULL;
+  while (!found && (de = readdir(d)) != NULL) {
+    if (de->d_type != DT_DIR || de->d_name[0] == '.')
+      continue;
+    char *sub = xasprintf("%s/%s", dir, de->d_name);
+    if (strstr(de->d_name, id))
+      found = take_ptr(sub);
+    else if (depth > 0)
+      found = find_cgroup_in(sub, id, depth - 1);
+    free(sub);
+  }
+  closedir(d);
+  return found;
+}
+
+static char *find_leftover_mount(struct hctx *c) {
+  char **now = mountinfo_lines();
+  char *found = NULL;
+  for (char **l = now; *l && !found; l++) {
+    bool old = false;
+    for (char **b = c->mounts_before; *b && !old; b++)
+      old = strcmp(*b, *l) == 0;
+    if (!old && (mentions(*l, c) || hcontains(*l, base_dir)))
+      found = xstrdup(*l);
+  }
+  strv_free(now);
+  return found;
+}
+
+static char *find_leftover_state(struct hctx *c) {
+  DIR *d = opendir(c->root);
+  if (d == NULL)
+    return NULL; /* a runtime may remove an empty root: nothing is left */
+  struct dirent *de;
+  char *found = NULL;
+  while (!found && (de = readdir(d)) != NULL)
+    if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+      found = xasprintf("%s/%s", c->root, de->d_name);
+  closedir(d);
+  return found;
+}
+
+static void stop_host_helpers(struct hctx *c) {
+  for (int i = 0; i < c->n_extra_pids; i++) {
+    kill(c->extra_pids[i], SIGKILL);
+    waitpid(c->extra_pids[i], NULL, 0);
+  }
+  c->n_extra_pids = 0;
+}
+
+void hctx_finish(struct hctx *c) {
+  stop_host_helpers(c);
+  /* A container's last process may take a moment to be reaped by init. */
+  cleanup_free char *proc = NULL;
+  long long deadline = now_ms() + LEFTOVER_GRACE_MS;
+  while ((proc = find_leftover_process(c)) != NULL && now_ms() < deadline) {
+    free(take_ptr(proc));
+    sleep_ms(10);
+  }
+  ck_assert_msg(proc == NULL, "left a process behind: %s", proc);
+
+  cleanup_free char *mount = find_leftover_mount(c);
+  ck_assert_msg(mount == NULL, "left a mount behind: %s", mount);
+
+  cleanup_free char *cgroup = find_cgroup_in("/sys/fs/cgroup", c->id, 4);
+  ck_assert_msg(cgroup == NULL, "left a cgroup behind: %s", cgroup);
+
+  cleanup_free char *state = find_leftover_state(c);
+  ck_assert_msg(state == NULL, "left state behind in --root: %s", state);
+
+  hull_error_t err = NULL;
+  if (remove_tree(c->dir, &err) < 0) {
+    fprintf(stderr, "warning: %s\n", err->msg);
+    hull_error_release(&err);
+  }
+  strv_free(c->mounts_before);
+  free(c->id);
+  free(c->dir);
+  free(c->root);
+  free(c->bundle);
+  free(c->rootfs);
+  free(c);
+}
+
+/* ---- the sweep -------------------------------------------------------- */
+
+/* Kills every process whose root or cgroup lies in dir's test: containers
+ * that a failed test left running. */
+static void kill_processes_of(struct hctx *c) {
+  char *why;
+  for (int round = 0; round < 50 && (why = find_leftover_process(c)); round++) {
+    int pid = atoi(strstr(why, "pid ") + 4);
+    fprintf(stderr, "sweep: killing %s\n", why);
+    free(why);
+    kill(pid, SIGKILL);
+    sleep_ms(20);
+  }
+}
+
+static void unmount_under(const char *dir) {
+  for (int round = 0; round < 100; round++) {
+    char **lines = mountinfo_lines();
+    char *target = NULL;
+    for (char **l = lines; *l && !target; l++) {
+      char mnt[4096];
+      if (sscanf(*l, "%*s %*s %*s %*s %4095s", mnt) == 1 &&
+          strncmp(mnt, dir, strlen(dir)) == 0)
+        target = xstrdup(mnt);
+    }
+    strv_free(lines);
+    if (target == NULL)
+      return;
+    fprintf(stderr, "sweep: unmounting %s\n", target);
+    umount2(target, MNT_DETACH);
+    free(target);
+  }
+}
+
+/* Runs in the runner after each tcase: force-deletes the containers of
+ * tests that failed before hctx_finish() and removes their files. */
+static void harness_sweep(void) {
+  DIR *d = opendir(base_dir);
+  if (d == NULL)
+    return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    struct hctx c = {0};
+    c.id = de->d_name;
+    c.dir = xasprintf("%s/%s", base_dir, de->d_name);
+    c.root = xasprintf("%s/state", c.dir);
+    DIR *s = opendir(c.root);
+    struct dirent *se;
+    while (s && (se = readdir(s)) != NULL) {
+      if (se->d_name[0] == '.')
+        continue;
+      char *args[] = {"delete", "--force", se->d_name, NULL};
+      struct hres r = hrun_argv(&c, c.root, args, DEFAULT_TIMEOUT_MS);
+      hres_free(&r);
+    }
+    if (s)
+      closedir(s);
+    kill_processes_of(&c);
+    unmount_under(c.dir);
+    hull_error_t err = NULL;
+    if (remove_tree(c.dir, &err) < 0) {
+      fprintf(stderr, "sweep: %s\n", err->msg);
+      hull_error_release(&err);
+    }
+    free(c.dir);
+    free(c.root);
+  }
+  closedir(d);
+  rmdir(base_dir);
+}
+
+TCase *harness_tcase(const char *name, double timeout_seconds) {
+  TCase *tc = tcase_create(name);
+  tcase_set_timeout(tc, timeout_seconds);
+  tcase_add_unchecked_fixture(tc, NULL, harness_sweep);
+  return tc;
+}

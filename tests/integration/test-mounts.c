@@ -1,0 +1,296 @@
+/* test-mounts.c — the container's file system: mounts with options, binds,
+ * symlinked destinations that must stay inside the rootfs, /dev, custom
+ * devices, masked and read-only paths, --no-pivot, rootfsPropagation. */
+#include "tests/integration/harness.h"
+#include "runtime/common/common.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The mountinfo line (from the helper's `mounts`) whose mount point is
+ * target, copied; fails the test when there is none. */
+static char *mount_line(const char *mountinfo, const char *target) {
+  cleanup_free char *needle = xasprintf(" %s ", target);
+  for (const char *l = mountinfo; l && *l;) {
+    const char *end = strchr(l, '\n');
+    size_t len = end ? (size_t)(end - l) : strlen(l);
+    cleanup_free char *line = xstrndup(l, len);
+    /* Field 5 is the mount point: skip four fields, then compare. */
+    const char *p = line;
+    for (int i = 0; i < 4 && p; i++) {
+      p = strchr(p, ' ');
+      p = p ? p + 1 : NULL;
+    }
+    if (p && strncmp(p, target, strlen(target)) == 0 && p[strlen(target)] == ' ')
+      return take_ptr(line);
+    l = end ? end + 1 : NULL;
+  }
+  ck_abort_msg("no mount at %s in:\n%s", target, mountinfo);
+  return NULL;
+}
+
+START_TEST(tmpfs_with_options) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper mounts &&"
+                     " /bin/hull-test-helper stat /mnt/t\"",
+             .mounts_extra = "{\"destination\": \"/mnt/t\", \"type\": \"tmpfs\","
+                             " \"source\": \"tmpfs\", \"options\": [\"nosuid\","
+                             " \"noexec\", \"nodev\", \"size=1m\", \"mode=1750\"]}"});
+  ck_assert_hres(r, 0);
+  cleanup_free char *line = mount_line(r.out, "/mnt/t");
+  ck_assert_msg(hcontains(line, "nosuid"), "%s", line);
+  ck_assert_msg(hcontains(line, "noexec"), "%s", line);
+  ck_assert_msg(hcontains(line, "nodev"), "%s", line);
+  ck_assert_msg(hcontains(line, " - tmpfs "), "%s", line);
+  ck_assert_msg(hcontains(line, "size=1024k"), "%s", line);
+  ck_assert_msg(hcontains(line, "mode=1750"), "%s", line);
+  ck_assert_msg(hcontains(r.out, "type=dir mode=1750 "), "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+static char *make_host_dir(struct hctx *c, const char *name) {
+  char *dir = xasprintf("%s/%s", c->dir, name);
+  ck_assert_int_eq(mkdir(dir, 0755), 0);
+  cleanup_free char *file = xasprintf("%s/hello", dir);
+  hwrite_file(file, "from the host\n", 0644);
+  return dir;
+}
+
+START_TEST(bind_mount_is_read_write) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *src = make_host_dir(c, "shared");
+  cleanup_free char *mounts = xasprintf(
+      "{\"destination\": \"/mnt/b\", \"type\": \"bind\", \"source\": \"%s\","
+      " \"options\": [\"rbind\"]}", src);
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper cat"
+                     " /mnt/b/hello && /bin/hull-test-helper write /mnt/b/back"
+                     " from-container\"",
+             .mounts_extra = mounts});
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "from the host\n");
+  hres_free(&r);
+  cleanup_free char *back_path = xasprintf("%s/back", src);
+  cleanup_free char *back = hread_file(back_path);
+  ck_assert_ptr_nonnull(back);
+  ck_assert_str_eq(back, "from-container");
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(ro_bind_mount_refuses_writes) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *src = make_host_dir(c, "shared");
+  cleanup_free char *mounts = xasprintf(
+      "{\"destination\": \"/mnt/b\", \"type\": \"bind\", \"source\": \"%s\","
+      " \"options\": [\"rbind\", \"ro\"]}", src);
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper cat"
+                     " /mnt/b/hello && /bin/hull-test-helper write /mnt/b/back x\"",
+             .mounts_extra = mounts});
+  ck_assert_hres(r, 1);
+  ck_assert_str_eq(r.out, "from the host\n");
+  ck_assert_msg(hcontains(r.err, "Read-only file system"), "%s", r.err);
+  hres_free(&r);
+  cleanup_free char *back_path = xasprintf("%s/back", src);
+  ck_assert_int_ne(access(back_path, F_OK), 0);
+  hctx_finish(c);
+}
+END_TEST
+
+/* /evil in the rootfs is a symlink to an absolute host path. The mount must
+ * follow it as if the rootfs were /, landing at rootfs/<that path>, never
+ * at the host's own directory. */
+START_TEST(symlinked_destination_stays_in_rootfs) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *src = make_host_dir(c, "source");
+  cleanup_free char *victim = xasprintf("%s/victim", c->dir);
+  ck_assert_int_eq(mkdir(victim, 0755), 0);
+  cleanup_free char *link = xasprintf("%s/evil", c->rootfs);
+  ck_assert_int_eq(symlink(victim, link), 0);
+
+  cleanup_free char *mounts = xasprintf(
+      "{\"destination\": \"/evil\", \"type\": \"bind\", \"source\": \"%s\","
+      " \"options\": [\"rbind\"]}", src);
+  struct hres r = hrun_config(
+      c, &(struct hconfig){.args = HELPER("cat", "/evil/hello"),
+                           .mounts_extra = mounts});
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "from the host\n");
+  hres_free(&r);
+
+  /* The mount point was made inside the rootfs ... */
+  cleanup_free char *inside = xasprintf("%s%s", c->rootfs, victim);
+  struct stat st;
+  ck_assert_msg(stat(inside, &st) == 0 && S_ISDIR(st.st_mode),
+                "%s was not created", inside);
+  /* ... and the host directory is as it was: empty. */
+  DIR *d = opendir(victim);
+  ck_assert_ptr_nonnull(d);
+  struct dirent *de;
+  int entries = 0;
+  while ((de = readdir(d)) != NULL)
+    entries += de->d_name[0] != '.';
+  closedir(d);
+  ck_assert_int_eq(entries, 0);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(default_devices) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"for d in null zero full random"
+                     " urandom tty; do /bin/hull-test-helper stat /dev/$d; done;"
+                     " for l in ptmx fd stdin stdout stderr; do"
+                     " /bin/hull-test-helper readlink /dev/$l; done;"
+                     " /bin/hull-test-helper stat /dev/pts/ptmx\""});
+  ck_assert_hres(r, 0);
+  const char *want[] = {
+      "type=char mode=0666 rdev=1:3 ",  "type=char mode=0666 rdev=1:5 ",
+      "type=char mode=0666 rdev=1:7 ",  "type=char mode=0666 rdev=1:8 ",
+      "type=char mode=0666 rdev=1:9 ",  "type=char mode=0666 rdev=5:0 ",
+      "\npts/ptmx\n/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n"
+      "/proc/self/fd/2\n",
+      "type=char mode=0666 rdev=5:2 "};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+    ck_assert_msg(hcontains(r.out, want[i]), "want %s in:\n%s", want[i], r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(linux_devices_are_created) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper stat"
+                     " /dev/mynull && /bin/hull-test-helper write /dev/mynull x\"",
+             .linux_extra = "\"devices\": [{\"path\": \"/dev/mynull\", \"type\": \"c\","
+                            " \"major\": 1, \"minor\": 3, \"fileMode\": 416,"
+                            " \"uid\": 0, \"gid\": 0}]"});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "type=char mode=0640 rdev=1:3 uid=0 gid=0"),
+                "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* A masked file reads as /dev/null and a masked directory is empty. Masked
+ * paths that this kernel lacks (often /proc/kcore) must not fail the run. */
+START_TEST(masked_paths_read_as_empty) {
+  const char *candidates[] = {"/proc/kcore", "/proc/keys", "/proc/timer_list"};
+  const char *file = NULL;
+  for (size_t i = 0; i < 3 && !file; i++)
+    if (access(candidates[i], F_OK) == 0)
+      file = candidates[i];
+  ck_assert_msg(file != NULL, "no maskable /proc file on this host");
+
+  struct hctx *c = hctx_new();
+  cleanup_free char *args = xasprintf(
+      "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper stat %s"
+      " && /bin/hull-test-helper cat %s && echo end &&"
+      " /bin/hull-test-helper ls /sys/firmware && echo end2\"", file, file);
+  struct hres r = hrun_config(c, &(struct hconfig){.args = args});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "type=char mode=0666 rdev=1:3 "), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "\nend\nend2\n"), "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(readonly_paths_refuse_writes) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = HELPER("write", "/proc/sys/kernel/hostname", "nope")});
+  ck_assert_hres(r, 1);
+  ck_assert_msg(hcontains(r.err, "Read-only file system"), "%s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(no_pivot_still_changes_root) {
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("ls", "/")});
+  struct hres r = hrun(c, "run", "--no-pivot", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "bin\n") && hcontains(r.out, "etc\n"), "%s", r.out);
+  ck_assert_msg(!hcontains(r.out, "work\n") && !hcontains(r.out, "usr\n"), "%s",
+                r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+static char *root_mount_line(struct hctx *c, const char *propagation) {
+  cleanup_free char *extra = xasprintf("\"rootfsPropagation\": \"%s\"", propagation);
+  struct hres r = hrun_config(
+      c, &(struct hconfig){.args = HELPER("mounts"), .linux_extra = extra});
+  ck_assert_hres(r, 0);
+  char *line = mount_line(r.out, "/");
+  hres_free(&r);
+  return line;
+}
+
+START_TEST(rootfs_propagation_private) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *line = root_mount_line(c, "private");
+  ck_assert_msg(!hcontains(line, "shared:") && !hcontains(line, "master:"), "%s",
+                line);
+  hctx_finish(c);
+}
+END_TEST
+
+/* runc applies the flag to the old root before pivot_root and makes the
+ * rootfs's parent private, so the new root carries no "shared:" tag here;
+ * what matters is that it runs and nothing propagates back to the host
+ * (hctx_finish checks the host's mount table). */
+START_TEST(rootfs_propagation_shared) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *line = root_mount_line(c, "shared");
+  ck_assert_ptr_nonnull(line);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(rootfs_propagation_slave) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *line = root_mount_line(c, "slave");
+  ck_assert_msg(!hcontains(line, "shared:"), "%s", line);
+  hctx_finish(c);
+}
+END_TEST
+
+static Suite *mounts_suite(void) {
+  Suite *s = suite_create("integration-mounts");
+  TCase *tc = harness_tcase("mounts", 30);
+  tcase_add_test(tc, tmpfs_with_options);
+  tcase_add_test(tc, bind_mount_is_read_write);
+  tcase_add_test(tc, ro_bind_mount_refuses_writes);
+  tcase_add_test(tc, symlinked_destination_stays_in_rootfs);
+  tcase_add_test(tc, default_devices);
+  tcase_add_test(tc, linux_devices_are_created);
+  tcase_add_test(tc, masked_paths_read_as_empty);
+  tcase_add_test(tc, readonly_paths_refuse_writes);
+  tcase_add_test(tc, no_pivot_still_changes_root);
+  tcase_add_test(tc, rootfs_propagation_private);
+  tcase_add_test(tc, rootfs_propagation_shared);
+  tcase_add_test(tc, rootfs_propagation_slave);
+  suite_add_tcase(s, tc);
+  return s;
+}
+HULL_SUITE(mounts_suite)

@@ -1,0 +1,198 @@
+/* test-namespaces.c — new and joined namespaces, the user namespace with id
+ * mappings, hostname/domainname and sysctls inside the new namespaces. */
+#include "tests/integration/harness.h"
+#include "runtime/common/common.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The inode the helper's `ns` output gives for name ("net", "pid", ...). */
+static unsigned long ns_inode_in(const char *ns_output, const char *name) {
+  cleanup_free char *needle = xasprintf("%s ", name);
+  for (const char *l = ns_output; l && *l;) {
+    if (strncmp(l, needle, strlen(needle)) == 0)
+      return strtoul(l + strlen(needle), NULL, 10);
+    l = strchr(l, '\n');
+    l = l ? l + 1 : NULL;
+  }
+  ck_abort_msg("no %s namespace in:\n%s", name, ns_output);
+  return 0;
+}
+
+static unsigned long ns_inode_of(const char *proc_ns_path) {
+  struct stat st;
+  ck_assert_msg(stat(proc_ns_path, &st) == 0, "stat %s", proc_ns_path);
+  return (unsigned long)st.st_ino;
+}
+
+static unsigned long host_ns(const char *name) {
+  cleanup_free char *path = xasprintf("/proc/self/ns/%s", name);
+  return ns_inode_of(path);
+}
+
+START_TEST(new_namespaces_differ_from_the_host) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = HELPER("ns"),
+             .namespaces = "{\"type\": \"pid\"}, {\"type\": \"network\"},"
+                           " {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
+                           " {\"type\": \"mount\"}, {\"type\": \"cgroup\"}"});
+  ck_assert_hres(r, 0);
+  const char *fresh[] = {"pid", "net", "ipc", "uts", "mnt", "cgroup"};
+  for (size_t i = 0; i < sizeof fresh / sizeof fresh[0]; i++)
+    ck_assert_msg(ns_inode_in(r.out, fresh[i]) != host_ns(fresh[i]),
+                  "%s namespace is the host's", fresh[i]);
+  /* Not asked for: shared with the host. */
+  ck_assert_int_eq(ns_inode_in(r.out, "user"), host_ns("user"));
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(namespaces_not_listed_are_shared) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){.args = HELPER("ns"),
+                           .hostname = "",
+                           .namespaces = "{\"type\": \"mount\"}"});
+  ck_assert_hres(r, 0);
+  ck_assert_int_ne(ns_inode_in(r.out, "mnt"), host_ns("mnt"));
+  const char *shared[] = {"pid", "net", "ipc", "uts", "cgroup", "user"};
+  for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++)
+    ck_assert_msg(ns_inode_in(r.out, shared[i]) == host_ns(shared[i]),
+                  "%s namespace should be the host's", shared[i]);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* Starts a host process in fresh net and uts namespaces and returns its pid
+ * once the namespaces exist. */
+static pid_t spawn_ns_holder(struct hctx *c) {
+  cleanup_free char *helper = xasprintf("%s/bin/hull-test-helper", c->rootfs);
+  char *argv[] = {"unshare", "--net", "--uts", helper, "sleep", "30", NULL};
+  pid_t pid = hctx_spawn_host(c, argv);
+  cleanup_free char *net = xasprintf("/proc/%d/ns/net", (int)pid);
+  for (int i = 0; i < 500; i++) {
+    struct stat st;
+    if (stat(net, &st) == 0 && st.st_ino != host_ns("net"))
+      return pid;
+    nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+  }
+  ck_abort_msg("unshare never made its namespaces");
+  return -1;
+}
+
+START_TEST(namespace_path_joins_the_target) {
+  struct hctx *c = hctx_new();
+  pid_t holder = spawn_ns_holder(c);
+  cleanup_free char *namespaces = xasprintf(
+      "{\"type\": \"pid\"}, {\"type\": \"mount\"},"
+      " {\"type\": \"network\", \"path\": \"/proc/%d/ns/net\"},"
+      " {\"type\": \"uts\", \"path\": \"/proc/%d/ns/uts\"}",
+      (int)holder, (int)holder);
+  struct hres r = hrun_config(c, &(struct hconfig){.args = HELPER("ns"),
+                                                   .namespaces = namespaces});
+  ck_assert_hres(r, 0);
+  cleanup_free char *net = xasprintf("/proc/%d/ns/net", (int)holder);
+  cleanup_free char *uts = xasprintf("/proc/%d/ns/uts", (int)holder);
+  ck_assert_int_eq(ns_inode_in(r.out, "net"), ns_inode_of(net));
+  ck_assert_int_eq(ns_inode_in(r.out, "uts"), ns_inode_of(uts));
+  ck_assert_int_ne(ns_inode_in(r.out, "net"), host_ns("net"));
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(user_namespace_maps_ids) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper id &&"
+                     " /bin/hull-test-helper touch /tmp/owned &&"
+                     " /bin/hull-test-helper cat /proc/self/uid_map\"",
+             .namespaces = "{\"type\": \"pid\"}, {\"type\": \"network\"},"
+                           " {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
+                           " {\"type\": \"mount\"}, {\"type\": \"user\"}",
+             .linux_extra =
+                 "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+                 " \"size\": 65536}],"
+                 " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+                 " \"size\": 65536}]"});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "uid=0\n"), "id inside: %s", r.out);
+  ck_assert(hcontains(r.out, "gid=0\n"));
+  ck_assert_msg(hcontains(r.out, "100000"), "uid_map: %s", r.out);
+  hres_free(&r);
+
+  cleanup_free char *owned = xasprintf("%s/tmp/owned", c->rootfs);
+  struct stat st;
+  ck_assert_int_eq(stat(owned, &st), 0);
+  ck_assert_int_eq(st.st_uid, 100000);
+  ck_assert_int_eq(st.st_gid, 100000);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(hostname_is_set) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){.args = HELPER("hostname"), .hostname = "box-one"});
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "box-one\n");
+  hres_free(&r);
+
+  char host[256];
+  gethostname(host, sizeof host);
+  ck_assert_str_ne(host, "box-one");
+  hctx_finish(c);
+}
+END_TEST
+
+/* runc learned "domainname" in 1.2; older ones ignore it. */
+START_TEST(domainname_is_set) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){.args = HELPER("domainname"),
+                           .top_extra = "\"domainname\": \"example.test\""});
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "example.test\n");
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(sysctl_is_set_in_the_new_namespace) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *before = hread_file("/proc/sys/net/ipv4/ip_forward");
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = HELPER("cat", "/proc/sys/net/ipv4/ip_forward"),
+             .linux_extra = "\"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}"});
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "1\n");
+  hres_free(&r);
+  cleanup_free char *after = hread_file("/proc/sys/net/ipv4/ip_forward");
+  ck_assert_str_eq(before, after);
+  hctx_finish(c);
+}
+END_TEST
+
+static Suite *namespaces_suite(void) {
+  Suite *s = suite_create("integration-namespaces");
+  TCase *tc = harness_tcase("namespaces", 30);
+  tcase_add_test(tc, new_namespaces_differ_from_the_host);
+  tcase_add_test(tc, namespaces_not_listed_are_shared);
+  tcase_add_test(tc, namespace_path_joins_the_target);
+  tcase_add_test(tc, user_namespace_maps_ids);
+  tcase_add_test(tc, hostname_is_set);
+  tcase_add_test(tc, domainname_is_set);
+  tcase_add_test(tc, sysctl_is_set_in_the_new_namespace);
+  suite_add_tcase(s, tc);
+  return s;
+}
+HULL_SUITE(namespaces_suite)
