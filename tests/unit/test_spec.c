@@ -218,8 +218,34 @@ START_TEST(test_malformed_json) {
   expect_error(PREFIX "/* note */ \"hostname\": \"a\"}",
                "config.json: invalid JSON: comment at offset 52");
   expect_error(PREFIX "\"hostname\": \"caf\xc3\"}",
-               "config.json: invalid JSON: lexical error: invalid bytes in "
-               "UTF8 string.");
+               "config.json: invalid JSON: invalid UTF-8 in string at offset "
+               "68");
+  /* Overlong "/", a UTF-16 surrogate, a code point above U+10FFFF. */
+  expect_error(PREFIX "\"hostname\": \"\xc0\xaf\"}",
+               "config.json: invalid JSON: invalid UTF-8 in string at offset "
+               "65");
+  expect_error(PREFIX "\"hostname\": \"\xed\xa0\x80\"}",
+               "config.json: invalid JSON: invalid UTF-8 in string at offset "
+               "65");
+  expect_error(PREFIX "\"hostname\": \"\xf4\x90\x80\x80\"}",
+               "config.json: invalid JSON: invalid UTF-8 in string at offset "
+               "65");
+  /* Non-ASCII bytes outside strings are yajl's to report. */
+  expect_error(PREFIX "\xc3\xa9}",
+               "config.json: invalid JSON: lexical error: invalid char in "
+               "json text.");
+}
+END_TEST
+
+START_TEST(test_utf8_accepted) {
+  const char *doc = PREFIX "\"hostname\": \"caf\xc3\xa9-\xe2\x82\xac-"
+                           "\xf0\x9f\x90\xb3-\\u00e9\"}";
+  cleanup_spec struct spec *spec = NULL;
+  cleanup_error hull_error_t err = NULL;
+  ck_assert_int_eq(spec_parse(doc, strlen(doc), "config.json", &spec, &err),
+                   0);
+  ck_assert_str_eq(spec->hostname, "caf\xc3\xa9-\xe2\x82\xac-"
+                                   "\xf0\x9f\x90\xb3-\xc3\xa9");
 }
 END_TEST
 
@@ -685,6 +711,7 @@ static Suite *spec_suite(void) {
   tcase_add_test(errors, test_uint64_extremes);
   tcase_add_test(errors, test_malformed_json);
   tcase_add_test(errors, test_nul_byte_rejected);
+  tcase_add_test(errors, test_utf8_accepted);
   tcase_add_test(errors, test_parse_uses_length);
   tcase_add_test(errors, test_deep_nesting);
   suite_add_tcase(s, errors);
