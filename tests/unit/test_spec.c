@@ -77,6 +77,22 @@ START_TEST(test_good_cases_parse) {
 }
 END_TEST
 
+/* bad-errors.tsv: "bad/<file>\t<message>" for every bad document, so each
+ * is rejected for the reason it was written for. */
+static char *expected_error(const char *name) {
+  cleanup_free char *path = xasprintf("%s/bad-errors.tsv", cases_dir());
+  cleanup_free char *text = NULL;
+  cleanup_error hull_error_t err = NULL;
+  ck_assert_msg(read_file(path, &text, NULL, &err) == 0, "%s", err->msg);
+  size_t n = strlen(name);
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save))
+    if (strncmp(line, name, n) == 0 && line[n] == '\t')
+      return xstrdup(line + n + 1);
+  return NULL;
+}
+
 START_TEST(test_bad_cases_rejected) {
   cleanup_strv char **names = list_cases("bad");
   ck_assert_uint_ge(strv_len(names), 5);
@@ -94,6 +110,9 @@ START_TEST(test_bad_cases_rejected) {
                   names[i], err->msg);
     ck_assert_msg(strchr(err->msg, '\n') == NULL, "%s: multi-line: %s",
                   names[i], err->msg);
+    cleanup_free char *want = expected_error(names[i]);
+    ck_assert_msg(want != NULL, "%s: not in bad-errors.tsv", names[i]);
+    ck_assert_str_eq(err->msg, want);
   }
 }
 END_TEST
@@ -183,7 +202,8 @@ START_TEST(test_number_ranges) {
                "config.json: .process.rlimits[0].hard: 18446744073709551616 "
                "is out of range [0, 18446744073709551615]");
   expect_error(PREFIX "\"linux\": {\"devices\": [{\"type\": \"c\", "
-                      "\"path\": \"/dev/x\", \"fileMode\": 512}]}}",
+                      "\"path\": \"/dev/x\", \"major\": 1, \"minor\": 3, "
+                      "\"fileMode\": 512}]}}",
                "config.json: .linux.devices[0].fileMode: 512 is out of "
                "range [0, 511]");
 }
