@@ -1,7 +1,7 @@
 /* default.c — the config.json `hull spec` writes: runc's example document
  * (runc 1.2, runtime-spec 1.2.0), field for field and in runc's order, so
  * tools and people who know `runc spec` find what they expect. */
-#include "parse.h"
+#include "spec.h"
 
 #include <linux/magic.h>
 #include <stdlib.h>

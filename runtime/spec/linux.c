@@ -20,9 +20,9 @@ static const char *const rootfs_propagations[] = {"private", "shared",
 static const char *const personality_domains[] = {"LINUX", "LINUX32", NULL};
 
 static const char *const memory_policy_modes[] = {
-    "MPOL_DEFAULT",   "MPOL_BIND",           "MPOL_INTERLEAVE",
-    "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED", "MPOL_PREFERRED_MANY",
-    "MPOL_LOCAL",     NULL};
+    "MPOL_DEFAULT",        "MPOL_BIND",  "MPOL_INTERLEAVE",
+    "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED",
+    "MPOL_PREFERRED_MANY", "MPOL_LOCAL", NULL};
 
 static const char *const memory_policy_flags[] = {
     "MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES",
@@ -94,13 +94,19 @@ static int parse_device(yajl_val v, const struct jpath *at, void *item,
   if (strlen(d->type) != 1 || strchr("cbup", d->type[0]) == NULL)
     return jerr(JKEY(at, "type"), err, "unknown device type \"%s\"",
                 d->type);
+  /* config-linux.md: major and minor are required unless type is p. */
+  bool numbered = d->type[0] != 'p';
   if (jstring(v, at, "path", REQUIRED, &d->path, err) < 0 ||
-      jspec_int(v, at, "major", INT64_MIN, INT64_MAX, &d->major, err) < 0 ||
-      jspec_int(v, at, "minor", INT64_MIN, INT64_MAX, &d->minor, err) < 0 ||
+      jint(v, at, "major", numbered, INT64_MIN, INT64_MAX, &d->major.v, err) <
+          0 ||
+      jint(v, at, "minor", numbered, INT64_MIN, INT64_MAX, &d->minor.v, err) <
+          0 ||
       jspec_uint(v, at, "fileMode", 0777, &d->file_mode, err) < 0 ||
       jspec_uint(v, at, "uid", UINT32_MAX, &d->uid, err) < 0 ||
       jspec_uint(v, at, "gid", UINT32_MAX, &d->gid, err) < 0)
     return -1;
+  d->major.set = jfield(v, "major") != NULL;
+  d->minor.set = jfield(v, "minor") != NULL;
   return 0;
 }
 
@@ -196,7 +202,8 @@ static int parse_memory_policy(yajl_val linux, const struct jpath *up,
     return r;
   const struct jpath *at = JKEY(up, "memoryPolicy");
   l->memory_policy.present = true;
-  if (jstring_enum(v, at, "mode", OPTIONAL, memory_policy_modes,
+  /* The schema leaves mode optional; config-linux.md requires it. */
+  if (jstring_enum(v, at, "mode", REQUIRED, memory_policy_modes,
                    "memory policy mode", &l->memory_policy.mode, err) < 0 ||
       jstring(v, at, "nodes", OPTIONAL, &l->memory_policy.nodes, err) < 0 ||
       jstrv_enum(v, at, "flags", memory_policy_flags, "memory policy flag",

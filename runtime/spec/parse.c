@@ -413,8 +413,42 @@ int jid_mapping(yajl_val v, const struct jpath *at, void *item,
 
 /* ---- raw text checks ------------------------------------------------- */
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629), 0 if there is
+ * none. yajl's own check lets overlong forms, surrogates and code points
+ * above U+10FFFF through. */
+static size_t utf8_sequence(const unsigned char *s, size_t left) {
+  unsigned char c = s[0];
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF; /* bounds for the second byte */
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2;
+  else if (c >= 0xE0 && c <= 0xEF)
+    n = 3;
+  else if (c >= 0xF0 && c <= 0xF4)
+    n = 4;
+  else
+    return 0;
+  if (c == 0xE0)
+    lo = 0xA0;
+  else if (c == 0xED)
+    hi = 0x9F;
+  else if (c == 0xF0)
+    lo = 0x90;
+  else if (c == 0xF4)
+    hi = 0x8F;
+  if (left < n || s[1] < lo || s[1] > hi)
+    return 0;
+  for (size_t i = 2; i < n; i++)
+    if (s[i] < 0x80 || s[i] > 0xBF)
+      return 0;
+  return n;
+}
+
 /* Walks the text once, tracking strings so brackets inside them do not
- * count; also rejects comments, which yajl_tree would accept. Grammar errors are left to yajl, which explains them better. */
+ * count; also rejects comments, which yajl_tree would accept, and
+ * malformed UTF-8 in strings. Grammar errors are left to yajl, which explains them better. */
 int json_precheck(const char *json, size_t len, hull_error_t *err) {
   size_t depth = 0;
   bool in_string = false;
@@ -422,7 +456,15 @@ int json_precheck(const char *json, size_t len, hull_error_t *err) {
     char c = json[i];
     if (c == '\0')
       return hull_error(err, 0, "invalid JSON: NUL byte at offset %zu", i);
-    if (in_string) {
+    if (in_string && (unsigned char)c >= 0x80) {
+      size_t n = utf8_sequence((const unsigned char *)json + i, len - i);
+      if (n == 0)
+        return hull_error(err, 0,
+                          "invalid JSON: invalid UTF-8 in string at offset "
+                          "%zu",
+                          i);
+      i += n - 1;
+    } else if (in_string) {
       if (c == '\\' && i + 1 < len) {
         if (strncmp(json + i + 1, "u0000", 5) == 0)
           return hull_error(err, 0,

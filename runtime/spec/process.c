@@ -20,8 +20,11 @@ static const char *const io_priority_classes[] = {
 
 /* The schema's pattern ^RLIMIT_[A-Z]+$. */
 static bool is_rlimit_name(const char *s) {
-  const char *rest = s + strlen("RLIMIT_");
-  return strncmp(s, "RLIMIT_", strlen("RLIMIT_")) == 0 && *rest != '\0' &&
+  const char *prefix = "RLIMIT_";
+  if (strncmp(s, prefix, strlen(prefix)) != 0)
+    return false;
+  const char *rest = s + strlen(prefix);
+  return *rest != '\0' &&
          strspn(rest, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(rest);
 }
 

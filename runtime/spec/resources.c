@@ -87,12 +87,11 @@ static int parse_pids(yajl_val res, const struct jpath *up,
   int present = jobject(res, up, "pids", OPTIONAL, &v, err);
   if (present <= 0)
     return present;
-  r->pids.present = true;
-  r->pids.limit.set = true;
-  return jint(v, JKEY(up, "pids"), "limit", REQUIRED, INT64_MIN, INT64_MAX,
-              &r->pids.limit.v, err) < 0
-             ? -1
-             : 0;
+  if (jint(v, JKEY(up, "pids"), "limit", REQUIRED, INT64_MIN, INT64_MAX,
+           &r->pids.limit.v, err) < 0)
+    return -1;
+  r->pids.present = r->pids.limit.set = true;
+  return 0;
 }
 
 /* ---- block I/O ----------------------------------------------------------- */

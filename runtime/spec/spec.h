@@ -3,7 +3,9 @@
  * The bundle's config.json is parsed once (spec_load) into `struct spec`;
  * nothing after that reads JSON. Parse errors name the JSON path:
  *   config.json: .process.args: expected array of strings
- * Unknown fields are ignored, as the runtime-spec requires.
+ * Unknown fields are ignored, as the runtime-spec requires. As in Go's
+ * encoding/json (runc), JSON null counts as absent and a key given twice
+ * takes its last value. The parser's internals live in parse.h.
  *
  * Conventions: strings are NULL when absent; string lists are NULL-terminated
  * `char **` (NULL when absent); arrays of objects come with an `n_` count;

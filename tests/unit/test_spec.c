@@ -77,6 +77,22 @@ START_TEST(test_good_cases_parse) {
 }
 END_TEST
 
+/* bad-errors.tsv: "bad/<file>\t<message>" for every bad document, so each
+ * is rejected for the reason it was written for. */
+static char *expected_error(const char *name) {
+  cleanup_free char *path = xasprintf("%s/bad-errors.tsv", cases_dir());
+  cleanup_free char *text = NULL;
+  cleanup_error hull_error_t err = NULL;
+  ck_assert_msg(read_file(path, &text, NULL, &err) == 0, "%s", err->msg);
+  size_t n = strlen(name);
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save))
+    if (strncmp(line, name, n) == 0 && line[n] == '\t')
+      return xstrdup(line + n + 1);
+  return NULL;
+}
+
 START_TEST(test_bad_cases_rejected) {
   cleanup_strv char **names = list_cases("bad");
   ck_assert_uint_ge(strv_len(names), 5);
@@ -94,6 +110,9 @@ START_TEST(test_bad_cases_rejected) {
                   names[i], err->msg);
     ck_assert_msg(strchr(err->msg, '\n') == NULL, "%s: multi-line: %s",
                   names[i], err->msg);
+    cleanup_free char *want = expected_error(names[i]);
+    ck_assert_msg(want != NULL, "%s: not in bad-errors.tsv", names[i]);
+    ck_assert_str_eq(err->msg, want);
   }
 }
 END_TEST
@@ -183,7 +202,8 @@ START_TEST(test_number_ranges) {
                "config.json: .process.rlimits[0].hard: 18446744073709551616 "
                "is out of range [0, 18446744073709551615]");
   expect_error(PREFIX "\"linux\": {\"devices\": [{\"type\": \"c\", "
-                      "\"path\": \"/dev/x\", \"fileMode\": 512}]}}",
+                      "\"path\": \"/dev/x\", \"major\": 1, \"minor\": 3, "
+                      "\"fileMode\": 512}]}}",
                "config.json: .linux.devices[0].fileMode: 512 is out of "
                "range [0, 511]");
 }
@@ -218,8 +238,34 @@ START_TEST(test_malformed_json) {
   expect_error(PREFIX "/* note */ \"hostname\": \"a\"}",
                "config.json: invalid JSON: comment at offset 52");
   expect_error(PREFIX "\"hostname\": \"caf\xc3\"}",
-               "config.json: invalid JSON: lexical error: invalid bytes in "
-               "UTF8 string.");
+               "config.json: invalid JSON: invalid UTF-8 in string at offset "
+               "68");
+  /* Overlong "/", a UTF-16 surrogate, a code point above U+10FFFF. */
+  expect_error(PREFIX "\"hostname\": \"\xc0\xaf\"}",
+               "config.json: invalid JSON: invalid UTF-8 in string at offset "
+               "65");
+  expect_error(PREFIX "\"hostname\": \"\xed\xa0\x80\"}",
+               "config.json: invalid JSON: invalid UTF-8 in string at offset "
+               "65");
+  expect_error(PREFIX "\"hostname\": \"\xf4\x90\x80\x80\"}",
+               "config.json: invalid JSON: invalid UTF-8 in string at offset "
+               "65");
+  /* Non-ASCII bytes outside strings are yajl's to report. */
+  expect_error(PREFIX "\xc3\xa9}",
+               "config.json: invalid JSON: lexical error: invalid char in "
+               "json text.");
+}
+END_TEST
+
+START_TEST(test_utf8_accepted) {
+  const char *doc = PREFIX "\"hostname\": \"caf\xc3\xa9-\xe2\x82\xac-"
+                           "\xf0\x9f\x90\xb3-\\u00e9\"}";
+  cleanup_spec struct spec *spec = NULL;
+  cleanup_error hull_error_t err = NULL;
+  ck_assert_int_eq(spec_parse(doc, strlen(doc), "config.json", &spec, &err),
+                   0);
+  ck_assert_str_eq(spec->hostname, "caf\xc3\xa9-\xe2\x82\xac-"
+                                   "\xf0\x9f\x90\xb3-\xc3\xa9");
 }
 END_TEST
 
@@ -685,6 +731,7 @@ static Suite *spec_suite(void) {
   tcase_add_test(errors, test_uint64_extremes);
   tcase_add_test(errors, test_malformed_json);
   tcase_add_test(errors, test_nul_byte_rejected);
+  tcase_add_test(errors, test_utf8_accepted);
   tcase_add_test(errors, test_parse_uses_length);
   tcase_add_test(errors, test_deep_nesting);
   suite_add_tcase(s, errors);
