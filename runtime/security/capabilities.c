@@ -48,8 +48,39 @@ static int cap_number(const char *name) {
   return -1;
 }
 
-static int mask_from_names(char **names, const char *field, bool warn_unknown,
-                           uint64_t *out, hull_error_t *err) {
+/* Names skipped as unknown, each once, for a single warning as runc gives. */
+struct unknown_names {
+  const char **names;
+  size_t len;
+};
+
+static void note_unknown(struct unknown_names *u, const char *name) {
+  for (size_t i = 0; i < u->len; i++)
+    if (strcmp(u->names[i], name) == 0)
+      return;
+  u->names = xrealloc(u->names, (u->len + 1) * sizeof(*u->names));
+  u->names[u->len++] = name;
+}
+
+static void warn_unknown_names(const struct unknown_names *u) {
+  if (u->len == 0)
+    return;
+  size_t size = 1;
+  for (size_t i = 0; i < u->len; i++)
+    size += strlen(u->names[i]) + 1;
+  cleanup_free char *list = xzalloc(size);
+  for (size_t i = 0; i < u->len; i++) {
+    if (i)
+      strcat(list, " ");
+    strcat(list, u->names[i]);
+  }
+  log_warning("process.capabilities: ignoring unknown or unavailable "
+              "capabilities: [%s]", list);
+}
+
+static int mask_from_names(char **names, const char *field,
+                           struct unknown_names *unknown, uint64_t *out,
+                           hull_error_t *err) {
   *out = 0;
   for (size_t i = 0; names && names[i]; i++) {
     if (!is_well_formed_cap_name(names[i]))
@@ -58,14 +89,10 @@ static int mask_from_names(char **names, const char *field, bool warn_unknown,
                         "name \"%s\"",
                         field, i, names[i]);
     int cap = cap_number(names[i]);
-    if (cap < 0) {
-      if (warn_unknown)
-        log_warning("process.capabilities.%s[%zu]: ignoring unknown or "
-                    "unavailable capability \"%s\"",
-                    field, i, names[i]);
-      continue;
-    }
-    *out |= UINT64_C(1) << cap;
+    if (cap < 0)
+      note_unknown(unknown, names[i]);
+    else
+      *out |= UINT64_C(1) << cap;
   }
   return 0;
 }
@@ -75,18 +102,25 @@ int caps_from_spec(const struct spec_capabilities *caps, bool warn_unknown,
   *out = (struct cap_masks){0};
   if (caps == NULL)
     return 0;
-  if (mask_from_names(caps->bounding, "bounding", warn_unknown,
-                      &out->bounding, err) < 0 ||
-      mask_from_names(caps->effective, "effective", warn_unknown,
+  struct unknown_names unknown = {0};
+  int r = -1;
+  if (mask_from_names(caps->bounding, "bounding", &unknown, &out->bounding,
+                      err) < 0 ||
+      mask_from_names(caps->effective, "effective", &unknown,
                       &out->effective, err) < 0 ||
-      mask_from_names(caps->inheritable, "inheritable", warn_unknown,
+      mask_from_names(caps->inheritable, "inheritable", &unknown,
                       &out->inheritable, err) < 0 ||
-      mask_from_names(caps->permitted, "permitted", warn_unknown,
+      mask_from_names(caps->permitted, "permitted", &unknown,
                       &out->permitted, err) < 0 ||
-      mask_from_names(caps->ambient, "ambient", warn_unknown, &out->ambient,
+      mask_from_names(caps->ambient, "ambient", &unknown, &out->ambient,
                       err) < 0)
-    return -1;
-  return 0;
+    goto out;
+  if (warn_unknown)
+    warn_unknown_names(&unknown);
+  r = 0;
+out:
+  free(unknown.names);
+  return r;
 }
 
 static const char *cap_display_name(int cap, char buf[64]) {
@@ -142,14 +176,13 @@ static uint64_t bounding_mask(void) {
 /* The runtime-spec asks runtimes not to fail for capabilities they cannot
  * grant (e.g. one the host's bounding set lacks) but to warn. */
 static uint64_t keep_grantable(uint64_t wanted, uint64_t grantable,
-                               const char *field) {
+                               const char *field, const char *why) {
   uint64_t missing = wanted & ~grantable;
   for (int cap = 0; cap < 64; cap++)
     if (missing & (UINT64_C(1) << cap)) {
       char name[64];
-      log_warning("process.capabilities.%s: ignoring %s: not available to "
-                  "this process",
-                  field, cap_display_name(cap, name));
+      log_warning("process.capabilities.%s: ignoring %s: %s", field,
+                  cap_display_name(cap, name), why);
     }
   return wanted & grantable;
 }
@@ -173,10 +206,13 @@ static int set_three_sets(const struct cap_masks *m, hull_error_t *err) {
     return hull_error(err, errno, "process.capabilities: cap_get_proc");
   uint64_t held = mask_of(now, CAP_PERMITTED);
   uint64_t inh = mask_of(now, CAP_INHERITABLE);
-  uint64_t permitted = keep_grantable(m->permitted, held, "permitted");
-  uint64_t effective = keep_grantable(m->effective, permitted, "effective");
-  uint64_t inheritable = keep_grantable(
-      m->inheritable, (inh | held) & (inh | bounding_mask()), "inheritable");
+  uint64_t permitted = keep_grantable(m->permitted, held, "permitted",
+                                      "not available to this process");
+  uint64_t effective = keep_grantable(m->effective, permitted, "effective",
+                                      "not in the permitted set");
+  uint64_t inheritable =
+      keep_grantable(m->inheritable, (inh | held) & (inh | bounding_mask()),
+                     "inheritable", "not permitted or not in the bounding set");
 
   cleanup_cap cap_t want = cap_init();
   if (want == NULL)

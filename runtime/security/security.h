@@ -24,7 +24,7 @@ int security_after_user(const struct spec *spec, hull_error_t *err);
 
 /* capabilities.c — process.capabilities as bit masks (bit n = capability n).
  * Names the running kernel or libcap do not know are left out; with
- * `warn_unknown` each one is logged as a warning (runc does the same). A
+ * `warn_unknown` one warning lists them (runc does the same). A
  * name that is not CAP_ + letters/digits/_ is an error. A NULL `caps` gives
  * empty sets, as in runc: no capabilities at all. */
 struct cap_masks {
