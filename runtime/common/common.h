@@ -87,6 +87,8 @@ int write_all(int fd, const void *buf, size_t len);
 ssize_t read_all(int fd, void *buf, size_t len);
 /* Closes every fd >= first_fd. */
 int close_fds_from(int first_fd, hull_error_t *err);
+/* Closes every fd >= first_fd except the n_keep in keep (-1s are ignored). */
+void close_fds_except(int first_fd, const int *keep, size_t n_keep);
 /* Sets or clears FD_CLOEXEC. */
 int set_cloexec(int fd, bool on);
 

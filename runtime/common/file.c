@@ -220,3 +220,25 @@ int close_fds_from(int first_fd, hull_error_t *err) {
   closedir(d);
   return 0;
 }
+
+static int compare_ints(const void *a, const void *b) {
+  return *(const int *)a - *(const int *)b;
+}
+
+void close_fds_except(int first_fd, const int *keep, size_t n_keep) {
+  int sorted[n_keep + 1];
+  size_t n = 0;
+  for (size_t i = 0; i < n_keep; i++)
+    if (keep[i] >= first_fd)
+      sorted[n++] = keep[i];
+  qsort(sorted, n, sizeof(int), compare_ints);
+  int from = first_fd;
+  for (size_t i = 0; i < n; i++) {
+    for (int fd = from; fd < sorted[i]; fd++)
+      close(fd);
+    from = sorted[i] + 1;
+  }
+  hull_error_t ignored = NULL;
+  close_fds_from(from, &ignored);
+  hull_error_release(&ignored);
+}

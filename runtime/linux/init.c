@@ -230,14 +230,17 @@ __attribute__((noreturn)) static void fail_to_start(int fifo,
   _exit(EXIT_FAILURE);
 }
 
-/* Closes what the user program must not inherit: everything above stdio and
- * the preserved fds, except `keep` (close-on-exec, for error reports). */
-static void close_inherited_fds(int first, int keep) {
-  for (int fd = first; fd < keep; fd++)
-    close(fd);
-  hull_error_t ignored = NULL;
-  close_fds_from(keep + 1, &ignored);
-  hull_error_release(&ignored);
+/* The runtime's fds the init does not need must go at once: the state
+ * directory's fd carries `create`'s flock, which a copy would keep held. */
+static void close_runtime_fds(const struct process_config *cfg,
+                              const int ns_fds[SPEC_NS_COUNT], int sync_fd) {
+  int keep[SPEC_NS_COUNT + 2];
+  size_t n = 0;
+  for (int i = 0; i < SPEC_NS_COUNT; i++)
+    keep[n++] = ns_fds[i];
+  keep[n++] = sync_fd;
+  keep[n++] = cfg->console_fd;
+  close_fds_except(3 + cfg->preserve_fds, keep, n);
 }
 
 /* ---- the whole sequence ------------------------------------------------ */
@@ -304,7 +307,9 @@ __attribute__((noreturn)) static void run_user_program(struct init_run *r,
       set_user(spec->process, &err) < 0 ||
       security_after_user(spec, &err) < 0)
     fail_to_start(fifo, &err);
-  close_inherited_fds(3 + r->cfg->preserve_fds, fifo);
+  /* What the user program must not inherit: everything above stdio and
+   * the preserved fds, except the fifo (close-on-exec, for errors). */
+  close_fds_except(3 + r->cfg->preserve_fds, &fifo, 1);
   execve(r->exe, spec->process->args, r->env);
   hull_error(&err, errno, "exec: \"%s\"", spec->process->args[0]);
   fail_to_start(fifo, &err);
@@ -314,6 +319,7 @@ void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
                bool staged, int sync_fd) {
   hull_error_t err = NULL;
   struct init_run r = {.cfg = cfg, .sync_fd = sync_fd, .fifo_path_fd = -1};
+  close_runtime_fds(cfg, ns_fds, sync_fd);
   /* Die with the runtime while it still sets us up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (staged) {
