@@ -90,6 +90,7 @@ static void fixture_teardown(struct fixture *f) {
 
 struct child {
   struct fixture *f;
+  int out;                   /* the pipe failure messages go to */
   char msg[1024];
 };
 
@@ -119,28 +120,44 @@ static int wait_status(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Runs fn in a child that is pid 1 of the pid namespace unshared before;
+ * the grandchild reports its own failure. */
+static int in_new_pidns(struct child *c, child_fn fn, void *arg) {
+  pid_t pid = fork();
+  if (pid < 0)
+    return child_fail(c, "fork: %s", strerror(errno));
+  if (pid == 0) {
+    int r = fn(c, arg);
+    if (r)
+      write_all(c->out, c->msg, strlen(c->msg));
+    _exit(r);
+  }
+  int status = wait_status(pid);
+  c->msg[0] = '\0'; /* already reported */
+  return status;
+}
+
 static void child_main(struct fixture *f, int flags, child_fn fn, void *arg,
                        int out) {
-  struct child c = {.f = f};
+  struct child c = {.f = f, .out = out};
   int r;
-  if (unshare(CLONE_NEWNS | flags) < 0) {
+  if (unshare(CLONE_NEWNS | flags) < 0)
     r = child_fail(&c, "unshare: %s", strerror(errno));
-  } else if (flags & CLONE_NEWPID) {
-    /* The pid namespace takes its first process from the next fork. */
-    pid_t pid = fork();
-    if (pid == 0) {
-      r = fn(&c, arg);
-      if (r)
-        write_all(out, c.msg, strlen(c.msg));
-      _exit(r);
-    }
-    _exit(pid < 0 ? 98 : wait_status(pid));
-  } else {
+  else if (flags & CLONE_NEWPID)
+    r = in_new_pidns(&c, fn, arg);
+  else
     r = fn(&c, arg);
-  }
   if (r)
     write_all(out, c.msg, strlen(c.msg));
   _exit(r);
+}
+
+/* Removes the fixture's tree even when a check failed half-way. */
+static void fixture_discard(struct fixture *f) {
+  hull_error_t err = NULL;
+  remove_tree(f->dir, &err);
+  hull_error_release(&err);
+  free(f->mountinfo);
 }
 
 static void run_child(struct fixture *f, int flags, child_fn fn, void *arg) {
@@ -157,6 +174,8 @@ static void run_child(struct fixture *f, int flags, child_fn fn, void *arg) {
   ssize_t n = read_all(p[0], msg, sizeof(msg) - 1);
   close(p[0]);
   int status = wait_status(pid);
+  if (status != 0)
+    fixture_discard(f);
   ck_assert_msg(status == 0, "child failed (%d): %s", status,
                 n > 0 ? msg : "(no message)");
 }
@@ -425,8 +444,9 @@ START_TEST(proc_sysfs_mqueue_devpts) {
 }
 END_TEST
 
+/* arg: NULL, "cgroupns", or the container's cgroup path. */
 static int cgroup_child(struct child *c, void *arg) {
-  bool cgroupns = arg != NULL;
+  bool cgroupns = arg && strcmp(arg, "cgroupns") == 0;
   struct spec_mount m[] = {
       proc_mount(),
       mnt("/sys", "sysfs", "sysfs", OPTS("nosuid", "noexec", "nodev", "ro")),
@@ -436,6 +456,8 @@ static int cgroup_child(struct child *c, void *arg) {
   struct setup s;
   setup_init(&s, c, m, 3);
   s.opts.new_cgroup_ns = cgroupns;
+  if (arg && !cgroupns)
+    s.opts.cgroup_path = arg;
   if (setup_run(&s, c))
     return 1;
   CHECK(c, fs_type("/sys/fs/cgroup") == TMPFS_MAGIC, "no tmpfs at cgroup");
@@ -455,6 +477,10 @@ static int cgroup_child(struct child *c, void *arg) {
   cleanup_free char *line = mount_line("/sys/fs/cgroup/memory");
   CHECK(c, line && strstr(line, " ro,") && strstr(line, "nosuid"),
         "memory: %s", line ? line : "none");
+  /* With a cgroup path, its directory is what the container sees. */
+  if (arg && !cgroupns)
+    CHECK(c, access("/sys/fs/cgroup/pids/hull-marker", F_OK) == 0,
+          "the container's cgroup is not bound");
   return 0;
 }
 
@@ -469,7 +495,23 @@ END_TEST
 START_TEST(cgroup_v1_namespace) {
   struct fixture f;
   fixture_setup(&f);
-  run_child(&f, CLONE_NEWCGROUP, cgroup_child, (void *)1);
+  run_child(&f, CLONE_NEWCGROUP, cgroup_child, "cgroupns");
+  fixture_teardown(&f);
+}
+END_TEST
+
+START_TEST(cgroup_v1_container_path) {
+  struct fixture f;
+  fixture_setup(&f);
+  char name[64], dir[128], marker[160];
+  snprintf(name, sizeof(name), "/hull-rootfs-test-%d", (int)getpid());
+  snprintf(dir, sizeof(dir), "/sys/fs/cgroup/pids%s", name);
+  snprintf(marker, sizeof(marker), "%s/hull-marker", dir);
+  ck_assert_int_eq(mkdir(dir, 0755), 0);
+  ck_assert_int_eq(mkdir(marker, 0755), 0);
+  run_child(&f, 0, cgroup_child, name);
+  ck_assert_int_eq(rmdir(marker), 0);
+  ck_assert_int_eq(rmdir(dir), 0);
   fixture_teardown(&f);
 }
 END_TEST
@@ -560,6 +602,76 @@ START_TEST(devices_bind) {
   struct fixture f;
   fixture_setup(&f);
   run_child(&f, 0, devices_child, (void *)1);
+  fixture_teardown(&f);
+}
+END_TEST
+
+/* ---- in a user namespace --------------------------------------------- */
+
+static int write_id_maps(struct child *c) {
+  hull_error_t err = NULL;
+  /* A process may map just its own ids into the namespace it made. */
+  if (write_file("/proc/self/setgroups", "deny", 4, &err) < 0 ||
+      write_file("/proc/self/uid_map", "0 0 1", 5, &err) < 0 ||
+      write_file("/proc/self/gid_map", "0 0 1", 5, &err) < 0) {
+    child_fail(c, "%s", err->msg);
+    hull_error_release(&err);
+    return 1;
+  }
+  return 0;
+}
+
+static int userns_inner(struct child *c, void *arg) {
+  struct spec_mount m[] = {
+      proc_mount(),
+      mnt("/sys", "sysfs", "sysfs", OPTS("nosuid", "noexec", "nodev", "ro")),
+      mnt("/mnt/locked", "bind", "src/sub", OPTS("bind", "ro")),
+      mnt("/tmp", "tmpfs", "tmpfs", OPTS("nosuid", "size=1m")),
+  };
+  struct spec_namespace ns[] = {
+      {SPEC_NS_USER, NULL}, {SPEC_NS_PID, NULL}, {SPEC_NS_MOUNT, NULL}};
+  struct setup s;
+  setup_init(&s, c, m, 4);
+  s.linux.namespaces = ns;
+  s.linux.n_namespaces = 3;
+  s.opts.in_user_ns = true;
+  s.spec.root.readonly = true;
+  s.linux.readonly_paths = OPTS("/etc");
+  if (setup_run(&s, c))
+    return 1;
+  /* No network namespace of its own: the host's /sys is bound instead. */
+  CHECK(c, fs_type("/sys") == SYSFS_MAGIC, "no sysfs");
+  CHECK(c, create_errno("/sys/x") == EROFS, "sysfs writable");
+  if (check_char(c, "/dev/null", 1, 3, 0666, 0, 0) ||
+      check_char(c, "/dev/tty", 5, 0, 0666, 0, 0))
+    return 1;
+  /* The source's nosuid is locked: the ro remount had to keep it. */
+  cleanup_free char *line = mount_line("/mnt/locked");
+  CHECK(c, line && strstr(line, " ro,") && strstr(line, "nosuid"),
+        "locked flags: %s", line ? line : "none");
+  CHECK(c, create_errno("/mnt/locked/x") == EROFS, "ro bind writable");
+  CHECK(c, create_errno("/newfile") == EROFS, "/ writable");
+  CHECK(c, create_errno("/etc/x") == EROFS, "/etc writable");
+  CHECK(c, create_errno("/tmp/ok") == 0, "/tmp not writable");
+  return 0;
+}
+
+static int userns_child(struct child *c, void *arg) {
+  char sub[160];
+  snprintf(sub, sizeof(sub), "%s/src/sub", c->f->dir);
+  CHECK(c, mount("tmpfs", sub, "tmpfs", MS_NOSUID, NULL) == 0, "mount sub");
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) < 0)
+    return child_fail(c, "unshare: %s", strerror(errno));
+  if (write_id_maps(c))
+    return 1;
+  return in_new_pidns(c, userns_inner, arg);
+}
+
+START_TEST(user_namespace) {
+  struct fixture f;
+  fixture_setup(&f);
+  make_src(&f);
+  run_child(&f, 0, userns_child, NULL);
   fixture_teardown(&f);
 }
 END_TEST
@@ -919,8 +1031,10 @@ static Suite *rootfs_suite(void) {
   tcase_add_test(tc, proc_sysfs_mqueue_devpts);
   tcase_add_test(tc, cgroup_v1);
   tcase_add_test(tc, cgroup_v1_namespace);
+  tcase_add_test(tc, cgroup_v1_container_path);
   tcase_add_test(tc, devices_mknod);
   tcase_add_test(tc, devices_bind);
+  tcase_add_test(tc, user_namespace);
   tcase_add_test(tc, masked_and_readonly_paths);
   tcase_add_test(tc, sysctl_in_netns);
   tcase_add_test(tc, sysctl_rejected);
