@@ -245,3 +245,21 @@ void mountinfo_free(struct mountinfo *m, size_t n) {
   }
   free(m);
 }
+
+const char *const *rootfs_mount_option_names(void) {
+  /* Built once from the tables above: they are the definition. */
+  static const char *names[N(flag_options) + N(attr_options) +
+                           N(propagation_options) + 2];
+  if (names[0] == NULL) {
+    size_t n = 0;
+    for (size_t i = 0; i < N(flag_options); i++)
+      names[n++] = flag_options[i].name;
+    for (size_t i = 0; i < N(attr_options); i++)
+      names[n++] = attr_options[i].name;
+    for (size_t i = 0; i < N(propagation_options); i++)
+      names[n++] = propagation_options[i].name;
+    names[n++] = "tmpcopyup";
+    names[n] = NULL;
+  }
+  return names;
+}
