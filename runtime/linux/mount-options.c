@@ -247,6 +247,7 @@ void mountinfo_free(struct mountinfo *m, size_t n) {
 }
 
 const char *const *rootfs_mount_option_names(void) {
+  /* Built once from the tables above: they are the definition. */
   static const char *names[N(flag_options) + N(attr_options) +
                            N(propagation_options) + 1];
   if (names[0] == NULL) {
@@ -257,6 +258,7 @@ const char *const *rootfs_mount_option_names(void) {
       names[n++] = attr_options[i].name;
     for (size_t i = 0; i < N(propagation_options); i++)
       names[n++] = propagation_options[i].name;
+    names[n] = NULL;
   }
   return names;
 }

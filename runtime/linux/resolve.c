@@ -7,8 +7,6 @@
  * root_fd. The same walk, asked to create, makes missing components as it
  * goes, so a dangling symlink to /tmp/x creates <rootfs>/tmp/x, never the
  * host's /tmp/x. */
-/* -std=gnu11 predefines `linux` as 1, which would rename spec->linux. */
-#undef linux
 #include "linux.h"
 
 #include <errno.h>

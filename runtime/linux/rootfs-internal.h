@@ -4,8 +4,6 @@
 #ifndef HULL_ROOTFS_INTERNAL_H
 #define HULL_ROOTFS_INTERNAL_H
 
-/* -std=gnu11 predefines `linux` as 1, which would rename spec->linux. */
-#undef linux
 #include "linux.h"
 
 #include <sys/mount.h>
