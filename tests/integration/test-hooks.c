@@ -74,13 +74,21 @@ static void assert_each_state_names(const char *log, const char *id) {
        l = strtok_r(NULL, "\n", &save)) {
     ck_assert_msg(hcontains(l, "\"id\"") && hcontains(l, quoted_id),
                   "hook state without id: %s", l);
-    ck_assert_msg(hcontains(l, "\"pid\":"), "hook state without pid: %s", l);
+    /* pid is required while the container is created or running; by
+     * poststop it is stopped and the pid may be gone. */
+    if (strncmp(l, "poststop ", 9) == 0)
+      ck_assert_msg(hcontains(l, "\"stopped\""), "poststop state: %s", l);
+    else
+      ck_assert_msg(hcontains(l, "\"pid\":"), "hook state without pid: %s", l);
     ck_assert_msg(hcontains(l, "\"ociVersion\":"), "hook state: %s", l);
     ck_assert_msg(hcontains(l, "\"bundle\":"), "hook state: %s", l);
   }
 }
 
-START_TEST(hooks_run_in_order_with_state) {
+/* The spec runs poststart after the user process started, i.e. in `start`.
+ * runc before 1.2.x ran it at the end of `create` (opencontainers/runc#4347,
+ * fixed by #5186), so this test fails against the runc in Debian 12. */
+START_TEST(hooks_run_at_create_start_and_delete) {
   struct hctx *c = hctx_new();
   struct hook_setup h = setup_hooks(c);
   hctx_write_config(c, &(struct hconfig){.args = HELPER("exit", "0"),
@@ -119,7 +127,7 @@ START_TEST(hooks_run_in_order_with_state) {
 }
 END_TEST
 
-START_TEST(run_runs_every_hook) {
+START_TEST(run_runs_every_hook_in_order_with_state) {
   struct hctx *c = hctx_new();
   struct hook_setup h = setup_hooks(c);
   struct hres r = hrun_config(c, &(struct hconfig){.args = HELPER("exit", "0"),
@@ -127,10 +135,13 @@ START_TEST(run_runs_every_hook) {
   ck_assert_hres(r, 0);
   hres_free(&r);
   cleanup_free char *kinds = logged_kinds(h.log);
-  const char *want[] = {"prestart createRuntime createContainer ", "startContainer",
-                        "poststart", " poststop"};
-  for (size_t i = 0; i < 4; i++)
-    ck_assert_msg(hcontains(kinds, want[i]), "hooks ran as: %s", kinds);
+  /* startContainer (in the container) and poststart (in the runtime) race. */
+  ck_assert_msg(strcmp(kinds, "prestart createRuntime createContainer "
+                              "startContainer poststart poststop") == 0 ||
+                    strcmp(kinds, "prestart createRuntime createContainer "
+                                  "poststart startContainer poststop") == 0,
+                "hooks ran as: %s", kinds);
+  assert_each_state_names(h.log, c->id);
   free_hooks(&h);
   hctx_finish(c);
 }
@@ -179,8 +190,8 @@ END_TEST
 static Suite *hooks_suite(void) {
   Suite *s = suite_create("integration-hooks");
   TCase *tc = harness_tcase("hooks", 30);
-  tcase_add_test(tc, hooks_run_in_order_with_state);
-  tcase_add_test(tc, run_runs_every_hook);
+  tcase_add_test(tc, hooks_run_at_create_start_and_delete);
+  tcase_add_test(tc, run_runs_every_hook_in_order_with_state);
   tcase_add_test(tc, failing_create_runtime_hook_fails_create);
   tcase_add_test(tc, hook_timeout_fails_create);
   suite_add_tcase(s, tc);
