@@ -126,6 +126,40 @@ START_TEST(run_detached_returns_while_container_runs) {
 }
 END_TEST
 
+START_TEST(delete_of_a_created_container_needs_no_force) {
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30")});
+  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  pid_t pid = 0;
+  cleanup_free char *status = hstate_status(c, c->id, &pid);
+  ck_assert_str_eq(status, "created");
+  r = hrun(c, "delete", c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  hctx_finish(c); /* the waiting init process is gone too */
+}
+END_TEST
+
+START_TEST(stopped_state_has_pid_zero) {
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("exit", "0")});
+  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert(hwait_status(c, c->id, "stopped", 5000));
+  r = hrun(c, "state", c->id, NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_int_eq(hjson_int(r.out, (const char *[]){"pid", NULL}, -1), 0);
+  hres_free(&r);
+  r = hrun(c, "delete", c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 /* Starts signal-wait in a created+started container; returns the path its
  * stdout goes to (free it). */
 static char *start_signal_waiter(struct hctx *c, const char *id) {
@@ -298,6 +332,8 @@ static Suite *lifecycle_suite(void) {
   tcase_add_test(tc, run_killed_container_exits_137);
   tcase_add_test(tc, create_start_state_delete);
   tcase_add_test(tc, run_detached_returns_while_container_runs);
+  tcase_add_test(tc, delete_of_a_created_container_needs_no_force);
+  tcase_add_test(tc, stopped_state_has_pid_zero);
   tcase_add_test(tc, kill_default_is_sigterm);
   tcase_add_test(tc, kill_by_name_without_sig);
   tcase_add_test(tc, kill_by_name_with_sig);
