@@ -29,10 +29,13 @@ echo "+ $runtime spec"
 
 # The default config runs an interactive `sh` on a terminal; make it print
 # one line without a terminal instead.
+cmd='"sh", "-c", "echo hello from a hull container: $(hostname), pid $$, uid $(id -u)"'
+# Whether the runtime prints args one per line or as ["sh"] on one line.
 sed -i \
-	-e 's/"terminal": true/"terminal": false/' \
-	-e 's|"sh"$|"sh", "-c", "echo hello from a hull container: $(hostname), pid $$, uid $(id -u)"|' \
-	-e 's/"hostname": "[^"]*"/"hostname": "hull-demo"/' \
+	-e 's/"terminal": *true/"terminal": false/' \
+	-e "s|^\\([[:space:]]*\\)\"sh\"\$|\\1$cmd|" \
+	-e "s|\\[ *\"sh\" *\\]|[$cmd]|" \
+	-e 's/"hostname": *"[^"]*"/"hostname": "hull-demo"/' \
 	"$work/bundle/config.json"
 
 echo "+ $runtime --root $work/state run --bundle $work/bundle $id"

@@ -224,13 +224,25 @@ long long hjson_int(const char *json, const char *const *path, long long dflt) {
   return r;
 }
 
+static void remember_state_pid(struct hctx *c, pid_t pid) {
+  int max = (int)(sizeof c->state_pids / sizeof c->state_pids[0]);
+  if (pid <= 0 || c->n_state_pids == max)
+    return;
+  for (int i = 0; i < c->n_state_pids; i++)
+    if (c->state_pids[i] == pid)
+      return;
+  c->state_pids[c->n_state_pids++] = pid;
+}
+
 char *hstate_status(struct hctx *c, const char *id, pid_t *pid) {
   struct hres r = hrun(c, "state", id, NULL);
   char *status = NULL;
   if (r.status == 0) {
     status = hjson_string(r.out, (const char *[]){"status", NULL});
+    pid_t p = (pid_t)hjson_int(r.out, (const char *[]){"pid", NULL}, 0);
     if (pid)
-      *pid = (pid_t)hjson_int(r.out, (const char *[]){"pid", NULL}, 0);
+      *pid = p;
+    remember_state_pid(c, p);
   }
   hres_free(&r);
   return status ? status : xstrdup("");
@@ -452,7 +464,30 @@ static char *process_leftover(struct hctx *c, const char *pid) {
   return why;
 }
 
+/* A pid that `state` once reported and that still lives, not as a zombie,
+ * in other namespaces than ours, is the container's (a recycled pid would
+ * almost surely be a host process). */
+static char *find_living_state_pid(struct hctx *c) {
+  for (int i = 0; i < c->n_state_pids; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)c->state_pids[i]);
+    cleanup_free char *proc_stat = hread_file(path);
+    const char *paren = proc_stat ? strrchr(proc_stat, ')') : NULL;
+    if (paren == NULL || paren[1] == '\0' || paren[2] == 'Z' || paren[2] == 'X')
+      continue;
+    struct stat own, theirs;
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)c->state_pids[i]);
+    if (stat("/proc/self/ns/mnt", &own) == 0 && stat(path, &theirs) == 0 &&
+        own.st_ino != theirs.st_ino)
+      return xasprintf("pid %d from state still runs", (int)c->state_pids[i]);
+  }
+  return NULL;
+}
+
 static char *find_leftover_process(struct hctx *c) {
+  char *pid_from_state = find_living_state_pid(c);
+  if (pid_from_state)
+    return pid_from_state;
   DIR *d = opendir("/proc");
   ck_assert(d != NULL);
   char self[16];

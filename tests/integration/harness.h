@@ -42,6 +42,8 @@ struct hctx {
   char **mounts_before; /* mountinfo lines when the test began */
   pid_t extra_pids[8]; /* host helpers this test started (killed at finish) */
   int n_extra_pids;
+  pid_t state_pids[32]; /* container pids `state` reported (must be gone) */
+  int n_state_pids;
 };
 
 /* Every member is optional; NULL (or false) gives the default, which is
