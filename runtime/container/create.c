@@ -136,9 +136,26 @@ static int save_config(struct lifecycle *lc, const char *text,
   return write_file_atomic(path, text, strlen(text), 0600, err);
 }
 
+/* The host id that container id 0 maps to (itself without a mapping). */
+static uint32_t host_id_of_root(const struct spec_id_mapping *m, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (m[i].container_id == 0)
+      return m[i].host_id;
+  return 0;
+}
+
+/* The init opens the fifo as the container's root, which in a user
+ * namespace is another host user: it must own the fifo. */
 static int make_exec_fifo(struct lifecycle *lc, hull_error_t *err) {
+  const struct spec_linux *l = lc->spec->linux;
   if (mkfifoat(lc->dir.fd, STATE_EXEC_FIFO, 0600) < 0)
     return hull_error(err, errno, "mkfifo `%s/%s`", lc->dir.path,
+                      STATE_EXEC_FIFO);
+  uid_t uid = host_id_of_root(l->uid_mappings, l->n_uid_mappings);
+  gid_t gid = host_id_of_root(l->gid_mappings, l->n_gid_mappings);
+  if ((uid || gid) &&
+      fchownat(lc->dir.fd, STATE_EXEC_FIFO, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return hull_error(err, errno, "chown `%s/%s`", lc->dir.path,
                       STATE_EXEC_FIFO);
   return 0;
 }
@@ -198,7 +215,7 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
       .id = o->id,
       .bundle = lc->state->bundle,
       .rootfs = lc->state->rootfs,
-      .state_dir = lc->dir.path,
+      .exec_fifo_fd = -1,
       .cgroup_path = lc->state->cgroup_path,
       .cgroup_fd = cgroup_dirfd(ctx.cgroup),
       .console_fd = -1,
@@ -208,12 +225,23 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
       .on_ns_ready = on_namespaces_ready,
       .ctx = &ctx,
   };
+  /* Opened here, where the state dir is reachable: a container root in a
+   * user namespace may not be allowed to walk to it. */
+  if (ret == 0) {
+    cfg.exec_fifo_fd = openat(lc->dir.fd, STATE_EXEC_FIFO,
+                              O_PATH | O_CLOEXEC | O_NOFOLLOW);
+    if (cfg.exec_fifo_fd < 0)
+      ret = hull_error(err, errno, "open `%s/%s`", lc->dir.path,
+                       STATE_EXEC_FIFO);
+  }
   if (ret == 0 && o->console_socket)
     ret = console_connect(o->console_socket, &cfg.console_fd, err);
   if (ret == 0)
     ret = exec_handler_for(lc->spec)->spawn(&cfg, pid, err);
   if (cfg.console_fd >= 0)
     close(cfg.console_fd);
+  if (cfg.exec_fifo_fd >= 0)
+    close(cfg.exec_fifo_fd);
   cgroup_free(ctx.cgroup);
   if (ret < 0)
     return -1;

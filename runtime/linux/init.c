@@ -144,6 +144,9 @@ int init_find_executable(const struct spec_process *p, char **path,
  * (CVE-2024-21626). getcwd() reports a path outside the root as
  * "(unreachable)…". */
 static int enter_cwd(const char *cwd, hull_error_t *err) {
+  /* As runc, a missing cwd is created (we are inside the root by now). */
+  if (chdir(cwd) < 0 && errno == ENOENT && mkdir_p(cwd, 0755, err) < 0)
+    return hull_error_wrap(err, "create cwd");
   if (chdir(cwd) < 0)
     return hull_error(err, errno, "chdir to cwd (\"%s\") set in config.json",
                       cwd);
@@ -201,14 +204,6 @@ static int set_user(const struct spec_process *p, hull_error_t *err) {
 
 /* ---- the fifo hand-off to `start` ---------------------------------------- */
 
-static int open_fifo_path(const char *state_dir, int *fd, hull_error_t *err) {
-  cleanup_free char *path = xasprintf("%s/%s", state_dir, "exec.fifo");
-  *fd = open(path, O_PATH | O_CLOEXEC);
-  if (*fd < 0)
-    return hull_error(err, errno, "open `%s`", path);
-  return 0;
-}
-
 /* Blocks until `start` opens the fifo for reading; the write end stays open
  * (close-on-exec) so a later error can be written to `start`. */
 static int wait_for_start(int fifo_path_fd, int *fifo, hull_error_t *err) {
@@ -234,12 +229,13 @@ __attribute__((noreturn)) static void fail_to_start(int fifo,
  * directory's fd carries `create`'s flock, which a copy would keep held. */
 static void close_runtime_fds(const struct process_config *cfg,
                               const int ns_fds[SPEC_NS_COUNT], int sync_fd) {
-  int keep[SPEC_NS_COUNT + 2];
+  int keep[SPEC_NS_COUNT + 3];
   size_t n = 0;
   for (int i = 0; i < SPEC_NS_COUNT; i++)
     keep[n++] = ns_fds[i];
   keep[n++] = sync_fd;
   keep[n++] = cfg->console_fd;
+  keep[n++] = cfg->exec_fifo_fd;
   close_fds_except(3 + cfg->preserve_fds, keep, n);
 }
 
@@ -269,8 +265,6 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
     return -1;
   if (!cfg->no_new_keyring)
     join_new_session_keyring(cfg->id);
-  if (open_fifo_path(cfg->state_dir, &r->fifo_path_fd, err) < 0)
-    return -1;
   struct rootfs_options ro = {
       .rootfs = cfg->rootfs,
       .bundle = cfg->bundle,
@@ -318,7 +312,8 @@ __attribute__((noreturn)) static void run_user_program(struct init_run *r,
 void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
                bool staged, int sync_fd) {
   hull_error_t err = NULL;
-  struct init_run r = {.cfg = cfg, .sync_fd = sync_fd, .fifo_path_fd = -1};
+  struct init_run r = {.cfg = cfg, .sync_fd = sync_fd,
+                       .fifo_path_fd = cfg->exec_fifo_fd};
   close_runtime_fds(cfg, ns_fds, sync_fd);
   /* Die with the runtime while it still sets us up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
