@@ -26,7 +26,8 @@ struct cgroup_manager {
    * unified one) — mkdir -p; an existing cgroup is fine. */
   int (*create)(const struct cgroup_manager *m, const char *path,
                 struct cgroup **out, hull_error_t *err);
-  /* Moves pid into the cgroup. */
+  /* Moves a single-threaded process into the cgroup (v1 moves its one
+   * thread; see fs.c for why). */
   int (*enter)(struct cgroup *cg, pid_t pid, hull_error_t *err);
   /* Applies linux.resources and allows linux.devices (l may be NULL).
    * A resource the manager cannot apply yet is an error naming it. */

@@ -16,12 +16,41 @@
 #define DESTROY_WAIT_MS 5000
 #define DESTROY_POLL_MS 10
 
+/* True when pid is listed in dir's cgroup.procs. */
+static bool pid_is_in(const char *dir, pid_t pid) {
+  cleanup_free char *path = xasprintf("%s/cgroup.procs", dir);
+  cleanup_free char *procs = NULL;
+  cleanup_error hull_error_t ignored = NULL;
+  if (read_file(path, &procs, NULL, &ignored) < 0)
+    return false;
+  for (char *p = procs; *p;) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p)
+      break;
+    if (v == pid)
+      return true;
+    p = end + strspn(end, "\n");
+  }
+  return false;
+}
+
+/* Why not cgroup.procs everywhere: a write to cgroup.procs takes the
+ * cgroup threadgroup lock for writing, which waits for an RCU grace period
+ * (about 8 ms here, the largest single cost of a container start). Moving
+ * the one thread of a single-threaded process through v1's `tasks` file
+ * does not. cgroup2 has no such file for domain cgroups: there the init
+ * was usually placed by clone3(CLONE_INTO_CGROUP) and needs no move. */
 int cgroup_fs_enter(struct cgroup *cg, pid_t pid, hull_error_t *err) {
   char buf[32];
   int len = snprintf(buf, sizeof(buf), "%d", (int)pid);
   for (size_t i = 0; i < cg->n_dirs; i++) {
-    cleanup_free char *procs = xasprintf("%s/cgroup.procs", cg->dirs[i]);
-    if (write_file(procs, buf, (size_t)len, err) < 0)
+    bool v2 = cg->controllers[i][0] == '\0';
+    if (v2 && pid_is_in(cg->dirs[i], pid))
+      continue;
+    cleanup_free char *knob =
+        xasprintf("%s/%s", cg->dirs[i], v2 ? "cgroup.procs" : "tasks");
+    if (write_file(knob, buf, (size_t)len, err) < 0)
       return hull_error_wrap(err, "move pid %d into cgroup", (int)pid);
   }
   return 0;

@@ -4,6 +4,8 @@
 #include "cgroups/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 
 static bool any_hierarchy(const struct cgroup_hierarchy *h) { return true; }
@@ -49,6 +51,19 @@ static int cpuset_prepare(const char *dir, hull_error_t *err) {
   return 0;
 }
 
+/* On a hybrid host the cgroup2 tree takes the init at clone time
+ * (clone3 CLONE_INTO_CGROUP), so only the v1 hierarchies need a move. */
+static int open_unified_dirfd(struct cgroup *cg, hull_error_t *err) {
+  for (size_t i = 0; i < cg->n_dirs; i++) {
+    if (cg->controllers[i][0] != '\0')
+      continue;
+    cg->dirfd = open(cg->dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cg->dirfd < 0)
+      return hull_error(err, errno, "open `%s`", cg->dirs[i]);
+  }
+  return 0;
+}
+
 static int v1_load(const struct cgroup_manager *m, const char *path,
                    struct cgroup **out, hull_error_t *err) {
   struct cgroup_hierarchies hs;
@@ -72,6 +87,8 @@ static int v1_create(const struct cgroup_manager *m, const char *path,
       ret = cpuset_prepare(cg->dirs[i], err);
   }
   cgroup_hierarchies_free(&hs);
+  if (ret == 0)
+    ret = open_unified_dirfd(cg, err);
   if (ret < 0) {
     cgroup_free(cg);
     return hull_error_wrap(err, "create cgroup `%s`", path);

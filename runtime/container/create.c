@@ -99,8 +99,7 @@ struct create_ctx {
   struct cgroup *cgroup;
 };
 
-/* The init's namespaces exist: put it in its cgroup, record its pid, run
- * the hooks that belong to the runtime namespace. */
+/* The init's namespaces exist: put it in its cgroup, record its pid. */
 static int on_namespaces_ready(void *opaque, pid_t pid, char **state_json,
                                hull_error_t *err) {
   struct create_ctx *c = opaque;
@@ -111,12 +110,19 @@ static int on_namespaces_ready(void *opaque, pid_t pid, char **state_json,
   lc->state->pid_start_time = process_start_time(pid);
   if (state_write(&lc->dir, lc->state, err) < 0)
     return -1;
+  *state_json = state_oci_json(lc->state, STATUS_CREATING, false);
+  return 0;
+}
+
+/* The rootfs is mounted: the hooks that run in the runtime namespace. */
+static int on_rootfs_ready(void *opaque, hull_error_t *err) {
+  struct create_ctx *c = opaque;
+  struct lifecycle *lc = c->lc;
   cleanup_free char *json = state_oci_json(lc->state, STATUS_CREATING, false);
   if (hooks_run("prestart", &lc->spec->hooks.prestart, json, err) < 0 ||
       hooks_run("createRuntime", &lc->spec->hooks.create_runtime, json,
                 err) < 0)
     return -1;
-  *state_json = take_ptr(json);
   return 0;
 }
 
@@ -223,6 +229,7 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
       .no_pivot = o->no_pivot,
       .no_new_keyring = o->no_new_keyring,
       .on_ns_ready = on_namespaces_ready,
+      .on_rootfs_ready = on_rootfs_ready,
       .ctx = &ctx,
   };
   /* Opened here, where the state dir is reachable: a container root in a

@@ -56,7 +56,7 @@ static int enter_namespaces_staged(const struct process_config *cfg,
   if (ns_join(ns_fds, err) < 0)
     return -1;
   ns_close_paths(ns_fds);
-  int flags = ns_new_flags(spec);
+  int flags = ns_clone_flags(spec);
   if (flags && unshare(flags) < 0)
     return hull_error(err, errno, "unshare namespaces");
   if ((flags & CLONE_NEWUSER) &&
@@ -250,15 +250,37 @@ struct init_run {
   char *state_json;          /* for the container's own hooks */
 };
 
+/* The hooks the parent runs in the runtime namespace; without any, the
+ * round trip to it is skipped. */
+static bool has_runtime_hooks(const struct spec *spec) {
+  return spec->hooks.prestart.len > 0 || spec->hooks.create_runtime.len > 0;
+}
+
+/* Waits until the parent has put us in our cgroup; then a new cgroup
+ * namespace can be made, rooted there. */
+static int wait_for_cgroup(struct init_run *r, int new_ns, hull_error_t *err) {
+  struct sync_msg ready = {0};
+  if (sync_expect(r->sync_fd, SYNC_NS_READY_ACK, &ready, err) < 0)
+    return -1;
+  r->state_json = ready.data;
+  if ((new_ns & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+    return hull_error(err, errno, "unshare cgroup namespace");
+  return 0;
+}
+
 static int setup_container(struct init_run *r, hull_error_t *err) {
   const struct process_config *cfg = r->cfg;
   const struct spec *spec = cfg->spec;
   int new_ns = ns_new_flags(spec);
-  struct sync_msg ready = {0};
-  if (sync_send(r->sync_fd, SYNC_NS_READY, 0, NULL, err) < 0 ||
-      sync_expect(r->sync_fd, SYNC_NS_READY_ACK, &ready, err) < 0)
+  if (sync_send(r->sync_fd, SYNC_NS_READY, 0, NULL, err) < 0)
     return -1;
-  r->state_json = ready.data;
+  /* Moving us into a v1 cgroup costs the parent an RCU grace period: set
+   * up the rootfs meanwhile, unless a cgroup namespace (whose root must be
+   * our cgroup) is needed for the cgroup mounts. No user code runs before
+   * the wait. */
+  bool wait_early = (new_ns & CLONE_NEWCGROUP) != 0;
+  if (wait_early && wait_for_cgroup(r, new_ns, err) < 0)
+    return -1;
   if ((new_ns & CLONE_NEWNET) && netns_loopback_up(err) < 0)
     return -1;
   if (set_names(spec, err) < 0)
@@ -275,6 +297,14 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
   };
   if (rootfs_prepare(spec, &ro, err) < 0)
     return -1;
+  if (!wait_early && wait_for_cgroup(r, new_ns, err) < 0)
+    return -1;
+  if (has_runtime_hooks(spec)) {
+    struct sync_msg done = {0};
+    if (sync_send(r->sync_fd, SYNC_ROOTFS_READY, 0, NULL, err) < 0 ||
+        sync_expect(r->sync_fd, SYNC_ROOTFS_READY_ACK, &done, err) < 0)
+      return -1;
+  }
   if (hooks_run("createContainer", &spec->hooks.create_container,
                 r->state_json, err) < 0)
     return -1;

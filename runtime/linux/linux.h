@@ -82,6 +82,10 @@ int ns_open_paths(const struct spec *spec, int fds[SPEC_NS_COUNT],
 void ns_close_paths(int fds[SPEC_NS_COUNT]);
 /* CLONE_NEW* flags of the namespaces the spec asks to create. */
 int ns_new_flags(const struct spec *spec);
+/* The same without CLONE_NEWCGROUP: a new cgroup namespace is unshared by
+ * the init only once it is in its cgroup, which becomes the namespace's
+ * root (on v1 the init is moved after it was cloned). */
+int ns_clone_flags(const struct spec *spec);
 /* Joins the opened namespaces, user first so the others are entered with
  * its privileges. */
 int ns_join(int fds[SPEC_NS_COUNT], hull_error_t *err);
@@ -93,12 +97,14 @@ int ns_write_time_offsets(const struct spec *spec, hull_error_t *err);
 
 /* ---- the container process (process.c, sync.c, init.c) ----------------- */
 
-/* The parent-side callback run once the container's namespaces exist and
- * before its rootfs is set up: cgroup placement and the prestart and
- * createRuntime hooks. It returns the state JSON the child hands to the
- * createContainer hooks. */
+/* Parent-side callbacks. on_ns_ready runs once the init's namespaces exist:
+ * cgroup placement and the pid in state.json; it returns the state JSON the
+ * init hands to its own hooks. on_rootfs_ready runs once the rootfs is
+ * mounted, before pivot_root: the prestart and createRuntime hooks (as
+ * runc; hooks such as GPU setup mount into the prepared rootfs). */
 typedef int (*process_ns_ready_fn)(void *ctx, pid_t pid, char **state_json,
                                    hull_error_t *err);
+typedef int (*process_rootfs_ready_fn)(void *ctx, hull_error_t *err);
 
 struct process_config {
   const struct spec *spec;
@@ -113,6 +119,7 @@ struct process_config {
   bool no_pivot;
   bool no_new_keyring;
   process_ns_ready_fn on_ns_ready;
+  process_rootfs_ready_fn on_rootfs_ready;
   void *ctx;
 };
 

@@ -74,6 +74,10 @@ int ns_new_flags(const struct spec *spec) {
   return flags;
 }
 
+int ns_clone_flags(const struct spec *spec) {
+  return ns_new_flags(spec) & ~CLONE_NEWCGROUP;
+}
+
 int ns_join(int fds[SPEC_NS_COUNT], hull_error_t *err) {
   /* The user namespace first: the others are then joined with the
    * capabilities it grants. The mount namespace last but one, so path

@@ -90,6 +90,12 @@ static int converse(const struct process_config *cfg, int fd, pid_t *init,
         return -1;
       break;
     }
+    case SYNC_ROOTFS_READY:
+      if (cfg->on_rootfs_ready && cfg->on_rootfs_ready(cfg->ctx, err) < 0)
+        return -1;
+      if (sync_send(fd, SYNC_ROOTFS_READY_ACK, 0, NULL, err) < 0)
+        return -1;
+      break;
     case SYNC_READY:
       return 0;
     default:
@@ -110,7 +116,7 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
     return hull_error(err, errno, "socketpair");
   }
   bool staged = needs_staged_setup(cfg->spec, ns_fds);
-  uint64_t flags = staged ? 0 : (uint64_t)ns_new_flags(cfg->spec);
+  uint64_t flags = staged ? 0 : (uint64_t)ns_clone_flags(cfg->spec);
   pid_t child = clone3_fork(flags, staged ? -1 : cfg->cgroup_fd);
   if (child < 0) {
     int e = errno;
