@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -49,15 +48,6 @@ static int send_fd(int sock, int fd, const char *name, hull_error_t *err) {
   return 0;
 }
 
-/* Binds the pty over /dev/console when the rootfs has one to cover. */
-static int bind_dev_console(const char *pty, hull_error_t *err) {
-  if (access("/dev/console", F_OK) < 0)
-    return 0;
-  if (mount(pty, "/dev/console", NULL, MS_BIND, NULL) < 0)
-    return hull_error(err, errno, "bind `%s` to /dev/console", pty);
-  return 0;
-}
-
 static int become_controlling_tty(int slave, hull_error_t *err) {
   if (setsid() < 0)
     return hull_error(err, errno, "setsid");
@@ -87,7 +77,7 @@ int console_setup(int socket_fd, const struct spec_process *p,
     if (ioctl(master, TIOCSWINSZ, &ws) < 0)
       return hull_error(err, errno, "set console size");
   }
-  if (bind_dev_console(name, err) < 0 ||
+  if (rootfs_bind_console(name, err) < 0 ||
       send_fd(socket_fd, master, "/dev/ptmx", err) < 0)
     return -1;
   return become_controlling_tty(slave, err);
