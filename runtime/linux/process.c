@@ -38,7 +38,9 @@ static bool needs_staged_setup(const struct spec *spec,
          (l->time_offsets.monotonic.set || l->time_offsets.boottime.set);
 }
 
-/* fork()-like clone3: no new stack, the child returns 0. */
+/* fork()-like clone3: no new stack, the child returns 0. Without clone3
+ * (old kernels, valgrind) plain clone does, and the cgroup manager moves
+ * the child itself. */
 static pid_t clone3_fork(uint64_t flags, int cgroup_fd) {
   struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
   if (cgroup_fd >= 0) {
@@ -46,7 +48,7 @@ static pid_t clone3_fork(uint64_t flags, int cgroup_fd) {
     args.cgroup = (uint64_t)cgroup_fd;
   }
   pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-  if (pid < 0 && errno == ENOSYS && cgroup_fd < 0)
+  if (pid < 0 && errno == ENOSYS)
     pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
   return pid;
 }
