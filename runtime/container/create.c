@@ -19,6 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
 static char *now_rfc3339(void) {
   struct timespec ts;
   struct tm tm;
@@ -69,6 +73,13 @@ static int check_linux_needs(const struct spec *spec, hull_error_t *err) {
   if (spec->domainname && *spec->domainname && !has_uts)
     return hull_error(err, 0, "config.json: .domainname: unable to set "
                               "domainname without a private UTS namespace");
+  /* Offsets apply only to a time namespace we make; dropping them would
+   * leave the clocks unshifted without a word (runc refuses too). */
+  const struct spec_linux *l = spec->linux;
+  if ((l->time_offsets.monotonic.set || l->time_offsets.boottime.set) &&
+      !(created & CLONE_NEWTIME))
+    return hull_error(err, 0, "config.json: .linux.timeOffsets: needs a new "
+                              "time namespace (one without a path)");
   if ((created & CLONE_NEWUSER) && spec->linux->n_uid_mappings == 0)
     return hull_error(err, 0, "config.json: .linux.uidMappings: required "
                               "with a new user namespace");

@@ -36,8 +36,10 @@ int lifecycle_open(const char *root, const char *id, struct lifecycle *lc,
   if (state_dir_open(root, id, &lc->dir, err) < 0)
     return -1;
   cleanup_error hull_error_t read_err = NULL;
-  if (state_read(&lc->dir, &lc->state, &read_err) < 0)
+  if (state_read(&lc->dir, &lc->state, &read_err) < 0) {
     lc->state = placeholder_state(id);
+    lc->state_missing = true;
+  }
   lc->cgroups = cgroup_manager_for(cgroup_detect_mode());
   return 0;
 }

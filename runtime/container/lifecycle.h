@@ -9,6 +9,8 @@
 struct lifecycle {
   struct state_dir dir;      /* locked */
   struct container_state *state;
+  bool state_missing;        /* a bare directory: create died before
+                                writing state.json; state is a placeholder */
   struct spec *spec;         /* the config.json copy, see lifecycle_spec */
   bool spec_tried;
   const struct cgroup_manager *cgroups;

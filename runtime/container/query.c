@@ -8,6 +8,13 @@ int container_state(const char *root, const char *id, char **json,
   cleanup_lifecycle struct lifecycle lc;
   if (lifecycle_open(root, id, &lc, err) < 0)
     return -1;
+  /* The placeholder is enough for delete, but reporting it as a stopped
+   * container with no bundle would be made up. */
+  if (lc.state_missing)
+    return hull_error(err, 0,
+                      "container %s has no state: its create was "
+                      "interrupted; `delete %s` removes it",
+                      id, id);
   *json = state_oci_json(lc.state, lifecycle_status(&lc), true);
   return 0;
 }

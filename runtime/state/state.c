@@ -49,8 +49,11 @@ static int lock_dir(struct state_dir *d, const char *id, hull_error_t *err) {
   struct stat st;
   if (fstat(d->fd, &st) < 0)
     return hull_error(err, errno, "stat `%s`", d->path);
-  if (st.st_nlink == 0)
-    return hull_error(err, 0, "container does not exist: %s", id);
+  if (st.st_nlink == 0) {
+    hull_error(err, 0, "container does not exist: %s", id);
+    (*err)->errno_value = ENOENT; /* as when it was gone before we came */
+    return -1;
+  }
   return 0;
 }
 

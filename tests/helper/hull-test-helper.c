@@ -233,12 +233,24 @@ static int cmd_touch(const char *path) {
   return 0;
 }
 
+/* Seconds of the clocks a time namespace shifts, for comparing with the
+ * host's. */
+static int cmd_clock(void) {
+  struct timespec mono, boot;
+  if (clock_gettime(CLOCK_MONOTONIC, &mono) < 0 ||
+      clock_gettime(CLOCK_BOOTTIME, &boot) < 0)
+    return fail("clock", "clock_gettime");
+  printf("monotonic=%lld\nboottime=%lld\n", (long long)mono.tv_sec,
+         (long long)boot.tv_sec);
+  return 0;
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: hull-test-helper cat FILE | write FILE TEXT | ns | cwd | id"
           " | hostname | domainname | mounts | isatty FD | sleep SECONDS"
           " | exit CODE | env | status | ls DIR | stat PATH | readlink PATH"
-          " | fds | pid | signal-wait | touch PATH\n");
+          " | fds | pid | signal-wait | touch PATH | clock\n");
   return 2;
 }
 
@@ -294,6 +306,8 @@ int main(int argc, char **argv) {
     r = cmd_signal_wait();
   else if (strcmp(cmd, "touch") == 0 && arg)
     r = cmd_touch(arg);
+  else if (strcmp(cmd, "clock") == 0)
+    r = cmd_clock();
   else
     return usage();
 

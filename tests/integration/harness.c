@@ -79,11 +79,12 @@ void hwrite_file(const char *path, const char *text, mode_t mode) {
 
 /* ---- running programs ------------------------------------------------- */
 
-/* Runs argv with stdout/stderr to files; returns its status as a shell
- * would ($?), or -1 when it outlived timeout_ms (then its process group is
- * killed). */
-static int run_program(char *const *argv, const char *out_path,
-                       const char *err_path, int timeout_ms) {
+/* Starts argv in its own process group with stdin from /dev/null and
+ * stdout/stderr to files. With gate_fd > 0 the child first waits for a byte
+ * (or EOF) on it, so several can be let go at once; with pass_fd > 0 that
+ * fd becomes the child's fd 3. */
+static pid_t start_program(char *const *argv, const char *out_path,
+                           const char *err_path, int gate_fd, int pass_fd) {
   pid_t pid = fork();
   ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
   if (pid == 0) {
@@ -96,11 +97,24 @@ static int run_program(char *const *argv, const char *out_path,
     dup2(in, 0);
     dup2(out, 1);
     dup2(errfd, 2);
+    if (pass_fd > 0 && dup2(pass_fd, 3) < 0)
+      _exit(126);
+    if (gate_fd > 0) {
+      char byte;
+      while (read(gate_fd, &byte, 1) < 0 && errno == EINTR)
+        ;
+    }
     execvp(argv[0], argv);
     dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
   }
   setpgid(pid, pid);
+  return pid;
+}
+
+/* Waits for pid; returns its status as a shell would ($?), or -1 when it
+ * outlived timeout_ms (then its process group is killed). */
+static int wait_program(pid_t pid, int timeout_ms) {
   long long deadline = now_ms() + timeout_ms;
   int delay = 1;
   for (;;) {
@@ -125,8 +139,14 @@ static int run_program(char *const *argv, const char *out_path,
   }
 }
 
-struct hres hrun_argv(struct hctx *c, const char *root, char *const *args,
-                      int timeout_ms) {
+static int run_program(char *const *argv, const char *out_path,
+                       const char *err_path, int timeout_ms) {
+  return wait_program(start_program(argv, out_path, err_path, -1, -1),
+                      timeout_ms);
+}
+
+/* argv for `$HULL [--root root] args...` (free the array only). */
+static char **runtime_argv(const char *root, char *const *args) {
   size_t n = strv_len(args);
   char **argv = xzalloc((n + 4) * sizeof *argv);
   size_t i = 0;
@@ -137,7 +157,38 @@ struct hres hrun_argv(struct hctx *c, const char *root, char *const *args,
   }
   for (size_t j = 0; j < n; j++)
     argv[i++] = args[j];
+  return argv;
+}
 
+struct hbg hstart(struct hctx *c, char *const *args, int gate_fd,
+                  int pass_fd) {
+  cleanup_free char **argv = runtime_argv(c->root, args);
+  int k = ++c->n_runs;
+  struct hbg b = {0};
+  b.out_path = xasprintf("%s/out.%d", c->dir, k);
+  b.err_path = xasprintf("%s/err.%d", c->dir, k);
+  b.pid = start_program(argv, b.out_path, b.err_path, gate_fd, pass_fd);
+  return b;
+}
+
+struct hres hbg_wait(struct hbg *b, int timeout_ms) {
+  struct hres r = {0};
+  r.status = wait_program(b->pid, timeout_ms);
+  r.out = hread_file(b->out_path);
+  r.err = hread_file(b->err_path);
+  if (r.out == NULL)
+    r.out = xstrdup("");
+  if (r.err == NULL)
+    r.err = xstrdup("");
+  r.out_path = take_ptr(b->out_path);
+  free(b->err_path);
+  memset(b, 0, sizeof *b);
+  return r;
+}
+
+struct hres hrun_argv(struct hctx *c, const char *root, char *const *args,
+                      int timeout_ms) {
+  char **argv = runtime_argv(root, args);
   int k = ++c->n_runs;
   struct hres r = {0};
   r.out_path = xasprintf("%s/out.%d", c->dir, k);

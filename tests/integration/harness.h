@@ -91,6 +91,21 @@ struct hres hrun(struct hctx *c, ...) __attribute__((sentinel));
 struct hres hrun_argv(struct hctx *c, const char *root, char *const *args,
                       int timeout_ms);
 void hres_free(struct hres *r);
+
+/* A runtime started in the background (own process group). */
+struct hbg {
+  pid_t pid;
+  char *out_path;
+  char *err_path;
+};
+/* Starts `$HULL --root c->root ARGS...` (NULL-terminated) without waiting.
+ * gate_fd > 0: it first waits for a byte or EOF there, so several start at
+ * the same moment. pass_fd > 0: that fd becomes its fd 3. */
+struct hbg hstart(struct hctx *c, char *const *args, int gate_fd,
+                  int pass_fd);
+/* Reaps it (killing its process group after timeout_ms, status -1) and
+ * reads its output. */
+struct hres hbg_wait(struct hbg *b, int timeout_ms);
 /* Writes cfg as config.json and runs `run --bundle B ID` in the foreground. */
 struct hres hrun_config(struct hctx *c, const struct hconfig *cfg);
 
