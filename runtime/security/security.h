@@ -17,8 +17,21 @@
 
 #include "runtime/spec/spec.h"
 
+#include <seccomp.h>
+
+/* What the seccomp step needs besides the spec when the filter has
+ * SCMP_ACT_NOTIFY: the connection to linux.seccomp.listenerPath, made
+ * before pivot_root (see seccomp_listener_connect), and the container's
+ * state JSON to send with the notify fd. NULL when there is none. */
+struct seccomp_listener {
+  int fd;
+  const char *state_json;
+};
+
 int security_before_user(const struct spec *spec, hull_error_t *err);
-int security_after_user(const struct spec *spec, hull_error_t *err);
+int security_after_user(const struct spec *spec,
+                        const struct seccomp_listener *listener,
+                        hull_error_t *err);
 
 /* ---- the steps, one file each (public so tests can reach them) ---------- */
 
@@ -55,5 +68,34 @@ int cpu_affinity_apply(const char *cpus, const char *field, hull_error_t *err);
 /* mac.c — the label the kernel applies at execve. */
 int apparmor_apply(const char *profile, hull_error_t *err);
 int selinux_apply(const char *label, hull_error_t *err);
+
+/* seccomp.c — linux.seccomp with libseccomp, as runc reads it.
+ * Builds the filter without loading it (tests export it as pseudo code or
+ * load it in a child); errors name the field
+ * (`linux.seccomp.syscalls[3].action: unknown action "SCMP_ACT_FOO"`).
+ * Syscall names libseccomp does not know are skipped, as are rules whose
+ * action is the default action. Syscalls newer than the profile fail with
+ * ENOSYS instead of the default action (see seccomp.c). */
+int seccomp_filter_build(const struct spec_seccomp *s, scmp_filter_ctx *out,
+                         hull_error_t *err);
+/* True when some action of s is SCMP_ACT_NOTIFY. */
+bool seccomp_uses_notify(const struct spec_seccomp *s);
+/* Connects to listenerPath when s needs a listener (*fd = -1 otherwise).
+ * The path is a host path: call it before pivot_root. */
+int seccomp_listener_connect(const struct spec_seccomp *s, int *fd,
+                             hull_error_t *err);
+/* Builds and loads the filter into this process; with SCMP_ACT_NOTIFY it
+ * sends the notify fd and the container process state (config-linux.md)
+ * over listener->fd, then closes that connection. */
+int seccomp_apply(const struct spec_seccomp *s,
+                  const struct seccomp_listener *listener, hull_error_t *err);
+/* For `hull features`: NULL-terminated name lists. */
+const char *const *seccomp_action_names(void);
+const char *const *seccomp_operator_names(void);
+const char *const *seccomp_arch_names(void);
+const char *const *seccomp_known_flag_names(void);
+/* The flags this libseccomp and kernel can set; fills out (room for the
+ * known flags plus the NULL). */
+void seccomp_supported_flag_names(const char **out);
 
 #endif

@@ -106,7 +106,7 @@ static void run_child(const struct spec *spec, void (*prepare)(void),
     if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
         setresuid(uid, uid, uid) < 0)
       hull_error(&err, errno, "switch to %u:%u", uid, gid);
-    if (err || security_after_user(spec, &err) < 0)
+    if (err || security_after_user(spec, NULL, &err) < 0)
       r->failed_after = true;
   }
   if (err)
