@@ -294,43 +294,31 @@ static bool wants_enosys_rules(uint32_t default_action) {
   return default_action != SCMP_ACT_ERRNO(ENOSYS);
 }
 
-static int highest_known_native_syscall(void) {
-  uint32_t native = seccomp_arch_native();
-  int highest = -1;
-  for (int nr = 0; nr < 1024; nr++) {
-    char *name = seccomp_syscall_resolve_num_arch(native, nr);
-    if (name != NULL)
-      highest = nr;
-    free(name);
-  }
-  return highest;
-}
+/* Native syscall numbers stay below this on every 64-bit architecture
+ * libseccomp numbers from 0 (x32's start at 0x40000000). */
+#define NATIVE_SCAN_LIMIT 1024
 
-static int add_enosys_rules(scmp_filter_ctx ctx, int profile_highest,
-                            hull_error_t *err) {
+static void add_enosys_rules(scmp_filter_ctx ctx, int profile_highest) {
   uint32_t native = seccomp_arch_native();
-  int known_highest = highest_known_native_syscall();
   const uint32_t enosys = SCMP_ACT_ERRNO(ENOSYS);
-  for (int nr = profile_highest + 1; nr <= known_highest; nr++) {
+  int last_known = profile_highest;
+  for (int nr = profile_highest + 1; nr < NATIVE_SCAN_LIMIT; nr++) {
     cleanup_free char *name = seccomp_syscall_resolve_num_arch(native, nr);
     if (name == NULL)
       continue;
+    last_known = nr;
+    /* One the filter's other architectures lack keeps the default there. */
     int rc = seccomp_rule_add(ctx, enosys, nr, 0);
     if (rc < 0)
-      return hull_error(err, -rc, "linux.seccomp: add ENOSYS rule for \"%s\"",
-                        name);
+      log_debug("seccomp: no ENOSYS rule for \"%s\": %s", name, strerror(-rc));
   }
-  int first_unknown = profile_highest > known_highest ? profile_highest + 1
-                                                      : known_highest + 1;
-  for (int nr = first_unknown; nr <= known_highest + UNKNOWN_SYSCALLS_TAIL;
-       nr++) {
+  for (int nr = last_known + 1; nr <= last_known + UNKNOWN_SYSCALLS_TAIL; nr++) {
     if (seccomp_rule_add(ctx, enosys, nr, 0) < 0) {
       log_debug("seccomp: syscalls from %d up keep the default action: "
                 "libseccomp cannot map them onto every architecture", nr);
       break;
     }
   }
-  return 0;
 }
 
 /* ---- the filter ------------------------------------------------------------ */
@@ -370,9 +358,8 @@ int seccomp_filter_build(const struct spec_seccomp *s, scmp_filter_ctx *out,
   for (size_t i = 0; i < s->n_syscalls; i++)
     if (add_syscall(ctx, &s->syscalls[i], i, default_action, &reach, err) < 0)
       return -1;
-  if (wants_enosys_rules(default_action) &&
-      add_enosys_rules(ctx, reach.highest_nr, err) < 0)
-    return -1;
+  if (wants_enosys_rules(default_action))
+    add_enosys_rules(ctx, reach.highest_nr);
   *out = take_ptr(ctx);
   return 0;
 }
@@ -391,11 +378,15 @@ bool seccomp_uses_notify(const struct spec_seccomp *s) {
 
 /* ---- the listener ---------------------------------------------------------- */
 
-int seccomp_listener_connect(const struct spec_seccomp *s, int *fd,
-                             hull_error_t *err) {
-  *fd = -1;
-  if (!seccomp_uses_notify(s) || s->listener_path == NULL ||
-      *s->listener_path == '\0')
+int seccomp_prepare(const struct spec_seccomp *s, struct seccomp_prepared *out,
+                    hull_error_t *err) {
+  out->filter = NULL;
+  out->listener_fd = -1;
+  if (s == NULL)
+    return 0;
+  if (seccomp_filter_build(s, &out->filter, err) < 0)
+    return -1;
+  if (!seccomp_uses_notify(s))
     return 0;
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(s->listener_path) >= sizeof(addr.sun_path))
@@ -408,7 +399,7 @@ int seccomp_listener_connect(const struct spec_seccomp *s, int *fd,
   if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
     return hull_error(err, errno, "linux.seccomp.listenerPath: connect `%s`",
                       s->listener_path);
-  *fd = take_fd(&sock);
+  out->listener_fd = take_fd(&sock);
   return 0;
 }
 
@@ -469,10 +460,10 @@ static char *process_state_json(const struct spec_seccomp *s,
   return json_gen_finish(g);
 }
 
-static int send_notify_fd(const struct spec_seccomp *s,
-                          const struct seccomp_listener *listener,
-                          int notify_fd, hull_error_t *err) {
-  cleanup_free char *body = process_state_json(s, listener->state_json);
+static int send_notify_fd(const struct spec_seccomp *s, int listener_fd,
+                          const char *state_json, int notify_fd,
+                          hull_error_t *err) {
+  cleanup_free char *body = process_state_json(s, state_json);
   struct iovec iov = {.iov_base = body, .iov_len = strlen(body)};
   union {
     char buf[CMSG_SPACE(sizeof(int))];
@@ -489,26 +480,28 @@ static int send_notify_fd(const struct spec_seccomp *s,
   memcpy(CMSG_DATA(cmsg), &notify_fd, sizeof(int));
   ssize_t n;
   do
-    n = sendmsg(listener->fd, &msg, MSG_NOSIGNAL);
+    n = sendmsg(listener_fd, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0)
     return hull_error(err, errno, "linux.seccomp.listenerPath: send the "
                       "seccomp fd to `%s`", s->listener_path);
   /* The fd went with the first byte; the rest of a short write follows. */
   if ((size_t)n < iov.iov_len &&
-      write_all(listener->fd, body + n, iov.iov_len - (size_t)n) < 0)
+      write_all(listener_fd, body + n, iov.iov_len - (size_t)n) < 0)
     return hull_error(err, errno, "linux.seccomp.listenerPath: send the "
                       "container state to `%s`", s->listener_path);
   return 0;
 }
 
-int seccomp_apply(const struct spec_seccomp *s,
-                  const struct seccomp_listener *listener, hull_error_t *err) {
-  __attribute__((cleanup(release_filter))) scmp_filter_ctx ctx = NULL;
-  if (seccomp_filter_build(s, &ctx, err) < 0)
+int seccomp_apply(const struct spec_seccomp *s, struct seccomp_prepared *p,
+                  hull_error_t *err) {
+  __attribute__((cleanup(release_filter))) scmp_filter_ctx ctx =
+      p ? take_ptr(p->filter) : NULL;
+  if (ctx == NULL && seccomp_filter_build(s, &ctx, err) < 0)
     return -1;
   bool notify = seccomp_uses_notify(s);
-  if (notify && (listener == NULL || listener->fd < 0))
+  cleanup_close int listener_fd = p ? take_fd(&p->listener_fd) : -1;
+  if (notify && listener_fd < 0)
     return hull_error(err, 0, "linux.seccomp.listenerPath: not connected");
   int rc = seccomp_load(ctx);
   if (rc == -EACCES)
@@ -521,7 +514,5 @@ int seccomp_apply(const struct spec_seccomp *s,
   cleanup_close int notify_fd = seccomp_notify_fd(ctx);
   if (notify_fd < 0)
     return hull_error(err, -notify_fd, "linux.seccomp: get the notify fd");
-  int r = send_notify_fd(s, listener, notify_fd, err);
-  close(listener->fd);
-  return r;
+  return send_notify_fd(s, listener_fd, p->state_json, notify_fd, err);
 }

@@ -42,16 +42,15 @@ int security_before_user(const struct spec *spec, hull_error_t *err) {
  * CAP_SYS_ADMIN for it, so then (as runc) it is loaded before the
  * capabilities are cut down to process.capabilities. */
 static int seccomp_load_last(const struct spec_linux *l,
-                             const struct seccomp_listener *listener,
+                             struct seccomp_prepared *prepared,
                              hull_error_t *err) {
   if (l == NULL || l->seccomp == NULL)
     return 0;
-  return seccomp_apply(l->seccomp, listener, err);
+  return seccomp_apply(l->seccomp, prepared, err);
 }
 
 int security_after_user(const struct spec *spec,
-                        const struct seccomp_listener *listener,
-                        hull_error_t *err) {
+                        struct seccomp_prepared *seccomp, hull_error_t *err) {
   const struct spec_process *p = spec->process;
   struct cap_masks caps;
   if (capabilities_of(spec, false, &caps, err) < 0)
@@ -59,7 +58,7 @@ int security_after_user(const struct spec *spec,
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
     return hull_error(err, errno, "prctl(PR_SET_KEEPCAPS, 0)");
   if (!p->no_new_privileges &&
-      seccomp_load_last(spec->linux, listener, err) < 0)
+      seccomp_load_last(spec->linux, seccomp, err) < 0)
     return -1;
   if (caps_apply_process(&caps, err) < 0)
     return -1;
@@ -71,5 +70,5 @@ int security_after_user(const struct spec *spec,
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return hull_error(err, errno, "process.noNewPrivileges: "
                       "prctl(PR_SET_NO_NEW_PRIVS)");
-  return seccomp_load_last(spec->linux, listener, err);
+  return seccomp_load_last(spec->linux, seccomp, err);
 }

@@ -19,19 +19,21 @@
 
 #include <seccomp.h>
 
-/* What the seccomp step needs besides the spec when the filter has
- * SCMP_ACT_NOTIFY: the connection to linux.seccomp.listenerPath, made
- * before pivot_root (see seccomp_listener_connect), and the container's
- * state JSON to send with the notify fd. NULL when there is none. */
-struct seccomp_listener {
-  int fd;
+/* What the init keeps between `create` and `start` for linux.seccomp: the
+ * filter, built at create so that a bad profile fails there (and so that
+ * start only loads it), the connection to linux.seccomp.listenerPath, made
+ * before pivot_root, and the container's state JSON to send with the
+ * notify fd. A NULL filter is built when loading. */
+struct seccomp_prepared {
+  scmp_filter_ctx filter;
+  int listener_fd;           /* -1 when there is no listener */
   const char *state_json;
 };
 
 int security_before_user(const struct spec *spec, hull_error_t *err);
+/* `seccomp` may be NULL: the filter is then built from the spec. */
 int security_after_user(const struct spec *spec,
-                        const struct seccomp_listener *listener,
-                        hull_error_t *err);
+                        struct seccomp_prepared *seccomp, hull_error_t *err);
 
 /* ---- the steps, one file each (public so tests can reach them) ---------- */
 
@@ -80,15 +82,17 @@ int seccomp_filter_build(const struct spec_seccomp *s, scmp_filter_ctx *out,
                          hull_error_t *err);
 /* True when some action of s is SCMP_ACT_NOTIFY. */
 bool seccomp_uses_notify(const struct spec_seccomp *s);
-/* Connects to listenerPath when s needs a listener (*fd = -1 otherwise).
- * The path is a host path: call it before pivot_root. */
-int seccomp_listener_connect(const struct spec_seccomp *s, int *fd,
-                             hull_error_t *err);
-/* Builds and loads the filter into this process; with SCMP_ACT_NOTIFY it
- * sends the notify fd and the container process state (config-linux.md)
- * over listener->fd, then closes that connection. */
-int seccomp_apply(const struct spec_seccomp *s,
-                  const struct seccomp_listener *listener, hull_error_t *err);
+/* At create: builds the filter (so a bad profile fails `create`, not
+ * `start`) and connects to listenerPath when s needs a listener. The path
+ * is a host path: call it before pivot_root. With s NULL, *out is empty. */
+int seccomp_prepare(const struct spec_seccomp *s, struct seccomp_prepared *out,
+                    hull_error_t *err);
+/* Loads the filter into this process (building it when p or p->filter is
+ * NULL); with SCMP_ACT_NOTIFY it sends the notify fd and the container
+ * process state (config-linux.md) over p->listener_fd, then closes that
+ * connection. Releases p's filter. */
+int seccomp_apply(const struct spec_seccomp *s, struct seccomp_prepared *p,
+                  hull_error_t *err);
 /* For `hull features`: NULL-terminated name lists. */
 const char *const *seccomp_action_names(void);
 const char *const *seccomp_operator_names(void);
