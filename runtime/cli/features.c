@@ -2,6 +2,7 @@
  * (features.md, schema/features-schema.json). */
 #include "cli.h"
 #include "runtime/linux/linux.h"
+#include "runtime/security/security.h"
 #include "runtime/state/state.h"
 
 #include <ctype.h>
@@ -39,6 +40,21 @@ static void gen_capabilities(yajl_gen g) {
   yajl_gen_array_close(g);
 }
 
+/* What runtime/security/seccomp.c accepts with this libseccomp. */
+static void gen_seccomp(yajl_gen g) {
+  const char *supported[8];
+  seccomp_supported_flag_names(supported);
+  json_gen_string(g, "seccomp");
+  yajl_gen_map_open(g);
+  gen_bool(g, "enabled", true);
+  gen_strings(g, "actions", seccomp_action_names());
+  gen_strings(g, "operators", seccomp_operator_names());
+  gen_strings(g, "archs", seccomp_arch_names());
+  gen_strings(g, "knownFlags", seccomp_known_flag_names());
+  gen_strings(g, "supportedFlags", supported);
+  yajl_gen_map_close(g);
+}
+
 static void gen_linux(yajl_gen g) {
   static const char *const namespaces[] = {
       "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL};
@@ -54,10 +70,7 @@ static void gen_linux(yajl_gen g) {
   gen_bool(g, "systemdUser", false);
   gen_bool(g, "rdma", false);
   yajl_gen_map_close(g);
-  json_gen_string(g, "seccomp");
-  yajl_gen_map_open(g);
-  gen_bool(g, "enabled", false);
-  yajl_gen_map_close(g);
+  gen_seccomp(g);
   json_gen_string(g, "apparmor");
   yajl_gen_map_open(g);
   gen_bool(g, "enabled", false);

@@ -248,6 +248,7 @@ struct init_run {
   char *exe;
   char **env;
   char *state_json;          /* for the container's own hooks */
+  struct seccomp_prepared seccomp; /* built at create, loaded at start */
 };
 
 /* The hooks the parent runs in the runtime namespace; without any, the
@@ -308,6 +309,11 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
   if (hooks_run("createContainer", &spec->hooks.create_container,
                 r->state_json, err) < 0)
     return -1;
+  /* A bad seccomp profile fails `create`; its listener's path is a host
+   * path, reachable until pivot_root. */
+  if (spec->linux && seccomp_prepare(spec->linux->seccomp, &r->seccomp,
+                                     err) < 0)
+    return -1;
   if (rootfs_pivot(cfg->rootfs, cfg->no_pivot, err) < 0 ||
       rootfs_finish(spec, err) < 0)
     return -1;
@@ -324,12 +330,13 @@ __attribute__((noreturn)) static void run_user_program(struct init_run *r,
                                                     int fifo) {
   const struct spec *spec = r->cfg->spec;
   hull_error_t err = NULL;
+  r->seccomp.state_json = r->state_json;
   if (hooks_run("startContainer", &spec->hooks.start_container,
                 r->state_json, &err) < 0)
     fail_to_start(fifo, &err);
   if (security_before_user(spec, &err) < 0 ||
       set_user(spec->process, &err) < 0 ||
-      security_after_user(spec, &err) < 0)
+      security_after_user(spec, &r->seccomp, &err) < 0)
     fail_to_start(fifo, &err);
   /* What the user program must not inherit: everything above stdio and
    * the preserved fds, except the fifo (close-on-exec, for errors). */
@@ -343,7 +350,8 @@ void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
                bool staged, int sync_fd) {
   hull_error_t err = NULL;
   struct init_run r = {.cfg = cfg, .sync_fd = sync_fd,
-                       .fifo_path_fd = cfg->exec_fifo_fd};
+                       .fifo_path_fd = cfg->exec_fifo_fd,
+                       .seccomp = {.listener_fd = -1}};
   close_runtime_fds(cfg, ns_fds, sync_fd);
   /* Die with the runtime while it still sets us up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);

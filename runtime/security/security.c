@@ -37,29 +37,38 @@ int security_before_user(const struct spec *spec, hull_error_t *err) {
   return 0;
 }
 
-/* Where linux.seccomp will be loaded: last, after no_new_privs, so that
- * nothing hull does itself runs under the filter. Until then a config that
- * asks for a filter must not start unfiltered. */
-static int seccomp_load_last(const struct spec_linux *l, hull_error_t *err) {
+/* linux.seccomp is loaded last, after no_new_privs, so that nothing hull
+ * does itself runs under the filter. Without no_new_privs the kernel wants
+ * CAP_SYS_ADMIN for it, so then (as runc) it is loaded before the
+ * capabilities are cut down to process.capabilities. */
+static int seccomp_load_last(const struct spec_linux *l,
+                             struct seccomp_prepared *prepared,
+                             hull_error_t *err) {
   if (l == NULL || l->seccomp == NULL)
     return 0;
-  return hull_error(err, 0, "linux.seccomp: not supported yet");
+  return seccomp_apply(l->seccomp, prepared, err);
 }
 
-int security_after_user(const struct spec *spec, hull_error_t *err) {
+int security_after_user(const struct spec *spec,
+                        struct seccomp_prepared *seccomp, hull_error_t *err) {
   const struct spec_process *p = spec->process;
   struct cap_masks caps;
   if (capabilities_of(spec, false, &caps, err) < 0)
     return -1;
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
     return hull_error(err, errno, "prctl(PR_SET_KEEPCAPS, 0)");
+  if (!p->no_new_privileges &&
+      seccomp_load_last(spec->linux, seccomp, err) < 0)
+    return -1;
   if (caps_apply_process(&caps, err) < 0)
     return -1;
   if (cpu_affinity_apply(p->exec_cpu_affinity.final,
                          "process.execCPUAffinity.final", err) < 0)
     return -1;
-  if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+  if (!p->no_new_privileges)
+    return 0;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return hull_error(err, errno, "process.noNewPrivileges: "
                       "prctl(PR_SET_NO_NEW_PRIVS)");
-  return seccomp_load_last(spec->linux, err);
+  return seccomp_load_last(spec->linux, seccomp, err);
 }

@@ -17,8 +17,23 @@
 
 #include "runtime/spec/spec.h"
 
+#include <seccomp.h>
+
+/* What the init keeps between `create` and `start` for linux.seccomp: the
+ * filter, built at create so that a bad profile fails there (and so that
+ * start only loads it), the connection to linux.seccomp.listenerPath, made
+ * before pivot_root, and the container's state JSON to send with the
+ * notify fd. A NULL filter is built when loading. */
+struct seccomp_prepared {
+  scmp_filter_ctx filter;
+  int listener_fd;           /* -1 when there is no listener */
+  const char *state_json;
+};
+
 int security_before_user(const struct spec *spec, hull_error_t *err);
-int security_after_user(const struct spec *spec, hull_error_t *err);
+/* `seccomp` may be NULL: the filter is then built from the spec. */
+int security_after_user(const struct spec *spec,
+                        struct seccomp_prepared *seccomp, hull_error_t *err);
 
 /* ---- the steps, one file each (public so tests can reach them) ---------- */
 
@@ -55,5 +70,36 @@ int cpu_affinity_apply(const char *cpus, const char *field, hull_error_t *err);
 /* mac.c — the label the kernel applies at execve. */
 int apparmor_apply(const char *profile, hull_error_t *err);
 int selinux_apply(const char *label, hull_error_t *err);
+
+/* seccomp.c — linux.seccomp with libseccomp, as runc reads it.
+ * Builds the filter without loading it (tests export it as pseudo code or
+ * load it in a child); errors name the field
+ * (`linux.seccomp.syscalls[3].action: unknown action "SCMP_ACT_FOO"`).
+ * Syscall names libseccomp does not know are skipped, as are rules whose
+ * action is the default action. Syscalls newer than the profile fail with
+ * ENOSYS instead of the default action (see seccomp.c). */
+int seccomp_filter_build(const struct spec_seccomp *s, scmp_filter_ctx *out,
+                         hull_error_t *err);
+/* True when some action of s is SCMP_ACT_NOTIFY. */
+bool seccomp_uses_notify(const struct spec_seccomp *s);
+/* At create: builds the filter (so a bad profile fails `create`, not
+ * `start`) and connects to listenerPath when s needs a listener. The path
+ * is a host path: call it before pivot_root. With s NULL, *out is empty. */
+int seccomp_prepare(const struct spec_seccomp *s, struct seccomp_prepared *out,
+                    hull_error_t *err);
+/* Loads the filter into this process (building it when p or p->filter is
+ * NULL); with SCMP_ACT_NOTIFY it sends the notify fd and the container
+ * process state (config-linux.md) over p->listener_fd, then closes that
+ * connection. Releases p's filter. */
+int seccomp_apply(const struct spec_seccomp *s, struct seccomp_prepared *p,
+                  hull_error_t *err);
+/* For `hull features`: NULL-terminated name lists. */
+const char *const *seccomp_action_names(void);
+const char *const *seccomp_operator_names(void);
+const char *const *seccomp_arch_names(void);
+const char *const *seccomp_known_flag_names(void);
+/* The flags this libseccomp and kernel can set; fills out (room for the
+ * known flags plus the NULL). */
+void seccomp_supported_flag_names(const char **out);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -23,6 +24,8 @@
 #include <unistd.h>
 
 extern char **environ;
+
+static int usage(void);
 
 static int fail(const char *what, const char *arg) {
   fprintf(stderr, "%s %s: %s\n", what, arg ? arg : "", strerror(errno));
@@ -245,12 +248,58 @@ static int cmd_clock(void) {
   return 0;
 }
 
+/* Syscalls by name for `syscall`: the few the seccomp tests use. Numbers
+ * from 424 up are the same on every architecture but alpha and mips; the
+ * older ones come from <sys/syscall.h>. */
+static const struct { const char *name; long nr; } syscall_table[] = {
+    {"getpid", SYS_getpid},   {"getcwd", SYS_getcwd},
+    {"mkdirat", SYS_mkdirat}, {"uname", SYS_uname},
+    {"getppid", SYS_getppid}, {"personality", SYS_personality},
+#ifdef SYS_mkdir
+    {"mkdir", SYS_mkdir},
+#endif
+    {"pidfd_open", 434},      {"clone3", 435},
+    {"close_range", 436},     {"openat2", 437},
+    {"faccessat2", 439},      {"futex_waitv", 449},
+    {"cachestat", 451},       {"fchmodat2", 452},
+    {"listmount", 458},       {"mseal", 462},
+};
+
+/* `syscall NAME|NR [ARG...]`: one raw syscall; an ARG starting with '/' is
+ * passed as a string, any other as a number (0x.., 0... allowed). Prints
+ * "NAME=RESULT" or "NAME=errno N (message)"; always exits 0 so the test
+ * reads the answer. */
+static int cmd_syscall(int argc, char **argv) {
+  const char *name = argv[0];
+  long nr = -1;
+  for (size_t i = 0; i < sizeof syscall_table / sizeof syscall_table[0]; i++)
+    if (strcmp(syscall_table[i].name, name) == 0)
+      nr = syscall_table[i].nr;
+  if (nr < 0) {
+    char *end;
+    nr = strtol(name, &end, 0);
+    if (*end != '\0' || nr < 0)
+      return usage();
+  }
+  long a[6] = {0};
+  for (int i = 1; i < argc && i <= 6; i++)
+    a[i - 1] = argv[i][0] == '/' ? (long)argv[i] : (long)strtoull(argv[i], NULL, 0);
+  errno = 0;
+  long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+  if (r < 0)
+    printf("%s=errno %d (%s)\n", name, errno, strerror(errno));
+  else
+    printf("%s=%ld\n", name, r);
+  return 0;
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: hull-test-helper cat FILE | write FILE TEXT | ns | cwd | id"
           " | hostname | domainname | mounts | isatty FD | sleep SECONDS"
           " | exit CODE | env | status | ls DIR | stat PATH | readlink PATH"
-          " | fds | pid | signal-wait | touch PATH | clock\n");
+          " | fds | pid | signal-wait | touch PATH | clock"
+          " | syscall NAME|NR [ARG...]\n");
   return 2;
 }
 
@@ -308,6 +357,8 @@ int main(int argc, char **argv) {
     r = cmd_touch(arg);
   else if (strcmp(cmd, "clock") == 0)
     r = cmd_clock();
+  else if (strcmp(cmd, "syscall") == 0 && arg)
+    r = cmd_syscall(argc - 2, argv + 2);
   else
     return usage();
 

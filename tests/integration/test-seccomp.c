@@ -1,0 +1,339 @@
+/* test-seccomp.c — linux.seccomp in real containers: errnoRet and kill
+ * actions, the filter in /proc/self/status, a docker-like default profile
+ * that busybox sh runs under, ENOSYS for syscalls newer than the profile,
+ * SCMP_ACT_NOTIFY answered by a listener the test runs, and bad profiles
+ * that fail `create` leaving nothing behind. */
+#include "tests/integration/harness.h"
+#include "runtime/common/common.h"
+
+#include <errno.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* "linux.seccomp" with the given members. */
+#define SECCOMP(...) "\"seccomp\": {" __VA_ARGS__ "}"
+
+START_TEST(errno_ret_and_kill) {
+  static const char profile[] = SECCOMP(
+      "\"defaultAction\": \"SCMP_ACT_ALLOW\","
+      "\"syscalls\": ["
+      " {\"names\": [\"getcwd\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 42},"
+      " {\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_KILL\"}]");
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(c, &(struct hconfig){
+      .args = HELPER("syscall", "getcwd"), .linux_extra = profile});
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "getcwd=errno 42 (No message of desired type)\n");
+  hres_free(&r);
+  hctx_finish(c);
+
+  c = hctx_new();
+  r = hrun_config(c, &(struct hconfig){.args = HELPER("syscall", "getppid"),
+                                       .linux_extra = profile});
+  ck_assert_hres(r, 128 + SIGSYS);
+  hres_free(&r);
+  hctx_finish(c);
+
+  c = hctx_new();
+  r = hrun_config(c, &(struct hconfig){.args = HELPER("status"),
+                                       .linux_extra = profile});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "Seccomp:\t2\n"), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "Seccomp_filters:\t1\n"), "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* Close to moby's default profile: deny with EPERM, allow what ordinary
+ * programs use, clone3 answers ENOSYS so glibc falls back to clone. */
+#define DOCKER_ALLOWED                                                         \
+  "\"accept\",\"accept4\",\"access\",\"adjtimex\",\"alarm\",\"bind\",\"brk\","   \
+  "\"cachestat\",\"capget\",\"capset\",\"chdir\",\"chmod\",\"chown\","           \
+  "\"clock_adjtime\",\"clock_getres\",\"clock_gettime\",\"clock_nanosleep\","    \
+  "\"close\",\"close_range\",\"connect\",\"copy_file_range\",\"creat\",\"dup\"," \
+  "\"dup2\",\"dup3\",\"epoll_create\",\"epoll_create1\",\"epoll_ctl\","          \
+  "\"epoll_pwait\",\"epoll_pwait2\",\"epoll_wait\",\"eventfd\",\"eventfd2\","    \
+  "\"execve\",\"execveat\",\"exit\",\"exit_group\",\"faccessat\","               \
+  "\"faccessat2\",\"fadvise64\",\"fallocate\",\"fanotify_mark\",\"fchdir\","     \
+  "\"fchmod\",\"fchmodat\",\"fchmodat2\",\"fchown\",\"fchownat\",\"fcntl\","     \
+  "\"fdatasync\",\"fgetxattr\",\"flistxattr\",\"flock\",\"fork\","               \
+  "\"fremovexattr\",\"fsetxattr\",\"fstat\",\"fstatfs\",\"fsync\","              \
+  "\"ftruncate\",\"futex\",\"futex_requeue\",\"futex_wait\",\"futex_waitv\","    \
+  "\"futex_wake\",\"futimesat\",\"getcpu\",\"getcwd\",\"getdents\","             \
+  "\"getdents64\",\"getegid\",\"geteuid\",\"getgid\",\"getgroups\","             \
+  "\"getitimer\",\"getpeername\",\"getpgid\",\"getpgrp\",\"getpid\","            \
+  "\"getppid\",\"getpriority\",\"getrandom\",\"getresgid\",\"getresuid\","       \
+  "\"getrlimit\",\"get_robust_list\",\"getrusage\",\"getsid\",\"getsockname\","  \
+  "\"getsockopt\",\"get_thread_area\",\"gettid\",\"gettimeofday\",\"getuid\","   \
+  "\"getxattr\",\"inotify_add_watch\",\"inotify_init\",\"inotify_init1\","       \
+  "\"inotify_rm_watch\",\"io_cancel\",\"ioctl\",\"io_destroy\","                 \
+  "\"io_getevents\",\"io_pgetevents\",\"ioprio_get\",\"ioprio_set\","            \
+  "\"io_setup\",\"io_submit\",\"kill\",\"landlock_add_rule\","                   \
+  "\"landlock_create_ruleset\",\"landlock_restrict_self\",\"lchown\","           \
+  "\"lgetxattr\",\"link\",\"linkat\",\"listen\",\"listxattr\",\"llistxattr\","   \
+  "\"lremovexattr\",\"lseek\",\"lsetxattr\",\"lstat\",\"madvise\","              \
+  "\"map_shadow_stack\",\"membarrier\",\"memfd_create\",\"memfd_secret\","       \
+  "\"mincore\",\"mkdir\",\"mkdirat\",\"mknod\",\"mknodat\",\"mlock\","           \
+  "\"mlock2\",\"mlockall\",\"mmap\",\"mprotect\",\"mq_getsetattr\","             \
+  "\"mq_notify\",\"mq_open\",\"mq_timedreceive\",\"mq_timedsend\","              \
+  "\"mq_unlink\",\"mremap\",\"msgctl\",\"msgget\",\"msgrcv\",\"msgsnd\","        \
+  "\"msync\",\"munlock\",\"munlockall\",\"munmap\",\"name_to_handle_at\","       \
+  "\"nanosleep\",\"newfstatat\",\"open\",\"openat\",\"openat2\",\"pause\","      \
+  "\"pidfd_open\",\"pidfd_send_signal\",\"pipe\",\"pipe2\",\"pkey_alloc\","      \
+  "\"pkey_free\",\"pkey_mprotect\",\"poll\",\"ppoll\",\"prctl\",\"pread64\","    \
+  "\"preadv\",\"preadv2\",\"prlimit64\",\"process_mrelease\",\"pselect6\","      \
+  "\"pwrite64\",\"pwritev\",\"pwritev2\",\"read\",\"readahead\",\"readlink\","   \
+  "\"readlinkat\",\"readv\",\"recvfrom\",\"recvmmsg\",\"recvmsg\","              \
+  "\"remap_file_pages\",\"removexattr\",\"rename\",\"renameat\",\"renameat2\","  \
+  "\"restart_syscall\",\"rmdir\",\"rseq\",\"rt_sigaction\",\"rt_sigpending\","   \
+  "\"rt_sigprocmask\",\"rt_sigqueueinfo\",\"rt_sigreturn\",\"rt_sigsuspend\","   \
+  "\"rt_sigtimedwait\",\"rt_tgsigqueueinfo\",\"sched_getaffinity\","             \
+  "\"sched_getattr\",\"sched_getparam\",\"sched_get_priority_max\","             \
+  "\"sched_get_priority_min\",\"sched_getscheduler\",\"sched_rr_get_interval\"," \
+  "\"sched_setaffinity\",\"sched_setattr\",\"sched_setparam\","                  \
+  "\"sched_setscheduler\",\"sched_yield\",\"seccomp\",\"select\",\"semctl\","    \
+  "\"semget\",\"semop\",\"semtimedop\",\"sendfile\",\"sendmmsg\",\"sendmsg\","   \
+  "\"sendto\",\"setfsgid\",\"setfsuid\",\"setgid\",\"setgroups\",\"setitimer\"," \
+  "\"setpgid\",\"setpriority\",\"setregid\",\"setresgid\",\"setresuid\","        \
+  "\"setreuid\",\"setrlimit\",\"set_robust_list\",\"setsid\",\"setsockopt\","    \
+  "\"set_thread_area\",\"set_tid_address\",\"setuid\",\"setxattr\",\"shmat\","   \
+  "\"shmctl\",\"shmdt\",\"shmget\",\"shutdown\",\"sigaltstack\",\"signalfd\","   \
+  "\"signalfd4\",\"socketpair\",\"splice\",\"stat\",\"statfs\",\"statx\","       \
+  "\"symlink\",\"symlinkat\",\"sync\",\"sync_file_range\",\"syncfs\","           \
+  "\"sysinfo\",\"tee\",\"tgkill\",\"time\",\"timer_create\",\"timer_delete\","   \
+  "\"timer_getoverrun\",\"timer_gettime\",\"timer_settime\","                    \
+  "\"timerfd_create\",\"timerfd_gettime\",\"timerfd_settime\",\"times\","        \
+  "\"tkill\",\"truncate\",\"umask\",\"uname\",\"unlink\",\"unlinkat\","          \
+  "\"utime\",\"utimensat\",\"utimes\",\"vfork\",\"vmsplice\",\"wait4\","         \
+  "\"waitid\",\"write\",\"writev\",\"arch_prctl\",\"modify_ldt\""
+
+static const char docker_profile[] = SECCOMP(
+    "\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1,"
+    "\"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\","
+    " \"SCMP_ARCH_X32\"],"
+    "\"syscalls\": ["
+    " {\"names\": [" DOCKER_ALLOWED "], \"action\": \"SCMP_ACT_ALLOW\"},"
+    " {\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\","
+    "  \"args\": [{\"index\": 0, \"value\": 0, \"op\": \"SCMP_CMP_EQ\"}]},"
+    " {\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\","
+    "  \"args\": [{\"index\": 0, \"value\": 4294967295, \"op\": \"SCMP_CMP_EQ\"}]},"
+    " {\"names\": [\"clone\"], \"action\": \"SCMP_ACT_ALLOW\","
+    "  \"args\": [{\"index\": 0, \"value\": 2114060288, \"valueTwo\": 0,"
+    "   \"op\": \"SCMP_CMP_MASKED_EQ\"}]},"
+    " {\"names\": [\"clone3\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 38},"
+    " {\"names\": [\"socket\"], \"action\": \"SCMP_ACT_ALLOW\","
+    "  \"args\": [{\"index\": 0, \"value\": 40, \"op\": \"SCMP_CMP_NE\"}]}]");
+
+START_TEST(docker_like_profile_runs_a_shell) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(c, &(struct hconfig){
+      .args = "\"/bin/sh\", \"-c\", \"echo hello; ls / >/dev/null &&"
+              " /bin/hull-test-helper status; /bin/hull-test-helper syscall"
+              " clone3; /bin/hull-test-helper syscall personality 8;"
+              " /bin/hull-test-helper syscall mkdir /made\"",
+      .linux_extra = docker_profile});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "hello\n"), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "Seccomp:\t2\n"), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "clone3=errno 38 "), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "personality=errno 1 "), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "mkdir=0\n"), "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* Nothing newer than rseq is named: clone3 gets ENOSYS, the older getppid
+ * the default EPERM. */
+START_TEST(syscalls_newer_than_the_profile_get_enosys) {
+  static const char profile[] = SECCOMP(
+      "\"defaultAction\": \"SCMP_ACT_ERRNO\","
+      "\"syscalls\": [{\"names\": [\"execve\", \"brk\", \"arch_prctl\","
+      " \"mmap\", \"munmap\", \"mprotect\", \"write\", \"exit\", \"exit_group\","
+      " \"uname\", \"set_tid_address\", \"set_robust_list\", \"rseq\","
+      " \"prlimit64\", \"readlink\", \"readlinkat\", \"getrandom\", \"close\","
+      " \"fstat\", \"newfstatat\", \"ioctl\", \"futex\"],"
+      " \"action\": \"SCMP_ACT_ALLOW\"}]");
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(c, &(struct hconfig){
+      .args = HELPER("syscall", "clone3"), .linux_extra = profile});
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "clone3=errno 38 (Function not implemented)\n");
+  hres_free(&r);
+  hctx_finish(c);
+
+  c = hctx_new();
+  r = hrun_config(c, &(struct hconfig){.args = HELPER("syscall", "getppid"),
+                                       .linux_extra = profile});
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "getppid=errno 1 (Operation not permitted)\n");
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* ---- SCMP_ACT_NOTIFY ------------------------------------------------------ */
+
+/* Receives the seccomp fd and the state JSON, writes the JSON to
+ * state_path, answers the first notification with EXDEV and lets the second
+ * through. Runs in a forked child; exits 0 when all went to plan. */
+static int listen_and_answer(int server, const char *state_path) {
+  alarm(20);
+  int conn = accept(server, NULL, NULL);
+  if (conn < 0)
+    return 10;
+  char body[8192];
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = {.iov_base = body, .iov_len = sizeof(body) - 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+                       .msg_control = control.buf,
+                       .msg_controllen = sizeof(control.buf)};
+  ssize_t n = recvmsg(conn, &msg, 0);
+  struct cmsghdr *cmsg = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+  if (cmsg == NULL || cmsg->cmsg_type != SCM_RIGHTS)
+    return 11;
+  int notify_fd;
+  memcpy(&notify_fd, CMSG_DATA(cmsg), sizeof(int));
+  /* The whole message: read until the runtime closes the connection. */
+  ssize_t more;
+  while ((size_t)n < sizeof(body) - 1 &&
+         (more = read(conn, body + n, sizeof(body) - 1 - (size_t)n)) > 0)
+    n += more;
+  body[n] = '\0';
+  close(conn);
+  hwrite_file(state_path, body, 0644);
+  struct seccomp_notif *req;
+  struct seccomp_notif_resp *resp;
+  if (seccomp_notify_alloc(&req, &resp) < 0)
+    return 12;
+  for (int i = 0; i < 2; i++) {
+    memset(req, 0, sizeof(*req));
+    if (seccomp_notify_receive(notify_fd, req) < 0)
+      return 13;
+    memset(resp, 0, sizeof(*resp));
+    resp->id = req->id;
+    if (i == 0)
+      resp->error = -EXDEV;
+    else
+      resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    if (seccomp_notify_respond(notify_fd, resp) < 0)
+      return 14;
+  }
+  return 0;
+}
+
+START_TEST(notify_reaches_the_listener) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *sock_path = xasprintf("%s/agent.sock", c->dir);
+  cleanup_free char *state_path = xasprintf("%s/agent-state.json", c->dir);
+  int server = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(server, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  ck_assert_uint_lt(strlen(sock_path), sizeof(addr.sun_path));
+  strcpy(addr.sun_path, sock_path);
+  ck_assert_int_eq(bind(server, (struct sockaddr *)&addr, sizeof(addr)), 0);
+  ck_assert_int_eq(listen(server, 1), 0);
+  pid_t agent = fork();
+  ck_assert_int_ge(agent, 0);
+  if (agent == 0)
+    _exit(listen_and_answer(server, state_path));
+  close(server);
+
+  cleanup_free char *profile = xasprintf(SECCOMP(
+      "\"defaultAction\": \"SCMP_ACT_ALLOW\","
+      "\"listenerPath\": \"%s\", \"listenerMetadata\": \"hello agent\","
+      "\"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]"),
+      sock_path);
+  struct hres r = hrun_config(c, &(struct hconfig){
+      .args = "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper syscall mkdir /a;"
+              " /bin/hull-test-helper syscall mkdir /b;"
+              " /bin/hull-test-helper stat /b\"",
+      .linux_extra = profile});
+  int status;
+  ck_assert_int_eq(waitpid(agent, &status, 0), agent);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "agent status %#x\nstdout: %s\nstderr: %s", status, r.out, r.err);
+  ck_assert_msg(hcontains(r.out, "mkdir=errno 18 "), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "mkdir=0\n"), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "type=dir "), "%s", r.out);
+
+  cleanup_free char *state = hread_file(state_path);
+  ck_assert_ptr_nonnull(state);
+  ck_assert_msg(hjson_valid(state), "%s", state);
+  ck_assert_msg(hcontains(state, "\"fds\":[\"seccompFd\"]"), "%s", state);
+  ck_assert_msg(hcontains(state, "\"metadata\":\"hello agent\""), "%s", state);
+  ck_assert_msg(hjson_int(state, (const char *[]){"pid", NULL}, 0) > 0, "%s",
+                state);
+  cleanup_free char *id = hjson_string(state, (const char *[]){"state", "id", NULL});
+  ck_assert_str_eq(id, c->id);
+  cleanup_free char *ver = hjson_string(state, (const char *[]){"ociVersion", NULL});
+  ck_assert_ptr_nonnull(ver);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* ---- bad profiles ------------------------------------------------------------ */
+
+static void assert_create_fails(const char *linux_extra, const char *want) {
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){.linux_extra = linux_extra});
+  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_msg(r.status == 1, "status %d\nstderr: %s", r.status, r.err);
+  ck_assert_msg(hcontains(r.err, want), "stderr: %s\nwant: %s", r.err, want);
+  hres_free(&r);
+  hctx_finish(c);
+}
+
+START_TEST(bad_profiles_fail_create_cleanly) {
+  assert_create_fails(
+      SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
+              "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\","
+              " \"args\": [{\"index\": 6, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]"),
+      "linux.seccomp.syscalls[0].args[0].index: 6 is out of range (0-5)");
+  assert_create_fails(
+      SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\","
+              "\"flags\": [\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"]"),
+      "linux.seccomp.flags[0]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not "
+      "supported");
+  assert_create_fails(
+      SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
+              "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]"),
+      "linux.seccomp.listenerPath: required with SCMP_ACT_NOTIFY");
+  assert_create_fails(
+      SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\","
+              "\"listenerPath\": \"/nonexistent/agent.sock\","
+              "\"syscalls\": ["
+              "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]"),
+      "linux.seccomp.listenerPath: connect `/nonexistent/agent.sock`: No such "
+      "file or directory");
+  /* The parser's own check names the JSON path. */
+  assert_create_fails(
+      SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
+              "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_FOO\"}]"),
+      ".linux.seccomp.syscalls[0].action");
+}
+END_TEST
+
+static Suite *seccomp_integration_suite(void) {
+  Suite *s = suite_create("integration-seccomp");
+  TCase *tc = harness_tcase("seccomp", 60);
+  tcase_add_test(tc, errno_ret_and_kill);
+  tcase_add_test(tc, docker_like_profile_runs_a_shell);
+  tcase_add_test(tc, syscalls_newer_than_the_profile_get_enosys);
+  tcase_add_test(tc, notify_reaches_the_listener);
+  tcase_add_test(tc, bad_profiles_fail_create_cleanly);
+  suite_add_tcase(s, tc);
+  return s;
+}
+HULL_SUITE(seccomp_integration_suite)
