@@ -1,0 +1,154 @@
+/* test-security.c — the process gets exactly the privileges config.json
+ * grants: rlimits, oom_score_adj, personality, capabilities (ambient ones
+ * for a non-root user), and clear errors for what cannot be granted. */
+#include "tests/integration/harness.h"
+#include "runtime/common/common.h"
+
+#include <string.h>
+
+/* The value of the "Name:\t..." line of /proc/self/status output. */
+static char *status_field(const char *out, const char *name) {
+  cleanup_free char *key = xasprintf("%s:\t", name);
+  const char *p = strstr(out, key);
+  if (p == NULL)
+    return xstrdup("");
+  p += strlen(key);
+  return xstrndup(p, strcspn(p, "\n"));
+}
+
+START_TEST(rlimits_are_applied) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = HELPER("cat", "/proc/self/limits"),
+             .process_extra =
+                 "\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 100,"
+                 " \"hard\": 200}, {\"type\": \"RLIMIT_NPROC\", \"soft\": 50,"
+                 " \"hard\": 60}, {\"type\": \"RLIMIT_CORE\", \"soft\": 0,"
+                 " \"hard\": 0}]"});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(strstr(r.out, "Max open files            100                  200"),
+                "limits: %s", r.out);
+  ck_assert_msg(strstr(r.out, "Max processes             50                   60"),
+                "limits: %s", r.out);
+  ck_assert_msg(strstr(r.out, "Max core file size        0                    0"),
+                "limits: %s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(raising_a_hard_rlimit_fails_clearly) {
+  struct hctx *c = hctx_new();
+  /* This machine's bounding set lacks CAP_SYS_RESOURCE. */
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .process_extra =
+                 "\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1024,"
+                 " \"hard\": 104857600}]"});
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_msg(hcontains(r.err, "RLIMIT_NOFILE"), "stderr: %s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(oom_score_adj_and_personality) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"cat /proc/self/oom_score_adj;"
+                     " /bin/hull-test-helper cat /proc/self/personality\"",
+             .process_extra = "\"oomScoreAdj\": 300",
+             .linux_extra = "\"personality\": {\"domain\": \"LINUX32\"}"});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "300\n"), "out: %s", r.out);
+  ck_assert_msg(hcontains(r.out, "00000008\n"), "personality: %s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(capability_sets_match_the_config) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = HELPER("status"),
+             .user = "\"uid\": 1000, \"gid\": 1000",
+             .process_extra =
+                 "\"capabilities\": {\"bounding\": [\"CAP_KILL\","
+                 " \"CAP_NET_BIND_SERVICE\", \"CAP_CHOWN\"],"
+                 " \"effective\": [\"CAP_NET_BIND_SERVICE\"],"
+                 " \"permitted\": [\"CAP_NET_BIND_SERVICE\"],"
+                 " \"inheritable\": [\"CAP_NET_BIND_SERVICE\"],"
+                 " \"ambient\": [\"CAP_NET_BIND_SERVICE\"]}"});
+  ck_assert_hres(r, 0);
+  /* CAP_CHOWN 0, CAP_KILL 5, CAP_NET_BIND_SERVICE 10. */
+  const char *want[][2] = {{"CapBnd", "0000000000000421"},
+                           {"CapEff", "0000000000000400"},
+                           {"CapPrm", "0000000000000400"},
+                           {"CapInh", "0000000000000400"},
+                           {"CapAmb", "0000000000000400"},
+                           {"NoNewPrivs", "1"}};
+  for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+    cleanup_free char *got = status_field(r.out, want[i][0]);
+    ck_assert_msg(strcmp(got, want[i][1]) == 0, "%s: %s, want %s\n%s",
+                  want[i][0], got, want[i][1], r.out);
+  }
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(unknown_capability_is_skipped_malformed_is_refused) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .process_extra = "\"capabilities\": {\"bounding\":"
+                              " [\"CAP_KILL\", \"CAP_FROM_THE_FUTURE\"]}"});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.err, "CAP_FROM_THE_FUTURE"), "warning: %s", r.err);
+  hres_free(&r);
+
+  r = hrun_config(c, &(struct hconfig){
+                         .process_extra = "\"capabilities\": {\"bounding\":"
+                                          " [\"CAP_NET-ADMIN\"]}"});
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_msg(hcontains(r.err, "CAP_NET-ADMIN"), "stderr: %s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(absent_lsm_is_an_error) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *enabled =
+      hread_file("/sys/module/apparmor/parameters/enabled");
+  if (enabled && enabled[0] == 'Y') {
+    hctx_finish(c);
+    return; /* AppArmor is there: nothing to refuse */
+  }
+  struct hres r = hrun_config(
+      c, &(struct hconfig){.process_extra =
+                               "\"apparmorProfile\": \"hull-test\""});
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_msg(hcontains(r.err, "apparmor") || hcontains(r.err, "AppArmor"),
+                "stderr: %s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+static Suite *security_suite(void) {
+  Suite *s = suite_create("integration-security");
+  TCase *tc = harness_tcase("security", 30);
+  tcase_add_test(tc, rlimits_are_applied);
+  tcase_add_test(tc, raising_a_hard_rlimit_fails_clearly);
+  tcase_add_test(tc, oom_score_adj_and_personality);
+  tcase_add_test(tc, capability_sets_match_the_config);
+  tcase_add_test(tc, unknown_capability_is_skipped_malformed_is_refused);
+  tcase_add_test(tc, absent_lsm_is_an_error);
+  suite_add_tcase(s, tc);
+  return s;
+}
+HULL_SUITE(security_suite)
