@@ -187,3 +187,57 @@ int cgroup_fs_destroy(struct cgroup *cg, hull_error_t *err) {
       return -1;
   return 0;
 }
+
+/* ---- knobs ------------------------------------------------------------------ */
+
+bool cgroup_fs_has(const char *dir, const char *file) {
+  cleanup_free char *path = xasprintf("%s/%s", dir, file);
+  return access(path, F_OK) == 0;
+}
+
+/* One write(2) per value: cgroupfs parses each write on its own, so a
+ * value must not be split. The error names the spec field the value came
+ * from, what was written and where. */
+int cgroup_fs_write(const char *dir, const char *file, const char *value,
+                    const char *field, hull_error_t *err) {
+  cleanup_free char *path = xasprintf("%s/%s", dir, file);
+  cleanup_close int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  size_t len = strlen(value);
+  if (fd < 0 || write(fd, value, len) != (ssize_t)len)
+    return hull_error(err, errno, "linux.resources.%s: write %s to %s", field,
+                      value, path);
+  return 0;
+}
+
+int cgroup_fs_write_u64(const char *dir, const char *file, uint64_t value,
+                        const char *field, hull_error_t *err) {
+  char buf[24];
+  snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
+  return cgroup_fs_write(dir, file, buf, field, err);
+}
+
+int cgroup_fs_write_i64(const char *dir, const char *file, int64_t value,
+                        const char *field, hull_error_t *err) {
+  char buf[24];
+  snprintf(buf, sizeof(buf), "%lld", (long long)value);
+  return cgroup_fs_write(dir, file, buf, field, err);
+}
+
+int cgroup_fs_read_u64(const char *dir, const char *file, uint64_t *out,
+                       hull_error_t *err) {
+  cleanup_free char *path = xasprintf("%s/%s", dir, file);
+  cleanup_free char *text = NULL;
+  if (read_file(path, &text, NULL, err) < 0)
+    return -1;
+  if (strncmp(text, "max", 3) == 0) {
+    *out = UINT64_MAX;
+    return 0;
+  }
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (end == text || errno != 0)
+    return hull_error(err, 0, "read `%s`: not a number: %s", path, text);
+  *out = v;
+  return 0;
+}

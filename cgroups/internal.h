@@ -76,5 +76,88 @@ int cgroup_v1_apply_devices(struct cgroup *cg,
 /* The first set field of res other than devices, as a JSON path, or NULL
  * when none is. */
 const char *cgroup_resources_first_set(const struct spec_resources *res);
+/* The same per controller (resources.c): a manager applies a controller
+ * only when its predicate names a field. */
+const char *cgroup_memory_first_set(const struct spec_resources *r);
+const char *cgroup_cpu_first_set(const struct spec_resources *r);
+const char *cgroup_cpuset_first_set(const struct spec_resources *r);
+const char *cgroup_pids_first_set(const struct spec_resources *r);
+const char *cgroup_blkio_first_set(const struct spec_resources *r);
+const char *cgroup_hugetlb_first_set(const struct spec_resources *r);
+const char *cgroup_net_cls_first_set(const struct spec_resources *r);
+const char *cgroup_net_prio_first_set(const struct spec_resources *r);
+const char *cgroup_rdma_first_set(const struct spec_resources *r);
+const char *cgroup_unified_first_set(const struct spec_resources *r);
+
+/* ---- knobs (fs.c) ----------------------------------------------------------
+ * One write(2) of value to <dir>/<file>. `field` is the spec path below
+ * linux.resources the value came from; errors read
+ *   linux.resources.memory.limit: write 1000 to <dir>/memory.limit_in_bytes:
+ *   Device or resource busy */
+bool cgroup_fs_has(const char *dir, const char *file);
+int cgroup_fs_write(const char *dir, const char *file, const char *value,
+                    const char *field, hull_error_t *err);
+int cgroup_fs_write_u64(const char *dir, const char *file, uint64_t value,
+                        const char *field, hull_error_t *err);
+int cgroup_fs_write_i64(const char *dir, const char *file, int64_t value,
+                        const char *field, hull_error_t *err);
+/* A number file; "max" reads as UINT64_MAX. */
+int cgroup_fs_read_u64(const char *dir, const char *file, uint64_t *out,
+                       hull_error_t *err);
+
+/* ---- v1 <-> v2 conversions (convert.c) ----------------------------------- */
+
+/* cpu.shares [2, 262144] to cpu.weight [1, 10000]; 0 (unset) stays 0. The
+ * quadratic-in-log2 formula of runc >= 1.3.2 and crun >= 1.23. */
+uint64_t cgroup_cpu_shares_to_weight(uint64_t shares);
+/* blkio weight [10, 1000] to io.weight [1, 10000] (runc's linear map). */
+uint64_t cgroup_blkio_weight_to_io_weight(uint64_t weight);
+/* The OCI swap value (memory+swap, 0 = unset, -1 = unlimited) and memory
+ * limit to memory.swap.max: *write false when nothing is to be written,
+ * else *out is the swap alone in bytes or -1 for "max". */
+int cgroup_swap_to_v2(int64_t swap, int64_t limit, bool *write, int64_t *out,
+                      hull_error_t *err);
+
+/* ---- one setter per controller -------------------------------------------
+ * Each writes the fields of r it owns into the controller's directory dir
+ * (v1: that hierarchy's; v2: the one cgroup directory), so tests can point
+ * them at a temporary directory. */
+int cgroup_v1_set_memory(const char *dir, const struct spec_resources *r,
+                         hull_error_t *err);
+int cgroup_v2_set_memory(const char *dir, const struct spec_resources *r,
+                         hull_error_t *err);
+int cgroup_v1_set_cpu(const char *dir, const struct spec_resources *r,
+                      hull_error_t *err);
+int cgroup_v2_set_cpu(const char *dir, const struct spec_resources *r,
+                      hull_error_t *err);
+int cgroup_set_cpuset(const char *dir, const struct spec_resources *r,
+                      hull_error_t *err);
+int cgroup_set_pids(const char *dir, const struct spec_resources *r,
+                    hull_error_t *err);
+int cgroup_v1_set_blkio(const char *dir, const struct spec_resources *r,
+                        hull_error_t *err);
+int cgroup_v2_set_io(const char *dir, const struct spec_resources *r,
+                     hull_error_t *err);
+int cgroup_set_hugetlb(const char *dir, const struct spec_resources *r,
+                       bool v2, hull_error_t *err);
+int cgroup_set_rdma(const char *dir, const struct spec_resources *r,
+                    hull_error_t *err);
+int cgroup_v1_set_net_cls(const char *dir, const struct spec_resources *r,
+                          hull_error_t *err);
+int cgroup_v1_set_net_prio(const char *dir, const struct spec_resources *r,
+                           hull_error_t *err);
+int cgroup_v2_set_unified(const char *dir, const struct spec_resources *r,
+                          hull_error_t *err);
+
+/* v2: every resource of r (not devices) into the cgroup directory dir. */
+int cgroup_v2_apply_resources(const char *dir, const struct spec_resources *r,
+                              hull_error_t *err);
+/* v2: enables the wanted controllers (cpu cpuset io memory pids hugetlb
+ * rdma misc, those the parent offers) in cgroup.subtree_control of every
+ * ancestor of dir below root, and of root itself when with_root, so that
+ * dir gets their files. Failures to enable are left to show as a missing
+ * file when a resource needs it. */
+int cgroup_v2_enable_controllers(const char *root, const char *dir,
+                                 bool with_root, hull_error_t *err);
 
 #endif

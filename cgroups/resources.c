@@ -1,5 +1,7 @@
-/* resources.c — linux.resources until the managers can apply them: every
- * set field is refused by name, so no limit is ever silently ignored. */
+/* resources.c — which parts of linux.resources a config sets, one
+ * predicate per controller. The managers apply a controller only when its
+ * predicate names a field, and the disabled manager refuses any set field
+ * by name, so no limit is ever silently dropped. */
 #include "cgroups/internal.h"
 
 #define FIELD(cond, name)                                                    \
@@ -8,7 +10,7 @@
       return "linux.resources." name;                                        \
   } while (0)
 
-static const char *memory_first_set(const struct spec_resources *r) {
+const char *cgroup_memory_first_set(const struct spec_resources *r) {
   FIELD(r->memory.limit.set, "memory.limit");
   FIELD(r->memory.reservation.set, "memory.reservation");
   FIELD(r->memory.swap.set, "memory.swap");
@@ -21,20 +23,29 @@ static const char *memory_first_set(const struct spec_resources *r) {
   return NULL;
 }
 
-static const char *cpu_first_set(const struct spec_resources *r) {
+const char *cgroup_cpu_first_set(const struct spec_resources *r) {
   FIELD(r->cpu.shares.set, "cpu.shares");
   FIELD(r->cpu.quota.set, "cpu.quota");
   FIELD(r->cpu.burst.set, "cpu.burst");
   FIELD(r->cpu.period.set, "cpu.period");
   FIELD(r->cpu.realtime_runtime.set, "cpu.realtimeRuntime");
   FIELD(r->cpu.realtime_period.set, "cpu.realtimePeriod");
-  FIELD(r->cpu.cpus != NULL, "cpu.cpus");
-  FIELD(r->cpu.mems != NULL, "cpu.mems");
   FIELD(r->cpu.idle.set, "cpu.idle");
   return NULL;
 }
 
-static const char *block_io_first_set(const struct spec_resources *r) {
+const char *cgroup_cpuset_first_set(const struct spec_resources *r) {
+  FIELD(r->cpu.cpus && *r->cpu.cpus, "cpu.cpus");
+  FIELD(r->cpu.mems && *r->cpu.mems, "cpu.mems");
+  return NULL;
+}
+
+const char *cgroup_pids_first_set(const struct spec_resources *r) {
+  FIELD(r->pids.limit.set, "pids.limit");
+  return NULL;
+}
+
+const char *cgroup_blkio_first_set(const struct spec_resources *r) {
   FIELD(r->block_io.weight.set, "blockIO.weight");
   FIELD(r->block_io.leaf_weight.set, "blockIO.leafWeight");
   FIELD(r->block_io.n_weight_device > 0, "blockIO.weightDevice");
@@ -48,20 +59,46 @@ static const char *block_io_first_set(const struct spec_resources *r) {
   return NULL;
 }
 
+const char *cgroup_hugetlb_first_set(const struct spec_resources *r) {
+  FIELD(r->n_hugepage_limits > 0, "hugepageLimits");
+  return NULL;
+}
+
+const char *cgroup_net_cls_first_set(const struct spec_resources *r) {
+  FIELD(r->network.class_id.set, "network.classID");
+  return NULL;
+}
+
+const char *cgroup_net_prio_first_set(const struct spec_resources *r) {
+  FIELD(r->network.n_priorities > 0, "network.priorities");
+  return NULL;
+}
+
+const char *cgroup_rdma_first_set(const struct spec_resources *r) {
+  FIELD(r->n_rdma > 0, "rdma");
+  return NULL;
+}
+
+const char *cgroup_unified_first_set(const struct spec_resources *r) {
+  FIELD(r->unified.len > 0, "unified");
+  return NULL;
+}
+
 const char *cgroup_resources_first_set(const struct spec_resources *r) {
   if (r == NULL)
     return NULL;
-  const char *f;
-  if ((f = memory_first_set(r)) || (f = cpu_first_set(r)))
-    return f;
-  FIELD(r->pids.limit.set, "pids.limit");
-  if ((f = block_io_first_set(r)))
-    return f;
-  FIELD(r->n_hugepage_limits > 0, "hugepageLimits");
-  FIELD(r->network.class_id.set, "network.classID");
-  FIELD(r->network.n_priorities > 0, "network.priorities");
-  FIELD(r->n_rdma > 0, "rdma");
-  FIELD(r->unified.len > 0, "unified");
+  const char *(*const all[])(const struct spec_resources *) = {
+      cgroup_memory_first_set,  cgroup_cpu_first_set,
+      cgroup_cpuset_first_set,  cgroup_pids_first_set,
+      cgroup_blkio_first_set,   cgroup_hugetlb_first_set,
+      cgroup_net_cls_first_set, cgroup_net_prio_first_set,
+      cgroup_rdma_first_set,    cgroup_unified_first_set,
+  };
+  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+    const char *f = all[i](r);
+    if (f)
+      return f;
+  }
   return NULL;
 }
 
@@ -73,6 +110,6 @@ int cgroup_apply_unsupported(struct cgroup *cg, const struct spec_linux *l,
                           : cgroup_resources_first_set(res);
   if (field == NULL)
     return 0;
-  return hull_error(err, 0, "%s: cgroup resources are not implemented yet",
+  return hull_error(err, 0, "%s: no cgroup manager on this host to apply it",
                     field);
 }

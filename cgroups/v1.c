@@ -10,10 +10,13 @@
 
 static bool any_hierarchy(const struct cgroup_hierarchy *h) { return true; }
 
-static bool is_cpuset(const char *controllers) {
+/* Whether the comma-separated list `controllers` ("cpu,cpuacct") names
+ * `name`. */
+static bool has_controller(const char *controllers, const char *name) {
+  size_t len = strlen(name);
   for (const char *p = controllers; *p;) {
     size_t n = strcspn(p, ",");
-    if (n == 6 && strncmp(p, "cpuset", 6) == 0)
+    if (n == len && strncmp(p, name, n) == 0)
       return true;
     p += n + (p[n] == ',');
   }
@@ -83,7 +86,7 @@ static int v1_create(const struct cgroup_manager *m, const char *path,
   int ret = cgroup_new(m, path, &hs, any_hierarchy, &cg, err);
   for (size_t i = 0; ret == 0 && i < cg->n_dirs; i++) {
     ret = mkdir_p(cg->dirs[i], 0755, err);
-    if (ret == 0 && is_cpuset(cg->controllers[i]))
+    if (ret == 0 && has_controller(cg->controllers[i], "cpuset"))
       ret = cpuset_prepare(cg->dirs[i], err);
   }
   cgroup_hierarchies_free(&hs);
@@ -97,16 +100,61 @@ static int v1_create(const struct cgroup_manager *m, const char *path,
   return 0;
 }
 
+/* The directory of the hierarchy that has `controller`, NULL if none is
+ * mounted. */
+static const char *controller_dir(const struct cgroup *cg,
+                                  const char *controller) {
+  for (size_t i = 0; i < cg->n_dirs; i++)
+    if (has_controller(cg->controllers[i], controller))
+      return cg->dirs[i];
+  return NULL;
+}
+
+static int v1_set_hugetlb(const char *dir, const struct spec_resources *r,
+                          hull_error_t *err) {
+  return cgroup_set_hugetlb(dir, r, false, err);
+}
+
+/* Which hierarchy takes which fields, in runc's order. */
+static const struct v1_controller {
+  const char *name;
+  const char *(*first_set)(const struct spec_resources *r);
+  int (*set)(const char *dir, const struct spec_resources *r,
+             hull_error_t *err);
+} v1_controllers[] = {
+    {"cpuset", cgroup_cpuset_first_set, cgroup_set_cpuset},
+    {"memory", cgroup_memory_first_set, cgroup_v1_set_memory},
+    {"cpu", cgroup_cpu_first_set, cgroup_v1_set_cpu},
+    {"pids", cgroup_pids_first_set, cgroup_set_pids},
+    {"blkio", cgroup_blkio_first_set, cgroup_v1_set_blkio},
+    {"hugetlb", cgroup_hugetlb_first_set, v1_set_hugetlb},
+    {"net_cls", cgroup_net_cls_first_set, cgroup_v1_set_net_cls},
+    {"net_prio", cgroup_net_prio_first_set, cgroup_v1_set_net_prio},
+    {"rdma", cgroup_rdma_first_set, cgroup_set_rdma},
+};
+
 static int v1_apply(struct cgroup *cg, const struct spec_linux *l,
                     hull_error_t *err) {
   if (l == NULL || l->resources == NULL)
     return 0;
-  const char *field = cgroup_resources_first_set(l->resources);
-  if (field)
-    return hull_error(err, 0, "%s: cgroup resources are not implemented yet",
-                      field);
-  return cgroup_v1_apply_devices(cg, l->resources, l->devices, l->n_devices,
-                                 err);
+  const struct spec_resources *r = l->resources;
+  if (r->unified.len > 0)
+    return hull_error(err, 0, "linux.resources.unified: needs cgroup v2; "
+                      "this host has cgroup v1 controllers");
+  for (size_t i = 0; i < sizeof(v1_controllers) / sizeof(*v1_controllers);
+       i++) {
+    const struct v1_controller *c = &v1_controllers[i];
+    const char *field = c->first_set(r);
+    if (field == NULL)
+      continue;
+    const char *dir = controller_dir(cg, c->name);
+    if (dir == NULL)
+      return hull_error(err, 0, "%s: the %s cgroup controller is not mounted",
+                        field, c->name);
+    if (c->set(dir, r, err) < 0)
+      return -1;
+  }
+  return cgroup_v1_apply_devices(cg, r, l->devices, l->n_devices, err);
 }
 
 const struct cgroup_manager cgroup_manager_v1 = {

@@ -1,10 +1,13 @@
 /* v2.c — the cgroupfs manager for a unified cgroup2 hierarchy at
- * /sys/fs/cgroup. Not exercised on the hybrid development host: keep it
- * small; the shared parts live in fs.c. */
+ * /sys/fs/cgroup. The development host is hybrid: the resource writes are
+ * unit tested against a directory of plain files, the rest against the
+ * hybrid host's controller-less cgroup2 tree; the shared parts live in
+ * fs.c. */
 #include "cgroups/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 static bool unified_only(const struct cgroup_hierarchy *h) {
@@ -22,6 +25,26 @@ static int open_dirfd(struct cgroup *cg, hull_error_t *err) {
   return 0;
 }
 
+/* The cgroup2 mount of hs, NULL if none. */
+static const char *unified_mountpoint(const struct cgroup_hierarchies *hs) {
+  for (size_t i = 0; i < hs->len; i++)
+    if (unified_only(&hs->items[i]))
+      return hs->items[i].mountpoint;
+  return NULL;
+}
+
+/* Creates the directory with the controllers enabled along its path. The
+ * mount root's own subtree_control is written only where cgroup2 is the
+ * host's one hierarchy: a hybrid host's cgroup2 root and the controllers
+ * it offers are the host's business. */
+static int v2_mkdir(struct cgroup *cg, const char *root, hull_error_t *err) {
+  if (mkdir_p(cg->dirs[0], 0755, err) < 0)
+    return -1;
+  return cgroup_v2_enable_controllers(root, cg->dirs[0],
+                                      strcmp(root, "/sys/fs/cgroup") == 0,
+                                      err);
+}
+
 static int v2_open(const struct cgroup_manager *m, const char *path,
                    bool create, struct cgroup **out, hull_error_t *err) {
   struct cgroup_hierarchies hs;
@@ -29,9 +52,9 @@ static int v2_open(const struct cgroup_manager *m, const char *path,
     return -1;
   struct cgroup *cg = NULL;
   int ret = cgroup_new(m, path, &hs, unified_only, &cg, err);
-  cgroup_hierarchies_free(&hs);
   if (ret == 0 && create && cg->n_dirs == 1)
-    ret = mkdir_p(cg->dirs[0], 0755, err);
+    ret = v2_mkdir(cg, unified_mountpoint(&hs), err);
+  cgroup_hierarchies_free(&hs);
   if (ret == 0)
     ret = open_dirfd(cg, err);
   if (ret < 0) {
@@ -69,11 +92,71 @@ static int v2_destroy(struct cgroup *cg, hull_error_t *err) {
   return cgroup_fs_destroy(cg, err);
 }
 
+static int v2_set_hugetlb(const char *dir, const struct spec_resources *r,
+                          hull_error_t *err) {
+  return cgroup_set_hugetlb(dir, r, true, err);
+}
+
+/* v1-only fields that have no v2 file at all. */
+static int v2_refuse_v1_only(const struct spec_resources *r,
+                             hull_error_t *err) {
+  const char *field = cgroup_net_cls_first_set(r);
+  if (field == NULL)
+    field = cgroup_net_prio_first_set(r);
+  if (field)
+    return hull_error(err, 0, "%s: cgroup v2 has no net_cls or net_prio "
+                      "controller", field);
+  return 0;
+}
+
+/* runc's fs2 order; unified last so its keys have the last word. */
+int cgroup_v2_apply_resources(const char *dir, const struct spec_resources *r,
+                              hull_error_t *err) {
+  static const struct {
+    const char *(*first_set)(const struct spec_resources *r);
+    int (*set)(const char *dir, const struct spec_resources *r,
+               hull_error_t *err);
+  } setters[] = {
+      {cgroup_pids_first_set, cgroup_set_pids},
+      {cgroup_memory_first_set, cgroup_v2_set_memory},
+      {cgroup_blkio_first_set, cgroup_v2_set_io},
+      {cgroup_cpu_first_set, cgroup_v2_set_cpu},
+      {cgroup_cpuset_first_set, cgroup_set_cpuset},
+      {cgroup_hugetlb_first_set, v2_set_hugetlb},
+      {cgroup_rdma_first_set, cgroup_set_rdma},
+      {cgroup_unified_first_set, cgroup_v2_set_unified},
+  };
+  if (v2_refuse_v1_only(r, err) < 0)
+    return -1;
+  for (size_t i = 0; i < sizeof(setters) / sizeof(*setters); i++)
+    if (setters[i].first_set(r) && setters[i].set(dir, r, err) < 0)
+      return -1;
+  return 0;
+}
+
+/* Device rules on v2 are an eBPF program attached to the cgroup; until
+ * hull has one, a rule list is refused rather than left unenforced. */
+static int v2_apply(struct cgroup *cg, const struct spec_linux *l,
+                    hull_error_t *err) {
+  if (l == NULL || l->resources == NULL)
+    return 0;
+  if (l->resources->n_devices > 0)
+    return hull_error(err, 0, "linux.resources.devices: device rules on "
+                      "cgroup v2 need an eBPF program, which hull does not "
+                      "have yet");
+  if (cgroup_resources_first_set(l->resources) == NULL)
+    return 0;
+  if (cg->n_dirs != 1)
+    return hull_error(err, 0, "cgroup `%s`: no cgroup2 hierarchy mounted",
+                      cg->path);
+  return cgroup_v2_apply_resources(cg->dirs[0], l->resources, err);
+}
+
 const struct cgroup_manager cgroup_manager_v2 = {
     .name = "cgroupfs-v2",
     .create = v2_create,
     .enter = cgroup_fs_enter,
-    .apply = cgroup_apply_unsupported,
+    .apply = v2_apply,
     .signal_all = cgroup_fs_signal_all,
     .destroy = v2_destroy,
     .load = v2_load,

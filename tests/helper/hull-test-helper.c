@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -293,13 +295,59 @@ static int cmd_syscall(int argc, char **argv) {
   return 0;
 }
 
+/* Allocates N MiB and writes to every page, so the memory is really
+ * charged to the cgroup; prints how far it got. Under a memory limit the
+ * OOM killer ends it (SIGKILL) before it prints "done". */
+static int cmd_memhog(const char *mb) {
+  long n = atol(mb);
+  long page = sysconf(_SC_PAGESIZE);
+  for (long i = 0; i < n; i++) {
+    char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+      return fail("memhog", mb);
+    for (long off = 0; off < (1 << 20); off += page)
+      p[off] = (char)off | 1;
+  }
+  printf("memhog=%ld done\n", n);
+  return 0;
+}
+
+/* Forks up to N children that wait for the parent's word, counts how many
+ * forks succeeded, prints "forks=K", then releases and reaps them. */
+static int cmd_forkbomb(const char *count) {
+  long n = atol(count), ok = 0;
+  int gate[2];
+  if (pipe(gate) < 0)
+    return fail("forkbomb", "pipe");
+  for (long i = 0; i < n; i++) {
+    pid_t pid = fork();
+    if (pid < 0)
+      break;
+    if (pid == 0) {
+      char c;
+      close(gate[1]);
+      while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+        ;
+      _exit(0);
+    }
+    ok++;
+  }
+  close(gate[1]);
+  close(gate[0]);
+  while (wait(NULL) > 0 || errno == EINTR)
+    ;
+  printf("forks=%ld\n", ok);
+  return 0;
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: hull-test-helper cat FILE | write FILE TEXT | ns | cwd | id"
           " | hostname | domainname | mounts | isatty FD | sleep SECONDS"
           " | exit CODE | env | status | ls DIR | stat PATH | readlink PATH"
           " | fds | pid | signal-wait | touch PATH | clock"
-          " | syscall NAME|NR [ARG...]\n");
+          " | syscall NAME|NR [ARG...] | memhog MB | forkbomb N\n");
   return 2;
 }
 
@@ -357,6 +405,10 @@ int main(int argc, char **argv) {
     r = cmd_touch(arg);
   else if (strcmp(cmd, "clock") == 0)
     r = cmd_clock();
+  else if (strcmp(cmd, "memhog") == 0 && arg)
+    r = cmd_memhog(arg);
+  else if (strcmp(cmd, "forkbomb") == 0 && arg)
+    r = cmd_forkbomb(arg);
   else if (strcmp(cmd, "syscall") == 0 && arg)
     r = cmd_syscall(argc - 2, argv + 2);
   else
