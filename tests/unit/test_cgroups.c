@@ -143,8 +143,8 @@ START_TEST(apply_refuses_what_it_cannot_do) {
 
   res.memory.limit = (struct spec_int){.set = true, .v = 1 << 20};
   ck_assert_int_eq(m->apply(cg, &l, &err), -1);
-  ck_assert_str_eq(err->msg, "linux.resources.memory.limit: cgroup "
-                             "resources are not implemented yet");
+  ck_assert_str_eq(err->msg, "linux.resources.memory.limit: no cgroup "
+                             "manager on this host to apply it");
   hull_error_release(&err);
 
   struct spec_resources cpu = {.cpu = {.present = true, .cpus = "0-1"}};
