@@ -1,0 +1,313 @@
+/* test-resources.c — linux.resources in real containers: limits proven by
+ * their effect where that is cheap (a memory hog is OOM-killed, a fork loop
+ * stops at pids.limit) and by the kernel's own files otherwise (read from
+ * the host while the container is created).
+ *
+ * Works on v1/hybrid hosts and on a pure cgroup v2 host (told apart by
+ * /sys/fs/cgroup's file system type); on any other layout, or when a
+ * controller a test needs is missing, the test says so and passes. The
+ * container's cgroup is hull's default, /hull/<id>. */
+#include "tests/integration/harness.h"
+#include "runtime/common/common.h"
+
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+enum layout { LAYOUT_OTHER, LAYOUT_V1, LAYOUT_V2 };
+
+static bool fs_is(const char *path, long magic) {
+  struct statfs s;
+  return statfs(path, &s) == 0 && (long)s.f_type == magic;
+}
+
+static enum layout host_layout(void) {
+  if (fs_is("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC))
+    return LAYOUT_V2;
+  if (fs_is("/sys/fs/cgroup", TMPFS_MAGIC) &&
+      fs_is("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC))
+    return LAYOUT_V1;
+  return LAYOUT_OTHER;
+}
+
+static bool exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+/* Whether the controller can be used: v1 has its hierarchy mounted, v2's
+ * root offers it. */
+static bool has_controller(enum layout l, const char *name) {
+  if (l == LAYOUT_V1) {
+    cleanup_free char *p = xasprintf("/sys/fs/cgroup/%s", name);
+    return fs_is(p, CGROUP_SUPER_MAGIC);
+  }
+  cleanup_free char *offered = hread_file("/sys/fs/cgroup/cgroup.controllers");
+  if (offered == NULL)
+    return false;
+  size_t n = strlen(name);
+  for (const char *p = offered; (p = strstr(p, name)); p += n)
+    if ((p == offered || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' ||
+                                           p[n] == '\0'))
+      return true;
+  return false;
+}
+
+#define SKIP_UNLESS(cond, why)                                                \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      fprintf(stderr, "%s: skipped: %s\n", __func__, why);                    \
+      return;                                                                 \
+    }                                                                         \
+  } while (0)
+
+/* The directory of the container's cgroup for a v1 controller (ignored on
+ * v2, where there is one directory). */
+static char *cgroup_dir(enum layout l, const char *controller,
+                        const char *id) {
+  if (l == LAYOUT_V1)
+    return xasprintf("/sys/fs/cgroup/%s/hull/%s", controller, id);
+  return xasprintf("/sys/fs/cgroup/hull/%s", id);
+}
+
+static char *read_knob(enum layout l, const char *controller, const char *id,
+                       const char *file) {
+  cleanup_free char *dir = cgroup_dir(l, controller, id);
+  cleanup_free char *path = xasprintf("%s/%s", dir, file);
+  char *text = hread_file(path);
+  return text ? text : xstrdup("<unreadable>");
+}
+
+#define ck_knob(l, ctrl, id, file, want)                                     \
+  do {                                                                       \
+    cleanup_free char *got_ = read_knob(l, ctrl, id, file);                  \
+    ck_assert_msg(strcmp(got_, want) == 0, "%s = \"%s\", want \"%s\"", file, \
+                  got_, want);                                               \
+  } while (0)
+
+static char *resources(const char *json) {
+  return xasprintf("\"resources\": {%s}", json);
+}
+
+/* ---- by effect -------------------------------------------------------------- */
+
+START_TEST(memory_limit_oom_kills_a_hog) {
+  enum layout l = host_layout();
+  SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
+  SKIP_UNLESS(has_controller(l, "memory"), "no memory controller");
+  /* memory+swap = memory: no swap to escape to, where swap is accounted. */
+  bool swap = l == LAYOUT_V2 ||
+              exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+  cleanup_free char *res = resources(
+      swap ? "\"memory\": {\"limit\": 33554432, \"swap\": 33554432}"
+           : "\"memory\": {\"limit\": 33554432}");
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){.args = HELPER("memhog", "8"), .linux_extra = res});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "memhog=8 done"), "out: %s", r.out);
+  hres_free(&r);
+
+  r = hrun_config(c, &(struct hconfig){.args = HELPER("memhog", "64"),
+                                       .linux_extra = res});
+  ck_assert_hres(r, 137);
+  ck_assert_msg(!hcontains(r.out, "done"), "out: %s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(pids_limit_stops_a_fork_loop) {
+  enum layout l = host_layout();
+  SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
+  SKIP_UNLESS(has_controller(l, "pids"), "no pids controller");
+  cleanup_free char *res = resources("\"pids\": {\"limit\": 5}");
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(c, &(struct hconfig){
+                                     .args = HELPER("forkbomb", "10"),
+                                     .linux_extra = res});
+  ck_assert_hres(r, 0);
+  /* The helper is the first of the five. */
+  ck_assert_msg(hcontains(r.out, "forks=4\n"), "out: %s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* ---- by the kernel's files ------------------------------------------------ */
+
+static void create_with(struct hctx *c, const char *res) {
+  cleanup_free char *linux_extra = resources(res);
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30"),
+                                         .linux_extra = linux_extra});
+  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+}
+
+static void delete_force(struct hctx *c) {
+  struct hres r = hrun(c, "delete", "--force", c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+}
+
+START_TEST(cpu_cpuset_and_memory_knobs) {
+  enum layout l = host_layout();
+  SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
+  SKIP_UNLESS(has_controller(l, "cpu") && has_controller(l, "cpuset") &&
+                  has_controller(l, "memory"),
+              "no cpu, cpuset or memory controller");
+  struct hctx *c = hctx_new();
+  create_with(c, "\"cpu\": {\"shares\": 512, \"quota\": 50000, "
+                 "\"period\": 100000, \"cpus\": \"0\", \"mems\": \"0\"}, "
+                 "\"memory\": {\"limit\": 67108864, \"reservation\": "
+                 "16777216}");
+  if (l == LAYOUT_V1) {
+    ck_knob(l, "cpu", c->id, "cpu.cfs_quota_us", "50000\n");
+    ck_knob(l, "cpu", c->id, "cpu.cfs_period_us", "100000\n");
+    ck_knob(l, "cpu", c->id, "cpu.shares", "512\n");
+    ck_knob(l, "memory", c->id, "memory.limit_in_bytes", "67108864\n");
+    ck_knob(l, "memory", c->id, "memory.soft_limit_in_bytes", "16777216\n");
+  } else {
+    ck_knob(l, "cpu", c->id, "cpu.max", "50000 100000\n");
+    ck_knob(l, "cpu", c->id, "cpu.weight", "59\n");
+    ck_knob(l, "memory", c->id, "memory.max", "67108864\n");
+    ck_knob(l, "memory", c->id, "memory.low", "16777216\n");
+  }
+  ck_knob(l, "cpuset", c->id, "cpuset.cpus", "0\n");
+  ck_knob(l, "cpuset", c->id, "cpuset.mems", "0\n");
+  delete_force(c);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(block_io_weight) {
+  enum layout l = host_layout();
+  SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
+  SKIP_UNLESS(has_controller(l, l == LAYOUT_V1 ? "blkio" : "io"),
+              "no blkio/io controller");
+  struct hctx *c = hctx_new();
+  create_with(c, "\"blockIO\": {\"weight\": 300}");
+  cleanup_free char *dir = cgroup_dir(l, "blkio", c->id);
+  const char *cfq = l == LAYOUT_V1 ? "blkio.weight" : "io.weight";
+  const char *bfq = l == LAYOUT_V1 ? "blkio.bfq.weight" : "io.bfq.weight";
+  cleanup_free char *cfq_path = xasprintf("%s/%s", dir, cfq);
+  cleanup_free char *bfq_path = xasprintf("%s/%s", dir, bfq);
+  /* hull prefers v1's CFQ file and v2's BFQ one, as runc. BFQ takes the
+   * weight as is; io.weight gets it mapped to 1-10000. */
+  bool use_bfq = l == LAYOUT_V2 ? exists(bfq_path) : !exists(cfq_path);
+  cleanup_free char *got = read_knob(l, "blkio", c->id, use_bfq ? bfq : cfq);
+  const char *want = use_bfq || l == LAYOUT_V1 ? "300" : "2930";
+  ck_assert_msg(hcontains(got, want), "%s = %s, want %s",
+                use_bfq ? bfq : cfq, got, want);
+  delete_force(c);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(hugetlb_limit_or_a_clear_refusal) {
+  enum layout l = host_layout();
+  SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
+  SKIP_UNLESS(exists("/sys/kernel/mm/hugepages/hugepages-2048kB"),
+              "no 2MB huge pages");
+  const char *res = "\"hugepageLimits\": [{\"pageSize\": \"2MB\", "
+                    "\"limit\": 4194304}]";
+  struct hctx *c = hctx_new();
+  if (has_controller(l, "hugetlb")) {
+    create_with(c, res);
+    ck_knob(l, "hugetlb", c->id,
+            l == LAYOUT_V1 ? "hugetlb.2MB.limit_in_bytes" : "hugetlb.2MB.max",
+            "4194304\n");
+    delete_force(c);
+  } else {
+    /* v1 without a hugetlb hierarchy: refused, not dropped. */
+    cleanup_free char *linux_extra = resources(res);
+    struct hres r = hrun_config(c, &(struct hconfig){.linux_extra =
+                                                         linux_extra});
+    ck_assert_int_ne(r.status, 0);
+    ck_assert_msg(hcontains(r.err, "linux.resources.hugepageLimits: the "
+                                   "hugetlb cgroup controller is not mounted"),
+                  "stderr: %s", r.err);
+    hres_free(&r);
+  }
+  hctx_finish(c);
+}
+END_TEST
+
+/* ---- errors ------------------------------------------------------------------ */
+
+/* Runs with res and expects a failure whose message contains want; the
+ * container, its state and its cgroup must be gone (hctx_finish checks). */
+static void assert_refused(struct hctx *c, const char *res, const char *want) {
+  cleanup_free char *linux_extra = resources(res);
+  struct hres r = hrun_config(c, &(struct hconfig){.linux_extra =
+                                                       linux_extra});
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_msg(hcontains(r.err, want), "stderr: %s\nwant: %s", r.err, want);
+  hres_free(&r);
+  r = hrun(c, "state", c->id, NULL);
+  ck_assert_int_ne(r.status, 0);
+  hres_free(&r);
+}
+
+START_TEST(invalid_values_fail_clearly_and_leave_nothing) {
+  enum layout l = host_layout();
+  SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
+  SKIP_UNLESS(has_controller(l, "cpuset"), "no cpuset controller");
+  struct hctx *c = hctx_new();
+  cleanup_free char *dir = cgroup_dir(l, "cpuset", c->id);
+  cleanup_free char *want =
+      xasprintf("linux.resources.cpu.cpus: write 99 to %s/cpuset.cpus: ", dir);
+  assert_refused(c, "\"cpu\": {\"cpus\": \"99\"}", want);
+  assert_refused(c, "\"memory\": {\"limit\": 1048576, \"swap\": 524288}",
+                 l == LAYOUT_V1 ? "linux.resources.memory.swap: write "
+                                  "524288 to "
+                                : "linux.resources.memory.swap: 524288 is "
+                                  "below memory.limit");
+  if (l == LAYOUT_V1) {
+    assert_refused(c, "\"memory\": {\"swappiness\": 200}",
+                   "linux.resources.memory.swappiness: 200 is not in 0-100");
+    assert_refused(c, "\"unified\": {\"pids.max\": \"7\"}",
+                   "linux.resources.unified: needs cgroup v2");
+  } else {
+    assert_refused(c, "\"memory\": {\"disableOOMKiller\": true}",
+                   "linux.resources.memory.disableOOMKiller: cgroup v2");
+    assert_refused(c, "\"unified\": {\"cgroup.procs\": \"1\"}",
+                   "`cgroup.procs` is managed by the runtime");
+    assert_refused(c, "\"network\": {\"classID\": 1}",
+                   "linux.resources.network.classID: cgroup v2 has no");
+  }
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(unified_keys_on_v2) {
+  enum layout l = host_layout();
+  SKIP_UNLESS(l == LAYOUT_V2, "needs cgroup v2");
+  SKIP_UNLESS(has_controller(l, "pids"), "no pids controller");
+  struct hctx *c = hctx_new();
+  create_with(c, "\"pids\": {\"limit\": 100}, "
+                 "\"unified\": {\"pids.max\": \"7\"}");
+  ck_knob(l, "pids", c->id, "pids.max", "7\n");  /* unified has the last word */
+  delete_force(c);
+  hctx_finish(c);
+}
+END_TEST
+
+static Suite *resources_suite(void) {
+  Suite *s = suite_create("integration-resources");
+  TCase *tc = harness_tcase("resources", 60);
+  tcase_add_test(tc, memory_limit_oom_kills_a_hog);
+  tcase_add_test(tc, pids_limit_stops_a_fork_loop);
+  tcase_add_test(tc, cpu_cpuset_and_memory_knobs);
+  tcase_add_test(tc, block_io_weight);
+  tcase_add_test(tc, hugetlb_limit_or_a_clear_refusal);
+  tcase_add_test(tc, invalid_values_fail_clearly_and_leave_nothing);
+  tcase_add_test(tc, unified_keys_on_v2);
+  suite_add_tcase(s, tc);
+  return s;
+}
+HULL_SUITE(resources_suite)
