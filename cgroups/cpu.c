@@ -70,8 +70,11 @@ int cgroup_v1_set_cpu(const char *dir, const struct spec_resources *r,
     return -1;
   if (v1_cfs(dir, r, err) < 0)
     return -1;
-  if (r->cpu.idle.set && cgroup_fs_write_i64(dir, "cpu.idle", r->cpu.idle.v,
-                                             "cpu.idle", err) < 0)
+  /* cpu.idle came with kernel 5.15; without it every cgroup is not idle,
+   * so 0 holds already. */
+  bool idle_known = r->cpu.idle.v != 0 || cgroup_fs_has(dir, "cpu.idle");
+  if (r->cpu.idle.set && idle_known &&
+      cgroup_fs_write_i64(dir, "cpu.idle", r->cpu.idle.v, "cpu.idle", err) < 0)
     return -1;
   /* The period first: the runtime is checked against it. */
   if (r->cpu.realtime_period.set && r->cpu.realtime_period.v != 0 &&
