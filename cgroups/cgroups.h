@@ -2,9 +2,12 @@
  *
  * A manager places a container in its own cgroup and removes that cgroup
  * again. hull detects the host's layout (cgroup v2 unified, v1/hybrid, or no
- * usable cgroupfs) and picks the matching implementation. Resource limits,
- * freezing, stats and the systemd driver are the cgroups issue's; this
- * interface is where they plug in. */
+ * usable cgroupfs) and picks the matching implementation. `apply` writes
+ * every linux.resources field (one file per controller: memory.c, cpu.c,
+ * pids.c, blkio.c, hugetlb.c, rdma.c, net.c, unified.c; v1<->v2 value
+ * conversions in convert.c; device rules in devices-v1.c and, as an eBPF
+ * program, devices-v2.c). Freezing, stats, update and the systemd driver
+ * are still to come; this interface is where they plug in. */
 #ifndef HULL_CGROUPS_H
 #define HULL_CGROUPS_H
 
@@ -30,7 +33,8 @@ struct cgroup_manager {
    * thread; see fs.c for why). */
   int (*enter)(struct cgroup *cg, pid_t pid, hull_error_t *err);
   /* Applies linux.resources and allows linux.devices (l may be NULL).
-   * A resource the manager cannot apply yet is an error naming it. */
+   * A resource the manager cannot apply is an error naming the field, and
+   * a failed write names the field, the value and the file. */
   int (*apply)(struct cgroup *cg, const struct spec_linux *l,
                hull_error_t *err);
   /* Sends sig to every process in the cgroup. */

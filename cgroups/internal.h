@@ -6,6 +6,8 @@
 
 #include "cgroups/cgroups.h"
 
+struct bpf_insn;
+
 /* One mounted hierarchy as the calling process sees it. */
 struct cgroup_hierarchy {
   char *controllers;         /* as /proc/self/cgroup names it: "memory",
@@ -68,6 +70,28 @@ int cgroup_fs_read_pids(const char *dir, pid_t **pids, size_t *n,
  * otherwise an error naming the first field that is set. */
 int cgroup_apply_unsupported(struct cgroup *cg, const struct spec_linux *l,
                              hull_error_t *err);
+/* One device rule; major/minor -1 = any, type 'a' = every device. */
+struct cgroup_device_rule {
+  bool allow;
+  char type;                 /* a, b or c */
+  int64_t major, minor;
+  const char *access;        /* some of "rwm" */
+};
+/* The ordered rules a container gets (devices.c): deny all, res->devices,
+ * the devices every container needs, the linux.devices nodes. The last
+ * matching rule decides. Returns the count; free *out. */
+size_t cgroup_device_rules(const struct spec_resources *res,
+                           const struct spec_device *devices, size_t n_devices,
+                           struct cgroup_device_rule **out);
+/* v2: the rules as an eBPF program attached to the cgroup directory fd
+ * (devices-v2.c). */
+int cgroup_v2_apply_devices(int dirfd, const struct spec_resources *res,
+                            const struct spec_device *devices,
+                            size_t n_devices, hull_error_t *err);
+/* The program itself (exposed for tests): instructions into *out (free
+ * it), returns their count. */
+size_t cgroup_device_program(const struct cgroup_device_rule *rules, size_t n,
+                             struct bpf_insn **out);
 /* v1: the devices controller's rules (devices-v1.c). */
 int cgroup_v1_apply_devices(struct cgroup *cg,
                             const struct spec_resources *res,

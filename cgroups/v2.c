@@ -134,22 +134,21 @@ int cgroup_v2_apply_resources(const char *dir, const struct spec_resources *r,
   return 0;
 }
 
-/* Device rules on v2 are an eBPF program attached to the cgroup; until
- * hull has one, a rule list is refused rather than left unenforced. */
+/* Device rules on v2 are an eBPF program attached to the cgroup
+ * (devices-v2.c), after the limits. */
 static int v2_apply(struct cgroup *cg, const struct spec_linux *l,
                     hull_error_t *err) {
   if (l == NULL || l->resources == NULL)
     return 0;
-  if (l->resources->n_devices > 0)
-    return hull_error(err, 0, "linux.resources.devices: device rules on "
-                      "cgroup v2 need an eBPF program, which hull does not "
-                      "have yet");
-  if (cgroup_resources_first_set(l->resources) == NULL)
+  const struct spec_resources *r = l->resources;
+  if (cgroup_resources_first_set(r) == NULL && r->n_devices == 0)
     return 0;
-  if (cg->n_dirs != 1)
+  if (cg->n_dirs != 1 || cg->dirfd < 0)
     return hull_error(err, 0, "cgroup `%s`: no cgroup2 hierarchy mounted",
                       cg->path);
-  return cgroup_v2_apply_resources(cg->dirs[0], l->resources, err);
+  if (cgroup_v2_apply_resources(cg->dirs[0], r, err) < 0)
+    return -1;
+  return cgroup_v2_apply_devices(cg->dirfd, r, l->devices, l->n_devices, err);
 }
 
 const struct cgroup_manager cgroup_manager_v2 = {

@@ -9,7 +9,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- a fake cgroup directory --------------------------------------------- */
@@ -402,6 +405,80 @@ START_TEST(v2_enables_controllers_down_the_path) {
 }
 END_TEST
 
+
+/* ---- the v2 device filter, live ----------------------------------------------
+ * The eBPF program attaches to any cgroup2 directory, so the hybrid host's
+ * /sys/fs/cgroup/unified proves it: a child in the cgroup opens devices. */
+
+/* 0 when open(path, flags) does what want_ok says; else a bit to report. */
+static int check_open(const char *path, int flags, bool want_ok, int bit) {
+  int fd = open(path, flags | O_CLOEXEC);
+  if (fd >= 0)
+    close(fd);
+  if (fd < 0 && errno == ENOENT)
+    return 0;                      /* not on this host: nothing to prove */
+  if (want_ok)
+    return fd >= 0 ? 0 : bit;
+  return fd < 0 && errno == EPERM ? 0 : bit;
+}
+
+static int probe_devices(void) {
+  return check_open("/dev/null", O_RDWR, true, 1) |
+         check_open("/dev/full", O_WRONLY, true, 2) |
+         check_open("/dev/kmsg", O_RDONLY, true, 4) |     /* allow c 1:11 r */
+         check_open("/dev/kmsg", O_WRONLY, false, 8) |
+         check_open("/dev/loop-control", O_RDWR, false, 16) | /* deny 10:237 */
+         check_open("/dev/loop0", O_RDONLY, false, 32) |  /* no rule */
+         check_open("/dev/fuse", O_RDWR, true, 64);       /* allow c 10:* */
+}
+
+START_TEST(v2_device_filter_is_enforced) {
+  const struct cgroup_manager *m = cgroup_manager_for(CGROUP_MODE_V2);
+  char path[64];
+  snprintf(path, sizeof(path), "/hull-test-devs-%d", (int)getpid());
+  struct cgroup *cg = NULL;
+  hull_error_t err = NULL;
+  ck_assert_msg(m->create(m, path, &cg, &err) == 0, "%s", err->msg);
+
+  /* Deny all; allow c 1:11 r; allow c 10:* rwm; deny c 10:237 rwm: the
+   * last matching rule decides, as on v1. */
+  struct spec_device_rule rules[] = {
+      {.allow = false},
+      {.allow = true, .type = "c", .major = {true, 1}, .minor = {true, 11},
+       .access = "r"},
+      {.allow = true, .type = "c", .major = {true, 10}},
+      {.allow = false, .type = "c", .major = {true, 10}, .minor = {true, 237},
+       .access = "rwm"},
+  };
+  struct spec_resources res = {.devices = rules, .n_devices = 4};
+  struct spec_linux l = {.resources = &res};
+  int ret = m->apply(cg, &l, &err);
+  ck_assert_msg(ret == 0, "%s", err ? err->msg : "");
+
+  int gate[2];
+  ck_assert_int_eq(pipe(gate), 0);
+  pid_t child = fork();
+  ck_assert_int_ge(child, 0);
+  if (child == 0) {
+    char c;
+    close(gate[1]);
+    if (read(gate[0], &c, 1) != 1)
+      _exit(127);
+    _exit(probe_devices());
+  }
+  close(gate[0]);
+  ck_assert_msg(m->enter(cg, child, &err) == 0, "%s", err ? err->msg : "");
+  ck_assert_int_eq(write(gate[1], "x", 1), 1);
+  close(gate[1]);
+  int status;
+  ck_assert_int_eq(waitpid(child, &status, 0), child);
+  ck_assert_msg(m->destroy(cg, &err) == 0, "%s", err ? err->msg : "");
+  cgroup_free(cg);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "device probe failed: status 0x%x", status);
+}
+END_TEST
+
 static Suite *cgroups_resources_suite(void) {
   Suite *s = suite_create("cgroups-resources");
   TCase *conv = tcase_create("convert");
@@ -419,6 +496,9 @@ static Suite *cgroups_resources_suite(void) {
   tcase_add_test(plan, v1_blkio_net_and_hugetlb_plan);
   tcase_add_test(plan, v2_enables_controllers_down_the_path);
   suite_add_tcase(s, plan);
+  TCase *live = tcase_create("device-filter");
+  tcase_add_test(live, v2_device_filter_is_enforced);
+  suite_add_tcase(s, live);
   return s;
 }
 
