@@ -310,6 +310,8 @@ END_TEST
 static Suite *seccomp_suite(void) {
   Suite *s = suite_create("seccomp");
   TCase *tc = tcase_create("seccomp");
+  /* valgrind cannot run seccomp filters: `make check-valgrind` skips it. */
+  tcase_set_tags(tc, "kernel-security");
   tcase_add_test(tc, rules_become_filter_code);
   tcase_add_test(tc, architectures_are_added);
   tcase_add_test(tc, errno_and_args_under_the_kernel);

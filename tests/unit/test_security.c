@@ -524,6 +524,8 @@ END_TEST
 static Suite *security_suite(void) {
   Suite *s = suite_create("security");
   TCase *caps = tcase_create("capabilities");
+  /* valgrind does not model capability sets: check-valgrind skips these. */
+  tcase_set_tags(caps, "kernel-security");
   tcase_add_test(caps, runc_default_caps_as_root);
   tcase_add_test(caps, non_root_user_keeps_ambient_caps);
   tcase_add_test(caps, non_root_user_without_ambient);
