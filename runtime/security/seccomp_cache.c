@@ -173,7 +173,9 @@ static bool parse_entry(const char *buf, size_t size,
 int seccomp_cache_lookup(const char *dir, const struct seccomp_profile_bytes *p,
                          struct seccomp_bpf *out) {
   cleanup_free char *path = cache_path(dir, p);
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  /* O_NONBLOCK: a fifo in its place must not hang `create`. */
+  cleanup_close int fd =
+      open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) < 0)
     return 0;
