@@ -217,6 +217,17 @@ static int load_bundle(const struct create_options *o, char **bundle,
   return resolve_rootfs(*spec, *bundle, rootfs, err);
 }
 
+/* <root>/.cache, absolute (the init may change directory before it reads
+ * it), for what containers share: compiled seccomp filters. `hull list`
+ * skips dot-directories. NULL without a seccomp profile, or when the root
+ * cannot be resolved: the cache is never a reason to fail. */
+static char *cache_dir_for(const char *root, const struct spec *spec) {
+  if (spec->linux == NULL || spec->linux->seccomp == NULL)
+    return NULL;
+  cleanup_free char *abs_root = realpath(root, NULL);
+  return abs_root ? xasprintf("%s/.cache", abs_root) : NULL;
+}
+
 static int create_in(struct lifecycle *lc, const struct create_options *o,
                      const char *config_text, pid_t *pid, hull_error_t *err) {
   struct create_ctx ctx = {.lc = lc};
@@ -227,12 +238,14 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
                           err) < 0)
     return -1;
   int ret = lc->cgroups->apply(ctx.cgroup, lc->spec->linux, err);
+  cleanup_free char *cache_dir = cache_dir_for(o->root, lc->spec);
   struct process_config cfg = {
       .spec = lc->spec,
       .id = o->id,
       .bundle = lc->state->bundle,
       .rootfs = lc->state->rootfs,
       .exec_fifo_fd = -1,
+      .cache_dir = cache_dir,
       .cgroup_path = lc->state->cgroup_path,
       .cgroup_fd = cgroup_dirfd(ctx.cgroup),
       .console_fd = -1,

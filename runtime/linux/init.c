@@ -309,10 +309,10 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
   if (hooks_run("createContainer", &spec->hooks.create_container,
                 r->state_json, err) < 0)
     return -1;
-  /* A bad seccomp profile fails `create`; its listener's path is a host
-   * path, reachable until pivot_root. */
-  if (spec->linux && seccomp_prepare(spec->linux->seccomp, &r->seccomp,
-                                     err) < 0)
+  /* A bad seccomp profile fails `create`; its listener's path and the
+   * filter cache are host paths, reachable until pivot_root. */
+  if (spec->linux && seccomp_prepare(spec->linux->seccomp, cfg->cache_dir,
+                                     &r->seccomp, err) < 0)
     return -1;
   if (rootfs_pivot(cfg->rootfs, cfg->no_pivot, err) < 0 ||
       rootfs_finish(spec, err) < 0)

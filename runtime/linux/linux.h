@@ -112,6 +112,7 @@ struct process_config {
   const char *bundle;        /* absolute */
   const char *rootfs;        /* absolute */
   int exec_fifo_fd;          /* O_PATH fd of exec.fifo (see create.c) */
+  const char *cache_dir;     /* <state root>/.cache (absolute), or NULL */
   const char *cgroup_path;
   int cgroup_fd;             /* clone3(CLONE_INTO_CGROUP) target, or -1 */
   int console_fd;            /* connected --console-socket, or -1 */

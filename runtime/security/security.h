@@ -17,15 +17,24 @@
 
 #include "runtime/spec/spec.h"
 
+#include <linux/filter.h>
 #include <seccomp.h>
 
+/* A compiled seccomp filter: the classic BPF program the kernel takes. */
+struct seccomp_bpf {
+  struct sock_filter *insns; /* NULL when empty */
+  size_t len;
+};
+void seccomp_bpf_free(struct seccomp_bpf *b);
+
 /* What the init keeps between `create` and `start` for linux.seccomp: the
- * filter, built at create so that a bad profile fails there (and so that
- * start only loads it), the connection to linux.seccomp.listenerPath, made
- * before pivot_root, and the container's state JSON to send with the
- * notify fd. A NULL filter is built when loading. */
+ * filter, compiled to BPF at create (so that a bad profile fails there and
+ * start only hands the program to the kernel), the connection to
+ * linux.seccomp.listenerPath, made before pivot_root, and the container's
+ * state JSON to send with the notify fd. An empty bpf is compiled when
+ * loading. */
 struct seccomp_prepared {
-  scmp_filter_ctx filter;
+  struct seccomp_bpf bpf;
   int listener_fd;           /* -1 when there is no listener */
   const char *state_json;
 };
@@ -80,19 +89,59 @@ int selinux_apply(const char *label, hull_error_t *err);
  * ENOSYS instead of the default action (see seccomp.c). */
 int seccomp_filter_build(const struct spec_seccomp *s, scmp_filter_ctx *out,
                          hull_error_t *err);
+/* The checks of s that do not depend on libseccomp (listenerPath with
+ * SCMP_ACT_NOTIFY): seccomp_filter_build makes them too, and a cached
+ * filter must not skip them. */
+int seccomp_profile_check(const struct spec_seccomp *s, hull_error_t *err);
+/* Builds the filter and exports it as BPF (libseccomp's BPF generation). */
+int seccomp_filter_compile(const struct spec_seccomp *s, struct seccomp_bpf *out,
+                           hull_error_t *err);
 /* True when some action of s is SCMP_ACT_NOTIFY. */
 bool seccomp_uses_notify(const struct spec_seccomp *s);
-/* At create: builds the filter (so a bad profile fails `create`, not
- * `start`) and connects to listenerPath when s needs a listener. The path
- * is a host path: call it before pivot_root. With s NULL, *out is empty. */
-int seccomp_prepare(const struct spec_seccomp *s, struct seccomp_prepared *out,
-                    hull_error_t *err);
-/* Loads the filter into this process (building it when p or p->filter is
- * NULL); with SCMP_ACT_NOTIFY it sends the notify fd and the container
- * process state (config-linux.md) over p->listener_fd, then closes that
- * connection. Releases p's filter. */
+/* The seccomp(2) SECCOMP_SET_MODE_FILTER flags for s: TSYNC, LOG and
+ * SPEC_ALLOW from linux.seccomp.flags, NEW_LISTENER with SCMP_ACT_NOTIFY. */
+unsigned seccomp_filter_flags(const struct spec_seccomp *s);
+/* At create: compiles the filter to BPF (so a bad profile fails `create`,
+ * not `start`), through the cache in <cache_dir>/seccomp when cache_dir is
+ * not NULL, and connects to listenerPath when s needs a listener. Both
+ * are host paths: call it before pivot_root. With s NULL, *out is empty. */
+int seccomp_prepare(const struct spec_seccomp *s, const char *cache_dir,
+                    struct seccomp_prepared *out, hull_error_t *err);
+/* Loads the filter into this process with seccomp(2) (compiling it when p
+ * is NULL or p->bpf is empty); with SCMP_ACT_NOTIFY it sends the notify fd
+ * and the container process state (config-linux.md) over p->listener_fd,
+ * then closes that connection. Releases p's program. */
 int seccomp_apply(const struct spec_seccomp *s, struct seccomp_prepared *p,
                   hull_error_t *err);
+
+/* seccomp_cache.c — compiled filters kept across containers, in files
+ * <dir>/<key> holding the profile's canonical serialization (compared in
+ * full, so a hash collision is a miss) and the BPF program. */
+struct seccomp_profile_bytes {
+  char *data;
+  size_t len;
+};
+/* Every field of s that shapes the filter (not listenerPath/-Metadata),
+ * with hull's and libseccomp's versions, the kernel's seccomp API level and
+ * the native architecture, in a fixed binary layout. */
+void seccomp_profile_serialize(const struct spec_seccomp *s,
+                               struct seccomp_profile_bytes *out);
+/* 64-bit FNV-1a of the serialization. */
+uint64_t seccomp_profile_key(const struct seccomp_profile_bytes *p);
+/* 1 and *out on a hit; 0 when there is no usable file for p in dir (absent,
+ * short, corrupt, a different profile, not ours): never an error. */
+int seccomp_cache_lookup(const char *dir, const struct seccomp_profile_bytes *p,
+                         struct seccomp_bpf *out);
+/* Writes the file for p atomically (a unique temporary, then rename),
+ * creating dir (0700) when missing. */
+int seccomp_cache_store(const char *dir, const struct seccomp_profile_bytes *p,
+                        const struct seccomp_bpf *bpf, hull_error_t *err);
+/* The filter for s: from the cache in dir when it has it, else compiled
+ * and stored there (a cache that cannot be read or written is skipped with
+ * a debug message). dir may be NULL: no cache. */
+int seccomp_bpf_for(const struct spec_seccomp *s, const char *dir,
+                    struct seccomp_bpf *out, hull_error_t *err);
+
 /* For `hull features`: NULL-terminated name lists. */
 const char *const *seccomp_action_names(void);
 const char *const *seccomp_operator_names(void);

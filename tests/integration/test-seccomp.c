@@ -1,16 +1,20 @@
 /* test-seccomp.c — linux.seccomp in real containers: errnoRet and kill
  * actions, the filter in /proc/self/status, a docker-like default profile
  * that busybox sh runs under, ENOSYS for syscalls newer than the profile,
- * SCMP_ACT_NOTIFY answered by a listener the test runs, and bad profiles
- * that fail `create` leaving nothing behind. */
+ * SCMP_ACT_NOTIFY answered by a listener the test runs, the compiled
+ * filter cached in <root>/.cache/seccomp (and skipped by an init in a user
+ * namespace), and bad profiles that fail `create` leaving nothing
+ * behind. */
 #include "tests/integration/harness.h"
 #include "runtime/common/common.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -144,6 +148,91 @@ START_TEST(docker_like_profile_runs_a_shell) {
   ck_assert_msg(hcontains(r.out, "clone3=errno 38 "), "%s", r.out);
   ck_assert_msg(hcontains(r.out, "personality=errno 1 "), "%s", r.out);
   ck_assert_msg(hcontains(r.out, "mkdir=0\n"), "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* ---- the compiled-filter cache in <root>/.cache/seccomp ------------------- */
+
+static const char docker_probe[] =
+    "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper syscall clone3;"
+    " /bin/hull-test-helper syscall personality 8;"
+    " /bin/hull-test-helper stat /\"";
+
+static void assert_docker_profile_enforced(const struct hres *r) {
+  ck_assert_hres(*r, 0);
+  ck_assert_msg(hcontains(r->out, "clone3=errno 38 "), "%s", r->out);
+  ck_assert_msg(hcontains(r->out, "personality=errno 1 "), "%s", r->out);
+  ck_assert_msg(hcontains(r->out, "type=dir "), "%s", r->out);
+}
+
+/* The one file in dir (the test fails unless there is exactly one). */
+static char *only_file_in(const char *dir, struct stat *st) {
+  DIR *d = opendir(dir);
+  ck_assert_msg(d != NULL, "open `%s`: %s", dir, strerror(errno));
+  char *found = NULL;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    ck_assert_msg(found == NULL, "more than one file in `%s`: %s and %s", dir,
+                  found, de->d_name);
+    found = xasprintf("%s/%s", dir, de->d_name);
+  }
+  closedir(d);
+  ck_assert_msg(found != NULL, "no file in `%s`", dir);
+  ck_assert_int_eq(stat(found, st), 0);
+  return found;
+}
+
+/* The second container takes the filter from the file the first one
+ * wrote (same inode: not compiled and stored again) and is held to it. */
+START_TEST(docker_profile_is_compiled_once_per_root) {
+  struct hctx *c = hctx_new();
+  struct hconfig cfg = {.args = docker_probe, .linux_extra = docker_profile};
+  struct hres r = hrun_config(c, &cfg);
+  assert_docker_profile_enforced(&r);
+  hres_free(&r);
+  cleanup_free char *dir = xasprintf("%s/.cache/seccomp", c->root);
+  struct stat first, second;
+  cleanup_free char *path = only_file_in(dir, &first);
+  ck_assert_uint_eq(first.st_mode & 07777, 0600);
+
+  r = hrun_config(c, &cfg);
+  assert_docker_profile_enforced(&r);
+  hres_free(&r);
+  cleanup_free char *again = only_file_in(dir, &second);
+  ck_assert_str_eq(again, path);
+  ck_assert_uint_eq(second.st_ino, first.st_ino);
+
+  /* `hull list` does not take the cache for a container. */
+  r = hrun(c, "list", "-q", NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "");
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* A container whose init is root only in its user namespace cannot read
+ * or write the host-owned cache: it compiles the filter itself. */
+START_TEST(user_namespace_init_compiles_without_the_cache) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(c, &(struct hconfig){
+      .args = docker_probe, .linux_extra = docker_profile});
+  assert_docker_profile_enforced(&r);
+  hres_free(&r);
+  cleanup_free char *profile = xasprintf(
+      "%s, \"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+      " \"size\": 65536}], \"gidMappings\": [{\"containerID\": 0,"
+      " \"hostID\": 100000, \"size\": 65536}]", docker_profile);
+  r = hrun_config(c, &(struct hconfig){
+      .args = docker_probe, .linux_extra = profile,
+      .namespaces = "{\"type\": \"pid\"}, {\"type\": \"network\"},"
+                    " {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
+                    " {\"type\": \"mount\"}, {\"type\": \"user\"}"});
+  assert_docker_profile_enforced(&r);
   hres_free(&r);
   hctx_finish(c);
 }
@@ -330,6 +419,8 @@ static Suite *seccomp_integration_suite(void) {
   TCase *tc = harness_tcase("seccomp", 60);
   tcase_add_test(tc, errno_ret_and_kill);
   tcase_add_test(tc, docker_like_profile_runs_a_shell);
+  tcase_add_test(tc, docker_profile_is_compiled_once_per_root);
+  tcase_add_test(tc, user_namespace_init_compiles_without_the_cache);
   tcase_add_test(tc, syscalls_newer_than_the_profile_get_enosys);
   tcase_add_test(tc, notify_reaches_the_listener);
   tcase_add_test(tc, bad_profiles_fail_create_cleanly);
