@@ -405,8 +405,13 @@ static Suite *seccomp_cache_suite(void) {
   tcase_add_test(tc, files_others_may_write_are_ignored);
   tcase_add_test(tc, an_unusable_cache_dir_only_costs_time);
   tcase_add_test(tc, profile_checks_run_on_a_hit);
-  tcase_add_test(tc, cached_program_is_enforced);
   suite_add_tcase(s, tc);
+  /* valgrind cannot run seccomp filters: `make check-valgrind` skips it. */
+  TCase *kernel = tcase_create("seccomp-cache-kernel");
+  tcase_set_tags(kernel, "kernel-security");
+  tcase_add_checked_fixture(kernel, setup, teardown);
+  tcase_add_test(kernel, cached_program_is_enforced);
+  suite_add_tcase(s, kernel);
   return s;
 }
 HULL_SUITE(seccomp_cache_suite)

@@ -548,6 +548,7 @@ static Suite *security_suite(void) {
   tcase_add_test(attrs, exec_cpu_affinity);
   suite_add_tcase(s, attrs);
   TCase *later = tcase_create("not yet supported");
+  tcase_set_tags(later, "kernel-security"); /* loads a seccomp filter */
   tcase_add_test(later, seccomp_is_loaded);
   tcase_add_test(later, apparmor_without_apparmor_fails);
   suite_add_tcase(s, later);
