@@ -67,7 +67,7 @@ check: hull tests/unit/run-unit tests/integration/run-integration tests/rootfs/.
 	$(MAKE) --no-print-directory check-vm
 
 # The integration tests again, in a qemu (TCG) virtual machine whose cgroups
-# are pure v2 (tests/vm/). CK_RUN_SUITE=... picks one suite.
+# are pure v2 (tests/vm/). `CK_RUN_SUITE=rootfs make check-vm` runs one suite.
 check-vm: hull tests/integration/run-integration tests/rootfs/.done
 	sh tests/vm/run-vm-tests.sh
 .PHONY: check-vm

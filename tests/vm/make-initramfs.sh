@@ -15,7 +15,8 @@
 #   VM_MODULES="overlay veth tun"  (names as in modules.dep, without .ko)
 #   VM_EXTRA="HOSTPATH:GUESTPATH ..."  more files or directories to copy
 # In the guest: /hull/hull, /hull/run-integration, /hull/rootfs,
-# /hull/spec-cases. CMD runs in /hull with HULL, HULL_TEST_ROOTFS and
+# /hull/spec-cases, /hull/v2-smoke.sh. The default CMD runs v2-smoke.sh,
+# then the integration tests. CMD runs in /hull with HULL, HULL_TEST_ROOTFS and
 # HULL_SPEC_TESTS set, plus every CK_* variable set when this script runs
 # (CK_RUN_SUITE, CK_RUN_CASE, CK_VERBOSITY, CK_TIMEOUT_MULTIPLIER, ...).
 set -eu
@@ -78,6 +79,7 @@ copy_with_libs "$hull" "$stage/hull/hull"
 copy_with_libs "$integ" "$stage/hull/run-integration"
 
 cp -a "$rootfs" "$stage/hull/rootfs"
+cp "$here/v2-smoke.sh" "$stage/hull/v2-smoke.sh"
 [ -d "$spec_cases" ] && cp -a "$spec_cases" "$stage/hull/spec-cases"
 
 for pair in ${VM_EXTRA:-}; do
@@ -129,7 +131,7 @@ quote() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
 	done
 	printf 'set --'
 	if [ $# -eq 0 ]; then
-		set -- /hull/run-integration
+		set -- sh -c 'sh /hull/v2-smoke.sh && exec /hull/run-integration'
 	fi
 	for a in "$@"; do printf ' %s' "$(quote "$a")"; done
 	echo
