@@ -126,8 +126,7 @@ quote() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
 	echo "export HULL=/hull/hull HULL_TEST_ROOTFS=/hull/rootfs"
 	[ -d "$spec_cases" ] && echo "export HULL_SPEC_TESTS=/hull/spec-cases"
 	env | sed -n 's/^\(CK_[A-Z_]*\)=.*/\1/p' | while read -r var; do
-		eval "val=\${$var}"
-		echo "export $var=$(quote "$val")"
+		echo "export $var=$(quote "$(printenv "$var")")"
 	done
 	printf 'set --'
 	if [ $# -eq 0 ]; then
