@@ -64,6 +64,13 @@ check: hull tests/unit/run-unit tests/integration/run-integration tests/rootfs/.
 	HULL=$(CURDIR)/hull HULL_TEST_ROOTFS=$(CURDIR)/tests/rootfs \
 	  HULL_SPEC_TESTS=$(CURDIR)/tests/spec-cases \
 	  tests/integration/run-integration
+	$(MAKE) --no-print-directory check-vm
+
+# The integration tests again, in a qemu (TCG) virtual machine whose cgroups
+# are pure v2 (tests/vm/). `CK_RUN_SUITE=rootfs make check-vm` runs one suite.
+check-vm: hull tests/integration/run-integration tests/rootfs/.done
+	sh tests/vm/run-vm-tests.sh
+.PHONY: check-vm
 
 check-unit: tests/unit/run-unit
 	tests/unit/run-unit
@@ -88,7 +95,8 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	  build-essential pkg-config libcap-dev libseccomp-dev libyajl-dev \
 	  libmnl-dev check libsubunit-dev busybox-static iproute2 crun runc \
-	  procps util-linux man-db
+	  procps util-linux man-db \
+	  qemu-system-x86 linux-image-amd64 cpio
 
 install: hull
 	install -D -m 0755 hull $(DESTDIR)$(BINDIR)/hull

@@ -202,24 +202,23 @@ static int mount_cgroup_v1(int root_fd, const struct spec_mount *m,
   return 0;
 }
 
-static int mount_cgroup_v2(int root_fd, const struct spec_mount *m,
-                           const struct mount_options *o,
-                           const struct rootfs_options *opts,
-                           hull_error_t *err) {
-  const char *dest = m->destination;
-  cleanup_close int fd = open_in_root(root_fd, dest, O_PATH, err);
-  if (fd < 0)
-    return -1;
+/* Whether we share the cgroup namespace of the host's init (as /proc, still
+ * the runtime's, shows it). There a new cgroup2 mount would reapply its
+ * options to the host's one cgroup2 superblock, dropping nsdelegate,
+ * memory_recursiveprot and the like host-wide. */
+static bool in_host_cgroup_ns(const struct rootfs_options *opts) {
+  struct stat self, init;
+  if (stat("/proc/self/ns/cgroup", &self) < 0 ||
+      stat("/proc/1/ns/cgroup", &init) < 0)
+    return !opts->new_cgroup_ns;
+  return self.st_dev == init.st_dev && self.st_ino == init.st_ino;
+}
+
+/* Binds the host's cgroup2 directory `src` to dest with the mount's flags. */
+static int bind_cgroup2(int root_fd, int fd, const char *src,
+                        const char *dest, unsigned long flags,
+                        hull_error_t *err) {
   struct fd_path p = fd_path(fd);
-  unsigned long flags = o->flags & ~(MS_BIND | MS_REC);
-  if (mount("cgroup2", p.s, "cgroup2", flags, o->data) == 0)
-    return 0;
-  if (errno != EPERM && errno != EBUSY)
-    return hull_error(err, errno, "mount `cgroup2` to `%s`", dest);
-  /* A user namespace without its own cgroup namespace may not mount
-   * cgroup2: bind the container's cgroup from the host, as runc does. */
-  cleanup_free char *src = xasprintf("/sys/fs/cgroup/%s",
-                                     opts->cgroup_path ? opts->cgroup_path : "");
   if (mount(src, p.s, NULL, MS_BIND | MS_REC, NULL) < 0)
     return hull_error(err, errno, "mount `%s` to `%s`", src, dest);
   cleanup_close int mfd = open_in_root(root_fd, dest, O_PATH, err);
@@ -228,6 +227,30 @@ static int mount_cgroup_v2(int root_fd, const struct spec_mount *m,
   if (flags & ~MS_REMOUNT)
     return remount_fd(mfd, MS_BIND | (flags & ~MS_REMOUNT), dest, err);
   return 0;
+}
+
+static int mount_cgroup_v2(int root_fd, const struct spec_mount *m,
+                           const struct mount_options *o,
+                           const struct rootfs_options *opts,
+                           hull_error_t *err) {
+  const char *dest = m->destination;
+  cleanup_close int fd = open_in_root(root_fd, dest, O_PATH, err);
+  if (fd < 0)
+    return -1;
+  unsigned long flags = o->flags & ~(MS_BIND | MS_REC);
+  /* The same view a new mount would give, without touching the host's. */
+  if (in_host_cgroup_ns(opts))
+    return bind_cgroup2(root_fd, fd, "/sys/fs/cgroup", dest, flags, err);
+  struct fd_path p = fd_path(fd);
+  if (mount("cgroup2", p.s, "cgroup2", flags, o->data) == 0)
+    return 0;
+  if (errno != EPERM && errno != EBUSY)
+    return hull_error(err, errno, "mount `cgroup2` to `%s`", dest);
+  /* A user namespace may not mount cgroup2: bind the container's cgroup
+   * from the host, as runc does. */
+  cleanup_free char *src = xasprintf("/sys/fs/cgroup/%s",
+                                     opts->cgroup_path ? opts->cgroup_path : "");
+  return bind_cgroup2(root_fd, fd, src, dest, flags, err);
 }
 
 int mount_cgroup(int root_fd, const struct spec_mount *m,
