@@ -53,6 +53,10 @@ static int enter_namespaces_staged(const struct process_config *cfg,
                                    int ns_fds[SPEC_NS_COUNT], int sync_fd,
                                    hull_error_t *err) {
   const struct spec *spec = cfg->spec;
+  /* Decided before the paths are closed: a joined pid namespace, like a
+   * new one, only holds the children of whoever setns()ed into it. */
+  bool fork_init = joins_or_creates(spec, ns_fds, SPEC_NS_PID) ||
+                   joins_or_creates(spec, ns_fds, SPEC_NS_TIME);
   if (ns_join(ns_fds, err) < 0)
     return -1;
   ns_close_paths(ns_fds);
@@ -64,8 +68,7 @@ static int enter_namespaces_staged(const struct process_config *cfg,
     return -1;
   if ((flags & CLONE_NEWTIME) && ns_write_time_offsets(spec, err) < 0)
     return -1;
-  if (!joins_or_creates(spec, ns_fds, SPEC_NS_PID) &&
-      !joins_or_creates(spec, ns_fds, SPEC_NS_TIME))
+  if (!fork_init)
     return 0;
   pid_t init = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
   if (init < 0)
