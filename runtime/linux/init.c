@@ -355,6 +355,13 @@ void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
   struct init_run r = {.cfg = cfg, .sync_fd = sync_fd,
                        .fifo_path_fd = cfg->exec_fifo_fd,
                        .seccomp = {.listener_fd = -1}};
+  /* First of all: until it execs the user program this process is hull, and
+   * a container process sharing its pid namespace must not reach the host's
+   * hull binary through /proc/PID/exe, nor its memory, environ or fds
+   * (CVE-2019-5736). Non-dumpable closes those to anyone without
+   * CAP_SYS_PTRACE on the host; execve makes the user program dumpable
+   * again. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   close_runtime_fds(cfg, ns_fds, sync_fd);
   /* Die with the runtime while it still sets us up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
