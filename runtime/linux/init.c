@@ -53,6 +53,10 @@ static int enter_namespaces_staged(const struct process_config *cfg,
                                    int ns_fds[SPEC_NS_COUNT], int sync_fd,
                                    hull_error_t *err) {
   const struct spec *spec = cfg->spec;
+  /* Decided before the paths are closed: a joined pid namespace, like a
+   * new one, only holds the children of whoever setns()ed into it. */
+  bool fork_init = joins_or_creates(spec, ns_fds, SPEC_NS_PID) ||
+                   joins_or_creates(spec, ns_fds, SPEC_NS_TIME);
   if (ns_join(ns_fds, err) < 0)
     return -1;
   ns_close_paths(ns_fds);
@@ -64,8 +68,7 @@ static int enter_namespaces_staged(const struct process_config *cfg,
     return -1;
   if ((flags & CLONE_NEWTIME) && ns_write_time_offsets(spec, err) < 0)
     return -1;
-  if (!joins_or_creates(spec, ns_fds, SPEC_NS_PID) &&
-      !joins_or_creates(spec, ns_fds, SPEC_NS_TIME))
+  if (!fork_init)
     return 0;
   pid_t init = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
   if (init < 0)
@@ -352,6 +355,13 @@ void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
   struct init_run r = {.cfg = cfg, .sync_fd = sync_fd,
                        .fifo_path_fd = cfg->exec_fifo_fd,
                        .seccomp = {.listener_fd = -1}};
+  /* First of all: until it execs the user program this process is hull, and
+   * a container process sharing its pid namespace must not reach the host's
+   * hull binary through /proc/PID/exe, nor its memory, environ or fds
+   * (CVE-2019-5736). Non-dumpable closes those to anyone without
+   * CAP_SYS_PTRACE on the host; execve makes the user program dumpable
+   * again. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   close_runtime_fds(cfg, ns_fds, sync_fd);
   /* Die with the runtime while it still sets us up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);

