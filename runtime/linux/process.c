@@ -61,6 +61,28 @@ static void kill_and_reap(pid_t pid) {
     ;
 }
 
+/* Sends a reply. When the child cannot read it any more, it failed while
+ * we worked (it sets up its rootfs meanwhile) and its own error is waiting
+ * on the socket: that is the error to report, not our broken pipe. */
+static int reply(int fd, enum sync_type type, const char *data,
+                 hull_error_t *err) {
+  if (sync_send(fd, type, 0, data, err) == 0)
+    return 0;
+  hull_error_t child_err = NULL;
+  struct sync_msg msg = {0};
+  if (sync_recv(fd, &msg, &child_err) == 0) {
+    free(msg.data);
+    return -1;
+  }
+  if (strcmp(child_err->msg, "container init exited during setup") == 0) {
+    hull_error_release(&child_err);
+    return -1;
+  }
+  hull_error_release(err);
+  *err = child_err;
+  return -1;
+}
+
 /* Answers the child until it reports SYNC_READY. *init starts as the
  * cloned pid and becomes the staged path's grandchild when it reports. */
 static int converse(const struct process_config *cfg, int fd, pid_t *init,
@@ -74,7 +96,7 @@ static int converse(const struct process_config *cfg, int fd, pid_t *init,
     case SYNC_USERMAP_REQ:
       if (ns_write_id_maps(cfg->spec, msg.value ? msg.value : *init, err) < 0)
         return -1;
-      if (sync_send(fd, SYNC_USERMAP_ACK, 0, NULL, err) < 0)
+      if (reply(fd, SYNC_USERMAP_ACK, NULL, err) < 0)
         return -1;
       break;
     case SYNC_INIT_PID: {
@@ -88,14 +110,14 @@ static int converse(const struct process_config *cfg, int fd, pid_t *init,
       cleanup_free char *state = NULL;
       if (cfg->on_ns_ready && cfg->on_ns_ready(cfg->ctx, *init, &state, err) < 0)
         return -1;
-      if (sync_send(fd, SYNC_NS_READY_ACK, 0, state, err) < 0)
+      if (reply(fd, SYNC_NS_READY_ACK, state, err) < 0)
         return -1;
       break;
     }
     case SYNC_ROOTFS_READY:
       if (cfg->on_rootfs_ready && cfg->on_rootfs_ready(cfg->ctx, err) < 0)
         return -1;
-      if (sync_send(fd, SYNC_ROOTFS_READY_ACK, 0, NULL, err) < 0)
+      if (reply(fd, SYNC_ROOTFS_READY_ACK, NULL, err) < 0)
         return -1;
       break;
     case SYNC_READY:
