@@ -63,7 +63,8 @@ void cleanup_container_statep(struct container_state **st);
   __attribute__((cleanup(cleanup_container_statep)))
 
 /* The status as of now: stopped when the pid is gone or reused, created while
- * exec.fifo exists, else running. */
+ * exec.fifo exists, else running. Paused needs the cgroup's freezer, which is
+ * the lifecycle's to ask (runtime/container's lifecycle_status). */
 enum container_status state_status(const struct state_dir *d,
                                    const struct container_state *st);
 const char *state_status_name(enum container_status s);
