@@ -37,9 +37,17 @@ enum cgroup_blkio_kind {
 struct cgroup_stats {
   struct {
     uint64_t total, kernel, user;
-    uint64_t *percpu; size_t n_percpu;
+    uint64_t *percpu, *percpu_kernel, *percpu_user;
+    size_t n_percpu, n_percpu_kernel, n_percpu_user;
     uint64_t periods, throttled_periods, throttled_time;
   } cpu;
+  struct {
+    uint16_t *cpus, *mems; size_t n_cpus, n_mems;
+    uint64_t cpu_exclusive, mem_hardwall, mem_exclusive, memory_migrate,
+        memory_spread_page, memory_spread_slab, memory_pressure,
+        sched_load_balance;
+    int64_t sched_relax_domain_level;
+  } cpuset;
   struct {
     uint64_t cache;
     struct cgroup_memory_entry usage, swap, kernel, kernel_tcp;

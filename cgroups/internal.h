@@ -206,6 +206,10 @@ int cgroup_v1_stats_blkio(const char *dir, struct cgroup_stats *s,
                           hull_error_t *err);
 int cgroup_stats_pids(const char *dir, struct cgroup_stats *s,
                       hull_error_t *err);
+/* v1: cpuset.cpus, cpuset.mems and the flag files; v2: the effective
+ * lists. */
+int cgroup_stats_cpuset(const char *dir, bool v2, struct cgroup_stats *s,
+                        hull_error_t *err);
 int cgroup_stats_hugetlb(const char *dir, bool v2, struct cgroup_stats *s,
                          hull_error_t *err);
 /* Everything, from one cgroup2 directory. */

@@ -6,6 +6,7 @@
 #include "cgroups/internal.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,23 @@ static uint64_t raw_value(const struct cgroup_stats *s, const char *key) {
   return 0;
 }
 
+/* A file of space-separated numbers ("12 34 56"). */
+static int read_numbers(const char *dir, const char *file, uint64_t **out,
+                        size_t *n, hull_error_t *err) {
+  cleanup_free char *text = NULL;
+  int r = read_optional(dir, file, &text, err);
+  if (r <= 0)
+    return r;
+  for (char *p = text, *end; *p; p = end) {
+    uint64_t v = strtoull(p, &end, 10);
+    if (end == p)
+      break;
+    *out = xrealloc(*out, (*n + 1) * sizeof(uint64_t));
+    (*out)[(*n)++] = v;
+  }
+  return 0;
+}
+
 /* ---- cpu ---------------------------------------------------------------- */
 
 int cgroup_v1_stats_cpu(const char *cpuacct, const char *cpu,
@@ -87,18 +105,14 @@ int cgroup_v1_stats_cpu(const char *cpuacct, const char *cpu,
   if (cpuacct) {
     if (read_number(cpuacct, "cpuacct.usage", &s->cpu.total, err) < 0)
       return -1;
-    cleanup_free char *percpu = NULL;
-    int r = read_optional(cpuacct, "cpuacct.usage_percpu", &percpu, err);
-    if (r < 0)
+    if (read_numbers(cpuacct, "cpuacct.usage_percpu", &s->cpu.percpu,
+                     &s->cpu.n_percpu, err) < 0 ||
+        read_numbers(cpuacct, "cpuacct.usage_percpu_sys",
+                     &s->cpu.percpu_kernel, &s->cpu.n_percpu_kernel,
+                     err) < 0 ||
+        read_numbers(cpuacct, "cpuacct.usage_percpu_user",
+                     &s->cpu.percpu_user, &s->cpu.n_percpu_user, err) < 0)
       return -1;
-    for (char *p = percpu, *end; r > 0 && *p; p = end) {
-      uint64_t v = strtoull(p, &end, 10);
-      if (end == p)
-        break;
-      s->cpu.percpu = xrealloc(s->cpu.percpu,
-                               (s->cpu.n_percpu + 1) * sizeof(uint64_t));
-      s->cpu.percpu[s->cpu.n_percpu++] = v;
-    }
     /* cpuacct.stat counts clock ticks. */
     uint64_t tick_ns = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
     struct pick ticks[] = {{"user", &s->cpu.user, tick_ns},
@@ -130,6 +144,66 @@ static int v2_stats_cpu(const char *dir, struct cgroup_stats *s,
       {"throttled_usec", &s->cpu.throttled_time, 1000},
       {NULL, NULL, 0}};
   return for_each_pair(dir, "cpu.stat", pick_pairs, fields, err);
+}
+
+/* ---- cpuset ------------------------------------------------------------- */
+
+/* A cpuset list ("0-3,8,10-11") into its members. */
+static int read_cpu_list(const char *dir, const char *file, uint16_t **out,
+                         size_t *n, hull_error_t *err) {
+  cleanup_free char *text = NULL;
+  int r = read_optional(dir, file, &text, err);
+  if (r <= 0)
+    return r;
+  for (char *p = text; *p && *p != '\n';) {
+    char *end;
+    unsigned long lo = strtoul(p, &end, 10), hi = lo;
+    if (end == p)
+      break;
+    if (*end == '-')
+      hi = strtoul(end + 1, &end, 10);
+    for (unsigned long v = lo; v <= hi && v <= UINT16_MAX; v++) {
+      *out = xrealloc(*out, (*n + 1) * sizeof(uint16_t));
+      (*out)[(*n)++] = (uint16_t)v;
+    }
+    p = end + (*end == ',');
+  }
+  return 0;
+}
+
+int cgroup_stats_cpuset(const char *dir, bool v2, struct cgroup_stats *s,
+                        hull_error_t *err) {
+  __typeof__(s->cpuset) *c = &s->cpuset;
+  if (read_cpu_list(dir, v2 ? "cpuset.cpus.effective" : "cpuset.cpus",
+                    &c->cpus, &c->n_cpus, err) < 0 ||
+      read_cpu_list(dir, v2 ? "cpuset.mems.effective" : "cpuset.mems",
+                    &c->mems, &c->n_mems, err) < 0)
+    return -1;
+  if (v2)
+    return 0;
+  static const struct { const char *file; size_t offset; } flags[] = {
+#define FLAG(f, m) {f, offsetof(__typeof__(s->cpuset), m)}
+      FLAG("cpuset.cpu_exclusive", cpu_exclusive),
+      FLAG("cpuset.mem_hardwall", mem_hardwall),
+      FLAG("cpuset.mem_exclusive", mem_exclusive),
+      FLAG("cpuset.memory_migrate", memory_migrate),
+      FLAG("cpuset.memory_spread_page", memory_spread_page),
+      FLAG("cpuset.memory_spread_slab", memory_spread_slab),
+      FLAG("cpuset.memory_pressure", memory_pressure),
+      FLAG("cpuset.sched_load_balance", sched_load_balance),
+#undef FLAG
+  };
+  for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++)
+    if (read_number(dir, flags[i].file,
+                    (uint64_t *)((char *)c + flags[i].offset), err) < 0)
+      return -1;
+  cleanup_free char *level = NULL;
+  int r = read_optional(dir, "cpuset.sched_relax_domain_level", &level, err);
+  if (r < 0)
+    return -1;
+  if (r > 0)
+    c->sched_relax_domain_level = strtoll(level, NULL, 10);
+  return 0;
 }
 
 /* ---- memory ------------------------------------------------------------- */
@@ -346,7 +420,9 @@ int cgroup_stats_hugetlb(const char *dir, bool v2, struct cgroup_stats *s,
 
 int cgroup_v2_stats(const char *dir, struct cgroup_stats *s,
                     hull_error_t *err) {
-  if (v2_stats_cpu(dir, s, err) < 0 || v2_stats_memory(dir, s, err) < 0 ||
+  if (v2_stats_cpu(dir, s, err) < 0 ||
+      cgroup_stats_cpuset(dir, true, s, err) < 0 ||
+      v2_stats_memory(dir, s, err) < 0 ||
       cgroup_stats_pids(dir, s, err) < 0 || v2_stats_io(dir, s, err) < 0 ||
       cgroup_stats_hugetlb(dir, true, s, err) < 0)
     return hull_error_wrap(err, "stats of `%s`", dir);
@@ -374,9 +450,11 @@ static const char *dir_of(const struct cgroup *cg, const char *controller) {
 int cgroup_v1_stats(struct cgroup *cg, struct cgroup_stats *s,
                     hull_error_t *err) {
   const char *memory = dir_of(cg, "memory"), *pids = dir_of(cg, "pids"),
-             *blkio = dir_of(cg, "blkio"), *hugetlb = dir_of(cg, "hugetlb");
+             *blkio = dir_of(cg, "blkio"), *hugetlb = dir_of(cg, "hugetlb"),
+             *cpuset = dir_of(cg, "cpuset");
   if (cgroup_v1_stats_cpu(dir_of(cg, "cpuacct"), dir_of(cg, "cpu"), s,
                           err) < 0 ||
+      (cpuset && cgroup_stats_cpuset(cpuset, false, s, err) < 0) ||
       (memory && cgroup_v1_stats_memory(memory, s, err) < 0) ||
       (pids && cgroup_stats_pids(pids, s, err) < 0) ||
       (blkio && cgroup_v1_stats_blkio(blkio, s, err) < 0) ||
@@ -387,6 +465,10 @@ int cgroup_v1_stats(struct cgroup *cg, struct cgroup_stats *s,
 
 void cgroup_stats_release(struct cgroup_stats *s) {
   free(s->cpu.percpu);
+  free(s->cpu.percpu_kernel);
+  free(s->cpu.percpu_user);
+  free(s->cpuset.cpus);
+  free(s->cpuset.mems);
   for (size_t i = 0; i < s->memory.n_raw; i++)
     free(s->memory.raw[i].name);
   free(s->memory.raw);

@@ -85,7 +85,5 @@ int cmd_events(const struct global_options *g, int argc, char **argv,
                       err) < 0)
     return -1;
   o.id = argv[optind];
-  if (o.interval_ms <= 0)
-    return hull_error(err, 0, "duration interval must be greater than 0");
   return container_events(&o, err) < 0 ? -1 : 0;
 }

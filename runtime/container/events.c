@@ -31,19 +31,57 @@ static void gen_field_nonzero(yajl_gen g, const char *key, uint64_t v) {
     gen_field(g, key, v);
 }
 
+static void gen_u64_array(yajl_gen g, const char *key, const uint64_t *v,
+                          size_t n) {
+  if (n == 0)
+    return;                  /* omitempty */
+  gen_key(g, key);
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < n; i++)
+    gen_u64(g, v[i]);
+  yajl_gen_array_close(g);
+}
+
+static void gen_u16_array(yajl_gen g, const char *key, const uint16_t *v,
+                          size_t n) {
+  if (n == 0)
+    return;
+  gen_key(g, key);
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < n; i++)
+    gen_u64(g, v[i]);
+  yajl_gen_array_close(g);
+}
+
+static void gen_cpuset(yajl_gen g, const struct cgroup_stats *s) {
+  const __typeof__(s->cpuset) *c = &s->cpuset;
+  gen_key(g, "cpuset");
+  yajl_gen_map_open(g);
+  gen_u16_array(g, "cpus", c->cpus, c->n_cpus);
+  gen_field(g, "cpu_exclusive", c->cpu_exclusive);
+  gen_u16_array(g, "mems", c->mems, c->n_mems);
+  gen_field(g, "mem_hardwall", c->mem_hardwall);
+  gen_field(g, "mem_exclusive", c->mem_exclusive);
+  gen_field(g, "memory_migrate", c->memory_migrate);
+  gen_field(g, "memory_spread_page", c->memory_spread_page);
+  gen_field(g, "memory_spread_slab", c->memory_spread_slab);
+  gen_field(g, "memory_pressure", c->memory_pressure);
+  gen_field(g, "sched_load_balance", c->sched_load_balance);
+  gen_key(g, "sched_relax_domain_level");
+  yajl_gen_integer(g, c->sched_relax_domain_level);
+  yajl_gen_map_close(g);
+}
+
 static void gen_cpu(yajl_gen g, const struct cgroup_stats *s) {
   gen_key(g, "cpu");
   yajl_gen_map_open(g);
   gen_key(g, "usage");
   yajl_gen_map_open(g);
   gen_field_nonzero(g, "total", s->cpu.total);
-  if (s->cpu.n_percpu > 0) {
-    gen_key(g, "percpu");
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < s->cpu.n_percpu; i++)
-      gen_u64(g, s->cpu.percpu[i]);
-    yajl_gen_array_close(g);
-  }
+  gen_u64_array(g, "percpu", s->cpu.percpu, s->cpu.n_percpu);
+  gen_u64_array(g, "percpu_kernel", s->cpu.percpu_kernel,
+                s->cpu.n_percpu_kernel);
+  gen_u64_array(g, "percpu_user", s->cpu.percpu_user, s->cpu.n_percpu_user);
   gen_field(g, "kernel", s->cpu.kernel);
   gen_field(g, "user", s->cpu.user);
   yajl_gen_map_close(g);
@@ -138,6 +176,7 @@ char *container_stats_json(const char *id, const struct cgroup_stats *s) {
   gen_key(g, "data");
   yajl_gen_map_open(g);
   gen_cpu(g, s);
+  gen_cpuset(g, s);
   gen_memory(g, s);
   gen_key(g, "pids");
   yajl_gen_map_open(g);
@@ -146,6 +185,12 @@ char *container_stats_json(const char *id, const struct cgroup_stats *s) {
   yajl_gen_map_close(g);
   gen_blkio(g, s);
   gen_hugetlb(g, s);
+  /* hull has no Intel RDT and reads no interface counters. */
+  gen_key(g, "intel_rdt");
+  yajl_gen_map_open(g);
+  yajl_gen_map_close(g);
+  gen_key(g, "network_interfaces");
+  yajl_gen_null(g);
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
   return json_gen_finish(g);
@@ -244,6 +289,9 @@ int container_events(const struct events_options *o, hull_error_t *err) {
     cleanup_lifecycle struct lifecycle lc;
     if (lifecycle_open(o->root, o->id, &lc, err) < 0)
       return -1;
+    /* runc's order: the container, then the interval, then its status. */
+    if (o->interval_ms <= 0)
+      return hull_error(err, 0, "duration interval must be greater than 0");
     if (lifecycle_status(&lc) == STATUS_STOPPED)
       return hull_error(err, 0, "container with id %s is not running", o->id);
     w.pid = lc.state->pid;
