@@ -4,6 +4,8 @@
  *   <root>/<id>/state.json   what `state` reports, written atomically
  *   <root>/<id>/config.json  the bundle's config as it was at create
  *   <root>/<id>/exec.fifo    exists while the container is `created`
+ *   <root>/<id>/resources.json  linux.resources as of the last `update`
+ *                               (runtime/container/update.c)
  * Every command holds an flock on <root>/<id> while it works, so concurrent
  * commands on one id take turns. */
 #ifndef HULL_STATE_H
