@@ -6,8 +6,10 @@
  * every linux.resources field (one file per controller: memory.c, cpu.c,
  * pids.c, blkio.c, hugetlb.c, rdma.c, net.c, unified.c; v1<->v2 value
  * conversions in convert.c; device rules in devices-v1.c and, as an eBPF
- * program, devices-v2.c). Freezing, stats, update and the systemd driver
- * are still to come; this interface is where they plug in. */
+ * program, devices-v2.c). `freeze` and `frozen` (freezer.c) serve pause and
+ * resume, `update` changes a running container's limits, `stats` (stats.c)
+ * reads its usage, and oom.c watches for OOM kills. The systemd driver is
+ * still to come; this interface is where it plugs in. */
 #ifndef HULL_CGROUPS_H
 #define HULL_CGROUPS_H
 
@@ -16,6 +18,46 @@
 enum cgroup_mode { CGROUP_MODE_V2, CGROUP_MODE_V1, CGROUP_MODE_DISABLED };
 
 struct cgroup;                 /* one container's cgroup, opaque */
+
+/* ---- usage counters, the fields of runc's `events --stats` --------------
+ * Times are nanoseconds, sizes bytes; a counter the host does not have is
+ * 0. */
+struct cgroup_memory_entry { uint64_t limit, usage, max, failcnt; };
+struct cgroup_counter { char *name; uint64_t value; };
+struct cgroup_blkio_entry { uint64_t major, minor; char *op; uint64_t value; };
+struct cgroup_blkio_list { struct cgroup_blkio_entry *items; size_t len; };
+struct cgroup_hugetlb_stats { char *page_size; uint64_t usage, max, failcnt; };
+
+/* runc's blkio lists, in its JSON order. */
+enum cgroup_blkio_kind {
+  BLKIO_SERVICE_BYTES, BLKIO_SERVICED, BLKIO_QUEUED, BLKIO_SERVICE_TIME,
+  BLKIO_WAIT_TIME, BLKIO_MERGED, BLKIO_TIME, BLKIO_SECTORS, BLKIO_KINDS
+};
+
+struct cgroup_stats {
+  struct {
+    uint64_t total, kernel, user;
+    uint64_t *percpu, *percpu_kernel, *percpu_user;
+    size_t n_percpu, n_percpu_kernel, n_percpu_user;
+    uint64_t periods, throttled_periods, throttled_time;
+  } cpu;
+  struct {
+    uint16_t *cpus, *mems; size_t n_cpus, n_mems;
+    uint64_t cpu_exclusive, mem_hardwall, mem_exclusive, memory_migrate,
+        memory_spread_page, memory_spread_slab, memory_pressure,
+        sched_load_balance;
+    int64_t sched_relax_domain_level;
+  } cpuset;
+  struct {
+    uint64_t cache;
+    struct cgroup_memory_entry usage, swap, kernel, kernel_tcp;
+    struct cgroup_counter *raw; size_t n_raw;   /* memory.stat, in order */
+  } memory;
+  struct { uint64_t current, limit; } pids;    /* limit 0: none */
+  struct cgroup_blkio_list blkio[BLKIO_KINDS];
+  struct cgroup_hugetlb_stats *hugetlb; size_t n_hugetlb;
+};
+void cgroup_stats_release(struct cgroup_stats *s);
 
 /* Paths follow runc's cgroupfs driver: an absolute path hangs off each
  * hierarchy's root, a relative one off the calling process's own cgroup in
@@ -47,6 +89,22 @@ struct cgroup_manager {
   /* Opens an existing cgroup by path (for delete/kill after create). */
   int (*load)(const struct cgroup_manager *m, const char *path,
               struct cgroup **out, hull_error_t *err);
+  /* Freezes (true) or thaws (false) every process in the cgroup and waits
+   * until the kernel says it is done (v2: cgroup.freeze and cgroup.events;
+   * v1: freezer.state). A host without a freezer is an error. */
+  int (*freeze)(struct cgroup *cg, bool frozen, hull_error_t *err);
+  /* Whether the cgroup is frozen now; false without a freezer. */
+  int (*frozen)(struct cgroup *cg, bool *frozen, hull_error_t *err);
+  /* Writes r into a live cgroup, as `update` does: every resource apply
+   * writes except the device rules, which update cannot change (runc sets
+   * SkipDevices the same way). */
+  int (*update)(struct cgroup *cg, const struct spec_resources *r,
+                hull_error_t *err);
+  /* Reads the usage counters of every controller there is; a controller
+   * that is not there leaves its part zero. Release with
+   * cgroup_stats_release. */
+  int (*stats)(struct cgroup *cg, struct cgroup_stats *out,
+               hull_error_t *err);
 };
 
 enum cgroup_mode cgroup_detect_mode(void);
@@ -65,5 +123,21 @@ int cgroup_dirfd(struct cgroup *cg);
  * from one hierarchy: v1 prefers pids, then memory, then name=systemd. */
 int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n, hull_error_t *err);
 void cgroup_free(struct cgroup *cg);
+
+/* ---- OOM notifications (oom.c) ---------------------------------------------
+ * v1: an eventfd registered for memory.oom_control through
+ * cgroup.event_control; v2: inotify on memory.events, whose oom_kill count
+ * is compared with the last one seen. Poll cgroup_oom_watch_fd for input,
+ * then call cgroup_oom_watch_read. A cgroup without a memory controller
+ * gives a watch whose fd is -1: it never reports anything. */
+struct cgroup_oom_watch;
+int cgroup_oom_watch_open(struct cgroup *cg, struct cgroup_oom_watch **out,
+                          hull_error_t *err);
+int cgroup_oom_watch_fd(const struct cgroup_oom_watch *w);
+/* *ooms: how many OOM kills since the last read (0 for a wake-up that was
+ * not one); *gone: the cgroup has been removed, nothing more will come. */
+int cgroup_oom_watch_read(struct cgroup_oom_watch *w, uint64_t *ooms,
+                          bool *gone, hull_error_t *err);
+void cgroup_oom_watch_free(struct cgroup_oom_watch *w);
 
 #endif

@@ -30,6 +30,29 @@ static int disabled_destroy(struct cgroup *cg, hull_error_t *err) {
   return 0;
 }
 
+static int disabled_freeze(struct cgroup *cg, bool frozen,
+                           hull_error_t *err) {
+  return hull_error(err, 0, "cgroups are disabled on this host: there is no "
+                    "freezer to %s the container", frozen ? "pause" : "resume");
+}
+
+static int disabled_frozen(struct cgroup *cg, bool *frozen,
+                           hull_error_t *err) {
+  *frozen = false;
+  return 0;
+}
+
+static int disabled_update(struct cgroup *cg, const struct spec_resources *r,
+                           hull_error_t *err) {
+  struct spec_linux l = {.resources = (struct spec_resources *)r};
+  return cgroup_apply_unsupported(cg, &l, err);
+}
+
+static int disabled_stats(struct cgroup *cg, struct cgroup_stats *out,
+                          hull_error_t *err) {
+  return 0;
+}
+
 const struct cgroup_manager cgroup_manager_disabled = {
     .name = "disabled",
     .create = disabled_open,
@@ -38,4 +61,8 @@ const struct cgroup_manager cgroup_manager_disabled = {
     .signal_all = disabled_signal_all,
     .destroy = disabled_destroy,
     .load = disabled_open,
+    .freeze = disabled_freeze,
+    .frozen = disabled_frozen,
+    .update = disabled_update,
+    .stats = disabled_stats,
 };

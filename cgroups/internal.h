@@ -184,4 +184,39 @@ int cgroup_v2_apply_resources(const char *dir, const struct spec_resources *r,
 int cgroup_v2_enable_controllers(const char *root, const char *dir,
                                  bool with_root, hull_error_t *err);
 
+/* ---- freezer (freezer.c) ---------------------------------------------------
+ * Freeze or thaw dir and wait for the kernel to finish: v1 through
+ * freezer.state, v2 through cgroup.freeze and cgroup.events. */
+int cgroup_v1_freeze(const char *dir, bool frozen, hull_error_t *err);
+int cgroup_v2_freeze(const char *dir, bool frozen, hull_error_t *err);
+int cgroup_v1_is_frozen(const char *dir, bool *frozen, hull_error_t *err);
+int cgroup_v2_is_frozen(const char *dir, bool *frozen, hull_error_t *err);
+/* The manager operations: the v1 freezer hierarchy when the cgroup has
+ * one, else its cgroup2 directory (hybrid hosts and v2). */
+int cgroup_fs_freeze(struct cgroup *cg, bool frozen, hull_error_t *err);
+int cgroup_fs_frozen(struct cgroup *cg, bool *frozen, hull_error_t *err);
+
+/* ---- stats (stats.c) -------------------------------------------------------
+ * Each adds what its files say to *s; absent files leave zeros. */
+int cgroup_v1_stats_cpu(const char *cpuacct_dir, const char *cpu_dir,
+                        struct cgroup_stats *s, hull_error_t *err);
+int cgroup_v1_stats_memory(const char *dir, struct cgroup_stats *s,
+                           hull_error_t *err);
+int cgroup_v1_stats_blkio(const char *dir, struct cgroup_stats *s,
+                          hull_error_t *err);
+int cgroup_stats_pids(const char *dir, struct cgroup_stats *s,
+                      hull_error_t *err);
+/* v1: cpuset.cpus, cpuset.mems and the flag files; v2: the effective
+ * lists. */
+int cgroup_stats_cpuset(const char *dir, bool v2, struct cgroup_stats *s,
+                        hull_error_t *err);
+int cgroup_stats_hugetlb(const char *dir, bool v2, struct cgroup_stats *s,
+                         hull_error_t *err);
+/* Everything, from one cgroup2 directory. */
+int cgroup_v2_stats(const char *dir, struct cgroup_stats *s,
+                    hull_error_t *err);
+/* Everything, from each v1 controller's hierarchy. */
+int cgroup_v1_stats(struct cgroup *cg, struct cgroup_stats *s,
+                    hull_error_t *err);
+
 #endif

@@ -133,11 +133,9 @@ static const struct v1_controller {
     {"rdma", cgroup_rdma_first_set, cgroup_set_rdma},
 };
 
-static int v1_apply(struct cgroup *cg, const struct spec_linux *l,
-                    hull_error_t *err) {
-  if (l == NULL || l->resources == NULL)
-    return 0;
-  const struct spec_resources *r = l->resources;
+/* Every resource but the device rules. */
+static int v1_update(struct cgroup *cg, const struct spec_resources *r,
+                     hull_error_t *err) {
   if (r->unified.len > 0)
     return hull_error(err, 0, "linux.resources.unified: needs cgroup v2; "
                       "this host has cgroup v1 controllers");
@@ -154,7 +152,22 @@ static int v1_apply(struct cgroup *cg, const struct spec_linux *l,
     if (c->set(dir, r, err) < 0)
       return -1;
   }
-  return cgroup_v1_apply_devices(cg, r, l->devices, l->n_devices, err);
+  return 0;
+}
+
+static int v1_apply(struct cgroup *cg, const struct spec_linux *l,
+                    hull_error_t *err) {
+  if (l == NULL || l->resources == NULL)
+    return 0;
+  if (v1_update(cg, l->resources, err) < 0)
+    return -1;
+  return cgroup_v1_apply_devices(cg, l->resources, l->devices, l->n_devices,
+                                 err);
+}
+
+static int v1_stats(struct cgroup *cg, struct cgroup_stats *out,
+                    hull_error_t *err) {
+  return cgroup_v1_stats(cg, out, err);
 }
 
 const struct cgroup_manager cgroup_manager_v1 = {
@@ -165,4 +178,8 @@ const struct cgroup_manager cgroup_manager_v1 = {
     .signal_all = cgroup_fs_signal_all,
     .destroy = cgroup_fs_destroy,
     .load = v1_load,
+    .freeze = cgroup_fs_freeze,
+    .frozen = cgroup_fs_frozen,
+    .update = v1_update,
+    .stats = v1_stats,
 };

@@ -151,6 +151,21 @@ static int v2_apply(struct cgroup *cg, const struct spec_linux *l,
   return cgroup_v2_apply_devices(cg->dirfd, r, l->devices, l->n_devices, err);
 }
 
+static int v2_update(struct cgroup *cg, const struct spec_resources *r,
+                     hull_error_t *err) {
+  if (cg->n_dirs != 1)
+    return hull_error(err, 0, "cgroup `%s`: no cgroup2 hierarchy mounted",
+                      cg->path);
+  return cgroup_v2_apply_resources(cg->dirs[0], r, err);
+}
+
+static int v2_stats(struct cgroup *cg, struct cgroup_stats *out,
+                    hull_error_t *err) {
+  if (cg->n_dirs != 1)
+    return 0;
+  return cgroup_v2_stats(cg->dirs[0], out, err);
+}
+
 const struct cgroup_manager cgroup_manager_v2 = {
     .name = "cgroupfs-v2",
     .create = v2_create,
@@ -159,4 +174,8 @@ const struct cgroup_manager cgroup_manager_v2 = {
     .signal_all = cgroup_fs_signal_all,
     .destroy = v2_destroy,
     .load = v2_load,
+    .freeze = cgroup_fs_freeze,
+    .frozen = cgroup_fs_frozen,
+    .update = v2_update,
+    .stats = v2_stats,
 };

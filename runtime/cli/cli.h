@@ -49,6 +49,16 @@ int cmd_features(const struct global_options *g, int argc, char **argv,
                  hull_error_t *err);
 int cmd_help(const struct global_options *g, int argc, char **argv,
              hull_error_t *err);
+int cmd_pause(const struct global_options *g, int argc, char **argv,
+              hull_error_t *err);
+int cmd_resume(const struct global_options *g, int argc, char **argv,
+               hull_error_t *err);
+int cmd_update(const struct global_options *g, int argc, char **argv,
+               hull_error_t *err);
+int cmd_events(const struct global_options *g, int argc, char **argv,
+               hull_error_t *err);
+int cmd_ps(const struct global_options *g, int argc, char **argv,
+           hull_error_t *err);
 
 /* Shared by the verbs. */
 void print_command_help(const struct command *c);
@@ -62,5 +72,11 @@ int cli_expect_args(const char *cmd, int argc, char **argv, int first,
 /* "TERM", "SIGTERM", "15" → 15. */
 int parse_signal(const char *s, int *sig, hull_error_t *err);
 int parse_int(const char *flag, const char *s, int *out, hull_error_t *err);
+/* docker/go-units RAMInBytes, as runc's update reads sizes: "64m", "1.5g",
+ * "512 KiB", "100" (powers of 1024). -1 when s is not one. */
+int parse_ram_bytes(const char *s, int64_t *out);
+/* Go's time.ParseDuration ("5s", "1m30s", "250ms"), rounded up to whole
+ * milliseconds. -1 when s is not one. */
+int parse_duration_ms(const char *s, long *ms);
 
 #endif

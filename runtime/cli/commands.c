@@ -24,6 +24,21 @@ static const struct command commands[] = {
      "[--force|-f] ID"},
     {"list", cmd_list, "lists containers started by hull with the given root",
      "[--format|-f table|json] [--quiet|-q]"},
+    {"pause", cmd_pause, "pause suspends all processes inside the container",
+     "ID"},
+    {"resume", cmd_resume,
+     "resumes all processes that have been previously paused", "ID"},
+    {"update", cmd_update, "update container resource constraints",
+     "[--resources|-r FILE|-] [--memory SIZE] [--memory-reservation SIZE] "
+     "[--memory-swap SIZE] [--cpu-share N] [--cpu-quota N] [--cpu-period N] "
+     "[--cpu-burst N] [--cpu-rt-period N] [--cpu-rt-runtime N] [--cpu-idle N] "
+     "[--cpuset-cpus LIST] [--cpuset-mems LIST] [--pids-limit N] "
+     "[--blkio-weight N] ID"},
+    {"events", cmd_events,
+     "display container events such as OOM notifications, cpu, memory, and "
+     "IO usage statistics", "[--stats] [--interval DURATION] ID"},
+    {"ps", cmd_ps, "ps displays the processes running inside a container",
+     "[--format|-f table|json] ID [PS ARGS...]"},
     {"spec", cmd_spec, "create a new specification file",
      "[--rootless] [--bundle|-b DIR]"},
     {"features", cmd_features, "show the enabled features", ""},

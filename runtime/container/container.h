@@ -35,6 +35,40 @@ int container_kill(const char *root, const char *id, int sig, bool all,
 int container_delete(const char *root, const char *id, bool force,
                      hull_error_t *err);
 
+/* Freezes every process of a created or running container ("container not
+ * running" otherwise); resume thaws a paused one ("container not
+ * paused"). */
+int container_pause(const char *root, const char *id, hull_error_t *err);
+int container_resume(const char *root, const char *id, hull_error_t *err);
+
+struct update_options {
+  const char *root, *id;
+  const char *resources_json; /* the update: a linux.resources object whose
+                                 members replace the current ones */
+  const char *l3_cache_schema, *mem_bw_schema; /* refused: no Intel RDT */
+};
+/* Writes the merged resources into the live container's cgroup and keeps
+ * them in <root>/<id>/resources.json for the next update. */
+int container_update(const struct update_options *o, hull_error_t *err);
+
+/* Every pid in the container's cgroup (none when it is gone). */
+int container_pids(const char *root, const char *id, pid_t **pids, size_t *n,
+                   hull_error_t *err);
+
+struct events_options {
+  const char *root, *id;
+  bool stats_once;           /* --stats: one stats event, then return */
+  long interval_ms;          /* between stats events when streaming */
+  FILE *out;                 /* one JSON object per line */
+};
+/* runc's `events`: stats events, and {"type":"oom"} when the kernel
+ * OOM-kills in the container, until the container stops. */
+int container_events(const struct events_options *o, hull_error_t *err);
+
+struct cgroup_stats;
+/* The stats event in runc's JSON shape (types.Event with types.Stats). */
+char *container_stats_json(const char *id, const struct cgroup_stats *s);
+
 struct container_summary {
   char *id, *bundle, *rootfs, *created, *owner;
   pid_t pid;

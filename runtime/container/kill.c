@@ -21,10 +21,16 @@ int container_kill(const char *root, const char *id, int sig, bool all,
   enum container_status status = lifecycle_status(&lc);
   if (status == STATUS_STOPPED && !all)
     return hull_error(err, 0, "container not running");
-  if (all)
-    return signal_all(&lc, sig, err);
-  if (kill(lc.state->pid, sig) < 0)
+  if (all) {
+    if (signal_all(&lc, sig, err) < 0)
+      return -1;
+  } else if (kill(lc.state->pid, sig) < 0) {
     return hull_error(err, errno, "kill container init %d",
                       (int)lc.state->pid);
+  }
+  /* A paused container gets other signals when it is resumed, as with
+   * runc; SIGKILL thaws it, since on cgroup v1 it would not die frozen. */
+  if (sig == SIGKILL && status == STATUS_PAUSED)
+    return lifecycle_thaw_if_frozen(&lc, err);
   return 0;
 }

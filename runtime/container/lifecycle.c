@@ -52,8 +52,45 @@ void lifecycle_close(struct lifecycle *lc) {
   lc->spec = NULL;
 }
 
+int lifecycle_cgroup(const struct lifecycle *lc, struct cgroup **cg,
+                     hull_error_t *err) {
+  *cg = NULL;
+  if (lc->state->cgroup_path == NULL || *lc->state->cgroup_path == '\0')
+    return 0;
+  return lc->cgroups->load(lc->cgroups, lc->state->cgroup_path, cg, err);
+}
+
+/* A cgroup that cannot be read is not reported as paused: state and list
+ * must still answer. */
+static bool is_frozen(const struct lifecycle *lc) {
+  struct cgroup *cg = NULL;
+  cleanup_error hull_error_t err = NULL;
+  bool frozen = false;
+  if (lifecycle_cgroup(lc, &cg, &err) == 0 && cg)
+    lc->cgroups->frozen(cg, &frozen, &err);
+  cgroup_free(cg);
+  return frozen;
+}
+
 enum container_status lifecycle_status(const struct lifecycle *lc) {
-  return state_status(&lc->dir, lc->state);
+  enum container_status s = state_status(&lc->dir, lc->state);
+  if ((s == STATUS_CREATED || s == STATUS_RUNNING) && is_frozen(lc))
+    return STATUS_PAUSED;
+  return s;
+}
+
+int lifecycle_thaw_if_frozen(const struct lifecycle *lc, hull_error_t *err) {
+  struct cgroup *cg = NULL;
+  if (lifecycle_cgroup(lc, &cg, err) < 0)
+    return -1;
+  bool frozen = false;
+  int ret = 0;
+  if (cg)
+    ret = lc->cgroups->frozen(cg, &frozen, err);
+  if (ret == 0 && frozen)
+    ret = lc->cgroups->freeze(cg, false, err);
+  cgroup_free(cg);
+  return ret;
 }
 
 static void reap_if_child(pid_t pid) {
@@ -93,6 +130,10 @@ int lifecycle_kill_all(struct lifecycle *lc, hull_error_t *err) {
     return hull_error(err, errno, "kill container init %d", (int)st->pid);
   /* Without a pid namespace the init's death does not take the rest. */
   if (kill_cgroup(lc, err) < 0)
+    return -1;
+  /* A paused container dies only once thawed (cgroup v1), as runc does it:
+   * kill first, so nothing runs user code after the thaw. */
+  if (lifecycle_thaw_if_frozen(lc, err) < 0)
     return -1;
   return wait_until_gone(st, err);
 }

@@ -24,7 +24,17 @@ void lifecycle_close(struct lifecycle *lc);
 const struct spec *lifecycle_spec(struct lifecycle *lc);
 #define cleanup_lifecycle __attribute__((cleanup(lifecycle_close)))
 
+/* state_status, plus `paused` when the process is alive and the cgroup's
+ * freezer holds it. */
 enum container_status lifecycle_status(const struct lifecycle *lc);
+
+/* The container's cgroup (*cg NULL when it has none, e.g. a create that
+ * died early); free with cgroup_free. */
+int lifecycle_cgroup(const struct lifecycle *lc, struct cgroup **cg,
+                     hull_error_t *err);
+/* Thaws the cgroup when it is frozen: on v1 a frozen task does not act on
+ * a signal, not even SIGKILL, until it is thawed. */
+int lifecycle_thaw_if_frozen(const struct lifecycle *lc, hull_error_t *err);
 
 /* Kills the container's processes and waits until the init is gone. */
 int lifecycle_kill_all(struct lifecycle *lc, hull_error_t *err);

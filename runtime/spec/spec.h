@@ -269,6 +269,25 @@ int spec_validate_for_run(const struct spec *spec, hull_error_t *err);
  * rootless adds a user namespace and rootless-friendly mounts. */
 char *spec_default_json(bool rootless);
 
+/* ---- linux.resources as a document of its own (resources-doc.c), for
+ * `update`: what `--resources FILE` holds and what hull keeps between
+ * updates. ---- */
+
+/* Parses a JSON linux.resources object; errors read
+ * "<label>: .resources.memory.limit: expected integer". */
+int spec_resources_parse(const char *json, size_t len, const char *label,
+                         struct spec_resources **out, hull_error_t *err);
+void spec_resources_free(struct spec_resources *r);
+/* The .linux.resources object of a config.json's text ("{}" when it has
+ * none). */
+int spec_resources_of_config(const char *config_json, char **out,
+                             hull_error_t *err);
+/* Merges JSON object `update` into `base`: members of update replace those
+ * of base, objects merge member by member, null leaves base's value. Both
+ * must be JSON objects. */
+int spec_json_merge(const char *base, const char *update, char **out,
+                    hull_error_t *err);
+
 /* Lookup helpers. */
 const char *spec_map_get(const struct spec_map *m, const char *key);
 const struct spec_namespace *spec_namespace_find(const struct spec *spec,

@@ -4,6 +4,8 @@
  *   <root>/<id>/state.json   what `state` reports, written atomically
  *   <root>/<id>/config.json  the bundle's config as it was at create
  *   <root>/<id>/exec.fifo    exists while the container is `created`
+ *   <root>/<id>/resources.json  linux.resources as of the last `update`
+ *                               (runtime/container/update.c)
  * Every command holds an flock on <root>/<id> while it works, so concurrent
  * commands on one id take turns. */
 #ifndef HULL_STATE_H
@@ -63,7 +65,8 @@ void cleanup_container_statep(struct container_state **st);
   __attribute__((cleanup(cleanup_container_statep)))
 
 /* The status as of now: stopped when the pid is gone or reused, created while
- * exec.fifo exists, else running. */
+ * exec.fifo exists, else running. Paused needs the cgroup's freezer, which is
+ * the lifecycle's to ask (runtime/container's lifecycle_status). */
 enum container_status state_status(const struct state_dir *d,
                                    const struct container_state *st);
 const char *state_status_name(enum container_status s);

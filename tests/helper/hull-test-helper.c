@@ -472,6 +472,32 @@ static int cmd_proc_attack(const char *seconds) {
   return 0;
 }
 
+/* Counts up forever, writing the count to FILE every 10 ms (a fresh file
+ * renamed over it, so a reader never sees half a number): while the
+ * container is paused the number stands still. */
+static int cmd_counter(const char *path) {
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+  for (unsigned long n = 1;; n++) {
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL || fprintf(f, "%lu\n", n) < 0 || fclose(f) != 0 ||
+        rename(tmp, path) < 0)
+      return fail("counter", path);
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+      ;
+  }
+}
+
+/* Waits (polling every 10 ms) until PATH exists. */
+static void await_file(const char *path) {
+  struct stat st;
+  while (stat(path, &st) < 0) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: hull-test-helper cat FILE | write FILE TEXT | ns | cwd | id"
@@ -479,7 +505,8 @@ static int usage(void) {
           " | exit CODE | env | status | ls DIR | stat PATH | readlink PATH"
           " | fds | pid | signal-wait | touch PATH | clock"
           " | syscall NAME|NR [ARG...] | memhog MB | forkbomb N"
-          " | proc-attack SECONDS\n");
+          " | proc-attack SECONDS | counter FILE"
+          " | await PATH SUBCOMMAND [ARG...]\n");
   return 2;
 }
 
@@ -492,6 +519,13 @@ int main(int argc, char **argv) {
   char buf[PATH_MAX];
   struct utsname uts;
 
+  /* await PATH CMD...: CMD runs in this same process once PATH exists, so
+   * it keeps the pid (the container's init stays the one process). */
+  if (strcmp(cmd, "await") == 0 && arg && argc > 3) {
+    await_file(arg);
+    argv[2] = argv[0];
+    return main(argc - 2, argv + 2);
+  }
   if (strcmp(cmd, "cat") == 0 && arg)
     r = cmd_cat(arg);
   else if (strcmp(cmd, "write") == 0 && arg && argc > 3)
@@ -539,6 +573,8 @@ int main(int argc, char **argv) {
     r = cmd_clock();
   else if (strcmp(cmd, "memhog") == 0 && arg)
     r = cmd_memhog(arg);
+  else if (strcmp(cmd, "counter") == 0 && arg)
+    r = cmd_counter(arg);
   else if (strcmp(cmd, "forkbomb") == 0 && arg)
     r = cmd_forkbomb(arg);
   else if (strcmp(cmd, "syscall") == 0 && arg)
