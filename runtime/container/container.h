@@ -49,7 +49,7 @@ struct exec_options {
   const char *apparmor;
   const char *process_label;
   int preserve_fds;
-  const char *cgroup;        /* --cgroup: a sub-cgroup (not supported yet) */
+  const char *cgroup;        /* --cgroup: an existing sub-cgroup */
   bool ignore_paused;
 };
 /* Without detach, waits for the process, forwarding signals to it, and

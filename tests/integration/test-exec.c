@@ -6,6 +6,7 @@
 #include "tests/integration/console-receiver.h"
 #include "runtime/common/common.h"
 
+#include <glob.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,6 +360,63 @@ START_TEST(exec_tty_with_console_socket_gets_a_pty) {
 }
 END_TEST
 
+/* Makes <container cgroup>/sub in every hierarchy (cpuset needs its cpus
+ * and mems before it takes a task). */
+static void make_sub_cgroups(struct hctx *c) {
+  const char *const roots[] = {"/sys/fs/cgroup/*/hull", "/sys/fs/cgroup/hull"};
+  int made = 0;
+  for (size_t i = 0; i < 2; i++) {
+    cleanup_free char *pat = xasprintf("%s/%s", roots[i], c->id);
+    glob_t gl;
+    if (glob(pat, 0, NULL, &gl) != 0)
+      continue;
+    for (size_t j = 0; j < gl.gl_pathc; j++) {
+      cleanup_free char *sub = xasprintf("%s/sub", gl.gl_pathv[j]);
+      ck_assert_msg(mkdir(sub, 0755) == 0, "mkdir %s", sub);
+      made++;
+      for (int k = 0; k < 2; k++) {
+        const char *knob = k ? "cpuset.mems" : "cpuset.cpus";
+        cleanup_free char *from = xasprintf("%s/%s", gl.gl_pathv[j], knob);
+        cleanup_free char *value = hread_file(from);
+        if (value == NULL || !hcontains(gl.gl_pathv[j], "cpuset"))
+          continue;
+        cleanup_free char *to = xasprintf("%s/%s", sub, knob);
+        hwrite_file(to, value, 0644);
+      }
+    }
+    globfree(&gl);
+  }
+  ck_assert_int_gt(made, 0);
+}
+
+START_TEST(exec_cgroup_runs_in_a_sub_cgroup) {
+  struct hctx *c = hctx_new();
+  start_waiter(c, NULL);
+  struct hres r = hrun(c, "exec", "--cgroup", "sub", c->id, "/bin/true",
+                       NULL);
+  ck_assert_hres(r, 1); /* it must exist */
+  hres_free(&r);
+  r = hrun(c, "exec", "--cgroup", "../escape", c->id, "/bin/true", NULL);
+  ck_assert_hres(r, 1);
+  ck_assert_msg(hcontains(r.err, "below the container's cgroup"), "%s", r.err);
+  hres_free(&r);
+  make_sub_cgroups(c);
+  r = hrun(c, "exec", "--cgroup", "sub", c->id, "/bin/hull-test-helper",
+           "cat", "/proc/self/cgroup", NULL);
+  ck_assert_hres(r, 0);
+  /* Every hierarchy's line ends in the sub-cgroup. */
+  cleanup_free char *out = xstrdup(r.out);
+  char *save = NULL;
+  for (char *line = strtok_r(out, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save)) {
+    size_t n = strlen(line);
+    ck_assert_msg(n > 4 && strcmp(line + n - 4, "/sub") == 0, "%s", r.out);
+  }
+  hres_free(&r);
+  delete_and_finish(c); /* delete removes the sub-cgroups too */
+}
+END_TEST
+
 static Suite *exec_suite(void) {
   Suite *s = suite_create("integration-exec");
   TCase *tc = harness_tcase("exec", 60);
@@ -374,6 +432,7 @@ static Suite *exec_suite(void) {
   tcase_add_test(tc, exec_forwards_signals_in_the_foreground);
   tcase_add_test(tc, exec_into_stopped_or_missing_container_fails);
   tcase_add_test(tc, exec_tty_with_console_socket_gets_a_pty);
+  tcase_add_test(tc, exec_cgroup_runs_in_a_sub_cgroup);
   suite_add_tcase(s, tc);
   return s;
 }
