@@ -242,6 +242,7 @@ static int converse(const struct exec_config *cfg, int fd, pid_t *child,
                     pid_t *process, hull_error_t *err) {
   if (cfg->enter_cgroup && cfg->enter_cgroup(cfg->ctx, *child, err) < 0)
     return -1;
+  /* The ack create's init waits for too: "you are in your cgroup". */
   if (sync_send(fd, SYNC_NS_READY_ACK, 0, NULL, err) < 0)
     return -1;
   struct sync_msg msg = {0};
