@@ -35,6 +35,8 @@ int cmd_start(const struct global_options *g, int argc, char **argv,
               hull_error_t *err);
 int cmd_run(const struct global_options *g, int argc, char **argv,
             hull_error_t *err);
+int cmd_exec(const struct global_options *g, int argc, char **argv,
+             hull_error_t *err);
 int cmd_state(const struct global_options *g, int argc, char **argv,
               hull_error_t *err);
 int cmd_kill(const struct global_options *g, int argc, char **argv,

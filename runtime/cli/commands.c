@@ -16,6 +16,13 @@ static const struct command commands[] = {
      "[--bundle|-b DIR] [--detach|-d] [--console-socket PATH] "
      "[--pid-file PATH] [--no-pivot] [--no-new-keyring] [--preserve-fds N] "
      "ID"},
+    {"exec", cmd_exec, "execute new process inside the container",
+     "[--process|-p FILE] [--tty|-t] [--console-socket PATH] [--detach|-d] "
+     "[--pid-file PATH] [--cwd DIR] [--env|-e KEY=VALUE]... "
+     "[--user|-u UID[:GID]] [--additional-gids|-g GID]... [--cap|-c CAP]... "
+     "[--no-new-privs] [--apparmor PROFILE] [--process-label LABEL] "
+     "[--preserve-fds N] [--cgroup SUB] [--ignore-paused] "
+     "ID [COMMAND [ARG...]]"},
     {"state", cmd_state, "output the state of a container", "ID"},
     {"kill", cmd_kill,
      "kill sends the specified signal (default: SIGTERM) to the container's "

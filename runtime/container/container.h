@@ -27,6 +27,36 @@ int container_start(const char *root, const char *id, hull_error_t *err);
  * container, and *exit_code is its status (128+N when killed by signal N). */
 int container_run(const struct create_options *o, int *exit_code,
                   hull_error_t *err);
+/* `exec`: a new process in a running (or created) container. Without
+ * process_file the process is the container's own (from its saved config)
+ * with args and the flags below applied; with it, the file's process. */
+struct exec_options {
+  const char *root;
+  const char *id;
+  const char *process_file;  /* --process: a config.md process object */
+  char **args;               /* COMMAND ARG... (NULL-terminated) */
+  bool tty;
+  const char *console_socket;
+  bool detach;
+  const char *pid_file;
+  const char *cwd;
+  char **env;                /* KEY=VALUE, NULL-terminated */
+  bool user_set, gid_set;
+  uint32_t uid, gid;
+  uint32_t *additional_gids; size_t n_additional_gids;
+  char **caps;               /* added to bounding/effective/permitted */
+  bool no_new_privs;
+  const char *apparmor;
+  const char *process_label;
+  int preserve_fds;
+  const char *cgroup;        /* --cgroup: an existing sub-cgroup */
+  bool ignore_paused;
+};
+/* Without detach, waits for the process, forwarding signals to it, and
+ * *exit_code is its status (128+N when killed by signal N). */
+int container_exec(const struct exec_options *o, int *exit_code,
+                   hull_error_t *err);
+
 /* The OCI state document, pretty-printed as `hull state` shows it. */
 int container_state(const char *root, const char *id, char **json,
                     hull_error_t *err);
@@ -81,6 +111,7 @@ void container_summaries_free(struct container_summary *s, size_t n);
 /* ---- execution handlers ------------------------------------------------- */
 
 struct process_config;
+struct exec_config;
 
 struct exec_handler {
   const char *name;
@@ -90,6 +121,9 @@ struct exec_handler {
   /* Lets the waiting process run the user program. */
   int (*release)(const char *state_dir, pid_t pid, uint64_t start_time,
                  hull_error_t *err);
+  /* Starts another process in the running container (`exec`); returns
+   * once it runs (pid in *pid, a child of this process). */
+  int (*exec)(const struct exec_config *cfg, pid_t *pid, hull_error_t *err);
 };
 
 /* The handler a spec asks for ("process" unless it asks for a VM). */

@@ -137,14 +137,6 @@ static int on_rootfs_ready(void *opaque, hull_error_t *err) {
   return 0;
 }
 
-static int write_pid_file(const char *path, pid_t pid, hull_error_t *err) {
-  if (path == NULL)
-    return 0;
-  char buf[32];
-  int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-  return write_file_atomic(path, buf, (size_t)n, 0644, err);
-}
-
 /* Copies the bundle's config so later verbs (hooks, cgroup) need not
  * trust the bundle to stay unchanged. */
 static int save_config(struct lifecycle *lc, const char *text,
@@ -217,17 +209,6 @@ static int load_bundle(const struct create_options *o, char **bundle,
   return resolve_rootfs(*spec, *bundle, rootfs, err);
 }
 
-/* <root>/.cache, absolute (the init may change directory before it reads
- * it), for what containers share: compiled seccomp filters. `hull list`
- * skips dot-directories. NULL without a seccomp profile, or when the root
- * cannot be resolved: the cache is never a reason to fail. */
-static char *cache_dir_for(const char *root, const struct spec *spec) {
-  if (spec->linux == NULL || spec->linux->seccomp == NULL)
-    return NULL;
-  cleanup_free char *abs_root = realpath(root, NULL);
-  return abs_root ? xasprintf("%s/.cache", abs_root) : NULL;
-}
-
 static int create_in(struct lifecycle *lc, const struct create_options *o,
                      const char *config_text, pid_t *pid, hull_error_t *err) {
   struct create_ctx ctx = {.lc = lc};
@@ -238,7 +219,7 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
                           err) < 0)
     return -1;
   int ret = lc->cgroups->apply(ctx.cgroup, lc->spec->linux, err);
-  cleanup_free char *cache_dir = cache_dir_for(o->root, lc->spec);
+  cleanup_free char *cache_dir = lifecycle_cache_dir(o->root, lc->spec);
   struct process_config cfg = {
       .spec = lc->spec,
       .id = o->id,
@@ -280,7 +261,7 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
   lc->state->pid_start_time = process_start_time(*pid);
   if (state_write(&lc->dir, lc->state, err) < 0)
     return -1;
-  return write_pid_file(o->pid_file, *pid, err);
+  return lifecycle_write_pid_file(o->pid_file, *pid, err);
 }
 
 int container_create(const struct create_options *o, pid_t *pid,

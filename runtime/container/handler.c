@@ -8,6 +8,7 @@ static const struct exec_handler process_handler = {
     .name = "process",
     .spawn = process_spawn,
     .release = process_release,
+    .exec = process_exec,
 };
 
 const struct exec_handler *exec_handler_for(const struct spec *spec) {

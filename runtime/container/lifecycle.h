@@ -42,4 +42,19 @@ int lifecycle_kill_all(struct lifecycle *lc, hull_error_t *err);
  * directory. Safe to repeat after a crash half-way. */
 int lifecycle_destroy(struct lifecycle *lc, hull_error_t *err);
 
+/* Forwards the signals a foreground `run`/`exec` passes on (as runc) to
+ * pid until it exits; returns its exit code (128+N when killed by N). */
+int lifecycle_wait_forwarding(pid_t pid);
+/* Blocks those signals (and SIGCHLD) ahead of the wait, so that one sent
+ * before it starts is forwarded too, not fatal to hull; a child must
+ * unblock them. */
+void lifecycle_block_forwarded_signals(void);
+/* Writes pid to path (--pid-file); path NULL: nothing. */
+int lifecycle_write_pid_file(const char *path, pid_t pid, hull_error_t *err);
+/* <root>/.cache, absolute (a child may change directory before it reads
+ * it), for what containers share: compiled seccomp filters. NULL without a
+ * seccomp profile, or when the root cannot be resolved: the cache is never
+ * a reason to fail. */
+char *lifecycle_cache_dir(const char *root, const struct spec *spec);
+
 #endif

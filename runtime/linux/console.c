@@ -59,8 +59,10 @@ static int become_controlling_tty(int slave, hull_error_t *err) {
   return 0;
 }
 
-int console_setup(int socket_fd, const struct spec_process *p,
-                  hull_error_t *err) {
+/* Makes a pty, sends its master over socket_fd and makes the slave our
+ * controlling terminal and stdio; with bind_console also /dev/console. */
+static int pty_setup(int socket_fd, const struct spec_process *p,
+                     bool bind_console, hull_error_t *err) {
   cleanup_close int master =
       open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0)
@@ -77,8 +79,19 @@ int console_setup(int socket_fd, const struct spec_process *p,
     if (ioctl(master, TIOCSWINSZ, &ws) < 0)
       return hull_error(err, errno, "set console size");
   }
-  if (rootfs_bind_console(name, err) < 0 ||
-      send_fd(socket_fd, master, "/dev/ptmx", err) < 0)
+  if (bind_console && rootfs_bind_console(name, err) < 0)
+    return -1;
+  if (send_fd(socket_fd, master, "/dev/ptmx", err) < 0)
     return -1;
   return become_controlling_tty(slave, err);
+}
+
+int console_setup(int socket_fd, const struct spec_process *p,
+                  hull_error_t *err) {
+  return pty_setup(socket_fd, p, true, err);
+}
+
+int console_setup_exec(int socket_fd, const struct spec_process *p,
+                       hull_error_t *err) {
+  return pty_setup(socket_fd, p, false, err);
 }

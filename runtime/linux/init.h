@@ -3,6 +3,7 @@
 #define HULL_LINUX_INIT_H
 
 #include "linux.h"
+#include "process-setup.h"
 
 /* Runs in the freshly cloned child: enters the namespaces (when staged),
  * sets up the container, waits on exec.fifo and execs the user program.
@@ -10,10 +11,5 @@
 __attribute__((noreturn)) void init_main(const struct process_config *cfg,
                                          int ns_fds[SPEC_NS_COUNT],
                                          bool staged, int sync_fd);
-
-/* The program to exec: args[0] looked up in the process env's PATH inside
- * the container, as runc does; error `exec: "x": …`. */
-int init_find_executable(const struct spec_process *p, char **path,
-                         hull_error_t *err);
 
 #endif

@@ -71,6 +71,10 @@ int console_connect(const char *socket_path, int *fd, hull_error_t *err);
  * applies consoleSize, binds it over /dev/console and makes it stdio. */
 int console_setup(int socket_fd, const struct spec_process *p,
                   hull_error_t *err);
+/* `exec`: the same for a process joining a running container, without
+ * touching its /dev/console. */
+int console_setup_exec(int socket_fd, const struct spec_process *p,
+                       hull_error_t *err);
 
 /* ---- namespaces (namespaces.c) ------------------------------------------ */
 
@@ -136,5 +140,32 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
  * error comes back as the error. */
 int process_release(const char *state_dir, pid_t pid, uint64_t start_time,
                     hull_error_t *err);
+
+/* ---- a process joining a container (exec.c) ------------------------------ */
+
+/* Parent side: puts the new process (single-threaded, not yet in any of the
+ * container's namespaces) into the container's cgroup. */
+typedef int (*exec_enter_cgroup_fn)(void *ctx, pid_t pid, hull_error_t *err);
+
+struct exec_config {
+  const struct spec *spec;   /* the container's config; spec->process is
+                                the process to run */
+  pid_t init_pid;            /* whose namespaces and root are joined */
+  uint64_t init_start_time;  /* against pid reuse */
+  const char *cache_dir;     /* <state root>/.cache (absolute), or NULL */
+  const char *state_json;    /* for a seccomp listener */
+  int cgroup_fd;             /* clone3(CLONE_INTO_CGROUP) target, or -1 */
+  int console_fd;            /* connected --console-socket, or -1 */
+  int preserve_fds;
+  exec_enter_cgroup_fn enter_cgroup;
+  void *ctx;
+};
+
+/* `exec`: starts spec->process in every namespace of the container's init
+ * (user namespace first), its cgroup and its root, with the process's
+ * user, cwd, env, rlimits, capabilities, no_new_privs, LSM label and the
+ * container's seccomp filter. Returns once it has exec'd (pid in *pid, a
+ * child of this process), or with its error (`exec: "x": ...`). */
+int process_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err);
 
 #endif

@@ -41,7 +41,7 @@ static bool needs_staged_setup(const struct spec *spec,
 /* fork()-like clone3: no new stack, the child returns 0. Without clone3
  * (old kernels, valgrind) plain clone does, and the cgroup manager moves
  * the child itself. */
-static pid_t clone3_fork(uint64_t flags, int cgroup_fd) {
+pid_t clone3_fork(uint64_t flags, int cgroup_fd) {
   struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
   if (cgroup_fd >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
@@ -53,7 +53,7 @@ static pid_t clone3_fork(uint64_t flags, int cgroup_fd) {
   return pid;
 }
 
-static void kill_and_reap(pid_t pid) {
+void kill_and_reap(pid_t pid) {
   if (pid <= 0)
     return;
   kill(pid, SIGKILL);

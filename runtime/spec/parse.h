@@ -109,6 +109,9 @@ int json_precheck(const char *json, size_t len, hull_error_t *err);
 
 int spec_parse_process(yajl_val parent, const struct jpath *at,
                        struct spec_process **out, hull_error_t *err);
+/* The same for a process object itself (`exec --process FILE`). */
+int spec_parse_process_object(yajl_val v, const struct jpath *at,
+                              struct spec_process **out, hull_error_t *err);
 void spec_process_free(struct spec_process *p);
 
 int spec_parse_linux(yajl_val parent, const struct jpath *at,

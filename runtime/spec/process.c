@@ -157,7 +157,11 @@ int spec_parse_process(yajl_val parent, const struct jpath *up,
   int r = jobject(parent, up, "process", OPTIONAL, &v, err);
   if (r <= 0)
     return r;
-  const struct jpath *at = JKEY(up, "process");
+  return spec_parse_process_object(v, JKEY(up, "process"), out, err);
+}
+
+int spec_parse_process_object(yajl_val v, const struct jpath *at,
+                              struct spec_process **out, hull_error_t *err) {
   struct spec_process *p = *out = xzalloc(sizeof(*p));
   if (jbool(v, at, "terminal", OPTIONAL, &p->terminal, err) < 0 ||
       parse_console_size(v, at, p, err) < 0 ||

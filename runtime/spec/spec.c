@@ -181,6 +181,23 @@ int spec_parse(const char *json, size_t len, const char *label,
   return 0;
 }
 
+int spec_parse_process_json(const char *json, size_t len, const char *label,
+                            struct spec_process **out, hull_error_t *err) {
+  yajl_val doc = NULL;
+  *out = NULL;
+  if (parse_tree(json, len, &doc, err) < 0)
+    return hull_error_wrap(err, "%s", label);
+  struct spec_process *p = NULL;
+  int r = spec_parse_process_object(doc, NULL, &p, err);
+  yajl_tree_free(doc);
+  if (r < 0) {
+    spec_process_free(p);
+    return hull_error_wrap(err, "%s", label);
+  }
+  *out = p;
+  return 0;
+}
+
 int spec_load(const char *bundle, struct spec **out, hull_error_t *err) {
   cleanup_free char *path = xasprintf("%s/config.json", bundle);
   cleanup_free char *json = NULL;
@@ -214,17 +231,23 @@ void cleanup_specp(struct spec **spec) {
 
 /* ---- checks for running ------------------------------------------------ */
 
+int spec_validate_process(const struct spec_process *p, const char *at,
+                          hull_error_t *err) {
+  if (p->args == NULL || p->args[0] == NULL)
+    return hull_error(err, 0, "%s.args: must not be empty", at);
+  if (p->cwd == NULL)
+    return hull_error(err, 0, "%s.cwd: required", at);
+  if (p->cwd[0] != '/')
+    return hull_error(err, 0, "%s.cwd: must be an absolute path", at);
+  return 0;
+}
+
 int spec_validate_for_run(const struct spec *spec, hull_error_t *err) {
   const struct spec_process *p = spec->process;
   if (p == NULL)
     return hull_error(err, 0, "config.json: .process: required");
-  if (p->args == NULL || p->args[0] == NULL)
-    return hull_error(err, 0, "config.json: .process.args: must not be empty");
-  if (p->cwd == NULL)
-    return hull_error(err, 0, "config.json: .process.cwd: required");
-  if (p->cwd[0] != '/')
-    return hull_error(err, 0,
-                      "config.json: .process.cwd: must be an absolute path");
+  if (spec_validate_process(p, "config.json: .process", err) < 0)
+    return -1;
   if (spec->root.path == NULL || spec->root.path[0] == '\0')
     return hull_error(err, 0, "config.json: .root.path: required");
   return 0;

@@ -255,6 +255,11 @@ struct spec {
  * ("config.json"). */
 int spec_parse(const char *json, size_t len, const char *label,
                struct spec **out, hull_error_t *err);
+/* Parses a document that is one process object (config.md's `process`, as
+ * `exec --process FILE` reads it); errors read "<label>: .args: ...". */
+int spec_parse_process_json(const char *json, size_t len, const char *label,
+                            struct spec_process **out, hull_error_t *err);
+void spec_process_free(struct spec_process *p);
 /* Reads and parses <bundle>/config.json. */
 int spec_load(const char *bundle, struct spec **out, hull_error_t *err);
 void spec_free(struct spec *spec);
@@ -264,6 +269,11 @@ void cleanup_specp(struct spec **spec);
 /* Checks what `start` needs beyond the schema: a process with args and an
  * absolute cwd, a root path. Error names the field. */
 int spec_validate_for_run(const struct spec *spec, hull_error_t *err);
+
+/* What running a process needs: args, an absolute cwd. `at` names the
+ * process in errors ("config.json: .process" → "...process.args: ..."). */
+int spec_validate_process(const struct spec_process *p, const char *at,
+                          hull_error_t *err);
 
 /* The config.json that `hull spec` writes (runc's default, busybox `sh`);
  * rootless adds a user namespace and rootless-friendly mounts. */

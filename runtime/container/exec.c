@@ -1,0 +1,265 @@
+/* exec.c — `exec`: another process in a running container.
+ *
+ * The process is built from the container's saved config (its process with
+ * the caller's args and flags) or read whole from --process FILE; it joins
+ * the container's cgroup, namespaces and root through the execution handler
+ * and gets the container's security settings, seccomp filter included. The
+ * container's lock is held only while the process starts: a foreground
+ * exec must not keep `kill` or `delete` waiting. */
+#include "lifecycle.h"
+#include "runtime/linux/linux.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int check_execable(const struct lifecycle *lc, bool ignore_paused,
+                          hull_error_t *err) {
+  switch (lifecycle_status(lc)) {
+  case STATUS_CREATED:
+  case STATUS_RUNNING:
+    return 0;
+  case STATUS_PAUSED:
+    if (ignore_paused)
+      return 0;
+    return hull_error(err, 0, "cannot exec in a paused container (use "
+                              "--ignore-paused to override)");
+  case STATUS_STOPPED:
+    return hull_error(err, 0, "cannot exec in a stopped container");
+  default:
+    return hull_error(err, 0, "cannot exec in a container in the %s state",
+                      state_status_name(lifecycle_status(lc)));
+  }
+}
+
+/* runc's rules for a terminal and --console-socket (as for create). */
+static int check_terminal(const struct exec_options *o, bool terminal,
+                          hull_error_t *err) {
+  if (o->detach && terminal && o->console_socket == NULL)
+    return hull_error(err, 0, "cannot allocate tty if hull will detach "
+                              "without setting console socket");
+  if ((!o->detach || !terminal) && o->console_socket)
+    return hull_error(err, 0, "cannot use console socket if hull will not "
+                              "detach or allocate tty");
+  if (!o->detach && terminal)
+    return hull_error(err, 0, "exec -t without --console-socket is not "
+                              "supported yet");
+  return 0;
+}
+
+static int read_process_file(const char *path, struct spec_process **out,
+                             hull_error_t *err) {
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  if (read_file(path, &text, &len, err) < 0)
+    return -1;
+  if (spec_parse_process_json(text, len, path, out, err) < 0)
+    return -1;
+  cleanup_free char *at = xasprintf("%s: ", path);
+  return spec_validate_process(*out, at, err);
+}
+
+static void strv_append(char ***v, const char *s) {
+  size_t n = strv_len(*v);
+  *v = xrealloc(*v, (n + 2) * sizeof(char *));
+  (*v)[n] = xstrdup(s);
+  (*v)[n + 1] = NULL;
+}
+
+/* KEY=VALUE replaces an existing KEY, so the flag wins (runc 1.2 does the
+ * same); a new KEY is appended. */
+static void env_set(char ***env, const char *entry) {
+  size_t key_len = strcspn(entry, "=");
+  for (size_t i = 0; *env && (*env)[i]; i++) {
+    if (strncmp((*env)[i], entry, key_len) == 0 &&
+        ((*env)[i][key_len] == '=' || (*env)[i][key_len] == '\0')) {
+      free((*env)[i]);
+      (*env)[i] = xstrdup(entry);
+      return;
+    }
+  }
+  strv_append(env, entry);
+}
+
+static void replace_string(char **field, const char *value) {
+  if (value == NULL)
+    return;
+  free(*field);
+  *field = xstrdup(value);
+}
+
+/* As runc: --cap adds to the bounding, effective and permitted sets (not
+ * to inheritable and ambient, CVE-2022-29162). */
+static void add_caps(struct spec_process *p, char *const *caps) {
+  if (caps == NULL || caps[0] == NULL)
+    return;
+  if (p->capabilities == NULL)
+    p->capabilities = xzalloc(sizeof(*p->capabilities));
+  for (size_t i = 0; caps[i]; i++) {
+    strv_append(&p->capabilities->bounding, caps[i]);
+    strv_append(&p->capabilities->effective, caps[i]);
+    strv_append(&p->capabilities->permitted, caps[i]);
+  }
+}
+
+/* The container's own process with the caller's args and flags. */
+static void apply_flags(struct spec_process *p, const struct exec_options *o) {
+  strv_free(p->args);
+  p->args = strv_dup(o->args ? o->args : (char *[]){NULL});
+  p->terminal = o->tty;
+  replace_string(&p->cwd, o->cwd);
+  for (size_t i = 0; o->env && o->env[i]; i++)
+    env_set(&p->env, o->env[i]);
+  if (o->user_set)
+    p->user.uid = o->uid;
+  if (o->gid_set)
+    p->user.gid = o->gid;
+  if (o->n_additional_gids) {
+    size_t n = p->user.n_additional_gids + o->n_additional_gids;
+    p->user.additional_gids =
+        xrealloc(p->user.additional_gids, n * sizeof(uint32_t));
+    memcpy(p->user.additional_gids + p->user.n_additional_gids,
+           o->additional_gids, o->n_additional_gids * sizeof(uint32_t));
+    p->user.n_additional_gids = n;
+  }
+  add_caps(p, o->caps);
+  if (o->no_new_privs)
+    p->no_new_privileges = true;
+  replace_string(&p->apparmor_profile, o->apparmor);
+  replace_string(&p->selinux_label, o->process_label);
+}
+
+static int build_process(struct spec *spec, const struct exec_options *o,
+                         hull_error_t *err) {
+  if (o->process_file) {
+    struct spec_process *p = NULL;
+    if (read_process_file(o->process_file, &p, err) < 0) {
+      spec_process_free(p);
+      return -1;
+    }
+    spec_process_free(spec->process);
+    spec->process = p;
+    return 0;
+  }
+  if (spec->process == NULL)
+    return hull_error(err, 0, "config.json: .process: required");
+  apply_flags(spec->process, o);
+  return spec_validate_process(spec->process, "process", err);
+}
+
+struct exec_ctx {
+  const struct cgroup_manager *manager;
+  struct cgroup *cgroup;
+};
+
+static int enter_cgroup(void *opaque, pid_t pid, hull_error_t *err) {
+  struct exec_ctx *c = opaque;
+  if (c->cgroup == NULL)
+    return 0;
+  return c->manager->enter(c->cgroup, pid, err);
+}
+
+/* --cgroup SUB: an existing cgroup below the container's, in every
+ * hierarchy (runc's per-controller form, CONTROLLER:SUB, is refused). */
+static int check_sub_cgroup(const char *sub, hull_error_t *err) {
+  if (*sub == '\0' || strchr(sub, ':'))
+    return hull_error(err, 0, "--cgroup `%s`: only a sub-cgroup path common "
+                      "to all controllers is supported", sub);
+  cleanup_free char *copy = xstrdup(sub);
+  char *save = NULL;
+  for (char *part = strtok_r(copy, "/", &save); part;
+       part = strtok_r(NULL, "/", &save))
+    if (strcmp(part, "..") == 0 || strcmp(part, ".") == 0)
+      return hull_error(err, 0, "--cgroup `%s`: must stay below the "
+                        "container's cgroup", sub);
+  return 0;
+}
+
+static int load_cgroup(struct lifecycle *lc, const struct exec_options *o,
+                       struct cgroup **out, hull_error_t *err) {
+  *out = NULL;
+  const char *path = lc->state->cgroup_path;
+  if (path == NULL || *path == '\0') {
+    if (o->cgroup)
+      return hull_error(err, 0, "--cgroup: the container has no cgroup");
+    return 0;
+  }
+  if (o->cgroup == NULL)
+    return lc->cgroups->load(lc->cgroups, path, out, err);
+  if (check_sub_cgroup(o->cgroup, err) < 0)
+    return -1;
+  const char *sub = o->cgroup + strspn(o->cgroup, "/");
+  cleanup_free char *joined = xasprintf("%s/%s", path, sub);
+  return lc->cgroups->load(lc->cgroups, joined, out, err);
+}
+
+static int start_process(struct lifecycle *lc, const struct exec_options *o,
+                         pid_t *pid, hull_error_t *err) {
+  const struct exec_handler *h = exec_handler_named(lc->state->handler);
+  if (h == NULL)
+    return hull_error(err, 0, "unknown execution handler `%s`",
+                      lc->state->handler);
+  if (h->exec == NULL)
+    return hull_error(err, 0, "the %s execution handler cannot exec",
+                      h->name);
+  struct exec_ctx ctx = {.manager = lc->cgroups};
+  if (load_cgroup(lc, o, &ctx.cgroup, err) < 0)
+    return -1;
+  cleanup_free char *cache_dir = lifecycle_cache_dir(o->root, lc->spec);
+  cleanup_free char *state_json =
+      state_oci_json(lc->state, lifecycle_status(lc), false);
+  struct exec_config cfg = {
+      .spec = lc->spec,
+      .init_pid = lc->state->pid,
+      .init_start_time = lc->state->pid_start_time,
+      .cache_dir = cache_dir,
+      .state_json = state_json,
+      .cgroup_fd = ctx.cgroup ? cgroup_dirfd(ctx.cgroup) : -1,
+      .console_fd = -1,
+      .preserve_fds = o->preserve_fds,
+      .enter_cgroup = enter_cgroup,
+      .ctx = &ctx,
+  };
+  int ret = 0;
+  if (o->console_socket)
+    ret = console_connect(o->console_socket, &cfg.console_fd, err);
+  if (ret == 0)
+    ret = h->exec(&cfg, pid, err);
+  if (cfg.console_fd >= 0)
+    close(cfg.console_fd);
+  cgroup_free(ctx.cgroup);
+  return ret;
+}
+
+int container_exec(const struct exec_options *o, int *exit_code,
+                   hull_error_t *err) {
+  cleanup_lifecycle struct lifecycle lc;
+  if (lifecycle_open(o->root, o->id, &lc, err) < 0)
+    return -1;
+  if (check_execable(&lc, o->ignore_paused, err) < 0)
+    return -1;
+  if (lifecycle_spec(&lc) == NULL)
+    return hull_error(err, 0, "container %s: cannot read its saved "
+                              "config.json", o->id);
+  if (build_process(lc.spec, o, err) < 0 ||
+      check_terminal(o, lc.spec->process->terminal, err) < 0)
+    return -1;
+  if (!o->detach)
+    lifecycle_block_forwarded_signals();
+  pid_t pid;
+  if (start_process(&lc, o, &pid, err) < 0)
+    return -1;
+  lifecycle_close(&lc);
+  *exit_code = 0;
+  if (lifecycle_write_pid_file(o->pid_file, pid, err) < 0) {
+    /* Not left running behind an error that says exec failed. */
+    kill(pid, SIGKILL);
+    lifecycle_wait_forwarding(pid);
+    return -1;
+  }
+  if (o->detach)
+    return 0;
+  *exit_code = lifecycle_wait_forwarding(pid);
+  return 0;
+}
