@@ -115,8 +115,10 @@ static int on_namespaces_ready(void *opaque, pid_t pid, char **state_json,
                                hull_error_t *err) {
   struct create_ctx *c = opaque;
   struct lifecycle *lc = c->lc;
+  log_debug("init %d: namespaces ready", (int)pid);
   if (lc->cgroups->enter(c->cgroup, pid, err) < 0)
     return -1;
+  log_debug("init %d: in its cgroup", (int)pid);
   lc->state->pid = pid;
   lc->state->pid_start_time = process_start_time(pid);
   if (state_write(&lc->dir, lc->state, err) < 0)
@@ -218,7 +220,9 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
   if (lc->cgroups->create(lc->cgroups, lc->state->cgroup_path, &ctx.cgroup,
                           err) < 0)
     return -1;
+  log_debug("cgroup `%s` created", lc->state->cgroup_path);
   int ret = lc->cgroups->apply(ctx.cgroup, lc->spec->linux, err);
+  log_debug("resources applied");
   cleanup_free char *cache_dir = lifecycle_cache_dir(o->root, lc->spec);
   struct process_config cfg = {
       .spec = lc->spec,
@@ -257,6 +261,7 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
   cgroup_free(ctx.cgroup);
   if (ret < 0)
     return -1;
+  log_debug("init %d: waiting for start", (int)*pid);
   lc->state->pid = *pid;
   lc->state->pid_start_time = process_start_time(*pid);
   if (state_write(&lc->dir, lc->state, err) < 0)
@@ -270,6 +275,7 @@ int container_create(const struct create_options *o, pid_t *pid,
   cleanup_spec struct spec *spec = NULL;
   if (load_bundle(o, &bundle, &rootfs, &text, &spec, err) < 0)
     return -1;
+  log_debug("bundle `%s` loaded", bundle);
   cleanup_lifecycle struct lifecycle lc = {.dir = {.fd = -1}};
   if (state_dir_create(o->root, o->id, &lc.dir, err) < 0)
     return -1;
