@@ -164,7 +164,7 @@ __attribute__((noreturn)) static void run_process(
   /* From here on it is the user's process; hull's death no longer ends it
    * (as for the init after create). */
   prctl(PR_SET_PDEATHSIG, 0);
-  if (security_before_user(spec, &err) < 0 ||
+  if (security_before_user(spec, &h->seccomp, &err) < 0 ||
       process_set_user(p, &err) < 0 ||
       security_after_user(spec, &h->seccomp, &err) < 0)
     sync_fail(sync_fd, &err);

@@ -228,7 +228,7 @@ __attribute__((noreturn)) static void run_user_program(struct init_run *r,
   if (hooks_run("startContainer", &spec->hooks.start_container,
                 r->state_json, &err) < 0)
     fail_to_start(fifo, &err);
-  if (security_before_user(spec, &err) < 0 ||
+  if (security_before_user(spec, &r->seccomp, &err) < 0 ||
       process_set_user(spec->process, &err) < 0 ||
       security_after_user(spec, &r->seccomp, &err) < 0)
     fail_to_start(fifo, &err);

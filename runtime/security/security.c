@@ -13,7 +13,20 @@ static int capabilities_of(const struct spec *spec, bool warn_unknown,
   return caps_from_spec(spec->process->capabilities, warn_unknown, m, err);
 }
 
-int security_before_user(const struct spec *spec, hull_error_t *err) {
+/* linux.seccomp is loaded last, after no_new_privs, so that nothing hull
+ * does itself runs under the filter. Without no_new_privs the kernel wants
+ * CAP_SYS_ADMIN for it, so then (as runc) it is loaded before the user
+ * changes and the capabilities are cut down (security_before_user). */
+static int seccomp_load_last(const struct spec_linux *l,
+                             struct seccomp_prepared *prepared,
+                             hull_error_t *err) {
+  if (l == NULL || l->seccomp == NULL)
+    return 0;
+  return seccomp_apply(l->seccomp, prepared, err);
+}
+
+int security_before_user(const struct spec *spec,
+                         struct seccomp_prepared *seccomp, hull_error_t *err) {
   const struct spec_process *p = spec->process;
   struct cap_masks caps;
   if (capabilities_of(spec, true, &caps, err) < 0)
@@ -34,19 +47,12 @@ int security_before_user(const struct spec *spec, hull_error_t *err) {
   /* Without keep-caps, setresuid() to a non-root uid empties permitted. */
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     return hull_error(err, errno, "prctl(PR_SET_KEEPCAPS, 1)");
+  /* Without no_new_privs the kernel wants CAP_SYS_ADMIN to load the filter,
+   * and changing to a non-root user clears the effective set: load it now,
+   * while still root (as runc). The steps left run under the filter. */
+  if (!p->no_new_privileges)
+    return seccomp_load_last(spec->linux, seccomp, err);
   return 0;
-}
-
-/* linux.seccomp is loaded last, after no_new_privs, so that nothing hull
- * does itself runs under the filter. Without no_new_privs the kernel wants
- * CAP_SYS_ADMIN for it, so then (as runc) it is loaded before the
- * capabilities are cut down to process.capabilities. */
-static int seccomp_load_last(const struct spec_linux *l,
-                             struct seccomp_prepared *prepared,
-                             hull_error_t *err) {
-  if (l == NULL || l->seccomp == NULL)
-    return 0;
-  return seccomp_apply(l->seccomp, prepared, err);
 }
 
 int security_after_user(const struct spec *spec,
@@ -57,9 +63,6 @@ int security_after_user(const struct spec *spec,
     return -1;
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
     return hull_error(err, errno, "prctl(PR_SET_KEEPCAPS, 0)");
-  if (!p->no_new_privileges &&
-      seccomp_load_last(spec->linux, seccomp, err) < 0)
-    return -1;
   if (caps_apply_process(&caps, err) < 0)
     return -1;
   if (cpu_affinity_apply(p->exec_cpu_affinity.final,

@@ -5,13 +5,15 @@
  *                           oom_score_adj, personality, I/O priority,
  *                           scheduler, initial CPU affinity, the AppArmor /
  *                           SELinux exec label, the capability bounding set,
- *                           keep-caps across the uid change
+ *                           keep-caps across the uid change; without
+ *                           no_new_privs also the seccomp filter (loading it
+ *                           then needs CAP_SYS_ADMIN, which the uid change
+ *                           takes away)
  *   (the init switches to process.user)
  *   security_after_user()   effective/permitted/inheritable/ambient
  *                           capabilities, final CPU affinity, no_new_privs,
- *                           and the seccomp filter last, so hull's own setup
- *                           is unfiltered.
- * Both read only the spec: nothing is carried between the two calls. */
+ *                           and with it the seccomp filter last, so hull's
+ *                           own setup is unfiltered. */
 #ifndef HULL_SECURITY_H
 #define HULL_SECURITY_H
 
@@ -39,8 +41,9 @@ struct seccomp_prepared {
   const char *state_json;
 };
 
-int security_before_user(const struct spec *spec, hull_error_t *err);
 /* `seccomp` may be NULL: the filter is then built from the spec. */
+int security_before_user(const struct spec *spec,
+                         struct seccomp_prepared *seccomp, hull_error_t *err);
 int security_after_user(const struct spec *spec,
                         struct seccomp_prepared *seccomp, hull_error_t *err);
 

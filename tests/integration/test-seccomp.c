@@ -153,6 +153,27 @@ START_TEST(docker_like_profile_runs_a_shell) {
 }
 END_TEST
 
+/* docker's defaults: a non-root user and no no_new_privs. The filter must
+ * then be loaded while the init is still root (CAP_SYS_ADMIN). */
+START_TEST(docker_profile_for_a_user_without_no_new_privs) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(c, &(struct hconfig){
+      .args = "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper id;"
+              " /bin/hull-test-helper status; /bin/hull-test-helper syscall"
+              " personality 8\"",
+      .user = "\"uid\": 1000, \"gid\": 1000",
+      .process_extra = "\"noNewPrivileges\": false",
+      .linux_extra = docker_profile});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "uid=1000\n"), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "NoNewPrivs:\t0\n"), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "Seccomp:\t2\n"), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "personality=errno 1 "), "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 /* ---- the compiled-filter cache in <root>/.cache/seccomp ------------------- */
 
 static const char docker_probe[] =
@@ -419,6 +440,7 @@ static Suite *seccomp_integration_suite(void) {
   TCase *tc = harness_tcase("seccomp", 60);
   tcase_add_test(tc, errno_ret_and_kill);
   tcase_add_test(tc, docker_like_profile_runs_a_shell);
+  tcase_add_test(tc, docker_profile_for_a_user_without_no_new_privs);
   tcase_add_test(tc, docker_profile_is_compiled_once_per_root);
   tcase_add_test(tc, user_namespace_init_compiles_without_the_cache);
   tcase_add_test(tc, syscalls_newer_than_the_profile_get_enosys);

@@ -98,7 +98,7 @@ static void run_child(const struct spec *spec, void (*prepare)(void),
   hull_error_t err = NULL;
   if (prepare)
     prepare();
-  if (security_before_user(spec, &err) < 0) {
+  if (security_before_user(spec, NULL, &err) < 0) {
     r->failed_before = true;
   } else {
     uid_t uid = spec->process->user.uid;
