@@ -22,6 +22,7 @@
 #include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -119,14 +120,28 @@ const char *const *seccomp_arch_names(void) {
   return names_of(archs, N_OF(archs), names);
 }
 
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
 static const char *const known_flags[] = {
     "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-    "SECCOMP_FILTER_FLAG_LOG", NULL};
+    "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+    NULL};
 
 const char *const *seccomp_known_flag_names(void) { return known_flags; }
 
-/* SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs SCMP_FLTATR_CTL_WAITKILL
- * (libseccomp 2.6); without it the flag is neither known nor supported. */
+/* The filter is loaded with seccomp(2) itself (see seccomp_filter_flags),
+ * so a flag needs the kernel, not libseccomp: WAIT_KILLABLE_RECV came with
+ * Linux 5.19. */
+static bool kernel_at_least(int major, int minor) {
+  struct utsname u;
+  int ma = 0, mi = 0;
+  if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+    return false;
+  return ma > major || (ma == major && mi >= minor);
+}
+
 void seccomp_supported_flag_names(const char **out) {
   size_t n = 0;
   unsigned api = seccomp_api_get();
@@ -135,6 +150,8 @@ void seccomp_supported_flag_names(const char **out) {
     out[n++] = "SECCOMP_FILTER_FLAG_SPEC_ALLOW";
   if (api >= 3)
     out[n++] = "SECCOMP_FILTER_FLAG_LOG";
+  if (kernel_at_least(5, 19))
+    out[n++] = "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV";
   out[n] = NULL;
 }
 
@@ -162,15 +179,16 @@ static int apply_flags(scmp_filter_ctx ctx, char **flags, hull_error_t *err) {
   for (size_t i = 0; flags && flags[i]; i++) {
     const char *f = flags[i];
     int rc = 0;
-    if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
-      continue;
+    if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC") == 0 ||
+        strcmp(f, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
+      continue; /* load flags only: see seccomp_filter_flags */
     else if (strcmp(f, "SECCOMP_FILTER_FLAG_LOG") == 0)
       rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
     else if (strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
       rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
     else
-      return hull_error(err, 0, "linux.seccomp.flags[%zu]: %s is not supported "
-                        "by this build's libseccomp", i, f);
+      return hull_error(err, 0, "linux.seccomp.flags[%zu]: unknown flag \"%s\"",
+                        i, f);
     if (rc < 0)
       return hull_error(err, -rc, "linux.seccomp.flags[%zu]: set %s", i, f);
   }
@@ -431,9 +449,13 @@ unsigned seccomp_filter_flags(const struct spec_seccomp *s) {
   }
   /* The kernel refuses TSYNC with NEW_LISTENER (short of TSYNC_ESRCH, 5.7);
    * the init is single threaded, so TSYNC has nothing to do anyway. */
-  if (seccomp_uses_notify(s))
-    flags = (flags & ~SECCOMP_FILTER_FLAG_TSYNC) |
-            SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  if (!seccomp_uses_notify(s))
+    return flags;
+  flags = (flags & ~SECCOMP_FILTER_FLAG_TSYNC) | SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  /* Only meaningful with a listener, and refused by the kernel without. */
+  for (size_t i = 0; s->flags && s->flags[i]; i++)
+    if (strcmp(s->flags[i], "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
+      flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
   return flags;
 }
 
