@@ -72,6 +72,13 @@ check-vm: hull tests/integration/run-integration tests/rootfs/.done
 	sh tests/vm/run-vm-tests.sh
 .PHONY: check-vm
 
+# The systemd cgroup driver (--systemd-cgroup) in the same VM booted with
+# Debian's systemd as PID 1 (tests/vm/systemd-test.sh).
+check-vm-systemd: hull tests/integration/run-integration tests/rootfs/.done
+	VM_SYSTEMD=1 VM_EXTRA="$(CURDIR)/tests/vm/systemd-test.sh:/hull/systemd-test.sh" \
+	  sh tests/vm/run-vm-tests.sh sh /hull/systemd-test.sh
+.PHONY: check-vm-systemd
+
 check-unit: tests/unit/run-unit
 	tests/unit/run-unit
 

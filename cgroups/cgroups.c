@@ -93,8 +93,9 @@ char *cgroup_path_clean(const char *path) {
   return out;
 }
 
-const struct cgroup_manager *cgroup_manager_for_path(const char *path) {
-  if (cgroup_path_is_systemd(path))
+const struct cgroup_manager *cgroup_manager_for_path(const char *path,
+                                                     bool systemd) {
+  if (systemd || cgroup_path_is_systemd(path))
     return &cgroup_manager_systemd;
   return cgroup_manager_for(cgroup_detect_mode());
 }

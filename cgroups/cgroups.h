@@ -123,8 +123,10 @@ char *cgroup_path_for(const struct spec *spec, const char *id, bool systemd);
  * ("slice:prefix:name"), so that every later command picks the manager
  * its create used without being told again. */
 bool cgroup_path_is_systemd(const char *path);
-/* The systemd driver for such a path, else the host's cgroupfs manager. */
-const struct cgroup_manager *cgroup_manager_for_path(const char *path);
+/* The systemd driver when asked (--systemd-cgroup) or for such a path,
+ * else the host's cgroupfs manager. */
+const struct cgroup_manager *cgroup_manager_for_path(const char *path,
+                                                     bool systemd);
 /* Fails with "--systemd-cgroup: systemd is not running (PID 1 is ...)"
  * unless systemd is the init (sd_booted). */
 int cgroup_systemd_check(hull_error_t *err);

@@ -283,7 +283,7 @@ int container_create(const struct create_options *o, pid_t *pid,
     return -1;
   lc.spec = take_ptr(spec);
   lc.state = initial_state(o, bundle, rootfs, lc.spec);
-  lc.cgroups = cgroup_manager_for_path(lc.state->cgroup_path);
+  lc.cgroups = cgroup_manager_for_path(lc.state->cgroup_path, o->systemd_cgroup);
   if (create_in(&lc, o, text, pid, err) == 0)
     return 0;
   /* Undo what was made; the create error is the one to report. */
