@@ -127,9 +127,10 @@ bool cgroup_path_is_systemd(const char *path);
  * else the host's cgroupfs manager. */
 const struct cgroup_manager *cgroup_manager_for_path(const char *path,
                                                      bool systemd);
-/* Fails with "--systemd-cgroup: systemd is not running (PID 1 is ...)"
- * unless systemd is the init (sd_booted). */
-int cgroup_systemd_check(hull_error_t *err);
+/* Whether the systemd driver can serve path (NULL: any): it must be
+ * "slice:prefix:name", and systemd the init (sd_booted), else
+ * "--systemd-cgroup: systemd is not running (PID 1 is ...)". */
+int cgroup_systemd_check(const char *path, hull_error_t *err);
 
 /* An fd for clone3(CLONE_INTO_CGROUP) on v2, owned by cg; -1 on v1 and
  * disabled. */

@@ -95,7 +95,7 @@ static void bus_closep(sd_bus **bus) {
 }
 #define cleanup_bus __attribute__((cleanup(bus_closep)))
 
-int cgroup_systemd_check(hull_error_t *err) {
+static int systemd_running(hull_error_t *err) {
   if (sd_booted() > 0)
     return 0;
   cleanup_free char *comm = NULL;
@@ -106,10 +106,17 @@ int cgroup_systemd_check(hull_error_t *err) {
                     "is %s)", comm ? comm : "unknown");
 }
 
+int cgroup_systemd_check(const char *path, hull_error_t *err) {
+  cleanup_free char *slice = NULL, *unit = NULL;
+  if (path && cgroup_systemd_parse(path, &slice, &unit, err) < 0)
+    return -1;
+  return systemd_running(err);
+}
+
 /* As root, systemd's private socket (no dbus-daemon needed, as go-systemd
  * does for runc); else the system bus. */
 static int bus_open(sd_bus **out, hull_error_t *err) {
-  if (cgroup_systemd_check(err) < 0)
+  if (systemd_running(err) < 0)
     return -1;
   sd_bus *bus = NULL;
   int r = -ENOENT;
@@ -340,9 +347,13 @@ static struct cgroup *new_outer(const char *path, char *slice, char *unit) {
 static int sd_create(const struct cgroup_manager *m, const char *path,
                      struct cgroup **out, hull_error_t *err) {
   char *slice = NULL, *unit = NULL;
-  if (cgroup_systemd_check(err) < 0 ||
-      cgroup_systemd_parse(path, &slice, &unit, err) < 0)
+  if (cgroup_systemd_parse(path, &slice, &unit, err) < 0)
     return -1;
+  if (systemd_running(err) < 0) {
+    free(slice);
+    free(unit);
+    return -1;
+  }
   *out = new_outer(path, slice, unit);
   return 0;
 }

@@ -276,8 +276,11 @@ int container_create(const struct create_options *o, pid_t *pid,
   if (load_bundle(o, &bundle, &rootfs, &text, &spec, err) < 0)
     return -1;
   log_debug("bundle `%s` loaded", bundle);
-  if (o->systemd_cgroup && cgroup_systemd_check(err) < 0)
-    return -1;
+  if (o->systemd_cgroup) {
+    cleanup_free char *path = cgroup_path_for(spec, o->id, true);
+    if (cgroup_systemd_check(path, err) < 0)
+      return -1;
+  }
   cleanup_lifecycle struct lifecycle lc = {.dir = {.fd = -1}};
   if (state_dir_create(o->root, o->id, &lc.dir, err) < 0)
     return -1;
