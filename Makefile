@@ -65,6 +65,7 @@ check: hull tests/unit/run-unit tests/integration/run-integration tests/rootfs/.
 	  HULL_SPEC_TESTS=$(CURDIR)/tests/spec-cases \
 	  tests/integration/run-integration
 	$(MAKE) --no-print-directory check-vm
+	$(MAKE) --no-print-directory check-vm-systemd
 
 # The integration tests again, in a qemu (TCG) virtual machine whose cgroups
 # are pure v2 (tests/vm/). `CK_RUN_SUITE=rootfs make check-vm` runs one suite.
@@ -103,7 +104,7 @@ deps:
 	  build-essential pkg-config libcap-dev libseccomp-dev libyajl-dev \
 	  libmnl-dev libsystemd-dev check libsubunit-dev busybox-static iproute2 crun runc \
 	  procps util-linux man-db \
-	  qemu-system-x86 linux-image-amd64 cpio
+	  qemu-system-x86 linux-image-amd64 cpio systemd
 
 install: hull
 	install -D -m 0755 hull $(DESTDIR)$(BINDIR)/hull
