@@ -7,7 +7,7 @@ MANDIR = $(PREFIX)/share/man
 VERSION := 0.1.0
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-PKGS = libcap libseccomp yajl libmnl
+PKGS = libcap libseccomp yajl libmnl libsystemd
 CC ?= cc
 CFLAGS ?= -O2 -g
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
@@ -65,12 +65,20 @@ check: hull tests/unit/run-unit tests/integration/run-integration tests/rootfs/.
 	  HULL_SPEC_TESTS=$(CURDIR)/tests/spec-cases \
 	  tests/integration/run-integration
 	$(MAKE) --no-print-directory check-vm
+	$(MAKE) --no-print-directory check-vm-systemd
 
 # The integration tests again, in a qemu (TCG) virtual machine whose cgroups
 # are pure v2 (tests/vm/). `CK_RUN_SUITE=rootfs make check-vm` runs one suite.
 check-vm: hull tests/integration/run-integration tests/rootfs/.done
 	sh tests/vm/run-vm-tests.sh
 .PHONY: check-vm
+
+# The systemd cgroup driver (--systemd-cgroup) in the same VM booted with
+# Debian's systemd as PID 1 (tests/vm/systemd-test.sh).
+check-vm-systemd: hull tests/integration/run-integration tests/rootfs/.done
+	VM_SYSTEMD=1 VM_EXTRA="$(CURDIR)/tests/vm/systemd-test.sh:/hull/systemd-test.sh" \
+	  sh tests/vm/run-vm-tests.sh sh /hull/systemd-test.sh
+.PHONY: check-vm-systemd
 
 check-unit: tests/unit/run-unit
 	tests/unit/run-unit
@@ -94,9 +102,9 @@ deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	  build-essential pkg-config libcap-dev libseccomp-dev libyajl-dev \
-	  libmnl-dev check libsubunit-dev busybox-static iproute2 crun runc \
+	  libmnl-dev libsystemd-dev check libsubunit-dev busybox-static iproute2 crun runc \
 	  procps util-linux man-db \
-	  qemu-system-x86 linux-image-amd64 cpio
+	  qemu-system-x86 linux-image-amd64 cpio systemd
 
 install: hull
 	install -D -m 0755 hull $(DESTDIR)$(BINDIR)/hull

@@ -13,6 +13,16 @@
 #   floor    `unshare --fork --pid --mount --uts --ipc --net /bin/true`, the
 #            cost of the namespaces alone
 #
+# Then, what a container costs its cgroup (same interleaving, once each):
+#   memmin   the smallest linux.resources.memory.limit at which `run` of
+#            /bin/true still succeeds, bisected between 64 KiB and 16 MiB to
+#            16 KiB: the runtime's own peak inside the container's memcg
+#            before exec (its init is charged there once moved)
+#   pids1    whether `run` of /bin/true succeeds with pids.limit 1
+#   idlemem  the memcg usage (v1 memory.usage_in_bytes, v2 memory.current)
+#            of a started container whose process is `sleep`, median over
+#            BENCH_IDLE_N containers (default 10) alive at once
+#
 # The runtimes are interleaved: every iteration measures each of them once,
 # in a rotating order, so machine noise hits all of them alike.  Before
 # that, each runtime must pass a sanity check (a container whose process
@@ -28,6 +38,7 @@
 # Environment:
 #   BENCH_N        iterations (default 100)
 #   BENCH_TIMEOUT  seconds before one runtime command is killed (default 30)
+#   BENCH_IDLE_N   containers per runtime for idlemem (default 10)
 #   BENCH_ROOTFS   rootfs for the bundle (default tests/rootfs)
 #   HULL CRUN RUNC the binaries (default ./hull, /usr/bin/crun, /usr/sbin/runc);
 #                  HULL=/usr/sbin/runc exercises this script before hull works
@@ -36,6 +47,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export BENCH_N=${BENCH_N:-100}
 export BENCH_TIMEOUT=${BENCH_TIMEOUT:-30}
+export BENCH_IDLE_N=${BENCH_IDLE_N:-10}
 export BENCH_ROOTFS=${BENCH_ROOTFS:-$repo/tests/rootfs}
 export HULL=${HULL:-$repo/hull}
 export CRUN=${CRUN:-/usr/bin/crun}
@@ -75,6 +87,7 @@ delete_leftovers() {
 outer() {
 	[[ $(id -u) == 0 ]] || die "must run as root (the runtimes create namespaces and cgroups)"
 	[[ $BENCH_N =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer, not \`$BENCH_N'"
+	[[ $BENCH_IDLE_N =~ ^[1-9][0-9]*$ ]] || die "BENCH_IDLE_N must be a positive integer, not \`$BENCH_IDLE_N'"
 	[[ -x $BENCH_ROOTFS/bin/true || -L $BENCH_ROOTFS/bin/true ]] ||
 		die "no rootfs at \`$BENCH_ROOTFS' (run \`make tests/rootfs/.done' or set BENCH_ROOTFS)"
 	[[ -x $RUNC ]] || die "runc not found at \`$RUNC' (apt-get install runc, or set RUNC): it writes the bundle's config"
@@ -87,14 +100,17 @@ outer() {
 	cc -O2 -Wall -Wextra -Werror -o "$work/measure" "$repo/bench/measure.c"
 	make_bundle "$work/bundle" '"/bin/true"'
 	make_bundle "$work/bundle-exit7" '"/bin/sh", "-c", "exit 7"'
+	make_bundle "$work/bundle-sleep" '"/bin/sleep", "100000"'
+	make_bundle "$work/bundle-pids1" '"/bin/true"' '"pids": {"limit": 1}'
 
 	unshare --mount --propagation private -- bash "${BASH_SOURCE[0]}" --inner "$work"
 }
 
 # make_bundle DIR ARGS: one bundle for all runtimes, runc's default config
-# made non-interactive, running ARGS (JSON strings) from the read-only rootfs.
+# made non-interactive, running ARGS (JSON strings) from the read-only rootfs,
+# with RESOURCES (JSON members) added to linux.resources when given.
 make_bundle() {
-	local bundle=$1 args=$2 rootfs
+	local bundle=$1 args=$2 resources=${3:-} rootfs
 	rootfs=$(cd "$BENCH_ROOTFS" && pwd)
 	mkdir -p "$bundle"
 	"$RUNC" spec --bundle "$bundle"
@@ -106,6 +122,14 @@ make_bundle() {
 	   ! grep -qF "\"path\": \"$rootfs\"" "$bundle/config.json"; then
 		die "could not adapt \`runc spec' output in $bundle/config.json"
 	fi
+	[[ -z $resources ]] || add_resources "$bundle/config.json" "$resources"
+}
+
+# add_resources CONFIG MEMBERS: MEMBERS (JSON) into CONFIG's linux.resources.
+add_resources() {
+	local config=$1 members=$2
+	sed -i -e "s|\"resources\": {|\"resources\": { $members,|" "$config"
+	grep -qF "$members" "$config" || die "could not add $members to $config"
 }
 
 # ---------------------------------------------------------------- inner part
@@ -269,6 +293,175 @@ report() {
 	printf 'summary %-7s %s\n' "floor:" "$(format_value floor "$floor")"
 }
 
+# ------------------------------------------------------- what cgroups see
+
+CG_METRICS=(memmin pids1 idlemem)
+declare -A CG                     # CG[rt.metric]: the value, or FAILED: why
+
+# run_ok RT BUNDLE ID: whether `run` of BUNDLE succeeds; leaves nothing.
+run_ok() {
+	local rt=$1 bundle=$2 id=$3 root=$work/root-$1 ok=0
+	timeout "$BENCH_TIMEOUT" "${BIN[$rt]}" --root "$root" run --bundle "$bundle" "$id" \
+		>/dev/null 2>&1 || ok=1
+	[[ ! -e $root/$id ]] || "${BIN[$rt]}" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+	return $ok
+}
+
+# The bundle running /bin/true under a memory limit of KIB KiB.
+memory_bundle() {
+	local kib=$1 dir=$work/bundle-mem-$1
+	if [[ ! -d $dir ]]; then
+		mkdir -p "$dir"
+		cp "$work/bundle/config.json" "$dir/"
+		add_resources "$dir/config.json" "\"memory\": {\"limit\": $((kib * 1024))}"
+	fi
+	echo "$dir"
+}
+
+probe_memory() {
+	local rt=$1 kib=$2
+	run_ok "$rt" "$(memory_bundle "$kib")" "bench-mem-$rt-$kib"
+}
+
+# Bisects every runtime's smallest working memory limit in lockstep, one
+# probe per runtime per round, in rotating order.
+bench_memmin() {
+	local lo=64 hi=16384 step=16 rt i=0 k n=${#RUNTIMES[@]} mid
+	declare -A LO HI
+	for rt in "${RUNTIMES[@]}"; do
+		failed "$rt" run && { CG[$rt.memmin]="FAILED: ${FAILED[$rt.run]}"; continue; }
+		if ! probe_memory "$rt" "$hi"; then
+			CG[$rt.memmin]="FAILED: run fails even at $hi KiB"
+		elif probe_memory "$rt" "$lo"; then
+			CG[$rt.memmin]=$lo
+		else
+			LO[$rt]=$lo HI[$rt]=$hi
+		fi
+	done
+	while ((${#LO[@]} > 0)); do
+		for ((k = 0; k < n; k++)); do
+			rt=${RUNTIMES[(i + k) % n]}
+			[[ -n ${LO[$rt]:-} ]] || continue
+			mid=$(((LO[$rt] + HI[$rt]) / 2 / step * step))
+			if probe_memory "$rt" "$mid"; then HI[$rt]=$mid; else LO[$rt]=$mid; fi
+			if ((HI[$rt] - LO[$rt] <= step)); then
+				CG[$rt.memmin]=${HI[$rt]}
+				unset "LO[$rt]" "HI[$rt]"
+			fi
+		done
+		i=$((i + 1))
+	done
+}
+
+bench_pids1() {
+	local rt
+	for rt in "${RUNTIMES[@]}"; do
+		if failed "$rt" run; then CG[$rt.pids1]="FAILED: ${FAILED[$rt.run]}"
+		elif run_ok "$rt" "$work/bundle-pids1" "bench-pids1-$rt"; then CG[$rt.pids1]=yes
+		else CG[$rt.pids1]=no
+		fi
+	done
+}
+
+# The memcg usage in bytes of process PID's cgroup (v1 memory hierarchy, else
+# the cgroup2 one when /sys/fs/cgroup is cgroup2).
+memcg_usage_of() {
+	local pid=$1 line path
+	while IFS= read -r line; do
+		path=${line#*:*:}
+		case $line in
+		*:memory:*) cat "/sys/fs/cgroup/memory$path/memory.usage_in_bytes"; return ;;
+		0::*) [[ -e /sys/fs/cgroup/memory/memory.usage_in_bytes ]] ||
+			{ cat "/sys/fs/cgroup$path/memory.current"; return; } ;;
+		esac
+	done <"/proc/$pid/cgroup"
+	return 1
+}
+
+# BENCH_IDLE_N containers per runtime running `sleep`, created and started in
+# rotating order, all alive at once; then each one's memcg usage.
+bench_idlemem() {
+	local rt i k n=${#RUNTIMES[@]} id root pid bytes
+	declare -A IDS
+	for ((i = 0; i < BENCH_IDLE_N; i++)); do
+		for ((k = 0; k < n; k++)); do
+			rt=${RUNTIMES[(i + k) % n]}
+			failed "$rt" run && continue
+			[[ -z ${CG[$rt.idlemem]:-} ]] || continue
+			id=bench-idle-$rt-$i root=$work/root-$rt
+			if ! timeout "$BENCH_TIMEOUT" "${BIN[$rt]}" --root "$root" create --bundle "$work/bundle-sleep" "$id" >"$work/out" 2>&1 ||
+			   ! timeout "$BENCH_TIMEOUT" "${BIN[$rt]}" --root "$root" start "$id" >"$work/out" 2>&1; then
+				CG[$rt.idlemem]="FAILED: $(grep -m1 . "$work/out" | cut -c1-160 || true)"
+				continue
+			fi
+			IDS[$rt]+=" $id"
+		done
+	done
+	sleep 1          # let every `sleep` exec and settle
+	for rt in "${RUNTIMES[@]}"; do
+		failed "$rt" run && { CG[$rt.idlemem]="FAILED: ${FAILED[$rt.run]}"; continue; }
+		root=$work/root-$rt
+		: >"$work/samples/$rt.idlemem"
+		for id in ${IDS[$rt]:-}; do
+			pid=$("${BIN[$rt]}" --root "$root" state "$id" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+			if [[ -n $pid ]] && bytes=$(memcg_usage_of "$pid"); then
+				echo $((bytes / 1024)) >>"$work/samples/$rt.idlemem"
+			fi
+			"${BIN[$rt]}" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+		done
+		if [[ -z ${CG[$rt.idlemem]:-} ]]; then
+			if [[ -s $work/samples/$rt.idlemem ]]; then
+				CG[$rt.idlemem]=$(median "$work/samples/$rt.idlemem")
+			else
+				CG[$rt.idlemem]="FAILED: no container's memcg usage could be read"
+			fi
+		fi
+	done
+}
+
+cg_cell() {
+	local metric=$1 rt=$2 v=${CG[$2.$1]:-FAILED: not measured} base
+	case $v in
+	FAILED*) echo FAILED; return ;;
+	yes|no) echo "$v"; return ;;
+	esac
+	base=${CG[crun.$metric]:-}
+	if [[ $rt != crun && $base =~ ^[0-9.]+$ && $base != 0 ]]; then
+		printf '%d KiB (%sx)' "${v%.*}" "$(awk -v a="$v" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
+	else
+		printf '%d KiB' "${v%.*}"
+	fi
+}
+
+cg_report() {
+	local metric rt
+	declare -A LABEL=([memmin]="min memory.limit" [pids1]="pids.limit=1 ok"
+	                  [idlemem]="memcg of idle ctr")
+	echo
+	echo "cgroup cost: memmin bisected to 16 KiB; idlemem median of $BENCH_IDLE_N sleeping containers"
+	printf '%-18s' metric
+	for rt in "${RUNTIMES[@]}"; do printf '%-22s' "$rt"; done
+	echo
+	for metric in "${CG_METRICS[@]}"; do
+		printf '%-18s' "${LABEL[$metric]}"
+		for rt in "${RUNTIMES[@]}"; do printf '%-22s' "$(cg_cell "$metric" "$rt")"; done
+		echo
+	done
+	for rt in "${RUNTIMES[@]}"; do
+		for metric in "${CG_METRICS[@]}"; do
+			[[ ${CG[$rt.$metric]:-} != FAILED* ]] || echo "$rt $metric ${CG[$rt.$metric]}"
+		done
+	done
+	echo
+	for metric in "${CG_METRICS[@]}"; do
+		local line=""
+		for rt in "${RUNTIMES[@]}"; do
+			line+="${line:+, }$rt $(cg_cell "$metric" "$rt")"
+		done
+		printf 'summary %-8s %s\n' "$metric:" "$line"
+	done
+}
+
 inner() {
 	work=$1
 	# Refuse to unmount anything unless we really are in our own mount namespace.
@@ -312,7 +505,12 @@ inner() {
 			die "unshare itself failed: ${FAILED[unshare.floor]}"
 	done
 	[[ -z $progress ]] || echo >&2
+	[[ -z $progress ]] || echo "bench: cgroup costs (memory limit bisection, pids.limit 1, idle memcg)" >&2
+	bench_memmin
+	bench_pids1
+	bench_idlemem
 	report
+	cg_report
 }
 
 if [[ ${1:-} == --inner ]]; then

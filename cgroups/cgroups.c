@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 extern const struct cgroup_manager cgroup_manager_v1, cgroup_manager_v2,
-    cgroup_manager_disabled;
+    cgroup_manager_disabled, cgroup_manager_systemd;
 
 static bool is_fs(const char *path, long magic) {
   struct statfs sfs;
@@ -93,8 +93,18 @@ char *cgroup_path_clean(const char *path) {
   return out;
 }
 
-char *cgroup_path_for(const struct spec *spec, const char *id) {
+const struct cgroup_manager *cgroup_manager_for_path(const char *path,
+                                                     bool systemd) {
+  if (systemd || cgroup_path_is_systemd(path))
+    return &cgroup_manager_systemd;
+  return cgroup_manager_for(cgroup_detect_mode());
+}
+
+char *cgroup_path_for(const struct spec *spec, const char *id, bool systemd) {
   const char *given = spec->linux ? spec->linux->cgroups_path : NULL;
+  if (systemd)
+    return given && *given ? xstrdup(given)
+                           : xasprintf("system.slice:hull:%s", id);
   if (given && *given)
     return cgroup_path_clean(given);
   return xasprintf("/hull/%s", id);
@@ -145,6 +155,9 @@ void cgroup_free(struct cgroup *cg) {
     return;
   strv_free(cg->dirs);
   strv_free(cg->controllers);
+  cgroup_free(cg->inner);
+  free(cg->slice);
+  free(cg->unit);
   if (cg->dirfd >= 0)
     close(cg->dirfd);
   free(cg->path);

@@ -8,8 +8,9 @@
  * conversions in convert.c; device rules in devices-v1.c and, as an eBPF
  * program, devices-v2.c). `freeze` and `frozen` (freezer.c) serve pause and
  * resume, `update` changes a running container's limits, `stats` (stats.c)
- * reads its usage, and oom.c watches for OOM kills. The systemd driver is
- * still to come; this interface is where it plugs in. */
+ * reads its usage, and oom.c watches for OOM kills. The systemd driver
+ * (systemd.c, `--systemd-cgroup`) starts a transient scope over D-Bus and
+ * then works on the scope's directory through the cgroupfs managers. */
 #ifndef HULL_CGROUPS_H
 #define HULL_CGROUPS_H
 
@@ -113,8 +114,23 @@ const struct cgroup_manager *cgroup_manager_for(enum cgroup_mode mode);
 /* The path a container's cgroup gets: linux.cgroupsPath when set, cleaned
  * like runc's CleanPath (absolute stays absolute, relative stays relative,
  * ".." cannot climb out), else "/hull/<id>". (runc without cgroupsPath uses
- * "<own cgroup>/<id>"; hull prefers a fixed place it can find again.) */
-char *cgroup_path_for(const struct spec *spec, const char *id);
+ * "<own cgroup>/<id>"; hull prefers a fixed place it can find again.)
+ * With systemd: cgroupsPath as given (runc's "slice:prefix:name"), else
+ * "system.slice:hull:<id>". */
+char *cgroup_path_for(const struct spec *spec, const char *id, bool systemd);
+
+/* Whether a container's saved cgroup path is a systemd one
+ * ("slice:prefix:name"), so that every later command picks the manager
+ * its create used without being told again. */
+bool cgroup_path_is_systemd(const char *path);
+/* The systemd driver when asked (--systemd-cgroup) or for such a path,
+ * else the host's cgroupfs manager. */
+const struct cgroup_manager *cgroup_manager_for_path(const char *path,
+                                                     bool systemd);
+/* Whether the systemd driver can serve path (NULL: any): it must be
+ * "slice:prefix:name", and systemd the init (sd_booted), else
+ * "--systemd-cgroup: systemd is not running (PID 1 is ...)". */
+int cgroup_systemd_check(const char *path, hull_error_t *err);
 
 /* An fd for clone3(CLONE_INTO_CGROUP) on v2, owned by cg; -1 on v1 and
  * disabled. */

@@ -45,7 +45,22 @@ struct cgroup {
   size_t n_dirs;
   size_t procs_dir;          /* which dir cgroup_pids reads */
   int dirfd;                 /* v2: the cgroup directory; else -1 */
+  /* systemd driver only (systemd.c): the scope's unit and slice, the
+   * cgroupfs cgroup of the scope's directory once it exists, and the
+   * resources apply() keeps for enter() to start the scope with. */
+  char *slice, *unit;
+  struct cgroup *inner;
+  const struct spec_linux *pending;
 };
+
+/* ---- systemd driver names (systemd.c) ---------------------------------------
+ * runc's `slice:prefix:name` to a slice ("" = system.slice) and a unit
+ * `prefix-name.scope` (`name.scope` without prefix). */
+int cgroup_systemd_parse(const char *path, char **slice, char **unit,
+                         hull_error_t *err);
+/* A slice's directory below the cgroup root: "a-b.slice" ->
+ * "/a.slice/a-b.slice", "-.slice" -> "". */
+char *cgroup_systemd_slice_dir(const char *slice);
 
 /* A cgroup at `path` in every hierarchy of hs for which keep(h) is true.
  * Refuses a path that would be a hierarchy's root or the caller's own

@@ -51,7 +51,7 @@ static int parse_global(int argc, char **argv, struct global_options *g,
         return hull_error(err, 0, "invalid log-format: %s", optarg);
       break;
     case OPT_DEBUG: g->debug = true; break;
-    case OPT_SYSTEMD: return unsupported("--systemd-cgroup", err);
+    case OPT_SYSTEMD: g->systemd_cgroup = true; break;
     case OPT_ROOTLESS:
       /* "false" asks for what hull does anyway. */
       if (strcmp(optarg, "false") != 0)

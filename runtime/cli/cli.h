@@ -13,6 +13,8 @@ struct global_options {
   const char *log;
   enum log_format log_format;
   bool debug;
+  bool systemd_cgroup;       /* --systemd-cgroup (create and run use it;
+                                later verbs read it from the state) */
 };
 
 /* A verb returns its exit status (>= 0), or -1 with *err set. */

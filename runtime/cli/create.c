@@ -56,7 +56,8 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
 
 int cmd_create(const struct global_options *g, int argc, char **argv,
                hull_error_t *err) {
-  struct create_options o = {.root = g->root, .detach = true};
+  struct create_options o = {.root = g->root, .detach = true,
+                            .systemd_cgroup = g->systemd_cgroup};
   if (parse_create_flags("create", argc, argv, &o, NULL, err) < 0)
     return -1;
   pid_t pid;

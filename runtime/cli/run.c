@@ -4,7 +4,8 @@
 
 int cmd_run(const struct global_options *g, int argc, char **argv,
             hull_error_t *err) {
-  struct create_options o = {.root = g->root};
+  struct create_options o = {.root = g->root,
+                            .systemd_cgroup = g->systemd_cgroup};
   bool detach = false;
   if (parse_create_flags("run", argc, argv, &o, &detach, err) < 0)
     return -1;

@@ -18,6 +18,7 @@ struct create_options {
   bool no_pivot;
   bool no_new_keyring;
   bool detach;               /* create, run -d: hull will not stay */
+  bool systemd_cgroup;       /* --systemd-cgroup: a scope via systemd */
 };
 
 int container_create(const struct create_options *o, pid_t *pid,

@@ -181,7 +181,7 @@ static struct container_state *initial_state(const struct create_options *o,
   st->rootfs = xstrdup(rootfs);
   st->created = now_rfc3339();
   st->owner = xstrdup("");
-  st->cgroup_path = cgroup_path_for(spec, o->id);
+  st->cgroup_path = cgroup_path_for(spec, o->id, o->systemd_cgroup);
   st->handler = xstrdup(exec_handler_for(spec)->name);
   st->annotations.len = spec->annotations.len;
   st->annotations.items =
@@ -276,12 +276,17 @@ int container_create(const struct create_options *o, pid_t *pid,
   if (load_bundle(o, &bundle, &rootfs, &text, &spec, err) < 0)
     return -1;
   log_debug("bundle `%s` loaded", bundle);
+  if (o->systemd_cgroup) {
+    cleanup_free char *path = cgroup_path_for(spec, o->id, true);
+    if (cgroup_systemd_check(path, err) < 0)
+      return -1;
+  }
   cleanup_lifecycle struct lifecycle lc = {.dir = {.fd = -1}};
   if (state_dir_create(o->root, o->id, &lc.dir, err) < 0)
     return -1;
   lc.spec = take_ptr(spec);
   lc.state = initial_state(o, bundle, rootfs, lc.spec);
-  lc.cgroups = cgroup_manager_for(cgroup_detect_mode());
+  lc.cgroups = cgroup_manager_for_path(lc.state->cgroup_path, o->systemd_cgroup);
   if (create_in(&lc, o, text, pid, err) == 0)
     return 0;
   /* Undo what was made; the create error is the one to report. */

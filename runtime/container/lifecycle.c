@@ -40,7 +40,7 @@ int lifecycle_open(const char *root, const char *id, struct lifecycle *lc,
     lc->state = placeholder_state(id);
     lc->state_missing = true;
   }
-  lc->cgroups = cgroup_manager_for(cgroup_detect_mode());
+  lc->cgroups = cgroup_manager_for_path(lc->state->cgroup_path, false);
   return 0;
 }
 

@@ -37,19 +37,19 @@ END_TEST
 START_TEST(path_for_spec) {
   struct spec_linux lx = {0};
   struct spec spec = {.linux = NULL};
-  cleanup_free char *dflt = cgroup_path_for(&spec, "c1");
+  cleanup_free char *dflt = cgroup_path_for(&spec, "c1", false);
   ck_assert_str_eq(dflt, "/hull/c1");
 
   spec.linux = &lx;
-  cleanup_free char *dflt2 = cgroup_path_for(&spec, "c1");
+  cleanup_free char *dflt2 = cgroup_path_for(&spec, "c1", false);
   ck_assert_str_eq(dflt2, "/hull/c1");
 
   lx.cgroups_path = "/machine/../ctr//c1";
-  cleanup_free char *abs = cgroup_path_for(&spec, "c1");
+  cleanup_free char *abs = cgroup_path_for(&spec, "c1", false);
   ck_assert_str_eq(abs, "/ctr/c1");
 
   lx.cgroups_path = "../escape/c1";
-  cleanup_free char *rel = cgroup_path_for(&spec, "c1");
+  cleanup_free char *rel = cgroup_path_for(&spec, "c1", false);
   ck_assert_str_eq(rel, "escape/c1");
 }
 END_TEST
@@ -367,6 +367,66 @@ START_TEST(v2_manager_on_hybrid_unified) {
 }
 END_TEST
 
+/* ---- systemd driver names ------------------------------------------------- */
+
+static void assert_unit(const char *cgpath, const char *slice, const char *unit) {
+  cleanup_error hull_error_t err = NULL;
+  cleanup_free char *s = NULL, *u = NULL;
+  ck_assert_msg(cgroup_systemd_parse(cgpath, &s, &u, &err) == 0, "%s: %s",
+                cgpath, err ? err->msg : "");
+  ck_assert_str_eq(s, slice);
+  ck_assert_str_eq(u, unit);
+}
+
+static void assert_refused(const char *cgpath, const char *why) {
+  cleanup_error hull_error_t err = NULL;
+  char *s = NULL, *u = NULL;
+  ck_assert_int_lt(cgroup_systemd_parse(cgpath, &s, &u, &err), 0);
+  ck_assert_msg(strstr(err->msg, why), "%s: %s", cgpath, err->msg);
+}
+
+START_TEST(systemd_paths_like_runc) {
+  assert_unit("system.slice:docker:abc", "system.slice", "docker-abc.scope");
+  assert_unit(":hull:abc", "system.slice", "hull-abc.scope");
+  assert_unit("machine-x.slice::abc", "machine-x.slice", "abc.scope");
+  assert_refused("system.slice:hull", "slice:prefix:name");
+  assert_refused("a:b:c:d", "slice:prefix:name");
+  assert_refused("system.slice:hull:", "with a name");
+  assert_refused("system.slice:hull:a/b", "no `/`");
+  assert_refused("system.slice:hull:x.slice", "slice of its own");
+
+  const char *slices[][2] = {{"system.slice", "/system.slice"},
+                             {"-.slice", ""},
+                             {"a-b-c.slice", "/a.slice/a-b.slice/a-b-c.slice"},
+                             {"user-1000.slice", "/user.slice/user-1000.slice"}};
+  for (size_t i = 0; i < sizeof(slices) / sizeof(*slices); i++) {
+    cleanup_free char *dir = cgroup_systemd_slice_dir(slices[i][0]);
+    ck_assert_str_eq(dir, slices[i][1]);
+  }
+
+  ck_assert(cgroup_path_is_systemd("system.slice:hull:x"));
+  ck_assert(cgroup_path_is_systemd(":hull:x"));
+  ck_assert(!cgroup_path_is_systemd("/hull/x"));
+  ck_assert(!cgroup_path_is_systemd("/a:b:c"));
+  ck_assert(!cgroup_path_is_systemd("a:b"));
+  ck_assert(!cgroup_path_is_systemd(NULL));
+}
+END_TEST
+
+START_TEST(systemd_path_for_spec) {
+  struct spec_linux l = {0};
+  struct spec s = {.linux = &l};
+  cleanup_free char *def = cgroup_path_for(&s, "c1", true);
+  ck_assert_str_eq(def, "system.slice:hull:c1");
+  l.cgroups_path = "user.slice:podman:c1";
+  cleanup_free char *given = cgroup_path_for(&s, "c1", true);
+  ck_assert_str_eq(given, "user.slice:podman:c1");
+  ck_assert_str_eq(cgroup_manager_for_path(given, false)->name, "systemd");
+  ck_assert_str_eq(cgroup_manager_for_path("/hull/c1", true)->name, "systemd");
+  ck_assert_str_ne(cgroup_manager_for_path("/hull/c1", false)->name, "systemd");
+}
+END_TEST
+
 static Suite *cgroups_suite(void) {
   Suite *s = suite_create("cgroups");
   TCase *pure = tcase_create("paths");
@@ -377,6 +437,8 @@ static Suite *cgroups_suite(void) {
   tcase_add_test(pure, detects_v1_on_this_host);
   tcase_add_test(pure, apply_refuses_what_it_cannot_do);
   tcase_add_test(pure, refuses_root_and_own_cgroup);
+  tcase_add_test(pure, systemd_paths_like_runc);
+  tcase_add_test(pure, systemd_path_for_spec);
   suite_add_tcase(s, pure);
 
   TCase *live = tcase_create("v1-host");

@@ -14,6 +14,10 @@
 #   ROOTFS=tests/rootfs  SPEC_CASES=tests/spec-cases  BUSYBOX=/bin/busybox
 #   VM_MODULES="overlay veth tun"  (names as in modules.dep, without .ko)
 #   VM_EXTRA="HOSTPATH:GUESTPATH ..."  more files or directories to copy
+#   VM_SYSTEMD=1  also Debian's systemd (/lib/systemd/systemd, its
+#                 libraries and unit files) and hull-vm.target, whose one
+#                 service runs CMD; boot with hull_vm_systemd=1 to make
+#                 systemd PID 1 (run-vm-tests.sh's VM_SYSTEMD=1 does)
 # In the guest: /hull/hull, /hull/run-integration, /hull/rootfs,
 # /hull/spec-cases, /hull/v2-smoke.sh. The default CMD runs v2-smoke.sh,
 # then the integration tests. CMD runs in /hull with HULL, HULL_TEST_ROOTFS and
@@ -86,6 +90,31 @@ for pair in ${VM_EXTRA:-}; do
 	mkdir -p "$stage$(dirname "${pair#*:}")"
 	cp -a "${pair%%:*}" "$stage${pair#*:}"
 done
+
+if [ -n "${VM_SYSTEMD:-}" ]; then
+	[ -x /lib/systemd/systemd ] || die "/lib/systemd/systemd: not found (apt-get install systemd)"
+	mkdir -p "$stage/lib/systemd" "$stage/etc/systemd/system"
+	copy_with_libs /lib/systemd/systemd "$stage/lib/systemd/systemd"
+	cp -a /lib/systemd/system "$stage/lib/systemd/system"
+	# Nothing but the test: no default dependencies, no getty, no udev.
+	cat >"$stage/etc/systemd/system/hull-vm.target" <<-EOF
+	[Unit]
+	Description=hull VM test
+	DefaultDependencies=no
+	Wants=hull-vm-test.service
+	EOF
+	cat >"$stage/etc/systemd/system/hull-vm-test.service" <<-EOF
+	[Unit]
+	DefaultDependencies=no
+	[Service]
+	Type=oneshot
+	ExecStart=/bin/sh /init run-test
+	StandardOutput=tty
+	StandardError=tty
+	TTYPath=/dev/ttyS0
+	EOF
+	: >"$stage/etc/machine-id"
+fi
 
 # Kernel modules: each one's dependencies first (modules.dep lists them
 # deepest last), decompressed so busybox insmod can load them.

@@ -10,6 +10,8 @@
 #   KERNEL=/boot/vmlinuz-VER   the kernel (its modules: /lib/modules/VER)
 #   VM_TIMEOUT=600  VM_MEM=1024  VM_SMP=2  VM_LOG=tests/vm/out/console.log
 #   VM_APPEND="hull_vm_propagation=private"  more of the kernel's command line
+#   VM_SYSTEMD=1   systemd is PID 1 (make-initramfs.sh's VM_SYSTEMD) and
+#                  starts the tests as a service
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +39,11 @@ mkdir -p "$outdir"
 # tests' own timeouts (make-initramfs.sh passes CK_* variables on).
 export CK_TIMEOUT_MULTIPLIER="${CK_TIMEOUT_MULTIPLIER:-2}"
 
+systemd_append=
+[ -z "${VM_SYSTEMD:-}" ] ||
+	systemd_append="hull_vm_systemd=1 systemd.unit=hull-vm.target systemd.unified_cgroup_hierarchy=1 systemd.show_status=0"
+export VM_SYSTEMD
+
 t0=$(now_ms)
 sh "$here/make-initramfs.sh" "$initrd" "$kver" "$@"
 t1=$(now_ms)
@@ -58,7 +65,7 @@ trap 'stop; exit 130' INT TERM
 "$qemu" -M pc,accel=tcg -cpu max -m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" \
 	-nographic -no-reboot -serial mon:stdio -nic none \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 quiet loglevel=4 ${VM_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=4 $systemd_append ${VM_APPEND:-}" \
 	</dev/null >"$log" 2>&1 &
 qpid=$!
 # tail ends when qemu does.
