@@ -87,28 +87,58 @@ static void copy_window_size(int master) {
 /* ---- the copy loop -------------------------------------------------------- */
 
 struct proxy {
-  int master;
+  int master;                /* non-blocking */
   bool master_open;          /* false once drained or hung up */
   int in;                    /* stdin, -1 after EOF */
   int signals;               /* signalfd of the forwarded set */
   pid_t pid;
   bool exited;
   int status;
+  /* Input read but not yet taken by the pty: stdin is read only when it
+   * is empty, so a process that does not read its input never blocks
+   * hull's copying of its output. */
+  char pending[4096];
+  size_t pending_len, pending_off;
 };
 
-/* Copies what one read of from gives to `to`; false on EOF or error of
- * from. A failing `to` (stdout closed) drops the data, so the process is
- * never blocked by it. */
-static bool pump(int from, int to) {
+static bool would_block(ssize_t n) {
+  return n < 0 && (errno == EINTR || errno == EAGAIN);
+}
+
+/* The master's output to stdout; false once every slave is closed (EIO).
+ * A failing stdout drops the data: the process must not block on it. */
+static bool copy_output(struct proxy *p) {
   char buf[4096];
-  ssize_t n;
-  do
-    n = read(from, buf, sizeof(buf));
-  while (n < 0 && errno == EINTR);
+  ssize_t n = read(p->master, buf, sizeof(buf));
+  if (would_block(n))
+    return true;
   if (n <= 0)
     return false;
-  (void)write_all(to, buf, (size_t)n);
+  (void)write_all(STDOUT_FILENO, buf, (size_t)n);
   return true;
+}
+
+static void read_input(struct proxy *p) {
+  ssize_t n = read(p->in, p->pending, sizeof(p->pending));
+  if (would_block(n))
+    return;
+  if (n <= 0) {
+    p->in = -1;
+    return;
+  }
+  p->pending_len = (size_t)n;
+  p->pending_off = 0;
+}
+
+static void write_input(struct proxy *p) {
+  ssize_t n = write(p->master, p->pending + p->pending_off,
+                    p->pending_len - p->pending_off);
+  if (n > 0)
+    p->pending_off += (size_t)n;
+  else if (!would_block(n))
+    p->pending_off = p->pending_len; /* the pty is gone: drop it */
+  if (p->pending_off == p->pending_len)
+    p->pending_len = p->pending_off = 0;
 }
 
 static void reap_if_exited(struct proxy *p) {
@@ -143,9 +173,11 @@ static void proxy_step(struct proxy *p) {
   int master_at = -1, in_at = -1;
   if (p->master_open) {
     master_at = (int)n;
-    fds[n++] = (struct pollfd){.fd = p->master, .events = POLLIN};
+    fds[n++] = (struct pollfd){
+        .fd = p->master,
+        .events = POLLIN | (p->pending_len ? POLLOUT : 0)};
   }
-  if (p->in >= 0 && p->master_open) {
+  if (p->in >= 0 && p->master_open && p->pending_len == 0) {
     in_at = (int)n;
     fds[n++] = (struct pollfd){.fd = p->in, .events = POLLIN};
   }
@@ -158,10 +190,14 @@ static void proxy_step(struct proxy *p) {
   }
   if (fds[0].revents)
     handle_signals(p);
-  if (in_at >= 0 && fds[in_at].revents && !pump(p->in, p->master))
-    p->in = -1;
-  if (master_at >= 0 && fds[master_at].revents &&
-      !pump(p->master, STDOUT_FILENO))
+  if (in_at >= 0 && fds[in_at].revents)
+    read_input(p);
+  if (master_at < 0)
+    return;
+  short rev = fds[master_at].revents;
+  if ((rev & POLLOUT) && p->pending_len)
+    write_input(p);
+  if ((rev & (POLLIN | POLLHUP | POLLERR)) && !copy_output(p))
     p->master_open = false;
 }
 
@@ -180,6 +216,9 @@ int tty_proxy_run(int master, pid_t pid) {
                     .signals = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)};
   if (p.signals < 0) /* no proxy then, but still the exit status */
     return lifecycle_wait_forwarding(pid);
+  int flags = fcntl(master, F_GETFL);
+  if (flags >= 0)
+    fcntl(master, F_SETFL, flags | O_NONBLOCK);
   struct caller_tty tty;
   caller_tty_make_raw(&tty);
   copy_window_size(master);
