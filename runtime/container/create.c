@@ -89,7 +89,8 @@ static int check_linux_needs(const struct spec *spec, hull_error_t *err) {
   return 0;
 }
 
-/* runc's rules for process.terminal and --console-socket. */
+/* runc's rules for process.terminal and --console-socket. A foreground
+ * terminal without a socket is hull's own (see tty-proxy.c). */
 static int check_terminal(const struct spec *spec,
                           const struct create_options *o, hull_error_t *err) {
   bool terminal = spec->process->terminal;
@@ -99,9 +100,6 @@ static int check_terminal(const struct spec *spec,
   if ((!o->detach || !terminal) && o->console_socket)
     return hull_error(err, 0, "cannot use console socket if hull will not "
                               "detach or allocate tty");
-  if (!o->detach && terminal)
-    return hull_error(err, 0, "process.terminal: a foreground tty without "
-                              "--console-socket is not supported yet");
   return 0;
 }
 
@@ -211,9 +209,22 @@ static int load_bundle(const struct create_options *o, char **bundle,
   return resolve_rootfs(*spec, *bundle, rootfs, err);
 }
 
+/* Where the pty master goes: --console-socket, or hull itself (*ours) for
+ * a foreground terminal. */
+static int connect_console(const struct create_options *o, bool terminal,
+                           int *console_fd, int *ours, hull_error_t *err) {
+  if (o->console_socket)
+    return console_connect(o->console_socket, console_fd, err);
+  if (terminal && !o->detach)
+    return tty_proxy_socketpair(ours, console_fd, err);
+  return 0;
+}
+
 static int create_in(struct lifecycle *lc, const struct create_options *o,
-                     const char *config_text, pid_t *pid, hull_error_t *err) {
+                     const char *config_text, int *master, pid_t *pid,
+                     hull_error_t *err) {
   struct create_ctx ctx = {.lc = lc};
+  cleanup_close int ours = -1;
   if (state_write(&lc->dir, lc->state, err) < 0 ||
       save_config(lc, config_text, err) < 0 || make_exec_fifo(lc, err) < 0)
     return -1;
@@ -234,7 +245,7 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
       .cgroup_path = lc->state->cgroup_path,
       .cgroup_fd = cgroup_dirfd(ctx.cgroup),
       .console_fd = -1,
-      .preserve_fds = o->preserve_fds,
+      .preserve_fds = o->preserve_fds + socket_activation_fds(),
       .no_pivot = o->no_pivot,
       .no_new_keyring = o->no_new_keyring,
       .on_ns_ready = on_namespaces_ready,
@@ -250,10 +261,14 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
       ret = hull_error(err, errno, "open `%s/%s`", lc->dir.path,
                        STATE_EXEC_FIFO);
   }
-  if (ret == 0 && o->console_socket)
-    ret = console_connect(o->console_socket, &cfg.console_fd, err);
+  if (ret == 0)
+    ret = connect_console(o, lc->spec->process->terminal, &cfg.console_fd,
+                          &ours, err);
   if (ret == 0)
     ret = exec_handler_for(lc->spec)->spawn(&cfg, pid, err);
+  /* The init sent the master before it reported ready. */
+  if (ret == 0 && ours >= 0)
+    ret = tty_proxy_receive_master(ours, master, err);
   if (cfg.console_fd >= 0)
     close(cfg.console_fd);
   if (cfg.exec_fifo_fd >= 0)
@@ -269,8 +284,16 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
   return lifecycle_write_pid_file(o->pid_file, *pid, err);
 }
 
-int container_create(const struct create_options *o, pid_t *pid,
+/* What create adds to the process for the engine: systemd's socket
+ * activation fds and the sd_notify socket, as runc does. */
+static int add_engine_passthrough(struct lifecycle *lc, hull_error_t *err) {
+  socket_activation_apply(lc->spec);
+  return notify_socket_prepare(lc, err);
+}
+
+int lifecycle_create(const struct create_options *o, int *master, pid_t *pid,
                      hull_error_t *err) {
+  *master = -1;
   cleanup_free char *bundle = NULL, *rootfs = NULL, *text = NULL;
   cleanup_spec struct spec *spec = NULL;
   if (load_bundle(o, &bundle, &rootfs, &text, &spec, err) < 0)
@@ -287,11 +310,21 @@ int container_create(const struct create_options *o, pid_t *pid,
   lc.spec = take_ptr(spec);
   lc.state = initial_state(o, bundle, rootfs, lc.spec);
   lc.cgroups = cgroup_manager_for_path(lc.state->cgroup_path, o->systemd_cgroup);
-  if (create_in(&lc, o, text, pid, err) == 0)
+  if (add_engine_passthrough(&lc, err) == 0 &&
+      create_in(&lc, o, text, master, pid, err) == 0)
     return 0;
+  if (*master >= 0)
+    close(*master);
+  *master = -1;
   /* Undo what was made; the create error is the one to report. */
   cleanup_error hull_error_t cleanup_err = NULL;
   if (lifecycle_destroy(&lc, &cleanup_err) < 0)
     log_warning("cleaning up after failed create: %s", cleanup_err->msg);
   return -1;
+}
+
+int container_create(const struct create_options *o, pid_t *pid,
+                     hull_error_t *err) {
+  cleanup_close int master = -1;
+  return lifecycle_create(o, &master, pid, err);
 }

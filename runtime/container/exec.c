@@ -33,7 +33,8 @@ static int check_execable(const struct lifecycle *lc, bool ignore_paused,
   }
 }
 
-/* runc's rules for a terminal and --console-socket (as for create). */
+/* runc's rules for a terminal and --console-socket (as for create); a
+ * foreground terminal without a socket is hull's own (tty-proxy.c). */
 static int check_terminal(const struct exec_options *o, bool terminal,
                           hull_error_t *err) {
   if (o->detach && terminal && o->console_socket == NULL)
@@ -42,9 +43,6 @@ static int check_terminal(const struct exec_options *o, bool terminal,
   if ((!o->detach || !terminal) && o->console_socket)
     return hull_error(err, 0, "cannot use console socket if hull will not "
                               "detach or allocate tty");
-  if (!o->detach && terminal)
-    return hull_error(err, 0, "exec -t without --console-socket is not "
-                              "supported yet");
   return 0;
 }
 
@@ -194,8 +192,20 @@ static int load_cgroup(struct lifecycle *lc, const struct exec_options *o,
   return lc->cgroups->load(lc->cgroups, joined, out, err);
 }
 
+/* Where the pty master goes: --console-socket, or hull itself (*ours) for
+ * a foreground terminal. */
+static int connect_console(const struct exec_options *o, bool terminal,
+                           int *console_fd, int *ours, hull_error_t *err) {
+  if (o->console_socket)
+    return console_connect(o->console_socket, console_fd, err);
+  if (terminal && !o->detach)
+    return tty_proxy_socketpair(ours, console_fd, err);
+  return 0;
+}
+
+/* *master: the pty master hull proxies, or -1. */
 static int start_process(struct lifecycle *lc, const struct exec_options *o,
-                         pid_t *pid, hull_error_t *err) {
+                         pid_t *pid, int *master, hull_error_t *err) {
   const struct exec_handler *h = exec_handler_named(lc->state->handler);
   if (h == NULL)
     return hull_error(err, 0, "unknown execution handler `%s`",
@@ -221,11 +231,18 @@ static int start_process(struct lifecycle *lc, const struct exec_options *o,
       .enter_cgroup = enter_cgroup,
       .ctx = &ctx,
   };
-  int ret = 0;
-  if (o->console_socket)
-    ret = console_connect(o->console_socket, &cfg.console_fd, err);
+  cleanup_close int ours = -1;
+  int ret = connect_console(o, lc->spec->process->terminal, &cfg.console_fd,
+                            &ours, err);
   if (ret == 0)
     ret = h->exec(&cfg, pid, err);
+  /* The process sent the master before it exec'd. */
+  if (ret == 0 && ours >= 0 &&
+      tty_proxy_receive_master(ours, master, err) < 0) {
+    kill(*pid, SIGKILL);
+    lifecycle_wait_forwarding(*pid);
+    ret = -1;
+  }
   if (cfg.console_fd >= 0)
     close(cfg.console_fd);
   cgroup_free(ctx.cgroup);
@@ -248,7 +265,8 @@ int container_exec(const struct exec_options *o, int *exit_code,
   if (!o->detach)
     lifecycle_block_forwarded_signals();
   pid_t pid;
-  if (start_process(&lc, o, &pid, err) < 0)
+  cleanup_close int master = -1;
+  if (start_process(&lc, o, &pid, &master, err) < 0)
     return -1;
   lifecycle_close(&lc);
   *exit_code = 0;
@@ -260,6 +278,7 @@ int container_exec(const struct exec_options *o, int *exit_code,
   }
   if (o->detach)
     return 0;
-  *exit_code = lifecycle_wait_forwarding(pid);
+  *exit_code = master >= 0 ? tty_proxy_run(master, pid)
+                           : lifecycle_wait_forwarding(pid);
   return 0;
 }

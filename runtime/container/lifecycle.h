@@ -6,6 +6,8 @@
 #include "container.h"
 #include "cgroups/cgroups.h"
 
+#include <signal.h>
+
 struct lifecycle {
   struct state_dir dir;      /* locked */
   struct container_state *state;
@@ -49,6 +51,46 @@ int lifecycle_wait_forwarding(pid_t pid);
  * before it starts is forwarded too, not fatal to hull; a child must
  * unblock them. */
 void lifecycle_block_forwarded_signals(void);
+/* Those signals and SIGCHLD. */
+void lifecycle_forwarded_set(sigset_t *set);
+
+/* ---- a foreground terminal without --console-socket (tty-proxy.c) ------ */
+
+/* A socketpair standing in for --console-socket: *theirs goes to the
+ * container side as its console fd, hull keeps *ours. */
+int tty_proxy_socketpair(int *ours, int *theirs, hull_error_t *err);
+/* The pty master the container side has sent over sock. */
+int tty_proxy_receive_master(int sock, int *master, hull_error_t *err);
+/* Copies stdin to master and master to stdout (the caller's terminal raw
+ * meanwhile, when stdin is one; its size follows SIGWINCH) and forwards
+ * the other signals to pid until pid exits and the pty drains; returns
+ * pid's exit code (128+N when killed by N). */
+int tty_proxy_run(int master, pid_t pid);
+
+/* create with the pty master of a foreground terminal (no
+ * --console-socket) in *master (-1 otherwise): hull proxies it. */
+int lifecycle_create(const struct create_options *o, int *master, pid_t *pid,
+                     hull_error_t *err);
+
+/* ---- systemd passthrough (socket-activation.c, notify-socket.c) -------- */
+
+/* N when hull's environment has LISTEN_FDS=N and LISTEN_PID=<hull's pid>
+ * (fds 3..3+N-1 go into the container ahead of --preserve-fds); else 0. */
+int socket_activation_fds(void);
+/* Appends LISTEN_FDS=N and LISTEN_PID=1 to the process's env and clears
+ * close-on-exec on those fds; nothing without socket activation. */
+void socket_activation_apply(struct spec *spec);
+/* With NOTIFY_SOCKET set: makes <state dir>/notify, bind-mounts it at
+ * /run/notify and sets NOTIFY_SOCKET=/run/notify/notify.sock in the
+ * process's env (as runc). */
+int notify_socket_prepare(struct lifecycle *lc, hull_error_t *err);
+/* With NOTIFY_SOCKET set: binds <state_dir>/notify/notify.sock (datagram)
+ * into *fd; else *fd = -1. */
+int notify_socket_bind(const char *state_dir, int *fd, hull_error_t *err);
+/* Waits for the container's READY=… on fd and sends it, then MAINPID=pid,
+ * to the host's NOTIFY_SOCKET; returns early (0) when pid exits first. */
+int notify_socket_relay(int fd, pid_t pid, hull_error_t *err);
+
 /* Writes pid to path (--pid-file); path NULL: nothing. */
 int lifecycle_write_pid_file(const char *path, pid_t pid, hull_error_t *err);
 /* <root>/.cache, absolute (a child may change directory before it reads

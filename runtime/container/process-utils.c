@@ -34,7 +34,7 @@ static int exit_code_of(int status) {
   return WEXITSTATUS(status);
 }
 
-static void forwarded_set(sigset_t *set) {
+void lifecycle_forwarded_set(sigset_t *set) {
   sigemptyset(set);
   sigaddset(set, SIGCHLD);
   for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
@@ -43,13 +43,13 @@ static void forwarded_set(sigset_t *set) {
 
 void lifecycle_block_forwarded_signals(void) {
   sigset_t set;
-  forwarded_set(&set);
+  lifecycle_forwarded_set(&set);
   sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
 int lifecycle_wait_forwarding(pid_t pid) {
   sigset_t set, old;
-  forwarded_set(&set);
+  lifecycle_forwarded_set(&set);
   sigprocmask(SIG_BLOCK, &set, &old);
   int status = 0;
   for (;;) {

@@ -1,7 +1,10 @@
-/* run.c — `run`: create, start, and (in the foreground) wait and delete. */
+/* run.c — `run`: create, start, and (in the foreground) wait and delete.
+ * A foreground terminal without --console-socket is proxied by hull
+ * (tty-proxy.c). */
 #include "lifecycle.h"
 
 #include <sys/prctl.h>
+#include <unistd.h>
 
 int container_run(const struct create_options *o, int *exit_code,
                   hull_error_t *err) {
@@ -11,7 +14,8 @@ int container_run(const struct create_options *o, int *exit_code,
   if (!detach)
     prctl(PR_SET_CHILD_SUBREAPER, 1);
   pid_t pid;
-  if (container_create(o, &pid, err) < 0)
+  cleanup_close int master = -1;
+  if (lifecycle_create(o, &master, &pid, err) < 0)
     return -1;
   if (container_start(o->root, o->id, err) < 0) {
     cleanup_error hull_error_t ignored = NULL;
@@ -21,6 +25,7 @@ int container_run(const struct create_options *o, int *exit_code,
   *exit_code = 0;
   if (detach)
     return 0;
-  *exit_code = lifecycle_wait_forwarding(pid);
+  *exit_code = master >= 0 ? tty_proxy_run(master, pid)
+                           : lifecycle_wait_forwarding(pid);
   return container_delete(o->root, o->id, true, err);
 }

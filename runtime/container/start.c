@@ -16,11 +16,18 @@ static int check_startable(const struct lifecycle *lc, hull_error_t *err) {
   }
 }
 
-int container_start(const char *root, const char *id, hull_error_t *err) {
+/* Lets the process run; *notify_fd is the bound notify socket (or -1) and
+ * *pid the init, for the relay that follows without the lock. */
+static int start_locked(const char *root, const char *id, int *notify_fd,
+                        pid_t *pid, hull_error_t *err) {
   cleanup_lifecycle struct lifecycle lc;
   if (lifecycle_open(root, id, &lc, err) < 0)
     return -1;
   if (check_startable(&lc, err) < 0)
+    return -1;
+  *pid = lc.state->pid;
+  /* Bound before the process runs, so no READY=1 is lost. */
+  if (notify_socket_bind(lc.dir.path, notify_fd, err) < 0)
     return -1;
   const struct exec_handler *h = exec_handler_named(lc.state->handler);
   if (h == NULL)
@@ -35,4 +42,16 @@ int container_start(const char *root, const char *id, hull_error_t *err) {
     hooks_run_warn("poststart", &spec->hooks.poststart, json);
   }
   return 0;
+}
+
+/* As runc: with NOTIFY_SOCKET set, start returns once the container said
+ * READY=1 (passed on to the host) or its init exited. */
+int container_start(const char *root, const char *id, hull_error_t *err) {
+  cleanup_close int notify_fd = -1;
+  pid_t pid = 0;
+  if (start_locked(root, id, &notify_fd, &pid, err) < 0)
+    return -1;
+  if (notify_fd < 0)
+    return 0;
+  return notify_socket_relay(notify_fd, pid, err);
 }

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -498,6 +500,26 @@ static void await_file(const char *path) {
   }
 }
 
+/* Sends MESSAGE as one datagram to $NOTIFY_SOCKET, as sd_notify(3) does. */
+static int cmd_notify(const char *message) {
+  const char *path = getenv("NOTIFY_SOCKET");
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (path == NULL || strlen(path) >= sizeof addr.sun_path) {
+    errno = EINVAL;
+    return fail("notify", path);
+  }
+  strcpy(addr.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return fail("notify", "socket");
+  ssize_t n = sendto(fd, message, strlen(message), 0,
+                     (struct sockaddr *)&addr, sizeof addr);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return n < 0 ? fail("notify", path) : 0;
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: hull-test-helper cat FILE | write FILE TEXT | ns | cwd | id"
@@ -505,7 +527,7 @@ static int usage(void) {
           " | exit CODE | env | status | ls DIR | stat PATH | readlink PATH"
           " | fds | pid | signal-wait | touch PATH | clock"
           " | syscall NAME|NR [ARG...] | memhog MB | forkbomb N"
-          " | proc-attack SECONDS | counter FILE"
+          " | proc-attack SECONDS | counter FILE | notify MESSAGE"
           " | await PATH SUBCOMMAND [ARG...]\n");
   return 2;
 }
@@ -579,6 +601,8 @@ int main(int argc, char **argv) {
     r = cmd_forkbomb(arg);
   else if (strcmp(cmd, "syscall") == 0 && arg)
     r = cmd_syscall(argc - 2, argv + 2);
+  else if (strcmp(cmd, "notify") == 0 && arg)
+    r = cmd_notify(arg);
   else if (strcmp(cmd, "proc-attack") == 0 && arg)
     r = cmd_proc_attack(arg);
   else

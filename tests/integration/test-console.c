@@ -77,19 +77,6 @@ START_TEST(console_input_reaches_the_container) {
 }
 END_TEST
 
-START_TEST(foreground_terminal_without_socket_fails_clearly) {
-  struct hctx *c = hctx_new();
-  struct hres r = hrun_config(c, &(struct hconfig){.terminal = true});
-  ck_assert_int_eq(r.status, 1);
-  ck_assert_msg(hcontains(r.err, "tty") || hcontains(r.err, "terminal"),
-                "error: %s", r.err);
-  hres_free(&r);
-  cleanup_free char *status = hstate_status(c, c->id, NULL);
-  ck_assert_str_eq(status, "");
-  hctx_finish(c);
-}
-END_TEST
-
 START_TEST(detached_terminal_without_socket_fails_clearly) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.terminal = true});
@@ -135,7 +122,6 @@ static Suite *console_suite(void) {
   TCase *tc = harness_tcase("console", 30);
   tcase_add_test(tc, console_socket_gets_the_pty_master);
   tcase_add_test(tc, console_input_reaches_the_container);
-  tcase_add_test(tc, foreground_terminal_without_socket_fails_clearly);
   tcase_add_test(tc, detached_terminal_without_socket_fails_clearly);
   tcase_add_test(tc, console_socket_without_terminal_fails);
   tcase_add_test(tc, unreachable_console_socket_fails_naming_it);
