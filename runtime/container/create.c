@@ -89,20 +89,6 @@ static int check_linux_needs(const struct spec *spec, hull_error_t *err) {
   return 0;
 }
 
-/* runc's rules for process.terminal and --console-socket. A foreground
- * terminal without a socket is hull's own (see tty-proxy.c). */
-static int check_terminal(const struct spec *spec,
-                          const struct create_options *o, hull_error_t *err) {
-  bool terminal = spec->process->terminal;
-  if (o->detach && terminal && o->console_socket == NULL)
-    return hull_error(err, 0, "cannot allocate tty if hull will detach "
-                              "without setting console socket");
-  if ((!o->detach || !terminal) && o->console_socket)
-    return hull_error(err, 0, "cannot use console socket if hull will not "
-                              "detach or allocate tty");
-  return 0;
-}
-
 struct create_ctx {
   struct lifecycle *lc;
   struct cgroup *cgroup;
@@ -204,20 +190,11 @@ static int load_bundle(const struct create_options *o, char **bundle,
     return -1;
   if (spec_parse(*text, strlen(*text), "config.json", spec, err) < 0 ||
       spec_validate_for_run(*spec, err) < 0 ||
-      check_linux_needs(*spec, err) < 0 || check_terminal(*spec, o, err) < 0)
+      check_linux_needs(*spec, err) < 0 ||
+      tty_check_console_flags(o->detach, (*spec)->process->terminal,
+                              o->console_socket, err) < 0)
     return -1;
   return resolve_rootfs(*spec, *bundle, rootfs, err);
-}
-
-/* Where the pty master goes: --console-socket, or hull itself (*ours) for
- * a foreground terminal. */
-static int connect_console(const struct create_options *o, bool terminal,
-                           int *console_fd, int *ours, hull_error_t *err) {
-  if (o->console_socket)
-    return console_connect(o->console_socket, console_fd, err);
-  if (terminal && !o->detach)
-    return tty_proxy_socketpair(ours, console_fd, err);
-  return 0;
 }
 
 static int create_in(struct lifecycle *lc, const struct create_options *o,
@@ -262,8 +239,8 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
                        STATE_EXEC_FIFO);
   }
   if (ret == 0)
-    ret = connect_console(o, lc->spec->process->terminal, &cfg.console_fd,
-                          &ours, err);
+    ret = tty_connect_console(o->detach, lc->spec->process->terminal,
+                              o->console_socket, &cfg.console_fd, &ours, err);
   if (ret == 0)
     ret = exec_handler_for(lc->spec)->spawn(&cfg, pid, err);
   /* The init sent the master before it reported ready. */

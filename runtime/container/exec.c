@@ -33,19 +33,6 @@ static int check_execable(const struct lifecycle *lc, bool ignore_paused,
   }
 }
 
-/* runc's rules for a terminal and --console-socket (as for create); a
- * foreground terminal without a socket is hull's own (tty-proxy.c). */
-static int check_terminal(const struct exec_options *o, bool terminal,
-                          hull_error_t *err) {
-  if (o->detach && terminal && o->console_socket == NULL)
-    return hull_error(err, 0, "cannot allocate tty if hull will detach "
-                              "without setting console socket");
-  if ((!o->detach || !terminal) && o->console_socket)
-    return hull_error(err, 0, "cannot use console socket if hull will not "
-                              "detach or allocate tty");
-  return 0;
-}
-
 static int read_process_file(const char *path, struct spec_process **out,
                              hull_error_t *err) {
   cleanup_free char *text = NULL;
@@ -194,15 +181,6 @@ static int load_cgroup(struct lifecycle *lc, const struct exec_options *o,
 
 /* Where the pty master goes: --console-socket, or hull itself (*ours) for
  * a foreground terminal. */
-static int connect_console(const struct exec_options *o, bool terminal,
-                           int *console_fd, int *ours, hull_error_t *err) {
-  if (o->console_socket)
-    return console_connect(o->console_socket, console_fd, err);
-  if (terminal && !o->detach)
-    return tty_proxy_socketpair(ours, console_fd, err);
-  return 0;
-}
-
 /* *master: the pty master hull proxies, or -1. */
 static int start_process(struct lifecycle *lc, const struct exec_options *o,
                          pid_t *pid, int *master, hull_error_t *err) {
@@ -232,8 +210,8 @@ static int start_process(struct lifecycle *lc, const struct exec_options *o,
       .ctx = &ctx,
   };
   cleanup_close int ours = -1;
-  int ret = connect_console(o, lc->spec->process->terminal, &cfg.console_fd,
-                            &ours, err);
+  int ret = tty_connect_console(o->detach, lc->spec->process->terminal,
+                                o->console_socket, &cfg.console_fd, &ours, err);
   if (ret == 0)
     ret = h->exec(&cfg, pid, err);
   /* The process sent the master before it exec'd. */
@@ -260,7 +238,8 @@ int container_exec(const struct exec_options *o, int *exit_code,
     return hull_error(err, 0, "container %s: cannot read its saved "
                               "config.json", o->id);
   if (build_process(lc.spec, o, err) < 0 ||
-      check_terminal(o, lc.spec->process->terminal, err) < 0)
+      tty_check_console_flags(o->detach, lc.spec->process->terminal,
+                              o->console_socket, err) < 0)
     return -1;
   if (!o->detach)
     lifecycle_block_forwarded_signals();

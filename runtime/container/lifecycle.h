@@ -56,6 +56,14 @@ void lifecycle_forwarded_set(sigset_t *set);
 
 /* ---- a foreground terminal without --console-socket (tty-proxy.c) ------ */
 
+/* runc's rules for a terminal and --console-socket (create, run, exec). */
+int tty_check_console_flags(bool detach, bool terminal,
+                            const char *console_socket, hull_error_t *err);
+/* Where the pty master goes: over --console-socket (*console_fd connected
+ * to it), or to hull itself for a foreground terminal (*console_fd is one
+ * end of a socketpair for the container side, *ours the other). */
+int tty_connect_console(bool detach, bool terminal, const char *console_socket,
+                        int *console_fd, int *ours, hull_error_t *err);
 /* A socketpair standing in for --console-socket: *theirs goes to the
  * container side as its console fd, hull keeps *ours. */
 int tty_proxy_socketpair(int *ours, int *theirs, hull_error_t *err);

@@ -6,6 +6,7 @@
  * does. The caller's terminal, when stdin is one, is raw meanwhile (the
  * pty's own line discipline does the work) and follows its size. */
 #include "lifecycle.h"
+#include "runtime/linux/linux.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -229,4 +230,24 @@ int tty_proxy_run(int master, pid_t pid) {
   close(p.signals);
   sigprocmask(SIG_SETMASK, &old, NULL);
   return exit_code_of(p.status);
+}
+
+int tty_check_console_flags(bool detach, bool terminal,
+                            const char *console_socket, hull_error_t *err) {
+  if (detach && terminal && console_socket == NULL)
+    return hull_error(err, 0, "cannot allocate tty if hull will detach "
+                              "without setting console socket");
+  if ((!detach || !terminal) && console_socket)
+    return hull_error(err, 0, "cannot use console socket if hull will not "
+                              "detach or allocate tty");
+  return 0;
+}
+
+int tty_connect_console(bool detach, bool terminal, const char *console_socket,
+                        int *console_fd, int *ours, hull_error_t *err) {
+  if (console_socket)
+    return console_connect(console_socket, console_fd, err);
+  if (terminal && !detach)
+    return tty_proxy_socketpair(ours, console_fd, err);
+  return 0;
 }
