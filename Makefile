@@ -72,6 +72,14 @@ check-vm: hull tests/integration/run-integration tests/rootfs/.done
 	sh tests/vm/run-vm-tests.sh
 .PHONY: check-vm
 
+# Real engines (podman, containerd's ctr, docker) drive hull, each on
+# private sockets and directories (tests/engines/). Slow: not part of check.
+check-engines: hull tests/helper/hull-test-helper
+	bash tests/engines/podman.sh
+	bash tests/engines/containerd.sh
+	bash tests/engines/docker.sh
+.PHONY: check-engines
+
 check-unit: tests/unit/run-unit
 	tests/unit/run-unit
 
@@ -96,7 +104,7 @@ deps:
 	  build-essential pkg-config libcap-dev libseccomp-dev libyajl-dev \
 	  libmnl-dev check libsubunit-dev busybox-static iproute2 crun runc \
 	  procps util-linux man-db \
-	  qemu-system-x86 linux-image-amd64 cpio
+	  qemu-system-x86 linux-image-amd64 cpio containerd podman docker.io uidmap conmon
 
 install: hull
 	install -D -m 0755 hull $(DESTDIR)$(BINDIR)/hull
