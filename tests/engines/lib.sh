@@ -15,6 +15,8 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HULL=${HULL:-$TOP/hull}
 HELPER=$TOP/tests/helper/hull-test-helper
 TMP=$(mktemp -d "/tmp/hull-$ENGINE.XXXXXX")
+# Mapped users (uid 100000 in the userns scenarios) must reach the bundles.
+chmod 0755 "$TMP"
 WRAPPER=$TMP/bin/hull
 CALLS=$TMP/hull-calls.log
 PREFIX=hulleng$$
