@@ -15,8 +15,16 @@ NS=hulltest
 IMG=docker.io/library/hull-busybox:latest
 IMG_USER=docker.io/library/hull-busybox:user
 C=(ctr -a "$SOCK" -n "$NS")
-RUN=("${C[@]}" run --snapshotter native --runtime io.containerd.runc.v2 --runc-binary "$WRAPPER")
+RUN=("${C[@]}" run --snapshotter native --runtime io.containerd.runc.v2 --runc-binary "$WRAPPER"
+	--runc-root "$TMP/runc-root" --fifo-dir "$TMP/fifo")
 trap 'finish; exit $?' EXIT
+
+# containerd 1.6 puts shim sockets in /run/containerd/s whatever its config
+# says, and the shim's defaults land in /run/containerd; remove those
+# directories at the end if we made them and they are empty again.
+for d in /run/containerd /run/containerd/s /run/containerd/fifo /run/containerd/runc /run/containerd/runc/$NS; do
+	[[ -e $d ]] || at_exit "rmdir $d 2>/dev/null || true"
+done
 
 cat >"$TMP/config.toml" <<CONF
 version = 2
