@@ -35,6 +35,18 @@ make_wrapper() {
 printf '%s %s\n' "\$\$" "\$*" >>'$CALLS'
 exec '$HULL' "\$@"
 WRAP
+	# ENGINES_TRACE=1: run hull as a child instead and log its exit status
+	# and stderr too (hull is then not the engine's direct child).
+	if [[ -n ${ENGINES_TRACE:-} ]]; then
+		cat >"$WRAPPER" <<WRAP
+#!/bin/bash
+printf '%s %s\n' "\$\$" "\$*" >>'$CALLS'
+'$HULL' "\$@" 2> >(tee -a '$CALLS.stderr' >&2)
+rc=\$?
+printf '%s exit %s\n' "\$\$" "\$rc" >>'$CALLS.status'
+exit \$rc
+WRAP
+	fi
 	chmod 0755 "$WRAPPER"
 	: >"$CALLS"
 }
@@ -56,18 +68,18 @@ run_cleanup() {
 }
 
 # Starts a daemon in the background with its output in $TMP/NAME.log and
-# records its pid in $TMP/NAME.pid; stop_daemon NAME sends TERM, waits up to
+# records its pid in $TMP/NAME.bgpid; stop_daemon NAME sends TERM, waits up to
 # 20s, then KILL.
 start_daemon() {
 	local name=$1
 	shift
 	"$@" >"$TMP/$name.log" 2>&1 &
-	echo $! >"$TMP/$name.pid"
+	echo $! >"$TMP/$name.bgpid"
 	at_exit "stop_daemon $name"
 }
 stop_daemon() {
 	local name=$1 pid i
-	pid=$(cat "$TMP/$name.pid" 2>/dev/null) || return 0
+	pid=$(cat "$TMP/$name.bgpid" 2>/dev/null) || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
 	for ((i = 0; i < 200; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -171,6 +183,9 @@ check_leftovers() {
 		log "leftover mounts:"
 		grep -F " $TMP" /proc/self/mountinfo | awk '{print "    " $5}' >&2
 		bad=1
+		# Reported; now undo them so the host is clean anyway.
+		grep -F " $TMP" /proc/self/mountinfo | awk '{print $5}' | sort -r |
+			while read -r m; do umount -l "$m"; done
 	fi
 	pids=$(grep -lF "$TMP" /proc/[0-9]*/cmdline 2>/dev/null | grep -v "^/proc/$$/" | cut -d/ -f3 | grep -vx "$$" || true)
 	for p in $pids; do

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# tests/engines/docker.sh — dockerd (with the containerd it starts itself)
+# drives hull as its default runtime, a wrapper that logs each call and
+# execs ./hull. Private data root, exec root, pidfile and socket under a temp
+# dir; no bridge, no iptables; vfs storage; the image is imported from the
+# test rootfs.
+ENGINE=docker
+source "$(dirname "$0")/lib.sh"
+need_root
+need_tools dockerd docker containerd containerd-shim-runc-v2 script
+
+make_wrapper
+SOCK=$TMP/docker.sock
+IMG=hull-busybox
+D=(docker -H "unix://$SOCK")
+RUN=("${D[@]}" run --network none)
+trap 'finish; exit $?' EXIT
+
+# The managed containerd's shim sockets go to /run/containerd/s whatever
+# the roots say; remove the directories it made if empty at the end.
+for d in /run/containerd /run/containerd/s; do
+	[[ -e $d ]] || at_exit "rmdir $d 2>/dev/null || true"
+done
+
+docker_reset() {
+	local ids
+	ids=$("${D[@]}" ps -aq 2>/dev/null)
+	[[ -z $ids ]] || "${D[@]}" rm -f $ids >/dev/null 2>&1
+	"${D[@]}" rmi -f "$IMG" >/dev/null 2>&1
+}
+
+echo '{}' >"$TMP/daemon.json"
+start_daemon dockerd dockerd --config-file "$TMP/daemon.json" \
+	--data-root "$TMP/data" --exec-root "$TMP/exec" --pidfile "$TMP/dockerd.pid" \
+	-H "unix://$SOCK" --bridge=none --iptables=false --ip-masq=false \
+	--ip-forward=false --userland-proxy=false --storage-driver vfs \
+	--add-runtime "hull=$WRAPPER" --default-runtime hull
+at_exit "docker_reset"
+if ! wait_for 30 "${D[@]}" version; then
+	log "dockerd did not come up:"
+	tail -20 "$TMP/dockerd.log" >&2
+	exit 1
+fi
+
+tar -C "$(make_rootfs)" -c . | "${D[@]}" import - "$IMG" >/dev/null || { log "docker import failed"; exit 1; }
+
+t_run() {
+	local out
+	out=$("${RUN[@]}" --rm "$IMG" echo hello) || return 1
+	expect_eq output hello "$out"
+}
+
+t_exit_code() {
+	"${RUN[@]}" --rm "$IMG" sh -c 'exit 3'
+	expect_eq status 3 $?
+}
+
+t_env_workdir_user() {
+	local out
+	out=$("${RUN[@]}" --rm -e FOO=bar -w /tmp -u 1000 "$IMG" sh -c 'echo "$FOO $(pwd) $(id -u)"') || return 1
+	expect_eq output "bar /tmp 1000" "$out"
+}
+
+t_tty() {
+	local out
+	out=$(script -qec "${RUN[*]} --rm -t $IMG hull-test-helper isatty 0" /dev/null </dev/null) || return 1
+	echo "$out"
+	expect_match output 'yes' "$out"
+}
+
+t_exec() {
+	local name=${PREFIX}-exec out rc
+	"${RUN[@]}" -d --name "$name" "$IMG" sleep 100 >/dev/null || return 1
+	out=$("${D[@]}" exec -e X=1 -u 1000 -w /tmp "$name" sh -c 'echo "in $X $(id -u) $(pwd)"')
+	rc=$?
+	"${D[@]}" rm -f "$name" >/dev/null
+	((rc == 0)) || return 1
+	expect_eq output "in 1 1000 /tmp" "$out"
+}
+
+t_stop_sigterm() {
+	local name=${PREFIX}-term logs code
+	"${RUN[@]}" -d --name "$name" "$IMG" hull-test-helper signal-wait >/dev/null || return 1
+	wait_for 10 sh -c "${D[*]} logs $name | grep -q ready"
+	"${D[@]}" stop -t 10 "$name" >/dev/null
+	logs=$("${D[@]}" logs "$name")
+	code=$("${D[@]}" inspect -f '{{.State.ExitCode}}' "$name")
+	"${D[@]}" rm -f "$name" >/dev/null
+	expect_match logs SIGTERM "$logs" && expect_eq exit 0 "$code"
+}
+
+t_stop_sigkill() {
+	local name=${PREFIX}-kill code start
+	"${RUN[@]}" -d --name "$name" "$IMG" sleep 100 >/dev/null || return 1
+	start=$SECONDS
+	"${D[@]}" stop -t 1 "$name" >/dev/null
+	code=$("${D[@]}" inspect -f '{{.State.ExitCode}}' "$name")
+	"${D[@]}" rm -f "$name" >/dev/null
+	expect_eq exit 137 "$code" && ((SECONDS - start < 15))
+}
+
+t_pause() {
+	local name=${PREFIX}-pause st1 st2
+	"${RUN[@]}" -d --name "$name" "$IMG" sleep 100 >/dev/null || return 1
+	"${D[@]}" pause "$name" >/dev/null
+	st1=$("${D[@]}" inspect -f '{{.State.Status}}' "$name")
+	"${D[@]}" unpause "$name" >/dev/null
+	st2=$("${D[@]}" inspect -f '{{.State.Status}}' "$name")
+	"${D[@]}" rm -f "$name" >/dev/null
+	expect_eq paused paused "$st1" && expect_eq running running "$st2"
+}
+
+mem_limit_cmd='cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
+
+t_memory_limit() {
+	local out
+	out=$("${RUN[@]}" --rm -m 64m "$IMG" sh -c "$mem_limit_cmd") || return 1
+	expect_eq limit 67108864 "$out"
+}
+
+t_oom() {
+	local name=${PREFIX}-oom code oom
+	"${RUN[@]}" --name "$name" -m 32m --memory-swap 32m "$IMG" hull-test-helper memhog 256
+	code=$?
+	oom=$("${D[@]}" inspect -f '{{.State.OOMKilled}}' "$name")
+	"${D[@]}" rm -f "$name" >/dev/null
+	expect_eq exit 137 "$code" && expect_eq OOMKilled true "$oom"
+}
+
+t_update() {
+	local name=${PREFIX}-upd out
+	"${RUN[@]}" -d --name "$name" -m 64m --memory-swap 64m "$IMG" sleep 100 >/dev/null || return 1
+	"${D[@]}" update --memory 128m --memory-swap 128m "$name" >/dev/null
+	out=$("${D[@]}" exec "$name" sh -c "$mem_limit_cmd")
+	"${D[@]}" rm -f "$name" >/dev/null
+	expect_eq limit 134217728 "$out"
+}
+
+t_read_only() {
+	local out
+	out=$("${RUN[@]}" --rm --read-only "$IMG" sh -c 'touch /etc/x 2>&1; echo rc=$?')
+	expect_match output 'Read-only file system' "$out" && expect_match output 'rc=1' "$out"
+}
+
+t_hostname() {
+	local out
+	out=$("${RUN[@]}" --rm --hostname box1 "$IMG" hostname) || return 1
+	expect_eq hostname box1 "$out"
+}
+
+t_userns() {
+	skip "docker maps users only with a daemon-wide --userns-remap, which adds a dockremap user to the host's /etc/passwd and /etc/subuid"
+}
+
+scenario run t_run
+scenario exit-code t_exit_code
+scenario env-workdir-user t_env_workdir_user
+scenario tty t_tty
+scenario exec t_exec create exec
+scenario stop-sigterm t_stop_sigterm create kill
+scenario stop-sigkill t_stop_sigkill create kill
+scenario pause t_pause create pause resume
+scenario memory-limit t_memory_limit
+scenario oom t_oom
+scenario update t_update create update
+scenario read-only t_read_only
+scenario hostname t_hostname
+scenario userns t_userns
