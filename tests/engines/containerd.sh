@@ -146,6 +146,17 @@ t_exec() {
 	expect_eq output "in sleep" "$out"
 }
 
+t_exec_tty() {
+	local id out rc
+	id=$(cid exectty)
+	"${RUN[@]}" -d "$IMG" "$id" sleep 100 >/dev/null || return 1
+	out=$(script -qec "${C[*]} tasks exec -t --exec-id e2 $id hull-test-helper isatty 0" /dev/null </dev/null)
+	rc=$?
+	kill_and_delete "$id"
+	echo "$out"
+	((rc == 0)) && expect_match output yes "$out"
+}
+
 kill_and_delete() {
 	"${C[@]}" tasks kill -s KILL "$1" >/dev/null 2>&1
 	wait_for 10 sh -c "${C[*]} tasks ls | grep '^$1 ' | grep -q STOPPED"
@@ -195,6 +206,9 @@ t_pause() {
 	expect_eq paused PAUSED "$st1" && expect_eq running RUNNING "$st2"
 }
 
+# The engine starts watching the container's OOM events only after start
+# returns; give it a second before the allocation begins.
+memhog_late='sleep 1; exec hull-test-helper memhog 256'
 mem_limit_cmd='cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
 
 t_memory_limit() {
@@ -213,7 +227,7 @@ t_oom() {
 	"${C[@]}" events >"$TMP/events.log" 2>&1 &
 	evpid=$!
 	sleep 0.3
-	"${RUN[@]}" --rm --memory-limit 33554432 "$IMG" "$id" hull-test-helper memhog 256
+	"${RUN[@]}" --rm --memory-limit 33554432 "$IMG" "$id" sh -c "$memhog_late"
 	rc=$?
 	sleep 0.5
 	kill "$evpid"
@@ -248,6 +262,7 @@ scenario exit-code t_exit_code
 scenario env-workdir-user t_env_workdir_user
 scenario tty t_tty
 scenario exec t_exec create exec
+scenario exec-tty t_exec_tty create exec
 scenario stop-sigterm t_stop_sigterm create kill
 scenario stop-sigkill t_stop_sigkill create kill
 scenario pause t_pause create pause resume

@@ -78,6 +78,16 @@ t_exec() {
 	expect_eq output "in 1 1000 /tmp" "$out"
 }
 
+t_exec_tty() {
+	local name=${PREFIX}-exectty out rc
+	"${RUN[@]}" -d --name "$name" "$IMG" sleep 100 >/dev/null || return 1
+	out=$(script -qec "${D[*]} exec -t $name hull-test-helper isatty 0" /dev/null </dev/null)
+	rc=$?
+	"${D[@]}" rm -f "$name" >/dev/null
+	echo "$out"
+	((rc == 0)) && expect_match output yes "$out"
+}
+
 t_stop_sigterm() {
 	local name=${PREFIX}-term logs code
 	"${RUN[@]}" -d --name "$name" "$IMG" hull-test-helper signal-wait >/dev/null || return 1
@@ -110,6 +120,9 @@ t_pause() {
 	expect_eq paused paused "$st1" && expect_eq running running "$st2"
 }
 
+# The engine starts watching the container's OOM events only after start
+# returns; give it a second before the allocation begins.
+memhog_late='sleep 1; exec hull-test-helper memhog 256'
 mem_limit_cmd='cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
 
 t_memory_limit() {
@@ -120,7 +133,7 @@ t_memory_limit() {
 
 t_oom() {
 	local name=${PREFIX}-oom code oom
-	"${RUN[@]}" --name "$name" -m 32m --memory-swap 32m "$IMG" hull-test-helper memhog 256
+	"${RUN[@]}" --name "$name" -m 32m --memory-swap 32m "$IMG" sh -c "$memhog_late"
 	code=$?
 	oom=$("${D[@]}" inspect -f '{{.State.OOMKilled}}' "$name")
 	"${D[@]}" rm -f "$name" >/dev/null
@@ -157,6 +170,7 @@ scenario exit-code t_exit_code
 scenario env-workdir-user t_env_workdir_user
 scenario tty t_tty
 scenario exec t_exec create exec
+scenario exec-tty t_exec_tty create exec
 scenario stop-sigterm t_stop_sigterm create kill
 scenario stop-sigkill t_stop_sigkill create kill
 scenario pause t_pause create pause resume

@@ -72,6 +72,16 @@ t_exec() {
 	expect_match output '^in 1 ' "$out"
 }
 
+t_exec_tty() {
+	local name=${PREFIX}-exectty out rc
+	"${RUN[@]}" -d --name "$name" "$IMG" sleep 100 >/dev/null || return 1
+	out=$(script -qec "${P[*]} exec -t $name hull-test-helper isatty 0" /dev/null </dev/null)
+	rc=$?
+	"${P[@]}" rm -f -t 0 "$name" >/dev/null
+	echo "$out"
+	((rc == 0)) && expect_match output yes "$out"
+}
+
 t_stop_sigterm() {
 	local name=${PREFIX}-term logs code
 	"${RUN[@]}" -d --name "$name" "$IMG" hull-test-helper signal-wait >/dev/null || return 1
@@ -105,6 +115,9 @@ t_pause() {
 	expect_eq paused paused "$st1" && expect_eq running running "$st2"
 }
 
+# The engine starts watching the container's OOM events only after start
+# returns; give it a second before the allocation begins.
+memhog_late='sleep 1; exec hull-test-helper memhog 256'
 mem_limit_cmd='cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
 
 t_memory_limit() {
@@ -116,7 +129,7 @@ t_memory_limit() {
 oom=
 t_oom_kill() {
 	local name=${PREFIX}-oom code
-	"${RUN[@]}" --name "$name" -m 32m --memory-swap 32m "$IMG" hull-test-helper memhog 256
+	"${RUN[@]}" --name "$name" -m 32m --memory-swap 32m "$IMG" sh -c "$memhog_late"
 	code=$?
 	oom=$("${P[@]}" inspect -f '{{.State.OOMKilled}}' "$name")
 	"${P[@]}" rm -f -t 0 "$name" >/dev/null
@@ -163,6 +176,7 @@ scenario exit-code t_exit_code
 scenario env-workdir-user t_env_workdir_user
 scenario tty t_tty
 scenario exec t_exec create exec
+scenario exec-tty t_exec_tty create exec
 scenario stop-sigterm t_stop_sigterm create kill
 scenario stop-sigkill t_stop_sigkill create kill
 scenario pause t_pause create pause resume
