@@ -157,6 +157,19 @@ t_exec_tty() {
 	((rc == 0)) && expect_match output yes "$out"
 }
 
+# ctr tasks ps asks the shim, which asks the runtime (ps --format json).
+t_ps() {
+	local id out rc pid
+	id=$(cid ps)
+	"${RUN[@]}" -d "$IMG" "$id" sleep 100 >/dev/null || return 1
+	out=$("${C[@]}" tasks ps "$id")
+	rc=$?
+	pid=$("${C[@]}" tasks ls | awk -v id="$id" '$1 == id { print $2 }')
+	kill_and_delete "$id"
+	echo "$out"
+	((rc == 0)) && expect_match output "(^|[^0-9])$pid([^0-9]|$)" "$out"
+}
+
 kill_and_delete() {
 	"${C[@]}" tasks kill -s KILL "$1" >/dev/null 2>&1
 	wait_for 10 sh -c "${C[*]} tasks ls | grep '^$1 ' | grep -q STOPPED"
@@ -263,6 +276,7 @@ scenario env-workdir-user t_env_workdir_user
 scenario tty t_tty
 scenario exec t_exec create exec
 scenario exec-tty t_exec_tty create exec
+scenario ps t_ps create ps
 scenario stop-sigterm t_stop_sigterm create kill
 scenario stop-sigkill t_stop_sigkill create kill
 scenario pause t_pause create pause resume

@@ -88,6 +88,17 @@ t_exec_tty() {
 	((rc == 0)) && expect_match output yes "$out"
 }
 
+# docker top asks the runtime for the pids (ps --format json).
+t_top() {
+	local name=${PREFIX}-top out rc
+	"${RUN[@]}" -d --name "$name" "$IMG" sleep 100 >/dev/null || return 1
+	out=$("${D[@]}" top "$name")
+	rc=$?
+	"${D[@]}" rm -f "$name" >/dev/null
+	echo "$out"
+	((rc == 0)) && expect_match output 'sleep 100' "$out"
+}
+
 t_stop_sigterm() {
 	local name=${PREFIX}-term logs code
 	"${RUN[@]}" -d --name "$name" "$IMG" hull-test-helper signal-wait >/dev/null || return 1
@@ -97,6 +108,25 @@ t_stop_sigterm() {
 	code=$("${D[@]}" inspect -f '{{.State.ExitCode}}' "$name")
 	"${D[@]}" rm -f "$name" >/dev/null
 	expect_match logs SIGTERM "$logs" && expect_eq exit 0 "$code"
+}
+
+t_kill_signal() {
+	local name=${PREFIX}-usr1 logs
+	"${RUN[@]}" -d --name "$name" "$IMG" hull-test-helper signal-wait >/dev/null || return 1
+	wait_for 10 sh -c "${D[*]} logs $name | grep -q ready"
+	"${D[@]}" kill -s USR1 "$name" >/dev/null
+	wait_for 10 sh -c "${D[*]} logs $name | grep -q SIGUSR1"
+	logs=$("${D[@]}" logs "$name")
+	"${D[@]}" rm -f "$name" >/dev/null
+	expect_match logs SIGUSR1 "$logs"
+}
+
+t_pids_cpu() {
+	local out
+	out=$("${RUN[@]}" --rm --pids-limit 50 --cpu-quota 50000 --cpu-period 100000 "$IMG" \
+		sh -c 'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null ||
+			cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max') || return 1
+	expect_eq limits "$(printf '50\n50000')" "$out"
 }
 
 t_stop_sigkill() {
@@ -171,7 +201,10 @@ scenario env-workdir-user t_env_workdir_user
 scenario tty t_tty
 scenario exec t_exec create exec
 scenario exec-tty t_exec_tty create exec
+scenario top t_top create ps
 scenario stop-sigterm t_stop_sigterm create kill
+scenario kill-signal t_kill_signal create kill
+scenario pids-cpu-limits t_pids_cpu
 scenario stop-sigkill t_stop_sigkill create kill
 scenario pause t_pause create pause resume
 scenario memory-limit t_memory_limit

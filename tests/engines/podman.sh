@@ -93,6 +93,25 @@ t_stop_sigterm() {
 	expect_match logs SIGTERM "$logs" && expect_eq exit 0 "$code"
 }
 
+t_kill_signal() {
+	local name=${PREFIX}-usr1 logs
+	"${RUN[@]}" -d --name "$name" "$IMG" hull-test-helper signal-wait >/dev/null || return 1
+	wait_for 10 sh -c "${P[*]} logs $name | grep -q ready"
+	"${P[@]}" kill -s USR1 "$name" >/dev/null
+	wait_for 10 sh -c "${P[*]} logs $name | grep -q SIGUSR1"
+	logs=$("${P[@]}" logs "$name")
+	"${P[@]}" rm -f -t 0 "$name" >/dev/null
+	expect_match logs SIGUSR1 "$logs"
+}
+
+t_pids_cpu() {
+	local out
+	out=$("${RUN[@]}" --rm --pids-limit 50 --cpu-quota 50000 --cpu-period 100000 "$IMG" \
+		sh -c 'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null ||
+			cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max') || return 1
+	expect_eq limits "$(printf '50\n50000')" "$out"
+}
+
 t_stop_sigkill() {
 	local name=${PREFIX}-kill code start
 	# sleep as pid 1 ignores SIGTERM (no handler), so stop must escalate.
@@ -178,6 +197,8 @@ scenario tty t_tty
 scenario exec t_exec create exec
 scenario exec-tty t_exec_tty create exec
 scenario stop-sigterm t_stop_sigterm create kill
+scenario kill-signal t_kill_signal create kill
+scenario pids-cpu-limits t_pids_cpu
 scenario stop-sigkill t_stop_sigkill create kill
 scenario pause t_pause create pause resume
 scenario memory-limit t_memory_limit
