@@ -17,6 +17,9 @@ HELPER=$TOP/tests/helper/hull-test-helper
 TMP=$(mktemp -d "/tmp/hull-$ENGINE.XXXXXX")
 # Mapped users (uid 100000 in the userns scenarios) must reach the bundles.
 chmod 0755 "$TMP"
+# Until the script sets its own trap (which calls finish), an early exit
+# only has the empty temp dir to remove.
+trap 'rm -rf "$TMP"' EXIT
 WRAPPER=$TMP/bin/hull
 CALLS=$TMP/hull-calls.log
 PREFIX=hulleng$$
