@@ -155,6 +155,57 @@ t_pause() {
 memhog_late='sleep 1; exec hull-test-helper memhog 256'
 mem_limit_cmd='cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
 
+# All capabilities, every host device, no seccomp filter.
+t_privileged() {
+	local out
+	out=$("${RUN[@]}" --rm --privileged "$IMG" sh -c 'grep -E "^(CapEff|Seccomp):" /proc/self/status; test -e /dev/loop-control && echo loop-control') || return 1
+	echo "$out"
+	# Every capability the engine knows and the host's bounding set has
+	# (this one lacks CAP_SYS_RESOURCE): require the first 24, SYS_ADMIN
+	# among them.
+	local cap
+	cap=$(awk '/^CapEff:/ { print $2 }' <<<"$out")
+	(((0x$cap & 0xffffff) == 0xffffff)) || { echo "CapEff $cap lacks some of caps 0-23"; return 1; }
+	expect_match seccomp 'Seccomp:[[:space:]]+0' "$out" &&
+		expect_match devices loop-control "$out"
+}
+
+t_caps_nnp() {
+	local out
+	out=$("${RUN[@]}" --rm --cap-drop ALL --cap-add NET_RAW --security-opt no-new-privileges "$IMG" \
+		sh -c 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status') || return 1
+	echo "$out"
+	expect_match caps 'CapEff:[[:space:]]+0000000000002000' "$out" &&
+		expect_match nnp 'NoNewPrivs:[[:space:]]+1' "$out" &&
+		expect_match seccomp 'Seccomp:[[:space:]]+2' "$out"
+}
+
+t_mounts_devices() {
+	local out
+	mkdir -p "$TMP/vol" && echo from-host >"$TMP/vol/f"
+	out=$("${RUN[@]}" --rm -v "$TMP/vol:/data:ro" --tmpfs /scratch --device /dev/null:/dev/xnull \
+		--ulimit nofile=100:200 --sysctl net.ipv4.ip_forward=1 --shm-size 8m "$IMG" sh -c '
+		cat /data/f; touch /data/x 2>/dev/null || echo data-ro
+		touch /scratch/y && grep " /scratch " /proc/self/mounts | cut -d" " -f3
+		echo hi >/dev/xnull && echo xnull-ok
+		echo nofile=$(ulimit -n):$(ulimit -Hn)
+		cat /proc/sys/net/ipv4/ip_forward
+		df -k /dev/shm | tail -1 | awk "{print \"shm=\" \$2}"') || return 1
+	echo "$out"
+	expect_eq output "$(printf 'from-host\ndata-ro\ntmpfs\nxnull-ok\nnofile=100:200\n1\nshm=8192')" "$out"
+}
+
+t_restart() {
+	local name=${PREFIX}-restart p1 p2
+	"${RUN[@]}" -d --name "$name" "$IMG" sleep 100 >/dev/null || return 1
+	p1=$("${D[@]}" inspect -f '{{.State.Pid}}' "$name")
+	"${D[@]}" restart -t 0 "$name" >/dev/null
+	p2=$("${D[@]}" inspect -f '{{.State.Pid}} {{.State.Status}}' "$name")
+	"${D[@]}" rm -f "$name" >/dev/null
+	echo "$p1 -> $p2"
+	expect_match state '^[0-9]+ running$' "$p2" && [[ ${p2% *} != "$p1" ]]
+}
+
 t_memory_limit() {
 	local out
 	out=$("${RUN[@]}" --rm -m 64m "$IMG" sh -c "$mem_limit_cmd") || return 1
@@ -207,6 +258,10 @@ scenario kill-signal t_kill_signal create kill
 scenario pids-cpu-limits t_pids_cpu
 scenario stop-sigkill t_stop_sigkill create kill
 scenario pause t_pause create pause resume
+scenario privileged t_privileged
+scenario caps-nnp t_caps_nnp
+scenario mounts-devices t_mounts_devices
+scenario restart t_restart create start
 scenario memory-limit t_memory_limit
 scenario oom t_oom
 scenario update t_update create update
