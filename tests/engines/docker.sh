@@ -13,6 +13,7 @@ make_wrapper
 SOCK=$TMP/docker.sock
 IMG=hull-busybox
 D=(docker -H "unix://$SOCK")
+RUN_HOSTNET=("${D[@]}" run --network host)
 RUN=("${D[@]}" run --network none)
 trap 'finish; exit $?' EXIT
 
@@ -29,6 +30,10 @@ docker_reset() {
 	"${D[@]}" rmi -f "$IMG" >/dev/null 2>&1
 }
 
+# Once a container used --network host, libnetwork keeps the host's netns
+# bind-mounted at EXEC_ROOT/netns/default and dockerd leaves it there when
+# it stops; unmount it after the daemon is gone.
+at_exit "umount $TMP/exec/netns/default 2>/dev/null || true"
 echo '{}' >"$TMP/daemon.json"
 start_daemon dockerd dockerd --config-file "$TMP/daemon.json" \
 	--data-root "$TMP/data" --exec-root "$TMP/exec" --pidfile "$TMP/dockerd.pid" \
@@ -206,6 +211,36 @@ t_restart() {
 	expect_match state '^[0-9]+ running$' "$p2" && [[ ${p2% *} != "$p1" ]]
 }
 
+# The host's pid, ipc, uts and network namespaces, joined (by omission).
+t_host_namespaces() {
+	local out want ns
+	out=$("${RUN_HOSTNET[@]}" --rm --pid host --ipc host --uts host "$IMG" \
+		sh -c 'for ns in pid ipc uts net; do readlink /proc/self/ns/$ns; done') || return 1
+	want=$(for ns in pid ipc uts net; do readlink /proc/self/ns/$ns; done)
+	expect_eq namespaces "$want" "$out"
+}
+
+t_groups() {
+	local out
+	out=$("${RUN[@]}" --rm -u 1000:1000 --group-add 10 --group-add 20 "$IMG" id -G) || return 1
+	expect_eq groups "1000 10 20" "$out"
+}
+
+# --init puts docker-init (tini) in as pid 1, bind-mounted from the host.
+t_init() {
+	local out
+	out=$("${RUN[@]}" --rm --init "$IMG" sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; echo $$') || return 1
+	echo "$out"
+	expect_match pid1 '^/sbin/docker-init -- sh' "$out"
+}
+
+t_cgroupns() {
+	local out
+	out=$("${RUN[@]}" --rm --cgroupns private "$IMG" cat /proc/self/cgroup) || return 1
+	echo "$out"
+	grep -qx '[0-9]*:memory:/' <<<"$out"
+}
+
 t_memory_limit() {
 	local out
 	out=$("${RUN[@]}" --rm -m 64m "$IMG" sh -c "$mem_limit_cmd") || return 1
@@ -262,6 +297,10 @@ scenario privileged t_privileged
 scenario caps-nnp t_caps_nnp
 scenario mounts-devices t_mounts_devices
 scenario restart t_restart create start
+scenario host-namespaces t_host_namespaces
+scenario groups t_groups
+scenario init t_init
+scenario cgroupns t_cgroupns
 scenario memory-limit t_memory_limit
 scenario oom t_oom
 scenario update t_update create update

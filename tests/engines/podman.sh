@@ -22,6 +22,7 @@ IMG=localhost/hull-busybox
 P=(podman --root "$TMP/storage" --runroot "$TMP/runroot" --tmpdir "$TMP/libpod"
 	--runtime "$WRAPPER" --cgroup-manager cgroupfs --events-backend file
 	--storage-driver vfs --log-level error)
+RUN_HOSTNET=("${P[@]}" run --network host)
 RUN=("${P[@]}" run --network none)
 trap 'finish; exit $?' EXIT
 at_exit "podman_reset"
@@ -191,6 +192,21 @@ t_restart() {
 	expect_match state '^[0-9]+ running$' "$p2" && [[ ${p2% *} != "$p1" ]]
 }
 
+# The host's pid, ipc, uts and network namespaces, joined (by omission).
+t_host_namespaces() {
+	local out want ns
+	out=$("${RUN_HOSTNET[@]}" --rm --pid host --ipc host --uts host "$IMG" \
+		sh -c 'for ns in pid ipc uts net; do readlink /proc/self/ns/$ns; done') || return 1
+	want=$(for ns in pid ipc uts net; do readlink /proc/self/ns/$ns; done)
+	expect_eq namespaces "$want" "$out"
+}
+
+t_groups() {
+	local out
+	out=$("${RUN[@]}" --rm -u 1000:1000 --group-add 10 --group-add 20 "$IMG" id -G) || return 1
+	expect_eq groups "1000 10 20" "$out"
+}
+
 t_memory_limit() {
 	local out
 	out=$("${RUN[@]}" --rm -m 64m "$IMG" sh -c "$mem_limit_cmd") || return 1
@@ -257,6 +273,8 @@ scenario privileged t_privileged
 scenario caps-nnp t_caps_nnp
 scenario mounts-devices t_mounts_devices
 scenario restart t_restart create start
+scenario host-namespaces t_host_namespaces
+scenario groups t_groups
 scenario memory-limit t_memory_limit
 scenario oom-kill t_oom_kill
 scenario oom-reported t_oom_reported -
