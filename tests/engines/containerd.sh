@@ -224,6 +224,19 @@ t_pause() {
 memhog_late='sleep 1; exec hull-test-helper memhog 256'
 mem_limit_cmd='cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
 
+# A namespace joined by path: a network namespace held by a sleep of ours.
+t_join_netns() {
+	local holder want out
+	unshare --net sleep 100 &
+	holder=$!
+	wait_for 5 sh -c "[ \"\$(readlink /proc/$holder/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+	want=$(readlink /proc/$holder/ns/net)
+	out=$("${RUN[@]}" --rm --with-ns "network:/proc/$holder/ns/net" "$IMG" "$(cid netns)" readlink /proc/self/ns/net)
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+	expect_eq netns "$want" "$out"
+}
+
 t_memory_limit() {
 	local out
 	# containerd's default spec mounts no /sys/fs/cgroup (only its CRI
@@ -280,6 +293,7 @@ scenario ps t_ps create ps
 scenario stop-sigterm t_stop_sigterm create kill
 scenario stop-sigkill t_stop_sigkill create kill
 scenario pause t_pause create pause resume
+scenario join-netns t_join_netns
 scenario memory-limit t_memory_limit
 scenario oom t_oom
 scenario update t_update
