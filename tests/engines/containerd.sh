@@ -18,6 +18,7 @@ C=(ctr -a "$SOCK" -n "$NS")
 RUN=("${C[@]}" run --snapshotter native --runtime io.containerd.runc.v2 --runc-binary "$WRAPPER"
 	--runc-root "$TMP/runc-root" --fifo-dir "$TMP/fifo")
 trap 'finish; exit $?' EXIT
+own_parent_cgroup $NS
 
 # containerd 1.6 puts shim sockets in /run/containerd/s whatever its config
 # says, and the shim's defaults land in /run/containerd; remove those

@@ -16,6 +16,7 @@ D=(docker -H "unix://$SOCK")
 RUN_HOSTNET=("${D[@]}" run --network host)
 RUN=("${D[@]}" run --network none)
 trap 'finish; exit $?' EXIT
+own_parent_cgroup docker
 
 # The managed containerd's shim sockets go to /run/containerd/s whatever
 # the roots say; remove the directories it made if empty at the end.

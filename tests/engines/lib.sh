@@ -103,6 +103,26 @@ wait_for() { # wait_for SECONDS COMMAND... — polls every 0.1s
 	return 1
 }
 
+# The engines put their containers under a parent cgroup (podman's
+# libpod_parent, docker's docker, containerd's namespace) that the runtime
+# creates and nobody removes (podman also puts conmon in NAME/conmon). If
+# NAME does not exist yet in any hierarchy, remove it and what is below it
+# at the end, after the daemons stopped; rmdir refuses a cgroup that still
+# holds a process, so nothing alive is touched.
+own_parent_cgroup() {
+	local name=$1
+	if ! compgen -G "/sys/fs/cgroup/*/$name" >/dev/null; then
+		at_exit "remove_empty_cgroups $name"
+	fi
+}
+remove_empty_cgroups() {
+	local dir
+	for dir in /sys/fs/cgroup/*/"$1"; do
+		[[ -d $dir ]] && find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	return 0
+}
+
 skip() {
 	skip_reason=$1
 	return 77

@@ -25,6 +25,7 @@ P=(podman --root "$TMP/storage" --runroot "$TMP/runroot" --tmpdir "$TMP/libpod"
 RUN_HOSTNET=("${P[@]}" run --network host)
 RUN=("${P[@]}" run --network none)
 trap 'finish; exit $?' EXIT
+own_parent_cgroup libpod_parent
 at_exit "podman_reset"
 
 podman_reset() {
