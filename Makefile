@@ -74,10 +74,10 @@ check-vm: hull tests/integration/run-integration tests/rootfs/.done
 
 # Real engines (podman, containerd's ctr, docker) drive hull, each on
 # private sockets and directories (tests/engines/). Slow: not part of check.
+# Every engine runs even when an earlier one failed.
 check-engines: hull tests/helper/hull-test-helper
-	bash tests/engines/podman.sh
-	bash tests/engines/containerd.sh
-	bash tests/engines/docker.sh
+	status=0; for e in podman containerd docker; do \
+	  bash tests/engines/$$e.sh || status=1; done; exit $$status
 .PHONY: check-engines
 
 check-unit: tests/unit/run-unit
