@@ -9,6 +9,8 @@ need_root
 need_tools podman conmon script
 
 make_wrapper
+# conmon writes an "oom" file into its working directory: keep it ours.
+cd "$TMP" || exit 1
 # As root podman asks for RLIMIT_NOFILE and RLIMIT_NPROC of 1048576 and
 # 4194304; above our hard limits that needs CAP_SYS_RESOURCE, which this
 # host's bounding set lacks (runc fails the same way). Ask for no more than
