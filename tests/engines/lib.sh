@@ -219,6 +219,9 @@ check_leftovers() {
 		[[ -d /proc/$p ]] || continue
 		log "leftover process $p: $(tr '\0' ' ' </proc/"$p"/cmdline)"
 		bad=1
+		# Ours (its command line names our temp dir), e.g. a shim whose
+		# container failed to start: reported, now ended.
+		kill -KILL "$p" 2>/dev/null
 	done
 	for id in $(created_ids); do
 		[[ ${#id} -ge 6 ]] || continue
