@@ -106,6 +106,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 /* Prints a final error the way runc does (text: to stderr; json: a JSON line
  * to the log, and the message to stderr too when the log is a file). */
 void log_error_final(const char *msg);
+/* Where log lines go (2 without a log file). A process that closes the fds
+ * it does not need must keep this one, or later lines land in whatever
+ * reuses the number. */
+int log_fd(void);
 
 #define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

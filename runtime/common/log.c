@@ -32,6 +32,8 @@ int log_init(const char *path, enum log_format format, bool debug,
   return 0;
 }
 
+int log_fd(void) { return log_cfg.fd; }
+
 static const char *level_name(enum log_level level) {
   static const char *names[] = {"error", "warning", "info", "debug"};
   return names[level];

@@ -180,8 +180,9 @@ __attribute__((noreturn)) static void exec_child(const struct exec_config *cfg,
   hull_error_t err = NULL;
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  /* Above all the state directory's fd, which carries exec's flock. */
-  int keep[SPEC_NS_COUNT + 4];
+  /* Above all the state directory's fd, which carries exec's flock. The
+   * log stays (close-on-exec) for the warnings logged until exec. */
+  int keep[SPEC_NS_COUNT + 5];
   size_t n = 0;
   for (int t = 0; t < SPEC_NS_COUNT; t++)
     keep[n++] = h->ns_fds[t];
@@ -189,6 +190,7 @@ __attribute__((noreturn)) static void exec_child(const struct exec_config *cfg,
   keep[n++] = sync_fd;
   keep[n++] = cfg->console_fd;
   keep[n++] = h->seccomp.listener_fd;
+  keep[n++] = log_fd();
   close_fds_except(3 + cfg->preserve_fds, keep, n);
 
   struct sync_msg placed = {0};

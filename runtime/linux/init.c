@@ -120,16 +120,18 @@ __attribute__((noreturn)) static void fail_to_start(int fifo,
 }
 
 /* The runtime's fds the init does not need must go at once: the state
- * directory's fd carries `create`'s flock, which a copy would keep held. */
+ * directory's fd carries `create`'s flock, which a copy would keep held.
+ * The log stays (close-on-exec) for the warnings logged until exec. */
 static void close_runtime_fds(const struct process_config *cfg,
                               const int ns_fds[SPEC_NS_COUNT], int sync_fd) {
-  int keep[SPEC_NS_COUNT + 3];
+  int keep[SPEC_NS_COUNT + 4];
   size_t n = 0;
   for (int i = 0; i < SPEC_NS_COUNT; i++)
     keep[n++] = ns_fds[i];
   keep[n++] = sync_fd;
   keep[n++] = cfg->console_fd;
   keep[n++] = cfg->exec_fifo_fd;
+  keep[n++] = log_fd();
   close_fds_except(3 + cfg->preserve_fds, keep, n);
 }
 

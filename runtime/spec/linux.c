@@ -3,8 +3,10 @@
  * memory policy). Resources and seccomp have files of their own. */
 #include "parse.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Indexed by enum spec_ns_type; the names config-linux.md uses. */
 static const char *const ns_names[SPEC_NS_COUNT + 1] = {
@@ -85,6 +87,30 @@ static int parse_namespaces(yajl_val v, const struct jpath *at,
 
 /* ---- devices ---------------------------------------------------------- */
 
+static mode_t device_type_bits(char type) {
+  return type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+}
+
+/* podman copies a host device's st_mode into fileMode, file type bits
+ * included (8630, i.e. 020666, for /dev/null), and runc and crun accept it.
+ * So allow type bits when they agree with `type`; only the permission bits
+ * are used. */
+static int check_device_file_mode(const struct spec_device *d,
+                                  const struct jpath *at, hull_error_t *err) {
+  uint64_t mode = d->file_mode.v;
+  uint64_t type_bits = mode & S_IFMT;
+  const struct jpath *key = JKEY(at, "fileMode");
+  if (type_bits == 0 && mode > 0777)
+    return jerr(key, err, "%" PRIu64 " is out of range [0, 511]", mode);
+  if (mode & ~(uint64_t)(S_IFMT | 0777))
+    return jerr(key, err, "%" PRIu64 " (0%" PRIo64 ") has mode bits beyond "
+                "0777 besides the file type", mode, mode);
+  if (type_bits != 0 && type_bits != device_type_bits(d->type[0]))
+    return jerr(key, err, "%" PRIu64 " (0%" PRIo64 ") has file type bits "
+                "that do not match type \"%s\"", mode, mode, d->type);
+  return 0;
+}
+
 static int parse_device(yajl_val v, const struct jpath *at, void *item,
                         hull_error_t *err) {
   struct spec_device *d = item;
@@ -101,9 +127,11 @@ static int parse_device(yajl_val v, const struct jpath *at, void *item,
           0 ||
       jint(v, at, "minor", numbered, INT64_MIN, INT64_MAX, &d->minor.v, err) <
           0 ||
-      jspec_uint(v, at, "fileMode", 0777, &d->file_mode, err) < 0 ||
+      jspec_uint(v, at, "fileMode", S_IFMT | 07777, &d->file_mode, err) < 0 ||
       jspec_uint(v, at, "uid", UINT32_MAX, &d->uid, err) < 0 ||
       jspec_uint(v, at, "gid", UINT32_MAX, &d->gid, err) < 0)
+    return -1;
+  if (d->file_mode.set && check_device_file_mode(d, at, err) < 0)
     return -1;
   d->major.set = jfield(v, "major") != NULL;
   d->minor.set = jfield(v, "minor") != NULL;

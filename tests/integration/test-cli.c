@@ -399,6 +399,39 @@ START_TEST(debug_is_accepted) {
 }
 END_TEST
 
+/* The init logs warnings (here an unknown capability) after it closed the
+ * runtime's other fds; they must still reach the log file, and not land in
+ * whatever reused the log's fd number (the exec fifo, so `start` failed
+ * under docker with the warnings as its error). */
+START_TEST(init_warnings_reach_the_log_file) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *json = hconfig_json(&(struct hconfig){0});
+  const char *bounding = "\"bounding\": [";
+  char *at = strstr(json, bounding);
+  ck_assert_ptr_nonnull(at);
+  at += strlen(bounding);
+  cleanup_free char *with_unknown =
+      xasprintf("%.*s\"CAP_NOT_A_THING\", %s", (int)(at - json), json, at);
+  hctx_write_config_raw(c, with_unknown);
+  cleanup_free char *log = xasprintf("%s/hull.log", c->dir);
+  struct hres r = hrun(c, "--log", log, "--log-format", "json", "create",
+                       "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  r = hrun(c, "--log", log, "--log-format", "json", "start", c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert(hwait_status(c, c->id, "stopped", 5000));
+  r = hrun(c, "delete", c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  cleanup_free char *text = hread_file(log);
+  ck_assert_ptr_nonnull(text);
+  ck_assert_msg(hcontains(text, "CAP_NOT_A_THING"), "log: %s", text);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *cli_suite(void) {
   Suite *s = suite_create("integration-cli");
   TCase *tc = harness_tcase("cli", 30);
@@ -416,6 +449,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(logs, json_log_file_gets_one_error_line);
   tcase_add_test(logs, text_log_on_stderr_is_logrus_style);
   tcase_add_test(logs, debug_is_accepted);
+  tcase_add_test(logs, init_warnings_reach_the_log_file);
   suite_add_tcase(s, logs);
   return s;
 }

@@ -206,6 +206,31 @@ START_TEST(test_number_ranges) {
                       "\"fileMode\": 512}]}}",
                "config.json: .linux.devices[0].fileMode: 512 is out of "
                "range [0, 511]");
+  /* 060666: a block device's type bits on a character device. */
+  expect_error(PREFIX "\"linux\": {\"devices\": [{\"type\": \"c\", "
+                      "\"path\": \"/dev/x\", \"major\": 1, \"minor\": 3, "
+                      "\"fileMode\": 25014}]}}",
+               "config.json: .linux.devices[0].fileMode: 25014 (060666) has "
+               "file type bits that do not match type \"c\"");
+  expect_error(PREFIX "\"linux\": {\"devices\": [{\"type\": \"c\", "
+                      "\"path\": \"/dev/x\", \"major\": 1, \"minor\": 3, "
+                      "\"fileMode\": 9158}]}}",
+               "config.json: .linux.devices[0].fileMode: 9158 (021706) has "
+               "mode bits beyond 0777 besides the file type");
+}
+END_TEST
+
+/* podman passes a host device's whole st_mode (020666 for /dev/null). */
+START_TEST(test_device_file_mode_with_type_bits) {
+  const char *json = PREFIX "\"linux\": {\"devices\": [{\"type\": \"c\", "
+                            "\"path\": \"/dev/xnull\", \"major\": 1, "
+                            "\"minor\": 3, \"fileMode\": 8630}]}}";
+  struct spec *spec = NULL;
+  cleanup_error hull_error_t err = NULL;
+  ck_assert_msg(spec_parse(json, strlen(json), "config.json", &spec, &err) == 0,
+                "%s", err ? err->msg : "?");
+  ck_assert_uint_eq(spec->linux->devices[0].file_mode.v, 020666);
+  spec_free(spec);
 }
 END_TEST
 
@@ -729,6 +754,7 @@ static Suite *spec_suite(void) {
   tcase_add_test(errors, test_error_paths);
   tcase_add_test(errors, test_number_ranges);
   tcase_add_test(errors, test_uint64_extremes);
+  tcase_add_test(errors, test_device_file_mode_with_type_bits);
   tcase_add_test(errors, test_malformed_json);
   tcase_add_test(errors, test_nul_byte_rejected);
   tcase_add_test(errors, test_utf8_accepted);
