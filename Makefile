@@ -7,7 +7,7 @@ MANDIR = $(PREFIX)/share/man
 VERSION := 0.1.0
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-PKGS = libcap libseccomp yajl libmnl libsystemd
+PKGS = libcap libseccomp yajl libmnl
 CC ?= cc
 CFLAGS ?= -O2 -g
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \

@@ -8,6 +8,8 @@
 #   create   `RUNTIME create`, then (each timed on its own)
 #   start    `RUNTIME start` of that container (its process is /bin/true)
 #   delete   `RUNTIME delete` once it has stopped
+#   exec     `RUNTIME exec ID /bin/true` into a running container (one per
+#            runtime, started before the loop)
 #   maxrss   peak RSS of the `run` process (ru_maxrss: the runtime and the
 #            children it reaped itself, e.g. runc's `runc init`)
 #   floor    `unshare --fork --pid --mount --uts --ipc --net /bin/true`, the
@@ -54,7 +56,7 @@ export CRUN=${CRUN:-/usr/bin/crun}
 export RUNC=${RUNC:-/usr/sbin/runc}
 
 RUNTIMES=(crun runc hull)          # crun first: the ratios are relative to it
-METRICS=(run create start delete maxrss)
+METRICS=(run create start delete exec maxrss)
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -195,6 +197,21 @@ bench_lifecycle() {
 	[[ ! -e $root/$id ]] || "$bin" --root "$root" delete --force "$id" >/dev/null 2>&1 || true
 }
 
+# One running container per runtime for the exec metric.
+start_exec_target() {
+	local rt=$1 root=$work/root-$1 id=bench-exec-$1
+	failed "$rt" exec && return 0
+	if ! timeout "$BENCH_TIMEOUT" "${BIN[$rt]}" --root "$root" run -d --bundle "$work/bundle-sleep" "$id" >"$work/out" 2>&1 </dev/null; then
+		FAILED[$rt.exec]="could not start the container to exec into: $(grep -m1 . "$work/out" | cut -c1-120)"
+	fi
+}
+
+bench_exec() {
+	local rt=$1
+	failed "$rt" exec && return 0
+	measure exec "$rt" "${BIN[$rt]}" --root "$work/root-$rt" exec "bench-exec-$rt" /bin/true || true
+}
+
 # A runtime must really run a container before its numbers mean anything:
 # one whose process exits 7 must make `run` exit 7.
 sanity_check() {
@@ -246,7 +263,7 @@ cell() {
 report() {
 	local metric rt floor
 	declare -A LABEL=([run]="run /bin/true" [create]=create [start]=start
-	                  [delete]=delete [maxrss]="peak RSS of run")
+	                  [delete]=delete [exec]="exec /bin/true" [maxrss]="peak RSS of run")
 	echo
 	echo "hull bench: medians of $BENCH_N iterations, interleaved; ratios relative to crun"
 	echo "kernel $(uname -r), $(nproc) CPUs, cgroup v1 (unified unmounted in a private mount ns)"
@@ -489,6 +506,10 @@ inner() {
 		failed "$rt" run || sanity_check "$rt"
 	done
 
+	for rt in "${RUNTIMES[@]}"; do
+		start_exec_target "$rt"
+	done
+
 	local i k n=${#RUNTIMES[@]} progress=
 	[[ -t 2 ]] && progress=1
 	for ((i = 0; i < BENCH_N; i++)); do
@@ -501,10 +522,16 @@ inner() {
 			rt=${RUNTIMES[(i + k + 1) % n]}
 			bench_lifecycle "$rt" "bench-life-$rt-$i"
 		done
+		for ((k = 0; k < n; k++)); do
+			bench_exec "${RUNTIMES[(i + k + 2) % n]}"
+		done
 		measure floor unshare unshare --fork --pid --mount --uts --ipc --net /bin/true ||
 			die "unshare itself failed: ${FAILED[unshare.floor]}"
 	done
 	[[ -z $progress ]] || echo >&2
+	for rt in "${RUNTIMES[@]}"; do
+		"${BIN[$rt]}" --root "$work/root-$rt" delete --force "bench-exec-$rt" >/dev/null 2>&1 || true
+	done
 	[[ -z $progress ]] || echo "bench: cgroup costs (memory limit bisection, pids.limit 1, idle memcg)" >&2
 	bench_memmin
 	bench_pids1

@@ -21,8 +21,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
+#include "cgroups/sd-bus.h"
+
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,14 +90,23 @@ static char *scope_dir(const char *slice, const char *unit) {
 
 /* ---- the bus -------------------------------------------------------------- */
 
+/* sd-bus, loaded by bus_open() before any other use (see sd-bus.h). */
+static const struct sd_bus_api *sd;
+
 static void bus_closep(sd_bus **bus) {
   if (*bus)
-    sd_bus_flush_close_unref(*bus);
+    sd->flush_close_unref(*bus);
 }
 #define cleanup_bus __attribute__((cleanup(bus_closep)))
 
+/* What sd_booted() checks, without loading libsystemd for it. */
+static bool systemd_booted(void) {
+  struct stat st;
+  return lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int systemd_running(hull_error_t *err) {
-  if (sd_booted() > 0)
+  if (systemd_booted())
     return 0;
   cleanup_free char *comm = NULL;
   cleanup_error hull_error_t ignored = NULL;
@@ -116,23 +126,23 @@ int cgroup_systemd_check(const char *path, hull_error_t *err) {
 /* As root, systemd's private socket (no dbus-daemon needed, as go-systemd
  * does for runc); else the system bus. */
 static int bus_open(sd_bus **out, hull_error_t *err) {
-  if (systemd_running(err) < 0)
+  if (systemd_running(err) < 0 || sd_bus_api_load(&sd, err) < 0)
     return -1;
   sd_bus *bus = NULL;
   int r = -ENOENT;
   if (geteuid() == 0 && access("/run/systemd/private", F_OK) == 0) {
-    r = sd_bus_new(&bus);
+    r = sd->new_(&bus);
     if (r >= 0)
-      r = sd_bus_set_address(bus, "unix:path=/run/systemd/private");
+      r = sd->set_address(bus, "unix:path=/run/systemd/private");
     if (r >= 0)
-      r = sd_bus_start(bus);
+      r = sd->start(bus);
     if (r < 0) {
-      sd_bus_unref(bus);
+      sd->unref(bus);
       bus = NULL;
     }
   }
   if (r < 0)
-    r = sd_bus_open_system(&bus);
+    r = sd->open_system(&bus);
   if (r < 0)
     return hull_error(err, -r, "--systemd-cgroup: cannot reach systemd over "
                       "D-Bus");
@@ -142,7 +152,7 @@ static int bus_open(sd_bus **out, hull_error_t *err) {
 
 static int bus_failed(hull_error_t *err, int r, const sd_bus_error *e,
                       const char *what, const char *unit) {
-  if (e && sd_bus_error_is_set(e))
+  if (e && sd->error_is_set(e))
     return hull_error(err, 0, "systemd: %s `%s`: %s", what, unit,
                       e->message ? e->message : e->name);
   return hull_error(err, -r, "systemd: %s `%s`", what, unit);
@@ -155,7 +165,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata,
   struct job_wait *w = userdata;
   uint32_t id;
   const char *path, *unit, *result;
-  if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+  if (sd->message_read(m, "uoss", &id, &path, &unit, &result) < 0)
     return 0;
   if (strcmp(path, w->job) == 0 && w->result == NULL)
     w->result = xstrdup(result);
@@ -168,7 +178,7 @@ static int wait_job(sd_bus *bus, struct job_wait *w, const char *unit,
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
   while (w->result == NULL) {
-    int r = sd_bus_process(bus, NULL);
+    int r = sd->process(bus, NULL);
     if (r < 0)
       return bus_failed(err, r, NULL, "waiting for the job of", unit);
     if (r > 0)
@@ -180,7 +190,7 @@ static int wait_job(sd_bus *bus, struct job_wait *w, const char *unit,
     if (spent >= JOB_TIMEOUT_USEC)
       return hull_error(err, 0, "systemd: the job of `%s` did not finish "
                         "in 30 s", unit);
-    r = sd_bus_wait(bus, JOB_TIMEOUT_USEC - spent);
+    r = sd->wait(bus, JOB_TIMEOUT_USEC - spent);
     if (r < 0)
       return bus_failed(err, r, NULL, "waiting for the job of", unit);
   }
@@ -193,7 +203,7 @@ static int wait_job(sd_bus *bus, struct job_wait *w, const char *unit,
 /* ---- unit properties ------------------------------------------------------- */
 
 static int append_u64(sd_bus_message *m, const char *name, uint64_t v) {
-  return sd_bus_message_append(m, "(sv)", name, "t", v);
+  return sd->message_append(m, "(sv)", name, "t", v);
 }
 
 static int64_t limit_or_infinity(int64_t v) {
@@ -248,49 +258,49 @@ static int start_scope(sd_bus *bus, const char *slice, const char *unit,
   sd_bus_message *m = NULL, *reply = NULL;
   struct job_wait w = {0};
   /* Signals reach a private-socket client only once it subscribed. */
-  int ret = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH,
+  int ret = sd->call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH,
                                SYSTEMD_MANAGER, "Subscribe", &e, NULL, "");
   if (ret >= 0)
-    ret = sd_bus_match_signal(bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH,
+    ret = sd->match_signal(bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH,
                               SYSTEMD_MANAGER, "JobRemoved", on_job_removed,
                               &w);
   if (ret >= 0)
-    ret = sd_bus_message_new_method_call(bus, &m, SYSTEMD_DEST, SYSTEMD_PATH,
+    ret = sd->message_new_method_call(bus, &m, SYSTEMD_DEST, SYSTEMD_PATH,
                                          SYSTEMD_MANAGER,
                                          "StartTransientUnit");
   if (ret >= 0)
-    ret = sd_bus_message_append(m, "ss", unit, "replace");
+    ret = sd->message_append(m, "ss", unit, "replace");
   if (ret >= 0)
-    ret = sd_bus_message_open_container(m, 'a', "(sv)");
+    ret = sd->message_open_container(m, 'a', "(sv)");
   if (ret >= 0)
-    ret = sd_bus_message_append(
+    ret = sd->message_append(
         m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s",
         "hull container", "Slice", "s", slice, "Delegate", "b", 1,
         "DefaultDependencies", "b", 0, "MemoryAccounting", "b", 1,
         "CPUAccounting", "b", 1, "TasksAccounting", "b", 1);
   if (ret >= 0)
-    ret = sd_bus_message_append(m, "(sv)", v2 ? "IOAccounting"
+    ret = sd->message_append(m, "(sv)", v2 ? "IOAccounting"
                                               : "BlockIOAccounting", "b", 1);
   if (ret >= 0)
-    ret = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t)pid);
+    ret = sd->message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t)pid);
   if (ret >= 0)
     ret = append_resources(m, r, v2);
   if (ret >= 0)
-    ret = sd_bus_message_close_container(m);
+    ret = sd->message_close_container(m);
   if (ret >= 0)
-    ret = sd_bus_message_append(m, "a(sa(sv))", 0);
+    ret = sd->message_append(m, "a(sa(sv))", 0);
   if (ret >= 0)
-    ret = sd_bus_call(bus, m, 0, &e, &reply);
+    ret = sd->call(bus, m, 0, &e, &reply);
   if (ret >= 0)
-    ret = sd_bus_message_read(reply, "o", &w.job);
+    ret = sd->message_read(reply, "o", &w.job);
   if (ret < 0)
     bus_failed(err, ret, &e, "start unit", unit);
   else
     ret = wait_job(bus, &w, unit, err);
   free(w.result);
-  sd_bus_message_unref(reply);
-  sd_bus_message_unref(m);
-  sd_bus_error_free(&e);
+  sd->message_unref(reply);
+  sd->message_unref(m);
+  sd->error_free(&e);
   return ret < 0 ? -1 : 0;
 }
 
@@ -301,12 +311,12 @@ static int stop_scope(const char *unit, hull_error_t *err) {
   if (bus_open(&bus, err) < 0)
     return -1;
   sd_bus_error e = SD_BUS_ERROR_NULL;
-  int r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+  int r = sd->call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
                              "StopUnit", &e, NULL, "ss", unit, "replace");
   int ret = 0;
-  if (r < 0 && !sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
+  if (r < 0 && !sd->error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
     ret = bus_failed(err, r, &e, "stop unit", unit);
-  sd_bus_error_free(&e);
+  sd->error_free(&e);
   return ret;
 }
 
@@ -408,7 +418,7 @@ static int sd_enter(struct cgroup *cg, pid_t pid, hull_error_t *err) {
 static int sd_destroy(struct cgroup *cg, hull_error_t *err) {
   if (cg->inner && cg->inner->manager->destroy(cg->inner, err) < 0)
     return -1;
-  if (sd_booted() <= 0)
+  if (!systemd_booted())
     return 0;          /* no systemd, no unit to stop */
   return stop_scope(cg->unit, err);
 }

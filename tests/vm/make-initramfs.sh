@@ -95,6 +95,11 @@ if [ -n "${VM_SYSTEMD:-}" ]; then
 	[ -x /lib/systemd/systemd ] || die "/lib/systemd/systemd: not found (apt-get install systemd)"
 	mkdir -p "$stage/lib/systemd" "$stage/etc/systemd/system"
 	copy_with_libs /lib/systemd/systemd "$stage/lib/systemd/systemd"
+	# hull loads libsystemd itself (dlopen) for --systemd-cgroup.
+	sdlib=$(ldconfig -p | sed -n 's/.*libsystemd\.so\.0 .*=> \(.*\)/\1/p' | head -n 1)
+	[ -n "$sdlib" ] || die "libsystemd.so.0: not found (apt-get install libsystemd0)"
+	mkdir -p "$stage$(dirname "$sdlib")"
+	copy_with_libs "$sdlib" "$stage$sdlib"
 	cp -a /lib/systemd/system "$stage/lib/systemd/system"
 	# Nothing but the test: no default dependencies, no getty, no udev.
 	cat >"$stage/etc/systemd/system/hull-vm.target" <<-EOF
