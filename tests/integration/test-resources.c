@@ -12,6 +12,7 @@
 
 #include <linux/magic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -153,6 +154,67 @@ static void delete_force(struct hctx *c) {
   ck_assert_hres(r, 0);
   hres_free(&r);
 }
+
+/* The nr_throttled counter of the container's cpu.stat (-1: unreadable). */
+static long nr_throttled(enum layout l, const char *id) {
+  cleanup_free char *stat = read_knob(l, "cpu", id, "cpu.stat");
+  const char *p = strstr(stat, "nr_throttled ");
+  return p ? atol(p + strlen("nr_throttled ")) : -1;
+}
+
+START_TEST(cpu_quota_throttles_a_busy_loop) {
+  enum layout l = host_layout();
+  SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
+  SKIP_UNLESS(has_controller(l, "cpu"), "no cpu controller");
+  struct hctx *c = hctx_new();
+  cleanup_free char *res =
+      resources("\"cpu\": {\"quota\": 10000, \"period\": 100000}");
+  hctx_write_config(c, &(struct hconfig){
+                           .args = "\"/bin/sh\", \"-c\", \"while :; do :; done\"",
+                           .linux_extra = res});
+  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  /* At 10% of a CPU a spinning shell is throttled every period. */
+  long throttled = 0;
+  for (int i = 0; i < 100 && throttled <= 0; i++) {
+    usleep(50 * 1000);
+    throttled = nr_throttled(l, c->id);
+  }
+  ck_assert_msg(throttled > 0, "cpu.stat nr_throttled = %ld", throttled);
+  delete_force(c);
+  hctx_finish(c);
+}
+END_TEST
+
+/* deny-all plus runc's allowed list: a loop device node can be made (mknod
+ * is allowed for all) but not opened; /dev/null still opens. */
+START_TEST(denied_device_cannot_be_opened) {
+  enum layout l = host_layout();
+  SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
+  SKIP_UNLESS(l == LAYOUT_V2 || has_controller(l, "devices"),
+              "no devices controller");
+  struct hctx *c = hctx_new();
+  cleanup_free char *res =
+      resources("\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]");
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"mknod /tmp/loop b 7 0 &&"
+                     " echo made; head -c 1 /tmp/loop >/dev/null && echo opened;"
+                     " head -c 1 /dev/zero >/dev/null && echo zero ok; true\"",
+             .process_extra =
+                 "\"capabilities\": {\"bounding\": [\"CAP_MKNOD\"],"
+                 " \"effective\": [\"CAP_MKNOD\"], \"permitted\": [\"CAP_MKNOD\"]}",
+             .linux_extra = res});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "made\n"), "out: %s\nerr: %s", r.out, r.err);
+  ck_assert_msg(!hcontains(r.out, "opened"), "out: %s", r.out);
+  ck_assert_msg(hcontains(r.err, "Operation not permitted"), "err: %s", r.err);
+  ck_assert_msg(hcontains(r.out, "zero ok\n"), "out: %s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
 
 START_TEST(cpu_cpuset_and_memory_knobs) {
   enum layout l = host_layout();
@@ -303,6 +365,8 @@ static Suite *resources_suite(void) {
   tcase_add_test(tc, memory_limit_oom_kills_a_hog);
   tcase_add_test(tc, pids_limit_stops_a_fork_loop);
   tcase_add_test(tc, cpu_cpuset_and_memory_knobs);
+  tcase_add_test(tc, cpu_quota_throttles_a_busy_loop);
+  tcase_add_test(tc, denied_device_cannot_be_opened);
   tcase_add_test(tc, block_io_weight);
   tcase_add_test(tc, hugetlb_limit_or_a_clear_refusal);
   tcase_add_test(tc, invalid_values_fail_clearly_and_leave_nothing);
