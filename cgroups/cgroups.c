@@ -174,3 +174,14 @@ int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n,
     return 0;
   return cgroup_fs_read_pids(cg->dirs[cg->procs_dir], pids, n, err);
 }
+
+bool cgroup_controllers_include(const char *controllers, const char *name) {
+  size_t len = strlen(name);
+  for (const char *p = controllers; *p;) {
+    size_t n = strcspn(p, ",");
+    if (n == len && strncmp(p, name, n) == 0)
+      return true;
+    p += n + (p[n] == ',');
+  }
+  return false;
+}

@@ -16,28 +16,11 @@
  * uninterruptible sleep hold a v1 freeze up. */
 #define FREEZE_WAIT_MS 5000
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-    ;
-}
-
-static bool names_controller(const char *controllers, const char *name) {
-  size_t len = strlen(name);
-  for (const char *p = controllers; *p;) {
-    size_t n = strcspn(p, ",");
-    if (n == len && strncmp(p, name, n) == 0)
-      return true;
-    p += n + (p[n] == ',');
-  }
-  return false;
-}
-
 /* Where to freeze: *v2 tells which kind of directory it is; NULL when the
  * cgroup has neither. */
 static const char *freezer_dir(const struct cgroup *cg, bool *v2) {
   for (size_t i = 0; i < cg->n_dirs; i++)
-    if (names_controller(cg->controllers[i], "freezer")) {
+    if (cgroup_controllers_include(cg->controllers[i], "freezer")) {
       *v2 = false;
       return cg->dirs[i];
     }
@@ -87,7 +70,7 @@ int cgroup_v1_freeze(const char *dir, bool frozen, hull_error_t *err) {
     if (frozen && waited % 100 == 99 &&
         cgroup_fs_write(dir, "freezer.state", want, "freezer", err) < 0)
       return -1;
-    sleep_ms(1);
+    cgroup_sleep_ms(1);
   }
 }
 
@@ -121,7 +104,7 @@ int cgroup_v2_freeze(const char *dir, bool frozen, hull_error_t *err) {
       return hull_error(err, EBUSY, "%s `%s`: cgroup.events does not say "
                         "frozen %d after %d ms", frozen ? "freeze" : "thaw",
                         dir, frozen, FREEZE_WAIT_MS);
-    sleep_ms(1);
+    cgroup_sleep_ms(1);
   }
 }
 

@@ -16,6 +16,12 @@
 #define DESTROY_WAIT_MS 5000
 #define DESTROY_POLL_MS 10
 
+void cgroup_sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+    ;
+}
+
 /* True when pid is listed in dir's cgroup.procs. */
 static bool pid_is_in(const char *dir, pid_t pid) {
   cleanup_free char *path = xasprintf("%s/cgroup.procs", dir);
@@ -115,12 +121,6 @@ int cgroup_fs_signal_all(struct cgroup *cg, int sig, hull_error_t *err) {
   return signal_pids(pids, n, sig, err);
 }
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-    ;
-}
-
 /* Every pid in any of the cgroup's hierarchies: a process the container
  * moved elsewhere in one hierarchy still blocks rmdir in the others. */
 static int all_pids(struct cgroup *cg, pid_t **pids, size_t *n,
@@ -148,7 +148,7 @@ static int kill_until_empty(struct cgroup *cg, hull_error_t *err) {
                         "SIGKILL (first: %d)", cg->path, n, (int)pids[0]);
     if (signal_pids(pids, n, SIGKILL, err) < 0)
       return -1;
-    sleep_ms(DESTROY_POLL_MS);
+    cgroup_sleep_ms(DESTROY_POLL_MS);
   }
 }
 
@@ -174,7 +174,7 @@ static int remove_cgroup_dir(const char *dir, hull_error_t *err) {
       return 0;
     if (errno != EBUSY || waited >= DESTROY_WAIT_MS)
       return hull_error(err, errno, "remove cgroup `%s`", dir);
-    sleep_ms(DESTROY_POLL_MS);
+    cgroup_sleep_ms(DESTROY_POLL_MS);
   }
   return 0;
 }

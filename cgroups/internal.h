@@ -70,6 +70,13 @@ int cgroup_new(const struct cgroup_manager *m, const char *path,
                bool (*keep)(const struct cgroup_hierarchy *h),
                struct cgroup **out, hull_error_t *err);
 
+/* Whether the comma-separated list `controllers` ("cpu,cpuacct") names
+ * `name` (cgroups.c). */
+bool cgroup_controllers_include(const char *controllers, const char *name);
+/* Sleeps ms milliseconds, through signals (fs.c): polling where the kernel
+ * gives no notification (v1 emptiness, freezer state). */
+void cgroup_sleep_ms(long ms);
+
 /* ---- cgroupfs operations shared by v1 and v2 (fs.c) ------------------- */
 
 int cgroup_fs_enter(struct cgroup *cg, pid_t pid, hull_error_t *err);

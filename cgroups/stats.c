@@ -429,20 +429,9 @@ int cgroup_v2_stats(const char *dir, struct cgroup_stats *s,
   return 0;
 }
 
-static bool names_controller(const char *controllers, const char *name) {
-  size_t len = strlen(name);
-  for (const char *p = controllers; *p;) {
-    size_t n = strcspn(p, ",");
-    if (n == len && strncmp(p, name, n) == 0)
-      return true;
-    p += n + (p[n] == ',');
-  }
-  return false;
-}
-
 static const char *dir_of(const struct cgroup *cg, const char *controller) {
   for (size_t i = 0; i < cg->n_dirs; i++)
-    if (names_controller(cg->controllers[i], controller))
+    if (cgroup_controllers_include(cg->controllers[i], controller))
       return cg->dirs[i];
   return NULL;
 }

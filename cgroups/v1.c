@@ -10,19 +10,6 @@
 
 static bool any_hierarchy(const struct cgroup_hierarchy *h) { return true; }
 
-/* Whether the comma-separated list `controllers` ("cpu,cpuacct") names
- * `name`. */
-static bool has_controller(const char *controllers, const char *name) {
-  size_t len = strlen(name);
-  for (const char *p = controllers; *p;) {
-    size_t n = strcspn(p, ",");
-    if (n == len && strncmp(p, name, n) == 0)
-      return true;
-    p += n + (p[n] == ',');
-  }
-  return false;
-}
-
 static bool blank(const char *s) { return s[strspn(s, " \n")] == '\0'; }
 
 /* A new cpuset cgroup starts with empty cpus and mems, and no task may
@@ -86,7 +73,7 @@ static int v1_create(const struct cgroup_manager *m, const char *path,
   int ret = cgroup_new(m, path, &hs, any_hierarchy, &cg, err);
   for (size_t i = 0; ret == 0 && i < cg->n_dirs; i++) {
     ret = mkdir_p(cg->dirs[i], 0755, err);
-    if (ret == 0 && has_controller(cg->controllers[i], "cpuset"))
+    if (ret == 0 && cgroup_controllers_include(cg->controllers[i], "cpuset"))
       ret = cpuset_prepare(cg->dirs[i], err);
   }
   cgroup_hierarchies_free(&hs);
@@ -105,7 +92,7 @@ static int v1_create(const struct cgroup_manager *m, const char *path,
 static const char *controller_dir(const struct cgroup *cg,
                                   const char *controller) {
   for (size_t i = 0; i < cg->n_dirs; i++)
-    if (has_controller(cg->controllers[i], controller))
+    if (cgroup_controllers_include(cg->controllers[i], controller))
       return cg->dirs[i];
   return NULL;
 }
