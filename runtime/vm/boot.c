@@ -63,6 +63,10 @@ static int parse_bzimage(const uint8_t *data, size_t len, const char *path,
   if (setup_size >= len)
     return hull_error(err, 0, "kernel `%s`: truncated after the setup code",
                       path);
+  out->payload_offset = setup_size + get32(data + BP_PAYLOAD_OFFSET);
+  out->payload_length = get32(data + BP_PAYLOAD_LENGTH);
+  if (out->payload_offset + out->payload_length > len)
+    out->payload_offset = out->payload_length = 0; /* none we can trust */
   out->load_addr = out->pref_address >= VM_HIGH_RAM ? out->pref_address
                                                     : VM_HIGH_RAM;
   out->entry = out->load_addr + 0x200;

@@ -28,7 +28,7 @@ struct vm_session {
   uint64_t start_ns, deadline_ns;
   struct vm_exit_info *info;
   timer_t timer;
-  bool have_timer;
+  bool have_timer, mask_saved;
   sigset_t old_mask;
 };
 
@@ -144,6 +144,7 @@ static int start_timer(struct vm_session *s, unsigned timeout_ms,
   sigaddset(&kick, KICK_SIGNAL);
   if ((errno = pthread_sigmask(SIG_BLOCK, &kick, &s->old_mask)) != 0)
     return hull_error(err, errno, "blocking the vCPU kick signal");
+  s->mask_saved = true;
   if (kvm_unblock_kick_in_run(s->kvm.vcpu_fd, &s->old_mask, err) < 0)
     return -1;
   struct sigevent ev = {.sigev_notify = SIGEV_THREAD_ID,
@@ -169,10 +170,10 @@ static void consume_kick(void) {
 }
 
 static void stop_timer(struct vm_session *s) {
-  if (!s->deadline_ns)
-    return;
   if (s->have_timer)
     timer_delete(s->timer);
+  if (!s->mask_saved)
+    return;
   consume_kick();
   pthread_sigmask(SIG_SETMASK, &s->old_mask, NULL);
 }
@@ -302,6 +303,7 @@ int vm_run(const struct vm_config *cfg, int serial_fd,
   if (load_guest(&s, cfg, err) < 0 || start_timer(&s, cfg->timeout_ms, err) < 0)
     goto out;
   r = run_vcpu(&s, err);
+  info->rip = guest_rip(&s);
 out:
   stop_timer(&s);
   kvm_destroy(&s.kvm);

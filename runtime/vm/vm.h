@@ -45,6 +45,7 @@ struct vm_exit_info {
   uint64_t ns_to_first_serial; /* ... until the first UART byte (0: none) */
   uint64_t ns_total;
   uint64_t exits;              /* KVM_RUN returns handled */
+  uint64_t rip;                /* the guest's RIP when it stopped */
 };
 
 /* Boots cfg's kernel and runs it until it resets, halts, triple-faults or
@@ -87,6 +88,11 @@ struct kernel_image {
   uint32_t initrd_addr_max;
   uint64_t pref_address;
   uint32_t init_size;
+  /* Where the compressed vmlinux sits in the file (absolute offset), so a
+   * host can unpack it and boot the ELF instead, skipping the guest-side
+   * decompression (minutes on an emulating /dev/kvm). */
+  uint64_t payload_offset;
+  uint32_t payload_length;
 };
 
 /* Parses an image in memory; path only names it in errors. */
@@ -136,6 +142,8 @@ int boot_load_kernel(uint8_t *mem, uint64_t mem_size, const uint8_t *data,
 #define BP_XLOADFLAGS 0x236
 #define BP_CMDLINE_SIZE 0x238
 #define BP_PREF_ADDRESS 0x258
+#define BP_PAYLOAD_OFFSET 0x248
+#define BP_PAYLOAD_LENGTH 0x24c
 #define BP_INIT_SIZE 0x260
 #define BP_E820_TABLE 0x2d0
 #define BP_E820_ENTRY_SIZE 20
