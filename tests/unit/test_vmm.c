@@ -361,6 +361,62 @@ START_TEST(test_guest_bzimage_says_hello) {
 }
 END_TEST
 
+/* A bzImage whose 64-bit entry (payload + 0x200) holds `code`. */
+static char *write_code_bzimage(const uint8_t *code, size_t code_len) {
+  uint8_t payload[0x400] = {0};
+  memcpy(payload + 0x200, code, code_len);
+  size_t len;
+  cleanup_free uint8_t *img = make_bzimage(payload, sizeof payload, 0, &len);
+  char *path = xstrdup("/tmp/hull-test-code-XXXXXX");
+  cleanup_close int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write_all(fd, img, len), 0);
+  return path;
+}
+
+static void expect_stop(const uint8_t *code, size_t code_len,
+                        enum vm_stop_reason want, unsigned timeout_ms) {
+  cleanup_free char *path = write_code_bzimage(code, code_len);
+  struct vm_config cfg = {.kernel_path = path, .memory_mib = 8,
+                          .timeout_ms = timeout_ms};
+  struct vm_exit_info info;
+  cleanup_error hull_error_t err = NULL;
+  int r = vm_run(&cfg, -1, &info, &err);
+  unlink(path);
+  ck_assert_msg(r == 0, "vm_run: %s", err ? err->msg : "?");
+  ck_assert_str_eq(vm_stop_reason_name(info.reason), vm_stop_reason_name(want));
+  ck_assert_uint_ge(info.ns_total, (uint64_t)timeout_ms * 1000000 *
+                                       (want == VM_STOP_TIMEOUT));
+  ck_assert_uint_lt(info.ns_total, (uint64_t)(timeout_ms + 2000) * 1000000);
+}
+
+START_TEST(spinning_guest_times_out) {
+  if (!kvm_usable())
+    return;
+  const uint8_t jmp_self[] = {0xeb, 0xfe};
+  expect_stop(jmp_self, sizeof jmp_self, VM_STOP_TIMEOUT, 300);
+}
+END_TEST
+
+/* With the in-kernel LAPIC, HLT never exits to us: the vCPU sleeps in the
+ * kernel, and only the timeout ends a guest that halts with IF=0. */
+START_TEST(halted_guest_times_out) {
+  if (!kvm_usable())
+    return;
+  const uint8_t cli_hlt[] = {0xfa, 0xf4, 0xeb, 0xfc};
+  expect_stop(cli_hlt, sizeof cli_hlt, VM_STOP_TIMEOUT, 300);
+}
+END_TEST
+
+/* ud2 with an empty IDT: #UD, #GP, #DF, triple fault. */
+START_TEST(triple_fault_is_shutdown) {
+  if (!kvm_usable())
+    return;
+  const uint8_t ud2[] = {0x0f, 0x0b};
+  expect_stop(ud2, sizeof ud2, VM_STOP_SHUTDOWN, 5000);
+}
+END_TEST
+
 START_TEST(vm_run_rejects_garbage_kernel) {
   if (!kvm_usable())
     return;
@@ -513,6 +569,9 @@ static Suite *vmm_suite(void) {
   tcase_set_timeout(kvm, BANNER_TIMEOUT_S + 20);
   tcase_add_test(kvm, test_guest_elf_says_hello);
   tcase_add_test(kvm, test_guest_bzimage_says_hello);
+  tcase_add_test(kvm, spinning_guest_times_out);
+  tcase_add_test(kvm, halted_guest_times_out);
+  tcase_add_test(kvm, triple_fault_is_shutdown);
   tcase_add_test(kvm, vm_run_rejects_garbage_kernel);
   tcase_add_test(kvm, debian_kernel_prints_banner);
   suite_add_tcase(s, kvm);
