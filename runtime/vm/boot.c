@@ -97,7 +97,8 @@ static int parse_elf(const uint8_t *data, size_t len, const char *path,
     memcpy(&ph, data + eh->e_phoff + i * sizeof ph, sizeof ph);
     if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
       continue;
-    if (ph.p_offset + ph.p_filesz > len || ph.p_filesz > ph.p_memsz)
+    if (ph.p_offset > len || ph.p_filesz > len - ph.p_offset ||
+        ph.p_filesz > ph.p_memsz)
       return hull_error(err, 0, "kernel `%s`: segment %u lies outside the file",
                         path, i);
     if (out->nsegments == KERNEL_MAX_SEGMENTS)
@@ -152,6 +153,10 @@ int boot_load_kernel(uint8_t *mem, uint64_t mem_size, const uint8_t *data,
                       (unsigned long long)(mem_size >> 20));
   for (size_t i = 0; i < img->nsegments; i++) {
     const struct kernel_segment *s = &img->segments[i];
+    if (s->mem_size > mem_size || s->paddr > mem_size - s->mem_size)
+      return hull_error(err, 0, "kernel segment at %#llx does not fit in %llu "
+                        "MiB of guest memory", (unsigned long long)s->paddr,
+                        (unsigned long long)(mem_size >> 20));
     if (s->paddr < VM_HIGH_RAM)
       return hull_error(err, 0, "kernel segment at %#llx is below 1 MiB",
                         (unsigned long long)s->paddr);

@@ -166,6 +166,10 @@ START_TEST(elf_segments_parsed) {
   ck_assert_int_lt(boot_load_kernel(mem, 16 << 20, img, len, &k, &err), 0);
   ck_assert_str_eq(err->msg, "kernel needs guest memory up to 0x1202000, the "
                              "VM has 16 MiB");
+  /* A segment address that wraps around is caught, not copied. */
+  k.segments[1].paddr = UINT64_MAX - 0x1000;
+  ck_assert_int_lt(boot_load_kernel(mem, mem_size, img, len, &k, &err), 0);
+  ck_assert_ptr_nonnull(strstr(err->msg, "does not fit in 32 MiB"));
   munmap(mem, mem_size);
 }
 END_TEST
