@@ -49,8 +49,13 @@ struct vm_exit_info {
 };
 
 /* Boots cfg's kernel and runs it until it resets, halts, triple-faults or
- * times out; the UART's output goes to serial_fd. A guest that dies in
- * KVM's instruction emulation is an error that names the exit reason. */
+ * times out; the UART's output goes to serial_fd (-1: discarded). A guest
+ * that dies in KVM's instruction emulation is an error that names the exit
+ * reason and RIP. With the in-kernel LAPIC, HLT sleeps in the kernel and
+ * never reaches us: guests stop by reset (Linux: `reboot=k` and reboot(2),
+ * or i8042 0xfe), by triple fault (`reboot=t`), or by the timeout.
+ * Runs the vCPU on the calling thread; with a timeout it blocks a realtime
+ * signal in that thread for the duration (see vm.c). */
 int vm_run(const struct vm_config *cfg, int serial_fd,
            struct vm_exit_info *info, hull_error_t *err);
 const char *vm_stop_reason_name(enum vm_stop_reason r);
