@@ -128,3 +128,17 @@ clean:
 	rm -rf tests/rootfs
 
 .PHONY: all check check-unit check-sanitize check-valgrind bench deps install demo clean
+
+# The built-in VMM's test guest (tests/vm-guest/): a freestanding ELF64
+# linked at 1 MiB, and its flat image, which test_vmm wraps as a bzImage.
+VM_GUEST := tests/vm-guest/guest.elf tests/vm-guest/guest.bin
+tests/vm-guest/guest.elf: tests/vm-guest/guest.S tests/vm-guest/guest.ld
+	$(CC) -nostdlib -static -no-pie -Wl,-T,tests/vm-guest/guest.ld \
+	  -Wl,--build-id=none -o $@ tests/vm-guest/guest.S
+tests/vm-guest/guest.bin: tests/vm-guest/guest.elf
+	objcopy -O binary $< $@
+tests/unit/run-unit: $(VM_GUEST)
+clean: clean-vm-guest
+clean-vm-guest:
+	rm -f $(VM_GUEST)
+.PHONY: clean-vm-guest
