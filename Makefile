@@ -112,7 +112,7 @@ deps:
 	  build-essential pkg-config libcap-dev libseccomp-dev libyajl-dev \
 	  libmnl-dev libsystemd-dev check libsubunit-dev busybox-static iproute2 crun runc \
 	  procps util-linux man-db \
-	  qemu-system-x86 linux-image-amd64 cpio systemd \
+	  qemu-system-x86 linux-image-amd64 cpio xz-utils systemd \
 	  containerd podman docker.io uidmap conmon
 
 install: hull
