@@ -220,10 +220,6 @@ t_pause() {
 	expect_eq paused PAUSED "$st1" && expect_eq running RUNNING "$st2"
 }
 
-# The engine starts watching the container's OOM events only after start
-# returns; give it a second before the allocation begins.
-memhog_late='sleep 1; exec hull-test-helper memhog 256'
-mem_limit_cmd='cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
 
 # A namespace joined by path: a network namespace held by a sleep of ours.
 t_join_netns() {

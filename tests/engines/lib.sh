@@ -8,6 +8,9 @@
 # other status, and is skipped when it calls `skip REASON`. Known failures
 # are marked with `known_failure REASON` before the scenario runs.
 
+# Where the engine scripts live, for sourcing after a script changed directory.
+ENGINES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 set -u
 
 ENGINE=${ENGINE:-engine}
@@ -273,3 +276,8 @@ need_tools() {
 		fi
 	done
 }
+
+# The engine starts watching the container's OOM events only after start
+# returns; give it a second before the allocation begins.
+memhog_late='sleep 1; exec hull-test-helper memhog 256'
+mem_limit_cmd='cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
