@@ -727,3 +727,8 @@ TCase *harness_tcase(const char *name, double timeout_seconds) {
   tcase_add_unchecked_fixture(tc, NULL, harness_sweep);
   return tc;
 }
+
+void hctx_delete_and_finish(struct hctx *c) {
+  hrun_expect(0, c, "delete", "--force", c->id);
+  hctx_finish(c);
+}

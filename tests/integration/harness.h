@@ -133,6 +133,19 @@ bool hjson_valid(const char *json);
 /* A TCase with a timeout and the sweep that cleans up after failed tests. */
 TCase *harness_tcase(const char *name, double timeout_seconds);
 
+/* Runs `$HULL --root c->root ARGS...` and asserts its exit status (a macro,
+ * so a failure names the test's line). */
+#define hrun_expect(want, c, ...)                                            \
+  do {                                                                       \
+    struct hres r_ = hrun(c, __VA_ARGS__, NULL);                             \
+    ck_assert_hres(r_, want);                                                \
+    hres_free(&r_);                                                          \
+  } while (0)
+
+/* `delete --force` of the test's container, which must work, then
+ * hctx_finish(). */
+void hctx_delete_and_finish(struct hctx *c);
+
 /* Asserts r ran with the given exit status, printing its output if not. */
 #define ck_assert_hres(r, want)                                               \
   ck_assert_msg((r).status == (want),                                         \

@@ -141,10 +141,8 @@ END_TEST
 START_TEST(kill_with_a_bad_signal_names_it) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30")});
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
-  r = hrun(c, "kill", c->id, "SIGFROB", NULL);
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
+  struct hres r = hrun(c, "kill", c->id, "SIGFROB", NULL);
   assert_fails_naming(&r, "SIGFROB");
   hres_free(&r);
   r = hrun(c, "kill", c->id, "999", NULL);
@@ -153,9 +151,7 @@ START_TEST(kill_with_a_bad_signal_names_it) {
   /* The container did not get some other signal instead. */
   cleanup_free char *status = hstate_status(c, c->id, NULL);
   ck_assert_str_eq(status, "created");
-  r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -164,10 +160,7 @@ START_TEST(pid_file_holds_the_state_pid) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30")});
   cleanup_free char *pid_file = xasprintf("%s/container.pid", c->dir);
-  struct hres r = hrun(c, "create", "--pid-file", pid_file, "--bundle",
-                       c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "create", "--pid-file", pid_file, "--bundle", c->bundle, c->id);
   pid_t pid = 0;
   cleanup_free char *status = hstate_status(c, c->id, &pid);
   ck_assert_str_eq(status, "created");
@@ -176,9 +169,7 @@ START_TEST(pid_file_holds_the_state_pid) {
   ck_assert_msg(matches(text, "^[0-9]+$"), "pid file: `%s`", text);
   ck_assert_int_gt(pid, 0);
   ck_assert_int_eq(atoi(text), pid);
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -256,10 +247,8 @@ static char *object_keys(const char *json) {
 START_TEST(state_json_has_the_oci_members) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30")});
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
-  r = hrun(c, "state", c->id, NULL);
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
+  struct hres r = hrun(c, "state", c->id, NULL);
   ck_assert_hres(r, 0);
   cleanup_free char *keys = object_keys(r.out);
   ck_assert_str_eq(keys, "bundle created id ociVersion owner pid rootfs status");
@@ -269,17 +258,13 @@ START_TEST(state_json_has_the_oci_members) {
   ck_assert_str_eq(id, c->id);
   ck_assert_str_eq(bundle, c->bundle);
   hres_free(&r);
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
 
   hctx_write_config(c, &(struct hconfig){
                            .args = HELPER("sleep", "30"),
                            .top_extra = "\"annotations\": {\"org.example.a\":"
                                         " \"one\", \"b\": \"two \\\"2\\\"\"}"});
-  r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
   r = hrun(c, "state", c->id, NULL);
   ck_assert_hres(r, 0);
   cleanup_free char *keys2 = object_keys(r.out);
@@ -303,9 +288,7 @@ START_TEST(state_json_has_the_oci_members) {
   ck_assert_str_eq(a1, "one");
   ck_assert_str_eq(a2, "two \"2\"");
   hres_free(&r);
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -375,11 +358,9 @@ END_TEST
 
 START_TEST(debug_is_accepted) {
   struct hctx *c = hctx_new();
-  struct hres r = hrun(c, "--debug", "list", NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "--debug", "list");
   cleanup_free char *log = xasprintf("%s/hull.log", c->dir);
-  r = hrun(c, "--debug", "--log", log, "--log-format", "json", "state",
+  struct hres r = hrun(c, "--debug", "--log", log, "--log-format", "json", "state",
            "nope-such-id", NULL);
   ck_assert_int_eq(r.status, 1);
   ck_assert_msg(hcontains(r.err, "does not exist"), "stderr: %s", r.err);
@@ -392,9 +373,7 @@ START_TEST(debug_is_accepted) {
     ck_assert_msg(hjson_valid(l), "debug log line is not JSON: %s", l);
 
   hctx_write_config(c, &(struct hconfig){0});
-  r = hrun(c, "--debug", "run", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "--debug", "run", "--bundle", c->bundle, c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -414,17 +393,10 @@ START_TEST(init_warnings_reach_the_log_file) {
       xasprintf("%.*s\"CAP_NOT_A_THING\", %s", (int)(at - json), json, at);
   hctx_write_config_raw(c, with_unknown);
   cleanup_free char *log = xasprintf("%s/hull.log", c->dir);
-  struct hres r = hrun(c, "--log", log, "--log-format", "json", "create",
-                       "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
-  r = hrun(c, "--log", log, "--log-format", "json", "start", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "--log", log, "--log-format", "json", "create", "--bundle", c->bundle, c->id);
+  hrun_expect(0, c, "--log", log, "--log-format", "json", "start", c->id);
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   cleanup_free char *text = hread_file(log);
   ck_assert_ptr_nonnull(text);
   ck_assert_msg(hcontains(text, "CAP_NOT_A_THING"), "log: %s", text);

@@ -71,9 +71,7 @@ START_TEST(racing_a_created_container) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30")});
   for (int round = 0; round < 3; round++) {
-    struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-    ck_assert_hres(r, 0);
-    hres_free(&r);
+    hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
     race(c, "KILL");
   }
   hctx_finish(c);
@@ -84,9 +82,7 @@ START_TEST(racing_a_running_container) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30")});
   for (int round = 0; round < 3; round++) {
-    struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-    ck_assert_hres(r, 0);
-    hres_free(&r);
+    hrun_expect(0, c, "run", "-d", "--bundle", c->bundle, c->id);
     /* USR1 is ignored by the helper as pid 1: kill keeps succeeding until
      * a delete wins. */
     race(c, "USR1");
@@ -98,9 +94,7 @@ END_TEST
 START_TEST(racing_a_stopped_container) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("exit", "0")});
-  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "run", "-d", "--bundle", c->bundle, c->id);
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
   race(c, "KILL");
   hctx_finish(c);

@@ -34,17 +34,13 @@ START_TEST(console_socket_gets_the_pty_master) {
 
   cleanup_free char *status = hstate_status(c, c->id, NULL);
   ck_assert_str_eq(status, "created");
-  r = hrun(c, "start", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "start", c->id);
   cleanup_free char *seen = hconsole_read_until(master, "yes", 5000);
   ck_assert_msg(hcontains(seen, "yes"),
                 "the container's stdout is not the tty; read: `%s`", seen);
 
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -70,9 +66,7 @@ START_TEST(console_input_reaches_the_container) {
   cleanup_free char *seen = hconsole_read_until(master, "got-ping", 5000);
   ck_assert_msg(hcontains(seen, "got-ping"), "read: `%s`", seen);
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }
 END_TEST

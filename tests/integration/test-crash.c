@@ -67,9 +67,7 @@ static void create_killed_in_hook(struct hctx *c) {
 START_TEST(delete_after_create_killed_in_hook) {
   struct hctx *c = hctx_new();
   create_killed_in_hook(c);
-  struct hres r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   assert_gone(c);
   hctx_finish(c);
 }
@@ -78,9 +76,7 @@ END_TEST
 START_TEST(delete_force_after_create_killed_in_hook) {
   struct hctx *c = hctx_new();
   create_killed_in_hook(c);
-  struct hres r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
   assert_gone(c);
   hctx_finish(c);
 }
@@ -103,9 +99,7 @@ START_TEST(delete_force_after_foreground_run_killed) {
   ck_assert_msg(strcmp(status, "running") == 0 || strcmp(status, "stopped") == 0,
                 "state after a killed run: `%s`", status);
 
-  r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
   assert_gone(c);
   hctx_finish(c);
 }
@@ -127,9 +121,7 @@ START_TEST(state_of_a_dir_without_state_json_fails) {
   ck_assert_msg(hcontains(r.err, c->id), "state error does not name the id: %s",
                 r.err);
   hres_free(&r);
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   assert_gone(c);
   hctx_finish(c);
 }
@@ -138,15 +130,11 @@ END_TEST
 START_TEST(delete_removes_a_dir_without_state_json) {
   struct hctx *c = hctx_new();
   make_bare_state_dir(c);
-  struct hres r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   assert_gone(c);
 
   make_bare_state_dir(c);
-  r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
   assert_gone(c);
   hctx_finish(c);
 }
@@ -169,9 +157,7 @@ START_TEST(failed_create_leaves_nothing) {
   hres_free(&r);
 
   hctx_write_config(c, &(struct hconfig){.args = HELPER("exit", "0")});
-  r = hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "run", "--bundle", c->bundle, c->id);
   hctx_finish(c);
 }
 END_TEST

@@ -73,18 +73,14 @@ END_TEST
 START_TEST(duplicate_id) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30")});
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
   struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
-  r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
   assert_fails_naming(&r, "exists");
   hres_free(&r);
   /* The first container is untouched. */
   cleanup_free char *status = hstate_status(c, c->id, NULL);
   ck_assert_str_eq(status, "created");
-  r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -107,19 +103,15 @@ END_TEST
 START_TEST(kill_of_a_stopped_container) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("exit", "0")});
-  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "run", "-d", "--bundle", c->bundle, c->id);
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
-  r = hrun(c, "kill", c->id, NULL);
+  struct hres r = hrun(c, "kill", c->id, NULL);
   assert_fails_naming(&r, "not running");
   hres_free(&r);
   r = hrun(c, "kill", c->id, "KILL", NULL);
   assert_fails_naming(&r, "not running");
   hres_free(&r);
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -127,17 +119,13 @@ END_TEST
 START_TEST(delete_of_a_running_container_needs_force) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30")});
-  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
-  r = hrun(c, "delete", c->id, NULL);
+  hrun_expect(0, c, "run", "-d", "--bundle", c->bundle, c->id);
+  struct hres r = hrun(c, "delete", c->id, NULL);
   assert_fails_naming(&r, "running");
   hres_free(&r);
   cleanup_free char *status = hstate_status(c, c->id, NULL);
   ck_assert_str_eq(status, "running");
-  r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -145,12 +133,8 @@ END_TEST
 START_TEST(delete_force_of_a_created_container) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30")});
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
-  r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
+  hrun_expect(0, c, "delete", "--force", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -176,18 +160,12 @@ END_TEST
 START_TEST(start_twice_fails) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30")});
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
-  r = hrun(c, "start", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
-  r = hrun(c, "start", c->id, NULL);
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
+  hrun_expect(0, c, "start", c->id);
+  struct hres r = hrun(c, "start", c->id, NULL);
   assert_fails_naming(&r, NULL);
   hres_free(&r);
-  r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
   hctx_finish(c);
 }
 END_TEST

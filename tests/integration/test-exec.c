@@ -31,13 +31,6 @@ static pid_t start_waiter(struct hctx *c, const struct hconfig *base) {
   return pid;
 }
 
-static void delete_and_finish(struct hctx *c) {
-  struct hres r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
-  hctx_finish(c);
-}
-
 /* The value of the "Name:\t..." line of /proc/self/status output. */
 static char *status_field(const char *out, const char *name) {
   cleanup_free char *key = xasprintf("%s:\t", name);
@@ -55,14 +48,10 @@ START_TEST(exec_prints_output_and_propagates_exit_code) {
   ck_assert_hres(r, 0);
   ck_assert_str_eq(r.out, "hull-test\n");
   hres_free(&r);
-  r = hrun(c, "exec", c->id, "/bin/hull-test-helper", "exit", "7", NULL);
-  ck_assert_hres(r, 7);
-  hres_free(&r);
+  hrun_expect(7, c, "exec", c->id, "/bin/hull-test-helper", "exit", "7");
   /* Looked up in the process env's PATH, inside the container. */
-  r = hrun(c, "exec", c->id, "hull-test-helper", "exit", "0", NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
-  delete_and_finish(c);
+  hrun_expect(0, c, "exec", c->id, "hull-test-helper", "exit", "0");
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -102,7 +91,7 @@ START_TEST(exec_joins_the_init_namespaces_and_cgroup) {
   ck_assert_hres(r, 0);
   ck_assert_str_eq(r.out, init_cgroups);
   hres_free(&r);
-  delete_and_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -125,7 +114,7 @@ START_TEST(exec_flags_set_env_cwd_and_user) {
   ck_assert_hres(r, 0);
   ck_assert_str_eq(r.out, "/\n0\n");
   hres_free(&r);
-  delete_and_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -151,7 +140,7 @@ START_TEST(exec_process_file_is_the_whole_process) {
                     hcontains(r.err, file),
                 "%s", r.err);
   hres_free(&r);
-  delete_and_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -174,7 +163,7 @@ START_TEST(exec_cap_adds_a_capability) {
   ck_assert_str_eq(eff, "0000000020200421");
   ck_assert_str_eq(bnd, "0000000020200421");
   hres_free(&r);
-  delete_and_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -194,7 +183,7 @@ START_TEST(exec_no_new_privs) {
   cleanup_free char *on = status_field(r.out, "NoNewPrivs");
   ck_assert_str_eq(on, "1");
   hres_free(&r);
-  delete_and_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -214,7 +203,7 @@ START_TEST(exec_gets_the_container_seccomp_filter) {
   ck_assert_hres(r, 0);
   ck_assert_msg(hcontains(r.out, "Seccomp:\t2\n"), "%s", r.out);
   hres_free(&r);
-  delete_and_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -254,7 +243,7 @@ START_TEST(exec_of_a_missing_binary_fails_and_leaves_nothing) {
                 r.err);
   hres_free(&r);
   ck_assert_int_eq(count_cgroup_procs(c), 1);
-  delete_and_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -262,10 +251,7 @@ START_TEST(exec_detached_writes_the_pid_file) {
   struct hctx *c = hctx_new();
   pid_t init = start_waiter(c, NULL);
   cleanup_free char *pid_file = xasprintf("%s/exec.pid", c->dir);
-  struct hres r = hrun(c, "exec", "-d", "--pid-file", pid_file, c->id,
-                       "/bin/hull-test-helper", "sleep", "30", NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "exec", "-d", "--pid-file", pid_file, c->id, "/bin/hull-test-helper", "sleep", "30");
   cleanup_free char *text = hread_file(pid_file);
   ck_assert_ptr_nonnull(text);
   pid_t pid = (pid_t)atoi(text);
@@ -278,7 +264,7 @@ START_TEST(exec_detached_writes_the_pid_file) {
   ck_assert_int_eq(a.st_ino, b.st_ino);
   ck_assert_int_eq(count_cgroup_procs(c), 2);
   /* delete --force takes the exec'd process with the container. */
-  delete_and_finish(c);
+  hctx_delete_and_finish(c);
   ck_assert_int_ne(kill(pid, 0), 0);
 }
 END_TEST
@@ -301,18 +287,16 @@ START_TEST(exec_forwards_signals_in_the_foreground) {
   r = hbg_wait(&b, 5000);
   ck_assert_hres(r, 128 + SIGHUP);
   hres_free(&r);
-  delete_and_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
 START_TEST(exec_into_stopped_or_missing_container_fails) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("exit", "0")});
-  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "run", "-d", "--bundle", c->bundle, c->id);
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
-  r = hrun(c, "exec", c->id, "/bin/hull-test-helper", "exit", "0", NULL);
+  struct hres r = hrun(c, "exec", c->id, "/bin/hull-test-helper", "exit", "0", NULL);
   ck_assert_hres(r, 1);
   ck_assert_msg(hcontains(r.err, "cannot exec in a stopped container"), "%s",
                 r.err);
@@ -321,9 +305,7 @@ START_TEST(exec_into_stopped_or_missing_container_fails) {
   ck_assert_hres(r, 1);
   ck_assert_msg(hcontains(r.err, "container does not exist"), "%s", r.err);
   hres_free(&r);
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -353,7 +335,7 @@ START_TEST(exec_tty_with_console_socket_gets_a_pty) {
   ck_assert_hres(r, 1);
   ck_assert_msg(hcontains(r.err, "cannot use console socket"), "%s", r.err);
   hres_free(&r);
-  delete_and_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -410,7 +392,7 @@ START_TEST(exec_cgroup_runs_in_a_sub_cgroup) {
     ck_assert_msg(n > 4 && strcmp(line + n - 4, "/sub") == 0, "%s", r.out);
   }
   hres_free(&r);
-  delete_and_finish(c); /* delete removes the sub-cgroups too */
+  hctx_delete_and_finish(c); /* delete removes the sub-cgroups too */
 }
 END_TEST
 

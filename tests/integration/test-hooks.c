@@ -94,15 +94,11 @@ START_TEST(hooks_run_at_create_start_and_delete) {
   hctx_write_config(c, &(struct hconfig){.args = HELPER("exit", "0"),
                                          .top_extra = h.hooks});
 
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
   cleanup_free char *after_create = logged_kinds(h.log);
   ck_assert_str_eq(after_create, "prestart createRuntime createContainer");
 
-  r = hrun(c, "start", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "start", c->id);
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
   ck_assert(hwait_file(h.log, "startContainer", 5000));
   cleanup_free char *after_start = logged_kinds(h.log);
@@ -114,9 +110,7 @@ START_TEST(hooks_run_at_create_start_and_delete) {
                               "poststart startContainer") == 0,
       "hooks ran as: %s", after_start);
 
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   cleanup_free char *after_delete = logged_kinds(h.log);
   ck_assert_msg(strncmp(after_delete, after_start, strlen(after_start)) == 0 &&
                     strcmp(after_delete + strlen(after_start), " poststop") == 0,

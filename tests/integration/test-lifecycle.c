@@ -23,9 +23,7 @@ END_TEST
 START_TEST(run_propagates_exit_code) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("exit", "3")});
-  struct hres r = hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 3);
-  hres_free(&r);
+  hrun_expect(3, c, "run", "--bundle", c->bundle, c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -42,9 +40,7 @@ START_TEST(run_killed_container_exits_137) {
     _exit(r.status < 0 ? 250 : r.status);
   }
   ck_assert(hwait_status(c, c->id, "running", 5000));
-  struct hres r = hrun(c, "kill", c->id, "9", NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "kill", c->id, "9");
   int status;
   ck_assert_int_eq(waitpid(runner, &status, 0), runner);
   ck_assert(WIFEXITED(status));
@@ -58,12 +54,9 @@ START_TEST(create_start_state_delete) {
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "0.3")});
   cleanup_free char *pid_file = xasprintf("%s/pidfile", c->dir);
 
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, "--pid-file",
-                       pid_file, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "create", "--bundle", c->bundle, "--pid-file", pid_file, c->id);
 
-  r = hrun(c, "state", c->id, NULL);
+  struct hres r = hrun(c, "state", c->id, NULL);
   ck_assert_hres(r, 0);
   ck_assert_msg(hjson_valid(r.out), "state is not JSON: %s", r.out);
   cleanup_free char *status = hjson_string(r.out, (const char *[]){"status", NULL});
@@ -83,16 +76,12 @@ START_TEST(create_start_state_delete) {
   ck_assert_ptr_nonnull(pid_text);
   ck_assert_int_eq(atoll(pid_text), pid);
 
-  r = hrun(c, "start", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "start", c->id);
   cleanup_free char *running = hstate_status(c, c->id, NULL);
   ck_assert_str_eq(running, "running");
 
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
 
   r = hrun(c, "state", c->id, NULL);
   ck_assert_int_ne(r.status, 0);
@@ -119,9 +108,7 @@ START_TEST(run_detached_returns_while_container_runs) {
   ck_assert(hwait_file(r.out_path, "SIGTERM", 5000));
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
   hres_free(&r);
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -129,15 +116,11 @@ END_TEST
 START_TEST(delete_of_a_created_container_needs_no_force) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30")});
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
   pid_t pid = 0;
   cleanup_free char *status = hstate_status(c, c->id, &pid);
   ck_assert_str_eq(status, "created");
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c); /* the waiting init process is gone too */
 }
 END_TEST
@@ -145,17 +128,13 @@ END_TEST
 START_TEST(stopped_state_has_pid_zero) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("exit", "0")});
-  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "run", "-d", "--bundle", c->bundle, c->id);
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
-  r = hrun(c, "state", c->id, NULL);
+  struct hres r = hrun(c, "state", c->id, NULL);
   ck_assert_hres(r, 0);
   ck_assert_int_eq(hjson_int(r.out, (const char *[]){"pid", NULL}, -1), 0);
   hres_free(&r);
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -167,9 +146,7 @@ static char *start_signal_waiter(struct hctx *c, const char *id) {
   ck_assert_hres(r, 0);
   char *out = take_ptr(r.out_path);
   hres_free(&r);
-  r = hrun(c, "start", id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "start", id);
   ck_assert_msg(hwait_file(out, "ready", 5000), "signal-wait never got ready");
   return out;
 }
@@ -185,9 +162,7 @@ static void kill_and_expect(const char *sig, const char *expect) {
   ck_assert_msg(hwait_file(out, expect, 5000), "kill %s: no %s", sig ? sig : "",
                 expect);
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }
 
@@ -210,13 +185,9 @@ START_TEST(kill_all_reaches_every_process) {
   ck_assert_hres(r, 0);
   ck_assert(hwait_file(r.out_path, "ready", 5000));
   hres_free(&r);
-  r = hrun(c, "kill", "--all", c->id, "KILL", NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "kill", "--all", c->id, "KILL");
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
-  r = hrun(c, "delete", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c); /* also proves the two sleepers are gone */
 }
 END_TEST
@@ -224,11 +195,9 @@ END_TEST
 START_TEST(list_table_json_and_quiet) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30")});
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
 
-  r = hrun(c, "list", NULL);
+  struct hres r = hrun(c, "list", NULL);
   ck_assert_hres(r, 0);
   ck_assert_msg(strncmp(r.out, "ID", 2) == 0, "list header: %s", r.out);
   ck_assert(hcontains(r.out, "PID"));
@@ -256,9 +225,7 @@ START_TEST(list_table_json_and_quiet) {
   ck_assert(hcontains(r.out, "\"status\"") && hcontains(r.out, "\"created\""));
   hres_free(&r);
 
-  r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
 
   r = hrun(c, "list", "--format", "json", NULL);
   ck_assert_hres(r, 0);

@@ -129,11 +129,9 @@ START_TEST(start_returns_after_ready_and_forwards_it) {
                            .args = "\"/bin/sh\", \"-c\", \"sleep 1; "
                                    "/bin/hull-test-helper notify READY=1; "
                                    "exec sleep 30\""});
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
   long long before = now_ms();
-  r = hrun(c, "start", c->id, NULL);
+  struct hres r = hrun(c, "start", c->id, NULL);
   long long took = now_ms() - before;
   ck_assert_hres(r, 0);
   hres_free(&r);
@@ -148,9 +146,7 @@ START_TEST(start_returns_after_ready_and_forwards_it) {
   cleanup_free char *main_pid = receive(systemd, 1000);
   cleanup_free char *want = xasprintf("MAINPID=%d\n", (int)pid);
   ck_assert_str_eq(main_pid, want);
-  r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
   unsetenv("NOTIFY_SOCKET");
   hctx_finish(c);
 }

@@ -144,15 +144,7 @@ static void create_with(struct hctx *c, const char *res) {
   cleanup_free char *linux_extra = resources(res);
   hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30"),
                                          .linux_extra = linux_extra});
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
-}
-
-static void delete_force(struct hctx *c) {
-  struct hres r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
 }
 
 /* The nr_throttled counter of the container's cpu.stat (-1: unreadable). */
@@ -172,9 +164,7 @@ START_TEST(cpu_quota_throttles_a_busy_loop) {
   hctx_write_config(c, &(struct hconfig){
                            .args = "\"/bin/sh\", \"-c\", \"while :; do :; done\"",
                            .linux_extra = res});
-  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_expect(0, c, "run", "-d", "--bundle", c->bundle, c->id);
   /* At 10% of a CPU a spinning shell is throttled every period. */
   long throttled = 0;
   for (int i = 0; i < 100 && throttled <= 0; i++) {
@@ -182,8 +172,7 @@ START_TEST(cpu_quota_throttles_a_busy_loop) {
     throttled = nr_throttled(l, c->id);
   }
   ck_assert_msg(throttled > 0, "cpu.stat nr_throttled = %ld", throttled);
-  delete_force(c);
-  hctx_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -241,8 +230,7 @@ START_TEST(cpu_cpuset_and_memory_knobs) {
   }
   ck_knob(l, "cpuset", c->id, "cpuset.cpus", "0\n");
   ck_knob(l, "cpuset", c->id, "cpuset.mems", "0\n");
-  delete_force(c);
-  hctx_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -265,8 +253,7 @@ START_TEST(block_io_weight) {
   const char *want = use_bfq || l == LAYOUT_V1 ? "300" : "2930";
   ck_assert_msg(hcontains(got, want), "%s = %s, want %s",
                 use_bfq ? bfq : cfq, got, want);
-  delete_force(c);
-  hctx_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -283,7 +270,7 @@ START_TEST(hugetlb_limit_or_a_clear_refusal) {
     ck_knob(l, "hugetlb", c->id,
             l == LAYOUT_V1 ? "hugetlb.2MB.limit_in_bytes" : "hugetlb.2MB.max",
             "4194304\n");
-    delete_force(c);
+    hrun_expect(0, c, "delete", "--force", c->id);
   } else {
     /* v1 without a hugetlb hierarchy: refused, not dropped. */
     cleanup_free char *linux_extra = resources(res);
@@ -354,8 +341,7 @@ START_TEST(unified_keys_on_v2) {
   create_with(c, "\"pids\": {\"limit\": 100}, "
                  "\"unified\": {\"pids.max\": \"7\"}");
   ck_knob(l, "pids", c->id, "pids.max", "7\n");  /* unified has the last word */
-  delete_force(c);
-  hctx_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 

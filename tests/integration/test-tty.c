@@ -195,13 +195,6 @@ static void start_sleeper(struct hctx *c) {
   hres_free(&r);
 }
 
-static void delete_and_finish(struct hctx *c) {
-  struct hres r = hrun(c, "delete", "--force", c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
-  hctx_finish(c);
-}
-
 START_TEST(exec_tty_without_tty_still_proxies) {
   struct hctx *c = hctx_new();
   start_sleeper(c);
@@ -214,7 +207,7 @@ START_TEST(exec_tty_without_tty_still_proxies) {
            NULL);
   ck_assert_hres(r, 9);
   hres_free(&r);
-  delete_and_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 
@@ -233,7 +226,7 @@ START_TEST(exec_tty_on_a_tty_proxies_input) {
   ck_assert_int_eq(wait_on_pty(&p, 10000), 4);
   ck_assert_msg(!is_raw(p.slave), "the caller's terminal stayed raw");
   on_pty_free(&p);
-  delete_and_finish(c);
+  hctx_delete_and_finish(c);
 }
 END_TEST
 

@@ -86,13 +86,6 @@ static void sleep_ms(long ms) {
     ;
 }
 
-/* Runs a command and asserts its exit status. */
-#define ck_run(want, c, ...)                                                 \
-  do {                                                                       \
-    struct hres r_ = hrun(c, __VA_ARGS__, NULL);                             \
-    ck_assert_hres(r_, want);                                                \
-    hres_free(&r_);                                                          \
-  } while (0)
 
 /* Runs a command that must fail with status 1 and `words` on stderr. */
 #define ck_fails(words, c, ...)                                              \
@@ -114,7 +107,7 @@ static void create_and_start(struct hctx *c, const struct hconfig *cfg,
   if (out_path)
     *out_path = xstrdup(r.out_path);
   hres_free(&r);
-  ck_run(0, c, "start", c->id);
+  hrun_expect(0, c, "start", c->id);
 }
 
 static long counter_value(struct hctx *c) {
@@ -141,7 +134,7 @@ START_TEST(pause_stops_progress_and_resume_restarts_it) {
   cleanup_free char *counter = xasprintf("%s/counter", c->rootfs);
   ck_assert(hwait_file(counter, "\n", 5000));
 
-  ck_run(0, c, "pause", c->id);
+  hrun_expect(0, c, "pause", c->id);
   ck_status(c, "paused");
   struct hres r = hrun(c, "list", NULL);
   ck_assert_msg(hcontains(r.out, "paused"), "list: %s", r.out);
@@ -153,7 +146,7 @@ START_TEST(pause_stops_progress_and_resume_restarts_it) {
                 before, after);
   ck_fails("container not running", c, "pause", c->id);
 
-  ck_run(0, c, "resume", c->id);
+  hrun_expect(0, c, "resume", c->id);
   ck_status(c, "running");
   sleep_ms(200);
   long resumed = counter_value(c);
@@ -161,8 +154,8 @@ START_TEST(pause_stops_progress_and_resume_restarts_it) {
   ck_fails("container not paused", c, "resume", c->id);
 
   /* delete --force takes a paused container too. */
-  ck_run(0, c, "pause", c->id);
-  ck_run(0, c, "delete", "--force", c->id);
+  hrun_expect(0, c, "pause", c->id);
+  hrun_expect(0, c, "delete", "--force", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -174,12 +167,12 @@ START_TEST(kill_reaches_a_paused_container) {
   struct hctx *c = hctx_new();
   create_and_start(c, &(struct hconfig){.args = HELPER("counter", "/counter")},
                    NULL);
-  ck_run(0, c, "pause", c->id);
+  hrun_expect(0, c, "pause", c->id);
   ck_fails("cannot delete container", c, "delete", c->id);
-  ck_run(0, c, "kill", c->id, "KILL");
+  hrun_expect(0, c, "kill", c->id, "KILL");
   ck_assert_msg(hwait_status(c, c->id, "stopped", 5000),
                 "a paused container survived SIGKILL");
-  ck_run(0, c, "delete", c->id);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -198,17 +191,17 @@ START_TEST(update_changes_limits_of_a_running_container) {
   create_and_start(c, &(struct hconfig){.args = HELPER("await", "/go",
                                                        "forkbomb", "10")},
                    &out_path);
-  ck_run(0, c, "update", "--memory", "64m", c->id);
+  hrun_expect(0, c, "update", "--memory", "64m", c->id);
   ck_knob(l, "memory", c->id, memory_file, "67108864\n");
   /* The next update starts from the saved resources: memory stays. */
-  ck_run(0, c, "update", "--pids-limit", "5", c->id);
+  hrun_expect(0, c, "update", "--pids-limit", "5", c->id);
   ck_knob(l, "pids", c->id, "pids.max", "5\n");
   ck_knob(l, "memory", c->id, memory_file, "67108864\n");
 
   /* A linux.resources document; the other flags are ignored then. */
   cleanup_free char *doc = xasprintf("%s/resources.json", c->dir);
   hwrite_file(doc, "{\"memory\": {\"limit\": 50331648}}", 0644);
-  ck_run(0, c, "update", "--resources", doc, "--pids-limit", "9", c->id);
+  hrun_expect(0, c, "update", "--resources", doc, "--pids-limit", "9", c->id);
   ck_knob(l, "memory", c->id, memory_file, "50331648\n");
   ck_knob(l, "pids", c->id, "pids.max", "5\n");
 
@@ -235,7 +228,7 @@ START_TEST(update_changes_limits_of_a_running_container) {
   ck_assert_msg(hcontains(out, "forks=4\n"), "out: %s", out);
 
   ck_fails("container not running", c, "update", "--memory", "64m", c->id);
-  ck_run(0, c, "delete", c->id);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -270,7 +263,7 @@ START_TEST(events_streams_an_oom_kill_and_ends_with_the_container) {
                 r.out);
   hres_free(&r);
   ck_fails("is not running", c, "events", "--stats", c->id);
-  ck_run(0, c, "delete", c->id);
+  hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -304,7 +297,7 @@ START_TEST(ps_lists_the_init) {
   ck_assert_msg(lines == 2, "ps: %s", r.out);
   hres_free(&r);
   ck_fails("invalid format option", c, "ps", "--format", "yaml", c->id);
-  ck_run(0, c, "delete", "--force", c->id);
+  hrun_expect(0, c, "delete", "--force", c->id);
   hctx_finish(c);
 }
 END_TEST
@@ -332,7 +325,7 @@ START_TEST(errors_in_runc_words) {
   ck_assert_hres(r, 0);
   ck_assert_str_eq(r.out, "null\n");
   hres_free(&r);
-  ck_run(0, c, "delete", c->id);
+  hrun_expect(0, c, "delete", c->id);
 
   /* Intel RDT is not there to update. */
   create_and_start(c, &(struct hconfig){.args = HELPER("sleep", "30")}, NULL);
@@ -345,7 +338,7 @@ START_TEST(errors_in_runc_words) {
            "--interval", "0s", c->id);
   ck_fails("invalid value for memory: invalid size: '12q'", c, "update",
            "--memory", "12q", c->id);
-  ck_run(0, c, "delete", "--force", c->id);
+  hrun_expect(0, c, "delete", "--force", c->id);
   hctx_finish(c);
 }
 END_TEST
