@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -731,4 +733,39 @@ TCase *harness_tcase(const char *name, double timeout_seconds) {
 void hctx_delete_and_finish(struct hctx *c) {
   hrun_expect(0, c, "delete", "--force", c->id);
   hctx_finish(c);
+}
+
+/* ---- cgroup layout ---------------------------------------------------- */
+
+static bool fs_is(const char *path, long magic) {
+  struct statfs s;
+  return statfs(path, &s) == 0 && (long)s.f_type == magic;
+}
+
+enum layout host_layout(void) {
+  if (fs_is("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC))
+    return LAYOUT_V2;
+  if (fs_is("/sys/fs/cgroup", TMPFS_MAGIC) &&
+      fs_is("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC))
+    return LAYOUT_V1;
+  return LAYOUT_OTHER;
+}
+
+bool has_controller(enum layout l, const char *name) {
+  if (l == LAYOUT_V1) {
+    cleanup_free char *p = xasprintf("/sys/fs/cgroup/%s", name);
+    return fs_is(p, CGROUP_SUPER_MAGIC);
+  }
+  if (strcmp(name, "freezer") == 0)
+    return access("/sys/fs/cgroup/cgroup.freeze", F_OK) == 0 ||
+           access("/sys/fs/cgroup/init.scope/cgroup.freeze", F_OK) == 0;
+  cleanup_free char *offered = hread_file("/sys/fs/cgroup/cgroup.controllers");
+  if (offered == NULL)
+    return false;
+  size_t n = strlen(name);
+  for (const char *p = offered; (p = strstr(p, name)); p += n)
+    if ((p == offered || p[-1] == ' ') &&
+        (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+      return true;
+  return false;
 }

@@ -146,6 +146,24 @@ TCase *harness_tcase(const char *name, double timeout_seconds);
  * hctx_finish(). */
 void hctx_delete_and_finish(struct hctx *c);
 
+/* The host's cgroup layout, for tests that read the container's knobs:
+ * v1 (or hybrid) hierarchies under /sys/fs/cgroup/<controller>, or a pure
+ * cgroup2 tree at /sys/fs/cgroup (the VM harness). */
+enum layout { LAYOUT_OTHER, LAYOUT_V1, LAYOUT_V2 };
+enum layout host_layout(void);
+/* v1: the controller's hierarchy is mounted; v2: the root offers it
+ * ("freezer" is in every cgroup2 cgroup). */
+bool has_controller(enum layout l, const char *name);
+
+/* Ends a test early, saying why on stderr, when the host cannot run it. */
+#define SKIP_UNLESS(cond, why)                                                \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      fprintf(stderr, "%s: skipped: %s\n", __func__, why);                    \
+      return;                                                                 \
+    }                                                                         \
+  } while (0)
+
 /* Asserts r ran with the given exit status, printing its output if not. */
 #define ck_assert_hres(r, want)                                               \
   ck_assert_msg((r).status == (want),                                         \

@@ -18,52 +18,11 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-enum layout { LAYOUT_OTHER, LAYOUT_V1, LAYOUT_V2 };
-
-static bool fs_is(const char *path, long magic) {
-  struct statfs s;
-  return statfs(path, &s) == 0 && (long)s.f_type == magic;
-}
-
-static enum layout host_layout(void) {
-  if (fs_is("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC))
-    return LAYOUT_V2;
-  if (fs_is("/sys/fs/cgroup", TMPFS_MAGIC) &&
-      fs_is("/sys/fs/cgroup/memory", CGROUP_SUPER_MAGIC))
-    return LAYOUT_V1;
-  return LAYOUT_OTHER;
-}
-
 static bool exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;
 }
 
-/* Whether the controller can be used: v1 has its hierarchy mounted, v2's
- * root offers it. */
-static bool has_controller(enum layout l, const char *name) {
-  if (l == LAYOUT_V1) {
-    cleanup_free char *p = xasprintf("/sys/fs/cgroup/%s", name);
-    return fs_is(p, CGROUP_SUPER_MAGIC);
-  }
-  cleanup_free char *offered = hread_file("/sys/fs/cgroup/cgroup.controllers");
-  if (offered == NULL)
-    return false;
-  size_t n = strlen(name);
-  for (const char *p = offered; (p = strstr(p, name)); p += n)
-    if ((p == offered || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' ||
-                                           p[n] == '\0'))
-      return true;
-  return false;
-}
-
-#define SKIP_UNLESS(cond, why)                                                \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      fprintf(stderr, "%s: skipped: %s\n", __func__, why);                    \
-      return;                                                                 \
-    }                                                                         \
-  } while (0)
 
 /* The directory of the container's cgroup for a v1 controller (ignored on
  * v2, where there is one directory). */
