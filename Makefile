@@ -19,13 +19,13 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I. \
 LDFLAGS_HARDEN = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 LIBS = $(shell pkg-config --libs $(PKGS))
 
-# Every .c under the modules is part of libhull, except main.c and the
-# guest agent (a static program of its own).
-LIB_SRCS := $(filter-out runtime/main.c runtime/vm/guest/%, \
+# Every .c under the modules is part of libhull, except main.c (the guest
+# agent, runtime/vm/guest/, is hull itself: `hull vm-agent`).
+LIB_SRCS := $(filter-out runtime/main.c, \
               $(wildcard runtime/*/*.c runtime/vm/*/*.c cgroups/*.c netns/*.c \
                          images/*.c hooks/*.c))
 LIB_OBJS := $(LIB_SRCS:.c=.o)
-HDRS := $(wildcard runtime/*/*.h runtime/*.h cgroups/*.h netns/*.h images/*.h hooks/*.h)
+HDRS := $(wildcard runtime/*/*.h runtime/vm/*/*.h runtime/*.h cgroups/*.h netns/*.h images/*.h hooks/*.h)
 
 UNIT_SRCS := tests/suite-main.c $(wildcard tests/unit/*.c)
 INTEG_SRCS := tests/suite-main.c $(wildcard tests/integration/*.c)

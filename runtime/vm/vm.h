@@ -1,226 +1,93 @@
-/* vm.h — hull's built-in VMM on /dev/kvm: boots an x86-64 Linux kernel
- * (bzImage or ELF vmlinux, 64-bit boot protocol) with an in-kernel irqchip
- * and PIT and an 8250 UART on 0x3f8 as its console.
+/* vm.h — VM mode ("strong isolation"): the execution handler that runs a
+ * container's process in a microVM under a guest kernel of the user's
+ * choosing, instead of in namespaces on the host kernel.
  *
- * One file per concern (kvmtool's layout):
- *   kvm.c    /dev/kvm, the VM, guest memory, CPUID, the vCPU and KVM_RUN
- *   boot.c   kernel image parsing, loading, boot_params (zero page), e820
- *   cpu.c    long-mode entry state: page tables, GDT, sregs/regs
- *   serial.c the 8250 UART
- *   ioport.c port I/O dispatch: UART, i8042 reset, ports we absorb
- *   vm.c     vm_run(): the pieces in order, and the run loop
- *
- * Guest physical memory layout (low addresses are fixed, like Firecracker):
- *   0x00500 GDT   0x00520 IDT   0x07000 boot_params   0x08ff0 initial stack
- *   0x09000 PML4  0x0a000 PDPT  0x0b000..0x0efff four page directories
- *   0x20000 command line        kernel at its preferred address (>= 1 MiB)
- *   initrd at the top of RAM below the kernel's initrd_addr_max. */
+ *   config.c   what VM a container asks for: the spec's `vm` object or the
+ *              run.oci.handler=vm annotation and its run.oci.vm.* fellows
+ *   image.c    the guest's initramfs: a cached base (hull itself as /init,
+ *              the guest agent, with the shared objects it runs with) and
+ *              the container's part (its config, rootfs and bind sources)
+ *   monitor.c  the host side of a running VM: the container's pid, it
+ *              starts the hypervisor, relays stdio and signals, serves
+ *              <state dir>/vm.sock, and exits with the container's status
+ *   qemu.c     the qemu backend (vm.hypervisor.path)
+ *   handler.c  the execution handler the lifecycle calls
+ *   proto.c    the agent protocol (proto.h)
+ *   vmm/       hull's own VMM on /dev/kvm (vmm.h), the default backend
+ *   guest/     the guest agent, `hull vm-agent`, PID 1 in the guest */
 #ifndef HULL_VM_H
 #define HULL_VM_H
 
 #include "runtime/common/common.h"
+#include "runtime/spec/spec.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
-struct vm_config {
-  const char *kernel_path;  /* bzImage or ELF vmlinux */
-  const char *initrd_path;  /* NULL: none */
-  const char *cmdline;      /* NULL: empty */
-  unsigned memory_mib;      /* 0: 128 MiB; at most 3072 (below the PCI hole) */
-  unsigned vcpus;           /* 0 or 1 for now (SMP needs MP/ACPI tables) */
-  unsigned timeout_ms;      /* 0: run until the guest stops */
+/* The annotation that asks for a VM with defaults, as crun's
+ * run.oci.handler=krun; run.oci.vm.* annotations override the defaults. */
+#define VM_HANDLER_ANNOTATION "run.oci.handler"
+#define VM_HANDLER_NAME "vm"
+#define VM_ANNOTATION_PREFIX "run.oci.vm."
+
+/* ---- what VM a container asks for (config.c) ---------------------------- */
+
+struct vm_settings {
+  char *kernel;             /* absolute path of a bzImage or ELF vmlinux */
+  char *initrd;             /* the user's initrd (laid under hull's), or NULL */
+  char **kernel_params;     /* appended to hull's kernel command line */
+  char *hypervisor;         /* NULL: the built-in VMM; else qemu-system-* */
+  char **hypervisor_params; /* appended to the hypervisor's arguments */
+  unsigned vcpus;           /* >= 1 */
+  uint64_t memory_bytes;
+  unsigned boot_timeout_ms; /* how long the agent may take to say READY */
 };
 
-enum vm_stop_reason {
-  VM_STOP_RESET,     /* the guest wrote 0xfe to the i8042 (port 0x64) */
-  VM_STOP_HALT,      /* KVM_EXIT_HLT (only without an in-kernel LAPIC) */
-  VM_STOP_SHUTDOWN,  /* triple fault */
-  VM_STOP_TIMEOUT,   /* timeout_ms passed */
-};
+/* True when the spec has a `vm` object or run.oci.handler=vm. */
+bool vm_wanted(const struct spec *spec);
+/* The settings from spec->vm and the annotations, defaults filled in (the
+ * host's newest /boot/vmlinuz-*, 1 vCPU, 256 MiB), and checked before
+ * anything starts: the kernel is a kernel image, the initrd and the
+ * hypervisor exist, /dev/kvm opens for the built-in VMM, and the parts of
+ * the `vm` object hull cannot honour are refused by name. */
+int vm_settings_from_spec(const struct spec *spec, struct vm_settings *out,
+                          hull_error_t *err);
+void vm_settings_free(struct vm_settings *s);
 
-struct vm_exit_info {
-  enum vm_stop_reason reason;
-  uint64_t ns_to_first_run;    /* vm_run() start until the first KVM_RUN */
-  uint64_t ns_to_first_exit;   /* ... until the first exit back to us */
-  uint64_t ns_to_first_serial; /* ... until the first UART byte (0: none) */
-  uint64_t ns_total;
-  uint64_t exits;              /* KVM_RUN returns handled */
-  uint64_t rip;                /* the guest's RIP when it stopped */
-};
+/* ---- the guest's initramfs (image.c) ------------------------------------ */
 
-/* Boots cfg's kernel and runs it until it resets, halts, triple-faults or
- * times out; the UART's output goes to serial_fd (-1: discarded). A guest
- * that dies in KVM's instruction emulation is an error that names the exit
- * reason and RIP. With the in-kernel LAPIC, HLT sleeps in the kernel and
- * never reaches us: guests stop by reset (Linux: `reboot=k` and reboot(2),
- * or i8042 0xfe), by triple fault (`reboot=t`), or by the timeout.
- * Runs the vCPU on the calling thread; with a timeout it blocks a realtime
- * signal in that thread for the duration (see vm.c). */
-int vm_run(const struct vm_config *cfg, int serial_fd,
-           struct vm_exit_info *info, hull_error_t *err);
-const char *vm_stop_reason_name(enum vm_stop_reason r);
+/* The base initramfs, built once per hull binary and kept under
+ * <cache_dir>/vm/: hull as /init and the shared objects it is running
+ * with. *path is its absolute path. */
+int vm_image_base(const char *cache_dir, char **path, hull_error_t *err);
+/* The guest's config.json: the bundle's config_text with what only the
+ * host can honour taken out or rewritten (vm, hooks, namespace paths,
+ * the cgroup path, bind sources moved to /bundle/binds/N). */
+int vm_guest_config(const char *config_text, const char *id, char **out,
+                    hull_error_t *err);
+/* Writes out_path: the user's initrd (or nothing), the base, and a cpio of
+ * /bundle/config.json (guest_config), /bundle/rootfs (a copy of rootfs)
+ * and /bundle/binds/N (copies of the bind mounts' sources), in that order:
+ * the kernel unpacks them one over the other. */
+int vm_image_container(const char *user_initrd, const char *base_path,
+                       const struct spec *spec, const char *rootfs,
+                       const char *guest_config, const char *out_path,
+                       hull_error_t *err);
 
-/* ---- boot protocol (boot.c) -------------------------------------------- */
+/* ---- the execution handler (handler.c) --------------------------------- */
 
-#define VM_BOOT_PARAMS_ADDR 0x7000ULL
-#define VM_CMDLINE_ADDR 0x20000ULL
-#define VM_CMDLINE_MAX 0x10000ULL
-#define VM_STACK_ADDR 0x8ff0ULL
-#define VM_HIGH_RAM 0x100000ULL  /* 1 MiB */
-#define VM_EBDA_START 0x9fc00ULL
-#define VM_E820_RAM 1
-#define VM_E820_RESERVED 2
+struct process_config;
+struct exec_config;
 
-enum kernel_kind { KERNEL_BZIMAGE, KERNEL_ELF };
-
-struct kernel_segment {
-  uint64_t file_offset, paddr, file_size, mem_size;
-};
-
-#define KERNEL_MAX_SEGMENTS 8
-
-struct kernel_image {
-  enum kernel_kind kind;
-  uint64_t entry;              /* guest-physical 64-bit entry point */
-  uint64_t load_addr;          /* bzImage: where the protected-mode part goes */
-  size_t nsegments;
-  struct kernel_segment segments[KERNEL_MAX_SEGMENTS];
-  /* bzImage setup header fields (0 for ELF) */
-  uint16_t version;
-  uint8_t setup_sects;
-  uint16_t xloadflags;
-  uint32_t cmdline_size;       /* longest command line the kernel takes */
-  uint32_t initrd_addr_max;
-  uint64_t pref_address;
-  uint32_t init_size;
-  /* Where the compressed vmlinux sits in the file (absolute offset), so a
-   * host can unpack it and boot the ELF instead, skipping the guest-side
-   * decompression (minutes on an emulating /dev/kvm). */
-  uint64_t payload_offset;
-  uint32_t payload_length;
-};
-
-/* Parses an image in memory; path only names it in errors. */
-int boot_parse_kernel(const uint8_t *data, size_t len, const char *path,
-                      struct kernel_image *out, hull_error_t *err);
-
-struct boot_layout {
-  uint64_t mem_size;
-  uint64_t cmdline_addr;
-  size_t cmdline_len;           /* without the NUL */
-  uint64_t initrd_addr, initrd_size;
-};
-
-/* Fills the 4 KiB zero page: the kernel's setup header (bzImage), loader
- * fields, the command line pointer, the initrd and the e820 map. */
-void boot_build_params(uint8_t *zero_page, const uint8_t *kernel_data,
-                       size_t kernel_len, const struct kernel_image *img,
-                       const struct boot_layout *layout);
-/* Where an initrd of size bytes goes: page-aligned, top of RAM, below the
- * kernel's limit; error when it does not fit above the kernel. */
-int boot_place_initrd(const struct kernel_image *img, uint64_t mem_size,
-                      uint64_t size, uint64_t *addr, hull_error_t *err);
-/* Copies the kernel's segments into guest memory (mem, mem_size bytes). */
-int boot_load_kernel(uint8_t *mem, uint64_t mem_size, const uint8_t *data,
-                     size_t len, const struct kernel_image *img,
-                     hull_error_t *err);
-
-/* The zero page fields we fill, at their offsets in struct boot_params. */
-#define BP_EXT_RAMDISK_IMAGE 0x0c0
-#define BP_EXT_RAMDISK_SIZE 0x0c4
-#define BP_EXT_CMD_LINE_PTR 0x0c8
-#define BP_E820_ENTRIES 0x1e8
-#define BP_SETUP_SECTS 0x1f1
-#define BP_BOOT_FLAG 0x1fe
-#define BP_JUMP 0x200
-#define BP_HEADER 0x202
-#define BP_VERSION 0x206
-#define BP_TYPE_OF_LOADER 0x210
-#define BP_LOADFLAGS 0x211
-#define BP_CODE32_START 0x214
-#define BP_RAMDISK_IMAGE 0x218
-#define BP_RAMDISK_SIZE 0x21c
-#define BP_HEAP_END_PTR 0x224
-#define BP_CMD_LINE_PTR 0x228
-#define BP_INITRD_ADDR_MAX 0x22c
-#define BP_KERNEL_ALIGNMENT 0x230
-#define BP_XLOADFLAGS 0x236
-#define BP_CMDLINE_SIZE 0x238
-#define BP_PREF_ADDRESS 0x258
-#define BP_PAYLOAD_OFFSET 0x248
-#define BP_PAYLOAD_LENGTH 0x24c
-#define BP_INIT_SIZE 0x260
-#define BP_E820_TABLE 0x2d0
-#define BP_E820_ENTRY_SIZE 20
-
-/* ---- CPU entry state (cpu.c) ------------------------------------------- */
-
-#define VM_GDT_ADDR 0x500ULL
-#define VM_IDT_ADDR 0x520ULL
-#define VM_PML4_ADDR 0x9000ULL
-#define VM_PDPT_ADDR 0xa000ULL
-#define VM_PD_ADDR 0xb000ULL
-#define VM_BOOT_CS 0x10
-#define VM_BOOT_DS 0x18
-#define VM_BOOT_TSS 0x20
-
-/* Writes identity-mapped page tables (2 MiB pages, the first 4 GiB), a GDT
- * with flat 64-bit code and data, and an empty IDT into guest memory. */
-void cpu_write_tables(uint8_t *mem);
-/* Puts the vCPU in long mode at entry with RSI = boot_params. */
-int cpu_enter_long_mode(int vcpu_fd, uint64_t entry, hull_error_t *err);
-
-/* ---- the UART (serial.c) ----------------------------------------------- */
-
-#define SERIAL_COM1_BASE 0x3f8
-#define SERIAL_COM1_IRQ 4
-
-struct serial {
-  int out_fd;
-  uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
-  bool thri_pending;
-  uint64_t bytes_out;
-  int (*set_irq)(void *opaque, int level);
-  void *irq_opaque;
-  int irq_level;
-};
-
-void serial_init(struct serial *s, int out_fd,
-                 int (*set_irq)(void *opaque, int level), void *opaque);
-/* offset is port - base (0..7). */
-int serial_out(struct serial *s, unsigned offset, uint8_t value,
+int vm_spawn(const struct process_config *cfg, pid_t *pid, hull_error_t *err);
+int vm_release(const char *state_dir, pid_t pid, uint64_t start_time,
                hull_error_t *err);
-uint8_t serial_in(struct serial *s, unsigned offset);
+int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err);
 
-/* ---- KVM (kvm.c) ------------------------------------------------------- */
+/* ---- the guest agent (guest/agent.c) ----------------------------------- */
 
-struct kvm_vm {
-  int kvm_fd, vm_fd, vcpu_fd;
-  uint8_t *mem;
-  uint64_t mem_size;
-  struct kvm_run *run;
-  size_t run_size;
-};
-
-/* Opens /dev/kvm and checks the API version and the extensions we need;
- * the error says what is missing (tests skip on it). */
-int kvm_open(int *kvm_fd, hull_error_t *err);
-int kvm_create(struct kvm_vm *vm, uint64_t mem_size, hull_error_t *err);
-int kvm_create_vcpu(struct kvm_vm *vm, hull_error_t *err);
-int kvm_set_irq_line(struct kvm_vm *vm, unsigned irq, int level,
-                     hull_error_t *err);
-void kvm_destroy(struct kvm_vm *vm);
-const char *kvm_exit_reason_name(uint32_t reason);
-
-/* ---- port I/O (ioport.c) ----------------------------------------------- */
-
-struct vm_devices {
-  struct serial serial;
-  bool reset_requested;
-};
-
-/* Handles one port access of the guest; data is in/out. */
-int ioport_access(struct vm_devices *dev, uint16_t port, bool is_write,
-                  uint8_t *data, unsigned size, hull_error_t *err);
+/* `hull vm-agent`: PID 1 of the guest (argv after the kernel's `--`), or a
+ * test run on the host with --channel-fd. */
+int vm_agent_main(int argc, char **argv);
 
 #endif

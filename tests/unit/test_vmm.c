@@ -11,7 +11,7 @@
  * hull's UART. This host's /dev/kvm is nested and emulating: when the kernel
  * dies in KVM's instruction emulation before the banner, that test reports
  * a skip with the reason instead of failing. */
-#include "runtime/vm/vm.h"
+#include "runtime/vm/vmm/vmm.h"
 #include "tests/suite.h"
 
 #include <elf.h>

@@ -2,7 +2,7 @@
  * (Documentation/arch/x86/boot.rst): parse a bzImage's setup header or an
  * ELF64 vmlinux's program headers, copy the kernel into guest memory, and
  * build the zero page (boot_params) the kernel finds in RSI. */
-#include "runtime/vm/vm.h"
+#include "runtime/vm/vmm/vmm.h"
 
 #include <elf.h>
 #include <errno.h>

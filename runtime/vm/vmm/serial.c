@@ -3,7 +3,7 @@
  * the transmitter is always empty (LSR THRE|TEMT) and the "THR empty"
  * interrupt (IRQ 4) is raised whenever the guest enables it or writes.
  * Input comes later. */
-#include "runtime/vm/vm.h"
+#include "runtime/vm/vmm/vmm.h"
 
 #include <errno.h>
 

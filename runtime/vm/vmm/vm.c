@@ -1,7 +1,7 @@
 /* vm.c — vm_run(): read the kernel, make the VM, lay out guest memory,
  * point the vCPU at the 64-bit entry, then run it, handing port I/O to the
  * devices until the guest resets, halts, triple-faults or time runs out. */
-#include "runtime/vm/vm.h"
+#include "runtime/vm/vmm/vmm.h"
 
 #include <errno.h>
 #include <linux/kvm.h>

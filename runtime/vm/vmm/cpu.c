@@ -1,7 +1,7 @@
 /* cpu.c — the state the 64-bit boot protocol enters the kernel in: long
  * mode with paging on and an identity map, flat __BOOT_CS/__BOOT_DS
  * segments from a GDT, interrupts off, RSI pointing at boot_params. */
-#include "runtime/vm/vm.h"
+#include "runtime/vm/vmm/vmm.h"
 
 #include <errno.h>
 #include <linux/kvm.h>

@@ -2,7 +2,7 @@
  * in the kernel (KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2), so what reaches us is
  * the UART, the keyboard controller's reset line, and probes of hardware we
  * do not have, which read as all ones (an empty ISA bus) and ignore writes. */
-#include "runtime/vm/vm.h"
+#include "runtime/vm/vmm/vmm.h"
 
 #include <string.h>
 

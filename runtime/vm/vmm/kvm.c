@@ -1,7 +1,7 @@
 /* kvm.c — the /dev/kvm side: check the API, create the VM with an
  * in-kernel irqchip and PIT, back guest RAM with anonymous memory, give
  * the vCPU the host's supported CPUID and map its kvm_run page. */
-#include "runtime/vm/vm.h"
+#include "runtime/vm/vmm/vmm.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,0 +1,118 @@
+/* proto.h — the agent protocol: the frames hull's VM monitor on the host
+ * and hull's agent in the guest exchange over the guest's second UART
+ * (ttyS1), and that hull's commands (`start`, `kill`, `exec`) exchange with
+ * the monitor over <state dir>/vm.sock.
+ *
+ * A frame is a 16-byte header (magic, type, stream, payload length; host
+ * byte order: both ends are the same machine or its guest) and a payload
+ * of at most VM_FRAME_MAX_PAYLOAD bytes. Streams name processes: 0 is the
+ * connection itself, 1 the container's process, 2 and up `exec`s.
+ *
+ * The conversation (host → guest unless marked):
+ *   ← READY  (0)  the agent has the guest container created and waits;
+ *                 payload: the guest kernel's release (`uname -r`)
+ *   START    (1)  run the container's process    ← OK | ERROR
+ *   STDIN    (s)  bytes for s's stdin; an empty payload closes it
+ *   ← STDOUT, STDERR (s)  s's output; an empty payload: that pipe closed
+ *   SIGNAL   (s)  struct vm_signal_msg: deliver a signal to s (all: to every
+ *                 process of the container)      ← OK | ERROR
+ *   EXEC     (s)  a config.md process object (JSON) to run as s
+ *                 ← OK (payload: its guest pid, decimal) | ERROR
+ *   WINSIZE  (s)  struct vm_winsize_msg for s's terminal
+ *   ← EXIT   (s)  struct vm_exit_msg: s ended (a wait(2) status); after
+ *                 stream 1's EXIT the guest powers off
+ * The monitor passes a command's frames on with the stream renumbered, so
+ * a client sees the same conversation for its own stream. */
+#ifndef HULL_VM_PROTO_H
+#define HULL_VM_PROTO_H
+
+#include "runtime/common/common.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VM_FRAME_MAGIC 0x6c6c7568u /* "hull" */
+#define VM_FRAME_MAX_PAYLOAD (64u * 1024)
+#define VM_STREAM_CONTROL 0u
+#define VM_STREAM_INIT 1u
+#define VM_STREAM_FIRST_EXEC 2u
+
+enum vm_frame_type {
+  VM_FRAME_READY = 1,
+  VM_FRAME_START,
+  VM_FRAME_OK,
+  VM_FRAME_ERROR,
+  VM_FRAME_STDIN,
+  VM_FRAME_STDOUT,
+  VM_FRAME_STDERR,
+  VM_FRAME_EXIT,
+  VM_FRAME_SIGNAL,
+  VM_FRAME_EXEC,
+  VM_FRAME_WINSIZE,
+};
+
+struct vm_frame_header {
+  uint32_t magic, type, stream, len;
+};
+
+struct vm_signal_msg {
+  int32_t signo;
+  uint32_t all; /* 1: every process of the container (`kill --all`) */
+};
+
+struct vm_exit_msg {
+  int32_t status; /* as wait(2) reports it */
+};
+
+struct vm_winsize_msg {
+  uint16_t rows, cols;
+};
+
+/* One received frame; payload points into the queue it came from and is
+ * valid until that queue is read or advanced again. */
+struct vm_frame {
+  uint32_t type, stream, len;
+  const uint8_t *payload;
+};
+
+const char *vm_frame_type_name(uint32_t type);
+
+/* ---- outgoing: a byte queue drained without blocking ------------------- */
+
+struct vm_outq {
+  uint8_t *buf;
+  size_t off, len, cap; /* pending bytes are buf[off, len) */
+};
+
+void vm_outq_frame(struct vm_outq *q, uint32_t type, uint32_t stream,
+                   const void *payload, size_t len);
+/* Writes what fd takes now; 0 also when it would block. */
+int vm_outq_flush(struct vm_outq *q, int fd, hull_error_t *err);
+size_t vm_outq_pending(const struct vm_outq *q);
+void vm_outq_free(struct vm_outq *q);
+
+/* ---- incoming: bytes gathered until a frame is whole -------------------- */
+
+struct vm_inq {
+  uint8_t *buf;
+  size_t off, len, cap; /* unparsed bytes are buf[off, len) */
+  bool skip_noise;      /* drop bytes until the first magic (a UART may
+                           carry line noise from before the agent ran) */
+};
+
+/* Reads what fd has: 1 read something, 0 end of file, -1 error (EAGAIN is
+ * 1 with nothing added). */
+int vm_inq_read(struct vm_inq *q, int fd, hull_error_t *err);
+/* The next whole frame: 1 and *f filled, 0 none yet, -1 a malformed one. */
+int vm_inq_next(struct vm_inq *q, struct vm_frame *f, hull_error_t *err);
+void vm_inq_free(struct vm_inq *q);
+
+/* ---- blocking helpers for short conversations (hull's commands) -------- */
+
+int vm_frame_send(int fd, uint32_t type, uint32_t stream, const void *payload,
+                  size_t len, hull_error_t *err);
+/* Waits for one frame (timeout_ms < 0: forever); EOF is an error. */
+int vm_frame_receive(int fd, struct vm_inq *q, struct vm_frame *f,
+                     int timeout_ms, hull_error_t *err);
+
+#endif
