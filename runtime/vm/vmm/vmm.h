@@ -29,6 +29,8 @@ struct vm_config {
   unsigned memory_mib;      /* 0: 128 MiB; at most 3072 (below the PCI hole) */
   unsigned vcpus;           /* 0 or 1 for now (SMP needs MP/ACPI tables) */
   unsigned timeout_ms;      /* 0: run until the guest stops */
+  int agent_fd;             /* COM2 (the agent channel); STAND-IN until the
+                               VMM's own change lands */
 };
 
 enum vm_stop_reason {
