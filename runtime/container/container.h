@@ -125,6 +125,9 @@ struct exec_handler {
   /* Starts another process in the running container (`exec`); returns
    * once it runs (pid in *pid, a child of this process). */
   int (*exec)(const struct exec_config *cfg, pid_t *pid, hull_error_t *err);
+  /* `kill --all` where the cgroup does not hold the container's processes
+   * (a VM's are in the guest); NULL: the lifecycle signals the cgroup. */
+  int (*signal_all)(const char *state_dir, int sig, hull_error_t *err);
 };
 
 /* The handler a spec asks for ("process" unless it asks for a VM). */

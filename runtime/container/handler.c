@@ -1,6 +1,7 @@
 /* handler.c — execution handlers: how a container's process is run. */
 #include "container.h"
 #include "runtime/linux/linux.h"
+#include "runtime/vm/vm.h"
 
 #include <string.h>
 
@@ -11,13 +12,23 @@ static const struct exec_handler process_handler = {
     .exec = process_exec,
 };
 
+/* The container's process in a microVM; the host sees its monitor. */
+static const struct exec_handler vm_handler = {
+    .name = VM_HANDLER_NAME,
+    .spawn = vm_spawn,
+    .release = vm_release,
+    .exec = vm_exec,
+    .signal_all = vm_signal_all,
+};
+
 const struct exec_handler *exec_handler_for(const struct spec *spec) {
-  (void)spec;
-  return &process_handler;
+  return vm_wanted(spec) ? &vm_handler : &process_handler;
 }
 
 const struct exec_handler *exec_handler_named(const char *name) {
   if (name == NULL || strcmp(name, process_handler.name) == 0)
     return &process_handler;
+  if (strcmp(name, vm_handler.name) == 0)
+    return &vm_handler;
   return NULL;
 }

@@ -5,6 +5,16 @@
 #include <signal.h>
 
 static int signal_all(struct lifecycle *lc, int sig, hull_error_t *err) {
+  /* A VM's processes are in the guest: its handler reaches them. When it
+   * cannot (the VM is gone), the cgroup still holds what is left. */
+  const struct exec_handler *h = exec_handler_named(lc->state->handler);
+  if (h && h->signal_all) {
+    cleanup_error hull_error_t handler_err = NULL;
+    if (h->signal_all(lc->dir.path, sig, &handler_err) == 0)
+      return 0;
+    log_debug("kill --all through the %s handler: %s", h->name,
+              handler_err->msg);
+  }
   struct cgroup *cg = NULL;
   if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path, &cg, err) < 0)
     return -1;

@@ -81,9 +81,13 @@ static int pty_setup(int socket_fd, const struct spec_process *p,
   }
   if (bind_console && rootfs_bind_console(name, err) < 0)
     return -1;
-  if (send_fd(socket_fd, master, "/dev/ptmx", err) < 0)
+  if (console_send_master(socket_fd, master, err) < 0)
     return -1;
   return become_controlling_tty(slave, err);
+}
+
+int console_send_master(int socket_fd, int master, hull_error_t *err) {
+  return send_fd(socket_fd, master, "/dev/ptmx", err);
 }
 
 int console_setup(int socket_fd, const struct spec_process *p,

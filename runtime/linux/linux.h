@@ -75,6 +75,9 @@ int console_setup(int socket_fd, const struct spec_process *p,
  * touching its /dev/console. */
 int console_setup_exec(int socket_fd, const struct spec_process *p,
                        hull_error_t *err);
+/* Sends a pty master over a connected --console-socket, as runc does
+ * (SCM_RIGHTS; VM mode's host-side pty goes the same way). */
+int console_send_master(int socket_fd, int master, hull_error_t *err);
 
 /* ---- namespaces (namespaces.c) ------------------------------------------ */
 
@@ -115,6 +118,7 @@ struct process_config {
   const char *id;
   const char *bundle;        /* absolute */
   const char *rootfs;        /* absolute */
+  const char *state_dir;     /* the container's state directory */
   int exec_fifo_fd;          /* O_PATH fd of exec.fifo (see create.c) */
   const char *cache_dir;     /* <state root>/.cache (absolute), or NULL */
   const char *cgroup_path;
@@ -152,6 +156,7 @@ struct exec_config {
                                 the process to run */
   pid_t init_pid;            /* whose namespaces and root are joined */
   uint64_t init_start_time;  /* against pid reuse */
+  const char *state_dir;     /* the container's state directory */
   const char *cache_dir;     /* <state root>/.cache (absolute), or NULL */
   const char *state_json;    /* for a seccomp listener */
   int cgroup_fd;             /* clone3(CLONE_INTO_CGROUP) target, or -1 */

@@ -83,6 +83,8 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid, hull_error_t *err);
 int vm_release(const char *state_dir, pid_t pid, uint64_t start_time,
                hull_error_t *err);
 int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err);
+/* `kill --all`: sig to every process of the container, in the guest. */
+int vm_signal_all(const char *state_dir, int sig, hull_error_t *err);
 
 /* ---- the guest agent (guest/agent.c) ----------------------------------- */
 

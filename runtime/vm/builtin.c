@@ -1,0 +1,54 @@
+/* builtin.c — the built-in VMM as a backend: a forked child of the monitor
+ * runs vm_run() (vmm/), with the guest's console (ttyS0) written to
+ * <state dir>/console.log and the agent channel on COM2 (agent_fd), just
+ * as qemu gets them. Its errors go to its stderr, which the monitor reads:
+ * on this machine that is KVM's instruction-emulation failure. */
+#include "host.h"
+#include "vmm/vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static int run_vmm(const struct vm_boot *b, hull_error_t *err) {
+  const struct vm_settings *s = b->settings;
+  cleanup_close int console =
+      open(b->console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (console < 0)
+    return hull_error(err, errno, "open `%s`", b->console_log);
+  struct vm_config cfg = {
+      .kernel_path = s->kernel,
+      .initrd_path = b->initrd,
+      .cmdline = b->cmdline,
+      .memory_mib = (unsigned)(s->memory_bytes >> 20),
+      .vcpus = s->vcpus,
+      .agent_fd = b->agent_fd,
+  };
+  struct vm_exit_info info;
+  if (vm_run(&cfg, console, &info, err) < 0)
+    return -1;
+  /* The agent reboots the guest when the container's process has ended. */
+  if (info.reason != VM_STOP_RESET)
+    return hull_error(err, 0, "the guest stopped: %s at rip %#llx",
+                      vm_stop_reason_name(info.reason),
+                      (unsigned long long)info.rip);
+  return 0;
+}
+
+int builtin_start(const struct vm_boot *b, pid_t *pid, hull_error_t *err) {
+  pid_t child = fork();
+  if (child < 0)
+    return hull_error(err, errno, "fork the built-in VMM");
+  if (child == 0) {
+    hull_error_t e = NULL;
+    if (vm_backend_child_setup(b, &e) < 0 || run_vmm(b, &e) < 0) {
+      dprintf(2, "hull VMM: %s\n", e->msg);
+      _exit(1);
+    }
+    _exit(0);
+  }
+  *pid = child;
+  return 0;
+}

@@ -1,0 +1,115 @@
+/* host.h — the host side of VM mode (private to runtime/vm): what the
+ * execution handler (handler.c), the monitor (monitor.c), the hypervisor
+ * backends (qemu.c, builtin.c) and exec's relay (relay.c) share.
+ *
+ * The processes of a VM container on the host:
+ *   hull create ──fork──▶ monitor (the container's pid; its cgroup and
+ *                         namespaces; no capabilities)
+ *                            └──fork──▶ hypervisor (qemu, or a fork running
+ *                                       the built-in VMM); dies with the
+ *                                       monitor (PR_SET_PDEATHSIG)
+ *   hull exec ──fork──▶ relay (connected to <state dir>/vm.sock) */
+#ifndef HULL_VM_HOST_H
+#define HULL_VM_HOST_H
+
+#include "vm.h"
+#include "proto.h"
+
+#include <signal.h>
+
+#define VM_SOCKET_NAME "vm.sock"
+#define VM_CONSOLE_LOG_NAME "console.log"
+#define VM_INITRD_NAME "initrd"
+
+/* ---- the hypervisor (qemu.c, builtin.c) -------------------------------- */
+
+/* What a backend needs to boot the guest. */
+struct vm_boot {
+  const struct vm_settings *settings;
+  const char *initrd;      /* <state dir>/initrd */
+  const char *console_log; /* <state dir>/console.log: the guest's ttyS0 */
+  const char *cmdline;     /* the guest kernel's command line */
+  int agent_fd;            /* the hypervisor's end of the agent channel */
+  int stderr_fd;           /* the hypervisor's stderr (the monitor reads it) */
+};
+
+/* `console=ttyS0 reboot=k panic=-1 quiet <kernel_params> -- vm-agent`. */
+char *vm_kernel_cmdline(const struct vm_settings *s);
+
+/* qemu's argv for b (free with strv_free); agent_fd is passed as fd=N. */
+char **qemu_argv(const struct vm_boot *b);
+
+/* Start the hypervisor as a child that dies with the caller
+ * (PR_SET_PDEATHSIG), with stdin and stdout on /dev/null, stderr on
+ * b->stderr_fd and no other fd but b->agent_fd. */
+int qemu_start(const struct vm_boot *b, pid_t *pid, hull_error_t *err);
+/* The child's side of either: its stdio, fds and death with the parent. */
+int vm_backend_child_setup(const struct vm_boot *b, hull_error_t *err);
+int builtin_start(const struct vm_boot *b, pid_t *pid, hull_error_t *err);
+
+/* ---- the monitor (monitor.c) ------------------------------------------- */
+
+/* The monitor's conversation with vm_spawn over a SOCK_SEQPACKET pair. */
+enum monitor_sync {
+  MONITOR_SANDBOXED = 'N', /* → namespaces entered: place me, run hooks */
+  MONITOR_GO = 'G',        /* ← start the hypervisor */
+  MONITOR_READY = 'R',     /* → the agent said READY (+ guest release) */
+  MONITOR_FAILED = 'E',    /* → setup failed (+ the message) */
+};
+
+struct monitor_config {
+  struct vm_boot boot;    /* boot.agent_fd: the hypervisor's end */
+  const char *state_dir;
+  int agent_fd;           /* our end of the agent channel */
+  int listen_fd;          /* <state dir>/vm.sock, listening */
+  int sync_fd;            /* to vm_spawn */
+  int in_fd, out_fd, err_fd; /* stream 1's stdio: 0, 1, 2 or a pty slave */
+  bool terminal;          /* in_fd is a pty slave: SIGWINCH → WINSIZE */
+  int ns_fds[SPEC_NS_COUNT]; /* namespaces to join (-1: none) */
+  int new_ns_flags;       /* CLONE_NEW{NET,IPC,UTS,PID} to create */
+};
+
+/* The monitor's process, after the fork: enters the sandbox, waits for
+ * MONITOR_GO, starts the hypervisor, serves the guest and vm.sock, and
+ * exits with the container's process's status. */
+void monitor_main(struct monitor_config *cfg) __attribute__((noreturn));
+
+/* ---- streams: shared by the monitor and the exec relay ------------------ */
+
+/* Pending bytes for a blocking fd (a pipe, a file, a tty) written only
+ * after POLLOUT, at most a pipe buffer's page at a time, so it never blocks
+ * for long; fds the engine shares stay in blocking mode. */
+struct byte_queue {
+  uint8_t *buf;
+  size_t off, len, cap;
+};
+void byte_queue_add(struct byte_queue *q, const void *data, size_t len);
+size_t byte_queue_pending(const struct byte_queue *q);
+/* Writes some of it; -1 when fd is broken (the rest is dropped). */
+int byte_queue_write_some(struct byte_queue *q, int fd);
+void byte_queue_free(struct byte_queue *q);
+
+/* The signals hull passes into the guest: every catchable one but SIGCHLD,
+ * SIGPIPE and the synchronous faults. */
+void vm_forwarded_signals(sigset_t *set);
+
+/* Exits the way status (a wait(2) status) says: exit(code), or the same
+ * signal with core dumps off. */
+void vm_exit_like(int status) __attribute__((noreturn));
+
+/* Makes fd a raw terminal (the guest's pty does the line discipline). */
+int vm_tty_raw(int fd, hull_error_t *err);
+
+/* ---- exec's relay (relay.c) --------------------------------------------- */
+
+/* Relays stdio and signals for stream between sock (vm.sock, its EXEC
+ * answered) and in/out/err until the stream's EXIT; in's leftover bytes
+ * are in q. Exits like the exec'd process. */
+void vm_relay_main(int sock, struct vm_inq *q, uint32_t stream, int in_fd,
+                   int out_fd, int err_fd, bool terminal)
+    __attribute__((noreturn));
+
+/* Connects <state_dir>/vm.sock. */
+int vm_socket_connect(const char *state_dir, int *fd, hull_error_t *err);
+
+#endif
