@@ -1,0 +1,533 @@
+/* test_vm_monitor.c — VM mode's host side without a VM (runtime/vm/).
+ *
+ * qemu's command line and the kernel's; the exit status a monitor or relay
+ * passes on; and the monitor itself, forked as vm_spawn forks it, with a
+ * fake hypervisor on the other end of the agent channel: this very test
+ * binary, exec'd as "qemu" with HULL_FAKE_AGENT set (a constructor takes
+ * over before Check's main), which plays the agent's part of proto.h. */
+#include "runtime/vm/host.h"
+#include "runtime/linux/linux.h"
+#include "tests/suite.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- the fake agent (runs in the exec'd "hypervisor") ------------------- */
+
+static const char *arg_after(char **argv, const char *prefix) {
+  for (size_t i = 0; argv[i]; i++) {
+    const char *p = strstr(argv[i], prefix);
+    if (p)
+      return p + strlen(prefix);
+  }
+  return NULL;
+}
+
+static void fake_send(int fd, uint32_t type, uint32_t stream, const void *p,
+                      size_t len) {
+  hull_error_t err = NULL;
+  if (vm_frame_send(fd, type, stream, p, len, &err) < 0)
+    _exit(90);
+}
+
+static void fake_exit(int fd, uint32_t stream, int status) {
+  struct vm_exit_msg e = {status};
+  fake_send(fd, VM_FRAME_EXIT, stream, &e, sizeof(e));
+}
+
+/* "ok": READY, then serve; "fail": exit 1 at once with a word on stderr;
+ * "silent": never answer; "error": an ERROR instead of READY. */
+static void fake_agent(const char *mode, char **argv) {
+  const char *fd_arg = arg_after(argv, "socket,id=agent,fd=");
+  const char *console = arg_after(argv, "file,id=con,path=");
+  if (fd_arg == NULL || console == NULL)
+    _exit(91);
+  int fd = atoi(fd_arg);
+  FILE *con = fopen(console, "w");
+  fprintf(con, "Linux version 6.1-fake\nRun /init as init process\n");
+  fclose(con);
+  if (strcmp(mode, "fail") == 0) {
+    fprintf(stderr, "qemu: could not load kernel\n");
+    _exit(1);
+  }
+  if (strcmp(mode, "silent") == 0)
+    for (;;)
+      pause();
+  if (strcmp(mode, "error") == 0) {
+    const char *msg = "guest create: config.json: bad";
+    fake_send(fd, VM_FRAME_ERROR, 0, msg, strlen(msg));
+    for (;;)
+      pause();
+  }
+  /* Line noise before the first frame, as a UART may carry. */
+  write_all(fd, "\r\n", 2);
+  fake_send(fd, VM_FRAME_READY, 0, "6.1-fake", 8);
+  struct vm_inq q = {0};
+  struct vm_frame f;
+  hull_error_t err = NULL;
+  for (;;) {
+    if (vm_frame_receive(fd, &q, &f, -1, &err) < 0)
+      _exit(92);
+    switch (f.type) {
+    case VM_FRAME_START:
+      fake_send(fd, VM_FRAME_OK, 1, NULL, 0);
+      fake_send(fd, VM_FRAME_STDOUT, 1, "hi\n", 3);
+      fake_send(fd, VM_FRAME_STDERR, 1, "oops\n", 5);
+      break;
+    case VM_FRAME_STDIN: /* echo stream 1's stdin as "in:<bytes>" */
+      if (f.stream == 1 && f.len) {
+        fake_send(fd, VM_FRAME_STDOUT, 1, "in:", 3);
+        fake_send(fd, VM_FRAME_STDOUT, 1, f.payload, f.len);
+      }
+      break;
+    case VM_FRAME_EXEC: {
+      fake_send(fd, VM_FRAME_OK, f.stream, "42", 2);
+      char out[64];
+      int n = snprintf(out, sizeof(out), "exec on %u\n", f.stream);
+      fake_send(fd, VM_FRAME_STDOUT, f.stream, out, (size_t)n);
+      fake_exit(fd, f.stream, 3 << 8);
+      break;
+    }
+    case VM_FRAME_SIGNAL: {
+      struct vm_signal_msg s;
+      memcpy(&s, f.payload, sizeof(s));
+      fake_send(fd, VM_FRAME_OK, f.stream, NULL, 0);
+      if (s.signo == SIGUSR1) /* a no-op signal: answers only */
+        break;
+      if (f.stream == 1) {
+        fake_exit(fd, 1, s.signo); /* killed by it */
+        _exit(0);                  /* the guest rebooted */
+      }
+      break;
+    }
+    }
+  }
+}
+
+__attribute__((constructor)) static void maybe_fake_agent(int argc,
+                                                          char **argv) {
+  (void)argc;
+  const char *mode = getenv("HULL_FAKE_AGENT");
+  if (mode) {
+    fake_agent(mode, argv);
+    _exit(0);
+  }
+}
+
+/* ---- command lines ------------------------------------------------------- */
+
+static struct vm_settings settings(char *hypervisor, char **hv_params) {
+  static char *params[] = {"loglevel=3", NULL};
+  return (struct vm_settings){.kernel = "/boot/vmlinuz-x",
+                              .kernel_params = params,
+                              .hypervisor = hypervisor,
+                              .hypervisor_params = hv_params,
+                              .vcpus = 2,
+                              .memory_bytes = 256ull << 20,
+                              .boot_timeout_ms = 10000};
+}
+
+static bool argv_has(char **v, const char *a, const char *b) {
+  for (size_t i = 0; v[i]; i++)
+    if (strcmp(v[i], a) == 0 && (b == NULL || (v[i + 1] && strcmp(v[i + 1], b) == 0)))
+      return true;
+  return false;
+}
+
+START_TEST(kernel_cmdline_ends_with_the_agent) {
+  struct vm_settings s = settings(NULL, NULL);
+  cleanup_free char *line = vm_kernel_cmdline(&s);
+  ck_assert_str_eq(line, "console=ttyS0 reboot=k panic=-1 quiet loglevel=3 "
+                         "-- vm-agent");
+}
+END_TEST
+
+START_TEST(qemu_argv_is_a_tcg_pc_with_two_uarts) {
+  struct vm_settings s = settings("/usr/bin/qemu-system-x86_64", NULL);
+  struct vm_boot b = {.settings = &s, .initrd = "/st/initrd",
+                      .console_log = "/st/console.log", .cmdline = "c",
+                      .agent_fd = 7};
+  cleanup_strv char **v = qemu_argv(&b);
+  ck_assert_str_eq(v[0], "/usr/bin/qemu-system-x86_64");
+  ck_assert(argv_has(v, "-M", "pc,accel=tcg"));
+  ck_assert(argv_has(v, "-m", "256M"));
+  ck_assert(argv_has(v, "-smp", "2"));
+  ck_assert(argv_has(v, "-kernel", "/boot/vmlinuz-x"));
+  ck_assert(argv_has(v, "-initrd", "/st/initrd"));
+  ck_assert(argv_has(v, "-append", "c"));
+  ck_assert(argv_has(v, "-nodefaults", NULL));
+  ck_assert(argv_has(v, "-no-reboot", NULL));
+  ck_assert(argv_has(v, "-chardev", "file,id=con,path=/st/console.log"));
+  ck_assert(argv_has(v, "-chardev", "socket,id=agent,fd=7"));
+  /* ttyS0 the console, ttyS1 the agent: in that order */
+  size_t con = 0, agent = 0;
+  for (size_t i = 0; v[i]; i++) {
+    if (strcmp(v[i], "chardev:con") == 0)
+      con = i;
+    if (strcmp(v[i], "chardev:agent") == 0)
+      agent = i;
+  }
+  ck_assert(con > 0 && agent > con);
+}
+END_TEST
+
+START_TEST(qemu_argv_leaves_accel_to_the_user) {
+  char *accel[] = {"-accel", "kvm", NULL};
+  struct vm_settings s = settings("/q", accel);
+  struct vm_boot b = {.settings = &s, .initrd = "i", .console_log = "c",
+                      .cmdline = "c", .agent_fd = 3};
+  cleanup_strv char **v = qemu_argv(&b);
+  ck_assert(argv_has(v, "-M", "pc"));
+  ck_assert(argv_has(v, "-accel", "kvm"));
+  char *machine[] = {"-machine", "microvm", NULL};
+  s.hypervisor_params = machine;
+  cleanup_strv char **w = qemu_argv(&b);
+  ck_assert(!argv_has(w, "-M", NULL));
+  ck_assert(argv_has(w, "-machine", "microvm"));
+}
+END_TEST
+
+/* ---- exit status ------------------------------------------------------- */
+
+static int status_of_child_exiting_like(int status) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0)
+    vm_exit_like(status);
+  int got = 0;
+  ck_assert_int_eq(waitpid(pid, &got, 0), pid);
+  return got;
+}
+
+START_TEST(exit_like_passes_codes_and_signals_on) {
+  int st = status_of_child_exiting_like(7 << 8);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+  st = status_of_child_exiting_like(SIGTERM);
+  ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+  /* no core file for a "core" signal */
+  st = status_of_child_exiting_like(SIGQUIT);
+  ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGQUIT && !WCOREDUMP(st));
+}
+END_TEST
+
+/* ---- the monitor with a fake agent -------------------------------------- */
+
+struct fixture {
+  char dir[64];
+  pid_t monitor;
+  int sync_fd;
+  int stdin_w, stdout_r, stderr_r;
+  char *self;
+};
+
+static char *self_exe(void) {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  ck_assert_int_gt(n, 0);
+  buf[n] = '\0';
+  return xstrdup(buf);
+}
+
+/* Forks a monitor whose hypervisor is the fake agent in `mode`. */
+static void start_monitor(struct fixture *fx, const char *mode,
+                          unsigned timeout_ms) {
+  strcpy(fx->dir, "/tmp/hull-vm-monitor-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(fx->dir));
+  fx->self = self_exe();
+  setenv("HULL_FAKE_AGENT", mode, 1);
+  int agent[2], sync[2], in[2], out[2], errp[2];
+  ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, agent), 0);
+  ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync), 0);
+  ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+  ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+  ck_assert_int_eq(pipe2(errp, O_CLOEXEC), 0);
+  int listen_fd = -1;
+  hull_error_t err = NULL;
+  /* what vm_spawn's listen_on does, by hand */
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/vm.sock", fx->dir);
+  listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_eq(bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+  ck_assert_int_eq(listen(listen_fd, 8), 0);
+  (void)err;
+  static struct vm_settings s;
+  s = settings(fx->self, NULL);
+  s.boot_timeout_ms = timeout_ms;
+  char *initrd = xasprintf("%s/initrd", fx->dir);
+  char *console = xasprintf("%s/console.log", fx->dir);
+  struct monitor_config mc = {
+      .boot = {.settings = &s, .initrd = initrd, .console_log = console,
+               .cmdline = "c", .agent_fd = agent[1], .stderr_fd = -1},
+      .state_dir = fx->dir,
+      .agent_fd = agent[0],
+      .listen_fd = listen_fd,
+      .sync_fd = sync[1],
+      .in_fd = in[0],
+      .out_fd = out[1],
+      .err_fd = errp[1],
+  };
+  for (int t = 0; t < SPEC_NS_COUNT; t++)
+    mc.ns_fds[t] = -1;
+  fx->monitor = fork();
+  ck_assert_int_ge(fx->monitor, 0);
+  if (fx->monitor == 0) {
+    close(sync[0]);
+    monitor_main(&mc);
+  }
+  unsetenv("HULL_FAKE_AGENT");
+  close(agent[0]);
+  close(agent[1]);
+  close(sync[1]);
+  close(listen_fd);
+  close(in[0]);
+  close(out[1]);
+  close(errp[1]);
+  fx->sync_fd = sync[0];
+  fx->stdin_w = in[1];
+  fx->stdout_r = out[0];
+  fx->stderr_r = errp[0];
+  free(initrd);
+  free(console);
+}
+
+static char *sync_next(struct fixture *fx, char *type) {
+  struct pollfd p = {fx->sync_fd, POLLIN, 0};
+  ck_assert_int_eq(poll(&p, 1, 10000), 1);
+  char buf[4096];
+  ssize_t n = recv(fx->sync_fd, buf, sizeof(buf) - 1, 0);
+  ck_assert_int_gt(n, 0);
+  buf[n] = '\0';
+  *type = buf[0];
+  return xstrdup(buf + 1);
+}
+
+/* The parent's half of create: SANDBOXED → GO → READY/FAILED. */
+static char *monitor_boot(struct fixture *fx, char *type) {
+  char t;
+  free(sync_next(fx, &t));
+  ck_assert_int_eq(t, MONITOR_SANDBOXED);
+  char go = MONITOR_GO;
+  ck_assert_int_eq(send(fx->sync_fd, &go, 1, 0), 1);
+  return sync_next(fx, type);
+}
+
+static int monitor_wait(struct fixture *fx) {
+  int status = 0;
+  ck_assert_int_eq(waitpid(fx->monitor, &status, 0), fx->monitor);
+  return status;
+}
+
+static void fixture_end(struct fixture *fx) {
+  close(fx->sync_fd);
+  close(fx->stdin_w);
+  close(fx->stdout_r);
+  close(fx->stderr_r);
+  cleanup_free char *cmd = xasprintf("rm -rf %s", fx->dir);
+  ck_assert_int_eq(system(cmd), 0);
+  free(fx->self);
+}
+
+/* Reads fd until it holds want (or 10 s pass). */
+static void expect_output(int fd, const char *want) {
+  char buf[4096];
+  size_t len = 0;
+  while (len < sizeof(buf) - 1) {
+    struct pollfd p = {fd, POLLIN, 0};
+    ck_assert_msg(poll(&p, 1, 10000) == 1, "no `%s` in `%.*s`", want,
+                  (int)len, buf);
+    ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+    ck_assert_int_gt(n, 0);
+    len += (size_t)n;
+    buf[len] = '\0';
+    if (strstr(buf, want))
+      return;
+  }
+  ck_abort_msg("no `%s` in `%s`", want, buf);
+}
+
+static int client(struct fixture *fx) {
+  int fd = -1;
+  hull_error_t err = NULL;
+  ck_assert_msg(vm_socket_connect(fx->dir, &fd, &err) == 0, "%s",
+                err ? err->msg : "");
+  return fd;
+}
+
+static struct vm_frame expect_frame(int fd, struct vm_inq *q, uint32_t type,
+                                    uint32_t stream) {
+  struct vm_frame f;
+  hull_error_t err = NULL;
+  ck_assert_msg(vm_frame_receive(fd, q, &f, 10000, &err) == 0, "%s",
+                err ? err->msg : "");
+  ck_assert_msg(f.type == type && f.stream == stream,
+                "got %s on %u, want %s on %u", vm_frame_type_name(f.type),
+                f.stream, vm_frame_type_name(type), stream);
+  return f;
+}
+
+START_TEST(monitor_relays_start_stdio_exec_and_signals) {
+  struct fixture fx;
+  start_monitor(&fx, "ok", 10000);
+  char type;
+  cleanup_free char *release = monitor_boot(&fx, &type);
+  ck_assert_int_eq(type, MONITOR_READY);
+  ck_assert_str_eq(release, "6.1-fake");
+  hull_error_t err = NULL;
+
+  /* start: START(1) → OK, then the process's output on the monitor's */
+  int c = client(&fx);
+  struct vm_inq q = {0};
+  ck_assert_int_eq(vm_frame_send(c, VM_FRAME_START, 1, NULL, 0, &err), 0);
+  expect_frame(c, &q, VM_FRAME_OK, 1);
+  close(c);
+  vm_inq_free(&q);
+  expect_output(fx.stdout_r, "hi\n");
+  expect_output(fx.stderr_r, "oops\n");
+
+  /* its stdin reaches the guest once started */
+  ck_assert_int_eq(write_all(fx.stdin_w, "abc", 3), 0);
+  expect_output(fx.stdout_r, "in:abc");
+
+  /* two execs: each keeps its own stream number, the guest sees others */
+  for (int i = 0; i < 2; i++) {
+    int e = client(&fx);
+    ck_assert_int_eq(vm_frame_send(e, VM_FRAME_EXEC, 2, "{}", 2, &err), 0);
+    struct vm_frame f = expect_frame(e, &q, VM_FRAME_OK, 2);
+    ck_assert_int_eq(f.len, 2);
+    f = expect_frame(e, &q, VM_FRAME_STDOUT, 2);
+    cleanup_free char *text = xstrndup((const char *)f.payload, f.len);
+    cleanup_free char *want = xasprintf("exec on %d\n", 2 + i);
+    ck_assert_str_eq(text, want);
+    f = expect_frame(e, &q, VM_FRAME_EXIT, 2);
+    struct vm_exit_msg x;
+    memcpy(&x, f.payload, sizeof(x));
+    ck_assert_int_eq(x.status, 3 << 8);
+    close(e);
+    vm_inq_free(&q);
+  }
+
+  /* kill --all's SIGNAL{all} is answered to its client */
+  int k = client(&fx);
+  struct vm_signal_msg s = {SIGUSR1, 1};
+  ck_assert_int_eq(vm_frame_send(k, VM_FRAME_SIGNAL, 1, &s, sizeof(s), &err), 0);
+  expect_frame(k, &q, VM_FRAME_OK, 1);
+  close(k);
+  vm_inq_free(&q);
+
+  /* a signal to the monitor is the container process's: it dies of it, and
+   * so does the monitor */
+  kill(fx.monitor, SIGTERM);
+  int st = monitor_wait(&fx);
+  ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "status %#x", st);
+  fixture_end(&fx);
+}
+END_TEST
+
+START_TEST(monitor_reports_a_hypervisor_that_exits_at_once) {
+  struct fixture fx;
+  start_monitor(&fx, "fail", 10000);
+  char type;
+  cleanup_free char *msg = monitor_boot(&fx, &type);
+  ck_assert_int_eq(type, MONITOR_FAILED);
+  ck_assert_msg(strstr(msg, "exited with status 1 before the VM was ready: "
+                            "qemu: could not load kernel"), "%s", msg);
+  int st = monitor_wait(&fx);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 255);
+  fixture_end(&fx);
+}
+END_TEST
+
+START_TEST(monitor_times_out_with_the_last_console_line) {
+  struct fixture fx;
+  start_monitor(&fx, "silent", 500);
+  char type;
+  cleanup_free char *msg = monitor_boot(&fx, &type);
+  ck_assert_int_eq(type, MONITOR_FAILED);
+  ck_assert_str_eq(msg, "the VM did not answer within 1 s (last console "
+                        "line: Run /init as init process)");
+  monitor_wait(&fx);
+  fixture_end(&fx);
+}
+END_TEST
+
+START_TEST(monitor_reports_the_agents_error) {
+  struct fixture fx;
+  start_monitor(&fx, "error", 10000);
+  char type;
+  cleanup_free char *msg = monitor_boot(&fx, &type);
+  ck_assert_int_eq(type, MONITOR_FAILED);
+  ck_assert_str_eq(msg, "guest create: config.json: bad");
+  monitor_wait(&fx);
+  fixture_end(&fx);
+}
+END_TEST
+
+/* ---- exec's relay --------------------------------------------------------- */
+
+START_TEST(relay_forwards_output_signals_and_exit_status) {
+  int sv[2], out[2];
+  ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  ck_assert_int_eq(pipe(out), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(sv[0]);
+    close(out[0]);
+    int null = open("/dev/null", O_RDONLY);
+    struct vm_inq q = {0};
+    vm_relay_main(sv[1], &q, 2, null, out[1], out[1], false);
+  }
+  close(sv[1]);
+  close(out[1]);
+  hull_error_t err = NULL;
+  struct vm_inq q = {0};
+  /* stdin at EOF: an empty STDIN closes it in the guest */
+  struct vm_frame f = expect_frame(sv[0], &q, VM_FRAME_STDIN, 2);
+  ck_assert_int_eq(f.len, 0);
+  kill(pid, SIGUSR2);
+  f = expect_frame(sv[0], &q, VM_FRAME_SIGNAL, 2);
+  struct vm_signal_msg s;
+  memcpy(&s, f.payload, sizeof(s));
+  ck_assert_int_eq(s.signo, SIGUSR2);
+  ck_assert_int_eq(s.all, 0);
+  ck_assert_int_eq(vm_frame_send(sv[0], VM_FRAME_STDOUT, 2, "out", 3, &err), 0);
+  struct vm_exit_msg x = {5 << 8};
+  ck_assert_int_eq(vm_frame_send(sv[0], VM_FRAME_EXIT, 2, &x, sizeof(x), &err), 0);
+  expect_output(out[0], "out");
+  int st = 0;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 5);
+  vm_inq_free(&q);
+  close(sv[0]);
+  close(out[0]);
+}
+END_TEST
+
+static Suite *vm_monitor_suite(void) {
+  Suite *s = suite_create("vm-monitor");
+  TCase *lines = tcase_create("command-lines");
+  tcase_add_test(lines, kernel_cmdline_ends_with_the_agent);
+  tcase_add_test(lines, qemu_argv_is_a_tcg_pc_with_two_uarts);
+  tcase_add_test(lines, qemu_argv_leaves_accel_to_the_user);
+  tcase_add_test(lines, exit_like_passes_codes_and_signals_on);
+  suite_add_tcase(s, lines);
+  TCase *mon = tcase_create("monitor");
+  tcase_set_timeout(mon, 30);
+  tcase_add_test(mon, monitor_relays_start_stdio_exec_and_signals);
+  tcase_add_test(mon, monitor_reports_a_hypervisor_that_exits_at_once);
+  tcase_add_test(mon, monitor_times_out_with_the_last_console_line);
+  tcase_add_test(mon, monitor_reports_the_agents_error);
+  tcase_add_test(mon, relay_forwards_output_signals_and_exit_status);
+  suite_add_tcase(s, mon);
+  return s;
+}
+
+HULL_SUITE(vm_monitor_suite)
