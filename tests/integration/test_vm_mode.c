@@ -1,0 +1,232 @@
+/* test_vm_mode.c — VM mode end to end: the busybox rootfs in a qemu (TCG)
+ * guest under Debian's kernel from /boot, through hull's usual verbs.
+ *
+ * Each boot costs seconds under TCG, so each test combines its checks per
+ * boot. Skipped (with the reason) where there is no qemu-system-x86_64 or
+ * no /boot/vmlinuz-*, and inside the VM that `make check-vm` boots (no
+ * nested qemu there); the tcase is tagged "vm-mode" too. */
+#include "tests/integration/harness.h"
+#include "runtime/common/common.h"
+
+#include <dirent.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define QEMU "/usr/bin/qemu-system-x86_64"
+#define BOOT_TIMEOUT_MS 120000 /* a whole run under TCG, with slack */
+
+/* The newest /boot/vmlinuz-*, or NULL. */
+static char *host_kernel(void) {
+  glob_t g;
+  if (glob("/boot/vmlinuz-*", 0, NULL, &g) != 0)
+    return NULL;
+  char *k = xstrdup(g.gl_pathv[g.gl_pathc - 1]);
+  globfree(&g);
+  return k;
+}
+
+static bool in_test_vm(void) {
+  cleanup_free char *cmdline = hread_file("/proc/cmdline");
+  return cmdline && (strstr(cmdline, "hull_vm") || strstr(cmdline, "vm-agent"));
+}
+
+#define SKIP_WITHOUT_QEMU(kernel)                                             \
+  SKIP_UNLESS(!in_test_vm(), "no nested qemu in the test VM");                \
+  SKIP_UNLESS(access(QEMU, X_OK) == 0, QEMU " is not installed");             \
+  SKIP_UNLESS((kernel) != NULL, "no /boot/vmlinuz-* for the guest")
+
+/* The spec's vm object for the qemu backend (extra: more of it). */
+static char *vm_object(const char *kernel, const char *hypervisor,
+                       const char *extra) {
+  cleanup_free char *hv =
+      hypervisor ? xasprintf("\"hypervisor\": {\"path\": \"%s\"}, ", hypervisor)
+                 : xstrdup("");
+  return xasprintf("\"vm\": {%s\"kernel\": {\"path\": \"%s\"%s}, "
+                   "\"hwConfig\": {\"vcpus\": 1, \"memory\": 268435456}}",
+                   hv, kernel, extra ? extra : "");
+}
+
+static struct hres vrun(struct hctx *c, int timeout_ms, ...) {
+  char *args[32];
+  int n = 0;
+  va_list ap;
+  va_start(ap, timeout_ms);
+  const char *a;
+  while ((a = va_arg(ap, const char *)) != NULL && n < 31)
+    args[n++] = (char *)a;
+  va_end(ap);
+  args[n] = NULL;
+  return hrun_argv(c, c->root, args, timeout_ms);
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The value after `key` in text (up to the end of its line). */
+static char *line_after(const char *text, const char *key) {
+  const char *p = strstr(text, key);
+  ck_assert_msg(p != NULL, "no `%s` in: %s", key, text);
+  p += strlen(key);
+  return xstrndup(p, strcspn(p, "\n"));
+}
+
+/* run: the output, the exit code, the guest's kernel and memory. */
+START_TEST(vm_run_prints_output_and_exits_with_the_code) {
+  cleanup_free char *kernel = host_kernel();
+  SKIP_WITHOUT_QEMU(kernel);
+  struct hctx *c = hctx_new();
+  cleanup_free char *vm = vm_object(kernel, QEMU, NULL);
+  hctx_write_config(c, &(struct hconfig){
+      .args = "\"/bin/sh\", \"-c\", \"echo hi; echo release=$(uname -r); "
+              "grep MemTotal /proc/meminfo; exit 7\"",
+      .top_extra = vm});
+  long long t0 = now_ms();
+  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
+                       c->id, NULL);
+  long long took = now_ms() - t0;
+  ck_assert_hres(r, 7);
+  ck_assert_msg(strncmp(r.out, "hi\n", 3) == 0, "output: %s", r.out);
+  cleanup_free char *release = line_after(r.out, "release=");
+  ck_assert_str_eq(release, strstr(kernel, "vmlinuz-") + strlen("vmlinuz-"));
+  /* 256 MiB, less what the kernel keeps for itself */
+  cleanup_free char *mem = line_after(r.out, "MemTotal:");
+  long kb = strtol(mem, NULL, 10);
+  ck_assert_msg(kb > 180 * 1024 && kb <= 256 * 1024, "MemTotal %ld kB", kb);
+  fprintf(stderr, "vm_run: `hull run` of a VM container took %lld ms\n", took);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* create → created (pid: a live monitor) → start → exec → kill → stopped
+ * → delete, in one boot. */
+START_TEST(vm_lifecycle_create_start_exec_kill_delete) {
+  cleanup_free char *kernel = host_kernel();
+  SKIP_WITHOUT_QEMU(kernel);
+  struct hctx *c = hctx_new();
+  cleanup_free char *vm = vm_object(kernel, QEMU, NULL);
+  /* No pid namespace: the guest's sh is not a pid 1 that ignores SIGTERM. */
+  hctx_write_config(c, &(struct hconfig){
+      .args = "\"/bin/sh\", \"-c\", \"echo started; exec sleep 1000\"",
+      .namespaces = "{\"type\": \"network\"}, {\"type\": \"ipc\"}, "
+                    "{\"type\": \"uts\"}, {\"type\": \"mount\"}",
+      .top_extra = vm});
+  cleanup_free char *out = xasprintf("%s/out", c->dir);
+  /* create keeps the container's stdio: a file here */
+  cleanup_free char *cmd = xasprintf(
+      "exec %s --root %s create --bundle %s %s >%s 2>&1 </dev/null",
+      getenv("HULL"), c->root, c->bundle, c->id, out);
+  ck_assert_int_eq(system(cmd), 0);
+
+  pid_t pid = 0;
+  cleanup_free char *status = hstate_status(c, c->id, &pid);
+  ck_assert_str_eq(status, "created");
+  ck_assert_int_gt(pid, 0);
+  ck_assert_int_eq(kill(pid, 0), 0);
+
+  struct hres r = vrun(c, 60000, "start", c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert(hwait_file(out, "started", 30000));
+  free(take_ptr(status));
+  status = hstate_status(c, c->id, NULL);
+  ck_assert_str_eq(status, "running");
+
+  r = vrun(c, 60000, "exec", c->id, "/bin/sh", "-c",
+           "echo exec-out; cat /proc/1/cmdline >/dev/null; exit 3", NULL);
+  ck_assert_hres(r, 3);
+  ck_assert_str_eq(r.out, "exec-out\n");
+  hres_free(&r);
+
+  r = vrun(c, 60000, "kill", c->id, "TERM", NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert(hwait_status(c, c->id, "stopped", 30000));
+
+  r = vrun(c, 60000, "delete", c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  /* the cache outlives the container */
+  cleanup_free char *cache = xasprintf("%s/.cache/vm", c->root);
+  ck_assert_int_eq(access(cache, F_OK), 0);
+  hctx_finish(c);
+}
+END_TEST
+
+/* Errors: one line, nothing left running or on disk. */
+static void expect_create_error(const char *vm, const char *want) {
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){.top_extra = vm});
+  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
+                       c->id, NULL);
+  ck_assert_msg(r.status != 0, "run succeeded: %s", r.out);
+  ck_assert_msg(strstr(r.err, want), "stderr `%s` lacks `%s`", r.err, want);
+  ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                "more than one line: %s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+
+START_TEST(vm_errors_are_one_line_and_leave_nothing) {
+  cleanup_free char *kernel = host_kernel();
+  SKIP_WITHOUT_QEMU(kernel);
+  cleanup_free char *not_kernel = vm_object("/etc/hostname", QEMU, NULL);
+  expect_create_error(not_kernel, "/etc/hostname");
+  cleanup_free char *no_initrd =
+      vm_object(kernel, QEMU, ", \"initrd\": \"/nonexistent/initrd\"");
+  expect_create_error(no_initrd, "/nonexistent/initrd");
+  cleanup_free char *failing = vm_object(kernel, "/bin/false", NULL);
+  expect_create_error(failing,
+                      "hypervisor `/bin/false` exited with status 1 before "
+                      "the VM was ready");
+}
+END_TEST
+
+/* The built-in VMM on this machine's emulating /dev/kvm cannot run a
+ * stock kernel: a clear error, nothing left. Where it can, the kernel
+ * boots and the container runs. */
+START_TEST(vm_builtin_vmm_fails_cleanly_or_runs) {
+  cleanup_free char *kernel = host_kernel();
+  SKIP_WITHOUT_QEMU(kernel);
+  SKIP_UNLESS(access("/dev/kvm", R_OK | W_OK) == 0, "no /dev/kvm");
+  struct hctx *c = hctx_new();
+  cleanup_free char *vm = vm_object(kernel, NULL, NULL);
+  hctx_write_config(c, &(struct hconfig){
+      .args = "\"/bin/sh\", \"-c\", \"echo hi\"",
+      .top_extra = vm});
+  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
+                       c->id, NULL);
+  if (r.status == 0) {
+    ck_assert_str_eq(r.out, "hi\n");
+  } else {
+    ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                  "more than one line: %s", r.err);
+    fprintf(stderr, "vm_builtin: %s", r.err);
+  }
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+static Suite *vm_mode_suite(void) {
+  Suite *s = suite_create("vm-mode");
+  TCase *tc = harness_tcase("vm-mode", 300);
+  tcase_set_tags(tc, "vm-mode");
+  tcase_add_test(tc, vm_run_prints_output_and_exits_with_the_code);
+  tcase_add_test(tc, vm_lifecycle_create_start_exec_kill_delete);
+  tcase_add_test(tc, vm_errors_are_one_line_and_leave_nothing);
+  tcase_add_test(tc, vm_builtin_vmm_fails_cleanly_or_runs);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+HULL_SUITE(vm_mode_suite)
