@@ -218,7 +218,7 @@ START_TEST(vm_builtin_vmm_fails_cleanly_or_runs) {
 END_TEST
 
 static Suite *vm_mode_suite(void) {
-  Suite *s = suite_create("vm-mode");
+  Suite *s = suite_create("integration-vm-mode");
   TCase *tc = harness_tcase("vm-mode", 300);
   tcase_set_tags(tc, "vm-mode");
   tcase_add_test(tc, vm_run_prints_output_and_exits_with_the_code);
