@@ -415,7 +415,7 @@ START_TEST(agent_refuses_a_config_that_asks_for_a_vm_again) {
 END_TEST
 
 static Suite *vm_agent_suite(void) {
-  Suite *s = suite_create("vm_agent");
+  Suite *s = suite_create("integration-vm-agent");
   TCase *tc = harness_tcase("agent", 60);
   tcase_add_test(tc, agent_runs_the_process_and_reports_its_output_and_exit);
   tcase_add_test(tc, agent_reports_the_exit_code);

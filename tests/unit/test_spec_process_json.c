@@ -171,7 +171,7 @@ START_TEST(test_built_process_round_trips) {
 END_TEST
 
 static Suite *spec_process_json_suite(void) {
-  Suite *s = suite_create("spec_process_json");
+  Suite *s = suite_create("spec-process-json");
   TCase *tc = tcase_create("round_trip");
   tcase_add_test(tc, test_every_member_round_trips);
   tcase_add_test(tc, test_minimal_process_round_trips);
