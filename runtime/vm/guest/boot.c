@@ -51,7 +51,28 @@ static void ensure_std_fds(void) {
   }
 }
 
+/* pivot_root refuses a root that is the initramfs itself (the rootfs
+ * mount has no parent), and every container init pivots. So / becomes a
+ * bind mount of the initramfs moved over it, as switch_root does but
+ * without copying anything. */
+static int leave_initramfs(hull_error_t *err) {
+  static const char dir[] = "/.hull-root";
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+    return hull_error(err, errno, "mkdir `%s`", dir);
+  if (mount("/", dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return hull_error(err, errno, "bind-mount / on `%s`", dir);
+  if (chdir(dir) < 0)
+    return hull_error(err, errno, "chdir `%s`", dir);
+  if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+    return hull_error(err, errno, "move `%s` to /", dir);
+  if (chroot(".") < 0 || chdir("/") < 0)
+    return hull_error(err, errno, "chroot into the moved root");
+  return 0;
+}
+
 int guest_mount_all(hull_error_t *err) {
+  if (leave_initramfs(err) < 0)
+    return -1;
   for (size_t i = 0; i < sizeof(guest_mounts) / sizeof(guest_mounts[0]);
        i++) {
     const struct guest_mount *m = &guest_mounts[i];

@@ -25,7 +25,8 @@
 
 /* ---- boot.c (PID 1 only) ------------------------------------------------ */
 
-/* Mounts /proc, /sys, /dev, /dev/pts, /dev/shm, /sys/fs/cgroup, /run, /tmp
+/* Makes / a mount with a parent (containers pivot_root away from it),
+ * mounts /proc, /sys, /dev, /dev/pts, /dev/shm, /sys/fs/cgroup, /run, /tmp
  * and makes sure fds 0–2 are open (on /dev/console). */
 int guest_mount_all(hull_error_t *err);
 /* Opens ttyS1 raw (no echo, no flow control, no line discipline),
