@@ -114,7 +114,7 @@ __attribute__((noreturn)) static void run_pid1(const struct agent_flags *f) {
   if (mkdir_p(f->root, 0700, &err) < 0)
     guest_fatal(channel, err->msg);
   struct agent_options o = {.channel = channel, .bundle = f->bundle,
-                            .root = f->root, .id = f->id, .pid1 = true};
+                            .root = f->root, .id = f->id};
   if (agent_run(&o, &err) < 0)
     guest_fatal(channel, err->msg);
   guest_power_off(channel);

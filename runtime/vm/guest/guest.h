@@ -85,7 +85,6 @@ struct agent_options {
   const char *bundle;
   const char *root;
   const char *id;            /* NULL: from the config, else GUEST_DEFAULT_ID */
-  bool pid1;                 /* a guest's init: reap every orphan */
 };
 
 /* Creates the container, says READY and serves the host until the

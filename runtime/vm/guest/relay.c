@@ -345,16 +345,29 @@ static void finish_exec_streams(struct agent *a, long long now) {
   }
 }
 
+/* The fds of one round; owner[i] is the stream fds[i] belongs to (NULL for
+ * the signalfd and the channel, which come first). */
 struct pollset {
-  struct pollfd fds[64];
-  struct stream *owner[64];
+  struct pollfd *fds;
+  struct stream **owner;
   nfds_t n;
 };
 
+static void pollset_init(struct pollset *p, size_t n_streams) {
+  size_t cap = 2 + 3 * n_streams;
+  p->fds = xmalloc(cap * sizeof(*p->fds));
+  p->owner = xmalloc(cap * sizeof(*p->owner));
+  p->n = 0;
+}
+
+static void pollset_free(struct pollset *p) {
+  free(p->fds);
+  free(p->owner);
+}
+
 static void pollset_add(struct pollset *p, int fd, short events,
                         struct stream *owner) {
-  if (fd < 0 || events == 0 ||
-      p->n >= sizeof(p->fds) / sizeof(p->fds[0]))
+  if (fd < 0 || events == 0)
     return;
   p->fds[p->n] = (struct pollfd){.fd = fd, .events = events};
   p->owner[p->n++] = owner;
@@ -369,7 +382,8 @@ static bool draining(const struct agent *a) {
 
 /* One round: poll everything, then act on what is ready. */
 static void agent_step(struct agent *a, int timeout_ms) {
-  struct pollset p = {.n = 0};
+  struct pollset p;
+  pollset_init(&p, a->n_streams);
   pollset_add(&p, a->sigchld, POLLIN, NULL);
   if (a->channel_open)
     pollset_add(&p, a->channel,
@@ -387,8 +401,10 @@ static void agent_step(struct agent *a, int timeout_ms) {
   if (draining(a) && (timeout_ms < 0 || timeout_ms > DRAIN_QUIET_MS))
     timeout_ms = DRAIN_QUIET_MS;
   int ready = poll(p.fds, p.n, timeout_ms);
-  if (ready < 0)
+  if (ready < 0) {
+    pollset_free(&p);
     return;
+  }
   long long now = agent_now_ms();
   /* Streams may be added (EXEC) while frames are handled: act on the
    * processes' fds first, while the owner pointers hold. */
@@ -406,13 +422,12 @@ static void agent_step(struct agent *a, int timeout_ms) {
   }
   if (p.fds[0].revents)
     reap_children(a);
-  if (a->channel_open && p.n > 1 && p.fds[1].fd == a->channel) {
-    short rev = p.fds[1].revents;
-    if (rev & POLLOUT)
-      flush_channel(a);
-    if (a->channel_open && (rev & (POLLIN | POLLHUP | POLLERR)))
-      read_channel(a);
-  }
+  short channel_rev = p.n > 1 && p.owner[1] == NULL ? p.fds[1].revents : 0;
+  pollset_free(&p);
+  if (a->channel_open && (channel_rev & POLLOUT))
+    flush_channel(a);
+  if (a->channel_open && (channel_rev & (POLLIN | POLLHUP | POLLERR)))
+    read_channel(a);
   finish_exec_streams(a, now);
   if (a->channel_open && vm_outq_pending(&a->out))
     flush_channel(a);
@@ -497,8 +512,9 @@ static void send_ready(struct agent *a) {
 }
 
 int agent_run(const struct agent_options *o, hull_error_t *err) {
+  /* A UART may carry bytes from before the host's side was ready. */
   struct agent a = {.o = o, .channel = o->channel, .channel_open = true,
-                    .sigchld = -1};
+                    .sigchld = -1, .in = {.skip_noise = true}};
   cleanup_free char *id = NULL;
   if (o->id)
     id = xstrdup(o->id);
