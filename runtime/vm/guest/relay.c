@@ -299,10 +299,13 @@ static void mark_exited(struct agent *a, pid_t pid, int status) {
       s->exited = true;
       s->status = status;
       s->quiet_since_ms = agent_now_ms();
-      /* Its stdin has no reader any more. */
+      /* Its stdin has no reader any more (on a pty, no ^D either: what
+       * is left on the terminal is not to be told the input ended). */
       s->stdin_q.off = s->stdin_q.len = 0;
       s->stdin_eof = true;
-      stream_write_stdin(s);
+      if (s->in >= 0)
+        close(s->in);
+      s->in = -1;
     }
   }
 }
