@@ -368,6 +368,18 @@ START_TEST(agent_relays_a_terminal) {
   struct vm_winsize_msg ws = {.rows = 33, .cols = 77};
   send_frame(&a, VM_FRAME_WINSIZE, VM_STREAM_INIT, &ws, sizeof(ws));
   start(&a);
+  /* An exec with a terminal of its own, sized by its own WINSIZE. */
+  send_text(&a, VM_FRAME_EXEC, 2,
+            "{\"terminal\": true, \"args\": [\"sh\", \"-c\", \"read x; "
+            "stty size\"], \"cwd\": \"/\"}");
+  free(expect_frame(&a, VM_FRAME_OK, 2));
+  struct vm_winsize_msg ws2 = {.rows = 12, .cols = 34};
+  send_frame(&a, VM_FRAME_WINSIZE, 2, &ws2, sizeof(ws2));
+  send_text(&a, VM_FRAME_STDIN, 2, "go\n");
+  struct outcome e = collect(&a, 2);
+  ck_assert_msg(hcontains(e.out, "12 34"), "exec out: %s", e.out);
+  ck_assert(WIFEXITED(e.status) && WEXITSTATUS(e.status) == 0);
+  outcome_free(&e);
   send_text(&a, VM_FRAME_STDIN, VM_STREAM_INIT, "zz\n");
   struct outcome o = collect(&a, VM_STREAM_INIT);
   ck_assert_msg(hcontains(o.out, "/dev/pts/"), "out: %s", o.out);
