@@ -1,7 +1,7 @@
 /*
  * measure — run one command and report what it cost.
  *
- *   measure [-o FILE] [-t SECONDS] COMMAND [ARG...]
+ *   measure [-o FILE] [-t SECONDS] [-f] COMMAND [ARG...]
  *
  * Spawns COMMAND with stdin from /dev/null and stdout+stderr appended to
  * FILE (default /dev/null), waits for it with wait4(2) and prints one line:
@@ -20,11 +20,18 @@
  * leaves the container holding its stdio, and the caller reads our stdout
  * through a pipe that would then stay open until the container exits.
  *
+ * With -f the command's stdout is a pipe that measure reads to its end
+ * (copying it to FILE), and the line gets a fourth field: the time from
+ * the spawn to the first byte of output, in microseconds (-1: none).  Use
+ * it for a foreground `run` only: the pipe must close when it ends.
+ *
  * Part of `make bench` (bench/bench.sh builds it with cc); no GNU time.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,9 +85,31 @@ static int status_code(int status)
 	return 255;
 }
 
+/* Copies the pipe to out until it closes; returns when the first byte came
+ * (monotonic_us), or -1 when none did. */
+static int64_t drain_output(int pipe_fd, int out_fd)
+{
+	int64_t first = -1;
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(pipe_fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR && !timed_out)
+				continue;
+			break;
+		}
+		if (first < 0)
+			first = monotonic_us();
+		if (write(out_fd, buf, (size_t)n) < 0)
+			break;
+	}
+	return first;
+}
+
 static void usage(void)
 {
-	fputs("usage: measure [-o FILE] [-t SECONDS] COMMAND [ARG...]\n", stderr);
+	fputs("usage: measure [-o FILE] [-t SECONDS] [-f] COMMAND [ARG...]\n", stderr);
 	exit(2);
 }
 
@@ -91,12 +120,16 @@ int main(int argc, char **argv)
 	posix_spawn_file_actions_t actions;
 	struct rusage usage_of_child;
 	int64_t started, ended;
-	int opt, status, rc;
+	int opt, status, rc, pipe_fds[2] = {-1, -1}, out_fd = -1;
+	int64_t first_byte = -1;
+	bool first_byte_wanted = false;
 	pid_t pid;
 
 	/* '+': stop at the first non-option, the command's flags are its own. */
-	while ((opt = getopt(argc, argv, "+o:t:")) != -1) {
-		if (opt == 'o')
+	while ((opt = getopt(argc, argv, "+o:t:f")) != -1) {
+		if (opt == 'f')
+			first_byte_wanted = true;
+		else if (opt == 'o')
 			output = optarg;
 		else if (opt == 't')
 			timeout_s = (unsigned)strtoul(optarg, NULL, 10);
@@ -108,8 +141,17 @@ int main(int argc, char **argv)
 
 	posix_spawn_file_actions_init(&actions);
 	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&actions, 1, output,
-					 O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (first_byte_wanted) {
+		out_fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (out_fd < 0 || pipe2(pipe_fds, O_CLOEXEC) < 0) {
+			fprintf(stderr, "measure: `%s`: %s\n", output, strerror(errno));
+			return 2;
+		}
+		posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+	} else {
+		posix_spawn_file_actions_addopen(&actions, 1, output,
+						 O_WRONLY | O_CREAT | O_APPEND, 0644);
+	}
 	posix_spawn_file_actions_adddup2(&actions, 1, 2);
 
 	started = monotonic_us();
@@ -120,6 +162,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	arm_timeout(timeout_s);
+	if (first_byte_wanted) {
+		close(pipe_fds[1]);
+		first_byte = drain_output(pipe_fds[0], out_fd);
+		if (timed_out == 1) {
+			kill(pid, SIGKILL);
+			timed_out = 2;
+		}
+	}
 
 	while (wait4(pid, &status, 0, &usage_of_child) < 0) {
 		if (errno == EINTR && timed_out == 1) {
@@ -133,7 +183,10 @@ int main(int argc, char **argv)
 	ended = monotonic_us();
 	alarm(0);
 
-	printf("%lld %ld %d\n", (long long)(ended - started), usage_of_child.ru_maxrss,
+	printf("%lld %ld %d", (long long)(ended - started), usage_of_child.ru_maxrss,
 	       timed_out ? STATUS_TIMED_OUT : status_code(status));
+	if (first_byte_wanted)
+		printf(" %lld", first_byte < 0 ? -1LL : (long long)(first_byte - started));
+	putchar('\n');
 	return 0;
 }

@@ -53,6 +53,12 @@ static const struct command commands[] = {
      "[COMMAND]"},
 };
 
+/* Verbs hull runs itself, left out of help and the table. */
+static const struct command hidden_commands[] = {
+    {"vm-agent", cmd_vm_agent, "the guest agent of VM mode (PID 1 of the "
+     "guest)", "[--channel-fd N --bundle DIR --root DIR [--id ID]]"},
+};
+
 const struct command *command_table(size_t *n) {
   *n = sizeof(commands) / sizeof(commands[0]);
   return commands;
@@ -64,6 +70,10 @@ const struct command *command_find(const char *name) {
   for (size_t i = 0; i < n; i++)
     if (strcmp(c[i].name, name) == 0)
       return &c[i];
+  for (size_t i = 0; i < sizeof(hidden_commands) / sizeof(*hidden_commands);
+       i++)
+    if (strcmp(hidden_commands[i].name, name) == 0)
+      return &hidden_commands[i];
   return NULL;
 }
 

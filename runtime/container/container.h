@@ -134,4 +134,31 @@ struct exec_handler {
 const struct exec_handler *exec_handler_for(const struct spec *spec);
 const struct exec_handler *exec_handler_named(const char *name);
 
+/* ---- the lifecycle for an in-process caller (the VM guest agent) -------
+ * (exec.c, stdio.c) The agent runs hull's own lifecycle inside the guest
+ * and owns the container's stdio itself: these create and exec with the
+ * process's stdin/stdout/stderr given as fds, return its pty master for a
+ * terminal, and never wait for the process. */
+
+/* exec's first half: *pid runs (a child of the caller; wait for it) and
+ * *master is its pty master when the process has a terminal and neither
+ * detach nor console_socket is set (else -1). With process_json (a
+ * config.md process object) that process runs, and o's process_file,
+ * args and flags are not used. */
+int container_exec_begin(const struct exec_options *o,
+                         const char *process_json, pid_t *pid, int *master,
+                         hull_error_t *err);
+
+/* create whose init has stdio[0..2] as its stdin, stdout and stderr
+ * instead of the caller's; with process.terminal (o->detach false, no
+ * console socket) its stdio is a pty whose master lands in *master. The
+ * init is the caller's child. */
+int container_create_with_stdio(const struct create_options *o,
+                                const int stdio[3], int *master, pid_t *pid,
+                                hull_error_t *err);
+/* container_exec_begin with stdio[0..2] as the process's stdio. */
+int container_exec_with_stdio(const struct exec_options *o,
+                              const char *process_json, const int stdio[3],
+                              int *master, pid_t *pid, hull_error_t *err);
+
 #endif

@@ -115,8 +115,24 @@ static void apply_flags(struct spec_process *p, const struct exec_options *o) {
   replace_string(&p->selinux_label, o->process_label);
 }
 
+/* The VM agent's exec: the process object arrives as JSON text. */
+static int parse_process_json(struct spec *spec, const char *json,
+                              hull_error_t *err) {
+  struct spec_process *p = NULL;
+  if (spec_parse_process_json(json, strlen(json), "process", &p, err) < 0 ||
+      spec_validate_process(p, "process: ", err) < 0) {
+    spec_process_free(p);
+    return -1;
+  }
+  spec_process_free(spec->process);
+  spec->process = p;
+  return 0;
+}
+
 static int build_process(struct spec *spec, const struct exec_options *o,
-                         hull_error_t *err) {
+                         const char *process_json, hull_error_t *err) {
+  if (process_json)
+    return parse_process_json(spec, process_json, err);
   if (o->process_file) {
     struct spec_process *p = NULL;
     if (read_process_file(o->process_file, &p, err) < 0) {
@@ -228,8 +244,10 @@ static int start_process(struct lifecycle *lc, const struct exec_options *o,
   return ret;
 }
 
-int container_exec(const struct exec_options *o, int *exit_code,
-                   hull_error_t *err) {
+int container_exec_begin(const struct exec_options *o,
+                         const char *process_json, pid_t *pid, int *master,
+                         hull_error_t *err) {
+  *master = -1;
   cleanup_lifecycle struct lifecycle lc;
   if (lifecycle_open(o->root, o->id, &lc, err) < 0)
     return -1;
@@ -238,17 +256,21 @@ int container_exec(const struct exec_options *o, int *exit_code,
   if (lifecycle_spec(&lc) == NULL)
     return hull_error(err, 0, "container %s: cannot read its saved "
                               "config.json", o->id);
-  if (build_process(lc.spec, o, err) < 0 ||
+  if (build_process(lc.spec, o, process_json, err) < 0 ||
       tty_check_console_flags(o->detach, lc.spec->process->terminal,
                               o->console_socket, err) < 0)
     return -1;
+  return start_process(&lc, o, pid, master, err);
+}
+
+int container_exec(const struct exec_options *o, int *exit_code,
+                   hull_error_t *err) {
   if (!o->detach)
     lifecycle_block_forwarded_signals();
   pid_t pid;
   cleanup_close int master = -1;
-  if (start_process(&lc, o, &pid, &master, err) < 0)
+  if (container_exec_begin(o, NULL, &pid, &master, err) < 0)
     return -1;
-  lifecycle_close(&lc);
   *exit_code = 0;
   if (lifecycle_write_pid_file(o->pid_file, pid, err) < 0) {
     /* Not left running behind an error that says exec failed. */

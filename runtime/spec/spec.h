@@ -260,6 +260,9 @@ int spec_parse(const char *json, size_t len, const char *label,
 int spec_parse_process_json(const char *json, size_t len, const char *label,
                             struct spec_process **out, hull_error_t *err);
 void spec_process_free(struct spec_process *p);
+/* The inverse of spec_parse_process_json: every member that parser reads,
+ * written when set, so parsing the text gives p back (free it). */
+char *spec_process_to_json(const struct spec_process *p);
 /* Reads and parses <bundle>/config.json. */
 int spec_load(const char *bundle, struct spec **out, hull_error_t *err);
 void spec_free(struct spec *spec);

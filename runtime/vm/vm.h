@@ -88,6 +88,11 @@ int vm_signal_all(const char *state_dir, int sig, hull_error_t *err);
 
 /* ---- the guest agent (guest/agent.c) ----------------------------------- */
 
+/* The guest config's annotation naming the container inside the guest
+ * (vm_guest_config sets it to the host's id); without it the agent uses
+ * "container". The guest's state root is /run/hull, its bundle /bundle. */
+#define VM_GUEST_ID_ANNOTATION "io.hull.vm.id"
+
 /* `hull vm-agent`: PID 1 of the guest (argv after the kernel's `--`), or a
  * test run on the host with --channel-fd. */
 int vm_agent_main(int argc, char **argv);

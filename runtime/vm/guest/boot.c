@@ -1,0 +1,160 @@
+/* boot.c — what the agent does as PID 1 of the guest: the mounts a
+ * container runtime needs, the agent channel on the second UART, and the
+ * way out. PID 1 must never exit (the kernel panics): every end, good or
+ * bad, is a reset, which the host runs as a stop (reboot=k, qemu
+ * -no-reboot, the built-in VMM's VM_STOP_RESET). */
+#include "guest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+struct guest_mount {
+  const char *target, *type, *source, *options;
+  unsigned long flags;
+};
+
+/* In order: /dev before /dev/pts, /sys before its cgroup2. */
+static const struct guest_mount guest_mounts[] = {
+    {"/proc", "proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+    {"/sys", "sysfs", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+    {"/dev", "devtmpfs", "devtmpfs", "mode=0755", MS_NOSUID},
+    {"/dev/pts", "devpts", "devpts", "newinstance,ptmxmode=0666,mode=0620",
+     MS_NOSUID | MS_NOEXEC},
+    {"/dev/shm", "tmpfs", "shm", "mode=1777", MS_NOSUID | MS_NODEV},
+    {"/sys/fs/cgroup", "cgroup2", "cgroup2", NULL,
+     MS_NOSUID | MS_NODEV | MS_NOEXEC},
+    {"/run", "tmpfs", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV},
+    {"/tmp", "tmpfs", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV},
+};
+
+/* The kernel opens /dev/console as init's fds 0–2 only when the
+ * initramfs has it; without them the channel would land on fd 0 and the
+ * container's stdio swap would clobber it. */
+static void ensure_std_fds(void) {
+  for (int fd = 0; fd < 3; fd++) {
+    if (fcntl(fd, F_GETFD) >= 0)
+      continue;
+    int c = open("/dev/console", O_RDWR | O_NOCTTY);
+    if (c < 0)
+      c = open("/dev/null", O_RDWR);
+    if (c >= 0 && c != fd) {
+      dup2(c, fd);
+      close(c);
+    }
+  }
+}
+
+/* pivot_root refuses a root that is the initramfs itself (the rootfs
+ * mount has no parent), and every container init pivots. So / becomes a
+ * bind mount of the initramfs moved over it, as switch_root does but
+ * without copying anything. */
+static int leave_initramfs(hull_error_t *err) {
+  static const char dir[] = "/.hull-root";
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+    return hull_error(err, errno, "mkdir `%s`", dir);
+  if (mount("/", dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return hull_error(err, errno, "bind-mount / on `%s`", dir);
+  if (chdir(dir) < 0)
+    return hull_error(err, errno, "chdir `%s`", dir);
+  if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+    return hull_error(err, errno, "move `%s` to /", dir);
+  if (chroot(".") < 0 || chdir("/") < 0)
+    return hull_error(err, errno, "chroot into the moved root");
+  return 0;
+}
+
+int guest_mount_all(hull_error_t *err) {
+  if (leave_initramfs(err) < 0)
+    return -1;
+  for (size_t i = 0; i < sizeof(guest_mounts) / sizeof(guest_mounts[0]);
+       i++) {
+    const struct guest_mount *m = &guest_mounts[i];
+    if (mkdir(m->target, 0755) < 0 && errno != EEXIST)
+      return hull_error(err, errno, "mkdir `%s`", m->target);
+    if (mount(m->source, m->target, m->type, m->flags, m->options) < 0 &&
+        errno != EBUSY)
+      return hull_error(err, errno, "mount %s on `%s`", m->type, m->target);
+    if (strcmp(m->target, "/dev") == 0)
+      ensure_std_fds();
+  }
+  /* /dev/ptmx of devtmpfs finds the devpts instance at /dev/pts; make it
+   * point there explicitly in case the node is missing. */
+  if (access("/dev/ptmx", F_OK) < 0)
+    (void)!symlink("pts/ptmx", "/dev/ptmx");
+  return 0;
+}
+
+int guest_open_channel(const char *path, int *fd, hull_error_t *err) {
+  *fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (*fd < 0)
+    return hull_error(err, errno, "open the agent channel `%s`", path);
+  struct termios t;
+  if (tcgetattr(*fd, &t) < 0)
+    return hull_error(err, errno, "tcgetattr `%s`", path);
+  cfmakeraw(&t);
+  t.c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY);
+  t.c_cflag &= ~(tcflag_t)CRTSCTS;
+  t.c_cflag |= CLOCAL | CREAD;
+  t.c_cc[VMIN] = 1;
+  t.c_cc[VTIME] = 0;
+  cfsetispeed(&t, B115200);
+  cfsetospeed(&t, B115200);
+  if (tcsetattr(*fd, TCSANOW, &t) < 0)
+    return hull_error(err, errno, "tcsetattr `%s`", path);
+  /* What arrived before the agent ran is not a frame. */
+  tcflush(*fd, TCIFLUSH);
+  return 0;
+}
+
+void guest_console_message(const char *msg) {
+  int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    fd = dup(STDERR_FILENO);
+  if (fd < 0)
+    return;
+  if (write_all(fd, "hull vm-agent: ", 15) == 0 &&
+      write_all(fd, msg, strlen(msg)) == 0)
+    (void)!write(fd, "\n", 1);
+  close(fd);
+}
+
+static void flush_for(int channel, struct vm_outq *q, int ms) {
+  hull_error_t err = NULL;
+  for (int waited = 0; vm_outq_pending(q) && waited < ms; waited += 50) {
+    if (vm_outq_flush(q, channel, &err) < 0)
+      break;
+    struct pollfd p = {.fd = channel, .events = POLLOUT};
+    poll(&p, 1, 50);
+  }
+  hull_error_release(&err);
+}
+
+__attribute__((noreturn)) void guest_power_off(int channel) {
+  if (channel >= 0)
+    tcdrain(channel);
+  sync();
+  reboot(RB_AUTOBOOT);
+  /* Only a kernel without a way to reset gets here: wait for the host. */
+  for (;;)
+    pause();
+}
+
+__attribute__((noreturn)) void guest_fatal(int channel, const char *msg) {
+  if (channel >= 0) {
+    struct vm_outq q = {0};
+    size_t len = strlen(msg);
+    vm_outq_frame(&q, VM_FRAME_ERROR, VM_STREAM_CONTROL, msg,
+                  len > VM_FRAME_MAX_PAYLOAD ? VM_FRAME_MAX_PAYLOAD : len);
+    flush_for(channel, &q, 2000);
+    vm_outq_free(&q);
+  }
+  guest_console_message(msg);
+  guest_power_off(channel);
+}

@@ -1,0 +1,98 @@
+/* guest.h — the guest agent's parts (private to runtime/vm/guest/).
+ *
+ *   agent.c   `hull vm-agent`: its flags, PID 1 mode or test mode
+ *   boot.c    what PID 1 of the guest does around the agent: the guest's
+ *             mounts, the channel on ttyS1, reporting a fatal error and
+ *             powering off
+ *   relay.c   the conversation (proto.h): the container's lifecycle in the
+ *             guest, its processes' stdio, signals, execs, exits
+ *   stream.c  one process the agent relays (stream 1 or an exec) */
+#ifndef HULL_VM_GUEST_H
+#define HULL_VM_GUEST_H
+
+#include "runtime/vm/proto.h"
+#include "runtime/vm/vm.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* The guest's state root and bundle in PID 1 mode. */
+#define GUEST_BUNDLE "/bundle"
+#define GUEST_ROOT "/run/hull"
+#define GUEST_CHANNEL "/dev/ttyS1"
+/* The container's id when the guest config names none (VM_GUEST_ID_ANNOTATION). */
+#define GUEST_DEFAULT_ID "container"
+
+/* ---- boot.c (PID 1 only) ------------------------------------------------ */
+
+/* Makes / a mount with a parent (containers pivot_root away from it),
+ * mounts /proc, /sys, /dev, /dev/pts, /dev/shm, /sys/fs/cgroup, /run, /tmp
+ * and makes sure fds 0–2 are open (on /dev/console). */
+int guest_mount_all(hull_error_t *err);
+/* Opens ttyS1 raw (no echo, no flow control, no line discipline),
+ * non-blocking. */
+int guest_open_channel(const char *path, int *fd, hull_error_t *err);
+/* Writes msg to /dev/console (and stderr when that is another file). */
+void guest_console_message(const char *msg);
+/* Sends ERROR(0, msg) over the channel (fd < 0: not open) without waiting
+ * long, writes msg to the console, syncs and resets the VM. */
+__attribute__((noreturn)) void guest_fatal(int channel, const char *msg);
+/* Waits until the channel's bytes left the UART, syncs, resets the VM. */
+__attribute__((noreturn)) void guest_power_off(int channel);
+
+/* ---- stream.c ------------------------------------------------------------ */
+
+/* Bytes waiting for a process's stdin. */
+struct byteq {
+  uint8_t *buf;
+  size_t off, len;
+};
+
+/* One process whose stdio the agent relays. With a terminal, out is the
+ * pty master and in a dup of it; err is -1. */
+struct stream {
+  uint32_t id;
+  pid_t pid;
+  int in, out, err;          /* agent's ends, -1 once closed */
+  int master;                /* the pty master (== out), or -1 */
+  struct byteq stdin_q;
+  bool stdin_eof;            /* close stdin once stdin_q is written */
+  bool exited;
+  int status;                /* wait(2) status, once exited */
+  long long quiet_since_ms;  /* last output or the exit, for the drain */
+};
+
+/* The agent's ends of fresh pipes for a process's stdio; theirs[] are the
+ * process's ends (close them once it runs). */
+int stream_pipes(struct stream *s, int theirs[3], hull_error_t *err);
+/* Takes the pty master instead of the pipes (closing those). */
+void stream_use_master(struct stream *s, int master);
+void stream_close(struct stream *s);
+/* Writes what stdin takes now; closes it after an EOF once empty. */
+void stream_write_stdin(struct stream *s);
+/* Queues bytes for stdin (len 0: EOF). */
+void stream_queue_stdin(struct stream *s, const void *data, size_t len);
+/* Reads what fd (s->out or s->err) has into a STDOUT/STDERR frame;
+ * closes it (and sends the empty frame) at EOF. */
+void stream_read_output(struct stream *s, int *fd, uint32_t type,
+                        struct vm_outq *q, long long now_ms);
+bool stream_outputs_open(const struct stream *s);
+
+/* ---- relay.c ------------------------------------------------------------ */
+
+struct agent_options {
+  int channel;               /* the agent channel, non-blocking */
+  const char *bundle;
+  const char *root;
+  const char *id;            /* NULL: from the config, else GUEST_DEFAULT_ID */
+};
+
+/* Creates the container, says READY and serves the host until the
+ * container's process has exited and EXIT(1) has been written. An error
+ * before READY is returned (*err); later ones go to the host as ERROR
+ * frames. */
+int agent_run(const struct agent_options *o, hull_error_t *err);
+
+long long agent_now_ms(void);
+
+#endif
