@@ -370,9 +370,6 @@ int vm_signal_all(const char *state_dir, int sig, hull_error_t *err) {
 
 /* ---- exec: a relay child -------------------------------------------------- */
 
-/* spec.h declares it once the agent's part lands (TEMPORARY). */
-char *spec_process_to_json(const struct spec_process *p);
-
 int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err) {
   cleanup_free char *json = spec_process_to_json(cfg->spec->process);
   struct vm_inq q = {0};

@@ -1,5 +1,5 @@
 /* standin.c — TEMPORARY: stand-ins for what other helpers are writing
- * (config.c, image.c, spec_process_to_json), so the monitor's branch links
+ * (config.c, image.c), so the monitor's branch links
  * and its unit tests run. Deleted when those land on main. */
 #include "vm.h"
 
@@ -52,33 +52,4 @@ int vm_image_container(const char *user_initrd, const char *base_path,
   (void)guest_config;
   (void)out_path;
   return hull_error(err, 0, "vm: image: not yet");
-}
-
-char *spec_process_to_json(const struct spec_process *p);
-char *spec_process_to_json(const struct spec_process *p) {
-  yajl_gen g = json_gen_new(false);
-  yajl_gen_map_open(g);
-  json_gen_string(g, "terminal");
-  yajl_gen_bool(g, p->terminal);
-  json_gen_string(g, "user");
-  yajl_gen_map_open(g);
-  json_gen_string(g, "uid");
-  yajl_gen_integer(g, p->user.uid);
-  json_gen_string(g, "gid");
-  yajl_gen_integer(g, p->user.gid);
-  yajl_gen_map_close(g);
-  json_gen_string(g, "args");
-  yajl_gen_array_open(g);
-  for (size_t i = 0; p->args && p->args[i]; i++)
-    json_gen_string(g, p->args[i]);
-  yajl_gen_array_close(g);
-  json_gen_string(g, "env");
-  yajl_gen_array_open(g);
-  for (size_t i = 0; p->env && p->env[i]; i++)
-    json_gen_string(g, p->env[i]);
-  yajl_gen_array_close(g);
-  json_gen_string(g, "cwd");
-  json_gen_string(g, p->cwd ? p->cwd : "/");
-  yajl_gen_map_close(g);
-  return json_gen_finish(g);
 }
