@@ -407,6 +407,8 @@ static void init_frame(struct monitor *m, const struct vm_frame *f) {
   }
 }
 
+static void forward_winsize(struct monitor *m);
+
 static void agent_frame(struct monitor *m, const struct vm_frame *f) {
   if (!m->ready) {
     if (f->type == VM_FRAME_READY) {
@@ -416,6 +418,9 @@ static void agent_frame(struct monitor *m, const struct vm_frame *f) {
       sync_send(m->cfg, MONITOR_READY, release);
       close(m->cfg->sync_fd);
       m->cfg->sync_fd = -1;
+      /* The engine may have sized the terminal while the guest booted. */
+      if (m->cfg->terminal)
+        forward_winsize(m);
     } else if (f->type == VM_FRAME_ERROR) {
       cleanup_free char *msg = xstrndup((const char *)f->payload, f->len);
       monitor_fail(m, msg);
@@ -481,6 +486,12 @@ static void reap_hypervisor(struct monitor *m) {
     }
 }
 
+/* A resize is asked for again once the guest is up. */
+static bool ignored_by_default(int sig) {
+  return sig == SIGCONT || sig == SIGURG || sig == SIGWINCH ||
+         sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
 static void on_signals(struct monitor *m) {
   struct signalfd_siginfo si;
   while (read(m->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -488,8 +499,11 @@ static void on_signals(struct monitor *m) {
     if (sig == SIGCHLD) {
       reap_hypervisor(m);
     } else if (!m->ready) {
-      /* Signalled while booting: nothing to pass it to; die of it (a
+      /* Signalled while booting: nothing to pass it to yet, so act as a
+       * process with default dispositions would: ignore or die of it (a
        * wait status whose low bits are the signal). */
+      if (ignored_by_default(sig))
+        continue;
       kill_hypervisor(m);
       vm_exit_like(sig);
     } else if (sig == SIGWINCH && m->cfg->terminal) {

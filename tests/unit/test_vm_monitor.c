@@ -43,7 +43,7 @@ static void fake_exit(int fd, uint32_t stream, int status) {
   fake_send(fd, VM_FRAME_EXIT, stream, &e, sizeof(e));
 }
 
-/* "ok": READY, then serve; "fail": exit 1 at once with a word on stderr;
+/* "ok": READY, then serve; "slow": the same after half a second; "fail": exit 1 at once with a word on stderr;
  * "silent": never answer; "error": an ERROR instead of READY. */
 static void fake_agent(const char *mode, char **argv) {
   const char *fd_arg = arg_after(argv, "socket,id=agent,fd=");
@@ -52,8 +52,11 @@ static void fake_agent(const char *mode, char **argv) {
     _exit(91);
   int fd = atoi(fd_arg);
   FILE *con = fopen(console, "w");
-  fprintf(con, "Linux version 6.1-fake\nRun /init as init process\n");
+  fprintf(con, "pid=%d\nLinux version 6.1-fake\nRun /init as init process\n",
+          (int)getpid());
   fclose(con);
+  if (strcmp(mode, "slow") == 0)
+    usleep(500 * 1000);
   if (strcmp(mode, "fail") == 0) {
     fprintf(stderr, "qemu: could not load kernel\n");
     _exit(1);
@@ -431,6 +434,50 @@ START_TEST(monitor_relays_start_stdio_exec_and_signals) {
 }
 END_TEST
 
+/* The fake hypervisor's pid, from the console log it wrote. */
+static pid_t fake_pid(struct fixture *fx) {
+  cleanup_free char *path = xasprintf("%s/console.log", fx->dir);
+  cleanup_free char *text = NULL;
+  hull_error_t err = NULL;
+  ck_assert_int_eq(read_file(path, &text, NULL, &err), 0);
+  ck_assert(strncmp(text, "pid=", 4) == 0);
+  return (pid_t)atoi(text + 4);
+}
+
+START_TEST(monitor_survives_a_resize_while_booting_and_takes_the_vm_along) {
+  struct fixture fx;
+  start_monitor(&fx, "slow", 10000);
+  char t;
+  free(sync_next(&fx, &t));
+  ck_assert_int_eq(t, MONITOR_SANDBOXED);
+  char go = MONITOR_GO;
+  ck_assert_int_eq(send(fx.sync_fd, &go, 1, 0), 1);
+  usleep(200 * 1000);
+  kill(fx.monitor, SIGWINCH); /* a terminal resized during the boot */
+  cleanup_free char *release = sync_next(&fx, &t);
+  ck_assert_int_eq(t, MONITOR_READY);
+  /* SIGKILL of the monitor: the hypervisor dies with it */
+  pid_t hv = fake_pid(&fx);
+  ck_assert_int_eq(kill(hv, 0), 0);
+  kill(fx.monitor, SIGKILL);
+  monitor_wait(&fx);
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; i++) {
+    cleanup_free char *stat = NULL;
+    cleanup_free char *path = xasprintf("/proc/%d/stat", (int)hv);
+    hull_error_t err = NULL;
+    /* gone, or a zombie waiting for init */
+    gone = read_file(path, &stat, NULL, &err) < 0 ||
+           strstr(stat, ") Z ") != NULL;
+    hull_error_release(&err);
+    if (!gone)
+      usleep(10 * 1000);
+  }
+  ck_assert_msg(gone, "the hypervisor %d outlived its monitor", (int)hv);
+  fixture_end(&fx);
+}
+END_TEST
+
 START_TEST(monitor_reports_a_hypervisor_that_exits_at_once) {
   struct fixture fx;
   start_monitor(&fx, "fail", 10000);
@@ -522,6 +569,7 @@ static Suite *vm_monitor_suite(void) {
   TCase *mon = tcase_create("monitor");
   tcase_set_timeout(mon, 30);
   tcase_add_test(mon, monitor_relays_start_stdio_exec_and_signals);
+  tcase_add_test(mon, monitor_survives_a_resize_while_booting_and_takes_the_vm_along);
   tcase_add_test(mon, monitor_reports_a_hypervisor_that_exits_at_once);
   tcase_add_test(mon, monitor_times_out_with_the_last_console_line);
   tcase_add_test(mon, monitor_reports_the_agents_error);
