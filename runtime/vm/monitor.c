@@ -229,7 +229,13 @@ static char *describe_status(int status) {
   return xasprintf("exited with status %d", WEXITSTATUS(status));
 }
 
+static void agent_read(struct monitor *m);
+
 static void __attribute__((noreturn)) fail_hypervisor_gone(struct monitor *m) {
+  /* The agent's ERROR (a guest that could not boot resets after it) may
+   * still wait in the channel: it says more than the hypervisor's end. */
+  if (m->agent_open)
+    agent_read(m);
   if (m->hv_err_fd >= 0)
     read_hypervisor_stderr(m);
   cleanup_free char *how = describe_status(m->hypervisor_status);

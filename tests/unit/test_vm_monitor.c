@@ -44,7 +44,8 @@ static void fake_exit(int fd, uint32_t stream, int status) {
 }
 
 /* "ok": READY, then serve; "slow": the same after half a second; "fail": exit 1 at once with a word on stderr;
- * "silent": never answer; "error": an ERROR instead of READY. */
+ * "silent": never answer; "error": an ERROR instead of READY, then the
+ * guest's reset. */
 static void fake_agent(const char *mode, char **argv) {
   const char *fd_arg = arg_after(argv, "socket,id=agent,fd=");
   const char *console = arg_after(argv, "file,id=con,path=");
@@ -67,8 +68,7 @@ static void fake_agent(const char *mode, char **argv) {
   if (strcmp(mode, "error") == 0) {
     const char *msg = "guest create: config.json: bad";
     fake_send(fd, VM_FRAME_ERROR, 0, msg, strlen(msg));
-    for (;;)
-      pause();
+    _exit(0); /* the agent resets the guest after it */
   }
   /* Line noise before the first frame, as a UART may carry. */
   write_all(fd, "\r\n", 2);
