@@ -553,10 +553,17 @@ static int poll_timeout(struct monitor *m) {
 static void on_deadline(struct monitor *m) {
   if (!m->ready) {
     cleanup_free char *line = console_last_line(m->cfg->boot.console_log);
+    /* Silence from the built-in VMM is mostly a /dev/kvm that emulates
+     * (nested): Linux crawls there. */
+    bool builtin = m->cfg->boot.settings->hypervisor == NULL;
     cleanup_free char *msg = xasprintf(
-        "the VM did not answer within %u s (last console line: %s)",
+        "the VM did not answer within %u s (last console line: %s)%s",
         (m->cfg->boot.settings->boot_timeout_ms + 999) / 1000,
-        *line ? line : "none");
+        *line ? line : "none",
+        builtin && !*line ? "; the built-in VMM's guest printed nothing: "
+                            "is /dev/kvm fast enough to boot Linux here? "
+                            "vm.hypervisor.path can name a qemu instead"
+                          : "");
     monitor_fail(m, msg);
   }
   /* After EXIT: the hypervisor had its grace; then the output its. */

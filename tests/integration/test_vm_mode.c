@@ -199,7 +199,10 @@ START_TEST(vm_builtin_vmm_fails_cleanly_or_runs) {
   SKIP_WITHOUT_QEMU(kernel);
   SKIP_UNLESS(access("/dev/kvm", R_OK | W_OK) == 0, "no /dev/kvm");
   struct hctx *c = hctx_new();
-  cleanup_free char *vm = vm_object(kernel, NULL, NULL);
+  cleanup_free char *object = vm_object(kernel, NULL, NULL);
+  /* A short boot timeout: an emulating /dev/kvm crawls. */
+  cleanup_free char *vm = xasprintf(
+      "%s, \"annotations\": {\"run.oci.vm.timeout\": \"10\"}", object);
   hctx_write_config(c, &(struct hconfig){
       .args = "\"/bin/sh\", \"-c\", \"echo hi\"",
       .top_extra = vm});
@@ -210,6 +213,8 @@ START_TEST(vm_builtin_vmm_fails_cleanly_or_runs) {
   } else {
     ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
                   "more than one line: %s", r.err);
+    ck_assert_msg(hcontains(r.err, "KVM") || hcontains(r.err, "kvm"),
+                  "the error does not say what failed: %s", r.err);
     fprintf(stderr, "vm_builtin: %s", r.err);
   }
   hres_free(&r);
