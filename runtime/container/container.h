@@ -128,6 +128,9 @@ struct exec_handler {
   /* `kill --all` where the cgroup does not hold the container's processes
    * (a VM's are in the guest); NULL: the lifecycle signals the cgroup. */
   int (*signal_all)(const char *state_dir, int sig, hull_error_t *err);
+  /* What the handler's host processes need from the container's config
+   * before its cgroup is set up (NULL: nothing). */
+  int (*prepare)(struct spec *spec, hull_error_t *err);
 };
 
 /* The handler a spec asks for ("process" unless it asks for a VM). */

@@ -205,6 +205,9 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
   if (state_write(&lc->dir, lc->state, err) < 0 ||
       save_config(lc, config_text, err) < 0 || make_exec_fifo(lc, err) < 0)
     return -1;
+  const struct exec_handler *handler = exec_handler_for(lc->spec);
+  if (handler->prepare && handler->prepare(lc->spec, err) < 0)
+    return -1;
   if (lc->cgroups->create(lc->cgroups, lc->state->cgroup_path, &ctx.cgroup,
                           err) < 0)
     return -1;
@@ -243,7 +246,7 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
     ret = tty_connect_console(o->detach, lc->spec->process->terminal,
                               o->console_socket, &cfg.console_fd, &ours, err);
   if (ret == 0)
-    ret = exec_handler_for(lc->spec)->spawn(&cfg, pid, err);
+    ret = handler->spawn(&cfg, pid, err);
   /* The init sent the master before it reported ready. */
   if (ret == 0 && ours >= 0)
     ret = tty_proxy_receive_master(ours, master, err);

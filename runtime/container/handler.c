@@ -19,6 +19,7 @@ static const struct exec_handler vm_handler = {
     .release = vm_release,
     .exec = vm_exec,
     .signal_all = vm_signal_all,
+    .prepare = vm_prepare_spec,
 };
 
 const struct exec_handler *exec_handler_for(const struct spec *spec) {

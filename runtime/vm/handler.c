@@ -46,6 +46,29 @@ char *vm_kernel_cmdline(const struct vm_settings *s) {
   return full;
 }
 
+/* ---- the host's sandbox -------------------------------------------------- */
+
+#define KVM_MAJOR 10
+#define KVM_MINOR 232
+
+int vm_prepare_spec(struct spec *spec, hull_error_t *err) {
+  (void)err;
+  struct spec_linux *l = spec->linux;
+  if (l->resources == NULL)
+    l->resources = xzalloc(sizeof(*l->resources));
+  struct spec_resources *r = l->resources;
+  /* Last among the config's rules, so none of them takes it away. */
+  r->devices = xrealloc(r->devices, (r->n_devices + 1) * sizeof(*r->devices));
+  r->devices[r->n_devices++] = (struct spec_device_rule){
+      .allow = true,
+      .type = xstrdup("c"),
+      .major = {true, KVM_MAJOR},
+      .minor = {true, KVM_MINOR},
+      .access = xstrdup("rw"),
+  };
+  return 0;
+}
+
 /* ---- the guest's initramfs ---------------------------------------------- */
 
 /* <state root>/.cache: the state dir's parent's, shared by containers. */

@@ -83,6 +83,10 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid, hull_error_t *err);
 int vm_release(const char *state_dir, pid_t pid, uint64_t start_time,
                hull_error_t *err);
 int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err);
+/* Before the cgroup is made: lets its device rules open /dev/kvm for the
+ * hypervisor (the only host processes in it are the monitor and the
+ * hypervisor; the container's devices are the guest's business). */
+int vm_prepare_spec(struct spec *spec, hull_error_t *err);
 /* `kill --all`: sig to every process of the container, in the guest. */
 int vm_signal_all(const char *state_dir, int sig, hull_error_t *err);
 
