@@ -203,8 +203,12 @@ START_TEST(vm_builtin_vmm_fails_cleanly_or_runs) {
   /* A short boot timeout: an emulating /dev/kvm crawls. */
   cleanup_free char *vm = xasprintf(
       "%s, \"annotations\": {\"run.oci.vm.timeout\": \"10\"}", object);
+  /* Device rules as `hull spec` writes them: the cgroup must still let
+   * the VMM open /dev/kvm. */
   hctx_write_config(c, &(struct hconfig){
       .args = "\"/bin/sh\", \"-c\", \"echo hi\"",
+      .linux_extra = "\"resources\": {\"devices\": [{\"allow\": false, "
+                     "\"access\": \"rwm\"}]}",
       .top_extra = vm});
   struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
                        c->id, NULL);
@@ -213,6 +217,8 @@ START_TEST(vm_builtin_vmm_fails_cleanly_or_runs) {
   } else {
     ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
                   "more than one line: %s", r.err);
+    ck_assert_msg(!hcontains(r.err, "Operation not permitted"),
+                  "the VMM may not open /dev/kvm: %s", r.err);
     ck_assert_msg(hcontains(r.err, "KVM") || hcontains(r.err, "kvm"),
                   "the error does not say what failed: %s", r.err);
     fprintf(stderr, "vm_builtin: %s", r.err);
