@@ -68,11 +68,12 @@ int vm_guest_config(const char *config_text, const char *id, char **out,
 /* Writes out_path: the user's initrd (or nothing), the base, and a cpio of
  * /bundle/config.json (guest_config), /bundle/rootfs (a copy of rootfs)
  * and /bundle/binds/N (copies of the bind mounts' sources), in that order:
- * the kernel unpacks them one over the other. */
+ * the kernel unpacks them one over the other. The guest holds the copies
+ * in RAM: more than half of memory_bytes (the VM's) is refused. */
 int vm_image_container(const char *user_initrd, const char *base_path,
                        const struct spec *spec, const char *rootfs,
-                       const char *guest_config, const char *out_path,
-                       hull_error_t *err);
+                       const char *guest_config, uint64_t memory_bytes,
+                       const char *out_path, hull_error_t *err);
 
 /* ---- the execution handler (handler.c) --------------------------------- */
 
