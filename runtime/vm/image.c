@@ -86,6 +86,7 @@ static struct archive_entry *new_entry(const struct archive_api *api,
     abort();
   api->archive_entry_copy_pathname(e, path);
   api->archive_entry_set_mode(e, mode);
+  api->archive_entry_set_size(e, 0); /* libarchive wants one on every entry */
   api->archive_entry_set_nlink(e, S_ISDIR(mode) ? 2 : 1);
   return e;
 }
