@@ -896,9 +896,10 @@ static int pack_child(struct packer *p, size_t root, int dirfd, dev_t dev,
   if (S_ISLNK(st.st_mode)) {
     char target[PATH_MAX];
     ssize_t n = readlinkat(dirfd, name, target, sizeof target - 1);
-    if (n < 0) {
+    if (n < 0 || (size_t)n == sizeof target - 1) {
       api->archive_entry_free(e);
-      return hull_error(err, errno, "readlink `%s`", rel);
+      return hull_error(err, n < 0 ? errno : ENAMETOOLONG, "readlink `%s`",
+                        rel);
     }
     target[n] = '\0';
     api->archive_entry_copy_symlink(e, target);
