@@ -91,12 +91,14 @@ static struct archive_entry *new_entry(const struct archive_api *api,
   return e;
 }
 
-/* Copies size bytes of fd into the current entry. */
-static int cpio_copy_data(struct cpio *c, int fd, const char *what,
-                          hull_error_t *err) {
+/* Copies the entry's size bytes of fd into the current entry. Should the
+ * file have shrunk since its stat, libarchive pads the entry with zeros;
+ * should it have grown, the rest is left out. */
+static int cpio_copy_data(struct cpio *c, int fd, uint64_t size,
+                          const char *what, hull_error_t *err) {
   cleanup_free char *buf = xmalloc(COPY_CHUNK);
-  for (;;) {
-    ssize_t n = read(fd, buf, COPY_CHUNK);
+  while (size > 0) {
+    ssize_t n = read(fd, buf, size < COPY_CHUNK ? size : COPY_CHUNK);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
@@ -105,7 +107,9 @@ static int cpio_copy_data(struct cpio *c, int fd, const char *what,
       return 0;
     if (c->api->archive_write_data(c->a, buf, (size_t)n) < 0)
       return cpio_error(c, what, err);
+    size -= (uint64_t)n;
   }
+  return 0;
 }
 
 static int cpio_write_entry(struct cpio *c, struct archive_entry *e,
@@ -142,7 +146,7 @@ static int cpio_add_file(struct cpio *c, const char *path, mode_t perm,
   c->api->archive_entry_free(e);
   if (r < 0)
     return -1;
-  return cpio_copy_data(c, fd, host_path, err);
+  return cpio_copy_data(c, fd, (uint64_t)st.st_size, host_path, err);
 }
 
 /* ---- the base: which files ---------------------------------------------- */
@@ -319,10 +323,9 @@ static int collect_objects(struct objects *o, hull_error_t *err) {
   if (elf_map(exe, &f, err) < 0)
     return -1;
   const char *interp = elf_interp(&f);
-  int r = 0;
-  if (interp != NULL && !objects_has(o, interp))
+  if (interp != NULL)
     objects_add(o, interp);
-  r = add_needed_of(o, &f, exe, err);
+  int r = add_needed_of(o, &f, exe, err);
   munmap(f.data, f.len);
   return r;
 }
@@ -815,7 +818,8 @@ static int write_packed(struct packer *p, struct archive_entry *e,
   cleanup_close int fd = open_source(p, api->archive_entry_sourcepath(e), err);
   if (fd < 0)
     return -1;
-  return cpio_copy_data(&p->c, fd, api->archive_entry_pathname(e), err);
+  return cpio_copy_data(&p->c, fd, (uint64_t)size,
+                        api->archive_entry_pathname(e), err);
 }
 
 /* Hands e (ours to free) to the link resolver: newc carries a hard-linked
@@ -923,9 +927,10 @@ static int pack_dir(struct packer *p, size_t root, int dirfd, dev_t dev,
   int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
   DIR *d = fd < 0 ? NULL : fdopendir(fd);
   if (d == NULL) {
+    int e = errno;
     if (fd >= 0)
       close(fd);
-    return hull_error(err, errno, "open directory `%s`", rel[0] ? rel : ".");
+    return hull_error(err, e, "open directory `%s`", rel[0] ? rel : ".");
   }
   int r = 0;
   struct dirent *de;
