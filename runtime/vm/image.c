@@ -533,19 +533,20 @@ static yajl_val member(yajl_val obj, const char *key) {
 }
 
 /* Annotations without the ones that asked the host for a VM, plus the
- * container's id (the agent may use it). */
+ * container's id, which the agent names the guest container by. */
 static void gen_annotations(yajl_gen g, yajl_val v, const char *id) {
   size_t plen = strlen(VM_ANNOTATION_PREFIX);
   yajl_gen_map_open(g);
   for (size_t i = 0; v && YAJL_IS_OBJECT(v) && i < v->u.object.len; i++) {
     const char *k = v->u.object.keys[i];
     if (strcmp(k, VM_HANDLER_ANNOTATION) == 0 ||
+        strcmp(k, VM_GUEST_ID_ANNOTATION) == 0 ||
         strncmp(k, VM_ANNOTATION_PREFIX, plen) == 0)
       continue;
     json_gen_string(g, k);
     gen_value(g, v->u.object.values[i]);
   }
-  json_gen_string(g, VM_ANNOTATION_PREFIX "id");
+  json_gen_string(g, VM_GUEST_ID_ANNOTATION);
   json_gen_string(g, id);
   yajl_gen_map_close(g);
 }

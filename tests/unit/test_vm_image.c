@@ -195,7 +195,7 @@ START_TEST(guest_config_docker_style) {
   ck_assert_ptr_null(AT(root, "vm"));
   ck_assert_ptr_null(AT(root, "hooks"));
   ck_assert_str_eq(str_at(AT(root, "annotations", "com.example")), "x");
-  ck_assert_str_eq(str_at(AT(root, "annotations", "run.oci.vm.id")), "c1");
+  ck_assert_str_eq(str_at(AT(root, "annotations", "io.hull.vm.id")), "c1");
   ck_assert_ptr_null(AT(root, "annotations", "run.oci.handler"));
   ck_assert_ptr_null(AT(root, "annotations", "run.oci.vm.memory"));
   ck_assert_str_eq(str_at(AT(root, "root", "path")), "rootfs");
@@ -248,7 +248,7 @@ START_TEST(guest_config_hull_spec) {
   yajl_val root = yajl_tree_parse(out, errbuf, sizeof errbuf);
   ck_assert_ptr_nonnull(root);
   ck_assert_str_eq(str_at(AT(root, "root", "path")), "rootfs");
-  ck_assert_str_eq(str_at(AT(root, "annotations", "run.oci.vm.id")), "busy");
+  ck_assert_str_eq(str_at(AT(root, "annotations", "io.hull.vm.id")), "busy");
   ck_assert_str_eq(str_at(AT(root, "linux", "cgroupsPath")), "/hull/busy");
   ck_assert_uint_eq(AT(root, "mounts")->u.array.len,
                     AT(in, "mounts")->u.array.len);
