@@ -110,7 +110,7 @@ deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	  build-essential pkg-config libcap-dev libseccomp-dev libyajl-dev \
-	  libmnl-dev libsystemd-dev check libsubunit-dev busybox-static iproute2 crun runc \
+	  libmnl-dev libsystemd-dev libarchive-dev libarchive13 check libsubunit-dev busybox-static iproute2 crun runc \
 	  procps util-linux man-db \
 	  qemu-system-x86 linux-image-amd64 cpio xz-utils systemd \
 	  containerd podman docker.io uidmap conmon

@@ -35,11 +35,13 @@
 struct vm_settings {
   char *kernel;             /* absolute path of a bzImage or ELF vmlinux */
   char *initrd;             /* the user's initrd (laid under hull's), or NULL */
-  char **kernel_params;     /* appended to hull's kernel command line */
+  char **kernel_params;     /* appended to hull's kernel command line
+                               (never NULL; may be empty) */
   char *hypervisor;         /* NULL: the built-in VMM; else qemu-system-* */
-  char **hypervisor_params; /* appended to the hypervisor's arguments */
+  char **hypervisor_params; /* appended to the hypervisor's arguments
+                               (never NULL; may be empty) */
   unsigned vcpus;           /* >= 1 */
-  uint64_t memory_bytes;
+  uint64_t memory_bytes;    /* a whole number of MiB, >= 64 MiB */
   unsigned boot_timeout_ms; /* how long the agent may take to say READY */
 };
 
@@ -57,8 +59,8 @@ void vm_settings_free(struct vm_settings *s);
 /* ---- the guest's initramfs (image.c) ------------------------------------ */
 
 /* The base initramfs, built once per hull binary and kept under
- * <cache_dir>/vm/: hull as /init and the shared objects it is running
- * with. *path is its absolute path. */
+ * <cache_dir>/vm/ (cache_dir: <root>/.cache): hull as /init and the shared
+ * objects it is running with. *path (allocated) is its path. */
 int vm_image_base(const char *cache_dir, char **path, hull_error_t *err);
 /* The guest's config.json: the bundle's config_text with what only the
  * host can honour taken out or rewritten (vm, hooks, namespace paths,
@@ -68,11 +70,12 @@ int vm_guest_config(const char *config_text, const char *id, char **out,
 /* Writes out_path: the user's initrd (or nothing), the base, and a cpio of
  * /bundle/config.json (guest_config), /bundle/rootfs (a copy of rootfs)
  * and /bundle/binds/N (copies of the bind mounts' sources), in that order:
- * the kernel unpacks them one over the other. */
+ * the kernel unpacks them one over the other. The guest holds the copies
+ * in RAM: more than half of memory_bytes (the VM's) is refused. */
 int vm_image_container(const char *user_initrd, const char *base_path,
                        const struct spec *spec, const char *rootfs,
-                       const char *guest_config, const char *out_path,
-                       hull_error_t *err);
+                       const char *guest_config, uint64_t memory_bytes,
+                       const char *out_path, hull_error_t *err);
 
 /* ---- the execution handler (handler.c) --------------------------------- */
 

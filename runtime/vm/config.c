@@ -1,0 +1,435 @@
+/* config.c — what VM a container asks for: the spec's `vm` object
+ * (config-vm.md) and the run.oci.handler=vm / run.oci.vm.* annotations,
+ * which override it (an engine can pass annotations, not a `vm` object).
+ *
+ * Everything is checked here, before anything starts, so a bad setting is
+ * one line naming the field or annotation and the path at fault. */
+#include "runtime/vm/vm.h"
+#include "runtime/vm/vmm/vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_KERNEL_GLOB "/boot/vmlinuz-*"
+#define DEFAULT_VCPUS 1
+#define DEFAULT_MEMORY_MIB 256
+#define DEFAULT_BOOT_TIMEOUT_S 30
+#define MAX_BOOT_TIMEOUT_S 3600
+#define MIN_MEMORY_MIB 64
+#define MAX_VCPUS 64
+/* The built-in VMM's limits (vmm.h): RAM below the PCI hole, one vCPU
+ * until it writes MP/ACPI tables. */
+#define BUILTIN_MAX_MEMORY_MIB 3072
+#define BUILTIN_MAX_VCPUS 1
+
+#define SPEC_AT "config.json: .vm."
+#define ANNOTATION_AT "annotation " VM_ANNOTATION_PREFIX
+
+/* The annotations we know, without the prefix. */
+static const char *const known_annotations[] = {
+    "kernel", "initrd", "kernel_params", "vcpus",
+    "memory", "hypervisor", "timeout", NULL};
+
+bool vm_wanted(const struct spec *spec) {
+  if (spec->vm != NULL)
+    return true;
+  const char *handler = spec_map_get(&spec->annotations, VM_HANDLER_ANNOTATION);
+  return handler != NULL && strcmp(handler, VM_HANDLER_NAME) == 0;
+}
+
+void vm_settings_free(struct vm_settings *s) {
+  free(s->kernel);
+  free(s->initrd);
+  strv_free(s->kernel_params);
+  free(s->hypervisor);
+  strv_free(s->hypervisor_params);
+  memset(s, 0, sizeof *s);
+}
+
+/* ---- where each setting comes from ------------------------------------- */
+
+/* A setting's value and the name errors give it: "config.json: .vm.x" or
+ * "annotation run.oci.vm.x". */
+struct setting {
+  const char *label;
+  const char *text;       /* paths, and numbers from annotations */
+  uint64_t number;        /* numbers from the spec */
+  bool from_annotation;
+};
+
+static const char *annotation(const struct spec *spec, const char *name) {
+  cleanup_free char *key = xasprintf(VM_ANNOTATION_PREFIX "%s", name);
+  return spec_map_get(&spec->annotations, key);
+}
+
+/* A path: the annotation if present, else the spec's value (may be NULL). */
+static struct setting path_setting(const struct spec *spec, const char *name,
+                                   const char *spec_label,
+                                   const char *spec_value) {
+  const char *a = annotation(spec, name);
+  if (a != NULL)
+    return (struct setting){.label = NULL, .text = a, .from_annotation = true};
+  return (struct setting){.label = spec_label, .text = spec_value};
+}
+
+/* Errors name annotations by their full key; labels of annotations are
+ * built on demand since they depend on the name. */
+static const char *label_of(const struct setting *s, const char *name,
+                            char *buf, size_t size) {
+  if (!s->from_annotation)
+    return s->label;
+  snprintf(buf, size, ANNOTATION_AT "%s", name);
+  return buf;
+}
+
+/* Digits only: no sign, no blanks, no suffix, no overflow. */
+static int parse_number(const char *label, const char *text, uint64_t *out,
+                        hull_error_t *err) {
+  char *end;
+  if (text[0] < '0' || text[0] > '9')
+    return hull_error(err, 0, "%s: \"%s\" is not a number", label, text);
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (*end != '\0')
+    return hull_error(err, 0, "%s: \"%s\" is not a number", label, text);
+  if (errno == ERANGE)
+    return hull_error(err, 0, "%s: \"%s\" is too large", label, text);
+  *out = v;
+  return 0;
+}
+
+/* A number: the annotation (parsed) if present, else the spec's value if
+ * set; *found false when neither. */
+static int number_setting(const struct spec *spec, const char *name,
+                          const char *spec_label, const struct spec_uint *v,
+                          uint64_t *out, const char **label, bool *found,
+                          char *buf, size_t size, hull_error_t *err) {
+  const char *a = annotation(spec, name);
+  *found = true;
+  if (a != NULL) {
+    snprintf(buf, size, ANNOTATION_AT "%s", name);
+    *label = buf;
+    return parse_number(buf, a, out, err);
+  }
+  *label = spec_label;
+  if (v != NULL && v->set) {
+    *out = v->v;
+    return 0;
+  }
+  *found = false;
+  return 0;
+}
+
+/* ---- refusals ------------------------------------------------------------ */
+
+static int refuse_unsupported(const struct spec_vm *vm, hull_error_t *err) {
+  if (vm == NULL)
+    return 0;
+  if (vm->has_image)
+    return hull_error(err, 0, SPEC_AT "image: not supported: hull boots the "
+                      "guest from an initramfs and gives it the bundle's "
+                      "rootfs");
+  if (vm->hw_config.device_tree != NULL)
+    return hull_error(err, 0, SPEC_AT "hwConfig.deviceTree: not supported: "
+                      "hull's guests are x86-64 PCs, described without a "
+                      "device tree");
+  const char *passthrough = vm->hw_config.dtdevs != NULL ? "dtdevs"
+                            : vm->hw_config.n_iomems > 0 ? "iomems"
+                            : vm->hw_config.n_irqs > 0   ? "irqs"
+                                                         : NULL;
+  if (passthrough != NULL)
+    return hull_error(err, 0, SPEC_AT "hwConfig.%s: not supported: hull "
+                      "passes no host hardware through to the guest",
+                      passthrough);
+  return 0;
+}
+
+/* A typo in an annotation would silently give the default. */
+static int refuse_unknown_annotations(const struct spec *spec,
+                                      hull_error_t *err) {
+  size_t plen = strlen(VM_ANNOTATION_PREFIX);
+  for (size_t i = 0; i < spec->annotations.len; i++) {
+    const char *key = spec->annotations.items[i].key;
+    if (strncmp(key, VM_ANNOTATION_PREFIX, plen) != 0)
+      continue;
+    bool known = false;
+    for (const char *const *k = known_annotations; *k && !known; k++)
+      known = strcmp(key + plen, *k) == 0;
+    if (!known)
+      return hull_error(err, 0, "annotation %s: unknown (hull reads "
+                        VM_ANNOTATION_PREFIX "{kernel,initrd,kernel_params,"
+                        "vcpus,memory,hypervisor,timeout})", key);
+  }
+  return 0;
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static int check_absolute(const char *label, const char *path,
+                          hull_error_t *err) {
+  if (path[0] != '/')
+    return hull_error(err, 0, "%s: `%s` is not an absolute path", label,
+                      path);
+  return 0;
+}
+
+/* The newest /boot/vmlinuz-* by version order (what Debian's
+ * linux-image-amd64 installs), or an error saying how to name one. */
+static int default_kernel(char **out, hull_error_t *err) {
+  glob_t g;
+  int r = glob(DEFAULT_KERNEL_GLOB, 0, NULL, &g);
+  if (r != 0) {
+    if (r != GLOB_NOMATCH)
+      globfree(&g);
+    return hull_error(err, 0, "VM mode: no guest kernel: nothing matches `"
+                      DEFAULT_KERNEL_GLOB "` (set vm.kernel.path or "
+                      "annotation " VM_ANNOTATION_PREFIX "kernel)");
+  }
+  const char *best = g.gl_pathv[0];
+  for (size_t i = 1; i < g.gl_pathc; i++)
+    if (strverscmp(g.gl_pathv[i], best) > 0)
+      best = g.gl_pathv[i];
+  *out = xstrdup(best);
+  globfree(&g);
+  return 0;
+}
+
+static bool has_kernel_magic(const uint8_t *data, size_t len) {
+  static const uint8_t hdrs[4] = {'H', 'd', 'r', 'S'};
+  bool bz = len >= BP_HEADER + 4 && memcmp(data + BP_HEADER, hdrs, 4) == 0;
+  bool elf = len >= 4 && memcmp(data, "\177ELF", 4) == 0;
+  return bz || elf;
+}
+
+/* A kernel image hull can boot. The file is mapped, not read: parsing
+ * touches its headers only, a page or two of an ~8 MB image. */
+static int check_kernel(const char *label, const char *path,
+                        hull_error_t *err) {
+  if (check_absolute(label, path, err) < 0)
+    return -1;
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return hull_error(err, errno, "%s: open `%s`", label, path);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return hull_error(err, errno, "%s: stat `%s`", label, path);
+  if (!S_ISREG(st.st_mode) || st.st_size < BP_HEADER + 4)
+    return hull_error(err, 0, "%s: `%s` is not a kernel image (no bzImage or "
+                      "ELF header)", label, path);
+  size_t len = (size_t)st.st_size;
+  uint8_t *data = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (data == MAP_FAILED)
+    return hull_error(err, errno, "%s: mmap `%s`", label, path);
+  int r = 0;
+  struct kernel_image img;
+  if (!has_kernel_magic(data, len))
+    r = hull_error(err, 0, "%s: `%s` is not a kernel image (no bzImage or "
+                   "ELF header)", label, path);
+  else if (boot_parse_kernel(data, len, path, &img, err) < 0)
+    r = hull_error_wrap(err, "%s", label);
+  munmap(data, len);
+  return r;
+}
+
+static int check_initrd(const char *label, const char *path,
+                        hull_error_t *err) {
+  if (check_absolute(label, path, err) < 0)
+    return -1;
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return hull_error(err, errno, "%s: open `%s`", label, path);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return hull_error(err, errno, "%s: stat `%s`", label, path);
+  if (!S_ISREG(st.st_mode))
+    return hull_error(err, 0, "%s: `%s` is not a regular file", label, path);
+  return 0;
+}
+
+static int check_hypervisor(const char *label, const char *path,
+                            hull_error_t *err) {
+  if (check_absolute(label, path, err) < 0)
+    return -1;
+  struct stat st;
+  if (stat(path, &st) < 0)
+    return hull_error(err, errno, "%s: `%s`", label, path);
+  if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0)
+    return hull_error(err, 0, "%s: `%s` is not an executable file", label,
+                      path);
+  return 0;
+}
+
+static int check_kvm(hull_error_t *err) {
+  int fd;
+  if (kvm_open(&fd, err) < 0)
+    return hull_error_wrap(err, "VM mode: the built-in VMM needs /dev/kvm "
+                           "(or name a hypervisor: vm.hypervisor.path or "
+                           "annotation " VM_ANNOTATION_PREFIX "hypervisor)");
+  close(fd);
+  return 0;
+}
+
+/* ---- the pieces ---------------------------------------------------------- */
+
+static int resolve_paths(const struct spec *spec, struct vm_settings *out,
+                         hull_error_t *err) {
+  const struct spec_vm *vm = spec->vm;
+  char buf[128];
+
+  struct setting k = path_setting(spec, "kernel", SPEC_AT "kernel.path",
+                                  vm ? vm->kernel.path : NULL);
+  if (k.text != NULL)
+    out->kernel = xstrdup(k.text);
+  else if (default_kernel(&out->kernel, err) < 0)
+    return -1;
+  const char *klabel = k.text ? label_of(&k, "kernel", buf, sizeof buf)
+                              : "VM mode: default kernel";
+  if (check_kernel(klabel, out->kernel, err) < 0)
+    return -1;
+
+  struct setting i = path_setting(spec, "initrd", SPEC_AT "kernel.initrd",
+                                  vm ? vm->kernel.initrd : NULL);
+  if (i.text != NULL) {
+    out->initrd = xstrdup(i.text);
+    if (check_initrd(label_of(&i, "initrd", buf, sizeof buf), out->initrd,
+                     err) < 0)
+      return -1;
+  }
+
+  struct setting h = path_setting(spec, "hypervisor", SPEC_AT "hypervisor.path",
+                                  vm ? vm->hypervisor.path : NULL);
+  if (h.text != NULL) {
+    out->hypervisor = xstrdup(h.text);
+    if (check_hypervisor(label_of(&h, "hypervisor", buf, sizeof buf),
+                         out->hypervisor, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* Splits an annotation's space-separated parameters. */
+static char **split_words(const char *text) {
+  size_t n = 0;
+  char **v = xzalloc(sizeof(char *));
+  for (const char *p = text; *p;) {
+    while (*p == ' ' || *p == '\t' || *p == '\n')
+      p++;
+    size_t len = strcspn(p, " \t\n");
+    if (len == 0)
+      break;
+    v = xrealloc(v, (n + 2) * sizeof(char *));
+    v[n++] = xstrndup(p, len);
+    v[n] = NULL;
+    p += len;
+  }
+  return v;
+}
+
+static void resolve_params(const struct spec *spec, struct vm_settings *out) {
+  const struct spec_vm *vm = spec->vm;
+  const char *a = annotation(spec, "kernel_params");
+  if (a != NULL)
+    out->kernel_params = split_words(a);
+  else if (vm != NULL && vm->kernel.parameters != NULL)
+    out->kernel_params = strv_dup(vm->kernel.parameters);
+  else
+    out->kernel_params = xzalloc(sizeof(char *));
+  if (vm != NULL && vm->hypervisor.parameters != NULL)
+    out->hypervisor_params = strv_dup(vm->hypervisor.parameters);
+  else
+    out->hypervisor_params = xzalloc(sizeof(char *));
+}
+
+static int resolve_vcpus(const struct spec *spec, struct vm_settings *out,
+                         hull_error_t *err) {
+  char buf[128];
+  const char *label;
+  bool found;
+  uint64_t v = DEFAULT_VCPUS;
+  if (number_setting(spec, "vcpus", SPEC_AT "hwConfig.vcpus",
+                     spec->vm ? &spec->vm->hw_config.vcpus : NULL, &v, &label,
+                     &found, buf, sizeof buf, err) < 0)
+    return -1;
+  if (!found)
+    v = DEFAULT_VCPUS;
+  if (v == 0 || v > MAX_VCPUS)
+    return hull_error(err, 0, "%s: %llu vCPUs: must be 1 to %d", label,
+                      (unsigned long long)v, MAX_VCPUS);
+  if (out->hypervisor == NULL && v > BUILTIN_MAX_VCPUS)
+    return hull_error(err, 0, "%s: %llu vCPUs: the built-in VMM runs %d "
+                      "(name a hypervisor for more)", label,
+                      (unsigned long long)v, BUILTIN_MAX_VCPUS);
+  out->vcpus = (unsigned)v;
+  return 0;
+}
+
+/* The spec gives bytes, the annotation MiB; the VMMs take whole MiB, so
+ * bytes are rounded down to one. */
+static int resolve_memory(const struct spec *spec, struct vm_settings *out,
+                          hull_error_t *err) {
+  char buf[128];
+  const char *label;
+  bool found;
+  uint64_t v = 0;
+  if (number_setting(spec, "memory", SPEC_AT "hwConfig.memory",
+                     spec->vm ? &spec->vm->hw_config.memory : NULL, &v, &label,
+                     &found, buf, sizeof buf, err) < 0)
+    return -1;
+  bool in_mib = annotation(spec, "memory") != NULL;
+  uint64_t mib = !found ? DEFAULT_MEMORY_MIB : in_mib ? v : v >> 20;
+  const char *unit = in_mib ? "MiB" : "bytes";
+  if (mib < MIN_MEMORY_MIB)
+    return hull_error(err, 0, "%s: %llu %s is less than the %d MiB a guest "
+                      "needs", label, (unsigned long long)v, unit,
+                      MIN_MEMORY_MIB);
+  if (out->hypervisor == NULL && mib > BUILTIN_MAX_MEMORY_MIB)
+    return hull_error(err, 0, "%s: %llu %s is more than the built-in VMM's "
+                      "%d MiB (name a hypervisor for more)", label,
+                      (unsigned long long)v, unit, BUILTIN_MAX_MEMORY_MIB);
+  if (mib > UINT64_MAX >> 20)
+    return hull_error(err, 0, "%s: %llu %s is too large", label,
+                      (unsigned long long)v, unit);
+  out->memory_bytes = mib << 20;
+  return 0;
+}
+
+static int resolve_timeout(const struct spec *spec, struct vm_settings *out,
+                           hull_error_t *err) {
+  const char *a = annotation(spec, "timeout");
+  uint64_t s = DEFAULT_BOOT_TIMEOUT_S;
+  if (a != NULL) {
+    const char *label = ANNOTATION_AT "timeout";
+    if (parse_number(label, a, &s, err) < 0)
+      return -1;
+    if (s == 0 || s > MAX_BOOT_TIMEOUT_S)
+      return hull_error(err, 0, "%s: %llu seconds: must be 1 to %d", label,
+                        (unsigned long long)s, MAX_BOOT_TIMEOUT_S);
+  }
+  out->boot_timeout_ms = (unsigned)s * 1000;
+  return 0;
+}
+
+int vm_settings_from_spec(const struct spec *spec, struct vm_settings *out,
+                          hull_error_t *err) {
+  memset(out, 0, sizeof *out);
+  if (refuse_unsupported(spec->vm, err) < 0 ||
+      refuse_unknown_annotations(spec, err) < 0 ||
+      resolve_paths(spec, out, err) < 0)
+    goto fail;
+  resolve_params(spec, out);
+  if (resolve_vcpus(spec, out, err) < 0 || resolve_memory(spec, out, err) < 0 ||
+      resolve_timeout(spec, out, err) < 0)
+    goto fail;
+  if (out->hypervisor == NULL && check_kvm(err) < 0)
+    goto fail;
+  return 0;
+fail:
+  vm_settings_free(out);
+  return -1;
+}
