@@ -88,7 +88,7 @@ static int build_initrd(const struct process_config *cfg,
       vm_guest_config(text, cfg->id, &guest_config, err) < 0)
     return -1;
   return vm_image_container(s->initrd, base, cfg->spec, cfg->rootfs,
-                            guest_config, out, err);
+                            guest_config, s->memory_bytes, out, err);
 }
 
 /* ---- talking to the monitor during create -------------------------------- */
