@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,12 +109,18 @@ START_TEST(vm_run_prints_output_and_exits_with_the_code) {
 END_TEST
 
 /* create → created (pid: a live monitor) → start → exec → kill → stopped
- * → delete, in one boot. */
+ * → delete, in one boot; switched on by annotations, as an engine does. */
 START_TEST(vm_lifecycle_create_start_exec_kill_delete) {
   cleanup_free char *kernel = host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
+  /* The monitor outlives `create`: reparented to this test, which can then
+   * see how it ended. */
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   struct hctx *c = hctx_new();
-  cleanup_free char *vm = vm_object(kernel, QEMU, NULL);
+  cleanup_free char *vm = xasprintf(
+      "\"annotations\": {\"run.oci.handler\": \"vm\", "
+      "\"run.oci.vm.hypervisor\": \"%s\", \"run.oci.vm.kernel\": \"%s\"}",
+      QEMU, kernel);
   /* No pid namespace: the guest's sh is not a pid 1 that ignores SIGTERM. */
   hctx_write_config(c, &(struct hconfig){
       .args = "\"/bin/sh\", \"-c\", \"echo started; exec sleep 1000\"",
@@ -150,6 +157,11 @@ START_TEST(vm_lifecycle_create_start_exec_kill_delete) {
   r = vrun(c, 60000, "kill", c->id, "TERM", NULL);
   ck_assert_hres(r, 0);
   hres_free(&r);
+  /* The monitor dies of the signal that ended the container's process,
+   * as a namespace init would: a shim sees 128+15. */
+  int st = 0;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "status %#x", st);
   ck_assert(hwait_status(c, c->id, "stopped", 30000));
 
   r = vrun(c, 60000, "delete", c->id, NULL);
