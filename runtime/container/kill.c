@@ -4,14 +4,23 @@
 #include <errno.h>
 #include <signal.h>
 
-static int signal_all(struct lifecycle *lc, int sig, hull_error_t *err) {
-  /* A VM's processes are in the guest: its handler reaches them. When it
-   * cannot (the VM is gone), the cgroup still holds what is left. */
+static int signal_all(struct lifecycle *lc, int sig, bool stopped,
+                      hull_error_t *err) {
+  /* A VM's processes are in the guest: its handler reaches them. The
+   * cgroup holds only the VM's host side, whose processes must not get
+   * the container's signals; SIGKILL may still take them when the guest
+   * cannot be reached, and a stopped container's cgroup holds what is
+   * left. */
   const struct exec_handler *h = exec_handler_named(lc->state->handler);
-  if (h && h->signal_all) {
+  if (h && h->signal_all && !stopped) {
     cleanup_error hull_error_t handler_err = NULL;
     if (h->signal_all(lc->dir.path, sig, &handler_err) == 0)
       return 0;
+    if (sig != SIGKILL) {
+      hull_error_release(err);
+      *err = take_ptr(handler_err);
+      return -1;
+    }
     log_debug("kill --all through the %s handler: %s", h->name,
               handler_err->msg);
   }
@@ -32,7 +41,7 @@ int container_kill(const char *root, const char *id, int sig, bool all,
   if (status == STATUS_STOPPED && !all)
     return hull_error(err, 0, "container not running");
   if (all) {
-    if (signal_all(&lc, sig, err) < 0)
+    if (signal_all(&lc, sig, status == STATUS_STOPPED, err) < 0)
       return -1;
   } else if (kill(lc.state->pid, sig) < 0) {
     return hull_error(err, errno, "kill container init %d",
