@@ -154,7 +154,12 @@ START_TEST(vm_lifecycle_create_start_exec_kill_delete) {
   ck_assert_str_eq(r.out, "exec-out\n");
   hres_free(&r);
 
-  r = vrun(c, 60000, "kill", c->id, "TERM", NULL);
+  /* kill: to the monitor, which passes it in (CONT: harmless); kill --all:
+   * to every process of the container, in the guest */
+  r = vrun(c, 60000, "kill", c->id, "CONT", NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  r = vrun(c, 60000, "kill", "--all", c->id, "TERM", NULL);
   ck_assert_hres(r, 0);
   hres_free(&r);
   /* The monitor dies of the signal that ended the container's process,
