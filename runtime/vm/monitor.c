@@ -684,6 +684,8 @@ void monitor_main(struct monitor_config *cfg) {
   struct monitor m = {.cfg = cfg, .hv_err_fd = -1, .agent_open = true,
                       .stdin_open = true,
                       .next_stream = VM_STREAM_FIRST_EXEC};
+  /* What `ps` and `hull ps` show for the container's pid. */
+  prctl(PR_SET_NAME, "hull-vm-monitor", 0, 0, 0);
   signal(SIGPIPE, SIG_IGN);
   sigset_t set;
   vm_forwarded_signals(&set);

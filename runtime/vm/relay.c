@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -193,6 +194,7 @@ static void relay_frames(struct relay *r) {
 
 void vm_relay_main(int sock, struct vm_inq *q, uint32_t stream, int in_fd,
                    int out_fd, int err_fd, bool terminal) {
+  prctl(PR_SET_NAME, "hull-vm-exec", 0, 0, 0);
   struct relay r = {.sock = sock, .in = q, .stream = stream, .in_fd = in_fd,
                     .out_fd = out_fd, .err_fd = err_fd, .terminal = terminal,
                     .stdin_open = true, .sock_open = true};
