@@ -205,6 +205,11 @@ START_TEST(vm_errors_are_one_line_and_leave_nothing) {
   expect_create_error(failing,
                       "hypervisor `/bin/false` exited with status 1 before "
                       "the VM was ready");
+  cleanup_free char *object = vm_object(kernel, QEMU, NULL);
+  cleanup_free char *impatient = xasprintf(
+      "%s, \"annotations\": {\"run.oci.vm.timeout\": \"1\"}", object);
+  expect_create_error(impatient, "the VM did not answer within 1 s (last "
+                                 "console line: ");
 }
 END_TEST
 
