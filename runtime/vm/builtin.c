@@ -19,7 +19,7 @@ static int run_vmm(const struct vm_boot *b, hull_error_t *err) {
   if (console < 0)
     return hull_error(err, errno, "open `%s`", b->console_log);
   struct vm_config cfg = {
-      .kernel_path = s->kernel,
+      .kernel_path = b->kernel,
       .initrd_path = b->initrd,
       .cmdline = b->cmdline,
       .memory_mib = (unsigned)(s->memory_bytes >> 20),

@@ -282,6 +282,8 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
   cleanup_free char *console_log =
       xasprintf("%s/%s", cfg->state_dir, VM_CONSOLE_LOG_NAME);
   cleanup_free char *cmdline = vm_kernel_cmdline(&s);
+  cleanup_free char *cache = cache_dir_of(cfg->state_dir);
+  cleanup_free char *unpacked = vm_unpacked_kernel(s.kernel, cache);
   struct spawn_fds f = {.listen = -1, .agent = {-1, -1}, .sync = {-1, -1},
                         .slave = -1};
   for (int t = 0; t < SPEC_NS_COUNT; t++)
@@ -302,7 +304,8 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
                            err) < 0)
     goto out;
   struct monitor_config mc = {
-      .boot = {.settings = &s, .initrd = initrd, .console_log = console_log,
+      .boot = {.settings = &s, .kernel = unpacked ? unpacked : s.kernel,
+               .initrd = initrd, .console_log = console_log,
                .cmdline = cmdline, .agent_fd = f.agent[1], .stderr_fd = -1},
       .state_dir = cfg->state_dir,
       .agent_fd = f.agent[0],

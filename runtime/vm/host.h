@@ -26,12 +26,18 @@
 /* What a backend needs to boot the guest. */
 struct vm_boot {
   const struct vm_settings *settings;
+  const char *kernel;      /* what to boot: settings->kernel, or the ELF
+                              vm_unpacked_kernel made of it */
   const char *initrd;      /* <state dir>/initrd */
   const char *console_log; /* <state dir>/console.log: the guest's ttyS0 */
   const char *cmdline;     /* the guest kernel's command line */
   int agent_fd;            /* the hypervisor's end of the agent channel */
   int stderr_fd;           /* the hypervisor's stderr (the monitor reads it) */
 };
+
+/* The ELF vmlinux inside the bzImage kernel, unpacked once into
+ * <cache_dir>/vm/ (vmlinux.c); NULL when kernel is to be booted as it is. */
+char *vm_unpacked_kernel(const char *kernel, const char *cache_dir);
 
 /* `console=ttyS0 reboot=k panic=-1 quiet <kernel_params> -- vm-agent`. */
 char *vm_kernel_cmdline(const struct vm_settings *s);

@@ -55,7 +55,7 @@ char **qemu_argv(const struct vm_boot *b) {
   push(&v, &n, xstrdup("-smp"));
   push(&v, &n, xasprintf("%u", s->vcpus));
   push(&v, &n, xstrdup("-kernel"));
-  push(&v, &n, xstrdup(s->kernel));
+  push(&v, &n, xstrdup(b->kernel));
   push(&v, &n, xstrdup("-initrd"));
   push(&v, &n, xstrdup(b->initrd));
   push(&v, &n, xstrdup("-append"));

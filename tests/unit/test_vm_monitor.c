@@ -11,11 +11,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,7 +157,8 @@ END_TEST
 
 START_TEST(qemu_argv_is_a_tcg_pc_with_two_uarts) {
   struct vm_settings s = settings("/usr/bin/qemu-system-x86_64", NULL);
-  struct vm_boot b = {.settings = &s, .initrd = "/st/initrd",
+  struct vm_boot b = {.settings = &s, .kernel = s.kernel,
+                      .initrd = "/st/initrd",
                       .console_log = "/st/console.log", .cmdline = "c",
                       .agent_fd = 7};
   cleanup_strv char **v = qemu_argv(&b);
@@ -185,7 +188,8 @@ END_TEST
 START_TEST(qemu_argv_leaves_accel_to_the_user) {
   char *accel[] = {"-accel", "kvm", NULL};
   struct vm_settings s = settings("/q", accel);
-  struct vm_boot b = {.settings = &s, .initrd = "i", .console_log = "c",
+  struct vm_boot b = {.settings = &s, .kernel = "k", .initrd = "i",
+                      .console_log = "c",
                       .cmdline = "c", .agent_fd = 3};
   cleanup_strv char **v = qemu_argv(&b);
   ck_assert(argv_has(v, "-M", "pc"));
@@ -195,6 +199,36 @@ START_TEST(qemu_argv_leaves_accel_to_the_user) {
   cleanup_strv char **w = qemu_argv(&b);
   ck_assert(!argv_has(w, "-M", NULL));
   ck_assert(argv_has(w, "-machine", "microvm"));
+}
+END_TEST
+
+/* Debian's bzImage unpacks to an ELF with a PVH entry, once. */
+START_TEST(bzimage_unpacks_once_into_the_cache) {
+  glob_t g;
+  if (glob("/boot/vmlinuz-*", 0, NULL, &g) != 0) {
+    fprintf(stderr, "SKIP: no /boot/vmlinuz-*\n");
+    return;
+  }
+  char dir[] = "/tmp/hull-vmlinux-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  cleanup_free char *elf = vm_unpacked_kernel(g.gl_pathv[0], dir);
+  ck_assert_msg(elf != NULL, "%s did not unpack", g.gl_pathv[0]);
+  ck_assert(strncmp(elf, dir, strlen(dir)) == 0);
+  char magic[4] = {0};
+  cleanup_close int fd = open(elf, O_RDONLY);
+  ck_assert_int_eq(read(fd, magic, 4), 4);
+  ck_assert(memcmp(magic, "\177ELF", 4) == 0);
+  struct stat before, after;
+  ck_assert_int_eq(stat(elf, &before), 0);
+  cleanup_free char *again = vm_unpacked_kernel(g.gl_pathv[0], dir);
+  ck_assert_str_eq(again, elf);
+  ck_assert_int_eq(stat(again, &after), 0);
+  ck_assert_int_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+  /* not a bzImage: booted as it is */
+  ck_assert_ptr_null(vm_unpacked_kernel("/etc/hostname", dir));
+  globfree(&g);
+  cleanup_free char *cmd = xasprintf("rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
@@ -267,7 +301,8 @@ static void start_monitor(struct fixture *fx, const char *mode,
   char *initrd = xasprintf("%s/initrd", fx->dir);
   char *console = xasprintf("%s/console.log", fx->dir);
   struct monitor_config mc = {
-      .boot = {.settings = &s, .initrd = initrd, .console_log = console,
+      .boot = {.settings = &s, .kernel = s.kernel, .initrd = initrd,
+               .console_log = console,
                .cmdline = "c", .agent_fd = agent[1], .stderr_fd = -1},
       .state_dir = fx->dir,
       .agent_fd = agent[0],
@@ -561,10 +596,12 @@ END_TEST
 static Suite *vm_monitor_suite(void) {
   Suite *s = suite_create("vm-monitor");
   TCase *lines = tcase_create("command-lines");
+  tcase_set_timeout(lines, 30);
   tcase_add_test(lines, kernel_cmdline_ends_with_the_agent);
   tcase_add_test(lines, qemu_argv_is_a_tcg_pc_with_two_uarts);
   tcase_add_test(lines, qemu_argv_leaves_accel_to_the_user);
   tcase_add_test(lines, exit_like_passes_codes_and_signals_on);
+  tcase_add_test(lines, bzimage_unpacks_once_into_the_cache);
   suite_add_tcase(s, lines);
   TCase *mon = tcase_create("monitor");
   tcase_set_timeout(mon, 30);
