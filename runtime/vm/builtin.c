@@ -44,7 +44,7 @@ int builtin_start(const struct vm_boot *b, pid_t *pid, hull_error_t *err) {
   if (child == 0) {
     hull_error_t e = NULL;
     if (vm_backend_child_setup(b, &e) < 0 || run_vmm(b, &e) < 0) {
-      dprintf(2, "hull VMM: %s\n", e->msg);
+      dprintf(2, "%s\n", e->msg);
       _exit(1);
     }
     _exit(0);

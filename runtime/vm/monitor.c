@@ -241,16 +241,15 @@ static void __attribute__((noreturn)) fail_hypervisor_gone(struct monitor *m) {
   cleanup_free char *how = describe_status(m->hypervisor_status);
   cleanup_free char *line = last_line(m->hv_err, m->hv_err_len);
   cleanup_free char *console = console_last_line(m->cfg->boot.console_log);
-  const char *name = m->cfg->boot.settings->hypervisor
-                         ? m->cfg->boot.settings->hypervisor
-                         : "the built-in VMM";
+  const char *path = m->cfg->boot.settings->hypervisor;
+  cleanup_free char *name = path ? xasprintf("hypervisor `%s`", path)
+                                 : xstrdup("the built-in VMM");
   cleanup_free char *msg =
-      *line ? xasprintf("hypervisor `%s` %s before the VM was ready: %s",
-                        name, how, line)
+      *line ? xasprintf("%s %s before the VM was ready: %s", name, how, line)
       : *console
-          ? xasprintf("hypervisor `%s` %s before the VM was ready (last "
-                      "console line: %s)", name, how, console)
-          : xasprintf("hypervisor `%s` %s before the VM was ready", name, how);
+          ? xasprintf("%s %s before the VM was ready (last console line: %s)",
+                      name, how, console)
+          : xasprintf("%s %s before the VM was ready", name, how);
   monitor_fail(m, msg);
 }
 
