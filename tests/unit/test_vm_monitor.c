@@ -286,15 +286,12 @@ static void start_monitor(struct fixture *fx, const char *mode,
   ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
   ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
   ck_assert_int_eq(pipe2(errp, O_CLOEXEC), 0);
-  int listen_fd = -1;
-  hull_error_t err = NULL;
   /* what vm_spawn's listen_on does, by hand */
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/vm.sock", fx->dir);
-  listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ck_assert_int_eq(bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
   ck_assert_int_eq(listen(listen_fd, 8), 0);
-  (void)err;
   static struct vm_settings s;
   s = settings(fx->self, NULL);
   s.boot_timeout_ms = timeout_ms;
