@@ -231,11 +231,17 @@ static char *describe_status(int status) {
 
 static void agent_read(struct monitor *m);
 
+/* The hypervisor is gone: what it wrote before it went (an ERROR, the
+ * process's EXIT) is still to be read, up to the end it left. */
+static void drain_agent(struct monitor *m) {
+  for (int i = 0; i < 1024 && m->agent_open; i++)
+    agent_read(m);
+}
+
 static void __attribute__((noreturn)) fail_hypervisor_gone(struct monitor *m) {
   /* The agent's ERROR (a guest that could not boot resets after it) may
    * still wait in the channel: it says more than the hypervisor's end. */
-  if (m->agent_open)
-    agent_read(m);
+  drain_agent(m);
   if (m->hv_err_fd >= 0)
     read_hypervisor_stderr(m);
   cleanup_free char *how = describe_status(m->hypervisor_status);
@@ -650,6 +656,8 @@ static void serve(struct monitor *m) {
       m->agent_open = false;
     if (m->hypervisor_exited && !m->ready)
       fail_hypervisor_gone(m);
+    if (m->hypervisor_exited && !m->init_exited)
+      drain_agent(m);
     if (m->hypervisor_exited && !m->init_exited) {
       /* The guest stopped without reporting the process's end. */
       cleanup_free char *line = console_last_line(cfg->boot.console_log);
