@@ -408,9 +408,18 @@ int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err) {
     ret = make_pty(cfg->console_fd, cfg->spec->process, &slave, err);
   if (ret == 0 && terminal)
     ret = vm_tty_raw(slave, err);
-  pid_t child = ret == 0 ? fork() : 0;
+  /* In the container's cgroup, as an exec'd process would be: `ps` lists
+   * it, `delete` ends it. */
+  pid_t child = ret == 0 ? fork_into_cgroup(cfg->cgroup_fd) : 0;
   if (ret == 0 && child < 0)
     ret = hull_error(err, errno, "fork the exec relay");
+  if (ret == 0 && child > 0 && cfg->enter_cgroup &&
+      cfg->enter_cgroup(cfg->ctx, child, err) < 0) {
+    kill(child, SIGKILL);
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+      ;
+    ret = -1;
+  }
   if (ret < 0) {
     vm_inq_free(&q);
     if (sock >= 0) {
@@ -423,6 +432,10 @@ int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err) {
     return -1;
   }
   if (child == 0) {
+    /* Nothing of `hull exec`'s but its stdio: the state dir's fd carries
+     * the container's lock, which must go when `hull exec` returns. */
+    int keep[] = {sock, slave, log_fd()};
+    close_fds_except(3, keep, sizeof(keep) / sizeof(keep[0]));
     if (terminal) {
       /* Its controlling terminal: resizes arrive as SIGWINCH. */
       setsid();

@@ -154,6 +154,20 @@ START_TEST(vm_lifecycle_create_start_exec_kill_delete) {
   ck_assert_str_eq(r.out, "exec-out\n");
   hres_free(&r);
 
+  /* A detached exec's relay lives on in the cgroup, without the
+   * container's lock: the other verbs still answer at once. */
+  r = vrun(c, 60000, "exec", "-d", c->id, "sleep", "600", NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  r = vrun(c, 5000, "ps", "--format", "json", c->id, NULL);
+  ck_assert_hres(r, 0);
+  size_t commas = 0;
+  for (const char *p = r.out; *p; p++)
+    commas += *p == ',';
+  ck_assert_msg(commas == 2, "want the monitor, qemu and the relay: %s",
+                r.out);
+  hres_free(&r);
+
   /* kill: to the monitor, which passes it in (CONT: harmless); kill --all:
    * to every process of the container, in the guest */
   r = vrun(c, 60000, "kill", c->id, "CONT", NULL);
