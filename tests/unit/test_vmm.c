@@ -246,7 +246,7 @@ END_TEST
 
 /* ---- the UART ----------------------------------------------------------- */
 
-static int count_irq(void *opaque, int level) {
+static int count_irq(void *opaque, unsigned irq, int level) {
   int *raised = opaque;
   *raised += level;
   return 0;
@@ -258,7 +258,7 @@ START_TEST(serial_registers) {
   struct serial s;
   int raised = 0;
   cleanup_error hull_error_t err = NULL;
-  serial_init(&s, fds[1], count_irq, &raised);
+  serial_init(&s, "COM1", SERIAL_COM1_IRQ, -1, fds[1], count_irq, &raised);
   ck_assert_uint_eq(serial_in(&s, 5) & 0x60, 0x60); /* THRE|TEMT */
   ck_assert_uint_eq(serial_in(&s, 2), 0x01);        /* no interrupt */
   /* Scratch and divisor latch hold what is written. */
@@ -269,10 +269,13 @@ START_TEST(serial_registers) {
   serial_out(&s, 1, 0x00, &err);
   ck_assert_uint_eq(serial_in(&s, 0), 0x01);
   serial_out(&s, 3, 0x03, &err);
-  /* Loopback: MSR mirrors MCR, and bytes are not transmitted. */
+  /* Loopback: MSR mirrors MCR, and bytes come back instead of going out. */
   serial_out(&s, 4, 0x1f, &err);
   ck_assert_uint_eq(serial_in(&s, 6), 0xf0);
   serial_out(&s, 0, 'x', &err);
+  ck_assert_uint_eq(serial_in(&s, 5) & 0x01, 0x01); /* DR */
+  ck_assert_uint_eq(serial_in(&s, 0), 'x');
+  ck_assert_uint_eq(serial_in(&s, 5) & 0x01, 0);
   serial_out(&s, 4, 0x0b, &err);
   ck_assert_uint_eq(serial_in(&s, 6), 0xb0);
   /* The THR-empty interrupt rises when enabled; IIR reports and acks it. */
@@ -287,6 +290,7 @@ START_TEST(serial_registers) {
   ck_assert_int_eq(read(fds[0], buf, sizeof buf), 3);
   ck_assert_str_eq(buf, "ok\n");
   ck_assert_uint_eq(s.bytes_out, 3);
+  serial_destroy(&s);
   close(fds[0]);
   close(fds[1]);
 }
@@ -321,7 +325,7 @@ static long max_rss_kib(void) {
 static void run_test_guest(const char *kernel, const char *what) {
   cleanup_close int out = memfd_create("serial", MFD_CLOEXEC);
   struct vm_config cfg = {.kernel_path = kernel, .memory_mib = 32,
-                          .timeout_ms = 5000};
+                          .timeout_ms = 5000, .agent_fd = -1};
   struct vm_exit_info info;
   cleanup_error hull_error_t err = NULL;
   int r = vm_run(&cfg, out, &info, &err);
@@ -382,7 +386,7 @@ static void expect_stop(const uint8_t *code, size_t code_len,
                         enum vm_stop_reason want, unsigned timeout_ms) {
   cleanup_free char *path = write_code_bzimage(code, code_len);
   struct vm_config cfg = {.kernel_path = path, .memory_mib = 8,
-                          .timeout_ms = timeout_ms};
+                          .timeout_ms = timeout_ms, .agent_fd = -1};
   struct vm_exit_info info;
   cleanup_error hull_error_t err = NULL;
   int r = vm_run(&cfg, -1, &info, &err);
@@ -424,7 +428,8 @@ END_TEST
 START_TEST(vm_run_rejects_garbage_kernel) {
   if (!kvm_usable())
     return;
-  struct vm_config cfg = {.kernel_path = "/etc/hostname", .memory_mib = 16};
+  struct vm_config cfg = {.kernel_path = "/etc/hostname", .memory_mib = 16,
+                          .agent_fd = -1};
   struct vm_exit_info info;
   cleanup_error hull_error_t err = NULL;
   ck_assert_int_lt(vm_run(&cfg, -1, &info, &err), 0);
@@ -488,7 +493,8 @@ static void boot_until_banner(const char *kernel, char **got) {
         .cmdline = "console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 "
                    "reboot=k",
         .memory_mib = 256,
-        .timeout_ms = BANNER_TIMEOUT_S * 1000};
+        .timeout_ms = BANNER_TIMEOUT_S * 1000,
+        .agent_fd = -1};
     struct vm_exit_info info;
     cleanup_error hull_error_t err = NULL;
     if (vm_run(&cfg, fds[1], &info, &err) < 0)
