@@ -12,16 +12,20 @@
  * With a command line that starts with "echo" it serves COM2 (0x2f8, the
  * agent channel) instead, after its hello on COM1: it turns the 16550 FIFO
  * on, then reads each byte (polling LSR.DR), upper-cases a-z, writes it
- * back (polling LSR.THRE), and resets the machine when it reads a NUL. */
+ * back (polling LSR.THRE), and resets the machine when it reads a NUL.
+ *
+ * For bench/vmm-bench.sh, qemu boots the same ELF by its PVH note: the
+ * 32-bit entry at offset 0 builds its own page tables and GDT, enters long
+ * mode and says hello (no boot_params to check there), then resets. */
         .code64
         .section .text.boot, "ax"
         .globl _start
 
-/* The 32-bit entry at offset 0: unused by hull; stop if anyone jumps here. */
+/* The 32-bit entry at offset 0 (PVH; unused by hull). */
+        .code32
 entry32:
-        cli
-        hlt
-        jmp     entry32
+        jmp     pvh_start
+        .code64
 
         .org    0x200
 _start:
@@ -97,5 +101,73 @@ puts:
         jmp     puts
 2:      ret
 
+/* ---- PVH entry: 32-bit protected mode, paging off, EBX = start_info. */
+        .code32
+pvh_start:
+        cli
+        movl    $(pvh_pdpt + 3), pvh_pml4
+        movl    $(pvh_pd + 3), pvh_pdpt
+        xor     %ecx, %ecx                  /* 512 x 2 MiB: the first 1 GiB */
+1:      mov     %ecx, %eax
+        shl     $21, %eax
+        or      $0x83, %eax                 /* present, writable, large */
+        mov     %eax, pvh_pd(,%ecx,8)
+        inc     %ecx
+        cmp     $512, %ecx
+        jb      1b
+        mov     %cr4, %eax
+        or      $0x20, %eax                 /* PAE */
+        mov     %eax, %cr4
+        mov     $pvh_pml4, %eax
+        mov     %eax, %cr3
+        mov     $0xc0000080, %ecx           /* EFER.LME */
+        rdmsr
+        or      $0x100, %eax
+        wrmsr
+        mov     %cr0, %eax
+        or      $0x80000001, %eax           /* PG, PE */
+        mov     %eax, %cr0
+        lgdt    pvh_gdt_desc
+        ljmp    $0x08, $pvh_long
+        .code64
+pvh_long:
+        mov     $0x10, %eax
+        mov     %eax, %ds
+        mov     %eax, %es
+        mov     %eax, %ss
+        lea     pvh_stack_top(%rip), %rsp
+        lea     hello(%rip), %rsi
+        call    puts
+        jmp     reset
+
+        .balign 8
+pvh_gdt:
+        .quad   0
+        .quad   0x00af9a000000ffff          /* 0x08: 64-bit code */
+        .quad   0x00cf92000000ffff          /* 0x10: data */
+pvh_gdt_desc:
+        .word   pvh_gdt_desc - pvh_gdt - 1
+        .long   pvh_gdt
+
 hello:  .asciz  "hull-guest: hello\n"
 broken: .asciz  "hull-guest: wrong entry state\n"
+
+/* PVH's entry point, for qemu: XEN_ELFNOTE_PHYS32_ENTRY (18). */
+        .section .note.pvh, "a", @note
+        .balign 4
+        .long   4                           /* name size */
+        .long   4                           /* desc size */
+        .long   18                          /* type */
+        .asciz  "Xen"
+        .long   entry32
+
+        .section .bss.pvh, "aw", @nobits
+        .balign 4096
+pvh_pml4:
+        .skip   4096
+pvh_pdpt:
+        .skip   4096
+pvh_pd:
+        .skip   4096
+        .skip   4096
+pvh_stack_top:
