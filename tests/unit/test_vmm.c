@@ -366,6 +366,16 @@ START_TEST(serial_passes_linux_probe) {
   serial_out(&s, 1, 0x00, &err);
   ck_assert_uint_eq(lsr & 0x60, 0x60);
   ck_assert_uint_eq(iir & 0x0f, 0x02);
+  /* THRE is re-asserted whenever THRI is enabled again (or the driver
+   * marks the UART UART_BUG_THRE and polls it by timer). */
+  serial_out(&s, 1, 0x02, &err);
+  uint8_t iir1 = serial_in(&s, 2);
+  serial_out(&s, 1, 0x00, &err);
+  serial_out(&s, 1, 0x02, &err);
+  iir = serial_in(&s, 2);
+  serial_out(&s, 1, 0x00, &err);
+  ck_assert_uint_eq(iir1 & 0x0f, 0x02);
+  ck_assert_uint_eq(iir & 0x0f, 0x02);
   /* The 16550A FIFO in loopback: 16 bytes in, in order; the 17th overruns
    * (LSR.OE), as the chip would. */
   serial_out(&s, 2, 0x07, &err);
