@@ -29,6 +29,7 @@ struct vm_session {
   struct serial_io io;
   uint64_t start_ns, deadline_ns;
   struct vm_exit_info *info;
+  bool minimal_cpu;
   timer_t timer;
   bool have_timer, mask_saved;
   sigset_t old_mask;
@@ -271,6 +272,42 @@ static int guest_died(struct vm_session *s, hull_error_t *err) {
                     insn);
 }
 
+#define BP_VECTOR 3
+
+/* An emulating /dev/kvm cannot execute the guest's int3 (KVM's emulator
+ * has no INT3 outside real mode; Linux uses it in its alternatives
+ * self-test and text_poke_bp): with minimal_cpu we do it, stepping over
+ * the 0xcc and injecting #BP, a trap that reports the next RIP. */
+static int emulate_int3(struct vm_session *s, hull_error_t *err) {
+  struct kvm_regs regs;
+  if (ioctl(s->kvm.vcpu_fd, KVM_GET_REGS, &regs) < 0)
+    return hull_error(err, errno, "KVM_GET_REGS");
+  regs.rip++;
+  if (ioctl(s->kvm.vcpu_fd, KVM_SET_REGS, &regs) < 0)
+    return hull_error(err, errno, "KVM_SET_REGS");
+  struct kvm_vcpu_events ev;
+  if (ioctl(s->kvm.vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+    return hull_error(err, errno, "KVM_GET_VCPU_EVENTS");
+  ev.exception.injected = 1;
+  ev.exception.nr = BP_VECTOR;
+  ev.exception.has_error_code = 0;
+  ev.flags = 0;
+  if (ioctl(s->kvm.vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+    return hull_error(err, errno, "KVM_SET_VCPU_EVENTS (#BP)");
+  return 0;
+}
+
+static bool is_int3_emulation_failure(struct vm_session *s) {
+  struct kvm_run *run = s->kvm.run;
+  if (run->exit_reason != KVM_EXIT_INTERNAL_ERROR ||
+      run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION)
+    return false;
+  struct kvm_translation t = {.linear_address = guest_rip(s)};
+  return ioctl(s->kvm.vcpu_fd, KVM_TRANSLATE, &t) == 0 && t.valid &&
+         t.physical_address < s->kvm.mem_size &&
+         s->kvm.mem[t.physical_address] == 0xcc;
+}
+
 /* One exit: 1 when the VM has stopped (info->reason set), 0 to go on. */
 static int handle_exit(struct vm_session *s, hull_error_t *err) {
   struct kvm_run *run = s->kvm.run;
@@ -299,6 +336,8 @@ static int handle_exit(struct vm_session *s, hull_error_t *err) {
                           : VM_STOP_SHUTDOWN;
     return 1;
   default:
+    if (s->minimal_cpu && is_int3_emulation_failure(s))
+      return emulate_int3(s, err);
     return guest_died(s, err);
   }
 }
@@ -328,6 +367,7 @@ static int run_vcpu(struct vm_session *s, hull_error_t *err) {
 int vm_run(const struct vm_config *cfg, int serial_fd,
            struct vm_exit_info *info, hull_error_t *err) {
   struct vm_session s = {.start_ns = now_ns(), .info = info,
+                         .minimal_cpu = cfg->minimal_cpu,
                          .io = {.wake_fd = -1}};
   memset(info, 0, sizeof *info);
   if (check_config(cfg, err) < 0)
@@ -335,7 +375,7 @@ int vm_run(const struct vm_config *cfg, int serial_fd,
   uint64_t mib = cfg->memory_mib ? cfg->memory_mib : DEFAULT_MEMORY_MIB;
   int r = -1;
   if (kvm_create(&s.kvm, mib << 20, err) < 0 ||
-      kvm_create_vcpu(&s.kvm, err) < 0)
+      kvm_create_vcpu(&s.kvm, cfg->minimal_cpu, err) < 0)
     goto out;
   if (load_guest(&s, cfg, err) < 0 ||
       start_uarts(&s, cfg, serial_fd, err) < 0 ||
