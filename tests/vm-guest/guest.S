@@ -11,8 +11,10 @@
  *
  * With a command line that starts with "echo" it serves COM2 (0x2f8, the
  * agent channel) instead, after its hello on COM1: it turns the 16550 FIFO
- * on, then reads each byte (polling LSR.DR), upper-cases a-z, writes it
- * back (polling LSR.THRE), and resets the machine when it reads a NUL.
+ * on (which empties it), says '>' on COM2 (the host speaks only after
+ * that, as the monitor waits for the agent's READY), then reads each byte
+ * (polling LSR.DR), upper-cases a-z, writes it back (polling LSR.THRE),
+ * and resets the machine when it reads a NUL.
  *
  * For bench/vmm-bench.sh, qemu boots the same ELF by its PVH note: the
  * 32-bit entry at offset 0 builds its own page tables and GDT, enters long
@@ -62,6 +64,8 @@ echo:
         mov     $0x2fb, %dx                 /* LCR: 8N1, DLAB off */
         mov     $0x03, %al
         out     %al, %dx
+        mov     $'>', %al                   /* ready */
+        jmp     3f
 1:      mov     $0x2fd, %dx                 /* LSR */
 2:      in      %dx, %al
         test    $0x01, %al                  /* DR */

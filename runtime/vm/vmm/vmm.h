@@ -37,7 +37,10 @@ struct vm_config {
    * what agent_fd gives enters its receive FIFO (as fast as the guest reads
    * it; input waits in agent_fd meanwhile). A socket is written with
    * MSG_DONTWAIT (output it does not take is buffered, never dropped);
-   * EOF or an error on reading ends the input only. -1: no COM2 (its ports
+   * EOF or an error on reading ends the input only. Input that arrives
+   * before the guest's driver has set the UART up can be emptied by the
+   * driver's own FIFO reset (FCR), as on real hardware: the host speaks
+   * after the guest (the agent's READY). -1: no COM2 (its ports
    * read as absent, so Linux registers no ttyS1); 0 is stdin, so callers
    * set it explicitly. */
   int agent_fd;
