@@ -169,6 +169,31 @@ t_userns() {
 	expect_match uid_map '^ *0 +100000 +65536$' "$out"
 }
 
+# VM mode through an annotation, with no change to podman: the process runs
+# under Debian's kernel from /boot in a qemu (TCG) guest; its output, exit
+# code and a `podman stop` come back as from a namespace container.
+t_vm_annotation() {
+	local qemu kernel kver name out code logs
+	qemu=$(command -v qemu-system-x86_64) || { skip "no qemu-system-x86_64"; return; }
+	kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+	[[ -n $kernel ]] || { skip "no kernel in /boot"; return; }
+	kver=${kernel##*/vmlinuz-}
+	local VM=(--annotation run.oci.handler=vm --annotation "run.oci.vm.hypervisor=$qemu")
+	out=$("${RUN[@]}" --rm "${VM[@]}" "$IMG" sh -c 'uname -r; grep -c vm-agent /proc/cmdline; exit 3')
+	code=$?
+	echo "$out"
+	expect_eq exit 3 "$code" && expect_eq output "$(printf '%s\n1' "$kver")" "$out" || return 1
+	name=${PREFIX}-vm
+	"${RUN[@]}" -d --name "$name" "${VM[@]}" "$IMG" hull-test-helper signal-wait >/dev/null || return 1
+	wait_for 60 sh -c "${P[*]} logs $name | grep -q ready"
+	out=$("${P[@]}" exec "$name" uname -r)
+	"${P[@]}" stop -t 10 "$name" >/dev/null
+	logs=$("${P[@]}" logs "$name")
+	code=$("${P[@]}" inspect -f '{{.State.ExitCode}}' "$name")
+	"${P[@]}" rm -f -t 0 "$name" >/dev/null
+	expect_eq exec "$kver" "$out" && expect_match logs SIGTERM "$logs" && expect_eq exit 0 "$code"
+}
+
 scenario run t_run
 scenario exit-code t_exit_code
 scenario env-workdir-user t_env_workdir_user
@@ -193,3 +218,4 @@ scenario update t_update create update
 scenario read-only t_read_only
 scenario hostname t_hostname
 scenario userns t_userns
+scenario vm-annotation t_vm_annotation create start exec kill

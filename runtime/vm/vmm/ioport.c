@@ -1,7 +1,8 @@
 /* ioport.c — where the guest's port I/O goes. The PIC, PIT and LAPIC live
  * in the kernel (KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2), so what reaches us is
- * the UART, the keyboard controller's reset line, and probes of hardware we
- * do not have, which read as all ones (an empty ISA bus) and ignore writes. */
+ * the UARTs, the keyboard controller's reset line, and probes of hardware we
+ * do not have, which read as all ones (an empty ISA bus) and ignore writes.
+ * COM2 is absent too when the VM has no agent channel. */
 #include "runtime/vm/vmm/vmm.h"
 
 #include <string.h>
@@ -15,9 +16,8 @@ static bool in_range(uint16_t port, uint16_t base, uint16_t count) {
   return port >= base && port < base + count;
 }
 
-static int serial_access(struct serial *s, uint16_t port, bool is_write,
+static int serial_access(struct serial *s, unsigned offset, bool is_write,
                          uint8_t *data, hull_error_t *err) {
-  unsigned offset = port - SERIAL_COM1_BASE;
   if (is_write)
     return serial_out(s, offset, data[0], err);
   data[0] = serial_in(s, offset);
@@ -40,12 +40,16 @@ static void i8042_access(struct vm_devices *dev, uint16_t port, bool is_write,
 int ioport_access(struct vm_devices *dev, uint16_t port, bool is_write,
                   uint8_t *data, unsigned size, hull_error_t *err) {
   if (in_range(port, SERIAL_COM1_BASE, 8) && size == 1)
-    return serial_access(&dev->serial, port, is_write, data, err);
+    return serial_access(&dev->com1, port - SERIAL_COM1_BASE, is_write, data,
+                         err);
+  if (dev->have_com2 && in_range(port, SERIAL_COM2_BASE, 8) && size == 1)
+    return serial_access(&dev->com2, port - SERIAL_COM2_BASE, is_write, data,
+                         err);
   if (port == I8042_DATA || port == I8042_COMMAND) {
     i8042_access(dev, port, is_write, data);
     return 0;
   }
-  /* 0x80 (POST codes), other COM ports, VGA, PCI config, ...: absent. */
+  /* 0x80 (POST codes), COM3/COM4, VGA, PCI config, ...: absent. */
   if (!is_write)
     memset(data, 0xff, size);
   return 0;

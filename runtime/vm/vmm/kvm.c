@@ -91,21 +91,61 @@ int kvm_create(struct kvm_vm *vm, uint64_t mem_size, hull_error_t *err) {
   return 0;
 }
 
+/* CPUID.1:ECX bits of instructions KVM's emulator cannot execute when a
+ * nested /dev/kvm emulates guest memory accesses (cmpxchg16b, xsave...),
+ * and of the features that need XSAVE (AVX, FMA, F16C). */
+#define CPUID1_ECX_FMA (1u << 12)
+#define CPUID1_ECX_PCID (1u << 17)
+#define CPUID1_ECX_CX16 (1u << 13)
+#define CPUID1_ECX_XSAVE (1u << 26)
+#define CPUID1_ECX_OSXSAVE (1u << 27)
+#define CPUID1_ECX_AVX (1u << 28)
+#define CPUID1_ECX_F16C (1u << 29)
+/* CPUID.7.0:EBX: AVX2 and the AVX-512 family (all XSAVE state), and the
+ * instructions the emulator lacks: wrfsbase & co, invpcid, clac/stac. */
+#define CPUID7_EBX_FSGSBASE (1u << 0)
+#define CPUID7_EBX_AVX2 (1u << 5)
+#define CPUID7_EBX_INVPCID (1u << 10)
+#define CPUID7_EBX_SMAP (1u << 20)
+#define CPUID7_EBX_AVX512 0xdc230000u
+#define CPUID7_ECX_RDPID (1u << 22)
+
+/* What the guest does not see with minimal_cpu: leaf 1's CX16 and the
+ * XSAVE family, leaf 7's AVX2/AVX-512, and leaf 0xd (XSAVE state) empty. */
+static void hide_emulator_gaps(struct kvm_cpuid2 *cpuid) {
+  for (uint32_t i = 0; i < cpuid->nent; i++) {
+    struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+    if (e->function == 1)
+      e->ecx &= ~(CPUID1_ECX_FMA | CPUID1_ECX_PCID | CPUID1_ECX_CX16 |
+                  CPUID1_ECX_XSAVE | CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX |
+                  CPUID1_ECX_F16C);
+    else if (e->function == 7 && e->index == 0) {
+      e->ebx &= ~(CPUID7_EBX_FSGSBASE | CPUID7_EBX_AVX2 | CPUID7_EBX_INVPCID |
+                  CPUID7_EBX_SMAP | CPUID7_EBX_AVX512);
+      e->ecx &= ~CPUID7_ECX_RDPID;
+    }
+    else if (e->function == 0xd)
+      e->eax = e->ebx = e->ecx = e->edx = 0;
+  }
+}
+
 /* The guest sees what the host CPU and KVM can offer, as Firecracker and
  * kvmtool do; KVM fills in the hypervisor leaves itself. */
-static int set_cpuid(struct kvm_vm *vm, hull_error_t *err) {
+static int set_cpuid(struct kvm_vm *vm, bool minimal_cpu, hull_error_t *err) {
   size_t size = sizeof(struct kvm_cpuid2) +
                 CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
   cleanup_free struct kvm_cpuid2 *cpuid = xzalloc(size);
   cpuid->nent = CPUID_MAX_ENTRIES;
   if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
     return hull_error(err, errno, "KVM_GET_SUPPORTED_CPUID");
+  if (minimal_cpu)
+    hide_emulator_gaps(cpuid);
   if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, cpuid) < 0)
     return hull_error(err, errno, "KVM_SET_CPUID2");
   return 0;
 }
 
-int kvm_create_vcpu(struct kvm_vm *vm, hull_error_t *err) {
+int kvm_create_vcpu(struct kvm_vm *vm, bool minimal_cpu, hull_error_t *err) {
   vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
   if (vm->vcpu_fd < 0)
     return hull_error(err, errno, "KVM_CREATE_VCPU");
@@ -118,7 +158,7 @@ int kvm_create_vcpu(struct kvm_vm *vm, hull_error_t *err) {
     return hull_error(err, errno, "mmap the vCPU's kvm_run");
   vm->run = run;
   vm->run_size = (size_t)run_size;
-  return set_cpuid(vm, err);
+  return set_cpuid(vm, minimal_cpu, err);
 }
 
 int kvm_set_irq_line(struct kvm_vm *vm, unsigned irq, int level,

@@ -1,6 +1,7 @@
 /* vm.c — vm_run(): read the kernel, make the VM, lay out guest memory,
- * point the vCPU at the 64-bit entry, then run it, handing port I/O to the
- * devices until the guest resets, halts, triple-faults or time runs out. */
+ * point the vCPU at the 64-bit entry, start the UARTs' I/O thread, then run
+ * the vCPU, handing port I/O to the devices until the guest resets, halts,
+ * triple-faults or time runs out. */
 #include "runtime/vm/vmm/vmm.h"
 
 #include <errno.h>
@@ -25,8 +26,10 @@
 struct vm_session {
   struct kvm_vm kvm;
   struct vm_devices dev;
+  struct serial_io io;
   uint64_t start_ns, deadline_ns;
   struct vm_exit_info *info;
+  bool minimal_cpu;
   timer_t timer;
   bool have_timer, mask_saved;
   sigset_t old_mask;
@@ -59,9 +62,22 @@ static int check_config(const struct vm_config *cfg, hull_error_t *err) {
   return 0;
 }
 
-static int irq_from_serial(void *opaque, int level) {
+static int irq_from_serial(void *opaque, unsigned irq, int level) {
   cleanup_error hull_error_t err = NULL;
-  return kvm_set_irq_line(opaque, SERIAL_COM1_IRQ, level, &err);
+  return kvm_set_irq_line(opaque, irq, level, &err);
+}
+
+/* COM1: console output only. COM2: the agent channel, both ways. */
+static int start_uarts(struct vm_session *s, const struct vm_config *cfg,
+                       int serial_fd, hull_error_t *err) {
+  struct vm_devices *d = &s->dev;
+  serial_init(&d->com1, "COM1", SERIAL_COM1_IRQ, -1, serial_fd,
+              irq_from_serial, &s->kvm);
+  serial_init(&d->com2, "COM2", SERIAL_COM2_IRQ, cfg->agent_fd, cfg->agent_fd,
+              irq_from_serial, &s->kvm);
+  d->have_com2 = cfg->agent_fd >= 0;
+  struct serial *uarts[] = {&d->com1, &d->com2};
+  return serial_io_start(&s->io, uarts, d->have_com2 ? 2 : 1, err);
 }
 
 static int load_cmdline(struct kvm_vm *vm, const struct kernel_image *img,
@@ -188,7 +204,7 @@ static int handle_io(struct vm_session *s, hull_error_t *err) {
     if (ioport_access(&s->dev, run->io.port, is_write,
                       data + i * run->io.size, run->io.size, err) < 0)
       return -1;
-  if (!s->info->ns_to_first_serial && s->dev.serial.bytes_out)
+  if (!s->info->ns_to_first_serial && s->dev.com1.bytes_out)
     s->info->ns_to_first_serial = now_ns() - s->start_ns;
   return 0;
 }
@@ -213,25 +229,83 @@ static uint64_t guest_rip(struct vm_session *s) {
   return ioctl(s->kvm.vcpu_fd, KVM_GET_REGS, &r) < 0 ? 0 : r.rip;
 }
 
+/* The bytes at the guest's RIP, as hex ("0f c7 0e ..."), so an emulation
+ * failure names the instruction; "?" when RIP is not mapped to RAM. */
+static void instruction_bytes(struct vm_session *s, uint64_t rip,
+                              char *out, size_t size) {
+  struct kvm_translation t = {.linear_address = rip};
+  snprintf(out, size, "?");
+  if (ioctl(s->kvm.vcpu_fd, KVM_TRANSLATE, &t) < 0 || !t.valid ||
+      t.physical_address >= s->kvm.mem_size)
+    return;
+  size_t n = s->kvm.mem_size - t.physical_address;
+  n = n < 15 ? n : 15; /* the longest x86 instruction */
+  size_t used = 0;
+  for (size_t i = 0; i < n && used + 4 <= size; i++)
+    used += (size_t)snprintf(out + used, size - used, i ? " %02x" : "%02x",
+                             s->kvm.mem[t.physical_address + i]);
+}
+
 static int guest_died(struct vm_session *s, hull_error_t *err) {
   struct kvm_run *run = s->kvm.run;
-  unsigned long long rip = guest_rip(s);
+  uint64_t rip = guest_rip(s);
+  char insn[64];
+  instruction_bytes(s, rip, insn, sizeof insn);
   if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
     return hull_error(err, 0,
-                      "vm: KVM_EXIT_INTERNAL_ERROR: %s (suberror %u) at "
-                      "rip %#llx",
+                      "KVM_RUN: %s at RIP %#llx (exit reason "
+                      "KVM_EXIT_INTERNAL_ERROR, suberror %u; bytes at RIP: %s)",
                       internal_error_name(run->internal.suberror),
-                      run->internal.suberror, rip);
+                      (unsigned long long)rip, run->internal.suberror, insn);
   if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
     return hull_error(err, 0,
-                      "vm: KVM_EXIT_FAIL_ENTRY: hardware entry failure reason "
-                      "%#llx at rip %#llx",
+                      "KVM_RUN: VM entry failed at RIP %#llx (exit reason "
+                      "KVM_EXIT_FAIL_ENTRY, hardware reason %#llx)",
+                      (unsigned long long)rip,
                       (unsigned long long)
-                          run->fail_entry.hardware_entry_failure_reason,
-                      rip);
-  return hull_error(err, 0, "vm: unexpected %s (%u) at rip %#llx",
+                          run->fail_entry.hardware_entry_failure_reason);
+  return hull_error(err, 0,
+                    "KVM_RUN: unexpected exit at RIP %#llx (exit reason %s, "
+                    "%u; bytes at RIP: %s)",
+                    (unsigned long long)rip,
                     kvm_exit_reason_name(run->exit_reason), run->exit_reason,
-                    rip);
+                    insn);
+}
+
+#define BP_VECTOR 3
+
+/* An emulating /dev/kvm cannot execute the guest's int3 (KVM's emulator
+ * has no INT3 outside real mode; Linux uses it in its alternatives
+ * self-test and text_poke_bp): with minimal_cpu we do it, stepping over
+ * the 0xcc and injecting #BP, a trap that reports the next RIP. */
+static int emulate_int3(struct vm_session *s, hull_error_t *err) {
+  struct kvm_regs regs;
+  if (ioctl(s->kvm.vcpu_fd, KVM_GET_REGS, &regs) < 0)
+    return hull_error(err, errno, "KVM_GET_REGS");
+  regs.rip++;
+  if (ioctl(s->kvm.vcpu_fd, KVM_SET_REGS, &regs) < 0)
+    return hull_error(err, errno, "KVM_SET_REGS");
+  struct kvm_vcpu_events ev;
+  if (ioctl(s->kvm.vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+    return hull_error(err, errno, "KVM_GET_VCPU_EVENTS");
+  ev.exception.injected = 1;
+  ev.exception.nr = BP_VECTOR;
+  ev.exception.has_error_code = 0;
+  ev.flags = 0;
+  if (ioctl(s->kvm.vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+    return hull_error(err, errno, "KVM_SET_VCPU_EVENTS (#BP)");
+  return 0;
+}
+
+static bool is_int3_emulation_failure(struct vm_session *s) {
+  struct kvm_run *run = s->kvm.run;
+  if (run->exit_reason != KVM_EXIT_INTERNAL_ERROR ||
+      run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION)
+    return false;
+  struct kvm_translation t = {.linear_address = guest_rip(s)};
+  return ioctl(s->kvm.vcpu_fd, KVM_TRANSLATE, &t) == 0 && t.valid &&
+         t.physical_address < s->kvm.mem_size &&
+         s->kvm.mem[t.physical_address] == 0xcc;
 }
 
 /* One exit: 1 when the VM has stopped (info->reason set), 0 to go on. */
@@ -262,6 +336,8 @@ static int handle_exit(struct vm_session *s, hull_error_t *err) {
                           : VM_STOP_SHUTDOWN;
     return 1;
   default:
+    if (s->minimal_cpu && is_int3_emulation_failure(s))
+      return emulate_int3(s, err);
     return guest_died(s, err);
   }
 }
@@ -290,22 +366,30 @@ static int run_vcpu(struct vm_session *s, hull_error_t *err) {
 
 int vm_run(const struct vm_config *cfg, int serial_fd,
            struct vm_exit_info *info, hull_error_t *err) {
-  struct vm_session s = {.start_ns = now_ns(), .info = info};
+  struct vm_session s = {.start_ns = now_ns(), .info = info,
+                         .minimal_cpu = cfg->minimal_cpu,
+                         .io = {.wake_fd = -1}};
   memset(info, 0, sizeof *info);
   if (check_config(cfg, err) < 0)
     return -1;
   uint64_t mib = cfg->memory_mib ? cfg->memory_mib : DEFAULT_MEMORY_MIB;
   int r = -1;
   if (kvm_create(&s.kvm, mib << 20, err) < 0 ||
-      kvm_create_vcpu(&s.kvm, err) < 0)
+      kvm_create_vcpu(&s.kvm, cfg->minimal_cpu, err) < 0)
     goto out;
-  serial_init(&s.dev.serial, serial_fd, irq_from_serial, &s.kvm);
-  if (load_guest(&s, cfg, err) < 0 || start_timer(&s, cfg->timeout_ms, err) < 0)
+  if (load_guest(&s, cfg, err) < 0 ||
+      start_uarts(&s, cfg, serial_fd, err) < 0 ||
+      start_timer(&s, cfg->timeout_ms, err) < 0)
     goto out;
   r = run_vcpu(&s, err);
   info->rip = guest_rip(&s);
 out:
   stop_timer(&s);
+  serial_io_stop(&s.io);
+  if (s.dev.com1.name) {
+    serial_destroy(&s.dev.com1);
+    serial_destroy(&s.dev.com2);
+  }
   kvm_destroy(&s.kvm);
   info->ns_total = now_ns() - s.start_ns;
   return r;
