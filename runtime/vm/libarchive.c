@@ -26,6 +26,8 @@ static const struct symbol symbols[] = {
     SYM(archive_error_string),
     SYM(archive_read_new),
     SYM(archive_read_support_format_cpio),
+    SYM(archive_read_support_format_raw),
+    SYM(archive_read_support_filter_all),
     SYM(archive_read_open_memory),
     SYM(archive_read_next_header),
     SYM(archive_read_data),

@@ -3,67 +3,79 @@
  * A bzImage decompresses itself in the guest; under TCG (or an emulating
  * /dev/kvm) the xz decompression of Debian's kernel costs most of the boot
  * (here ~6 of ~9 s to the first userspace instruction). The host does it
- * once, with xz(1), and keeps the ELF vmlinux under <cache>/vm/ keyed by
- * the bzImage's contents. qemu boots such an ELF through its PVH entry
+ * once, with libarchive's decoders, and keeps the ELF vmlinux under
+ * <cache>/vm/ keyed by the bzImage file's identity. qemu boots such an ELF through its PVH entry
  * (Xen's PHYS32_ENTRY note; Debian builds CONFIG_PVH), the built-in VMM
  * through its 64-bit entry. Anything unexpected only means the bzImage is
  * booted as it is: this is never a reason to fail. */
 #include "host.h"
+#include "libarchive.h"
 #include "vmm/vmm.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
-static const uint8_t xz_magic[6] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
-
-static uint64_t fnv1a64(const uint8_t *p, size_t n) {
+static uint64_t fnv1a64(const void *p, size_t n) {
+  const uint8_t *b = p;
   uint64_t h = 0xcbf29ce484222325ULL;
   for (size_t i = 0; i < n; i++)
-    h = (h ^ p[i]) * 0x100000001b3ULL;
+    h = (h ^ b[i]) * 0x100000001b3ULL;
   return h;
 }
 
-/* xz -dc of data into out_fd; xz stops at the end of the first stream (the
- * bzImage puts the decompressed size after it). */
-static int unxz(const uint8_t *data, size_t len, int out_fd, hull_error_t *err) {
-  int in[2];
-  if (pipe2(in, O_CLOEXEC) < 0)
-    return hull_error(err, errno, "pipe");
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(in[0]);
-    close(in[1]);
-    return hull_error(err, errno, "fork xz");
+/* The cache entry's name comes from the kernel file's identity, so that a
+ * hit costs one stat and not a read and hash of ~8 MB per create. */
+static char *cache_path(const char *dir, const struct stat *st) {
+  uint64_t id[] = {st->st_dev, st->st_ino, (uint64_t)st->st_size,
+                   (uint64_t)st->st_mtim.tv_sec,
+                   (uint64_t)st->st_mtim.tv_nsec};
+  return xasprintf("%s/vmlinux-%016llx", dir,
+                   (unsigned long long)fnv1a64(id, sizeof(id)));
+}
+
+/* Decompresses the payload (xz, gzip, zstd, lz4, ...: whatever libarchive
+ * reads) into out_fd. The kernel's build appends the decompressed size as
+ * 4 bytes after the compressed stream: the decoder gets the stream alone
+ * (xz's fails on trailing bytes, losing its last block), and the size
+ * checks what it gave. */
+static int decompress(const uint8_t *data, size_t len, int out_fd,
+                      hull_error_t *err) {
+  const struct archive_api *a;
+  if (len < 4 || archive_api_load(&a, err) < 0)
+    return len < 4 ? hull_error(err, 0, "empty payload") : -1;
+  uint32_t want;
+  memcpy(&want, data + len - 4, sizeof(want));
+  struct archive *ar = a->archive_read_new();
+  a->archive_read_support_filter_all(ar);
+  a->archive_read_support_format_raw(ar);
+  struct archive_entry *entry;
+  int ret = 0;
+  uint64_t written = 0;
+  if (a->archive_read_open_memory(ar, data, len - 4) != ARCHIVE_OK ||
+      a->archive_read_next_header(ar, &entry) != ARCHIVE_OK)
+    ret = hull_error(err, 0, "read the compressed kernel: %s",
+                     a->archive_error_string(ar));
+  const size_t buf_size = 1 << 16;
+  cleanup_free char *buf = xmalloc(buf_size);
+  la_ssize_t n = 0;
+  while (ret == 0 && (n = a->archive_read_data(ar, buf, buf_size)) > 0) {
+    if (write_all(out_fd, buf, (size_t)n) < 0)
+      ret = hull_error(err, errno, "write the unpacked kernel");
+    written += (uint64_t)n;
   }
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    if (dup2(in[0], 0) < 0 || dup2(out_fd, 1) < 0 || dup2(null, 2) < 0)
-      _exit(127);
-    signal(SIGPIPE, SIG_DFL);
-    execlp("xz", "xz", "-dc", "--single-stream", (char *)NULL);
-    _exit(127);
-  }
-  close(in[0]);
-  /* xz writes to a file, never back to us: one blocking write is fine */
-  int write_err = write_all(in[1], data, len) < 0 ? errno : 0;
-  close(in[1]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (write_err && write_err != EPIPE)
-    return hull_error(err, write_err, "feed xz");
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return hull_error(err, 0, "xz -d failed (status %#x)", status);
-  return 0;
+  if (ret == 0 && written != want)
+    ret = hull_error(err, 0, "unpacked %llu bytes of %u (%s)",
+                     (unsigned long long)written, want,
+                     n < 0 ? a->archive_error_string(ar) : "short");
+  a->archive_read_free(ar);
+  return ret;
 }
 
 /* Whether the ELF at fd has a PVH entry note. */
@@ -100,32 +112,31 @@ static bool has_pvh_note(int fd) {
 
 static int unpack(const char *kernel, const char *dir, char **out,
                   hull_error_t *err) {
-  cleanup_free char *data = NULL;
-  size_t len = 0;
-  if (read_file(kernel, &data, &len, err) < 0)
-    return -1;
-  struct kernel_image img;
-  if (boot_parse_kernel((const uint8_t *)data, len, kernel, &img, err) < 0)
-    return -1;
-  const uint8_t *payload = (const uint8_t *)data + img.payload_offset;
-  if (img.kind != KERNEL_BZIMAGE || img.payload_length < sizeof(xz_magic) ||
-      memcmp(payload, xz_magic, sizeof(xz_magic)) != 0)
-    return hull_error(err, 0, "`%s`: not a bzImage with an xz payload",
-                      kernel);
-  cleanup_free char *path = xasprintf(
-      "%s/vmlinux-%016llx", dir,
-      (unsigned long long)fnv1a64((const uint8_t *)data, len));
+  struct stat st;
+  if (stat(kernel, &st) < 0)
+    return hull_error(err, errno, "stat `%s`", kernel);
+  cleanup_free char *path = cache_path(dir, &st);
   if (access(path, R_OK) == 0) {
     *out = take_ptr(path);
     return 0;
   }
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+  struct kernel_image img;
+  if (read_file(kernel, &data, &len, err) < 0 ||
+      boot_parse_kernel((const uint8_t *)data, len, kernel, &img, err) < 0)
+    return -1;
+  if (img.kind != KERNEL_BZIMAGE || img.payload_length == 0 ||
+      (uint64_t)img.payload_offset + img.payload_length > len)
+    return hull_error(err, 0, "`%s`: not a bzImage with a payload", kernel);
   if (mkdir_p(dir, 0700, err) < 0)
     return -1;
   cleanup_free char *tmp = xasprintf("%s.%d", path, (int)getpid());
   cleanup_close int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return hull_error(err, errno, "create `%s`", tmp);
-  int ret = unxz(payload, img.payload_length, fd, err);
+  int ret = decompress((const uint8_t *)data + img.payload_offset,
+                       img.payload_length, fd, err);
   if (ret == 0 && !has_pvh_note(fd))
     ret = hull_error(err, 0, "`%s` has no PVH entry", kernel);
   if (ret == 0 && rename(tmp, path) < 0)
