@@ -22,6 +22,10 @@
 #define DEFAULT_BOOT_TIMEOUT_S 30
 #define MAX_BOOT_TIMEOUT_S 3600
 #define MIN_MEMORY_MIB 64
+/* What a hypervisor adds to its guest's memory in the host cgroup (qemu's
+ * own RSS is ~40 MiB under TCG; hull's VMM ~2 MiB). */
+#define QEMU_OVERHEAD_MIB 64
+#define BUILTIN_OVERHEAD_MIB 16
 #define MAX_VCPUS 64
 /* The built-in VMM's limits (vmm.h): RAM below the PCI hole, one vCPU
  * until it writes MP/ACPI tables. */
@@ -371,6 +375,34 @@ static int resolve_vcpus(const struct spec *spec, struct vm_settings *out,
 
 /* The spec gives bytes, the annotation MiB; the VMMs take whole MiB, so
  * bytes are rounded down to one. */
+/* The hypervisor lives in the container's cgroup, so the spec's memory
+ * limit must hold the guest's memory and the hypervisor's own: a default
+ * shrinks to fit, a size the user chose that cannot fit is an error (the
+ * VM would be OOM-killed on the host as the guest touches its memory). */
+static int fit_memory_limit(const struct spec *spec, bool chosen,
+                            const char *label, struct vm_settings *out,
+                            hull_error_t *err) {
+  const struct spec_resources *r = spec->linux ? spec->linux->resources : NULL;
+  if (r == NULL || !r->memory.limit.set || r->memory.limit.v <= 0)
+    return 0;
+  uint64_t limit_mib = (uint64_t)r->memory.limit.v >> 20;
+  uint64_t overhead = out->hypervisor ? QEMU_OVERHEAD_MIB : BUILTIN_OVERHEAD_MIB;
+  uint64_t room = limit_mib > overhead ? limit_mib - overhead : 0;
+  uint64_t mib = out->memory_bytes >> 20;
+  if (mib <= room)
+    return 0;
+  if (!chosen && room >= MIN_MEMORY_MIB) {
+    out->memory_bytes = room << 20;
+    return 0;
+  }
+  return hull_error(err, 0, "config.json: .linux.resources.memory.limit: "
+                    "%llu MiB cannot hold the VM's %llu MiB and its "
+                    "hypervisor's ~%llu MiB (raise it%s%s)",
+                    (unsigned long long)limit_mib, (unsigned long long)mib,
+                    (unsigned long long)overhead, chosen ? " or lower " : "",
+                    chosen ? label : "");
+}
+
 static int resolve_memory(const struct spec *spec, struct vm_settings *out,
                           hull_error_t *err) {
   char buf[128];
@@ -396,7 +428,7 @@ static int resolve_memory(const struct spec *spec, struct vm_settings *out,
     return hull_error(err, 0, "%s: %llu %s is too large", label,
                       (unsigned long long)v, unit);
   out->memory_bytes = mib << 20;
-  return 0;
+  return fit_memory_limit(spec, found, label, out, err);
 }
 
 static int resolve_timeout(const struct spec *spec, struct vm_settings *out,

@@ -333,6 +333,37 @@ START_TEST(builtin_limits) {
 }
 END_TEST
 
+/* A container limited to limit_mib of memory, run by a named hypervisor. */
+static struct spec *limited_spec(unsigned limit_mib, const char *more) {
+  cleanup_free char *json = xasprintf(
+      "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+      "\"linux\":{\"resources\":{\"memory\":{\"limit\":%llu}}},"
+      "\"annotations\":{\"run.oci.handler\":\"vm\",\"run.oci.vm.kernel\":"
+      "\"%s\",\"run.oci.vm.hypervisor\":\"" HYPERVISOR "\"%s%s}}",
+      (unsigned long long)limit_mib << 20, kernel, more ? "," : "",
+      more ? more : "");
+  return parse(json);
+}
+
+/* The hypervisor lives in the container's cgroup: the default memory
+ * shrinks to fit the limit, a chosen size that cannot fit is refused. */
+START_TEST(memory_fits_the_cgroup_limit) {
+  struct vm_settings s;
+  get_settings(limited_spec(1024, NULL), &s);
+  ck_assert_uint_eq(s.memory_bytes, 256ULL << 20);
+  vm_settings_free(&s);
+  get_settings(limited_spec(200, NULL), &s);
+  ck_assert_uint_eq(s.memory_bytes, (200ULL - 64) << 20);
+  vm_settings_free(&s);
+  expect_error(limited_spec(100, NULL),
+               "config.json: .linux.resources.memory.limit: 100 MiB cannot "
+               "hold the VM's 256 MiB and its hypervisor's ~64 MiB (raise it)");
+  expect_error(limited_spec(300, "\"run.oci.vm.memory\":\"256\""),
+               "300 MiB cannot hold the VM's 256 MiB and its hypervisor's ~64 "
+               "MiB (raise it or lower annotation run.oci.vm.memory)");
+}
+END_TEST
+
 START_TEST(unsupported_parts) {
   expect_error(vm_spec("\"image\":{\"path\":\"/i.qcow2\",\"format\":\"qcow2\"}"),
                "config.json: .vm.image: not supported: hull boots the guest "
@@ -362,6 +393,7 @@ static Suite *vm_config_suite(void) {
   tcase_add_test(tc, number_errors);
   tcase_add_test(tc, builtin_limits);
   tcase_add_test(tc, unsupported_parts);
+  tcase_add_test(tc, memory_fits_the_cgroup_limit);
   suite_add_tcase(s, tc);
   return s;
 }
