@@ -27,8 +27,17 @@ static int run_vmm(const struct vm_boot *b, hull_error_t *err) {
       .agent_fd = b->agent_fd,
   };
   struct vm_exit_info info;
-  if (vm_run(&cfg, console, &info, err) < 0)
+  if (vm_run(&cfg, console, &info, err) < 0) {
+    /* A /dev/kvm that emulates guest code (a nested one) fails on the
+     * first instruction its emulator lacks: say what would work instead. */
+    if (strstr((*err)->msg, "emulation failed")) {
+      cleanup_free char *msg = xstrdup((*err)->msg);
+      return hull_error(err, 0, "%s: this /dev/kvm emulates guest code and "
+                        "cannot run the kernel; name a hypervisor "
+                        "(run.oci.vm.hypervisor)", msg);
+    }
     return -1;
+  }
   /* The agent reboots the guest when the container's process has ended. */
   if (info.reason != VM_STOP_RESET)
     return hull_error(err, 0, "the guest stopped: %s at rip %#llx",
