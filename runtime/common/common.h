@@ -119,6 +119,11 @@ int log_fd(void);
 #include <yajl/yajl_gen.h>
 yajl_gen json_gen_new(bool pretty);
 void json_gen_string(yajl_gen g, const char *s);
+/* Writes a parsed scalar (null, string, number as written — uint64 values
+ * survive —, boolean) and returns true; false for an object or array,
+ * which the caller walks its own way. */
+#include <yajl/yajl_tree.h>
+bool json_gen_scalar(yajl_gen g, yajl_val v);
 /* Returns the generated document as a new string and frees the generator. */
 char *json_gen_finish(yajl_gen g);
 

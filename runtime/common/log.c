@@ -52,6 +52,20 @@ void json_gen_string(yajl_gen g, const char *s) {
   yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
+bool json_gen_scalar(yajl_gen g, yajl_val v) {
+  if (v == NULL || YAJL_IS_NULL(v))
+    yajl_gen_null(g);
+  else if (YAJL_IS_STRING(v))
+    json_gen_string(g, v->u.string);
+  else if (YAJL_IS_NUMBER(v))
+    yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+  else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
+    yajl_gen_bool(g, YAJL_IS_TRUE(v));
+  else
+    return false;
+  return true;
+}
+
 yajl_gen json_gen_new(bool pretty) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)

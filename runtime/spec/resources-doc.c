@@ -83,16 +83,9 @@ static void gen_key(yajl_gen g, const char *key) {
 }
 
 static void gen_value(yajl_gen g, yajl_val v) {
-  if (v == NULL || YAJL_IS_NULL(v)) {
-    yajl_gen_null(g);
-  } else if (YAJL_IS_STRING(v)) {
-    json_gen_string(g, v->u.string);
-  } else if (YAJL_IS_NUMBER(v)) {
-    /* The number's own text: no rounding through double. */
-    yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-  } else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
-    yajl_gen_bool(g, YAJL_IS_TRUE(v));
-  } else if (YAJL_IS_ARRAY(v)) {
+  if (json_gen_scalar(g, v))
+    return;
+  if (YAJL_IS_ARRAY(v)) {
     yajl_gen_array_open(g);
     for (size_t i = 0; i < v->u.array.len; i++)
       gen_value(g, v->u.array.values[i]);

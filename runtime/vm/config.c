@@ -211,18 +211,27 @@ static bool has_kernel_magic(const uint8_t *data, size_t len) {
   return bz || elf;
 }
 
+/* Opens an absolute path for reading (the error names label and path). */
+static int open_absolute(const char *label, const char *path, int *fd,
+                         struct stat *st, hull_error_t *err) {
+  if (check_absolute(label, path, err) < 0)
+    return -1;
+  *fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (*fd < 0)
+    return hull_error(err, errno, "%s: open `%s`", label, path);
+  if (fstat(*fd, st) < 0)
+    return hull_error(err, errno, "%s: stat `%s`", label, path);
+  return 0;
+}
+
 /* A kernel image hull can boot. The file is mapped, not read: parsing
  * touches its headers only, a page or two of an ~8 MB image. */
 static int check_kernel(const char *label, const char *path,
                         hull_error_t *err) {
-  if (check_absolute(label, path, err) < 0)
-    return -1;
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0)
-    return hull_error(err, errno, "%s: open `%s`", label, path);
+  cleanup_close int fd = -1;
   struct stat st;
-  if (fstat(fd, &st) < 0)
-    return hull_error(err, errno, "%s: stat `%s`", label, path);
+  if (open_absolute(label, path, &fd, &st, err) < 0)
+    return -1;
   if (!S_ISREG(st.st_mode) || st.st_size < BP_HEADER + 4)
     return hull_error(err, 0, "%s: `%s` is not a kernel image (no bzImage or "
                       "ELF header)", label, path);
@@ -243,14 +252,10 @@ static int check_kernel(const char *label, const char *path,
 
 static int check_initrd(const char *label, const char *path,
                         hull_error_t *err) {
-  if (check_absolute(label, path, err) < 0)
-    return -1;
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0)
-    return hull_error(err, errno, "%s: open `%s`", label, path);
+  cleanup_close int fd = -1;
   struct stat st;
-  if (fstat(fd, &st) < 0)
-    return hull_error(err, errno, "%s: stat `%s`", label, path);
+  if (open_absolute(label, path, &fd, &st, err) < 0)
+    return -1;
   if (!S_ISREG(st.st_mode))
     return hull_error(err, 0, "%s: `%s` is not a regular file", label, path);
   return 0;

@@ -159,15 +159,9 @@ static int converse(const struct process_config *cfg,
 /* ---- the monitor's sockets, terminal and namespaces ---------------------- */
 
 static int listen_on(const char *state_dir, int *fd, hull_error_t *err) {
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  int n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", state_dir,
-                   VM_SOCKET_NAME);
-  if (n < 0 || (size_t)n >= sizeof(addr.sun_path))
-    return hull_error(err, ENAMETOOLONG, "`%s/%s`", state_dir,
-                      VM_SOCKET_NAME);
-  *fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (*fd < 0)
-    return hull_error(err, errno, "socket");
+  struct sockaddr_un addr;
+  if (vm_socket_open(state_dir, &addr, fd, err) < 0)
+    return -1;
   unlink(addr.sun_path);
   if (bind(*fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
       listen(*fd, 16) < 0)

@@ -16,6 +16,7 @@
 #include "proto.h"
 
 #include <signal.h>
+#include <sys/un.h>
 
 #define VM_SOCKET_NAME "vm.sock"
 #define VM_CONSOLE_LOG_NAME "console.log"
@@ -115,6 +116,10 @@ void vm_relay_main(int sock, struct vm_inq *q, uint32_t stream, int in_fd,
                    int out_fd, int err_fd, bool terminal)
     __attribute__((noreturn));
 
+/* A stream socket (*fd) and the address of <state_dir>/vm.sock, for the
+ * monitor to listen on and the commands to connect to. */
+int vm_socket_open(const char *state_dir, struct sockaddr_un *addr, int *fd,
+                   hull_error_t *err);
 /* Connects <state_dir>/vm.sock. */
 int vm_socket_connect(const char *state_dir, int *fd, hull_error_t *err);
 

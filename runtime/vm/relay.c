@@ -110,16 +110,24 @@ int vm_tty_raw(int fd, hull_error_t *err) {
   return 0;
 }
 
-int vm_socket_connect(const char *state_dir, int *fd, hull_error_t *err) {
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  int n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", state_dir,
-                   VM_SOCKET_NAME);
-  if (n < 0 || (size_t)n >= sizeof(addr.sun_path))
+int vm_socket_open(const char *state_dir, struct sockaddr_un *addr, int *fd,
+                   hull_error_t *err) {
+  *addr = (struct sockaddr_un){.sun_family = AF_UNIX};
+  int n = snprintf(addr->sun_path, sizeof(addr->sun_path), "%s/%s",
+                   state_dir, VM_SOCKET_NAME);
+  if (n < 0 || (size_t)n >= sizeof(addr->sun_path))
     return hull_error(err, ENAMETOOLONG, "`%s/%s`", state_dir,
                       VM_SOCKET_NAME);
   *fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (*fd < 0)
     return hull_error(err, errno, "socket");
+  return 0;
+}
+
+int vm_socket_connect(const char *state_dir, int *fd, hull_error_t *err) {
+  struct sockaddr_un addr;
+  if (vm_socket_open(state_dir, &addr, fd, err) < 0)
+    return -1;
   if (connect(*fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
     int e = errno;
     close(*fd);

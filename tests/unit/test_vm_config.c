@@ -381,7 +381,7 @@ START_TEST(unsupported_parts) {
 END_TEST
 
 static Suite *vm_config_suite(void) {
-  Suite *s = suite_create("vm_config");
+  Suite *s = suite_create("vm-config");
   TCase *tc = tcase_create("settings");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, wanted);

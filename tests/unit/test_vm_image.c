@@ -564,7 +564,7 @@ START_TEST(missing_bind_source) {
 END_TEST
 
 static Suite *vm_image_suite(void) {
-  Suite *s = suite_create("vm_image");
+  Suite *s = suite_create("vm-image");
   TCase *config = tcase_create("guest_config");
   tcase_add_test(config, guest_config_docker_style);
   tcase_add_test(config, guest_config_hull_spec);
