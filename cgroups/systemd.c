@@ -185,8 +185,10 @@ static int wait_job(sd_bus *bus, struct job_wait *w, const char *unit,
       continue;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    uint64_t spent = (uint64_t)(now.tv_sec - start.tv_sec) * 1000000ULL +
-                     (uint64_t)(now.tv_nsec - start.tv_nsec) / 1000;
+    /* Signed: tv_nsec may be smaller now than at the start. */
+    int64_t spent_ns = (int64_t)(now.tv_sec - start.tv_sec) * 1000000000LL +
+                       (now.tv_nsec - start.tv_nsec);
+    uint64_t spent = (uint64_t)(spent_ns / 1000);
     if (spent >= JOB_TIMEOUT_USEC)
       return hull_error(err, 0, "systemd: the job of `%s` did not finish "
                         "in 30 s", unit);
