@@ -821,7 +821,9 @@ static bool unpack_vmlinux(const char *bzimage, const char *out_path) {
 }
 
 #define BANNER "Linux version"
-#define BANNER_TIMEOUT_S 30
+/* The banner takes a few seconds of emulation on an idle machine; a busy
+ * one (parallel builds, other VMs) can stretch that several times. */
+#define BANNER_TIMEOUT_S 120
 
 /* Runs the kernel in a child and watches its UART output in the parent,
  * stopping the child as soon as the banner shows: *got is all output, plus
