@@ -4,7 +4,8 @@
  * the mount goes onto /proc/self/fd/N of that O_PATH fd, so a symlink in the
  * rootfs, even one swapped in while we work, cannot point a mount at the
  * host. Afterwards the destination is opened again and checked to be the
- * mount we made (bubblewrap does the same). */
+ * mount we made (bubblewrap does the same). A tmpfs with `tmpcopyup`
+ * starts with a copy of what the rootfs had at its destination. */
 #include "rootfs-internal.h"
 
 #include <errno.h>
@@ -143,6 +144,29 @@ static int verify_mount(int fd, const struct mount_job *j,
                     j->source, j->m->destination);
 }
 
+/* tmpcopyup: runc mounts the tmpfs on a staging directory, copies into it
+ * and moves it onto the destination. hull mounts it on the destination
+ * directly: the directory underneath stays reachable through `under`, an
+ * fd opened before the mount, so no staging directory outside the rootfs is
+ * needed. A read-only tmpfs becomes read-only only after the copy. */
+static bool wants_copyup(const struct mount_job *j) {
+  return j->o.tmpcopyup && !j->bind && is_type(j->type, "tmpfs");
+}
+
+static int copy_up(int under, int mfd, const struct mount_job *j,
+                   hull_error_t *err) {
+  const char *dest = j->m->destination;
+  cleanup_close int top = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (top < 0)
+    return hull_error(err, errno, "tmpcopyup `%s`: open the tmpfs", dest);
+  if (tmpcopyup(under, top, dest, err) < 0)
+    return -1;
+  if ((j->o.flags & MS_RDONLY) &&
+      remount_fd(mfd, MS_BIND | bind_remount_flags(j->o.flags), dest, err) < 0)
+    return hull_error_wrap(err, "tmpcopyup `%s`", dest);
+  return 0;
+}
+
 static int mount_job_run(int root_fd, const struct spec *spec,
                          struct mount_job *j,
                          const struct rootfs_options *opts, hull_error_t *err) {
@@ -157,6 +181,13 @@ static int mount_job_run(int root_fd, const struct spec *spec,
   if (fstat(fd, &before) < 0)
     return hull_error(err, errno, "stat `%s`", dest);
   struct fd_path p = fd_path(fd);
+  bool copyup = wants_copyup(j);
+  cleanup_close int under = -1;
+  if (copyup) {
+    under = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (under < 0)
+      return hull_error(err, errno, "tmpcopyup `%s`: open", dest);
+  }
 
   int r;
   if (j->bind) {
@@ -168,7 +199,8 @@ static int mount_job_run(int root_fd, const struct spec *spec,
     j->o.flags |= MS_BIND | MS_REC;
     r = mount("/sys", p.s, NULL, MS_BIND | MS_REC, NULL);
   } else {
-    r = mount(j->source, p.s, j->type, j->o.flags, j->o.data);
+    unsigned long flags = j->o.flags & ~(copyup ? MS_RDONLY : 0);
+    r = mount(j->source, p.s, j->type, flags, j->o.data);
   }
   if (r < 0)
     return hull_error(err, errno, "mount `%s` to `%s`", j->source, dest);
@@ -179,6 +211,8 @@ static int mount_job_run(int root_fd, const struct spec *spec,
   if (mfd < 0)
     return hull_error_wrap(err, "mount `%s` to `%s`", j->source, dest);
   if (verify_mount(mfd, j, &before, err) < 0)
+    return -1;
+  if (copyup && copy_up(under, mfd, j, err) < 0)
     return -1;
   if (j->bind && bind_remount_flags(j->o.flags) &&
       remount_fd(mfd, MS_BIND | bind_remount_flags(j->o.flags), dest, err) < 0)
