@@ -52,14 +52,15 @@ static const char *etc_tmpfs(const char *options) {
 }
 
 /* What the container prints about its /etc; exits non-zero at the first
- * command that fails. */
-#define SHOW_ETC                                                              \
+ * command that fails. SHOW_ETC_ leaves the shell command open for more. */
+#define SHOW_ETC_                                                             \
   "\"/bin/sh\", \"-c\", \"" H "mounts && " H "cat /etc/passwd && " H         \
   "cat /etc/sub/conf && " H "cat /etc/secret && " H "readlink /etc/link && " \
   H "cat /etc/link && " H "readlink /etc/escape && " H "stat /etc/escape && " \
   H "stat /etc/sub && " H "stat /etc/sub/conf && " H "stat /etc/secret && "  \
   H "stat /etc/fifo && " H "write /etc/new fresh && " H "cat /etc/new && "   \
-  H "write /etc/passwd changed && " H "cat /etc/passwd\""
+  H "write /etc/passwd changed && " H "cat /etc/passwd"
+#define SHOW_ETC SHOW_ETC_ "\""
 
 static void check_etc_output(const char *out, const char *outside) {
   ck_assert_msg(hcontains(out, " /etc ") && hcontains(out, " - tmpfs "),
@@ -152,6 +153,35 @@ START_TEST(tmpcopyup_onto_a_missing_destination) {
 }
 END_TEST
 
+/* /evil in the rootfs is a symlink to a host directory with content. The
+ * destination resolves inside the rootfs, so the copy starts from
+ * rootfs/<that path> (created empty), never from the host's directory. */
+START_TEST(tmpcopyup_symlinked_destination_copies_nothing_from_the_host) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *outside = xasprintf("%s/outside", c->dir);
+  ck_assert_int_eq(mkdir(outside, 0755), 0);
+  cleanup_free char *host_file = xasprintf("%s/hostfile", outside);
+  hwrite_file(host_file, "host only\n", 0644);
+  cleanup_free char *link = xasprintf("%s/evil", c->rootfs);
+  ck_assert_int_eq(symlink(outside, link), 0);
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"" H "ls /evil && " H
+                     "write /evil/new x\"",
+             .mounts_extra =
+                 "{\"destination\": \"/evil\", \"type\": \"tmpfs\","
+                 " \"source\": \"tmpfs\", \"options\": [\"tmpcopyup\"]}"});
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "");
+  hres_free(&r);
+  cleanup_free char *host_new = xasprintf("%s/new", outside);
+  ck_assert_int_ne(access(host_new, F_OK), 0);
+  cleanup_free char *host = hread_file(host_file);
+  ck_assert_str_eq(host, "host only\n");
+  hctx_finish(c);
+}
+END_TEST
+
 /* `--read-only` containers get read-only tmpfs mounts with tmpcopyup too:
  * the copy is made before the tmpfs turns read-only. */
 START_TEST(tmpcopyup_read_only_tmpfs) {
@@ -183,9 +213,13 @@ START_TEST(tmpcopyup_in_a_user_namespace) {
                 c->rootfs, c->rootfs, c->rootfs, base + 1000, base,
                 c->rootfs);
   ck_assert_int_eq(system(chown_cmd), 0);
+  /* Owned by the host's root, which the namespace does not map: copied, and
+   * owned by the container's root (an unmapped owner cannot be set). */
+  cleanup_free char *unmapped = xasprintf("%s/etc/unmapped", c->rootfs);
+  hwrite_file(unmapped, "nobody's\n", 0644);
   struct hres r = hrun_config(
       c, &(struct hconfig){
-             .args = SHOW_ETC,
+             .args = SHOW_ETC_ " && " H "cat /etc/unmapped\"",
              .mounts_extra = etc_tmpfs("\"nosuid\", \"nodev\", \"tmpcopyup\""),
              .namespaces = "{\"type\": \"pid\"}, {\"type\": \"network\"},"
                            " {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
@@ -199,8 +233,24 @@ START_TEST(tmpcopyup_in_a_user_namespace) {
   check_etc_output(r.out, outside);
   ck_assert_msg(hcontains(r.out, "type=file mode=0600 rdev=0:0 uid=0 gid=0"),
                 "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "nobody's\n"), "%s", r.out);
   hres_free(&r);
   check_rootfs_unchanged(c, outside);
+  hctx_finish(c);
+}
+END_TEST
+
+/* podman and containerd may look the option up before using it. */
+START_TEST(features_lists_tmpcopyup) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun(c, "features", NULL);
+  ck_assert_hres(r, 0);
+  const char *opts = strstr(r.out, "\"mountOptions\"");
+  ck_assert_ptr_nonnull(opts);
+  const char *end = strchr(opts, ']');
+  const char *found = strstr(opts, "\"tmpcopyup\"");
+  ck_assert_msg(found && end && found < end, "%s", r.out);
+  hres_free(&r);
   hctx_finish(c);
 }
 END_TEST
@@ -211,8 +261,10 @@ static Suite *tmpcopyup_suite(void) {
   tcase_add_test(tc, tmpcopyup_copies_the_rootfs_content);
   tcase_add_test(tc, tmpfs_without_tmpcopyup_is_empty);
   tcase_add_test(tc, tmpcopyup_onto_a_missing_destination);
+  tcase_add_test(tc, tmpcopyup_symlinked_destination_copies_nothing_from_the_host);
   tcase_add_test(tc, tmpcopyup_read_only_tmpfs);
   tcase_add_test(tc, tmpcopyup_in_a_user_namespace);
+  tcase_add_test(tc, features_lists_tmpcopyup);
   suite_add_tcase(s, tc);
   return s;
 }
