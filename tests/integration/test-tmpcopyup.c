@@ -182,19 +182,32 @@ START_TEST(tmpcopyup_symlinked_destination_copies_nothing_from_the_host) {
 }
 END_TEST
 
-/* `--read-only` containers get read-only tmpfs mounts with tmpcopyup too:
- * the copy is made before the tmpfs turns read-only. */
-START_TEST(tmpcopyup_read_only_tmpfs) {
+/* podman's `--tmpfs /etc:ro` is a read-only tmpfs with tmpcopyup followed
+ * by binds onto /etc/hostname and friends, which the image may not have:
+ * the tmpfs turns read-only only after the copy and the later mounts. */
+START_TEST(tmpcopyup_read_only_tmpfs_with_mounts_inside) {
   struct hctx *c = hctx_new();
+  cleanup_free char *hostname = xasprintf("%s/hostname", c->dir);
+  hwrite_file(hostname, "from-the-host\n", 0644);
+  cleanup_free char *mounts = xasprintf(
+      "%s, {\"destination\": \"/etc/hostname\", \"type\": \"bind\","
+      " \"source\": \"%s\", \"options\": [\"rbind\", \"ro\"]}",
+      etc_tmpfs("\"ro\", \"nosuid\", \"tmpcopyup\""), hostname);
   struct hres r = hrun_config(
       c, &(struct hconfig){
-             .args = "\"/bin/sh\", \"-c\", \"" H "cat /etc/group && " H
+             .args = "\"/bin/sh\", \"-c\", \"" H "mounts && " H
+                     "cat /etc/group && " H "cat /etc/hostname && " H
                      "write /etc/new x\"",
-             .mounts_extra = etc_tmpfs("\"ro\", \"tmpcopyup\"")});
+             .mounts_extra = mounts});
   ck_assert_hres(r, 1);
   ck_assert_msg(hcontains(r.out, "root:x:0:\n"), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "from-the-host\n"), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, " /etc ro,nosuid"), "%s", r.out);
   ck_assert_msg(hcontains(r.err, "Read-only file system"), "%s", r.err);
   hres_free(&r);
+  /* The mount point went into the tmpfs, not the rootfs. */
+  cleanup_free char *in_rootfs = xasprintf("%s/etc/hostname", c->rootfs);
+  ck_assert_int_ne(access(in_rootfs, F_OK), 0);
   hctx_finish(c);
 }
 END_TEST
@@ -262,7 +275,7 @@ static Suite *tmpcopyup_suite(void) {
   tcase_add_test(tc, tmpfs_without_tmpcopyup_is_empty);
   tcase_add_test(tc, tmpcopyup_onto_a_missing_destination);
   tcase_add_test(tc, tmpcopyup_symlinked_destination_copies_nothing_from_the_host);
-  tcase_add_test(tc, tmpcopyup_read_only_tmpfs);
+  tcase_add_test(tc, tmpcopyup_read_only_tmpfs_with_mounts_inside);
   tcase_add_test(tc, tmpcopyup_in_a_user_namespace);
   tcase_add_test(tc, features_lists_tmpcopyup);
   suite_add_tcase(s, tc);
