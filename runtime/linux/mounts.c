@@ -199,6 +199,8 @@ static int make_readonly(int fd, const char *dest, hull_error_t *err) {
     return 0;
   if (errno != ENOSYS)
     return hull_error(err, errno, "make `%s` read-only", dest);
+  /* Older kernels: a bind remount, which sets every per-mount flag, so the
+   * current ones (statvfs's ST_* bits are the MS_* bits) are repeated. */
   struct statvfs sv;
   if (fstatvfs(fd, &sv) < 0)
     return hull_error(err, errno, "statvfs `%s`", dest);

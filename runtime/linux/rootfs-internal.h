@@ -62,7 +62,8 @@ int rootfs_create_devices(int root_fd, const struct spec *spec,
                           const struct rootfs_options *opts,
                           hull_error_t *err);
 
-/* Performs spec->mounts in order. */
+/* Performs spec->mounts in order; read-only tmpfs mounts turn read-only
+ * only after the last one, so tmpcopyup and mounts inside them can write. */
 int rootfs_do_mounts(int root_fd, const struct spec *spec,
                      const struct rootfs_options *opts, hull_error_t *err);
 

@@ -6,9 +6,10 @@
  * readlinkat(), never followed, so nothing outside the source tree is read.
  * Owners are copied as this process sees them, which inside a user namespace
  * is as the container sees them; an owner the namespace does not map (shown
- * as the overflow id) cannot be set and is left as ours. Data, modes, owners,
- * extended attributes and times are copied; hard links become separate
- * files. */
+ * as the overflow id) cannot be set and is left as ours. Data, modes, owners
+ * and times are copied, and the extended attributes of files and directories
+ * that the tmpfs takes; device nodes are left out in a user namespace, which
+ * may not make them; hard links become separate files. */
 #include "rootfs-internal.h"
 
 #include <dirent.h>
