@@ -5,9 +5,11 @@
 #include "tests/integration/harness.h"
 #include "runtime/common/common.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define H "/bin/hull-test-helper "
@@ -253,6 +255,31 @@ START_TEST(tmpcopyup_in_a_user_namespace) {
 }
 END_TEST
 
+/* Extended attributes come along (runc 1.1 drops them). trusted.*, which
+ * every tmpfs takes; the helper cannot read xattrs, so the test looks at
+ * the created container's /etc from the host, through /proc/PID/root. */
+START_TEST(tmpcopyup_copies_xattrs) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *passwd = xasprintf("%s/etc/passwd", c->rootfs);
+  SKIP_UNLESS(setxattr(passwd, "trusted.hull-test", "kept", 4, 0) == 0,
+              "the rootfs takes no trusted.* xattrs");
+  hctx_write_config(c, &(struct hconfig){
+                           .args = HELPER("exit", "0"),
+                           .mounts_extra = etc_tmpfs("\"tmpcopyup\"")});
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
+  pid_t pid = 0;
+  cleanup_free char *status = hstate_status(c, c->id, &pid);
+  ck_assert_str_eq(status, "created");
+  cleanup_free char *inside = xasprintf("/proc/%d/root/etc/passwd", (int)pid);
+  char value[16] = {0};
+  ssize_t n = getxattr(inside, "trusted.hull-test", value, sizeof(value) - 1);
+  ck_assert_msg(n == 4, "getxattr `%s`: %s", inside, strerror(errno));
+  ck_assert_str_eq(value, "kept");
+  hrun_expect(0, c, "delete", c->id);
+  hctx_finish(c);
+}
+END_TEST
+
 /* podman and containerd may look the option up before using it. */
 START_TEST(features_lists_tmpcopyup) {
   struct hctx *c = hctx_new();
@@ -277,6 +304,7 @@ static Suite *tmpcopyup_suite(void) {
   tcase_add_test(tc, tmpcopyup_symlinked_destination_copies_nothing_from_the_host);
   tcase_add_test(tc, tmpcopyup_read_only_tmpfs_with_mounts_inside);
   tcase_add_test(tc, tmpcopyup_in_a_user_namespace);
+  tcase_add_test(tc, tmpcopyup_copies_xattrs);
   tcase_add_test(tc, features_lists_tmpcopyup);
   suite_add_tcase(s, tc);
   return s;
