@@ -42,8 +42,9 @@ static int copy_data(int src, int dst, const char *path, hull_error_t *err) {
   }
 }
 
-/* Best effort, like the attributes a tmpfs or a user namespace refuses
- * (trusted.*, some security.*): the content is what the container needs. */
+/* Best effort: a tmpfs or a user namespace refuses some attributes
+ * (trusted.* in a user namespace, other LSMs' security.*), and it is the
+ * content that the container needs. */
 static void copy_xattrs(int src, int dst, const char *path) {
   ssize_t len = flistxattr(src, NULL, 0);
   if (len <= 0)
