@@ -124,10 +124,12 @@ void mount_options_parse(char *const *options, struct mount_options *o) {
         o->propagation[o->n_propagation++] = prop;
       continue;
     }
-    /* runc's own extension, for copying image content into a tmpfs;
-     * hull does not copy, and the option must not reach the kernel. */
-    if (strcmp(opt, "tmpcopyup") == 0)
+    /* runc's own extension (mounts.c copies the image's content into the
+     * tmpfs); it must not reach the kernel. */
+    if (strcmp(opt, "tmpcopyup") == 0) {
+      o->tmpcopyup = true;
       continue;
+    }
     if (!parse_flag(opt, o) && !parse_attr(opt, o))
       append_data(o, opt);
   }
@@ -249,7 +251,7 @@ void mountinfo_free(struct mountinfo *m, size_t n) {
 const char *const *rootfs_mount_option_names(void) {
   /* Built once from the tables above: they are the definition. */
   static const char *names[N(flag_options) + N(attr_options) +
-                           N(propagation_options) + 1];
+                           N(propagation_options) + 2];
   if (names[0] == NULL) {
     size_t n = 0;
     for (size_t i = 0; i < N(flag_options); i++)
@@ -258,6 +260,7 @@ const char *const *rootfs_mount_option_names(void) {
       names[n++] = attr_options[i].name;
     for (size_t i = 0; i < N(propagation_options); i++)
       names[n++] = propagation_options[i].name;
+    names[n++] = "tmpcopyup";
     names[n] = NULL;
   }
   return names;

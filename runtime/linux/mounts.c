@@ -4,7 +4,8 @@
  * the mount goes onto /proc/self/fd/N of that O_PATH fd, so a symlink in the
  * rootfs, even one swapped in while we work, cannot point a mount at the
  * host. Afterwards the destination is opened again and checked to be the
- * mount we made (bubblewrap does the same). */
+ * mount we made (bubblewrap does the same). A tmpfs with `tmpcopyup`
+ * starts with a copy of what the rootfs had at its destination. */
 #include "rootfs-internal.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* What one entry of spec->mounts resolves to before anything is mounted. */
@@ -143,9 +145,79 @@ static int verify_mount(int fd, const struct mount_job *j,
                     j->source, j->m->destination);
 }
 
+/* tmpcopyup: runc mounts the tmpfs on a staging directory, copies into it
+ * and moves it onto the destination. hull mounts it on the destination
+ * directly: the directory underneath stays reachable through `under`, an
+ * fd opened before the mount, so no staging directory outside the rootfs is
+ * needed. */
+static bool wants_copyup(const struct mount_job *j) {
+  return j->o.tmpcopyup && !j->bind && is_type(j->type, "tmpfs");
+}
+
+static int copy_up(int under, int mfd, const struct mount_job *j,
+                   hull_error_t *err) {
+  const char *dest = j->m->destination;
+  cleanup_close int top = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (top < 0)
+    return hull_error(err, errno, "tmpcopyup `%s`: open the tmpfs", dest);
+  return tmpcopyup(under, top, dest, err);
+}
+
+/* A read-only tmpfs is mounted read-write and made read-only only once every
+ * mount is made, as runc does: tmpcopyup has to fill it, and later mounts
+ * inside it (podman's /etc/hostname in a `--tmpfs /etc:ro`) need their
+ * mount points created. */
+struct ro_later {
+  int *fds;            /* O_PATH fds of the mounts, which keep them alive */
+  const char **dests;  /* for messages */
+  size_t n;
+};
+
+static bool wants_ro_later(const struct mount_job *j) {
+  return !j->bind && is_type(j->type, "tmpfs") && (j->o.flags & MS_RDONLY);
+}
+
+static void ro_later_add(struct ro_later *l, int fd, const char *dest) {
+  l->fds = xrealloc(l->fds, (l->n + 1) * sizeof(*l->fds));
+  l->dests = xrealloc(l->dests, (l->n + 1) * sizeof(*l->dests));
+  l->fds[l->n] = fd;
+  l->dests[l->n++] = dest;
+}
+
+static void ro_later_free(struct ro_later *l) {
+  for (size_t i = 0; i < l->n; i++)
+    close(l->fds[i]);
+  free(l->fds);
+  free(l->dests);
+}
+
+/* Only the read-only bit changes: the mount keeps nosuid, noexec and what
+ * mount_setattr gave it. */
+static int make_readonly(int fd, const char *dest, hull_error_t *err) {
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+  if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0)
+    return 0;
+  if (errno != ENOSYS)
+    return hull_error(err, errno, "make `%s` read-only", dest);
+  /* Older kernels: a bind remount, which sets every per-mount flag, so the
+   * current ones (statvfs's ST_* bits are the MS_* bits) are repeated. */
+  struct statvfs sv;
+  if (fstatvfs(fd, &sv) < 0)
+    return hull_error(err, errno, "statvfs `%s`", dest);
+  return remount_fd(fd, MS_BIND | MS_RDONLY | (sv.f_flag & MS_LOCKABLE), dest,
+                    err);
+}
+
+static int ro_later_apply(const struct ro_later *l, hull_error_t *err) {
+  for (size_t i = 0; i < l->n; i++)
+    if (make_readonly(l->fds[i], l->dests[i], err) < 0)
+      return -1;
+  return 0;
+}
+
 static int mount_job_run(int root_fd, const struct spec *spec,
-                         struct mount_job *j,
-                         const struct rootfs_options *opts, hull_error_t *err) {
+                         struct mount_job *j, const struct rootfs_options *opts,
+                         struct ro_later *ro_later, hull_error_t *err) {
   const char *dest = j->m->destination;
   if (create_destination(root_fd, j, err) < 0)
     return -1;
@@ -157,6 +229,14 @@ static int mount_job_run(int root_fd, const struct spec *spec,
   if (fstat(fd, &before) < 0)
     return hull_error(err, errno, "stat `%s`", dest);
   struct fd_path p = fd_path(fd);
+  bool copyup = wants_copyup(j);
+  bool ro_deferred = wants_ro_later(j);
+  cleanup_close int under = -1;
+  if (copyup) {
+    under = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (under < 0)
+      return hull_error(err, errno, "tmpcopyup `%s`: open", dest);
+  }
 
   int r;
   if (j->bind) {
@@ -168,7 +248,8 @@ static int mount_job_run(int root_fd, const struct spec *spec,
     j->o.flags |= MS_BIND | MS_REC;
     r = mount("/sys", p.s, NULL, MS_BIND | MS_REC, NULL);
   } else {
-    r = mount(j->source, p.s, j->type, j->o.flags, j->o.data);
+    unsigned long flags = j->o.flags & ~(ro_deferred ? MS_RDONLY : 0);
+    r = mount(j->source, p.s, j->type, flags, j->o.data);
   }
   if (r < 0)
     return hull_error(err, errno, "mount `%s` to `%s`", j->source, dest);
@@ -180,17 +261,22 @@ static int mount_job_run(int root_fd, const struct spec *spec,
     return hull_error_wrap(err, "mount `%s` to `%s`", j->source, dest);
   if (verify_mount(mfd, j, &before, err) < 0)
     return -1;
+  if (copyup && copy_up(under, mfd, j, err) < 0)
+    return -1;
   if (j->bind && bind_remount_flags(j->o.flags) &&
       remount_fd(mfd, MS_BIND | bind_remount_flags(j->o.flags), dest, err) < 0)
     return hull_error_wrap(err, "mount `%s` to `%s`", j->source, dest);
   if (apply_propagation(mfd, &j->o, dest, err) < 0 ||
       apply_recursive_attrs(mfd, &j->o, dest, err) < 0)
     return hull_error_wrap(err, "mount `%s` to `%s`", j->source, dest);
+  if (ro_deferred)
+    ro_later_add(ro_later, take_fd(&mfd), dest);
   return 0;
 }
 
 static int mount_one(int root_fd, const struct spec *spec, size_t index,
-                     const struct rootfs_options *opts, hull_error_t *err) {
+                     const struct rootfs_options *opts,
+                     struct ro_later *ro_later, hull_error_t *err) {
   const struct spec_mount *m = &spec->mounts[index];
   if (m->destination == NULL)
     return hull_error(err, EINVAL, "mounts[%zu]: destination missing", index);
@@ -205,7 +291,7 @@ static int mount_one(int root_fd, const struct spec *spec, size_t index,
     else
       r = mount_cgroup(root_fd, m, &j.o, opts, err);
   } else {
-    r = mount_job_run(root_fd, spec, &j, opts, err);
+    r = mount_job_run(root_fd, spec, &j, opts, ro_later, err);
   }
   mount_job_free(&j);
   return r;
@@ -213,8 +299,12 @@ static int mount_one(int root_fd, const struct spec *spec, size_t index,
 
 int rootfs_do_mounts(int root_fd, const struct spec *spec,
                      const struct rootfs_options *opts, hull_error_t *err) {
-  for (size_t i = 0; i < spec->n_mounts; i++)
-    if (mount_one(root_fd, spec, i, opts, err) < 0)
-      return -1;
-  return 0;
+  struct ro_later ro_later = {0};
+  int r = 0;
+  for (size_t i = 0; i < spec->n_mounts && r == 0; i++)
+    r = mount_one(root_fd, spec, i, opts, &ro_later, err);
+  if (r == 0)
+    r = ro_later_apply(&ro_later, err);
+  ro_later_free(&ro_later);
+  return r;
 }

@@ -15,6 +15,7 @@ struct mount_options {
   size_t n_propagation;
   uint64_t attr_set, attr_clr;    /* rro, rnosuid…: mount_setattr recursive */
   char *data;                     /* everything else, comma-joined */
+  bool tmpcopyup;                 /* runc's: fill a tmpfs from the rootfs */
 };
 
 /* Flags that a remount must carry or the kernel refuses it when the mount
@@ -51,12 +52,18 @@ int mount_cgroup(int root_fd, const struct spec_mount *m,
                  const struct mount_options *o,
                  const struct rootfs_options *opts, hull_error_t *err);
 
+/* Copies the entries of directory src_dir (files, directories, symlinks,
+ * special files, with owners, modes, xattrs and times) into the empty
+ * directory dst_dir, never following a symlink; dest names it in messages. */
+int tmpcopyup(int src_dir, int dst_dir, const char *dest, hull_error_t *err);
+
 /* Devices, /dev symlinks and /dev/ptmx. */
 int rootfs_create_devices(int root_fd, const struct spec *spec,
                           const struct rootfs_options *opts,
                           hull_error_t *err);
 
-/* Performs spec->mounts in order. */
+/* Performs spec->mounts in order; read-only tmpfs mounts turn read-only
+ * only after the last one, so tmpcopyup and mounts inside them can write. */
 int rootfs_do_mounts(int root_fd, const struct spec *spec,
                      const struct rootfs_options *opts, hull_error_t *err);
 
