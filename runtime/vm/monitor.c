@@ -72,6 +72,7 @@ struct monitor {
   bool ready, started, stdin_open, init_exited;
   int init_status;
   struct byte_queue out_q, err_q;
+  bool out_broken, err_broken; /* their fd's reader is gone */
   struct client *clients[MAX_CLIENTS];
   size_t n_clients;
   unsigned next_client_id;
@@ -333,6 +334,8 @@ static void client_frame(struct monitor *m, struct client *c,
     }
     break;
   case VM_FRAME_STDIN:
+  case VM_FRAME_STDOUT: /* empty: the relay's reader is gone */
+  case VM_FRAME_STDERR:
   case VM_FRAME_WINSIZE:
     if (own)
       to = c->guest_stream;
@@ -394,11 +397,13 @@ static void init_frame(struct monitor *m, const struct vm_frame *f) {
     answer_waiter(m, f);
     return;
   case VM_FRAME_STDOUT:
-    byte_queue_add(&m->out_q, f->payload, f->len);
+    if (!m->out_broken)
+      byte_queue_add(&m->out_q, f->payload, f->len);
     return;
   case VM_FRAME_STDERR:
-    byte_queue_add(m->cfg->terminal ? &m->out_q : &m->err_q, f->payload,
-                   f->len);
+    if (m->cfg->terminal ? !m->out_broken : !m->err_broken)
+      byte_queue_add(m->cfg->terminal ? &m->out_q : &m->err_q, f->payload,
+                     f->len);
     return;
   case VM_FRAME_EXIT: {
     struct vm_exit_msg e = {0};
@@ -538,6 +543,19 @@ static void read_stdin(struct monitor *m) {
   }
 }
 
+/* Our stdout or stderr failed (EPIPE: the engine's reader is gone): the
+ * process is to find its output broken too, as it would writing to that
+ * pipe itself, rather than write on into nowhere forever. */
+static void output_broken(struct monitor *m, uint32_t type) {
+  bool *broken = type == VM_FRAME_STDOUT ? &m->out_broken : &m->err_broken;
+  byte_queue_free(type == VM_FRAME_STDOUT ? &m->out_q : &m->err_q);
+  if (*broken)
+    return;
+  *broken = true;
+  if (m->agent_open && !m->init_exited)
+    to_agent(m, type, VM_STREAM_INIT, NULL, 0);
+}
+
 /* ---- the loop ------------------------------------------------------------- */
 
 enum { P_SIG, P_AGENT, P_LISTEN, P_STDIN, P_STDOUT, P_STDERR, P_HV_ERR,
@@ -635,10 +653,10 @@ static void serve(struct monitor *m) {
       read_stdin(m);
     if (p[P_STDOUT].revents &&
         byte_queue_write_some(&m->out_q, cfg->out_fd) < 0)
-      byte_queue_free(&m->out_q);
+      output_broken(m, VM_FRAME_STDOUT);
     if (p[P_STDERR].revents &&
         byte_queue_write_some(&m->err_q, cfg->err_fd) < 0)
-      byte_queue_free(&m->err_q);
+      output_broken(m, VM_FRAME_STDERR);
     /* Back to front: client_drop moves the last client into the hole. */
     for (size_t i = n_clients; i-- > 0;) {
       struct client *c = m->clients[i];

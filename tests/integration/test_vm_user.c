@@ -3,7 +3,8 @@
  * here holds for a namespace container too; VM mode must not differ in
  * what they see: the console socket and `-t`, pid files, `state`, `list`,
  * `ps`, `events`, `pause`, `delete --force`, a killed runtime, exit
- * statuses, stdin's end, large output and the read-only root.
+ * statuses, stdin's end, a reader that goes away, large output and the
+ * read-only root.
  *
  * qemu (TCG) boots in seconds, so each test checks what it can per boot. */
 #include "tests/integration/vm-harness.h"
@@ -196,7 +197,8 @@ END_TEST
 /* ---- a detached container, the way a shim drives it --------------------- */
 
 /* run -d --pid-file; state, list, ps, events --stats; pause and resume
- * (the VM stops and continues); root.readonly; exec -t (script), exec -d -t
+ * (the VM stops and continues); root.readonly; exec | head; exec -t
+ * (script), exec -d -t
  * --console-socket --pid-file, exec -d --pid-file; then delete --force
  * leaves no process, no state and no cgroup. One boot. */
 START_TEST(vm_detached_container_as_a_shim_drives_it) {
@@ -289,6 +291,18 @@ START_TEST(vm_detached_container_as_a_shim_drives_it) {
                 "writing to a read-only root: %d `%s` `%s`", r.status, r.out,
                 r.err);
   hres_free(&r);
+
+  /* `exec ... yes | head`: when the reader of exec's stdout goes, the
+   * process in the guest finds its stdout broken and dies of SIGPIPE, as
+   * it would writing to the pipe itself. */
+  cleanup_free char *status_file = xasprintf("%s/exec.status", c->dir);
+  shell("{ timeout 30 %s --root %s exec %s yes; echo $? >%s; } | head -c 2 "
+        ">/dev/null",
+        hull_path(), c->root, c->id, status_file);
+  cleanup_free char *exec_status = hread_file(status_file);
+  ck_assert_msg(exec_status && atoi(exec_status) == 128 + SIGPIPE,
+                "exec yes | head: exec exited %s, want 141 (SIGPIPE)",
+                exec_status ? exec_status : "(nothing)");
 
   /* exec -t in the foreground (script's terminal) */
   cleanup_free char *script_out = xasprintf("%s/script.out", c->dir);
