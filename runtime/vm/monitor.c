@@ -306,7 +306,10 @@ static void to_agent(struct monitor *m, uint32_t type, uint32_t stream,
 static void client_frame(struct monitor *m, struct client *c,
                          const struct vm_frame *f) {
   if (m->init_exited) {
-    client_error(c, f->stream, "the container's process has exited");
+    /* The words `exec` uses for a stopped container on the host. */
+    client_error(c, f->stream, f->type == VM_FRAME_EXEC
+                                   ? "cannot exec in a stopped container"
+                                   : "the container's process has exited");
     return;
   }
   bool own = c->guest_stream && f->stream == c->stream;
@@ -563,6 +566,8 @@ enum { P_SIG, P_AGENT, P_LISTEN, P_STDIN, P_STDOUT, P_STDERR, P_HV_ERR,
 
 static bool finished(struct monitor *m) {
   bool output = byte_queue_pending(&m->out_q) || byte_queue_pending(&m->err_q);
+  for (size_t i = 0; i < m->n_clients; i++)
+    output = output || vm_outq_pending(&m->clients[i]->out);
   return m->hypervisor_exited && (!output || m->deadline_ms == 0);
 }
 
@@ -615,7 +620,10 @@ static void serve(struct monitor *m) {
           (short)((output_busy ? 0 : POLLIN) |
                   (vm_outq_pending(&m->agent_out) ? POLLOUT : 0)),
           0};
-    if (m->ready && !m->init_exited && m->n_clients < MAX_CLIENTS)
+    /* Also once the process exited: a command that comes while the VM
+     * powers off is told so at once (client_frame), rather than waiting
+     * in the backlog until we exit and then reading a reset. */
+    if (m->ready && m->n_clients < MAX_CLIENTS)
       p[P_LISTEN] = (struct pollfd){cfg->listen_fd, POLLIN, 0};
     if (m->started && m->stdin_open && !agent_busy && !m->init_exited)
       p[P_STDIN] = (struct pollfd){cfg->in_fd, POLLIN, 0};
