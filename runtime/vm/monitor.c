@@ -72,6 +72,7 @@ struct monitor {
   bool ready, started, stdin_open, init_exited;
   int init_status;
   struct byte_queue out_q, err_q;
+  bool out_broken, err_broken; /* their fd's reader is gone */
   struct client *clients[MAX_CLIENTS];
   size_t n_clients;
   unsigned next_client_id;
@@ -305,7 +306,10 @@ static void to_agent(struct monitor *m, uint32_t type, uint32_t stream,
 static void client_frame(struct monitor *m, struct client *c,
                          const struct vm_frame *f) {
   if (m->init_exited) {
-    client_error(c, f->stream, "the container's process has exited");
+    /* The words `exec` uses for a stopped container on the host. */
+    client_error(c, f->stream, f->type == VM_FRAME_EXEC
+                                   ? "cannot exec in a stopped container"
+                                   : "the container's process has exited");
     return;
   }
   bool own = c->guest_stream && f->stream == c->stream;
@@ -333,6 +337,8 @@ static void client_frame(struct monitor *m, struct client *c,
     }
     break;
   case VM_FRAME_STDIN:
+  case VM_FRAME_STDOUT: /* empty: the relay's reader is gone */
+  case VM_FRAME_STDERR:
   case VM_FRAME_WINSIZE:
     if (own)
       to = c->guest_stream;
@@ -394,11 +400,13 @@ static void init_frame(struct monitor *m, const struct vm_frame *f) {
     answer_waiter(m, f);
     return;
   case VM_FRAME_STDOUT:
-    byte_queue_add(&m->out_q, f->payload, f->len);
+    if (!m->out_broken)
+      byte_queue_add(&m->out_q, f->payload, f->len);
     return;
   case VM_FRAME_STDERR:
-    byte_queue_add(m->cfg->terminal ? &m->out_q : &m->err_q, f->payload,
-                   f->len);
+    if (m->cfg->terminal ? !m->out_broken : !m->err_broken)
+      byte_queue_add(m->cfg->terminal ? &m->out_q : &m->err_q, f->payload,
+                     f->len);
     return;
   case VM_FRAME_EXIT: {
     struct vm_exit_msg e = {0};
@@ -538,6 +546,19 @@ static void read_stdin(struct monitor *m) {
   }
 }
 
+/* Our stdout or stderr failed (EPIPE: the engine's reader is gone): the
+ * process is to find its output broken too, as it would writing to that
+ * pipe itself, rather than write on into nowhere forever. */
+static void output_broken(struct monitor *m, uint32_t type) {
+  bool *broken = type == VM_FRAME_STDOUT ? &m->out_broken : &m->err_broken;
+  byte_queue_free(type == VM_FRAME_STDOUT ? &m->out_q : &m->err_q);
+  if (*broken)
+    return;
+  *broken = true;
+  if (m->agent_open && !m->init_exited)
+    to_agent(m, type, VM_STREAM_INIT, NULL, 0);
+}
+
 /* ---- the loop ------------------------------------------------------------- */
 
 enum { P_SIG, P_AGENT, P_LISTEN, P_STDIN, P_STDOUT, P_STDERR, P_HV_ERR,
@@ -545,6 +566,8 @@ enum { P_SIG, P_AGENT, P_LISTEN, P_STDIN, P_STDOUT, P_STDERR, P_HV_ERR,
 
 static bool finished(struct monitor *m) {
   bool output = byte_queue_pending(&m->out_q) || byte_queue_pending(&m->err_q);
+  for (size_t i = 0; i < m->n_clients; i++)
+    output = output || vm_outq_pending(&m->clients[i]->out);
   return m->hypervisor_exited && (!output || m->deadline_ms == 0);
 }
 
@@ -597,7 +620,10 @@ static void serve(struct monitor *m) {
           (short)((output_busy ? 0 : POLLIN) |
                   (vm_outq_pending(&m->agent_out) ? POLLOUT : 0)),
           0};
-    if (m->ready && !m->init_exited && m->n_clients < MAX_CLIENTS)
+    /* Also once the process exited: a command that comes while the VM
+     * powers off is told so at once (client_frame), rather than waiting
+     * in the backlog until we exit and then reading a reset. */
+    if (m->ready && m->n_clients < MAX_CLIENTS)
       p[P_LISTEN] = (struct pollfd){cfg->listen_fd, POLLIN, 0};
     if (m->started && m->stdin_open && !agent_busy && !m->init_exited)
       p[P_STDIN] = (struct pollfd){cfg->in_fd, POLLIN, 0};
@@ -635,10 +661,10 @@ static void serve(struct monitor *m) {
       read_stdin(m);
     if (p[P_STDOUT].revents &&
         byte_queue_write_some(&m->out_q, cfg->out_fd) < 0)
-      byte_queue_free(&m->out_q);
+      output_broken(m, VM_FRAME_STDOUT);
     if (p[P_STDERR].revents &&
         byte_queue_write_some(&m->err_q, cfg->err_fd) < 0)
-      byte_queue_free(&m->err_q);
+      output_broken(m, VM_FRAME_STDERR);
     /* Back to front: client_drop moves the last client into the hole. */
     for (size_t i = n_clients; i-- > 0;) {
       struct client *c = m->clients[i];

@@ -14,6 +14,8 @@
  *   START    (1)  run the container's process    ← OK | ERROR
  *   STDIN    (s)  bytes for s's stdin; an empty payload closes it
  *   ← STDOUT, STDERR (s)  s's output; an empty payload: that pipe closed
+ *   STDOUT, STDERR (s)  empty: nobody on the host reads that output any
+ *                 more; the guest closes it (the writer gets EPIPE)
  *   SIGNAL   (s)  struct vm_signal_msg: deliver a signal to s (all: to every
  *                 process of the container)      ← OK | ERROR
  *   EXEC     (s)  a config.md process object (JSON) to run as s

@@ -148,6 +148,7 @@ struct relay {
   int in_fd, out_fd, err_fd;
   bool terminal, stdin_open, sock_open;
   struct byte_queue stdout_q, stderr_q;
+  bool stdout_broken, stderr_broken; /* their fd's reader is gone */
   int sig_fd;
   bool exited;
   int status;
@@ -181,11 +182,13 @@ static void relay_frames(struct relay *r) {
       continue;
     switch (f.type) {
     case VM_FRAME_STDOUT:
-      byte_queue_add(&r->stdout_q, f.payload, f.len);
+      if (!r->stdout_broken)
+        byte_queue_add(&r->stdout_q, f.payload, f.len);
       break;
     case VM_FRAME_STDERR:
-      byte_queue_add(r->terminal ? &r->stdout_q : &r->stderr_q, f.payload,
-                     f.len);
+      if (r->terminal ? !r->stdout_broken : !r->stderr_broken)
+        byte_queue_add(r->terminal ? &r->stdout_q : &r->stderr_q, f.payload,
+                       f.len);
       break;
     case VM_FRAME_EXIT: {
       struct vm_exit_msg m = {0};
@@ -198,6 +201,18 @@ static void relay_frames(struct relay *r) {
       break;
     }
   }
+}
+
+/* As the monitor's: the exec'd process finds its output broken too. */
+static void relay_output_broken(struct relay *r, uint32_t type) {
+  bool *broken =
+      type == VM_FRAME_STDOUT ? &r->stdout_broken : &r->stderr_broken;
+  byte_queue_free(type == VM_FRAME_STDOUT ? &r->stdout_q : &r->stderr_q);
+  if (*broken)
+    return;
+  *broken = true;
+  if (!r->exited)
+    vm_outq_frame(&r->out, type, r->stream, NULL, 0);
 }
 
 void vm_relay_main(int sock, struct vm_inq *q, uint32_t stream, int in_fd,
@@ -255,9 +270,9 @@ void vm_relay_main(int sock, struct vm_inq *q, uint32_t stream, int in_fd,
       }
     }
     if (p[3].revents && byte_queue_write_some(&r.stdout_q, out_fd) < 0)
-      byte_queue_free(&r.stdout_q);
+      relay_output_broken(&r, VM_FRAME_STDOUT);
     if (p[4].revents && byte_queue_write_some(&r.stderr_q, err_fd) < 0)
-      byte_queue_free(&r.stderr_q);
+      relay_output_broken(&r, VM_FRAME_STDERR);
     if (r.sock_open && vm_outq_flush(&r.out, sock, &err) < 0)
       r.sock_open = false;
   }

@@ -249,6 +249,24 @@ START_TEST(agent_delivers_a_signal_to_the_process) {
 }
 END_TEST
 
+/* The host's reader of stdout went away (an empty STDOUT frame): the
+ * process finds its stdout broken, as with a pipe, and dies of SIGPIPE
+ * instead of writing into nowhere forever. */
+START_TEST(agent_closes_an_output_nobody_reads) {
+  struct hctx *c = hctx_new();
+  struct agent a = agent_start_id(
+      c, &(struct hconfig){.args = "\"yes\"", .namespaces = no_pid_ns});
+  expect_ready(&a);
+  start(&a);
+  send_frame(&a, VM_FRAME_STDOUT, VM_STREAM_INIT, NULL, 0);
+  struct outcome o = collect(&a, VM_STREAM_INIT);
+  ck_assert_msg(WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGPIPE,
+                "status %#x", o.status);
+  outcome_free(&o);
+  agent_finish(c, &a);
+}
+END_TEST
+
 /* A signal before START: the waiting init dies, and that is the end. */
 START_TEST(agent_kill_all_before_start_ends_the_container) {
   struct hctx *c = hctx_new();
@@ -433,6 +451,7 @@ static Suite *vm_agent_suite(void) {
   tcase_add_test(tc, agent_reports_the_exit_code);
   tcase_add_test(tc, agent_passes_stdin_and_its_end);
   tcase_add_test(tc, agent_delivers_a_signal_to_the_process);
+  tcase_add_test(tc, agent_closes_an_output_nobody_reads);
   tcase_add_test(tc, agent_kill_all_before_start_ends_the_container);
   tcase_add_test(tc, agent_runs_an_exec_beside_the_process);
   tcase_add_test(tc, agent_answers_a_bad_exec_with_error);

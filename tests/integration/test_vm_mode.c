@@ -5,12 +5,10 @@
  * boot. Skipped (with the reason) where there is no qemu-system-x86_64 or
  * no /boot/vmlinuz-*, and inside the VM that `make check-vm` boots (no
  * nested qemu there); the tcase is tagged "vm-mode" too. */
-#include "tests/integration/harness.h"
+#include "tests/integration/vm-harness.h"
 #include "runtime/common/common.h"
 
 #include <dirent.h>
-#include <glob.h>
-#include <stdarg.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,29 +16,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define QEMU "/usr/bin/qemu-system-x86_64"
-#define BOOT_TIMEOUT_MS 120000 /* a whole run under TCG, with slack */
-
-/* The newest /boot/vmlinuz-*, or NULL. */
-static char *host_kernel(void) {
-  glob_t g;
-  if (glob("/boot/vmlinuz-*", 0, NULL, &g) != 0)
-    return NULL;
-  char *k = xstrdup(g.gl_pathv[g.gl_pathc - 1]);
-  globfree(&g);
-  return k;
-}
-
-static bool in_test_vm(void) {
-  cleanup_free char *cmdline = hread_file("/proc/cmdline");
-  return cmdline && (strstr(cmdline, "hull_vm") || strstr(cmdline, "vm-agent"));
-}
-
-#define SKIP_WITHOUT_QEMU(kernel)                                             \
-  SKIP_UNLESS(!in_test_vm(), "no nested qemu in the test VM");                \
-  SKIP_UNLESS(access(QEMU, X_OK) == 0, QEMU " is not installed");             \
-  SKIP_UNLESS((kernel) != NULL, "no /boot/vmlinuz-* for the guest")
 
 /* The spec's vm object for the qemu backend (extra: more of it). */
 static char *vm_object(const char *kernel, const char *hypervisor,
@@ -51,19 +26,6 @@ static char *vm_object(const char *kernel, const char *hypervisor,
   return xasprintf("\"vm\": {%s\"kernel\": {\"path\": \"%s\"%s}, "
                    "\"hwConfig\": {\"vcpus\": 1, \"memory\": 268435456}}",
                    hv, kernel, extra ? extra : "");
-}
-
-static struct hres vrun(struct hctx *c, int timeout_ms, ...) {
-  char *args[32];
-  int n = 0;
-  va_list ap;
-  va_start(ap, timeout_ms);
-  const char *a;
-  while ((a = va_arg(ap, const char *)) != NULL && n < 31)
-    args[n++] = (char *)a;
-  va_end(ap);
-  args[n] = NULL;
-  return hrun_argv(c, c->root, args, timeout_ms);
 }
 
 static long long now_ms(void) {
@@ -82,7 +44,7 @@ static char *line_after(const char *text, const char *key) {
 
 /* run: the output, the exit code, the guest's kernel and memory. */
 START_TEST(vm_run_prints_output_and_exits_with_the_code) {
-  cleanup_free char *kernel = host_kernel();
+  cleanup_free char *kernel = vm_host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   struct hctx *c = hctx_new();
   cleanup_free char *vm = vm_object(kernel, QEMU, NULL);
@@ -111,16 +73,13 @@ END_TEST
 /* create → created (pid: a live monitor) → start → exec → kill → stopped
  * → delete, in one boot; switched on by annotations, as an engine does. */
 START_TEST(vm_lifecycle_create_start_exec_kill_delete) {
-  cleanup_free char *kernel = host_kernel();
+  cleanup_free char *kernel = vm_host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   /* The monitor outlives `create`: reparented to this test, which can then
    * see how it ended. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   struct hctx *c = hctx_new();
-  cleanup_free char *vm = xasprintf(
-      "\"annotations\": {\"run.oci.handler\": \"vm\", "
-      "\"run.oci.vm.hypervisor\": \"%s\", \"run.oci.vm.kernel\": \"%s\"}",
-      QEMU, kernel);
+  cleanup_free char *vm = vm_annotations(kernel, NULL);
   /* No pid namespace: the guest's sh is not a pid 1 that ignores SIGTERM. */
   hctx_write_config(c, &(struct hconfig){
       .args = "\"/bin/sh\", \"-c\", \"echo started; exec sleep 1000\"",
@@ -208,7 +167,7 @@ static void expect_create_error(const char *vm, const char *want) {
 }
 
 START_TEST(vm_errors_are_one_line_and_leave_nothing) {
-  cleanup_free char *kernel = host_kernel();
+  cleanup_free char *kernel = vm_host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   cleanup_free char *not_kernel = vm_object("/etc/hostname", QEMU, NULL);
   expect_create_error(not_kernel, "/etc/hostname");
@@ -231,7 +190,7 @@ END_TEST
  * stock kernel: a clear error, nothing left. Where it can, the kernel
  * boots and the container runs. */
 START_TEST(vm_builtin_vmm_fails_cleanly_or_runs) {
-  cleanup_free char *kernel = host_kernel();
+  cleanup_free char *kernel = vm_host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   SKIP_UNLESS(access("/dev/kvm", R_OK | W_OK) == 0, "no /dev/kvm");
   struct hctx *c = hctx_new();

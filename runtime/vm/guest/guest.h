@@ -77,6 +77,11 @@ void stream_queue_stdin(struct stream *s, const void *data, size_t len);
 void stream_read_output(struct stream *s, int *fd, uint32_t type,
                         struct vm_outq *q, long long now_ms);
 bool stream_outputs_open(const struct stream *s);
+/* Nobody reads the output of type (STDOUT/STDERR) on the host any more:
+ * closes the agent's end, so that the process's next write fails with
+ * SIGPIPE or EPIPE, as when the reader of its pipe is gone; a terminal
+ * hangs up. */
+void stream_output_unread(struct stream *s, uint32_t type);
 
 /* ---- relay.c ------------------------------------------------------------ */
 

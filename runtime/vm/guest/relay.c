@@ -236,6 +236,14 @@ static void on_frame(struct agent *a, const struct vm_frame *f) {
   case VM_FRAME_EXEC: on_exec(a, f); break;
   case VM_FRAME_SIGNAL: on_signal(a, f); break;
   case VM_FRAME_WINSIZE: on_winsize(a, f); break;
+  case VM_FRAME_STDOUT:
+  case VM_FRAME_STDERR: {
+    /* Only the empty one comes from the host: its reader is gone. */
+    struct stream *s = find_stream(a, f->stream);
+    if (s && f->len == 0)
+      stream_output_unread(s, f->type);
+    break;
+  }
   case VM_FRAME_STDIN: {
     struct stream *s = find_stream(a, f->stream);
     if (s) {

@@ -66,6 +66,17 @@ void stream_use_master(struct stream *s, int master) {
   s->in = fcntl(master, F_DUPFD_CLOEXEC, 3);
 }
 
+void stream_output_unread(struct stream *s, uint32_t type) {
+  if (s->master >= 0) {
+    /* The pty's master is stdout and (a dup) stdin: both go. */
+    s->master = -1;
+    close_fd(&s->out);
+    close_fd(&s->in);
+    return;
+  }
+  close_fd(type == VM_FRAME_STDERR ? &s->err : &s->out);
+}
+
 void stream_close(struct stream *s) {
   close_fd(&s->in);
   close_fd(&s->out);

@@ -1,0 +1,33 @@
+/* vm-harness.h — what the VM-mode integration tests share (test_vm_mode.c,
+ * test_vm_user.c): the guest kernel from /boot, qemu (TCG) as the
+ * hypervisor, and the reasons to skip. Each boot costs seconds under TCG:
+ * a test checks as much as it can per boot. */
+#ifndef HULL_TEST_VM_HARNESS_H
+#define HULL_TEST_VM_HARNESS_H
+
+#include "tests/integration/harness.h"
+
+#include <stdbool.h>
+
+#define QEMU "/usr/bin/qemu-system-x86_64"
+#define BOOT_TIMEOUT_MS 120000 /* a whole run under TCG, with slack */
+
+/* The newest /boot/vmlinuz-*, or NULL. */
+char *vm_host_kernel(void);
+/* Inside the VM that `make check-vm` boots: no nested qemu there. */
+bool vm_in_test_vm(void);
+
+#define SKIP_WITHOUT_QEMU(kernel)                                             \
+  SKIP_UNLESS(!vm_in_test_vm(), "no nested qemu in the test VM");             \
+  SKIP_UNLESS(access(QEMU, X_OK) == 0, QEMU " is not installed");             \
+  SKIP_UNLESS((kernel) != NULL, "no /boot/vmlinuz-* for the guest")
+
+/* The config's top-level "annotations" member that asks for a VM under
+ * qemu with kernel, as an engine passes it; extra: more members. */
+char *vm_annotations(const char *kernel, const char *extra);
+
+/* Runs `$HULL --root c->root ARGS...` (NULL-terminated) with a timeout. */
+struct hres vrun(struct hctx *c, int timeout_ms, ...)
+    __attribute__((sentinel));
+
+#endif
