@@ -167,7 +167,7 @@ START_TEST(refuses_root_and_own_cgroup) {
   hull_error_t err = NULL;
   const char *bad[] = {"/", "/a/..", ".", "a/.."};
   for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-    ck_assert_int_eq(m->load(m, bad[i], &cg, &err), -1);
+    ck_assert_int_eq(m->load(m, bad[i], NULL, &cg, &err), -1);
     ck_assert_ptr_nonnull(strstr(err->msg, "names a root"));
     hull_error_release(&err);
   }
@@ -188,7 +188,7 @@ static void live_teardown(void) {
   const struct cgroup_manager *m = cgroup_manager_for(CGROUP_MODE_V1);
   struct cgroup *cg = NULL;
   hull_error_t err = NULL;
-  if (m->load(m, parent, &cg, &err) == 0)
+  if (m->load(m, parent, NULL, &cg, &err) == 0)
     m->destroy(cg, &err);
   cgroup_free(cg);
   hull_error_release(&err);
@@ -198,7 +198,7 @@ static void live_teardown(void) {
 static struct cgroup_hierarchies host_hierarchies(void) {
   struct cgroup_hierarchies hs;
   hull_error_t err = NULL;
-  ck_assert_int_eq(cgroup_hierarchies_read(&hs, &err), 0);
+  ck_assert_int_eq(cgroup_hierarchies_read(&hs, NULL, &err), 0);
   ck_assert_uint_ge(hs.len, 2);
   return hs;
 }
@@ -274,7 +274,7 @@ START_TEST(v1_lifecycle) {
   /* Idempotent: again, and through a fresh load as `delete` would. */
   ck_assert_int_eq(m->destroy(cg, &err), 0);
   cgroup_free(cg);
-  ck_assert_int_eq(m->load(m, path, &cg, &err), 0);
+  ck_assert_int_eq(m->load(m, path, NULL, &cg, &err), 0);
   ck_assert_int_eq(m->destroy(cg, &err), 0);
   cgroup_free(cg);
   cgroup_hierarchies_free(&hs);

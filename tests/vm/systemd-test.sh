@@ -3,7 +3,8 @@
 # systemd as PID 1 (`make check-vm-systemd`). Runs in /hull with HULL and
 # HULL_TEST_ROOTFS set. Checks that `--systemd-cgroup create` puts the init in
 # a transient scope of the slice cgroupsPath names, with the limits both as
-# unit properties and in cgroupfs, and that delete stops the scope.
+# unit properties and in cgroupfs, that update changes both (so they survive
+# a daemon-reload), and that delete stops the scope.
 set -u
 hull=${HULL:-/hull/hull}
 root=/tmp/sd-root
@@ -50,6 +51,27 @@ for p in "Delegate=yes" "MemoryMax=67108864" "TasksMax=42" "Slice=system.slice";
 	*) not_ok "unit property $p missing from /run/systemd/transient/hull-sdtest.scope" ;;
 	esac
 done
+
+# update keeps systemd's properties in step with cgroupfs, so that a
+# daemon-reload does not put the create-time limits back.
+if "$hull" --root "$root" --systemd-cgroup update --memory 100663296 --pids-limit 77 sdtest; then
+	ok "update --memory 96M --pids-limit 77"
+else
+	not_ok "update"
+fi
+expect "memory.max after update" 100663296 "$(cat $scope/memory.max 2>&1)"
+expect "MemoryMax after update" 100663296 "$(systemctl show -P MemoryMax hull-sdtest.scope 2>&1)"
+expect "TasksMax after update" 77 "$(systemctl show -P TasksMax hull-sdtest.scope 2>&1)"
+# SetUnitProperties(runtime) keeps them as drop-ins of the transient unit.
+if dropin=$(grep -rl MemoryMax=100663296 /run/systemd/transient /run/systemd/system.control 2>/dev/null); then
+	ok "MemoryMax=100663296 kept in $(echo $dropin)"
+else
+	not_ok "MemoryMax=100663296 in no file under /run/systemd/transient or system.control"
+fi
+systemctl daemon-reload || not_ok "systemctl daemon-reload"
+expect "memory.max after daemon-reload" 100663296 "$(cat $scope/memory.max 2>&1)"
+expect "pids.max after daemon-reload" 77 "$(cat $scope/pids.max 2>&1)"
+expect "cpu.max after daemon-reload" "50000 100000" "$(cat $scope/cpu.max 2>&1)"
 
 "$hull" --root "$root" start sdtest || not_ok "start"
 expect "state" running "$("$hull" --root "$root" state sdtest | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')"
