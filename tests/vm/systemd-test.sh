@@ -63,11 +63,11 @@ expect "memory.max after update" 100663296 "$(cat $scope/memory.max 2>&1)"
 expect "MemoryMax after update" 100663296 "$(systemctl show -P MemoryMax hull-sdtest.scope 2>&1)"
 expect "TasksMax after update" 77 "$(systemctl show -P TasksMax hull-sdtest.scope 2>&1)"
 # SetUnitProperties(runtime) keeps them as drop-ins of the transient unit.
-if dropin=$(grep -rl MemoryMax=100663296 /run/systemd/transient /run/systemd/system.control 2>/dev/null); then
-	ok "MemoryMax=100663296 kept in $(echo $dropin)"
-else
-	not_ok "MemoryMax=100663296 in no file under /run/systemd/transient or system.control"
-fi
+dropin=/run/systemd/transient/hull-sdtest.scope.d/50-MemoryMax.conf
+case $(cat $dropin 2>&1) in
+*"MemoryMax=100663296"*) ok "$dropin has MemoryMax=100663296" ;;
+*) not_ok "$dropin: $(cat $dropin 2>&1)" ;;
+esac
 systemctl daemon-reload || not_ok "systemctl daemon-reload"
 expect "memory.max after daemon-reload" 100663296 "$(cat $scope/memory.max 2>&1)"
 expect "pids.max after daemon-reload" 77 "$(cat $scope/pids.max 2>&1)"
@@ -82,6 +82,8 @@ sleep 0.5
 if [ -e "$scope" ]; then not_ok "$scope still there after delete"; else ok "scope gone after delete"; fi
 [ ! -e /run/systemd/transient/hull-sdtest.scope ] && ok "unit gone after delete" ||
 	not_ok "unit hull-sdtest.scope still loaded after delete"
+[ ! -e /run/systemd/transient/hull-sdtest.scope.d ] && ok "update's drop-ins gone after delete" ||
+	not_ok "/run/systemd/transient/hull-sdtest.scope.d still there after delete"
 
 # A cgroupsPath that is not slice:prefix:name is refused, and nothing stays.
 sed -i 's|"cgroupsPath": "system.slice:hull:sdtest"|"cgroupsPath": "/not/systemd"|' "$bundle/config.json"
