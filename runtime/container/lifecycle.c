@@ -118,7 +118,7 @@ static int kill_cgroup(struct lifecycle *lc, hull_error_t *err) {
     return 0;
   struct cgroup *cg = NULL;
   if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path,
-                           lc->state->cgroup_own, &cg, err) < 0)
+                        lc->state->cgroup_own, &cg, err) < 0)
     return -1;
   int ret = cg ? lc->cgroups->signal_all(cg, SIGKILL, err) : 0;
   cgroup_free(cg);
@@ -145,7 +145,7 @@ static int destroy_cgroup(struct lifecycle *lc, hull_error_t *err) {
     return 0;
   struct cgroup *cg = NULL;
   if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path,
-                           lc->state->cgroup_own, &cg, err) < 0)
+                        lc->state->cgroup_own, &cg, err) < 0)
     return -1;
   int ret = cg ? lc->cgroups->destroy(cg, err) : 0;
   cgroup_free(cg);
