@@ -62,9 +62,12 @@ void cgroup_stats_release(struct cgroup_stats *s);
 
 /* Paths follow runc's cgroupfs driver: an absolute path hangs off each
  * hierarchy's root, a relative one off the calling process's own cgroup in
- * each hierarchy (so `load` must run from the same cgroup as `create` for
- * relative paths). A path naming a root or the caller's own cgroup is
- * refused: destroy kills everything inside. */
+ * each hierarchy at create. runc resolves it there once and keeps the
+ * directories in its state; hull keeps create's /proc/self/cgroup
+ * (cgroup_own_cgroups) and hands it to `load`, so that delete, kill or
+ * update run from another cgroup find the same directories. A path naming
+ * a root or the caller's own cgroup is refused: destroy kills everything
+ * inside. */
 struct cgroup_manager {
   const char *name;
   /* Creates the cgroup at `path` in every hierarchy the manager uses (v1:
@@ -87,9 +90,12 @@ struct cgroup_manager {
    * missing cgroup is fine, so destroy may run twice. Parents such as /hull
    * are left in place: removing them races with a concurrent create. */
   int (*destroy)(struct cgroup *cg, hull_error_t *err);
-  /* Opens an existing cgroup by path (for delete/kill after create). */
+  /* Opens an existing cgroup by path (for delete/kill after create); a
+   * relative path hangs off own_cgroups, create's /proc/self/cgroup text
+   * (NULL: the caller's own cgroups). */
   int (*load)(const struct cgroup_manager *m, const char *path,
-              struct cgroup **out, hull_error_t *err);
+              const char *own_cgroups, struct cgroup **out,
+              hull_error_t *err);
   /* Freezes (true) or thaws (false) every process in the cgroup and waits
    * until the kernel says it is done (v2: cgroup.freeze and cgroup.events;
    * v1: freezer.state). A host without a freezer is an error. */
@@ -118,6 +124,10 @@ const struct cgroup_manager *cgroup_manager_for(enum cgroup_mode mode);
  * With systemd: cgroupsPath as given (runc's "slice:prefix:name"), else
  * "system.slice:hull:<id>". */
 char *cgroup_path_for(const struct spec *spec, const char *id, bool systemd);
+
+/* For a relative cgroupfs path, the calling process's /proc/self/cgroup,
+ * which create saves for `load`; NULL (and 0) for any other path. */
+int cgroup_own_cgroups(const char *path, char **out, hull_error_t *err);
 
 /* Whether a container's saved cgroup path is a systemd one
  * ("slice:prefix:name"), so that every later command picks the manager

@@ -12,6 +12,12 @@ static int disabled_open(const struct cgroup_manager *m, const char *path,
   return cgroup_new(m, path, &none, no_hierarchy, out, err);
 }
 
+static int disabled_load(const struct cgroup_manager *m, const char *path,
+                         const char *own_cgroups, struct cgroup **out,
+                         hull_error_t *err) {
+  return disabled_open(m, path, out, err);
+}
+
 static int disabled_enter(struct cgroup *cg, pid_t pid, hull_error_t *err) {
   return 0;
 }
@@ -60,7 +66,7 @@ const struct cgroup_manager cgroup_manager_disabled = {
     .apply = disabled_apply,
     .signal_all = disabled_signal_all,
     .destroy = disabled_destroy,
-    .load = disabled_open,
+    .load = disabled_load,
     .freeze = disabled_freeze,
     .frozen = disabled_frozen,
     .update = disabled_update,

@@ -140,13 +140,23 @@ void cgroup_hierarchies_parse(const char *mountinfo, const char *self_cgroup,
   }
 }
 
-int cgroup_hierarchies_read(struct cgroup_hierarchies *out, hull_error_t *err) {
+int cgroup_hierarchies_read(struct cgroup_hierarchies *out,
+                            const char *own_cgroups, hull_error_t *err) {
   cleanup_free char *mountinfo = NULL, *self = NULL;
   if (read_file("/proc/self/mountinfo", &mountinfo, NULL, err) < 0 ||
-      read_file("/proc/self/cgroup", &self, NULL, err) < 0)
+      (own_cgroups == NULL &&
+       read_file("/proc/self/cgroup", &self, NULL, err) < 0))
     return -1;
-  cgroup_hierarchies_parse(mountinfo, self, out);
+  cgroup_hierarchies_parse(mountinfo, own_cgroups ? own_cgroups : self, out);
   return 0;
+}
+
+int cgroup_own_cgroups(const char *path, char **out, hull_error_t *err) {
+  *out = NULL;
+  if (path == NULL || path[0] == '/' || path[0] == '\0' ||
+      cgroup_path_is_systemd(path))
+    return 0;
+  return read_file("/proc/self/cgroup", out, NULL, err);
 }
 
 void cgroup_hierarchies_free(struct cgroup_hierarchies *h) {

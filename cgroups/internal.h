@@ -24,7 +24,10 @@ struct cgroup_hierarchies { struct cgroup_hierarchy *items; size_t len; };
  * hierarchy that is not mounted is left out. */
 void cgroup_hierarchies_parse(const char *mountinfo, const char *self_cgroup,
                               struct cgroup_hierarchies *out);
-int cgroup_hierarchies_read(struct cgroup_hierarchies *out, hull_error_t *err);
+/* own_cgroups: a /proc/self/cgroup text to resolve relative paths against
+ * (see cgroup_own_cgroups); NULL: the caller's own. */
+int cgroup_hierarchies_read(struct cgroup_hierarchies *out,
+                            const char *own_cgroups, hull_error_t *err);
 void cgroup_hierarchies_free(struct cgroup_hierarchies *h);
 
 /* The directory of `path` in hierarchy h: absolute paths hang off the

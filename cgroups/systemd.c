@@ -8,10 +8,11 @@
  * (so a `systemctl daemon-reload` does not undo them); then every resource,
  * those included, is written through the cgroupfs manager of the host's
  * layout under the scope's directory, which also covers what systemd has no
- * property for and the v1 hierarchies systemd does not manage. Everything
- * after create (kill, freeze, stats, update) is that cgroupfs manager's work
- * on the scope's directory; delete kills and removes it, then stops the
- * unit.
+ * property for and the v1 hierarchies systemd does not manage. `update` does
+ * both too: SetUnitProperties with the same properties, then the cgroupfs
+ * writes. Everything else after create (kill, freeze, stats) is that cgroupfs
+ * manager's work on the scope's directory; delete kills and removes it, then
+ * stops the unit.
  *
  * A scope needs a pid, and hull learns the init's pid only after `create`
  * and `apply`: `create` checks that systemd is there and names the unit,
@@ -306,6 +307,39 @@ static int start_scope(sd_bus *bus, const char *slice, const char *unit,
   return ret < 0 ? -1 : 0;
 }
 
+/* Gives the running unit the resources an update writes, with the same
+ * properties the scope started with (runtime: they live in
+ * /run/systemd/transient, as the unit does), so that a `systemctl
+ * daemon-reload` keeps the new limits instead of putting back the old ones.
+ * As runc does, a property systemd refuses fails the update, and the caller
+ * puts back the previous resources. */
+static int set_unit_resources(const char *unit, const struct spec_resources *r,
+                              bool v2, hull_error_t *err) {
+  cleanup_bus sd_bus *bus = NULL;
+  if (bus_open(&bus, err) < 0)
+    return -1;
+  sd_bus_error e = SD_BUS_ERROR_NULL;
+  sd_bus_message *m = NULL, *reply = NULL;
+  int ret = sd->message_new_method_call(bus, &m, SYSTEMD_DEST, SYSTEMD_PATH,
+                                        SYSTEMD_MANAGER, "SetUnitProperties");
+  if (ret >= 0)
+    ret = sd->message_append(m, "sb", unit, 1);
+  if (ret >= 0)
+    ret = sd->message_open_container(m, 'a', "(sv)");
+  if (ret >= 0)
+    ret = append_resources(m, r, v2);
+  if (ret >= 0)
+    ret = sd->message_close_container(m);
+  if (ret >= 0)
+    ret = sd->call(bus, m, 0, &e, &reply);
+  if (ret < 0)
+    bus_failed(err, ret, &e, "set the properties of unit", unit);
+  sd->message_unref(reply);
+  sd->message_unref(m);
+  sd->error_free(&e);
+  return ret < 0 ? -1 : 0;
+}
+
 /* A unit that is already gone is fine: delete may run twice, and systemd
  * collects an empty scope by itself. */
 static int stop_scope(const char *unit, hull_error_t *err) {
@@ -370,15 +404,17 @@ static int sd_create(const struct cgroup_manager *m, const char *path,
   return 0;
 }
 
+/* The scope's directory is absolute: own_cgroups does not matter. */
 static int sd_load(const struct cgroup_manager *m, const char *path,
-                   struct cgroup **out, hull_error_t *err) {
+                   const char *own_cgroups, struct cgroup **out,
+                   hull_error_t *err) {
   char *slice = NULL, *unit = NULL;
   if (cgroup_systemd_parse(path, &slice, &unit, err) < 0)
     return -1;
   struct cgroup *cg = new_outer(path, slice, unit);
   cleanup_free char *dir = scope_dir(slice, unit);
   const struct cgroup_manager *fs = fs_manager();
-  if (fs->load(fs, dir, &cg->inner, err) < 0) {
+  if (fs->load(fs, dir, NULL, &cg->inner, err) < 0) {
     cgroup_free(cg);
     return -1;
   }
@@ -446,6 +482,9 @@ static int sd_update(struct cgroup *cg, const struct spec_resources *r,
   if (cg->inner == NULL)
     return hull_error(err, 0, "cgroup `%s`: the scope is not started",
                       cg->path);
+  bool v2 = cgroup_detect_mode() == CGROUP_MODE_V2;
+  if (set_unit_resources(cg->unit, r, v2, err) < 0)
+    return -1;
   return cg->inner->manager->update(cg->inner, r, err);
 }
 

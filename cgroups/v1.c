@@ -55,9 +55,10 @@ static int open_unified_dirfd(struct cgroup *cg, hull_error_t *err) {
 }
 
 static int v1_load(const struct cgroup_manager *m, const char *path,
-                   struct cgroup **out, hull_error_t *err) {
+                   const char *own_cgroups, struct cgroup **out,
+                   hull_error_t *err) {
   struct cgroup_hierarchies hs;
-  if (cgroup_hierarchies_read(&hs, err) < 0)
+  if (cgroup_hierarchies_read(&hs, own_cgroups, err) < 0)
     return -1;
   int ret = cgroup_new(m, path, &hs, any_hierarchy, out, err);
   cgroup_hierarchies_free(&hs);
@@ -67,7 +68,7 @@ static int v1_load(const struct cgroup_manager *m, const char *path,
 static int v1_create(const struct cgroup_manager *m, const char *path,
                      struct cgroup **out, hull_error_t *err) {
   struct cgroup_hierarchies hs;
-  if (cgroup_hierarchies_read(&hs, err) < 0)
+  if (cgroup_hierarchies_read(&hs, NULL, err) < 0)
     return -1;
   struct cgroup *cg = NULL;
   int ret = cgroup_new(m, path, &hs, any_hierarchy, &cg, err);

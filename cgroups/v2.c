@@ -46,9 +46,10 @@ static int v2_mkdir(struct cgroup *cg, const char *root, hull_error_t *err) {
 }
 
 static int v2_open(const struct cgroup_manager *m, const char *path,
-                   bool create, struct cgroup **out, hull_error_t *err) {
+                   const char *own_cgroups, bool create, struct cgroup **out,
+                   hull_error_t *err) {
   struct cgroup_hierarchies hs;
-  if (cgroup_hierarchies_read(&hs, err) < 0)
+  if (cgroup_hierarchies_read(&hs, own_cgroups, err) < 0)
     return -1;
   struct cgroup *cg = NULL;
   int ret = cgroup_new(m, path, &hs, unified_only, &cg, err);
@@ -68,12 +69,13 @@ static int v2_open(const struct cgroup_manager *m, const char *path,
 
 static int v2_create(const struct cgroup_manager *m, const char *path,
                      struct cgroup **out, hull_error_t *err) {
-  return v2_open(m, path, true, out, err);
+  return v2_open(m, path, NULL, true, out, err);
 }
 
 static int v2_load(const struct cgroup_manager *m, const char *path,
-                   struct cgroup **out, hull_error_t *err) {
-  return v2_open(m, path, false, out, err);
+                   const char *own_cgroups, struct cgroup **out,
+                   hull_error_t *err) {
+  return v2_open(m, path, own_cgroups, false, out, err);
 }
 
 /* cgroup.kill (5.14+) kills the whole subtree atomically, so nothing forks

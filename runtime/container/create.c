@@ -290,6 +290,12 @@ int lifecycle_create(const struct create_options *o, int *master, pid_t *pid,
     return -1;
   lc.spec = take_ptr(spec);
   lc.state = initial_state(o, bundle, rootfs, lc.spec);
+  /* A relative cgroupsPath hangs off the cgroups create runs in; later
+   * verbs may run elsewhere, so the state keeps them (runc keeps the
+   * resolved directories). */
+  if (cgroup_own_cgroups(lc.state->cgroup_path, &lc.state->cgroup_own,
+                         err) < 0)
+    return -1;
   lc.cgroups = cgroup_manager_for_path(lc.state->cgroup_path, o->systemd_cgroup);
   if (add_engine_passthrough(&lc, err) == 0 &&
       create_in(&lc, o, text, master, pid, err) == 0)

@@ -187,12 +187,14 @@ static int load_cgroup(struct lifecycle *lc, const struct exec_options *o,
     return 0;
   }
   if (o->cgroup == NULL)
-    return lc->cgroups->load(lc->cgroups, path, out, err);
+    return lc->cgroups->load(lc->cgroups, path, lc->state->cgroup_own, out,
+                             err);
   if (check_sub_cgroup(o->cgroup, err) < 0)
     return -1;
   const char *sub = o->cgroup + strspn(o->cgroup, "/");
   cleanup_free char *joined = xasprintf("%s/%s", path, sub);
-  return lc->cgroups->load(lc->cgroups, joined, out, err);
+  return lc->cgroups->load(lc->cgroups, joined, lc->state->cgroup_own, out,
+                           err);
 }
 
 /* Where the pty master goes: --console-socket, or hull itself (*ours) for

@@ -25,7 +25,8 @@ static int signal_all(struct lifecycle *lc, int sig, bool stopped,
               handler_err->msg);
   }
   struct cgroup *cg = NULL;
-  if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path, &cg, err) < 0)
+  if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path,
+                        lc->state->cgroup_own, &cg, err) < 0)
     return -1;
   int ret = cg ? lc->cgroups->signal_all(cg, sig, err) : 0;
   cgroup_free(cg);

@@ -57,7 +57,8 @@ int lifecycle_cgroup(const struct lifecycle *lc, struct cgroup **cg,
   *cg = NULL;
   if (lc->state->cgroup_path == NULL || *lc->state->cgroup_path == '\0')
     return 0;
-  return lc->cgroups->load(lc->cgroups, lc->state->cgroup_path, cg, err);
+  return lc->cgroups->load(lc->cgroups, lc->state->cgroup_path,
+                           lc->state->cgroup_own, cg, err);
 }
 
 /* A cgroup that cannot be read is not reported as paused: state and list
@@ -116,7 +117,8 @@ static int kill_cgroup(struct lifecycle *lc, hull_error_t *err) {
   if (lc->state->cgroup_path == NULL || *lc->state->cgroup_path == '\0')
     return 0;
   struct cgroup *cg = NULL;
-  if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path, &cg, err) < 0)
+  if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path,
+                        lc->state->cgroup_own, &cg, err) < 0)
     return -1;
   int ret = cg ? lc->cgroups->signal_all(cg, SIGKILL, err) : 0;
   cgroup_free(cg);
@@ -142,7 +144,8 @@ static int destroy_cgroup(struct lifecycle *lc, hull_error_t *err) {
   if (lc->state->cgroup_path == NULL || *lc->state->cgroup_path == '\0')
     return 0;
   struct cgroup *cg = NULL;
-  if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path, &cg, err) < 0)
+  if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path,
+                        lc->state->cgroup_own, &cg, err) < 0)
     return -1;
   int ret = cg ? lc->cgroups->destroy(cg, err) : 0;
   cgroup_free(cg);

@@ -134,6 +134,8 @@ int state_write(const struct state_dir *d, const struct container_state *st,
   gen_kv(g, "created", st->created);
   gen_kv(g, "owner", st->owner);
   gen_kv(g, "cgroupPath", st->cgroup_path);
+  if (st->cgroup_own)
+    gen_kv(g, "cgroupOwn", st->cgroup_own);
   gen_kv(g, "handler", st->handler);
   json_gen_string(g, "pid");
   yajl_gen_integer(g, st->pid);
@@ -194,6 +196,7 @@ int state_read(const struct state_dir *d, struct container_state **out,
   st->created = tree_string(root, "created");
   st->owner = tree_string(root, "owner");
   st->cgroup_path = tree_string(root, "cgroupPath");
+  st->cgroup_own = tree_string(root, "cgroupOwn");
   st->handler = tree_string(root, "handler");
   st->pid = (pid_t)tree_integer(root, "pid");
   st->pid_start_time = (uint64_t)tree_integer(root, "pidStartTime");
@@ -212,6 +215,7 @@ void container_state_free(struct container_state *st) {
   free(st->created);
   free(st->owner);
   free(st->cgroup_path);
+  free(st->cgroup_own);
   free(st->handler);
   for (size_t i = 0; i < st->annotations.len; i++) {
     free(st->annotations.items[i].key);

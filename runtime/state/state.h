@@ -27,6 +27,8 @@ struct container_state {
   char *created;             /* RFC 3339, UTC */
   char *owner;
   char *cgroup_path;
+  char *cgroup_own;          /* create's /proc/self/cgroup, which a relative
+                                cgroup_path hangs off; NULL otherwise */
   char *handler;             /* "process" or "vm" */
   pid_t pid;
   uint64_t pid_start_time;   /* /proc/<pid>/stat field 22, guards pid reuse */

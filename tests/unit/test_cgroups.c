@@ -167,7 +167,7 @@ START_TEST(refuses_root_and_own_cgroup) {
   hull_error_t err = NULL;
   const char *bad[] = {"/", "/a/..", ".", "a/.."};
   for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-    ck_assert_int_eq(m->load(m, bad[i], &cg, &err), -1);
+    ck_assert_int_eq(m->load(m, bad[i], NULL, &cg, &err), -1);
     ck_assert_ptr_nonnull(strstr(err->msg, "names a root"));
     hull_error_release(&err);
   }
@@ -188,7 +188,7 @@ static void live_teardown(void) {
   const struct cgroup_manager *m = cgroup_manager_for(CGROUP_MODE_V1);
   struct cgroup *cg = NULL;
   hull_error_t err = NULL;
-  if (m->load(m, parent, &cg, &err) == 0)
+  if (m->load(m, parent, NULL, &cg, &err) == 0)
     m->destroy(cg, &err);
   cgroup_free(cg);
   hull_error_release(&err);
@@ -198,7 +198,7 @@ static void live_teardown(void) {
 static struct cgroup_hierarchies host_hierarchies(void) {
   struct cgroup_hierarchies hs;
   hull_error_t err = NULL;
-  ck_assert_int_eq(cgroup_hierarchies_read(&hs, &err), 0);
+  ck_assert_int_eq(cgroup_hierarchies_read(&hs, NULL, &err), 0);
   ck_assert_uint_ge(hs.len, 2);
   return hs;
 }
@@ -274,7 +274,7 @@ START_TEST(v1_lifecycle) {
   /* Idempotent: again, and through a fresh load as `delete` would. */
   ck_assert_int_eq(m->destroy(cg, &err), 0);
   cgroup_free(cg);
-  ck_assert_int_eq(m->load(m, path, &cg, &err), 0);
+  ck_assert_int_eq(m->load(m, path, NULL, &cg, &err), 0);
   ck_assert_int_eq(m->destroy(cg, &err), 0);
   cgroup_free(cg);
   cgroup_hierarchies_free(&hs);
@@ -385,6 +385,33 @@ static void assert_refused(const char *cgpath, const char *why) {
   ck_assert_msg(strstr(err->msg, why), "%s: %s", cgpath, err->msg);
 }
 
+/* A relative path is resolved against the cgroups create saved, not the
+ * caller's; other paths need nothing saved. */
+START_TEST(relative_path_hangs_off_saved_cgroups) {
+  hull_error_t err = NULL;
+  char *own = NULL;
+  ck_assert_int_eq(cgroup_own_cgroups("/hull/x", &own, &err), 0);
+  ck_assert_ptr_null(own);
+  ck_assert_int_eq(cgroup_own_cgroups("system.slice:hull:x", &own, &err), 0);
+  ck_assert_ptr_null(own);
+  ck_assert_int_eq(cgroup_own_cgroups("", &own, &err), 0);
+  ck_assert_ptr_null(own);
+  ck_assert_int_eq(cgroup_own_cgroups("rel/x", &own, &err), 0);
+  ck_assert_ptr_nonnull(own);
+  ck_assert(strstr(own, "0::") != NULL);
+  free(own);
+
+  struct cgroup_hierarchies hs;
+  ck_assert_int_eq(cgroup_hierarchies_read(&hs, "0::/saved/place\n", &err), 0);
+  for (size_t i = 0; i < hs.len; i++) {
+    ck_assert_str_eq(hs.items[i].controllers, "");
+    cleanup_free char *d = cgroup_hierarchy_dir(&hs.items[i], "rel/x");
+    ck_assert_msg(strstr(d, "/saved/place/rel/x") != NULL, "%s", d);
+  }
+  cgroup_hierarchies_free(&hs);
+}
+END_TEST
+
 START_TEST(systemd_paths_like_runc) {
   assert_unit("system.slice:docker:abc", "system.slice", "docker-abc.scope");
   assert_unit(":hull:abc", "system.slice", "hull-abc.scope");
@@ -437,6 +464,7 @@ static Suite *cgroups_suite(void) {
   tcase_add_test(pure, detects_v1_on_this_host);
   tcase_add_test(pure, apply_refuses_what_it_cannot_do);
   tcase_add_test(pure, refuses_root_and_own_cgroup);
+  tcase_add_test(pure, relative_path_hangs_off_saved_cgroups);
   tcase_add_test(pure, systemd_paths_like_runc);
   tcase_add_test(pure, systemd_path_for_spec);
   suite_add_tcase(s, pure);

@@ -84,6 +84,7 @@ START_TEST(state_round_trip) {
       .created = "2024-01-02T03:04:05.000000006Z",
       .owner = "",
       .cgroup_path = "/hull/c1",
+      .cgroup_own = "1:pids:/a\n0::/b\n",
       .handler = "process",
       .pid = 4242,
       .pid_start_time = 123456789012ULL,
@@ -99,6 +100,7 @@ START_TEST(state_round_trip) {
   ck_assert_str_eq(back->created, st.created);
   ck_assert_str_eq(back->owner, st.owner);
   ck_assert_str_eq(back->cgroup_path, st.cgroup_path);
+  ck_assert_str_eq(back->cgroup_own, st.cgroup_own);
   ck_assert_str_eq(back->handler, st.handler);
   ck_assert_int_eq(back->pid, st.pid);
   ck_assert_uint_eq(back->pid_start_time, st.pid_start_time);

@@ -95,6 +95,8 @@ if [ -n "${VM_SYSTEMD:-}" ]; then
 	[ -x /lib/systemd/systemd ] || die "/lib/systemd/systemd: not found (apt-get install systemd)"
 	mkdir -p "$stage/lib/systemd" "$stage/etc/systemd/system"
 	copy_with_libs /lib/systemd/systemd "$stage/lib/systemd/systemd"
+	# For the tests to read unit properties and to daemon-reload.
+	copy_with_libs /bin/systemctl "$stage/bin/systemctl"
 	# hull loads libsystemd itself (dlopen) for --systemd-cgroup.
 	sdlib=$(ldconfig -p | sed -n 's/.*libsystemd\.so\.0 .*=> \(.*\)/\1/p' | head -n 1)
 	[ -n "$sdlib" ] || die "libsystemd.so.0: not found (apt-get install libsystemd0)"

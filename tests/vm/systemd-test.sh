@@ -3,7 +3,8 @@
 # systemd as PID 1 (`make check-vm-systemd`). Runs in /hull with HULL and
 # HULL_TEST_ROOTFS set. Checks that `--systemd-cgroup create` puts the init in
 # a transient scope of the slice cgroupsPath names, with the limits both as
-# unit properties and in cgroupfs, and that delete stops the scope.
+# unit properties and in cgroupfs, that update changes both (so they survive
+# a daemon-reload), and that delete stops the scope.
 set -u
 hull=${HULL:-/hull/hull}
 root=/tmp/sd-root
@@ -51,6 +52,27 @@ for p in "Delegate=yes" "MemoryMax=67108864" "TasksMax=42" "Slice=system.slice";
 	esac
 done
 
+# update keeps systemd's properties in step with cgroupfs, so that a
+# daemon-reload does not put the create-time limits back.
+if "$hull" --root "$root" --systemd-cgroup update --memory 100663296 --pids-limit 77 sdtest; then
+	ok "update --memory 96M --pids-limit 77"
+else
+	not_ok "update"
+fi
+expect "memory.max after update" 100663296 "$(cat $scope/memory.max 2>&1)"
+expect "MemoryMax after update" 100663296 "$(systemctl show -P MemoryMax hull-sdtest.scope 2>&1)"
+expect "TasksMax after update" 77 "$(systemctl show -P TasksMax hull-sdtest.scope 2>&1)"
+# SetUnitProperties(runtime) keeps them as drop-ins of the transient unit.
+dropin=/run/systemd/transient/hull-sdtest.scope.d/50-MemoryMax.conf
+case $(cat $dropin 2>&1) in
+*"MemoryMax=100663296"*) ok "$dropin has MemoryMax=100663296" ;;
+*) not_ok "$dropin: $(cat $dropin 2>&1)" ;;
+esac
+systemctl daemon-reload || not_ok "systemctl daemon-reload"
+expect "memory.max after daemon-reload" 100663296 "$(cat $scope/memory.max 2>&1)"
+expect "pids.max after daemon-reload" 77 "$(cat $scope/pids.max 2>&1)"
+expect "cpu.max after daemon-reload" "50000 100000" "$(cat $scope/cpu.max 2>&1)"
+
 "$hull" --root "$root" start sdtest || not_ok "start"
 expect "state" running "$("$hull" --root "$root" state sdtest | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')"
 "$hull" --root "$root" pause sdtest && "$hull" --root "$root" resume sdtest || not_ok "pause/resume"
@@ -60,6 +82,8 @@ sleep 0.5
 if [ -e "$scope" ]; then not_ok "$scope still there after delete"; else ok "scope gone after delete"; fi
 [ ! -e /run/systemd/transient/hull-sdtest.scope ] && ok "unit gone after delete" ||
 	not_ok "unit hull-sdtest.scope still loaded after delete"
+[ ! -e /run/systemd/transient/hull-sdtest.scope.d ] && ok "update's drop-ins gone after delete" ||
+	not_ok "/run/systemd/transient/hull-sdtest.scope.d still there after delete"
 
 # A cgroupsPath that is not slice:prefix:name is refused, and nothing stays.
 sed -i 's|"cgroupsPath": "system.slice:hull:sdtest"|"cgroupsPath": "/not/systemd"|' "$bundle/config.json"
