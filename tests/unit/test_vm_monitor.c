@@ -163,7 +163,7 @@ END_TEST
 START_TEST(qemu_kernel_params_say_how_the_guest_resets) {
   struct vm_settings s = settings("/q", NULL);
   cleanup_free char *pc = qemu_kernel_params(&s, false);
-  ck_assert_str_eq(pc, "reboot=k");
+  ck_assert_str_eq(pc, "reboot=k no_timer_check");
   cleanup_free char *micro = qemu_kernel_params(&s, true);
   ck_assert_msg(strncmp(micro, "reboot=t", 8) == 0, "%s", micro);
   /* the TSC's rate comes with the promise that it is reliable */
@@ -172,7 +172,7 @@ START_TEST(qemu_kernel_params_say_how_the_guest_resets) {
   char *machine[] = {"-M", "q35", NULL};
   s.hypervisor_params = machine;
   cleanup_free char *named = qemu_kernel_params(&s, true);
-  ck_assert_str_eq(named, "reboot=k");
+  ck_assert_str_eq(named, "reboot=k no_timer_check");
 }
 END_TEST
 
