@@ -287,10 +287,10 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
       xasprintf("%s/%s", cfg->state_dir, VM_CONSOLE_LOG_NAME);
   cleanup_free char *cache = cache_dir_of(cfg->state_dir);
   cleanup_free char *unpacked = vm_unpacked_kernel(s.kernel, cache);
+  bool pvh = unpacked != NULL || vm_kernel_is_pvh_elf(s.kernel);
   /* The built-in VMM resets through its i8042. */
   cleanup_free char *backend_params =
-      s.hypervisor ? qemu_kernel_params(&s, unpacked != NULL)
-                   : xstrdup("reboot=k");
+      s.hypervisor ? qemu_kernel_params(&s, pvh) : xstrdup("reboot=k");
   cleanup_free char *cmdline = vm_kernel_cmdline(&s, backend_params);
   struct spawn_fds f = {.listen = -1, .agent = {-1, -1}, .sync = {-1, -1},
                         .slave = -1};
@@ -313,7 +313,7 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
     goto out;
   struct monitor_config mc = {
       .boot = {.settings = &s, .kernel = unpacked ? unpacked : s.kernel,
-               .pvh_kernel = unpacked != NULL,
+               .pvh_kernel = pvh,
                .initrd = initrd, .console_log = console_log,
                .cmdline = cmdline, .agent_fd = f.agent[1], .stderr_fd = -1},
       .state_dir = cfg->state_dir,

@@ -40,6 +40,8 @@ struct vm_boot {
 /* The ELF vmlinux inside the bzImage kernel, unpacked once into
  * <cache_dir>/vm/ (vmlinux.c); NULL when kernel is to be booted as it is. */
 char *vm_unpacked_kernel(const char *kernel, const char *cache_dir);
+/* Whether kernel is itself an ELF with a PVH entry (a vmlinux). */
+bool vm_kernel_is_pvh_elf(const char *kernel);
 
 /* `console=ttyS0 panic=-1 quiet cryptomgr.notests <backend_params>
  * <kernel_params> -- vm-agent`: backend_params (or NULL) are what the

@@ -4,11 +4,11 @@
  * second UART (ttyS1) over the socket fd the monitor hands it.
  *
  * The machine is a `microvm` when the kernel is an ELF with a PVH entry
- * (what vm_unpacked_kernel makes of a bzImage): no firmware to speak of,
- * no PCI, no ACPI, no i8042 — under TCG its boot is ~0.4 s shorter than a
- * `pc`'s, whose SeaBIOS, PCI bus and ACPI tables the kernel walks. A
- * kernel without a PVH entry, or hypervisor parameters that name their
- * own machine, get the `pc`.
+ * (a vmlinux, or what vm_unpacked_kernel makes of a bzImage): no firmware
+ * to speak of, no PCI, no ACPI, no i8042 — under TCG its boot is ~0.4 s
+ * shorter than a `pc`'s, whose SeaBIOS, PCI bus and ACPI tables the
+ * kernel walks. A kernel without a PVH entry, or hypervisor parameters
+ * that name their own machine, get the `pc`.
  *
  * Acceleration is TCG: /dev/kvm is used by the built-in VMM, and where it
  * can boot Linux a user asks qemu for it with `-accel kvm` in
