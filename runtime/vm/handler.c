@@ -34,8 +34,18 @@
 /* How much longer than the boot timeout create waits for the monitor. */
 #define MONITOR_SLACK_MS 10000
 
-char *vm_kernel_cmdline(const struct vm_settings *s) {
-  char *line = xstrdup("console=ttyS0 reboot=k panic=-1 quiet");
+char *vm_kernel_cmdline(const struct vm_settings *s,
+                        const char *backend_params) {
+  /* cryptomgr.notests: the kernel's self-tests of its crypto algorithms
+   * take ~0.7 s of a TCG boot (crypto_algapi_init) and only check the
+   * implementations against test vectors; a kernel in FIPS mode runs them
+   * anyway. */
+  char *line = xstrdup("console=ttyS0 panic=-1 quiet cryptomgr.notests");
+  if (backend_params && *backend_params) {
+    char *longer = xasprintf("%s %s", line, backend_params);
+    free(line);
+    line = longer;
+  }
   for (size_t i = 0; s->kernel_params && s->kernel_params[i]; i++) {
     char *longer = xasprintf("%s %s", line, s->kernel_params[i]);
     free(line);
@@ -275,9 +285,13 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
       xasprintf("%s/%s", cfg->state_dir, VM_INITRD_NAME);
   cleanup_free char *console_log =
       xasprintf("%s/%s", cfg->state_dir, VM_CONSOLE_LOG_NAME);
-  cleanup_free char *cmdline = vm_kernel_cmdline(&s);
   cleanup_free char *cache = cache_dir_of(cfg->state_dir);
   cleanup_free char *unpacked = vm_unpacked_kernel(s.kernel, cache);
+  bool pvh = unpacked != NULL || vm_kernel_is_pvh_elf(s.kernel);
+  /* The built-in VMM resets through its i8042. */
+  cleanup_free char *backend_params =
+      s.hypervisor ? qemu_kernel_params(&s, pvh) : xstrdup("reboot=k");
+  cleanup_free char *cmdline = vm_kernel_cmdline(&s, backend_params);
   struct spawn_fds f = {.listen = -1, .agent = {-1, -1}, .sync = {-1, -1},
                         .slave = -1};
   for (int t = 0; t < SPEC_NS_COUNT; t++)
@@ -299,6 +313,7 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
     goto out;
   struct monitor_config mc = {
       .boot = {.settings = &s, .kernel = unpacked ? unpacked : s.kernel,
+               .pvh_kernel = pvh,
                .initrd = initrd, .console_log = console_log,
                .cmdline = cmdline, .agent_fd = f.agent[1], .stderr_fd = -1},
       .state_dir = cfg->state_dir,

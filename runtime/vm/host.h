@@ -29,6 +29,7 @@ struct vm_boot {
   const struct vm_settings *settings;
   const char *kernel;      /* what to boot: settings->kernel, or the ELF
                               vm_unpacked_kernel made of it */
+  bool pvh_kernel;         /* kernel is that ELF (it has a PVH entry) */
   const char *initrd;      /* <state dir>/initrd */
   const char *console_log; /* <state dir>/console.log: the guest's ttyS0 */
   const char *cmdline;     /* the guest kernel's command line */
@@ -39,9 +40,22 @@ struct vm_boot {
 /* The ELF vmlinux inside the bzImage kernel, unpacked once into
  * <cache_dir>/vm/ (vmlinux.c); NULL when kernel is to be booted as it is. */
 char *vm_unpacked_kernel(const char *kernel, const char *cache_dir);
+/* Whether kernel is itself an ELF with a PVH entry (a vmlinux). */
+bool vm_kernel_is_pvh_elf(const char *kernel);
 
-/* `console=ttyS0 reboot=k panic=-1 quiet <kernel_params> -- vm-agent`. */
-char *vm_kernel_cmdline(const struct vm_settings *s);
+/* `console=ttyS0 panic=-1 quiet cryptomgr.notests <backend_params>
+ * <kernel_params> -- vm-agent`: backend_params (or NULL) are what the
+ * hypervisor's machine needs (qemu_kernel_params; the built-in VMM's
+ * `reboot=k`), before the user's, which may override them. */
+char *vm_kernel_cmdline(const struct vm_settings *s,
+                        const char *backend_params);
+
+/* Whether qemu runs s's guest as a `microvm` (else a `pc`): for a kernel
+ * with a PVH entry, unless the hypervisor parameters name a machine. */
+bool qemu_uses_microvm(const struct vm_settings *s, bool pvh_kernel);
+/* What the qemu machine needs on the kernel's command line: how the guest
+ * resets (ending qemu), and on a microvm the host's TSC rate. */
+char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel);
 
 /* qemu's argv for b (free with strv_free); agent_fd is passed as fd=N. */
 char **qemu_argv(const struct vm_boot *b);

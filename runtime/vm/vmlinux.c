@@ -149,6 +149,11 @@ static int unpack(const char *kernel, const char *dir, char **out,
   return 0;
 }
 
+bool vm_kernel_is_pvh_elf(const char *kernel) {
+  cleanup_close int fd = open(kernel, O_RDONLY | O_CLOEXEC);
+  return fd >= 0 && has_pvh_note(fd);
+}
+
 char *vm_unpacked_kernel(const char *kernel, const char *cache_dir) {
   cleanup_free char *dir = xasprintf("%s/vm", cache_dir);
   cleanup_error hull_error_t err = NULL;

@@ -149,9 +149,30 @@ static bool argv_has(char **v, const char *a, const char *b) {
 
 START_TEST(kernel_cmdline_ends_with_the_agent) {
   struct vm_settings s = settings(NULL, NULL);
-  cleanup_free char *line = vm_kernel_cmdline(&s);
-  ck_assert_str_eq(line, "console=ttyS0 reboot=k panic=-1 quiet loglevel=3 "
-                         "-- vm-agent");
+  cleanup_free char *line = vm_kernel_cmdline(&s, "reboot=k");
+  ck_assert_str_eq(line, "console=ttyS0 panic=-1 quiet cryptomgr.notests "
+                         "reboot=k loglevel=3 -- vm-agent");
+  cleanup_free char *bare = vm_kernel_cmdline(&s, NULL);
+  ck_assert_str_eq(bare, "console=ttyS0 panic=-1 quiet cryptomgr.notests "
+                         "loglevel=3 -- vm-agent");
+}
+END_TEST
+
+/* A pc resets through its i8042; a microvm has none and triple-faults,
+ * which qemu -no-reboot turns into its exit. */
+START_TEST(qemu_kernel_params_say_how_the_guest_resets) {
+  struct vm_settings s = settings("/q", NULL);
+  cleanup_free char *pc = qemu_kernel_params(&s, false);
+  ck_assert_str_eq(pc, "reboot=k no_timer_check");
+  cleanup_free char *micro = qemu_kernel_params(&s, true);
+  ck_assert_msg(strncmp(micro, "reboot=t", 8) == 0, "%s", micro);
+  /* the TSC's rate comes with the promise that it is reliable */
+  ck_assert(strstr(micro, "tsc_early_khz=") == NULL ||
+            strstr(micro, " tsc=reliable") != NULL);
+  char *machine[] = {"-M", "q35", NULL};
+  s.hypervisor_params = machine;
+  cleanup_free char *named = qemu_kernel_params(&s, true);
+  ck_assert_str_eq(named, "reboot=k no_timer_check");
 }
 END_TEST
 
@@ -182,6 +203,45 @@ START_TEST(qemu_argv_is_a_tcg_pc_with_two_uarts) {
       agent = i;
   }
   ck_assert(con > 0 && agent > con);
+}
+END_TEST
+
+static size_t argv_index(char **v, const char *a) {
+  for (size_t i = 0; v[i]; i++)
+    if (strcmp(v[i], a) == 0)
+      return i;
+  return 0;
+}
+
+/* A PVH kernel boots on a microvm: one UART of its own (ttyS0, from
+ * -serial) and ttyS1 added at its standard port. */
+START_TEST(qemu_argv_is_a_microvm_for_a_pvh_kernel) {
+  struct vm_settings s = settings("/usr/bin/qemu-system-x86_64", NULL);
+  struct vm_boot b = {.settings = &s, .kernel = "/cache/vmlinux-1",
+                      .pvh_kernel = true, .initrd = "/st/initrd",
+                      .console_log = "/st/console.log", .cmdline = "c",
+                      .agent_fd = 7};
+  cleanup_strv char **v = qemu_argv(&b);
+  ck_assert(argv_has(v, "-M", "microvm,accel=tcg,acpi=off"));
+  ck_assert(argv_has(v, "-kernel", "/cache/vmlinux-1"));
+  ck_assert(argv_has(v, "-no-reboot", NULL));
+  ck_assert(argv_has(v, "-serial", "chardev:con"));
+  ck_assert(argv_has(v, "-chardev", "socket,id=agent,fd=7"));
+  ck_assert(argv_has(v, "-device",
+                     "isa-serial,chardev=agent,iobase=0x2f8,irq=3"));
+  ck_assert(!argv_has(v, "-serial", "chardev:agent"));
+  ck_assert(argv_index(v, "chardev:con") < argv_index(v, "-device"));
+  char *accel[] = {"-accel", "kvm", NULL};
+  s.hypervisor_params = accel;
+  cleanup_strv char **w = qemu_argv(&b);
+  ck_assert(argv_has(w, "-M", "microvm,acpi=off"));
+  /* a machine of the user's: the pc's UARTs, whatever the kernel */
+  char *machine[] = {"--machine", "q35", NULL};
+  s.hypervisor_params = machine;
+  cleanup_strv char **x = qemu_argv(&b);
+  ck_assert(!argv_has(x, "-M", NULL));
+  ck_assert(argv_has(x, "-serial", "chardev:agent"));
+  ck_assert(!argv_has(x, "-device", NULL));
 }
 END_TEST
 
@@ -597,6 +657,8 @@ static Suite *vm_monitor_suite(void) {
   tcase_add_test(lines, kernel_cmdline_ends_with_the_agent);
   tcase_add_test(lines, qemu_argv_is_a_tcg_pc_with_two_uarts);
   tcase_add_test(lines, qemu_argv_leaves_accel_to_the_user);
+  tcase_add_test(lines, qemu_argv_is_a_microvm_for_a_pvh_kernel);
+  tcase_add_test(lines, qemu_kernel_params_say_how_the_guest_resets);
   tcase_add_test(lines, exit_like_passes_codes_and_signals_on);
   tcase_add_test(lines, bzimage_unpacks_once_into_the_cache);
   suite_add_tcase(s, lines);

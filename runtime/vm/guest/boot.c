@@ -1,8 +1,8 @@
 /* boot.c — what the agent does as PID 1 of the guest: the mounts a
  * container runtime needs, the agent channel on the second UART, and the
  * way out. PID 1 must never exit (the kernel panics): every end, good or
- * bad, is a reset, which the host runs as a stop (reboot=k, qemu
- * -no-reboot, the built-in VMM's VM_STOP_RESET). */
+ * bad, is a reset, which the host runs as a stop (reboot=k, or reboot=t on
+ * qemu's microvm; qemu -no-reboot, the built-in VMM's VM_STOP_RESET). */
 #include "guest.h"
 
 #include <errno.h>
