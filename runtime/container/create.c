@@ -266,10 +266,15 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
   if (ret < 0)
     return -1;
   log_debug("init %d: waiting for start", (int)*pid);
-  lc->state->pid = *pid;
-  lc->state->pid_start_time = process_start_time(*pid);
-  if (state_write(&lc->dir, lc->state, err) < 0)
-    return -1;
+  /* Usually on_namespaces_ready has recorded this very process already;
+   * a rewrite would cost a rename over state.json (on ext4 a flush). */
+  uint64_t start_time = process_start_time(*pid);
+  if (lc->state->pid != *pid || lc->state->pid_start_time != start_time) {
+    lc->state->pid = *pid;
+    lc->state->pid_start_time = start_time;
+    if (state_write(&lc->dir, lc->state, err) < 0)
+      return -1;
+  }
   return lifecycle_write_pid_file(o->pid_file, *pid, err);
 }
 
