@@ -145,6 +145,18 @@ int cgroup_systemd_check(const char *path, hull_error_t *err);
 /* An fd for clone3(CLONE_INTO_CGROUP) on v2, owned by cg; -1 on v1 and
  * disabled. */
 int cgroup_dirfd(struct cgroup *cg);
+/* Moving another process into a v1 cgroup takes the cgroup threadgroup
+ * lock for writing, which waits for an RCU grace period (5-10 ms, the
+ * largest single cost of create); a thread that writes "0" to `tasks`
+ * moves itself without that lock. This opens `tasks` in each of cg's v1
+ * hierarchies (*fds, *n; free *fds, close each) for a single-threaded
+ * process about to be forked, which inherits them (they keep working in
+ * its new namespaces) and must move itself through them before anything
+ * of the container runs; enter() then leaves those hierarchies to it.
+ * *n is 0 where nothing is to be done so: cgroup2 places a process at
+ * clone, the systemd driver starts a scope with it. */
+int cgroup_open_self_enter(struct cgroup *cg, int **fds, size_t *n,
+                           hull_error_t *err);
 /* Every pid in the cgroup and the cgroups below it (for kill --all), read
  * from one hierarchy: v1 prefers pids, then memory, then name=systemd. */
 int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n, hull_error_t *err);

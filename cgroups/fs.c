@@ -41,17 +41,19 @@ static bool pid_is_in(const char *dir, pid_t pid) {
   return false;
 }
 
-/* Why not cgroup.procs everywhere: a write to cgroup.procs takes the
- * cgroup threadgroup lock for writing, which waits for an RCU grace period
- * (about 8 ms here, the largest single cost of a container start). Moving
- * the one thread of a single-threaded process through v1's `tasks` file
- * does not. cgroup2 has no such file for domain cgroups: there the init
- * was usually placed by clone3(CLONE_INTO_CGROUP) and needs no move. */
+/* A write of a pid, to cgroup.procs or to v1's `tasks`, takes the cgroup
+ * threadgroup lock for writing, which waits for an RCU grace period
+ * (5-10 ms): v1 hierarchies are better left to the process itself
+ * (cgroup_open_self_enter), and on cgroup2 the init was usually placed by
+ * clone3(CLONE_INTO_CGROUP) and needs no move. `tasks` moves the one
+ * thread of a single-threaded process. */
 int cgroup_fs_enter(struct cgroup *cg, pid_t pid, hull_error_t *err) {
   char buf[32];
   int len = snprintf(buf, sizeof(buf), "%d", (int)pid);
   for (size_t i = 0; i < cg->n_dirs; i++) {
     bool v2 = cg->controllers[i][0] == '\0';
+    if (!v2 && cg->v1_self_entered)
+      continue;
     if (v2 && pid_is_in(cg->dirs[i], pid))
       continue;
     cleanup_free char *knob =

@@ -48,6 +48,8 @@ struct cgroup {
   size_t n_dirs;
   size_t procs_dir;          /* which dir cgroup_pids reads */
   int dirfd;                 /* v2: the cgroup directory; else -1 */
+  bool v1_self_entered;      /* the process moves itself into the v1
+                                hierarchies (cgroup_open_self_enter) */
   /* systemd driver only (systemd.c): the scope's unit and slice, the
    * cgroupfs cgroup of the scope's directory once it exists, and the
    * resources apply() keeps for enter() to start the scope with. */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
 
@@ -156,6 +157,36 @@ static int v1_apply(struct cgroup *cg, const struct spec_linux *l,
 static int v1_stats(struct cgroup *cg, struct cgroup_stats *out,
                     hull_error_t *err) {
   return cgroup_v1_stats(cg, out, err);
+}
+
+extern const struct cgroup_manager cgroup_manager_v1;
+
+int cgroup_open_self_enter(struct cgroup *cg, int **fds, size_t *n,
+                           hull_error_t *err) {
+  *fds = NULL;
+  *n = 0;
+  if (cg == NULL || cg->manager != &cgroup_manager_v1)
+    return 0;
+  int *opened = xmalloc((cg->n_dirs + 1) * sizeof(*opened));
+  size_t count = 0;
+  for (size_t i = 0; i < cg->n_dirs; i++) {
+    if (cg->controllers[i][0] == '\0')
+      continue;                /* the hybrid cgroup2 tree: enter() */
+    cleanup_free char *path = xasprintf("%s/tasks", cg->dirs[i]);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      int e = errno;
+      while (count > 0)
+        close(opened[--count]);
+      free(opened);
+      return hull_error(err, e, "open `%s`", path);
+    }
+    opened[count++] = fd;
+  }
+  cg->v1_self_entered = count > 0;
+  *fds = opened;
+  *n = count;
+  return 0;
 }
 
 const struct cgroup_manager cgroup_manager_v1 = {

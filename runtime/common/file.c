@@ -114,6 +114,12 @@ int write_file_atomic(const char *path, const char *data, size_t len,
 }
 
 int mkdir_p(const char *path, mode_t mode, hull_error_t *err) {
+  /* Usually only the last component is missing (a container's cgroup in
+   * each of up to a dozen hierarchies): one mkdir instead of a walk. */
+  if (mkdir(path, mode) == 0 || errno == EEXIST)
+    return 0;
+  if (errno != ENOENT)
+    return hull_error(err, errno, "mkdir `%s`", path);
   cleanup_free char *p = xstrdup(path);
   for (char *s = p + 1; *s; s++) {
     if (*s != '/')

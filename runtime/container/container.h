@@ -131,6 +131,9 @@ struct exec_handler {
   /* What the handler's host processes need from the container's config
    * before its cgroup is set up (NULL: nothing). */
   int (*prepare)(struct spec *spec, hull_error_t *err);
+  /* spawn's and exec's processes move themselves into their v1 cgroups
+   * through the configs' cgroup_self_fds (cgroup_open_self_enter). */
+  bool moves_itself_into_cgroup;
 };
 
 /* The handler a spec asks for ("process" unless it asks for a VM). */

@@ -214,6 +214,10 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
   log_debug("cgroup `%s` created", lc->state->cgroup_path);
   int ret = lc->cgroups->apply(ctx.cgroup, lc->spec->linux, err);
   log_debug("resources applied");
+  cleanup_free int *self_fds = NULL;
+  size_t n_self_fds = 0;
+  if (ret == 0 && handler->moves_itself_into_cgroup)
+    ret = cgroup_open_self_enter(ctx.cgroup, &self_fds, &n_self_fds, err);
   cleanup_free char *cache_dir = lifecycle_cache_dir(o->root, lc->spec);
   struct process_config cfg = {
       .spec = lc->spec,
@@ -225,6 +229,8 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
       .cache_dir = cache_dir,
       .cgroup_path = lc->state->cgroup_path,
       .cgroup_fd = cgroup_dirfd(ctx.cgroup),
+      .cgroup_self_fds = self_fds,
+      .n_cgroup_self_fds = n_self_fds,
       .console_fd = -1,
       .preserve_fds = o->preserve_fds + socket_activation_fds(),
       .no_pivot = o->no_pivot,
@@ -254,14 +260,21 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
     close(cfg.console_fd);
   if (cfg.exec_fifo_fd >= 0)
     close(cfg.exec_fifo_fd);
+  for (size_t i = 0; i < n_self_fds; i++)
+    close(self_fds[i]);
   cgroup_free(ctx.cgroup);
   if (ret < 0)
     return -1;
   log_debug("init %d: waiting for start", (int)*pid);
-  lc->state->pid = *pid;
-  lc->state->pid_start_time = process_start_time(*pid);
-  if (state_write(&lc->dir, lc->state, err) < 0)
-    return -1;
+  /* Usually on_namespaces_ready has recorded this very process already;
+   * a rewrite would cost a rename over state.json (on ext4 a flush). */
+  uint64_t start_time = process_start_time(*pid);
+  if (lc->state->pid != *pid || lc->state->pid_start_time != start_time) {
+    lc->state->pid = *pid;
+    lc->state->pid_start_time = start_time;
+    if (state_write(&lc->dir, lc->state, err) < 0)
+      return -1;
+  }
   return lifecycle_write_pid_file(o->pid_file, *pid, err);
 }
 

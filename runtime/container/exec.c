@@ -212,6 +212,13 @@ static int start_process(struct lifecycle *lc, const struct exec_options *o,
   struct exec_ctx ctx = {.manager = lc->cgroups};
   if (load_cgroup(lc, o, &ctx.cgroup, err) < 0)
     return -1;
+  cleanup_free int *self_fds = NULL;
+  size_t n_self_fds = 0;
+  if (h->moves_itself_into_cgroup &&
+      cgroup_open_self_enter(ctx.cgroup, &self_fds, &n_self_fds, err) < 0) {
+    cgroup_free(ctx.cgroup);
+    return -1;
+  }
   cleanup_free char *cache_dir = lifecycle_cache_dir(o->root, lc->spec);
   cleanup_free char *state_json =
       state_oci_json(lc->state, lifecycle_status(lc), false);
@@ -223,6 +230,8 @@ static int start_process(struct lifecycle *lc, const struct exec_options *o,
       .cache_dir = cache_dir,
       .state_json = state_json,
       .cgroup_fd = ctx.cgroup ? cgroup_dirfd(ctx.cgroup) : -1,
+      .cgroup_self_fds = self_fds,
+      .n_cgroup_self_fds = n_self_fds,
       .console_fd = -1,
       .preserve_fds = o->preserve_fds,
       .enter_cgroup = enter_cgroup,
@@ -242,6 +251,8 @@ static int start_process(struct lifecycle *lc, const struct exec_options *o,
   }
   if (cfg.console_fd >= 0)
     close(cfg.console_fd);
+  for (size_t i = 0; i < n_self_fds; i++)
+    close(self_fds[i]);
   cgroup_free(ctx.cgroup);
   return ret;
 }

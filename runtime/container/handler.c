@@ -10,6 +10,7 @@ static const struct exec_handler process_handler = {
     .spawn = process_spawn,
     .release = process_release,
     .exec = process_exec,
+    .moves_itself_into_cgroup = true,
 };
 
 /* The container's process in a microVM; the host sees its monitor. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +31,11 @@ static struct container_state *placeholder_state(const char *id) {
   return st;
 }
 
+struct lifecycle_cgroup_cache {
+  struct cgroup *cg;
+  bool loaded;
+};
+
 int lifecycle_open(const char *root, const char *id, struct lifecycle *lc,
                    hull_error_t *err) {
   *lc = (struct lifecycle){.dir = {.fd = -1}};
@@ -41,10 +47,16 @@ int lifecycle_open(const char *root, const char *id, struct lifecycle *lc,
     lc->state_missing = true;
   }
   lc->cgroups = cgroup_manager_for_path(lc->state->cgroup_path, false);
+  lc->cgroup_cache = xzalloc(sizeof(*lc->cgroup_cache));
   return 0;
 }
 
 void lifecycle_close(struct lifecycle *lc) {
+  if (lc->cgroup_cache) {
+    cgroup_free(lc->cgroup_cache->cg);
+    free(lc->cgroup_cache);
+    lc->cgroup_cache = NULL;
+  }
   state_dir_close(&lc->dir);
   container_state_free(lc->state);
   spec_free(lc->spec);
@@ -61,15 +73,37 @@ int lifecycle_cgroup(const struct lifecycle *lc, struct cgroup **cg,
                            lc->state->cgroup_own, cg, err);
 }
 
+/* The cgroup (NULL: none) for lifecycle.c's own use: owned by the cache
+ * when there is one, else by the caller (*owned). A failed load is not
+ * cached. */
+static int cached_cgroup(const struct lifecycle *lc, struct cgroup **cg,
+                         struct cgroup **owned, hull_error_t *err) {
+  struct lifecycle_cgroup_cache *cache = lc->cgroup_cache;
+  *owned = NULL;
+  if (cache && cache->loaded) {
+    *cg = cache->cg;
+    return 0;
+  }
+  if (lifecycle_cgroup(lc, cg, err) < 0)
+    return -1;
+  if (cache) {
+    cache->cg = *cg;
+    cache->loaded = true;
+  } else {
+    *owned = *cg;
+  }
+  return 0;
+}
+
 /* A cgroup that cannot be read is not reported as paused: state and list
  * must still answer. */
 static bool is_frozen(const struct lifecycle *lc) {
-  struct cgroup *cg = NULL;
+  struct cgroup *cg = NULL, *owned = NULL;
   cleanup_error hull_error_t err = NULL;
   bool frozen = false;
-  if (lifecycle_cgroup(lc, &cg, &err) == 0 && cg)
+  if (cached_cgroup(lc, &cg, &owned, &err) == 0 && cg)
     lc->cgroups->frozen(cg, &frozen, &err);
-  cgroup_free(cg);
+  cgroup_free(owned);
   return frozen;
 }
 
@@ -81,8 +115,8 @@ enum container_status lifecycle_status(const struct lifecycle *lc) {
 }
 
 int lifecycle_thaw_if_frozen(const struct lifecycle *lc, hull_error_t *err) {
-  struct cgroup *cg = NULL;
-  if (lifecycle_cgroup(lc, &cg, err) < 0)
+  struct cgroup *cg = NULL, *owned = NULL;
+  if (cached_cgroup(lc, &cg, &owned, err) < 0)
     return -1;
   bool frozen = false;
   int ret = 0;
@@ -90,7 +124,7 @@ int lifecycle_thaw_if_frozen(const struct lifecycle *lc, hull_error_t *err) {
     ret = lc->cgroups->frozen(cg, &frozen, err);
   if (ret == 0 && frozen)
     ret = lc->cgroups->freeze(cg, false, err);
-  cgroup_free(cg);
+  cgroup_free(owned);
   return ret;
 }
 
@@ -114,14 +148,11 @@ static int wait_until_gone(const struct container_state *st,
 }
 
 static int kill_cgroup(struct lifecycle *lc, hull_error_t *err) {
-  if (lc->state->cgroup_path == NULL || *lc->state->cgroup_path == '\0')
-    return 0;
-  struct cgroup *cg = NULL;
-  if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path,
-                        lc->state->cgroup_own, &cg, err) < 0)
+  struct cgroup *cg = NULL, *owned = NULL;
+  if (cached_cgroup(lc, &cg, &owned, err) < 0)
     return -1;
   int ret = cg ? lc->cgroups->signal_all(cg, SIGKILL, err) : 0;
-  cgroup_free(cg);
+  cgroup_free(owned);
   return ret;
 }
 
@@ -141,14 +172,11 @@ int lifecycle_kill_all(struct lifecycle *lc, hull_error_t *err) {
 }
 
 static int destroy_cgroup(struct lifecycle *lc, hull_error_t *err) {
-  if (lc->state->cgroup_path == NULL || *lc->state->cgroup_path == '\0')
-    return 0;
-  struct cgroup *cg = NULL;
-  if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path,
-                        lc->state->cgroup_own, &cg, err) < 0)
+  struct cgroup *cg = NULL, *owned = NULL;
+  if (cached_cgroup(lc, &cg, &owned, err) < 0)
     return -1;
   int ret = cg ? lc->cgroups->destroy(cg, err) : 0;
-  cgroup_free(cg);
+  cgroup_free(owned);
   return ret;
 }
 

@@ -16,6 +16,11 @@ struct lifecycle {
   struct spec *spec;         /* the config.json copy, see lifecycle_spec */
   bool spec_tried;
   const struct cgroup_manager *cgroups;
+  /* The container's cgroup as loaded by the first lifecycle.c function
+   * that needed it (the status check, kill, thaw and destroy of one
+   * command would each read /proc/self/mountinfo otherwise); set up by
+   * lifecycle_open, NULL: load every time. */
+  struct lifecycle_cgroup_cache *cgroup_cache;
 };
 
 /* Opens, locks and reads container `id`. */

@@ -4,7 +4,9 @@
  *                                                               │ clone
  *   hull <───────── SYNC_INIT_PID ─────────────────────────── grandchild
  *
- * The child is placed in the container's cgroup by the parent, joins the
+ * The child moves itself into the container's v1 cgroups (writing "0" to
+ * `tasks` costs no RCU grace period, unlike a move by pid), is placed in
+ * the rest by the parent, joins the
  * init's namespaces (/proc/<init>/ns/..., user namespace first) and its root,
  * and forks: a pid (or time) namespace joined by setns only applies to
  * children. The grandchild is forked with CLONE_PARENT, so it is hull's own
@@ -182,7 +184,8 @@ __attribute__((noreturn)) static void exec_child(const struct exec_config *cfg,
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   /* Above all the state directory's fd, which carries exec's flock. The
    * log stays (close-on-exec) for the warnings logged until exec. */
-  int keep[SPEC_NS_COUNT + 5];
+  cleanup_free int *keep =
+      xmalloc((SPEC_NS_COUNT + 5 + cfg->n_cgroup_self_fds) * sizeof(*keep));
   size_t n = 0;
   for (int t = 0; t < SPEC_NS_COUNT; t++)
     keep[n++] = h->ns_fds[t];
@@ -191,8 +194,17 @@ __attribute__((noreturn)) static void exec_child(const struct exec_config *cfg,
   keep[n++] = cfg->console_fd;
   keep[n++] = h->seccomp.listener_fd;
   keep[n++] = log_fd();
+  for (size_t i = 0; i < cfg->n_cgroup_self_fds; i++)
+    keep[n++] = cfg->cgroup_self_fds[i];
   close_fds_except(3 + cfg->preserve_fds, keep, n);
 
+  for (size_t i = 0; i < cfg->n_cgroup_self_fds; i++) {
+    if (write(cfg->cgroup_self_fds[i], "0", 1) != 1) {
+      hull_error(&err, errno, "move into the container's cgroup");
+      sync_fail(sync_fd, &err);
+    }
+    close(cfg->cgroup_self_fds[i]);
+  }
   struct sync_msg placed = {0};
   if (sync_expect(sync_fd, SYNC_NS_READY_ACK, &placed, &err) < 0)
     _exit(EXIT_FAILURE);

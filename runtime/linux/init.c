@@ -124,7 +124,8 @@ __attribute__((noreturn)) static void fail_to_start(int fifo,
  * The log stays (close-on-exec) for the warnings logged until exec. */
 static void close_runtime_fds(const struct process_config *cfg,
                               const int ns_fds[SPEC_NS_COUNT], int sync_fd) {
-  int keep[SPEC_NS_COUNT + 4];
+  cleanup_free int *keep =
+      xmalloc((SPEC_NS_COUNT + 4 + cfg->n_cgroup_self_fds) * sizeof(*keep));
   size_t n = 0;
   for (int i = 0; i < SPEC_NS_COUNT; i++)
     keep[n++] = ns_fds[i];
@@ -132,6 +133,8 @@ static void close_runtime_fds(const struct process_config *cfg,
   keep[n++] = cfg->console_fd;
   keep[n++] = cfg->exec_fifo_fd;
   keep[n++] = log_fd();
+  for (size_t i = 0; i < cfg->n_cgroup_self_fds; i++)
+    keep[n++] = cfg->cgroup_self_fds[i];
   close_fds_except(3 + cfg->preserve_fds, keep, n);
 }
 
@@ -153,9 +156,24 @@ static bool has_runtime_hooks(const struct spec *spec) {
   return spec->hooks.prestart.len > 0 || spec->hooks.create_runtime.len > 0;
 }
 
-/* Waits until the parent has put us in our cgroup; then a new cgroup
- * namespace can be made, rooted there. */
+/* "0" moves the writing thread (we have one) into the cgroup of the
+ * `tasks` file without the lock whose RCU grace period a move of another
+ * pid waits for; the files were opened on the host, by root. */
+static int move_self_into_cgroup(const struct process_config *cfg,
+                                 hull_error_t *err) {
+  for (size_t i = 0; i < cfg->n_cgroup_self_fds; i++) {
+    if (write(cfg->cgroup_self_fds[i], "0", 1) != 1)
+      return hull_error(err, errno, "move into the container's cgroup");
+    close(cfg->cgroup_self_fds[i]);
+  }
+  return 0;
+}
+
+/* Moves into our v1 cgroups, then waits until the parent has put us in
+ * the rest; then a new cgroup namespace can be made, rooted there. */
 static int wait_for_cgroup(struct init_run *r, int new_ns, hull_error_t *err) {
+  if (move_self_into_cgroup(r->cfg, err) < 0)
+    return -1;
   struct sync_msg ready = {0};
   if (sync_expect(r->sync_fd, SYNC_NS_READY_ACK, &ready, err) < 0)
     return -1;
@@ -171,10 +189,11 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
   int new_ns = ns_new_flags(spec);
   if (sync_send(r->sync_fd, SYNC_NS_READY, 0, NULL, err) < 0)
     return -1;
-  /* Moving us into a v1 cgroup costs the parent an RCU grace period: set
-   * up the rootfs meanwhile, unless a cgroup namespace (whose root must be
-   * our cgroup) is needed for the cgroup mounts. No user code runs before
-   * the wait. */
+  /* The parent records our pid and moves us into the cgroups we do not
+   * enter ourselves (by pid: an RCU grace period): set up the rootfs
+   * meanwhile, outside the container's memory cgroup, unless a cgroup
+   * namespace (whose root must be our cgroup) is needed for the cgroup
+   * mounts. No user code runs before the wait. */
   bool wait_early = (new_ns & CLONE_NEWCGROUP) != 0;
   if (wait_early && wait_for_cgroup(r, new_ns, err) < 0)
     return -1;

@@ -123,6 +123,11 @@ struct process_config {
   const char *cache_dir;     /* <state root>/.cache (absolute), or NULL */
   const char *cgroup_path;
   int cgroup_fd;             /* clone3(CLONE_INTO_CGROUP) target, or -1 */
+  /* v1 `tasks` files the init writes "0" into, moving itself into its
+   * cgroup without the RCU grace period a move by the parent costs; the
+   * parent moves it into the other hierarchies (on_ns_ready). */
+  const int *cgroup_self_fds;
+  size_t n_cgroup_self_fds;
   int console_fd;            /* connected --console-socket, or -1 */
   int preserve_fds;
   bool no_pivot;
@@ -160,6 +165,10 @@ struct exec_config {
   const char *cache_dir;     /* <state root>/.cache (absolute), or NULL */
   const char *state_json;    /* for a seccomp listener */
   int cgroup_fd;             /* clone3(CLONE_INTO_CGROUP) target, or -1 */
+  /* As in process_config: v1 `tasks` files the child moves itself through;
+   * enter_cgroup does the rest. */
+  const int *cgroup_self_fds;
+  size_t n_cgroup_self_fds;
   int console_fd;            /* connected --console-socket, or -1 */
   int preserve_fds;
   exec_enter_cgroup_fn enter_cgroup;
