@@ -84,6 +84,9 @@ int mkdir_p(const char *path, mode_t mode, hull_error_t *err);
 int remove_tree(const char *path, hull_error_t *err);
 /* write()/read() that retry on EINTR and short counts. */
 int write_all(int fd, const void *buf, size_t len);
+/* Copies what is left of in to out: in the kernel (copy_file_range) where
+ * it can, else through a buffer. what names the source in errors. */
+int copy_fd_contents(int in, int out, const char *what, hull_error_t *err);
 ssize_t read_all(int fd, void *buf, size_t len);
 /* Closes every fd >= first_fd. */
 int close_fds_from(int first_fd, hull_error_t *err);

@@ -24,6 +24,38 @@ int write_all(int fd, const void *buf, size_t len) {
   return 0;
 }
 
+/* copy_file_range's refusals that mean "not between these two files":
+ * across file systems on older kernels, special files, no support. */
+static bool copy_range_unsupported(int e) {
+  return e == EXDEV || e == ENOSYS || e == EINVAL || e == EOPNOTSUPP;
+}
+
+int copy_fd_contents(int in, int out, const char *what, hull_error_t *err) {
+  for (;;) {
+    ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+    if (n == 0)
+      return 0;
+    if (n > 0 || errno == EINTR)
+      continue;
+    if (!copy_range_unsupported(errno))
+      return hull_error(err, errno, "copy `%s`", what);
+    break;
+  }
+  const size_t chunk = 256 * 1024;
+  cleanup_free char *buf = xmalloc(chunk);
+  for (;;) {
+    ssize_t n = read(in, buf, chunk);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return hull_error(err, errno, "read `%s`", what);
+    if (n == 0)
+      return 0;
+    if (write_all(out, buf, (size_t)n) < 0)
+      return hull_error(err, errno, "write a copy of `%s`", what);
+  }
+}
+
 ssize_t read_all(int fd, void *buf, size_t len) {
   char *p = buf;
   size_t got = 0;

@@ -27,21 +27,6 @@ static char *child_path(const char *dir, const char *name) {
   return xasprintf("%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
 }
 
-static int copy_data(int src, int dst, const char *path, hull_error_t *err) {
-  char buf[64 * 1024];
-  for (;;) {
-    ssize_t n = read(src, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return hull_error(err, errno, "read `%s`", path);
-    if (n == 0)
-      return 0;
-    if (write_all(dst, buf, (size_t)n) < 0)
-      return hull_error(err, errno, "write `%s`", path);
-  }
-}
-
 /* Best effort: a tmpfs or a user namespace refuses some attributes
  * (trusted.* in a user namespace, other LSMs' security.*), and it is the
  * content that the container needs. */
@@ -116,7 +101,7 @@ static int copy_file(int src_dir, int dst_dir, const char *name,
       dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (dst < 0)
     return hull_error(err, errno, "create `%s`", path);
-  if (copy_data(src, dst, path, err) < 0)
+  if (copy_fd_contents(src, dst, path, err) < 0)
     return -1;
   return copy_metadata(src, dst, &st, path, err);
 }

@@ -1047,36 +1047,12 @@ out:
   return r;
 }
 
-/* Appends the file at path to fd (in the kernel where it can). */
+/* Appends the file at path to fd. */
 static int append_file(int fd, const char *path, hull_error_t *err) {
   cleanup_close int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (in < 0)
     return hull_error(err, errno, "open `%s`", path);
-  for (;;) {
-    ssize_t n = copy_file_range(in, NULL, fd, NULL, 1 << 30, 0);
-    if (n == 0)
-      return 0;
-    if (n > 0)
-      continue;
-    if (errno == EINTR)
-      continue;
-    if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
-        errno != EOPNOTSUPP)
-      return hull_error(err, errno, "copy `%s`", path);
-    break; /* across file systems on older kernels: copy by hand */
-  }
-  cleanup_free char *buf = xmalloc(COPY_CHUNK);
-  for (;;) {
-    ssize_t n = read(in, buf, COPY_CHUNK);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return hull_error(err, errno, "read `%s`", path);
-    if (n == 0)
-      return 0;
-    if (write_all(fd, buf, (size_t)n) < 0)
-      return hull_error(err, errno, "write");
-  }
+  return copy_fd_contents(in, fd, path, err);
 }
 
 /* The kernel wants each uncompressed cpio archive to start on a 4-byte
