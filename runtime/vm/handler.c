@@ -314,6 +314,7 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
   struct monitor_config mc = {
       .boot = {.settings = &s, .kernel = unpacked ? unpacked : s.kernel,
                .pvh_kernel = pvh,
+               .kvm = s.hypervisor && qemu_kvm_native(cache),
                .initrd = initrd, .console_log = console_log,
                .cmdline = cmdline, .agent_fd = f.agent[1], .stderr_fd = -1},
       .state_dir = cfg->state_dir,

@@ -30,6 +30,7 @@ struct vm_boot {
   const char *kernel;      /* what to boot: settings->kernel, or the ELF
                               vm_unpacked_kernel made of it */
   bool pvh_kernel;         /* kernel is that ELF (it has a PVH entry) */
+  bool kvm;                /* qemu: accel=kvm, else tcg (qemu_kvm_native) */
   const char *initrd;      /* <state dir>/initrd */
   const char *console_log; /* <state dir>/console.log: the guest's ttyS0 */
   const char *cmdline;     /* the guest kernel's command line */
@@ -57,7 +58,14 @@ bool qemu_uses_microvm(const struct vm_settings *s, bool pvh_kernel);
  * resets (ending qemu), and on a microvm the host's TSC rate. */
 char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel);
 
-/* qemu's argv for b (free with strv_free); agent_fd is passed as fd=N. */
+/* Whether qemu gets accel=kvm: /dev/kvm runs guest code natively
+ * (vmm_probe_native), probed once per host boot and cached in
+ * <cache_dir>/vm/kvm-native under /proc/sys/kernel/random/boot_id. false
+ * without a usable /dev/kvm. */
+bool qemu_kvm_native(const char *cache_dir);
+
+/* qemu's argv for b (free with strv_free); agent_fd is passed as fd=N; the
+ * machine's accel= is b->kvm's unless the user's parameters have -accel. */
 char **qemu_argv(const struct vm_boot *b);
 
 /* Start the hypervisor as a child that dies with the caller

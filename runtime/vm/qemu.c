@@ -10,10 +10,15 @@
  * kernel walks. A kernel without a PVH entry, or hypervisor parameters
  * that name their own machine, get the `pc`.
  *
- * Acceleration is TCG: /dev/kvm is used by the built-in VMM, and where it
- * can boot Linux a user asks qemu for it with `-accel kvm` in
- * vm.hypervisor.parameters (which then replaces our accel=). */
+ * Acceleration is KVM where /dev/kvm runs guest code natively (real
+ * hardware, ordinary nested VMX: Linux boots in a fraction of a second),
+ * and TCG otherwise — without /dev/kvm, or where it emulates guest code
+ * (a nested /dev/kvm like this project's test host's, on which Linux dies
+ * at its first cmpxchg16b). vmm_probe_native tells them apart with a tiny
+ * guest, once per host boot (qemu_kvm_native caches the answer). An
+ * `-accel` in vm.hypervisor.parameters replaces our accel=. */
 #include "host.h"
+#include "runtime/vm/vmm/vmm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -100,6 +105,48 @@ char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel) {
                    khz);
 }
 
+#define KVM_NATIVE_FILE "vm/kvm-native"
+#define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+
+/* The cache: "<boot id> <0|1>\n"; -1 when it is missing or from another
+ * boot (a new kernel, or /dev/kvm on other hardware, may answer otherwise). */
+static int cached_kvm_native(const char *path, const char *boot_id) {
+  cleanup_free char *data = NULL;
+  cleanup_error hull_error_t err = NULL;
+  if (read_file(path, &data, NULL, &err) < 0)
+    return -1;
+  size_t n = strlen(boot_id);
+  if (strncmp(data, boot_id, n) != 0 || data[n] != ' ' ||
+      (data[n + 1] != '0' && data[n + 1] != '1') || data[n + 2] != '\n')
+    return -1;
+  return data[n + 1] == '1';
+}
+
+bool qemu_kvm_native(const char *cache_dir) {
+  cleanup_free char *boot_id = NULL;
+  cleanup_error hull_error_t err = NULL;
+  if (access("/dev/kvm", F_OK) < 0)
+    return false;
+  if (read_file(BOOT_ID_PATH, &boot_id, NULL, &err) < 0)
+    return false;
+  boot_id[strcspn(boot_id, "\n")] = '\0';
+  cleanup_free char *path = xasprintf("%s/" KVM_NATIVE_FILE, cache_dir);
+  int cached = cached_kvm_native(path, boot_id);
+  if (cached >= 0)
+    return cached;
+  bool native = false;
+  /* An unusable /dev/kvm (permissions, missing extensions) is TCG, and
+   * not cached: it may be fixed without a reboot. */
+  if (vmm_probe_native(&native, &err) < 0)
+    return false;
+  cleanup_free char *dir = xasprintf("%s/vm", cache_dir);
+  cleanup_free char *line = xasprintf("%s %d\n", boot_id, native);
+  /* A cache we cannot write costs only the next probe (err is freed). */
+  if (mkdir_p(dir, 0700, &err) == 0)
+    write_file_atomic(path, line, strlen(line), 0644, &err);
+  return native;
+}
+
 char **qemu_argv(const struct vm_boot *b) {
   const struct vm_settings *s = b->settings;
   char **v = NULL;
@@ -108,16 +155,17 @@ char **qemu_argv(const struct vm_boot *b) {
   char *const *user = s->hypervisor_params;
   bool microvm = qemu_uses_microvm(s, b->pvh_kernel);
   bool user_accel = params_have(user, "-accel", NULL);
+  const char *accel = b->kvm ? "kvm" : "tcg";
   if (microvm) {
     /* acpi=off: the kernel then finds both UARTs by legacy probing, and
      * its timer through the MP table (with ACPI it waits forever for the
      * PIT's first tick when it cannot calibrate the TSC). */
     push(&v, &n, xstrdup("-M"));
-    push(&v, &n, xstrdup(user_accel ? "microvm,acpi=off"
-                                    : "microvm,accel=tcg,acpi=off"));
+    push(&v, &n, user_accel ? xstrdup("microvm,acpi=off")
+                            : xasprintf("microvm,accel=%s,acpi=off", accel));
   } else if (!params_have(user, "-M", "-machine")) {
     push(&v, &n, xstrdup("-M"));
-    push(&v, &n, xstrdup(user_accel ? "pc" : "pc,accel=tcg"));
+    push(&v, &n, user_accel ? xstrdup("pc") : xasprintf("pc,accel=%s", accel));
   }
   const char *fixed[] = {"-nodefaults", "-no-user-config", "-display", "none",
                          "-monitor", "none", "-no-reboot"};

@@ -6,6 +6,7 @@
  * binary, exec'd as "qemu" with HULL_FAKE_AGENT set (a constructor takes
  * over before Check's main), which plays the agent's part of proto.h. */
 #include "runtime/vm/host.h"
+#include "runtime/vm/vmm/vmm.h"
 #include "runtime/linux/linux.h"
 #include "tests/suite.h"
 
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- the fake agent (runs in the exec'd "hypervisor") ------------------- */
@@ -185,6 +187,10 @@ START_TEST(qemu_argv_is_a_tcg_pc_with_two_uarts) {
   cleanup_strv char **v = qemu_argv(&b);
   ck_assert_str_eq(v[0], "/usr/bin/qemu-system-x86_64");
   ck_assert(argv_has(v, "-M", "pc,accel=tcg"));
+  b.kvm = true; /* /dev/kvm runs guest code natively */
+  cleanup_strv char **k = qemu_argv(&b);
+  ck_assert(argv_has(k, "-M", "pc,accel=kvm"));
+  ck_assert(!argv_has(k, "-M", "pc,accel=tcg"));
   ck_assert(argv_has(v, "-m", "256M"));
   ck_assert(argv_has(v, "-smp", "2"));
   ck_assert(argv_has(v, "-kernel", "/boot/vmlinuz-x"));
@@ -223,6 +229,10 @@ START_TEST(qemu_argv_is_a_microvm_for_a_pvh_kernel) {
                       .agent_fd = 7};
   cleanup_strv char **v = qemu_argv(&b);
   ck_assert(argv_has(v, "-M", "microvm,accel=tcg,acpi=off"));
+  b.kvm = true;
+  cleanup_strv char **k = qemu_argv(&b);
+  ck_assert(argv_has(k, "-M", "microvm,accel=kvm,acpi=off"));
+  b.kvm = false;
   ck_assert(argv_has(v, "-kernel", "/cache/vmlinux-1"));
   ck_assert(argv_has(v, "-no-reboot", NULL));
   ck_assert(argv_has(v, "-serial", "chardev:con"));
@@ -235,6 +245,10 @@ START_TEST(qemu_argv_is_a_microvm_for_a_pvh_kernel) {
   s.hypervisor_params = accel;
   cleanup_strv char **w = qemu_argv(&b);
   ck_assert(argv_has(w, "-M", "microvm,acpi=off"));
+  b.kvm = true; /* the user's -accel wins over the probe's answer too */
+  cleanup_strv char **wk = qemu_argv(&b);
+  ck_assert(argv_has(wk, "-M", "microvm,acpi=off"));
+  b.kvm = false;
   /* a machine of the user's: the pc's UARTs, whatever the kernel */
   char *machine[] = {"--machine", "q35", NULL};
   s.hypervisor_params = machine;
@@ -254,6 +268,14 @@ START_TEST(qemu_argv_leaves_accel_to_the_user) {
   cleanup_strv char **v = qemu_argv(&b);
   ck_assert(argv_has(v, "-M", "pc"));
   ck_assert(argv_has(v, "-accel", "kvm"));
+  char *tcg[] = {"--accel", "tcg", NULL};
+  s.hypervisor_params = tcg;
+  b.kvm = true; /* native /dev/kvm, but the user asks for TCG */
+  cleanup_strv char **t = qemu_argv(&b);
+  ck_assert(argv_has(t, "-M", "pc"));
+  ck_assert(!argv_has(t, "-M", "pc,accel=kvm"));
+  ck_assert(argv_has(t, "--accel", "tcg"));
+  b.kvm = false;
   char *machine[] = {"-machine", "microvm", NULL};
   s.hypervisor_params = machine;
   cleanup_strv char **w = qemu_argv(&b);
@@ -287,6 +309,59 @@ START_TEST(bzimage_unpacks_once_into_the_cache) {
   /* not a bzImage: booted as it is */
   ck_assert_ptr_null(vm_unpacked_kernel("/etc/hostname", dir));
   globfree(&g);
+  cleanup_free char *cmd = xasprintf("rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+static uint64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* This host's /dev/kvm is nested and emulates guest code: the probe's
+ * guest dies on its cmpxchg16b, and qemu gets TCG. Once per boot: the
+ * answer is cached under the boot id, and another boot's is probed again. */
+START_TEST(kvm_probe_says_not_native_here_once_per_boot) {
+  if (access("/dev/kvm", R_OK | W_OK) < 0) {
+    fprintf(stderr, "SKIP: no usable /dev/kvm\n");
+    return;
+  }
+  cleanup_error hull_error_t err = NULL;
+  bool native = true;
+  uint64_t t0 = mono_ms();
+  ck_assert_msg(vmm_probe_native(&native, &err) == 0, "%s",
+                err ? err->msg : "");
+  ck_assert_msg(!native, "this host's /dev/kvm runs guests natively?");
+  ck_assert_uint_lt(mono_ms() - t0, 1000);
+
+  char dir[] = "/tmp/hull-kvmprobe-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  cleanup_free char *path = xasprintf("%s/vm/kvm-native", dir);
+  cleanup_free char *boot_id = NULL;
+  ck_assert_int_eq(read_file("/proc/sys/kernel/random/boot_id", &boot_id,
+                             NULL, &err), 0);
+  boot_id[strcspn(boot_id, "\n")] = '\0';
+  t0 = mono_ms();
+  ck_assert(!qemu_kvm_native(dir));
+  ck_assert(!qemu_kvm_native(dir));
+  ck_assert_uint_lt(mono_ms() - t0, 1000);
+  cleanup_free char *cached = NULL;
+  ck_assert_int_eq(read_file(path, &cached, NULL, &err), 0);
+  cleanup_free char *want = xasprintf("%s 0\n", boot_id);
+  ck_assert_str_eq(cached, want);
+  /* the cache is believed for this boot... */
+  cleanup_free char *yes = xasprintf("%s 1\n", boot_id);
+  ck_assert_int_eq(write_file_atomic(path, yes, strlen(yes), 0644, &err), 0);
+  ck_assert(qemu_kvm_native(dir));
+  /* ...and not for another's: probed again, and rewritten */
+  const char *old = "00000000-0000-0000-0000-000000000000 1\n";
+  ck_assert_int_eq(write_file_atomic(path, old, strlen(old), 0644, &err), 0);
+  ck_assert(!qemu_kvm_native(dir));
+  cleanup_free char *again = NULL;
+  ck_assert_int_eq(read_file(path, &again, NULL, &err), 0);
+  ck_assert_str_eq(again, want);
   cleanup_free char *cmd = xasprintf("rm -rf %s", dir);
   ck_assert_int_eq(system(cmd), 0);
 }
@@ -661,6 +736,7 @@ static Suite *vm_monitor_suite(void) {
   tcase_add_test(lines, qemu_kernel_params_say_how_the_guest_resets);
   tcase_add_test(lines, exit_like_passes_codes_and_signals_on);
   tcase_add_test(lines, bzimage_unpacks_once_into_the_cache);
+  tcase_add_test(lines, kvm_probe_says_not_native_here_once_per_boot);
   suite_add_tcase(s, lines);
   TCase *mon = tcase_create("monitor");
   tcase_set_timeout(mon, 30);

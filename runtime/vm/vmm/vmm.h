@@ -11,6 +11,7 @@
  *   serial_io.c the thread that moves the UARTs' bytes to and from their fds
  *   ioport.c port I/O dispatch: UARTs, i8042 reset, ports we absorb
  *   vm.c     vm_run(): the pieces in order, and the run loop
+ *   probe.c  vmm_probe_native(): does /dev/kvm run guest code natively?
  *
  * Guest physical memory layout (low addresses are fixed, like Firecracker):
  *   0x00500 GDT   0x00520 IDT   0x07000 boot_params   0x08ff0 initial stack
@@ -89,6 +90,14 @@ int vm_run(const struct vm_config *cfg, int serial_fd,
 /* (info->reason means something only when vm_run returned 0; the times
  * and info->rip are filled either way.) */
 const char *vm_stop_reason_name(enum vm_stop_reason r);
+
+/* Whether /dev/kvm runs guest code natively (probe.c): a tiny long-mode
+ * guest executes lock cmpxchg16b and popcnt, which KVM's instruction
+ * emulator lacks, then resets through the i8042. true when it resets,
+ * false when KVM_RUN stops on an emulation failure (a nested /dev/kvm that
+ * emulates guest code, where Linux cannot boot); an error without a usable
+ * /dev/kvm. Takes about a millisecond: one VM, two exits. */
+int vmm_probe_native(bool *native, hull_error_t *err);
 
 /* ---- boot protocol (boot.c) -------------------------------------------- */
 
