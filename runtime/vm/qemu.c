@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__)
@@ -122,6 +123,39 @@ static int cached_kvm_native(const char *path, const char *boot_id) {
   return data[n + 1] == '1';
 }
 
+/* The probe runs a guest: in a child, so that a KVM_RUN that never
+ * returns cannot hang `create`. 0 with *native set, -1 when it failed or
+ * took longer than PROBE_DEADLINE_MS. */
+#define PROBE_DEADLINE_MS 2000
+static int probe_with_deadline(bool *native) {
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    cleanup_error hull_error_t err = NULL;
+    bool yes = false;
+    if (vmm_probe_native(&yes, &err) < 0) {
+      log_debug("KVM probe: %s", err->msg);
+      _exit(2);
+    }
+    _exit(yes ? 1 : 0);
+  }
+  int status = 0;
+  for (int waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited += 5) {
+    if (waited >= PROBE_DEADLINE_MS) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      log_debug("KVM probe: no answer within %d ms", PROBE_DEADLINE_MS);
+      return -1;
+    }
+    nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+    return -1;
+  *native = WEXITSTATUS(status) == 1;
+  return 0;
+}
+
 bool qemu_kvm_native(const char *cache_dir) {
   cleanup_free char *boot_id = NULL;
   cleanup_error hull_error_t err = NULL;
@@ -135,9 +169,9 @@ bool qemu_kvm_native(const char *cache_dir) {
   if (cached >= 0)
     return cached;
   bool native = false;
-  /* An unusable /dev/kvm (permissions, missing extensions) is TCG, and
-   * not cached: it may be fixed without a reboot. */
-  if (vmm_probe_native(&native, &err) < 0)
+  /* An unusable /dev/kvm (permissions, missing extensions) or a probe that
+   * hangs is TCG, and not cached: it may be fixed without a reboot. */
+  if (probe_with_deadline(&native) < 0)
     return false;
   cleanup_free char *dir = xasprintf("%s/vm", cache_dir);
   cleanup_free char *line = xasprintf("%s %d\n", boot_id, native);
