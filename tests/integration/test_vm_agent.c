@@ -117,6 +117,14 @@ static void start(struct agent *a) {
   free(expect_frame(a, VM_FRAME_OK, VM_STREAM_INIT));
 }
 
+/* An agent whose container is created and started. */
+static struct agent agent_started(struct hctx *c, const struct hconfig *cfg) {
+  struct agent a = agent_start_id(c, cfg);
+  expect_ready(&a);
+  start(&a);
+  return a;
+}
+
 struct outcome {
   char *out, *err;
   int status;                /* wait(2) status */
@@ -204,10 +212,8 @@ END_TEST
 
 START_TEST(agent_reports_the_exit_code) {
   struct hctx *c = hctx_new();
-  struct agent a = agent_start_id(
+  struct agent a = agent_started(
       c, &(struct hconfig){.args = "\"sh\", \"-c\", \"exit 3\""});
-  expect_ready(&a);
-  start(&a);
   struct outcome o = collect(&a, VM_STREAM_INIT);
   ck_assert_msg(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 3,
                 "status %#x", o.status);
@@ -218,9 +224,7 @@ END_TEST
 
 START_TEST(agent_passes_stdin_and_its_end) {
   struct hctx *c = hctx_new();
-  struct agent a = agent_start_id(c, &(struct hconfig){.args = "\"cat\""});
-  expect_ready(&a);
-  start(&a);
+  struct agent a = agent_started(c, &(struct hconfig){.args = "\"cat\""});
   send_text(&a, VM_FRAME_STDIN, VM_STREAM_INIT, "ping\n");
   send_text(&a, VM_FRAME_STDIN, VM_STREAM_INIT, "pong\n");
   send_frame(&a, VM_FRAME_STDIN, VM_STREAM_INIT, NULL, 0);
@@ -234,11 +238,9 @@ END_TEST
 
 START_TEST(agent_delivers_a_signal_to_the_process) {
   struct hctx *c = hctx_new();
-  struct agent a = agent_start_id(
+  struct agent a = agent_started(
       c, &(struct hconfig){.args = "\"sleep\", \"100\"",
                            .namespaces = no_pid_ns});
-  expect_ready(&a);
-  start(&a);
   send_signal(&a, VM_STREAM_INIT, SIGTERM, false);
   free(expect_frame(&a, VM_FRAME_OK, VM_STREAM_INIT));
   struct outcome o = collect(&a, VM_STREAM_INIT);
@@ -254,10 +256,8 @@ END_TEST
  * instead of writing into nowhere forever. */
 START_TEST(agent_closes_an_output_nobody_reads) {
   struct hctx *c = hctx_new();
-  struct agent a = agent_start_id(
+  struct agent a = agent_started(
       c, &(struct hconfig){.args = "\"yes\"", .namespaces = no_pid_ns});
-  expect_ready(&a);
-  start(&a);
   send_frame(&a, VM_FRAME_STDOUT, VM_STREAM_INIT, NULL, 0);
   struct outcome o = collect(&a, VM_STREAM_INIT);
   ck_assert_msg(WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGPIPE,
@@ -284,9 +284,7 @@ END_TEST
 
 START_TEST(agent_runs_an_exec_beside_the_process) {
   struct hctx *c = hctx_new();
-  struct agent a = agent_start_id(c, &(struct hconfig){.args = "\"cat\""});
-  expect_ready(&a);
-  start(&a);
+  struct agent a = agent_started(c, &(struct hconfig){.args = "\"cat\""});
   send_text(&a, VM_FRAME_EXEC, 2,
             "{\"args\": [\"sh\", \"-c\", \"hostname; echo e >&2; exit 4\"],"
             " \"cwd\": \"/\", \"env\": [\"PATH=/bin\"]}");
@@ -325,9 +323,7 @@ END_TEST
 
 START_TEST(agent_answers_a_bad_exec_with_error) {
   struct hctx *c = hctx_new();
-  struct agent a = agent_start_id(c, &(struct hconfig){.args = "\"cat\""});
-  expect_ready(&a);
-  start(&a);
+  struct agent a = agent_started(c, &(struct hconfig){.args = "\"cat\""});
   send_text(&a, VM_FRAME_EXEC, 2, "{not json");
   cleanup_free char *e1 = expect_frame(&a, VM_FRAME_ERROR, 2);
   ck_assert_msg(*e1, "an empty error");
@@ -413,9 +409,7 @@ END_TEST
 /* The host going away ends the container too: nothing is left behind. */
 START_TEST(agent_cleans_up_when_the_host_hangs_up) {
   struct hctx *c = hctx_new();
-  struct agent a = agent_start_id(c, &(struct hconfig){.args = "\"cat\""});
-  expect_ready(&a);
-  start(&a);
+  struct agent a = agent_started(c, &(struct hconfig){.args = "\"cat\""});
   send_text(&a, VM_FRAME_EXEC, 2,
             "{\"args\": [\"sleep\", \"100\"], \"cwd\": \"/\"}");
   free(expect_frame(&a, VM_FRAME_OK, 2));
