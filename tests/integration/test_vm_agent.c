@@ -177,6 +177,20 @@ static void outcome_free(struct outcome *o) {
   free(o->err);
 }
 
+/* Stream's process must end killed by sig. */
+static void expect_killed_by(struct agent *a, uint32_t stream, int sig) {
+  struct outcome o = collect(a, stream);
+  ck_assert_msg(WIFSIGNALED(o.status) && WTERMSIG(o.status) == sig,
+                "status %#x, want killed by %d", o.status, sig);
+  outcome_free(&o);
+}
+
+/* SIGNAL, answered OK. */
+static void signal_acked(struct agent *a, uint32_t stream, int sig, bool all) {
+  send_signal(a, stream, sig, all);
+  free(expect_frame(a, VM_FRAME_OK, stream));
+}
+
 /* The agent exits 0 once stream 1's EXIT is out; then nothing is left. */
 static void agent_finish(struct hctx *c, struct agent *a) {
   struct hres r = hbg_wait(&a->bg, FRAME_TIMEOUT_MS);
@@ -241,12 +255,8 @@ START_TEST(agent_delivers_a_signal_to_the_process) {
   struct agent a = agent_started(
       c, &(struct hconfig){.args = "\"sleep\", \"100\"",
                            .namespaces = no_pid_ns});
-  send_signal(&a, VM_STREAM_INIT, SIGTERM, false);
-  free(expect_frame(&a, VM_FRAME_OK, VM_STREAM_INIT));
-  struct outcome o = collect(&a, VM_STREAM_INIT);
-  ck_assert_msg(WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGTERM,
-                "status %#x", o.status);
-  outcome_free(&o);
+  signal_acked(&a, VM_STREAM_INIT, SIGTERM, false);
+  expect_killed_by(&a, VM_STREAM_INIT, SIGTERM);
   agent_finish(c, &a);
 }
 END_TEST
@@ -259,10 +269,7 @@ START_TEST(agent_closes_an_output_nobody_reads) {
   struct agent a = agent_started(
       c, &(struct hconfig){.args = "\"yes\"", .namespaces = no_pid_ns});
   send_frame(&a, VM_FRAME_STDOUT, VM_STREAM_INIT, NULL, 0);
-  struct outcome o = collect(&a, VM_STREAM_INIT);
-  ck_assert_msg(WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGPIPE,
-                "status %#x", o.status);
-  outcome_free(&o);
+  expect_killed_by(&a, VM_STREAM_INIT, SIGPIPE);
   agent_finish(c, &a);
 }
 END_TEST
@@ -272,12 +279,8 @@ START_TEST(agent_kill_all_before_start_ends_the_container) {
   struct hctx *c = hctx_new();
   struct agent a = agent_start_id(c, &(struct hconfig){.args = "\"cat\""});
   expect_ready(&a);
-  send_signal(&a, VM_STREAM_INIT, SIGKILL, true);
-  free(expect_frame(&a, VM_FRAME_OK, VM_STREAM_INIT));
-  struct outcome o = collect(&a, VM_STREAM_INIT);
-  ck_assert_msg(WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGKILL,
-                "status %#x", o.status);
-  outcome_free(&o);
+  signal_acked(&a, VM_STREAM_INIT, SIGKILL, true);
+  expect_killed_by(&a, VM_STREAM_INIT, SIGKILL);
   agent_finish(c, &a);
 }
 END_TEST
@@ -340,8 +343,7 @@ START_TEST(agent_answers_a_bad_exec_with_error) {
   free(expect_frame(&a, VM_FRAME_ERROR, VM_STREAM_INIT));
   send_frame(&a, VM_FRAME_START, VM_STREAM_INIT, NULL, 0);
   free(expect_frame(&a, VM_FRAME_ERROR, VM_STREAM_INIT));
-  send_signal(&a, VM_STREAM_INIT, SIGKILL, false);
-  free(expect_frame(&a, VM_FRAME_OK, VM_STREAM_INIT));
+  signal_acked(&a, VM_STREAM_INIT, SIGKILL, false);
   struct outcome o = collect(&a, VM_STREAM_INIT);
   ck_assert(WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGKILL);
   outcome_free(&o);
