@@ -59,13 +59,12 @@ tests/rootfs/.done: tests/helper/hull-test-helper tests/make-rootfs.sh
 	sh tests/make-rootfs.sh tests/rootfs tests/helper/hull-test-helper
 	touch $@
 
+# Everything that runs here: unit tests, integration tests, the integration
+# tests in a cgroup v2 VM, the systemd driver in a VM (tests/check-all.sh).
+# Ends with "N passed, N failed, N skipped" after the list of skipped tests
+# and why each could not run on this host.
 check: hull tests/unit/run-unit tests/integration/run-integration tests/rootfs/.done
-	tests/unit/run-unit
-	HULL=$(CURDIR)/hull HULL_TEST_ROOTFS=$(CURDIR)/tests/rootfs \
-	  HULL_SPEC_TESTS=$(CURDIR)/tests/spec-cases \
-	  tests/integration/run-integration
-	$(MAKE) --no-print-directory check-vm
-	$(MAKE) --no-print-directory check-vm-systemd
+	sh tests/check-all.sh
 
 # The integration tests again, in a qemu (TCG) virtual machine whose cgroups
 # are pure v2 (tests/vm/). `CK_RUN_SUITE=rootfs make check-vm` runs one suite.

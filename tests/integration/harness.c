@@ -756,9 +756,18 @@ bool has_controller(enum layout l, const char *name) {
     cleanup_free char *p = xasprintf("/sys/fs/cgroup/%s", name);
     return fs_is(p, CGROUP_SUPER_MAGIC);
   }
-  if (strcmp(name, "freezer") == 0)
-    return access("/sys/fs/cgroup/cgroup.freeze", F_OK) == 0 ||
-           access("/sys/fs/cgroup/init.scope/cgroup.freeze", F_OK) == 0;
+  if (strcmp(name, "freezer") == 0) {
+    /* cgroup.freeze (Linux 5.2+) is in every cgroup but the root: ask a
+     * child of our own. */
+    cleanup_free char *probe =
+        xasprintf("/sys/fs/cgroup/hull-freezer-probe-%d", (int)getpid());
+    if (mkdir(probe, 0755) < 0 && errno != EEXIST)
+      return false;
+    cleanup_free char *knob = xasprintf("%s/cgroup.freeze", probe);
+    bool has = access(knob, F_OK) == 0;
+    rmdir(probe);
+    return has;
+  }
   cleanup_free char *offered = hread_file("/sys/fs/cgroup/cgroup.controllers");
   if (offered == NULL)
     return false;

@@ -155,15 +155,6 @@ enum layout host_layout(void);
  * ("freezer" is in every cgroup2 cgroup). */
 bool has_controller(enum layout l, const char *name);
 
-/* Ends a test early, saying why on stderr, when the host cannot run it. */
-#define SKIP_UNLESS(cond, why)                                                \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      fprintf(stderr, "%s: skipped: %s\n", __func__, why);                    \
-      return;                                                                 \
-    }                                                                         \
-  } while (0)
-
 /* Asserts r ran with the given exit status, printing its output if not. */
 #define ck_assert_hres(r, want)                                               \
   ck_assert_msg((r).status == (want),                                         \

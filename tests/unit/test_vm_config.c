@@ -129,10 +129,8 @@ END_TEST
 
 START_TEST(defaults) {
   glob_t g;
-  if (glob("/boot/vmlinuz-*", 0, NULL, &g) != 0) {
-    fprintf(stderr, "defaults: skipped, no /boot/vmlinuz-* here\n");
-    return;
-  }
+  if (glob("/boot/vmlinuz-*", 0, NULL, &g) != 0)
+    SKIP_TEST("no /boot/vmlinuz-* (linux-image-amd64)");
   const char *newest = g.gl_pathv[0];
   for (size_t i = 1; i < g.gl_pathc; i++)
     if (strverscmp(g.gl_pathv[i], newest) > 0)

@@ -21,7 +21,7 @@
 # In the guest: /hull/hull, /hull/run-integration, /hull/rootfs,
 # /hull/spec-cases, /hull/v2-smoke.sh. The default CMD runs v2-smoke.sh,
 # then the integration tests. CMD runs in /hull with HULL, HULL_TEST_ROOTFS and
-# HULL_SPEC_TESTS set, plus every CK_* variable set when this script runs
+# HULL_SPEC_TESTS set, plus HULL_TALLY_LABEL and every CK_* variable set when this script runs
 # (CK_RUN_SUITE, CK_RUN_CASE, CK_VERBOSITY, CK_TIMEOUT_MULTIPLIER, ...).
 set -eu
 
@@ -161,7 +161,7 @@ quote() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
 {
 	echo "export HULL=/hull/hull HULL_TEST_ROOTFS=/hull/rootfs"
 	[ -d "$spec_cases" ] && echo "export HULL_SPEC_TESTS=/hull/spec-cases"
-	env | sed -n 's/^\(CK_[A-Z_]*\)=.*/\1/p' | while read -r var; do
+	env | sed -n 's/^\(CK_[A-Z_]*\|HULL_TALLY_LABEL\)=.*/\1/p' | while read -r var; do
 		echo "export $var=$(quote "$(printenv "$var")")"
 	done
 	printf 'set --'

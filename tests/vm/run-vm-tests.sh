@@ -65,7 +65,7 @@ trap 'stop; exit 130' INT TERM
 "$qemu" -M pc,accel=tcg -cpu max -m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" \
 	-nographic -no-reboot -serial mon:stdio -nic none \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 quiet loglevel=4 $systemd_append ${VM_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=4 hull_vm_test=1 $systemd_append ${VM_APPEND:-}" \
 	</dev/null >"$log" 2>&1 &
 qpid=$!
 # tail ends when qemu does.

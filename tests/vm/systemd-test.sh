@@ -11,8 +11,9 @@ root=/tmp/sd-root
 bundle=/tmp/sd-bundle
 scope=/sys/fs/cgroup/system.slice/hull-sdtest.scope
 failures=0
+passes=0
 
-ok() { echo "ok: $*"; }
+ok() { echo "ok: $*"; passes=$((passes + 1)); }
 not_ok() { echo "FAIL: $*"; failures=$((failures + 1)); }
 expect() { # WHAT WANT GOT
 	if [ "$2" = "$3" ]; then ok "$1 = $3"; else not_ok "$1: want \`$2', got \`$3'"; fi
@@ -93,5 +94,6 @@ else
 	ok "cgroupsPath /not/systemd refused: $out"
 fi
 
-echo "systemd-test: $failures failure(s)"
+# The closing line tests/check-all.sh adds to the others'.
+echo "${HULL_TALLY_LABEL:-systemd-test}: $passes passed, $failures failed, 0 skipped"
 [ "$failures" = 0 ]
