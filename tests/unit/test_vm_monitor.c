@@ -287,10 +287,8 @@ END_TEST
 /* Debian's bzImage unpacks to an ELF with a PVH entry, once. */
 START_TEST(bzimage_unpacks_once_into_the_cache) {
   glob_t g;
-  if (glob("/boot/vmlinuz-*", 0, NULL, &g) != 0) {
-    fprintf(stderr, "SKIP: no /boot/vmlinuz-*\n");
-    return;
-  }
+  if (glob("/boot/vmlinuz-*", 0, NULL, &g) != 0)
+    SKIP_TEST("no /boot/vmlinuz-* (linux-image-amd64)");
   char dir[] = "/tmp/hull-vmlinux-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
   cleanup_free char *elf = vm_unpacked_kernel(g.gl_pathv[0], dir);
@@ -320,21 +318,19 @@ static uint64_t mono_ms(void) {
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* This host's /dev/kvm is nested and emulates guest code: the probe's
- * guest dies on its cmpxchg16b, and qemu gets TCG. Once per boot: the
- * answer is cached under the boot id, and another boot's is probed again. */
-START_TEST(kvm_probe_says_not_native_here_once_per_boot) {
-  if (access("/dev/kvm", R_OK | W_OK) < 0) {
-    fprintf(stderr, "SKIP: no usable /dev/kvm\n");
-    return;
-  }
+/* The probe answers within its deadline, and qemu_kvm_native() believes
+ * it once per boot: the answer is cached under the boot id, and another
+ * boot's is probed again. Which answer is right depends on the host (a
+ * nested /dev/kvm that emulates guest code says "not native"), so the test
+ * checks that the cache agrees with the probe, whatever it says. */
+START_TEST(kvm_probe_answers_once_per_boot) {
+  SKIP_UNLESS(access("/dev/kvm", R_OK | W_OK) == 0, "no usable /dev/kvm");
   cleanup_error hull_error_t err = NULL;
-  bool native = true;
+  bool native = false;
   uint64_t t0 = mono_ms();
   ck_assert_msg(vmm_probe_native(&native, &err) == 0, "%s",
                 err ? err->msg : "");
-  ck_assert_msg(!native, "this host's /dev/kvm runs guests natively?");
-  ck_assert_uint_lt(mono_ms() - t0, 1000);
+  ck_assert_uint_lt(mono_ms() - t0, 3000); /* the probe's 2 s deadline */
 
   char dir[] = "/tmp/hull-kvmprobe-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -343,22 +339,24 @@ START_TEST(kvm_probe_says_not_native_here_once_per_boot) {
   ck_assert_int_eq(read_file("/proc/sys/kernel/random/boot_id", &boot_id,
                              NULL, &err), 0);
   boot_id[strcspn(boot_id, "\n")] = '\0';
+  ck_assert(qemu_kvm_native(dir) == native);
   t0 = mono_ms();
-  ck_assert(!qemu_kvm_native(dir));
-  ck_assert(!qemu_kvm_native(dir));
+  ck_assert(qemu_kvm_native(dir) == native); /* from the cache */
   ck_assert_uint_lt(mono_ms() - t0, 1000);
   cleanup_free char *cached = NULL;
   ck_assert_int_eq(read_file(path, &cached, NULL, &err), 0);
-  cleanup_free char *want = xasprintf("%s 0\n", boot_id);
+  cleanup_free char *want = xasprintf("%s %d\n", boot_id, native);
   ck_assert_str_eq(cached, want);
-  /* the cache is believed for this boot... */
-  cleanup_free char *yes = xasprintf("%s 1\n", boot_id);
-  ck_assert_int_eq(write_file_atomic(path, yes, strlen(yes), 0644, &err), 0);
-  ck_assert(qemu_kvm_native(dir));
+  /* the cache is believed for this boot, even when it says the opposite... */
+  cleanup_free char *flipped = xasprintf("%s %d\n", boot_id, !native);
+  ck_assert_int_eq(
+      write_file_atomic(path, flipped, strlen(flipped), 0644, &err), 0);
+  ck_assert(qemu_kvm_native(dir) == !native);
   /* ...and not for another's: probed again, and rewritten */
-  const char *old = "00000000-0000-0000-0000-000000000000 1\n";
+  cleanup_free char *old = xasprintf(
+      "00000000-0000-0000-0000-000000000000 %d\n", !native);
   ck_assert_int_eq(write_file_atomic(path, old, strlen(old), 0644, &err), 0);
-  ck_assert(!qemu_kvm_native(dir));
+  ck_assert(qemu_kvm_native(dir) == native);
   cleanup_free char *again = NULL;
   ck_assert_int_eq(read_file(path, &again, NULL, &err), 0);
   ck_assert_str_eq(again, want);
@@ -736,7 +734,7 @@ static Suite *vm_monitor_suite(void) {
   tcase_add_test(lines, qemu_kernel_params_say_how_the_guest_resets);
   tcase_add_test(lines, exit_like_passes_codes_and_signals_on);
   tcase_add_test(lines, bzimage_unpacks_once_into_the_cache);
-  tcase_add_test(lines, kvm_probe_says_not_native_here_once_per_boot);
+  tcase_add_test(lines, kvm_probe_answers_once_per_boot);
   suite_add_tcase(s, lines);
   TCase *mon = tcase_create("monitor");
   tcase_set_timeout(mon, 30);
