@@ -4,11 +4,22 @@
 
 #include <string.h>
 
-static const char *v1_weight_file(const char *dir, bool per_device) {
-  if (cgroup_fs_has(dir, per_device ? "blkio.weight_device" : "blkio.weight"))
-    return per_device ? "blkio.weight_device" : "blkio.weight";
-  /* Kernels without CFQ (5.0+) have only BFQ's files. */
-  return per_device ? "blkio.bfq.weight_device" : "blkio.bfq.weight";
+/* CFQ's weight file, or on kernels without CFQ (5.0+) BFQ's; NULL with an
+ * error naming the field when the host has neither (no CFQ or BFQ I/O
+ * scheduler: blkio offers only throttling then). */
+static const char *v1_weight_file(const char *dir, bool per_device,
+                                  hull_error_t *err) {
+  const char *cfq = per_device ? "blkio.weight_device" : "blkio.weight";
+  const char *bfq = per_device ? "blkio.bfq.weight_device" : "blkio.bfq.weight";
+  if (cgroup_fs_has(dir, cfq))
+    return cfq;
+  if (cgroup_fs_has(dir, bfq))
+    return bfq;
+  hull_error(err, 0,
+             "linux.resources.blockIO.%s: not supported by this host's blkio "
+             "controller (no %s or %s: needs the CFQ or BFQ I/O scheduler)",
+             per_device ? "weightDevice" : "weight", cfq, bfq);
+  return NULL;
 }
 
 struct throttle {
@@ -44,20 +55,25 @@ static int write_device_value(const char *dir, const char *file, int64_t major,
 static int v1_weights(const char *dir, const struct spec_resources *r,
                       hull_error_t *err) {
   const __typeof__(r->block_io) *b = &r->block_io;
-  if (b->weight.set && b->weight.v != 0 &&
-      cgroup_fs_write_u64(dir, v1_weight_file(dir, false), b->weight.v,
-                          "blockIO.weight", err) < 0)
-    return -1;
+  if (b->weight.set && b->weight.v != 0) {
+    const char *file = v1_weight_file(dir, false, err);
+    if (file == NULL ||
+        cgroup_fs_write_u64(dir, file, b->weight.v, "blockIO.weight", err) < 0)
+      return -1;
+  }
   if (b->leaf_weight.set && b->leaf_weight.v != 0 &&
       cgroup_fs_write_u64(dir, "blkio.leaf_weight", b->leaf_weight.v,
                           "blockIO.leafWeight", err) < 0)
     return -1;
   for (size_t i = 0; i < b->n_weight_device; i++) {
     const struct spec_block_weight_device *d = &b->weight_device[i];
-    if (d->weight.set &&
-        write_device_value(dir, v1_weight_file(dir, true), d->major, d->minor,
-                           d->weight.v, "blockIO.weightDevice", err) < 0)
-      return -1;
+    if (d->weight.set) {
+      const char *file = v1_weight_file(dir, true, err);
+      if (file == NULL ||
+          write_device_value(dir, file, d->major, d->minor, d->weight.v,
+                             "blockIO.weightDevice", err) < 0)
+        return -1;
+    }
     if (d->leaf_weight.set &&
         write_device_value(dir, "blkio.leaf_weight_device", d->major,
                            d->minor, d->leaf_weight.v, "blockIO.weightDevice",
