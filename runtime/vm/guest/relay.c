@@ -35,8 +35,11 @@
 #define DRAIN_QUIET_MS 200
 /* Output is not read while this much waits for the channel. */
 #define OUTQ_HIGH (1024 * 1024)
-/* How long the last frames may take to leave when the host reads slowly. */
-#define FINAL_FLUSH_MS 10000
+/* How long the last frames may go without any progress before the agent
+ * stops waiting for the host to read them. A deadline on the whole flush
+ * would cut off a slow but moving channel: up to OUTQ_HIGH may be queued,
+ * and a loaded TCG host moves the UART at well under 100 KB/s. */
+#define FINAL_FLUSH_STALL_MS 10000
 
 struct agent {
   const struct agent_options *o;
@@ -462,10 +465,15 @@ static void end_container(struct agent *a) {
     hull_error_release(&err);
   }
   reap_children(a);
+  /* The writers are dead, so the pipes hold a bounded amount; while the
+   * channel moves, what waits behind a full queue is still on its way. */
   long long deadline = agent_now_ms() + 2000;
   while (!all_outputs_closed(a) && agent_now_ms() < deadline) {
+    size_t pending = vm_outq_pending(&a->out);
     agent_step(a, DRAIN_QUIET_MS);
     reap_children(a);
+    if (vm_outq_pending(&a->out) < pending)
+      deadline = agent_now_ms() + 2000;
   }
   /* The exec streams end with the container: their EXITs come first. */
   for (size_t i = 0; i < a->n_streams;) {
@@ -485,12 +493,15 @@ static void end_container(struct agent *a) {
 }
 
 static void flush_all(struct agent *a) {
-  long long deadline = agent_now_ms() + FINAL_FLUSH_MS;
+  long long stall_deadline = agent_now_ms() + FINAL_FLUSH_STALL_MS;
   while (a->channel_open && vm_outq_pending(&a->out) &&
-         agent_now_ms() < deadline) {
+         agent_now_ms() < stall_deadline) {
+    size_t pending = vm_outq_pending(&a->out);
     struct pollfd p = {.fd = a->channel, .events = POLLOUT};
     if (poll(&p, 1, 100) > 0)
       flush_channel(a);
+    if (vm_outq_pending(&a->out) < pending)
+      stall_deadline = agent_now_ms() + FINAL_FLUSH_STALL_MS;
   }
 }
 
