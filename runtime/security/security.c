@@ -8,9 +8,9 @@
 
 /* Capability names are checked before anything changes, so a typo fails
  * the start without a half-configured process. */
-static int capabilities_of(const struct spec *spec, bool warn_unknown,
+static int capabilities_of(const struct spec *spec, bool warn_unavailable,
                            struct cap_masks *m, hull_error_t *err) {
-  return caps_from_spec(spec->process->capabilities, warn_unknown, m, err);
+  return caps_from_spec(spec->process->capabilities, warn_unavailable, m, err);
 }
 
 /* linux.seccomp is loaded last, after no_new_privs, so that nothing hull

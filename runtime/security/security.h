@@ -50,14 +50,19 @@ int security_after_user(const struct spec *spec,
 /* ---- the steps, one file each (public so tests can reach them) ---------- */
 
 /* capabilities.c — process.capabilities as bit masks (bit n = capability n).
- * Names the running kernel or libcap do not know are left out; with
- * `warn_unknown` one warning lists them (runc does the same). A
- * name that is not CAP_ + letters/digits/_ is an error. A NULL `caps` gives
- * empty sets, as in runc: no capabilities at all. */
+ * Real capabilities the running kernel is too old for are left out; with
+ * `warn_unavailable` one warning lists them (runc does the same). A name that
+ * is no capability at all ("CAP_TEST", "CAP_chown") is an error, and so is
+ * one that is not CAP_ + letters/digits/_. A NULL `caps` gives empty sets,
+ * as in runc: no capabilities at all. */
 struct cap_masks {
   uint64_t bounding, effective, inheritable, permitted, ambient;
 };
-int caps_from_spec(const struct spec_capabilities *caps, bool warn_unknown,
+/* The number of capability `name` on a kernel with `kernel_caps`
+ * capabilities (cap_max_bits()), or one of these. */
+enum { CAP_UNKNOWN = -1, CAP_UNAVAILABLE = -2 };
+int cap_lookup(const char *name, int kernel_caps);
+int caps_from_spec(const struct spec_capabilities *caps, bool warn_unavailable,
                    struct cap_masks *out, hull_error_t *err);
 /* Drops every capability not in m->bounding from the bounding set. */
 int caps_apply_bounding(const struct cap_masks *m, hull_error_t *err);
