@@ -83,10 +83,22 @@ int scheduler_apply(const struct spec_process *process, hull_error_t *err);
 /* Pins the process to a CPU list such as "0-3,7"; `field` names it in
  * errors (process.execCPUAffinity.final). */
 int cpu_affinity_apply(const char *cpus, const char *field, hull_error_t *err);
+/* linux.memoryPolicy: the check (mode, flags, node list) at create, and
+ * set_mempolicy(2) in the init. */
+int memory_policy_check(const struct spec_linux *linux_cfg, hull_error_t *err);
+int memory_policy_apply(const struct spec_linux *linux_cfg, hull_error_t *err);
 
 /* mac.c — the label the kernel applies at execve. */
 int apparmor_apply(const char *profile, hull_error_t *err);
 int selinux_apply(const char *label, hull_error_t *err);
+/* linux.mountLabel: hull does not label mounts, so a label is refused:
+ * SELinux off (runc's mounts then fail with EINVAL) or on. */
+int mount_label_check(const char *label, hull_error_t *err);
+
+/* security.c — the checks of the spec's security settings that need the
+ * host (LSMs, NUMA policy) but change nothing, for create to make before
+ * it makes anything. */
+int security_check_spec(const struct spec *spec, hull_error_t *err);
 
 /* seccomp.c — linux.seccomp with libseccomp, as runc reads it.
  * Builds the filter without loading it (tests export it as pseudo code or

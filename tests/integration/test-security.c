@@ -2,6 +2,8 @@
  * grants: rlimits, oom_score_adj, personality, capabilities (ambient ones
  * for a non-root user), and clear errors for what cannot be granted. */
 #include "tests/integration/harness.h"
+
+#include <unistd.h>
 #include "runtime/common/common.h"
 
 #include <string.h>
@@ -145,6 +147,62 @@ START_TEST(absent_lsm_is_an_error) {
 }
 END_TEST
 
+/* linux.memoryPolicy is set_mempolicy(2) on the init, inherited by the
+ * process: its mappings show the policy in numa_maps. */
+START_TEST(memory_policy_applies_to_the_process) {
+  SKIP_UNLESS(access("/proc/self/numa_maps", R_OK) == 0 &&
+                  access("/sys/devices/system/node/node0", F_OK) == 0,
+              "no NUMA support (numa_maps, node0)");
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){.args = HELPER("cat", "/proc/self/numa_maps"),
+                           .linux_extra = "\"memoryPolicy\": {\"mode\": "
+                                          "\"MPOL_BIND\", \"nodes\": \"0\"}"});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, " bind:0 "), "numa_maps: %s", r.out);
+  hres_free(&r);
+
+  r = hrun_config(c, &(struct hconfig){
+                         .linux_extra = "\"memoryPolicy\": {\"mode\": "
+                                        "\"MPOL_BIND\", \"nodes\": \"0-x\"}"});
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(hcontains(r.err, "linux.memoryPolicy.nodes: malformed node "
+                                 "list \\\"0-x\\\""),
+                "stderr: %s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+static void assert_refused(const char *linux_extra, const char *want) {
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){.linux_extra = linux_extra});
+  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_msg(r.status == 1, "status %d\nstderr: %s", r.status, r.err);
+  ck_assert_msg(hcontains(r.err, want), "stderr: %s\nwant: %s", r.err, want);
+  hres_free(&r);
+  hctx_finish(c);
+}
+
+/* Fields hull parses but cannot honour are errors, not silently dropped:
+ * the container would get less than its config asks for. */
+START_TEST(unimplemented_linux_fields_are_refused) {
+  assert_refused("\"intelRdt\": {\"closID\": \"hull\", "
+                 "\"l3CacheSchema\": \"L3:0=ff\"}",
+                 ".linux.intelRdt: not supported");
+  assert_refused("\"netDevices\": {\"eth9\": {\"name\": \"net0\"}}",
+                 ".linux.netDevices: not supported");
+  /* runc adds context= to every mount and fails with EINVAL without
+   * SELinux; hull says why, and labels no mounts with SELinux either. */
+  assert_refused("\"mountLabel\": \"system_u:object_r:svirt_sandbox_file_t:s0\"",
+                 access("/sys/fs/selinux/enforce", F_OK) == 0
+                     ? "linux.mountLabel: not supported"
+                     : "linux.mountLabel: \\\"system_u:object_r:"
+                       "svirt_sandbox_file_t:s0\\\" requested but SELinux "
+                       "is not enabled on this host");
+}
+END_TEST
+
 static Suite *security_suite(void) {
   Suite *s = suite_create("integration-security");
   TCase *tc = harness_tcase("security", 30);
@@ -154,6 +212,8 @@ static Suite *security_suite(void) {
   tcase_add_test(tc, capability_sets_match_the_config);
   tcase_add_test(tc, unknown_or_malformed_capability_is_refused);
   tcase_add_test(tc, absent_lsm_is_an_error);
+  tcase_add_test(tc, memory_policy_applies_to_the_process);
+  tcase_add_test(tc, unimplemented_linux_fields_are_refused);
   suite_add_tcase(s, tc);
   return s;
 }
