@@ -54,6 +54,11 @@ static const char *const capability_names[] = {
 #define N_CAPABILITY_NAMES                                                    \
   (int)(sizeof(capability_names) / sizeof(capability_names[0]))
 
+const char *const *cap_known_names(size_t *n) {
+  *n = N_CAPABILITY_NAMES;
+  return capability_names;
+}
+
 /* A capability newer than the table that libcap can name (numbers from 41
  * up), for a kernel and libcap newer than this code. */
 static int libcap_number(const char *name, int kernel_caps) {

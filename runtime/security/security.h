@@ -62,6 +62,8 @@ struct cap_masks {
  * capabilities (cap_max_bits()), or one of these. */
 enum { CAP_UNKNOWN = -1, CAP_UNAVAILABLE = -2 };
 int cap_lookup(const char *name, int kernel_caps);
+/* Every capability name hull recognizes, by number (`features`). */
+const char *const *cap_known_names(size_t *n);
 int caps_from_spec(const struct spec_capabilities *caps, bool warn_unavailable,
                    struct cap_masks *out, hull_error_t *err);
 /* Drops every capability not in m->bounding from the bounding set. */

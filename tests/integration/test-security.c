@@ -4,6 +4,7 @@
 #include "tests/integration/harness.h"
 
 #include <unistd.h>
+#include <yajl/yajl_tree.h>
 #include "runtime/common/common.h"
 
 #include <string.h>
@@ -203,6 +204,58 @@ START_TEST(unimplemented_linux_fields_are_refused) {
 }
 END_TEST
 
+/* `features` reports what hull implements, not what the host runs
+ * (features-linux.md: "irrelevant to the availability ... on the host"). */
+static yajl_val feature(yajl_val doc, const char *const *path) {
+  yajl_val v = yajl_tree_get(doc, (const char **)path, yajl_t_any);
+  ck_assert_msg(v != NULL, "features: no linux.%s.%s", path[1],
+                path[2] ? path[2] : "");
+  return v;
+}
+
+static bool feature_true(yajl_val doc, const char *a, const char *b) {
+  const char *path[] = {"linux", a, b, NULL};
+  return YAJL_IS_TRUE(feature(doc, path));
+}
+
+static bool lists(yajl_val doc, const char *a, const char *b,
+                  const char *want) {
+  const char *path[] = {"linux", a, b, NULL};
+  yajl_val v = feature(doc, path);
+  for (size_t i = 0; YAJL_IS_ARRAY(v) && i < v->u.array.len; i++) {
+    const char *name = YAJL_GET_STRING(v->u.array.values[i]);
+    if (name && strcmp(name, want) == 0)
+      return true;
+  }
+  return false;
+}
+
+START_TEST(features_tell_what_is_implemented) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun(c, "features", NULL);
+  ck_assert_hres(r, 0);
+  yajl_val doc = yajl_tree_parse(r.out, NULL, 0);
+  ck_assert_msg(doc != NULL, "not JSON: %s", r.out);
+  ck_assert(feature_true(doc, "apparmor", "enabled"));
+  ck_assert(feature_true(doc, "selinux", "enabled"));
+  ck_assert(feature_true(doc, "cgroup", "rdma"));
+  ck_assert(!feature_true(doc, "intelRdt", "enabled"));
+  ck_assert(!feature_true(doc, "netDevices", "enabled"));
+  ck_assert(lists(doc, "memoryPolicy", "modes", "MPOL_BIND"));
+  ck_assert(lists(doc, "memoryPolicy", "flags", "MPOL_F_STATIC_NODES"));
+  /* Every capability hull recognizes, also those newer than the kernel. */
+  const char *caps[] = {"linux", "capabilities", NULL};
+  yajl_val v = yajl_tree_get(doc, caps, yajl_t_array);
+  ck_assert_msg(v && v->u.array.len == 41, "capabilities: %zu",
+                v ? v->u.array.len : 0);
+  const char *last = YAJL_GET_STRING(v->u.array.values[40]);
+  ck_assert_str_eq(last ? last : "", "CAP_CHECKPOINT_RESTORE");
+  yajl_tree_free(doc);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *security_suite(void) {
   Suite *s = suite_create("integration-security");
   TCase *tc = harness_tcase("security", 30);
@@ -214,6 +267,7 @@ static Suite *security_suite(void) {
   tcase_add_test(tc, absent_lsm_is_an_error);
   tcase_add_test(tc, memory_policy_applies_to_the_process);
   tcase_add_test(tc, unimplemented_linux_fields_are_refused);
+  tcase_add_test(tc, features_tell_what_is_implemented);
   suite_add_tcase(s, tc);
   return s;
 }
