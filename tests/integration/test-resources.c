@@ -207,6 +207,31 @@ START_TEST(deny_all_covers_nodes_from_linux_devices) {
 }
 END_TEST
 
+/* Without linux.resources a container still gets only runc's default
+ * devices (runc always applies them): /dev/kmsg from linux.devices is
+ * made but cannot be written; /dev/null can. */
+START_TEST(default_device_rules_apply_without_resources) {
+  enum layout l = host_layout();
+  SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
+  SKIP_UNLESS(l == LAYOUT_V2 || has_controller(l, "devices"),
+              "no devices controller");
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"echo x > /dev/null && echo null ok;"
+                     " /bin/hull-test-helper write /dev/kmsg hull-test; true\"",
+             .linux_extra = "\"devices\": [{\"path\": \"/dev/kmsg\", "
+                            "\"type\": \"c\", \"major\": 1, \"minor\": 11, "
+                            "\"fileMode\": 438}]"});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "null ok\n"), "out: %s\nerr: %s", r.out,
+                r.err);
+  ck_assert_msg(hcontains(r.err, "Operation not permitted"), "err: %s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 START_TEST(cpu_cpuset_and_memory_knobs) {
   enum layout l = host_layout();
   SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
@@ -356,6 +381,7 @@ static Suite *resources_suite(void) {
   tcase_add_test(tc, cpu_quota_throttles_a_busy_loop);
   tcase_add_test(tc, denied_device_cannot_be_opened);
   tcase_add_test(tc, deny_all_covers_nodes_from_linux_devices);
+  tcase_add_test(tc, default_device_rules_apply_without_resources);
   tcase_add_test(tc, block_io_weight);
   tcase_add_test(tc, hugetlb_limit_or_a_clear_refusal);
   tcase_add_test(tc, invalid_values_fail_clearly_and_leave_nothing);
