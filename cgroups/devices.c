@@ -1,22 +1,44 @@
 /* devices.c — the device rules a container gets, in order, for both
- * managers: as runc, everything is denied, then the config's
- * linux.resources.devices rules apply in order, then the devices every
- * container needs (runc's "allowed devices": mknod of any node, null, zero,
- * full, tty, random, urandom, pts, ptmx, tun) and the nodes listed in
- * linux.devices are allowed. v1 writes the list to devices.deny/allow;
- * v2 compiles it to an eBPF program (devices-v2.c). */
+ * managers, as runc 1.1 builds them (specconv.CreateCgroupConfig): an
+ * implicit deny-all (runc's device emulator starts as an allow list), then
+ * the config's linux.resources.devices rules in order, then runc's
+ * "allowed devices" (mknod of any node; null, random, full, tty, zero,
+ * urandom; pts, ptmx, tun). Nothing else: a node listed in linux.devices is
+ * created in the container but gets no rule of its own, so a deny in
+ * linux.resources.devices covers it (runc leaves out an allowed device
+ * whose path linux.devices lists too: that entry replaces it). v1 writes
+ * the list to devices.deny/allow; v2 compiles it to an eBPF program
+ * (devices-v2.c). `update` leaves the rules alone, as runc 1.1 does. */
 #include "cgroups/internal.h"
 
 #include <string.h>
 
-static const struct cgroup_device_rule always_allowed[] = {
-    {true, 'c', -1, -1, "m"},  {true, 'b', -1, -1, "m"},
-    {true, 'c', 1, 3, "rwm"},  {true, 'c', 1, 8, "rwm"},
-    {true, 'c', 1, 7, "rwm"},  {true, 'c', 5, 0, "rwm"},
-    {true, 'c', 1, 5, "rwm"},  {true, 'c', 1, 9, "rwm"},
-    {true, 'c', 136, -1, "rwm"}, {true, 'c', 5, 2, "rwm"},
-    {true, 'c', 10, 200, "rwm"},
+struct allowed_device {
+  const char *path;          /* NULL: a rule, not a node */
+  struct cgroup_device_rule rule;
 };
+
+static const struct allowed_device always_allowed[] = {
+    {NULL, {true, 'c', -1, -1, "m"}},
+    {NULL, {true, 'b', -1, -1, "m"}},
+    {"/dev/null", {true, 'c', 1, 3, "rwm"}},
+    {"/dev/random", {true, 'c', 1, 8, "rwm"}},
+    {"/dev/full", {true, 'c', 1, 7, "rwm"}},
+    {"/dev/tty", {true, 'c', 5, 0, "rwm"}},
+    {"/dev/zero", {true, 'c', 1, 5, "rwm"}},
+    {"/dev/urandom", {true, 'c', 1, 9, "rwm"}},
+    {NULL, {true, 'c', 136, -1, "rwm"}},   /* /dev/pts/N */
+    {NULL, {true, 'c', 5, 2, "rwm"}},      /* /dev/ptmx */
+    {NULL, {true, 'c', 10, 200, "rwm"}},   /* /dev/net/tun */
+};
+
+static bool listed_in(const char *path, const struct spec_device *devices,
+                      size_t n_devices) {
+  for (size_t i = 0; path && i < n_devices; i++)
+    if (devices[i].path && strcmp(devices[i].path, path) == 0)
+      return true;
+  return false;
+}
 
 static struct cgroup_device_rule from_spec_rule(const struct spec_device_rule *s) {
   struct cgroup_device_rule r = {
@@ -38,21 +60,15 @@ size_t cgroup_device_rules(const struct spec_resources *res,
                            const struct spec_device *devices, size_t n_devices,
                            struct cgroup_device_rule **out) {
   size_t n_always = sizeof(always_allowed) / sizeof(always_allowed[0]);
-  size_t max = 1 + res->n_devices + n_always + n_devices, n = 0;
-  struct cgroup_device_rule *rules = xmalloc(max * sizeof(*rules));
+  size_t n = 0;
+  struct cgroup_device_rule *rules =
+      xmalloc((1 + res->n_devices + n_always) * sizeof(*rules));
   rules[n++] = (struct cgroup_device_rule){false, 'a', -1, -1, "rwm"};
   for (size_t i = 0; i < res->n_devices; i++)
     rules[n++] = from_spec_rule(&res->devices[i]);
   for (size_t i = 0; i < n_always; i++)
-    rules[n++] = always_allowed[i];
-  for (size_t i = 0; i < n_devices; i++) {
-    const struct spec_device *d = &devices[i];
-    if (d->type == NULL || strchr("cbu", d->type[0]) == NULL)
-      continue;
-    rules[n++] = (struct cgroup_device_rule){
-        true, d->type[0] == 'b' ? 'b' : 'c', d->major.set ? d->major.v : -1,
-        d->minor.set ? d->minor.v : -1, "rwm"};
-  }
+    if (!listed_in(always_allowed[i].path, devices, n_devices))
+      rules[n++] = always_allowed[i].rule;
   *out = rules;
   return n;
 }

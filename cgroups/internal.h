@@ -104,9 +104,10 @@ struct cgroup_device_rule {
   int64_t major, minor;
   const char *access;        /* some of "rwm" */
 };
-/* The ordered rules a container gets (devices.c): deny all, res->devices,
- * the devices every container needs, the linux.devices nodes. The last
- * matching rule decides. Returns the count; free *out. */
+/* The ordered rules a container gets (devices.c), as runc's: deny all,
+ * res->devices, the devices every container needs (but those whose path
+ * `devices`, linux.devices, redefines). The last matching rule decides.
+ * Returns the count; free *out. */
 size_t cgroup_device_rules(const struct spec_resources *res,
                            const struct spec_device *devices, size_t n_devices,
                            struct cgroup_device_rule **out);

@@ -144,11 +144,13 @@ static int v1_update(struct cgroup *cg, const struct spec_resources *r,
   return 0;
 }
 
+/* The device rules go in with or without linux.resources: as in runc,
+ * a container gets only the devices its rules and runc's defaults allow. */
 static int v1_apply(struct cgroup *cg, const struct spec_linux *l,
                     hull_error_t *err) {
-  if (l == NULL || l->resources == NULL)
+  if (l == NULL)
     return 0;
-  if (v1_update(cg, l->resources, err) < 0)
+  if (l->resources && v1_update(cg, l->resources, err) < 0)
     return -1;
   return cgroup_v1_apply_devices(cg, l->resources, l->devices, l->n_devices,
                                  err);

@@ -140,16 +140,16 @@ int cgroup_v2_apply_resources(const char *dir, const struct spec_resources *r,
  * (devices-v2.c), after the limits. */
 static int v2_apply(struct cgroup *cg, const struct spec_linux *l,
                     hull_error_t *err) {
-  if (l == NULL || l->resources == NULL)
-    return 0;
-  const struct spec_resources *r = l->resources;
-  if (cgroup_resources_first_set(r) == NULL && r->n_devices == 0)
+  if (l == NULL)
     return 0;
   if (cg->n_dirs != 1 || cg->dirfd < 0)
     return hull_error(err, 0, "cgroup `%s`: no cgroup2 hierarchy mounted",
                       cg->path);
-  if (cgroup_v2_apply_resources(cg->dirs[0], r, err) < 0)
+  const struct spec_resources *r = l->resources;
+  if (r && cgroup_resources_first_set(r) != NULL &&
+      cgroup_v2_apply_resources(cg->dirs[0], r, err) < 0)
     return -1;
+  /* With or without linux.resources, as runc (see devices.c). */
   return cgroup_v2_apply_devices(cg->dirfd, r, l->devices, l->n_devices, err);
 }
 

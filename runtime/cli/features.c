@@ -5,9 +5,7 @@
 #include "runtime/security/security.h"
 #include "runtime/state/state.h"
 
-#include <ctype.h>
 #include <stdlib.h>
-#include <sys/capability.h>
 
 static void gen_strings(yajl_gen g, const char *key, const char *const *v) {
   json_gen_string(g, key);
@@ -22,22 +20,23 @@ static void gen_bool(yajl_gen g, const char *key, bool value) {
   yajl_gen_bool(g, value);
 }
 
+/* Every name process.capabilities recognizes, also those the host's
+ * kernel is too old for (features-linux.md). */
 static void gen_capabilities(yajl_gen g) {
+  size_t n;
+  const char *const *names = cap_known_names(&n);
   json_gen_string(g, "capabilities");
   yajl_gen_array_open(g);
-  for (cap_value_t c = 0; c < (cap_value_t)cap_max_bits(); c++) {
-    char *name = cap_to_name(c);
-    if (name == NULL)
-      continue;
-    /* libcap names unknown bits by number; only list named ones. */
-    if (!isdigit((unsigned char)name[0])) {
-      for (char *p = name; *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-      json_gen_string(g, name);
-    }
-    cap_free(name);
-  }
+  for (size_t i = 0; i < n; i++)
+    json_gen_string(g, names[i]);
   yajl_gen_array_close(g);
+}
+
+static void gen_enabled(yajl_gen g, const char *key, bool value) {
+  json_gen_string(g, key);
+  yajl_gen_map_open(g);
+  gen_bool(g, "enabled", value);
+  yajl_gen_map_close(g);
 }
 
 /* What runtime/security/seccomp.c accepts with this libseccomp. */
@@ -68,21 +67,24 @@ static void gen_linux(yajl_gen g) {
   gen_bool(g, "v2", true);
   gen_bool(g, "systemd", true);
   gen_bool(g, "systemdUser", false);
-  gen_bool(g, "rdma", false);
+  gen_bool(g, "rdma", true);            /* cgroups/rdma.c, v1 and v2 */
   yajl_gen_map_close(g);
   gen_seccomp(g);
-  json_gen_string(g, "apparmor");
+  /* Implementation status, not the host's: a label for a module the host
+   * does not run is an error at create (security/mac.c). */
+  gen_enabled(g, "apparmor", true);
+  gen_enabled(g, "selinux", true);
+  gen_enabled(g, "intelRdt", false);
+  json_gen_string(g, "memoryPolicy");
   yajl_gen_map_open(g);
-  gen_bool(g, "enabled", false);
+  gen_strings(g, "modes", spec_memory_policy_modes);
+  gen_strings(g, "flags", spec_memory_policy_flags);
   yajl_gen_map_close(g);
-  json_gen_string(g, "selinux");
+  json_gen_string(g, "mountExtensions");
   yajl_gen_map_open(g);
-  gen_bool(g, "enabled", false);
+  gen_enabled(g, "idmap", false);
   yajl_gen_map_close(g);
-  json_gen_string(g, "intelRdt");
-  yajl_gen_map_open(g);
-  gen_bool(g, "enabled", false);
-  yajl_gen_map_close(g);
+  gen_enabled(g, "netDevices", false);
   yajl_gen_map_close(g);
 }
 
@@ -104,6 +106,11 @@ int cmd_features(const struct global_options *gopts, int argc, char **argv,
   gen_linux(g);
   json_gen_string(g, "annotations");
   yajl_gen_map_open(g);
+  const struct scmp_version *v = seccomp_version();
+  cleanup_free char *libseccomp =
+      xasprintf("%u.%u.%u", v->major, v->minor, v->micro);
+  json_gen_string(g, "io.github.seccomp.libseccomp.version");
+  json_gen_string(g, libseccomp);
   json_gen_string(g, "org.hull.version");
   json_gen_string(g, HULL_VERSION);
   yajl_gen_map_close(g);

@@ -8,6 +8,7 @@
 #include "cgroups/cgroups.h"
 #include "hooks/hooks.h"
 #include "runtime/linux/linux.h"
+#include "runtime/security/security.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -191,6 +192,7 @@ static int load_bundle(const struct create_options *o, char **bundle,
   if (spec_parse(*text, strlen(*text), "config.json", spec, err) < 0 ||
       spec_validate_for_run(*spec, err) < 0 ||
       check_linux_needs(*spec, err) < 0 ||
+      security_check_spec(*spec, err) < 0 ||
       tty_check_console_flags(o->detach, (*spec)->process->terminal,
                               o->console_socket, err) < 0)
     return -1;

@@ -59,6 +59,19 @@ static int become_controlling_tty(int slave, hull_error_t *err) {
   return 0;
 }
 
+/* As runc (fixStdioPermissions): the process's user owns its terminal,
+ * or a non-root process could not use it; the group stays the devpts
+ * mount's (tty). Where the uid is not mapped (EINVAL), the pty's owner is
+ * not ours (EPERM) or /dev is read-only (EROFS), it is left as it is. */
+static int give_tty_to_user(int slave, const struct spec_process *p,
+                            const char *name, hull_error_t *err) {
+  if (fchown(slave, p->user.uid, (gid_t)-1) == 0 || errno == EINVAL ||
+      errno == EPERM || errno == EROFS)
+    return 0;
+  return hull_error(err, errno, "process.user.uid: chown `%s` to %u", name,
+                    (unsigned)p->user.uid);
+}
+
 /* Makes a pty, sends its master over socket_fd and makes the slave our
  * controlling terminal and stdio; with bind_console also /dev/console. */
 static int pty_setup(int socket_fd, const struct spec_process *p,
@@ -79,6 +92,8 @@ static int pty_setup(int socket_fd, const struct spec_process *p,
     if (ioctl(master, TIOCSWINSZ, &ws) < 0)
       return hull_error(err, errno, "set console size");
   }
+  if (give_tty_to_user(slave, p, name, err) < 0)
+    return -1;
   if (bind_console && rootfs_bind_console(name, err) < 0)
     return -1;
   if (console_send_master(socket_fd, master, err) < 0)

@@ -2,9 +2,9 @@
  * change, the other four sets after it.
  *
  * Capabilities travel as 64-bit masks (bit n = capability n), which is also
- * how /proc/self/status shows them. Only capabilities both libcap and the
- * running kernel know make it into a mask: cap_max_bits() is the kernel's
- * count, and libcap must be able to name them. */
+ * how /proc/self/status shows them. A name is looked up in the table of all
+ * capabilities Linux has (capability_names); only those the running kernel
+ * has make it into a mask (cap_max_bits() is the kernel's count). */
 #include "security.h"
 
 #include <errno.h>
@@ -30,31 +30,68 @@ static bool is_well_formed_cap_name(const char *name) {
   return true;
 }
 
-/* The capability number of an exact upper-case name such as CAP_CHOWN, or -1
- * when this kernel or libcap does not know it. libcap's own parser is more
- * lenient (lower case, numbers), which runc is not. */
-static int cap_number(const char *name) {
-  for (const char *p = name; *p; p++)
-    if (*p >= 'a' && *p <= 'z')
-      return -1;
-  int n = (int)cap_max_bits();
-  for (int i = 0; i < n && i < 64; i++) {
+/* Every capability Linux has named, by number, up to the newest
+ * (CAP_CHECKPOINT_RESTORE, Linux 5.9). A name from this table that the
+ * running kernel is too old for is skipped with a warning, as runc does;
+ * a name in no table is not a capability and is refused. */
+static const char *const capability_names[] = {
+    "CAP_CHOWN",            "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",           "CAP_FSETID",         "CAP_KILL",
+    "CAP_SETGID",           "CAP_SETUID",         "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",  "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",        "CAP_NET_RAW",        "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",        "CAP_SYS_MODULE",     "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",       "CAP_SYS_PTRACE",     "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",        "CAP_SYS_BOOT",       "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",     "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",            "CAP_LEASE",          "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",    "CAP_SETFCAP",        "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",        "CAP_SYSLOG",         "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",    "CAP_AUDIT_READ",     "CAP_PERFMON",
+    "CAP_BPF",              "CAP_CHECKPOINT_RESTORE",
+};
+
+#define N_CAPABILITY_NAMES                                                    \
+  (int)(sizeof(capability_names) / sizeof(capability_names[0]))
+
+const char *const *cap_known_names(size_t *n) {
+  *n = N_CAPABILITY_NAMES;
+  return capability_names;
+}
+
+/* A capability newer than the table that libcap can name (numbers from 41
+ * up), for a kernel and libcap newer than this code. */
+static int libcap_number(const char *name, int kernel_caps) {
+  for (int i = N_CAPABILITY_NAMES; i < kernel_caps && i < 64; i++) {
     char *known = cap_to_name((cap_value_t)i);
     bool same = known && strcasecmp(known, name) == 0;
     cap_free(known);
     if (same)
       return i;
   }
-  return -1;
+  return CAP_UNKNOWN;
 }
 
-/* Names skipped as unknown, each once, for a single warning as runc gives. */
-struct unknown_names {
+int cap_lookup(const char *name, int kernel_caps) {
+  /* Exact upper-case names only: libcap's parser is more lenient (lower
+   * case, numbers), runc's is not. */
+  for (const char *p = name; *p; p++)
+    if (*p >= 'a' && *p <= 'z')
+      return CAP_UNKNOWN;
+  for (int i = 0; i < N_CAPABILITY_NAMES; i++)
+    if (strcmp(capability_names[i], name) == 0)
+      return i < kernel_caps ? i : CAP_UNAVAILABLE;
+  return libcap_number(name, kernel_caps);
+}
+
+/* Names skipped as unavailable, each once, for a single warning as runc
+ * gives. */
+struct unavailable_names {
   const char **names;
   size_t len;
 };
 
-static void note_unknown(struct unknown_names *u, const char *name) {
+static void note_unavailable(struct unavailable_names *u, const char *name) {
   for (size_t i = 0; i < u->len; i++)
     if (strcmp(u->names[i], name) == 0)
       return;
@@ -62,7 +99,7 @@ static void note_unknown(struct unknown_names *u, const char *name) {
   u->names[u->len++] = name;
 }
 
-static void warn_unknown_names(const struct unknown_names *u) {
+static void warn_unavailable_names(const struct unavailable_names *u) {
   if (u->len == 0)
     return;
   size_t size = 1;
@@ -79,7 +116,7 @@ static void warn_unknown_names(const struct unknown_names *u) {
 }
 
 static int mask_from_names(char **names, const char *field,
-                           struct unknown_names *unknown, uint64_t *out,
+                           struct unavailable_names *unavailable, uint64_t *out,
                            hull_error_t *err) {
   *out = 0;
   for (size_t i = 0; names && names[i]; i++) {
@@ -88,38 +125,43 @@ static int mask_from_names(char **names, const char *field,
                         "process.capabilities.%s[%zu]: malformed capability "
                         "name \"%s\"",
                         field, i, names[i]);
-    int cap = cap_number(names[i]);
-    if (cap < 0)
-      note_unknown(unknown, names[i]);
+    int cap = cap_lookup(names[i], (int)cap_max_bits());
+    if (cap == CAP_UNKNOWN)
+      return hull_error(err, 0,
+                        "process.capabilities.%s[%zu]: unknown capability "
+                        "\"%s\"",
+                        field, i, names[i]);
+    if (cap == CAP_UNAVAILABLE)
+      note_unavailable(unavailable, names[i]);
     else
       *out |= UINT64_C(1) << cap;
   }
   return 0;
 }
 
-int caps_from_spec(const struct spec_capabilities *caps, bool warn_unknown,
+int caps_from_spec(const struct spec_capabilities *caps, bool warn_unavailable,
                    struct cap_masks *out, hull_error_t *err) {
   *out = (struct cap_masks){0};
   if (caps == NULL)
     return 0;
-  struct unknown_names unknown = {0};
+  struct unavailable_names unavailable = {0};
   int r = -1;
-  if (mask_from_names(caps->bounding, "bounding", &unknown, &out->bounding,
+  if (mask_from_names(caps->bounding, "bounding", &unavailable, &out->bounding,
                       err) < 0 ||
-      mask_from_names(caps->effective, "effective", &unknown,
+      mask_from_names(caps->effective, "effective", &unavailable,
                       &out->effective, err) < 0 ||
-      mask_from_names(caps->inheritable, "inheritable", &unknown,
+      mask_from_names(caps->inheritable, "inheritable", &unavailable,
                       &out->inheritable, err) < 0 ||
-      mask_from_names(caps->permitted, "permitted", &unknown,
+      mask_from_names(caps->permitted, "permitted", &unavailable,
                       &out->permitted, err) < 0 ||
-      mask_from_names(caps->ambient, "ambient", &unknown, &out->ambient,
+      mask_from_names(caps->ambient, "ambient", &unavailable, &out->ambient,
                       err) < 0)
     goto out;
-  if (warn_unknown)
-    warn_unknown_names(&unknown);
+  if (warn_unavailable)
+    warn_unavailable_names(&unavailable);
   r = 0;
 out:
-  free(unknown.names);
+  free(unavailable.names);
   return r;
 }
 

@@ -51,3 +51,13 @@ int selinux_apply(const char *label, hull_error_t *err) {
     return hull_error_wrap(err, "process.selinuxLabel: set \"%s\"", label);
   return 0;
 }
+
+int mount_label_check(const char *label, hull_error_t *err) {
+  if (label == NULL || *label == '\0')
+    return 0;
+  if (!selinux_enabled())
+    return hull_error(err, 0, "linux.mountLabel: \"%s\" requested but "
+                      "SELinux is not enabled on this host", label);
+  return hull_error(err, 0, "linux.mountLabel: not supported (hull does not "
+                    "label mounts)");
+}

@@ -1,10 +1,11 @@
 /* process_attrs.c — the smaller per-process settings of config.json:
  * process.oomScoreAdj, linux.personality, process.ioPriority,
- * process.scheduler and process.execCPUAffinity. Each is one system call
+ * process.scheduler, process.execCPUAffinity and linux.memoryPolicy. Each is one system call
  * (or one /proc write) on the init itself, inherited across execve. */
 #include "security.h"
 
 #include <errno.h>
+#include <linux/mempolicy.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,5 +200,83 @@ int cpu_affinity_apply(const char *cpus, const char *field,
     return hull_error(err, 0, "%s: malformed CPU list \"%s\"", field, cpus);
   if (sched_setaffinity(0, sizeof(set), &set) < 0)
     return hull_error(err, errno, "%s: sched_setaffinity \"%s\"", field, cpus);
+  return 0;
+}
+
+/* ---- linux.memoryPolicy ----------------------------------------------------
+ * set_mempolicy(2) on the init: the policy is inherited across fork and
+ * execve. The node list has the CPU list's format, and a cpu_set_t is the
+ * bit array set_mempolicy wants (1024 nodes, as many as Linux allows). */
+
+#ifndef MPOL_WEIGHTED_INTERLEAVE
+#define MPOL_WEIGHTED_INTERLEAVE 6
+#endif
+
+static const struct name_value mempolicy_modes[] = {
+    {"MPOL_DEFAULT", MPOL_DEFAULT},
+    {"MPOL_PREFERRED", MPOL_PREFERRED},
+    {"MPOL_BIND", MPOL_BIND},
+    {"MPOL_INTERLEAVE", MPOL_INTERLEAVE},
+    {"MPOL_LOCAL", MPOL_LOCAL},
+    {"MPOL_PREFERRED_MANY", MPOL_PREFERRED_MANY},
+    {"MPOL_WEIGHTED_INTERLEAVE", MPOL_WEIGHTED_INTERLEAVE},
+};
+
+static const struct name_value mempolicy_flags[] = {
+    {"MPOL_F_STATIC_NODES", MPOL_F_STATIC_NODES},
+    {"MPOL_F_RELATIVE_NODES", MPOL_F_RELATIVE_NODES},
+    {"MPOL_F_NUMA_BALANCING", MPOL_F_NUMA_BALANCING},
+};
+
+struct mempolicy {
+  int mode;                  /* with the flags */
+  cpu_set_t nodes;
+  bool has_nodes;
+};
+
+static int mempolicy_of(const struct spec_linux *l, struct mempolicy *out,
+                        hull_error_t *err) {
+  unsigned long mode = 0, flag = 0;
+  if (!NAME_TABLE_LOOKUP(mempolicy_modes, l->memory_policy.mode, &mode))
+    return hull_error(err, 0, "linux.memoryPolicy.mode: unknown mode \"%s\"",
+                      l->memory_policy.mode);
+  char **flags = l->memory_policy.flags;
+  for (size_t i = 0; flags && flags[i]; i++) {
+    if (!NAME_TABLE_LOOKUP(mempolicy_flags, flags[i], &flag))
+      return hull_error(err, 0, "linux.memoryPolicy.flags[%zu]: unknown flag "
+                        "\"%s\"", i, flags[i]);
+    mode |= flag;
+  }
+  const char *nodes = l->memory_policy.nodes;
+  out->mode = (int)mode;
+  out->has_nodes = nodes && *nodes;
+  CPU_ZERO(&out->nodes);
+  if (out->has_nodes && !parse_cpu_list(nodes, &out->nodes))
+    return hull_error(err, 0, "linux.memoryPolicy.nodes: malformed node list "
+                      "\"%s\"", nodes);
+  return 0;
+}
+
+int memory_policy_check(const struct spec_linux *l, hull_error_t *err) {
+  struct mempolicy m;
+  if (l == NULL || !l->memory_policy.present)
+    return 0;
+  return mempolicy_of(l, &m, err);
+}
+
+int memory_policy_apply(const struct spec_linux *l, hull_error_t *err) {
+  struct mempolicy m;
+  if (l == NULL || !l->memory_policy.present)
+    return 0;
+  if (mempolicy_of(l, &m, err) < 0)
+    return -1;
+  /* The kernel reads maxnode - 1 bits. */
+  const unsigned long *mask =
+      m.has_nodes ? (const unsigned long *)(const void *)&m.nodes : NULL;
+  unsigned long maxnode = m.has_nodes ? CPU_SETSIZE + 1 : 0;
+  if (syscall(SYS_set_mempolicy, m.mode, mask, maxnode) < 0)
+    return hull_error(err, errno, "linux.memoryPolicy: set_mempolicy(%s, "
+                      "nodes \"%s\")", l->memory_policy.mode,
+                      m.has_nodes ? l->memory_policy.nodes : "");
   return 0;
 }

@@ -19,6 +19,8 @@
 #include "runtime/state/state.h"
 
 #include <errno.h>
+#include <linux/filter.h>
+#include <stddef.h>
 #include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,13 +307,11 @@ static int add_syscall(scmp_filter_ctx ctx, const struct spec_seccomp_syscall *s
  * lists (syscall numbers grow with kernel versions; on x86_64 every new
  * syscall since 5.0 takes the next free number from 424 up). Each such
  * syscall gets an ERRNO(ENOSYS) rule: by name when libseccomp knows it, so
- * it maps onto every architecture of the filter, and by number past the
- * end of libseccomp's table (those rules fit a native-only filter; in a
- * multi-architecture filter libseccomp cannot translate them and they are
- * left out). As in runc, nothing is added when the default action allows
- * (ALLOW, LOG) or already returns ENOSYS. */
-#define UNKNOWN_SYSCALLS_TAIL 64
-
+ * it maps onto every architecture of the filter. Numbers past the end of
+ * libseccomp's table (syscall(1000)) cannot be rules at all in a filter
+ * with several architectures: a short BPF prelude returns ENOSYS for them,
+ * per architecture (enosys_prelude). As in runc, nothing is added when the
+ * default action allows (ALLOW, LOG) or already returns ENOSYS. */
 static bool wants_enosys_rules(uint32_t default_action) {
   if (default_action == SCMP_ACT_ALLOW || default_action == SCMP_ACT_LOG)
     return false;
@@ -325,24 +325,96 @@ static bool wants_enosys_rules(uint32_t default_action) {
 static void add_enosys_rules(scmp_filter_ctx ctx, int profile_highest) {
   uint32_t native = seccomp_arch_native();
   const uint32_t enosys = SCMP_ACT_ERRNO(ENOSYS);
-  int last_known = profile_highest;
   for (int nr = profile_highest + 1; nr < NATIVE_SCAN_LIMIT; nr++) {
     cleanup_free char *name = seccomp_syscall_resolve_num_arch(native, nr);
     if (name == NULL)
       continue;
-    last_known = nr;
     /* One the filter's other architectures lack keeps the default there. */
     int rc = seccomp_rule_add(ctx, enosys, nr, 0);
     if (rc < 0)
       log_debug("seccomp: no ENOSYS rule for \"%s\": %s", name, strerror(-rc));
   }
-  for (int nr = last_known + 1; nr <= last_known + UNKNOWN_SYSCALLS_TAIL; nr++) {
-    if (seccomp_rule_add(ctx, enosys, nr, 0) < 0) {
-      log_debug("seccomp: syscalls from %d up keep the default action: "
-                "libseccomp cannot map them onto every architecture", nr);
-      break;
+}
+
+/* ---- ENOSYS past the end of libseccomp's table ------------------------------
+ * For each architecture of the filter whose numbers start at 0 (not x32
+ * nor MIPS, whose tables start elsewhere; they keep the default), the
+ * prelude checks the syscall number against the highest one libseccomp
+ * knows there; above it, up to ARM's private syscalls at 0xf0000, the
+ * answer is ENOSYS. Otherwise it falls through to libseccomp's program.
+ *   ld arch; { jeq ARCH ? : next; ld nr; jgt MAX ? : prog; jge LIMIT prog :
+ *   enosys } per arch; ja prog; enosys: ret ERRNO(ENOSYS); prog: ... */
+#define UNTABLED_LIMIT 0xf0000
+
+static int highest_known_nr(uint32_t arch) {
+  for (int nr = NATIVE_SCAN_LIMIT - 1; nr >= 0; nr--) {
+    char *name = seccomp_syscall_resolve_num_arch(arch, nr);
+    if (name) {
+      free(name);
+      return nr;
     }
   }
+  return -1;
+}
+
+struct arch_reach { uint32_t arch; int highest; };
+
+/* The filter's architectures (the native one and those listed) that have
+ * numbers from 0, with their highest known number; at most `max`. */
+static size_t filter_arch_reach(const struct spec_seccomp *s,
+                                struct arch_reach *out, size_t max) {
+  size_t n = 0;
+  uint32_t native = seccomp_arch_native();
+  size_t n_listed = 0;
+  while (s->architectures && s->architectures[n_listed])
+    n_listed++;
+  for (size_t i = 0; i <= n_listed && n < max; i++) {
+    uint32_t arch = native;
+    if (i > 0) {
+      const struct named *a =
+          find_named(archs, N_OF(archs), s->architectures[i - 1]);
+      if (a == NULL || a->value == native)
+        continue;
+      arch = a->value;
+    }
+    bool seen = false;
+    for (size_t k = 0; k < n; k++)
+      seen = seen || out[k].arch == arch;
+    int highest = seen ? -1 : highest_known_nr(arch);
+    if (highest >= 0)
+      out[n++] = (struct arch_reach){arch, highest};
+  }
+  return n;
+}
+
+/* The prelude into `out` (room for 3 + 4 * N_OF(archs)), its length. */
+static size_t enosys_prelude(const struct spec_seccomp *s,
+                             struct sock_filter *out) {
+  struct arch_reach reach[N_OF(archs)];
+  size_t n = filter_arch_reach(s, reach, N_OF(archs));
+  if (n == 0)
+    return 0;
+  size_t len = 0;
+  const size_t prog = 4 * n + 3, enosys = prog - 1;
+  out[len++] = (struct sock_filter)BPF_STMT(
+      BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+  for (size_t i = 0; i < n; i++) {
+    size_t at = len;
+    out[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+                                              reach[i].arch, 0, 3);
+    out[len++] = (struct sock_filter)BPF_STMT(
+        BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    out[len++] = (struct sock_filter)BPF_JUMP(
+        BPF_JMP | BPF_JGT | BPF_K, (uint32_t)reach[i].highest, 0,
+        (uint8_t)(prog - (at + 2) - 1));
+    out[len++] = (struct sock_filter)BPF_JUMP(
+        BPF_JMP | BPF_JGE | BPF_K, UNTABLED_LIMIT,
+        (uint8_t)(prog - (at + 3) - 1), (uint8_t)(enosys - (at + 3) - 1));
+  }
+  out[len++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 1);
+  out[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+                                            SECCOMP_RET_ERRNO | ENOSYS);
+  return len;
 }
 
 /* ---- the filter ------------------------------------------------------------ */
@@ -389,7 +461,30 @@ int seccomp_filter_build(const struct spec_seccomp *s, scmp_filter_ctx *out,
   return 0;
 }
 
+/* The seccomp fd travels to the listener with sendmsg/write from the
+ * process under the filter: a notification there would wait for a listener
+ * that has not got the fd yet. runc refuses both, in these words. */
+static int check_notify_targets(const struct spec_seccomp *s,
+                                hull_error_t *err) {
+  if (strcmp(s->default_action, "SCMP_ACT_NOTIFY") == 0)
+    return hull_error(err, 0, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY "
+                      "cannot be used as default action");
+  for (size_t i = 0; i < s->n_syscalls; i++) {
+    const struct spec_seccomp_syscall *sc = &s->syscalls[i];
+    if (sc->action == NULL || strcmp(sc->action, "SCMP_ACT_NOTIFY") != 0)
+      continue;
+    for (size_t j = 0; sc->names && sc->names[j]; j++)
+      if (strcmp(sc->names[j], "write") == 0)
+        return hull_error(err, 0, "linux.seccomp.syscalls[%zu].names[%zu]: "
+                          "SCMP_ACT_NOTIFY cannot be used for the write "
+                          "syscall", i, j);
+  }
+  return 0;
+}
+
 int seccomp_profile_check(const struct spec_seccomp *s, hull_error_t *err) {
+  if (check_notify_targets(s, err) < 0)
+    return -1;
   bool no_path = s->listener_path == NULL || *s->listener_path == '\0';
   if (seccomp_uses_notify(s) && no_path)
     return hull_error(err, 0, "linux.seccomp.listenerPath: required with "
@@ -421,14 +516,23 @@ int seccomp_filter_compile(const struct spec_seccomp *s, struct seccomp_bpf *out
   off_t size = lseek(fd, 0, SEEK_END);
   if (size < 0)
     return hull_error(err, errno, "linux.seccomp: size of the BPF program");
-  size_t n = (size_t)size / sizeof(struct sock_filter);
-  if (n == 0 || n > BPF_MAXINSNS ||
+  struct sock_filter prelude[3 + 4 * N_OF(archs)];
+  size_t n_prelude = 0;
+  uint32_t default_action;
+  if (action_of(s->default_action, &s->default_errno_ret,
+                "linux.seccomp.defaultAction", &default_action, err) < 0)
+    return -1;
+  if (wants_enosys_rules(default_action))
+    n_prelude = enosys_prelude(s, prelude);
+  size_t n_lib = (size_t)size / sizeof(struct sock_filter);
+  size_t n = n_prelude + n_lib;
+  if (n_lib == 0 || n > BPF_MAXINSNS ||
       (size_t)size % sizeof(struct sock_filter) != 0)
-    return hull_error(err, E2BIG, "linux.seccomp: the BPF program has %lld "
-                      "bytes (at most %d instructions fit)", (long long)size,
-                      BPF_MAXINSNS);
-  struct sock_filter *insns = xmalloc((size_t)size);
-  if (pread(fd, insns, (size_t)size, 0) != size) {
+    return hull_error(err, E2BIG, "linux.seccomp: the BPF program has %zu "
+                      "instructions (at most %d fit)", n, BPF_MAXINSNS);
+  struct sock_filter *insns = xmalloc(n * sizeof(*insns));
+  memcpy(insns, prelude, n_prelude * sizeof(*insns));
+  if (pread(fd, insns + n_prelude, (size_t)size, 0) != size) {
     int e = errno;
     free(insns);
     return hull_error(err, e, "linux.seccomp: read the BPF program back");

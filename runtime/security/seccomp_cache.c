@@ -30,7 +30,7 @@
 #define CACHE_MAGIC "hullbpf1"
 #define CACHE_MAGIC_LEN 8
 /* Bump when hull changes how a profile becomes rules (seccomp.c). */
-#define TRANSLATION_VERSION 1
+#define TRANSLATION_VERSION 2
 
 /* ---- canonical serialization ------------------------------------------- */
 

@@ -8,9 +8,9 @@
 
 /* Capability names are checked before anything changes, so a typo fails
  * the start without a half-configured process. */
-static int capabilities_of(const struct spec *spec, bool warn_unknown,
+static int capabilities_of(const struct spec *spec, bool warn_unavailable,
                            struct cap_masks *m, hull_error_t *err) {
-  return caps_from_spec(spec->process->capabilities, warn_unknown, m, err);
+  return caps_from_spec(spec->process->capabilities, warn_unavailable, m, err);
 }
 
 /* linux.seccomp is loaded last, after no_new_privs, so that nothing hull
@@ -25,6 +25,16 @@ static int seccomp_load_last(const struct spec_linux *l,
   return seccomp_apply(l->seccomp, prepared, err);
 }
 
+int security_check_spec(const struct spec *spec, hull_error_t *err) {
+  const struct spec_linux *l = spec->linux;
+  if (l == NULL)
+    return 0;
+  return mount_label_check(l->mount_label, err) < 0 ||
+                 memory_policy_check(l, err) < 0
+             ? -1
+             : 0;
+}
+
 int security_before_user(const struct spec *spec,
                          struct seccomp_prepared *seccomp, hull_error_t *err) {
   const struct spec_process *p = spec->process;
@@ -34,6 +44,7 @@ int security_before_user(const struct spec *spec,
   if (rlimits_apply(p, err) < 0 || oom_score_adj_apply(p, err) < 0 ||
       personality_apply(spec->linux, err) < 0 ||
       io_priority_apply(p, err) < 0 || scheduler_apply(p, err) < 0 ||
+      memory_policy_apply(spec->linux, err) < 0 ||
       cpu_affinity_apply(p->exec_cpu_affinity.initial,
                          "process.execCPUAffinity.initial", err) < 0)
     return -1;

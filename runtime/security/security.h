@@ -50,14 +50,21 @@ int security_after_user(const struct spec *spec,
 /* ---- the steps, one file each (public so tests can reach them) ---------- */
 
 /* capabilities.c — process.capabilities as bit masks (bit n = capability n).
- * Names the running kernel or libcap do not know are left out; with
- * `warn_unknown` one warning lists them (runc does the same). A
- * name that is not CAP_ + letters/digits/_ is an error. A NULL `caps` gives
- * empty sets, as in runc: no capabilities at all. */
+ * Real capabilities the running kernel is too old for are left out; with
+ * `warn_unavailable` one warning lists them (runc does the same). A name that
+ * is no capability at all ("CAP_TEST", "CAP_chown") is an error, and so is
+ * one that is not CAP_ + letters/digits/_. A NULL `caps` gives empty sets,
+ * as in runc: no capabilities at all. */
 struct cap_masks {
   uint64_t bounding, effective, inheritable, permitted, ambient;
 };
-int caps_from_spec(const struct spec_capabilities *caps, bool warn_unknown,
+/* The number of capability `name` on a kernel with `kernel_caps`
+ * capabilities (cap_max_bits()), or one of these. */
+enum { CAP_UNKNOWN = -1, CAP_UNAVAILABLE = -2 };
+int cap_lookup(const char *name, int kernel_caps);
+/* Every capability name hull recognizes, by number (`features`). */
+const char *const *cap_known_names(size_t *n);
+int caps_from_spec(const struct spec_capabilities *caps, bool warn_unavailable,
                    struct cap_masks *out, hull_error_t *err);
 /* Drops every capability not in m->bounding from the bounding set. */
 int caps_apply_bounding(const struct cap_masks *m, hull_error_t *err);
@@ -78,10 +85,22 @@ int scheduler_apply(const struct spec_process *process, hull_error_t *err);
 /* Pins the process to a CPU list such as "0-3,7"; `field` names it in
  * errors (process.execCPUAffinity.final). */
 int cpu_affinity_apply(const char *cpus, const char *field, hull_error_t *err);
+/* linux.memoryPolicy: the check (mode, flags, node list) at create, and
+ * set_mempolicy(2) in the init. */
+int memory_policy_check(const struct spec_linux *linux_cfg, hull_error_t *err);
+int memory_policy_apply(const struct spec_linux *linux_cfg, hull_error_t *err);
 
 /* mac.c — the label the kernel applies at execve. */
 int apparmor_apply(const char *profile, hull_error_t *err);
 int selinux_apply(const char *label, hull_error_t *err);
+/* linux.mountLabel: hull does not label mounts, so a label is refused:
+ * SELinux off (runc's mounts then fail with EINVAL) or on. */
+int mount_label_check(const char *label, hull_error_t *err);
+
+/* security.c — the checks of the spec's security settings that need the
+ * host (LSMs, NUMA policy) but change nothing, for create to make before
+ * it makes anything. */
+int security_check_spec(const struct spec *spec, hull_error_t *err);
 
 /* seccomp.c — linux.seccomp with libseccomp, as runc reads it.
  * Builds the filter without loading it (tests export it as pseudo code or

@@ -21,12 +21,12 @@ static const char *const rootfs_propagations[] = {"private", "shared",
 
 static const char *const personality_domains[] = {"LINUX", "LINUX32", NULL};
 
-static const char *const memory_policy_modes[] = {
+const char *const spec_memory_policy_modes[] = {
     "MPOL_DEFAULT",        "MPOL_BIND",  "MPOL_INTERLEAVE",
     "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED",
     "MPOL_PREFERRED_MANY", "MPOL_LOCAL", NULL};
 
-static const char *const memory_policy_flags[] = {
+const char *const spec_memory_policy_flags[] = {
     "MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES",
     NULL};
 
@@ -231,10 +231,10 @@ static int parse_memory_policy(yajl_val linux, const struct jpath *up,
   const struct jpath *at = JKEY(up, "memoryPolicy");
   l->memory_policy.present = true;
   /* The schema leaves mode optional; config-linux.md requires it. */
-  if (jstring_enum(v, at, "mode", REQUIRED, memory_policy_modes,
+  if (jstring_enum(v, at, "mode", REQUIRED, spec_memory_policy_modes,
                    "memory policy mode", &l->memory_policy.mode, err) < 0 ||
       jstring(v, at, "nodes", OPTIONAL, &l->memory_policy.nodes, err) < 0 ||
-      jstrv_enum(v, at, "flags", memory_policy_flags, "memory policy flag",
+      jstrv_enum(v, at, "flags", spec_memory_policy_flags, "memory policy flag",
                  &l->memory_policy.flags, err) < 0)
     return -1;
   return 0;

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- mounts ----------------------------------------------------------- */
 
@@ -242,6 +243,32 @@ int spec_validate_process(const struct spec_process *p, const char *at,
   return 0;
 }
 
+/* Fields hull parses but cannot honour: running without them would give
+ * the container less than its config asks for, so they are errors. */
+static int refuse_unimplemented(const struct spec *spec, hull_error_t *err) {
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    if (spec->mounts[i].n_uid_mappings > 0 ||
+        spec->mounts[i].n_gid_mappings > 0)
+      return hull_error(err, 0, "config.json: .mounts[%zu].%s: not supported "
+                        "(id-mapped mounts)", i,
+                        spec->mounts[i].n_uid_mappings > 0 ? "uidMappings"
+                                                           : "gidMappings");
+  const struct spec_linux *l = spec->linux;
+  if (l == NULL)
+    return 0;
+  if (l->intel_rdt.present) {
+    bool mounted = access("/sys/fs/resctrl/schemata", F_OK) == 0;
+    return hull_error(err, 0, "config.json: .linux.intelRdt: not supported "
+                      "(hull has no resctrl support%s)",
+                      mounted ? "" : "; this host has no resctrl filesystem "
+                                     "mounted either");
+  }
+  if (l->n_net_devices > 0)
+    return hull_error(err, 0, "config.json: .linux.netDevices: not "
+                      "supported");
+  return 0;
+}
+
 int spec_validate_for_run(const struct spec *spec, hull_error_t *err) {
   const struct spec_process *p = spec->process;
   if (p == NULL)
@@ -250,7 +277,7 @@ int spec_validate_for_run(const struct spec *spec, hull_error_t *err) {
     return -1;
   if (spec->root.path == NULL || spec->root.path[0] == '\0')
     return hull_error(err, 0, "config.json: .root.path: required");
-  return 0;
+  return refuse_unimplemented(spec, err);
 }
 
 /* ---- lookups ---------------------------------------------------------- */

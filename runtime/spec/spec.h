@@ -196,6 +196,10 @@ struct spec_time_offset { bool set; int64_t secs; uint32_t nanosecs; };
 
 struct spec_net_device { char *host_name; char *name; };
 
+/* The linux.memoryPolicy modes and flags the parser accepts (NULL-ended). */
+extern const char *const spec_memory_policy_modes[];
+extern const char *const spec_memory_policy_flags[];
+
 struct spec_linux {
   struct spec_namespace *namespaces; size_t n_namespaces;
   struct spec_id_mapping *uid_mappings; size_t n_uid_mappings;

@@ -378,20 +378,21 @@ START_TEST(debug_is_accepted) {
 }
 END_TEST
 
-/* The init logs warnings (here an unknown capability) after it closed the
- * runtime's other fds; they must still reach the log file, and not land in
- * whatever reused the log's fd number (the exec fifo, so `start` failed
- * under docker with the warnings as its error). */
+/* The init logs warnings (here an ambient capability it cannot raise, as
+ * it is not inheritable) after it closed the runtime's other fds; they
+ * must still reach the log file, and not land in whatever reused the log's
+ * fd number (the exec fifo, so `start` failed under docker with the
+ * warnings as its error). */
 START_TEST(init_warnings_reach_the_log_file) {
   struct hctx *c = hctx_new();
   cleanup_free char *json = hconfig_json(&(struct hconfig){0});
-  const char *bounding = "\"bounding\": [";
-  char *at = strstr(json, bounding);
+  const char *caps = "\"capabilities\": {";
+  char *at = strstr(json, caps);
   ck_assert_ptr_nonnull(at);
-  at += strlen(bounding);
-  cleanup_free char *with_unknown =
-      xasprintf("%.*s\"CAP_NOT_A_THING\", %s", (int)(at - json), json, at);
-  hctx_write_config_raw(c, with_unknown);
+  at += strlen(caps);
+  cleanup_free char *with_warning = xasprintf(
+      "%.*s\"ambient\": [\"CAP_KILL\"], %s", (int)(at - json), json, at);
+  hctx_write_config_raw(c, with_warning);
   cleanup_free char *log = xasprintf("%s/hull.log", c->dir);
   hrun_expect(0, c, "--log", log, "--log-format", "json", "create", "--bundle", c->bundle, c->id);
   hrun_expect(0, c, "--log", log, "--log-format", "json", "start", c->id);
@@ -399,7 +400,7 @@ START_TEST(init_warnings_reach_the_log_file) {
   hrun_expect(0, c, "delete", c->id);
   cleanup_free char *text = hread_file(log);
   ck_assert_ptr_nonnull(text);
-  ck_assert_msg(hcontains(text, "CAP_NOT_A_THING"), "log: %s", text);
+  ck_assert_msg(hcontains(text, "cannot raise CAP_KILL"), "log: %s", text);
   hctx_finish(c);
 }
 END_TEST

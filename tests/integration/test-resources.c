@@ -165,6 +165,74 @@ START_TEST(denied_device_cannot_be_opened) {
 }
 END_TEST
 
+/* The helper writes to /dev/kmsg in the container: "" when it may, else
+ * its error (free it). */
+static char *kmsg_write_error(struct hctx *c) {
+  struct hres r = hrun(c, "exec", c->id, "/bin/hull-test-helper", "write",
+                       "/dev/kmsg", "hull-test: device rule check\n", NULL);
+  char *e = xstrdup(r.status == 0 ? "" : r.err);
+  hres_free(&r);
+  return e;
+}
+
+/* A node in linux.devices gets no allow rule of its own (as in runc): the
+ * config's deny-all covers /dev/kmsg, at create and after `update`, which
+ * leaves the device rules alone (runc 1.1 too). */
+START_TEST(deny_all_covers_nodes_from_linux_devices) {
+  enum layout l = host_layout();
+  SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
+  SKIP_UNLESS(l == LAYOUT_V2 || has_controller(l, "devices"),
+              "no devices controller");
+  SKIP_UNLESS(has_controller(l, "pids"), "no pids controller for the update");
+  struct hctx *c = hctx_new();
+  cleanup_free char *linux_extra = xasprintf(
+      "\"devices\": [{\"path\": \"/dev/kmsg\", \"type\": \"c\", "
+      "\"major\": 1, \"minor\": 11, \"fileMode\": 438}], %s",
+      "\"resources\": {\"devices\": [{\"allow\": false, "
+      "\"access\": \"rwm\"}]}");
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30"),
+                                         .linux_extra = linux_extra});
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
+  hrun_expect(0, c, "start", c->id);
+  cleanup_free char *before = kmsg_write_error(c);
+  ck_assert_msg(hcontains(before, "Operation not permitted"),
+                "write /dev/kmsg: \"%s\"", before);
+
+  cleanup_free char *doc = xasprintf("%s/update.json", c->dir);
+  hwrite_file(doc, "{\"pids\": {\"limit\": 50}}", 0644);
+  hrun_expect(0, c, "update", "--resources", doc, c->id);
+  cleanup_free char *after = kmsg_write_error(c);
+  ck_assert_msg(hcontains(after, "Operation not permitted"),
+                "after update, write /dev/kmsg: \"%s\"", after);
+  hctx_delete_and_finish(c);
+}
+END_TEST
+
+/* Without linux.resources a container still gets only runc's default
+ * devices (runc always applies them): /dev/kmsg from linux.devices is
+ * made but cannot be written; /dev/null can. */
+START_TEST(default_device_rules_apply_without_resources) {
+  enum layout l = host_layout();
+  SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
+  SKIP_UNLESS(l == LAYOUT_V2 || has_controller(l, "devices"),
+              "no devices controller");
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"echo x > /dev/null && echo null ok;"
+                     " /bin/hull-test-helper write /dev/kmsg hull-test; true\"",
+             .linux_extra = "\"devices\": [{\"path\": \"/dev/kmsg\", "
+                            "\"type\": \"c\", \"major\": 1, \"minor\": 11, "
+                            "\"fileMode\": 438}]"});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "null ok\n"), "out: %s\nerr: %s", r.out,
+                r.err);
+  ck_assert_msg(hcontains(r.err, "Operation not permitted"), "err: %s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 START_TEST(cpu_cpuset_and_memory_knobs) {
   enum layout l = host_layout();
   SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
@@ -341,6 +409,8 @@ static Suite *resources_suite(void) {
   tcase_add_test(tc, cpu_cpuset_and_memory_knobs);
   tcase_add_test(tc, cpu_quota_throttles_a_busy_loop);
   tcase_add_test(tc, denied_device_cannot_be_opened);
+  tcase_add_test(tc, deny_all_covers_nodes_from_linux_devices);
+  tcase_add_test(tc, default_device_rules_apply_without_resources);
   tcase_add_test(tc, block_io_weight_or_a_clear_refusal);
   tcase_add_test(tc, hugetlb_limit_or_a_clear_refusal);
   tcase_add_test(tc, invalid_values_fail_clearly_and_leave_nothing);

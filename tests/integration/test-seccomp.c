@@ -288,6 +288,47 @@ START_TEST(syscalls_newer_than_the_profile_get_enosys) {
 }
 END_TEST
 
+/* The profile above with `architectures` members (or none). */
+#define NEWER_PROFILE(archs)                                                  \
+  SECCOMP(archs "\"defaultAction\": \"SCMP_ACT_ERRNO\","                      \
+          "\"syscalls\": [{\"names\": [\"execve\", \"brk\", \"arch_prctl\","   \
+          " \"mmap\", \"munmap\", \"mprotect\", \"write\", \"exit\","         \
+          " \"exit_group\", \"uname\", \"set_tid_address\","                   \
+          " \"set_robust_list\", \"rseq\", \"prlimit64\", \"readlink\","       \
+          " \"readlinkat\", \"getrandom\", \"close\", \"fstat\","              \
+          " \"newfstatat\", \"ioctl\", \"futex\"],"                            \
+          " \"action\": \"SCMP_ACT_ALLOW\"}]")
+
+static void assert_syscall_answer(const char *profile, const char *call,
+                                  const char *want) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *args = xasprintf(HELPER("syscall") ", \"%s\"", call);
+  struct hres r = hrun_config(c, &(struct hconfig){.args = args,
+                                                   .linux_extra = profile});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(strcmp(r.out, want) == 0, "%s: got \"%s\", want \"%s\"",
+                profile, r.out, want);
+  hres_free(&r);
+  hctx_finish(c);
+}
+
+/* A number past the end of libseccomp's table is a syscall newer than any
+ * profile: ENOSYS too, also when the filter covers several architectures
+ * (docker's profile lists x86_64, x86 and x32), as runc's does. */
+START_TEST(syscall_numbers_past_libseccomps_table_get_enosys) {
+  static const char enosys[] = "1000=errno 38 (Function not implemented)\n";
+  assert_syscall_answer(NEWER_PROFILE(""), "1000", enosys);
+  static const char multi[] = NEWER_PROFILE(
+      "\"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\","
+      " \"SCMP_ARCH_X32\"],");
+  assert_syscall_answer(multi, "1000", enosys);
+  assert_syscall_answer(
+      multi, "clone3", "clone3=errno 38 (Function not implemented)\n");
+  assert_syscall_answer(multi, "getppid",
+                        "getppid=errno 1 (Operation not permitted)\n");
+}
+END_TEST
+
 /* ---- SCMP_ACT_NOTIFY ------------------------------------------------------ */
 
 /* Receives the seccomp fd and the state JSON, writes the JSON to
@@ -427,6 +468,20 @@ START_TEST(bad_profiles_fail_create_cleanly) {
               "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]"),
       "linux.seccomp.listenerPath: connect `/nonexistent/agent.sock`: No such "
       "file or directory");
+  /* The seccomp fd goes to the listener with write(2)/sendmsg(2), and
+   * runc refuses both of these with these words. */
+  assert_create_fails(
+      SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\","
+              "\"listenerPath\": \"/nonexistent/agent.sock\","
+              "\"syscalls\": [{\"names\": [\"mkdir\", \"write\"],"
+              " \"action\": \"SCMP_ACT_NOTIFY\"}]"),
+      "linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot be used for "
+      "the write syscall");
+  assert_create_fails(
+      SECCOMP("\"defaultAction\": \"SCMP_ACT_NOTIFY\","
+              "\"listenerPath\": \"/nonexistent/agent.sock\""),
+      "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default "
+      "action");
   /* The parser's own check names the JSON path. */
   assert_create_fails(
       SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
@@ -444,6 +499,7 @@ static Suite *seccomp_integration_suite(void) {
   tcase_add_test(tc, docker_profile_is_compiled_once_per_root);
   tcase_add_test(tc, user_namespace_init_compiles_without_the_cache);
   tcase_add_test(tc, syscalls_newer_than_the_profile_get_enosys);
+  tcase_add_test(tc, syscall_numbers_past_libseccomps_table_get_enosys);
   tcase_add_test(tc, notify_reaches_the_listener);
   tcase_add_test(tc, bad_profiles_fail_create_cleanly);
   suite_add_tcase(s, tc);

@@ -184,6 +184,31 @@ START_TEST(run_on_a_tty_follows_the_window_size) {
 }
 END_TEST
 
+/* Output through the pty ends its line with \r\n. */
+static bool owner_is(const char *out, const char *want) {
+  size_t n = strlen(want);
+  return strncmp(out, want, n) == 0 && (out[n] == '\r' || out[n] == '\n');
+}
+
+/* The owner of the process's terminal, as uid:gid. */
+#define TTY_OWNER "\"/bin/sh\", \"-c\", \"stat -L -c %u:%g /proc/self/fd/0\""
+
+/* As runc (fixStdioPermissions): a non-root process owns its terminal, so
+ * it can use it; the group stays the one devpts gave it (0 here: the
+ * harness mounts devpts without gid=5), not the user's 100, as in runc. */
+START_TEST(run_terminal_is_owned_by_the_user) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(c, &(struct hconfig){
+                                     .args = TTY_OWNER,
+                                     .user = "\"uid\": 1000, \"gid\": 100",
+                                     .terminal = true});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(owner_is(r.out, "1000:0"), "terminal owner: `%s`", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 /* ---- exec -t -------------------------------------------------------------- */
 
 static void start_sleeper(struct hctx *c) {
@@ -206,6 +231,19 @@ START_TEST(exec_tty_without_tty_still_proxies) {
   r = hrun(c, "exec", "-t", c->id, "/bin/hull-test-helper", "exit", "9",
            NULL);
   ck_assert_hres(r, 9);
+  hres_free(&r);
+  hctx_delete_and_finish(c);
+}
+END_TEST
+
+START_TEST(exec_tty_is_owned_by_the_user) {
+  struct hctx *c = hctx_new();
+  start_sleeper(c);
+  struct hres r = hrun(c, "exec", "-t", "--user", "1000:100", c->id,
+                       "/bin/sh", "-c", "stat -L -c %u:%g /proc/self/fd/0",
+                       NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(owner_is(r.out, "1000:0"), "terminal owner: `%s`", r.out);
   hres_free(&r);
   hctx_delete_and_finish(c);
 }
@@ -239,6 +277,8 @@ static Suite *tty_suite(void) {
   tcase_add_test(tc, run_on_a_tty_proxies_input_and_restores_the_terminal);
   tcase_add_test(tc, run_on_a_tty_follows_the_window_size);
   tcase_add_test(tc, exec_tty_without_tty_still_proxies);
+  tcase_add_test(tc, exec_tty_is_owned_by_the_user);
+  tcase_add_test(tc, run_terminal_is_owned_by_the_user);
   tcase_add_test(tc, exec_tty_on_a_tty_proxies_input);
   suite_add_tcase(s, tc);
   return s;

@@ -406,6 +406,43 @@ START_TEST(v2_enables_controllers_down_the_path) {
 END_TEST
 
 
+/* ---- the device rules ------------------------------------------------------ */
+
+static bool allows(const struct cgroup_device_rule *r, char type, int64_t major,
+                   int64_t minor) {
+  return r->allow && r->type == type && r->major == major &&
+         r->minor == minor;
+}
+
+/* As runc 1.1: deny all, the config's rules in order, runc's allowed
+ * devices last; a linux.devices node gets no rule of its own, so the
+ * config's deny-all covers /dev/kmsg; an allowed device whose path
+ * linux.devices redefines is left out. */
+START_TEST(device_rules_are_runcs) {
+  struct spec_device_rule deny_all = {.allow = false, .access = "rwm"};
+  struct spec_resources res = {.devices = &deny_all, .n_devices = 1};
+  struct spec_device devs[] = {
+      {.type = "c", .path = "/dev/kmsg", .major = {true, 1},
+       .minor = {true, 11}},
+      {.type = "c", .path = "/dev/full", .major = {true, 1},
+       .minor = {true, 7}},
+  };
+  cleanup_free struct cgroup_device_rule *rules = NULL;
+  size_t n = cgroup_device_rules(&res, devs, 2, &rules);
+  ck_assert_uint_eq(n, 1 + 1 + 10);
+  ck_assert(!rules[0].allow && rules[0].type == 'a');
+  ck_assert(!rules[1].allow && rules[1].type == 'a');
+  ck_assert(allows(&rules[2], 'c', -1, -1) && strcmp(rules[2].access, "m") == 0);
+  ck_assert(allows(&rules[3], 'b', -1, -1));
+  ck_assert(allows(&rules[4], 'c', 1, 3));       /* /dev/null */
+  ck_assert(allows(&rules[n - 1], 'c', 10, 200)); /* tun, last */
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_msg(!allows(&rules[i], 'c', 1, 11), "rule %zu allows kmsg", i);
+    ck_assert_msg(!allows(&rules[i], 'c', 1, 7), "rule %zu allows full", i);
+  }
+}
+END_TEST
+
 /* ---- the v2 device filter, live ----------------------------------------------
  * The eBPF program attaches to any cgroup2 directory, so the hybrid host's
  * /sys/fs/cgroup/unified proves it: a child in the cgroup opens devices. */
@@ -496,6 +533,9 @@ static Suite *cgroups_resources_suite(void) {
   tcase_add_test(plan, v1_blkio_net_and_hugetlb_plan);
   tcase_add_test(plan, v2_enables_controllers_down_the_path);
   suite_add_tcase(s, plan);
+  TCase *rules = tcase_create("device-rules");
+  tcase_add_test(rules, device_rules_are_runcs);
+  suite_add_tcase(s, rules);
   TCase *live = tcase_create("device-filter");
   tcase_add_test(live, v2_device_filter_is_enforced);
   suite_add_tcase(s, live);

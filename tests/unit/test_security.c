@@ -312,17 +312,33 @@ START_TEST(absent_capabilities_means_none) {
 }
 END_TEST
 
-START_TEST(unknown_capability_is_skipped) {
+/* runtime-spec: a value that cannot be mapped to a kernel interface MUST
+ * be an error; the check runs before anything changes. */
+START_TEST(unknown_capability_is_refused_before_any_change) {
   struct fixture f;
   fixture_init(&f);
   char *names[] = {"CAP_KILL", "CAP_NOT_A_REAL_ONE", "CAP_CHOWN", NULL};
   use_caps_everywhere(&f, names);
   struct report r = run_security(&f.spec, NULL);
-  ck_assert_ok(r);
-  uint64_t want = BIT(5) | BIT(0);
-  ck_assert_uint_eq(r.bnd, want);
-  ck_assert_uint_eq(r.eff, want);
-  ck_assert_uint_eq(r.amb, want);
+  ck_assert(r.failed_before);
+  ck_assert_str_eq(r.error, "process.capabilities.bounding[1]: unknown "
+                            "capability \"CAP_NOT_A_REAL_ONE\"");
+  ck_assert_uint_eq(r.bnd, host_bounding());
+}
+END_TEST
+
+/* A real capability newer than the kernel (CAP_PERFMON is 38,
+ * CAP_CHECKPOINT_RESTORE 40) is skipped, as runc does; one the table does
+ * not know is not a capability at all. */
+START_TEST(capability_newer_than_the_kernel_is_unavailable) {
+  ck_assert_int_eq(cap_lookup("CAP_CHOWN", 38), 0);
+  ck_assert_int_eq(cap_lookup("CAP_SYSLOG", 38), 34);
+  ck_assert_int_eq(cap_lookup("CAP_PERFMON", 38), CAP_UNAVAILABLE);
+  ck_assert_int_eq(cap_lookup("CAP_BPF", 38), CAP_UNAVAILABLE);
+  ck_assert_int_eq(cap_lookup("CAP_CHECKPOINT_RESTORE", 38), CAP_UNAVAILABLE);
+  ck_assert_int_eq(cap_lookup("CAP_CHECKPOINT_RESTORE", 41), 40);
+  ck_assert_int_eq(cap_lookup("CAP_TEST", 41), CAP_UNKNOWN);
+  ck_assert_int_eq(cap_lookup("CAP_chown", 41), CAP_UNKNOWN);
 }
 END_TEST
 
@@ -365,14 +381,19 @@ END_TEST
 START_TEST(caps_from_spec_masks) {
   char *lower[] = {"CAP_chown", NULL};
   char *no_prefix[] = {"KILL", NULL};
-  struct spec_capabilities c = {.bounding = runc_default_caps,
-                                .ambient = lower};
+  struct spec_capabilities c = {.bounding = runc_default_caps};
   struct cap_masks m;
   cleanup_error hull_error_t err = NULL;
   ck_assert_int_eq(caps_from_spec(&c, false, &m, &err), 0);
   ck_assert_uint_eq(m.bounding, RUNC_DEFAULT_MASK);
-  ck_assert_uint_eq(m.ambient, 0); /* runc only knows upper-case names */
   ck_assert_uint_eq(m.effective, 0);
+  /* runc only knows upper-case names */
+  c.ambient = lower;
+  ck_assert_int_lt(caps_from_spec(&c, false, &m, &err), 0);
+  ck_assert_str_eq(err->msg, "process.capabilities.ambient[0]: unknown "
+                             "capability \"CAP_chown\"");
+  hull_error_release(&err);
+  c.ambient = NULL;
   c.permitted = no_prefix;
   ck_assert_int_lt(caps_from_spec(&c, false, &m, &err), 0);
   ck_assert_str_eq(err->msg, "process.capabilities.permitted[0]: malformed "
@@ -549,7 +570,8 @@ static Suite *security_suite(void) {
   tcase_add_test(caps, non_root_user_without_ambient);
   tcase_add_test(caps, caps_after_execve);
   tcase_add_test(caps, absent_capabilities_means_none);
-  tcase_add_test(caps, unknown_capability_is_skipped);
+  tcase_add_test(caps, unknown_capability_is_refused_before_any_change);
+  tcase_add_test(caps, capability_newer_than_the_kernel_is_unavailable);
   tcase_add_test(caps, unavailable_capability_is_skipped);
   tcase_add_test(caps, malformed_capability_is_rejected_before_any_change);
   tcase_add_test(caps, caps_from_spec_masks);
