@@ -107,7 +107,13 @@ static int on_namespaces_ready(void *opaque, pid_t pid, char **state_json,
   lc->state->pid_start_time = process_start_time(pid);
   if (state_write(&lc->dir, lc->state, err) < 0)
     return -1;
-  *state_json = state_oci_json(lc->state, STATUS_CREATING, false);
+  /* As runc 1.1: createContainer hooks read "creating", startContainer
+   * hooks (just before the exec) "created". */
+  cleanup_free char *creating = state_oci_json(lc->state, STATUS_CREATING,
+                                               false);
+  cleanup_free char *created = state_oci_json(lc->state, STATUS_CREATED,
+                                              false);
+  *state_json = xasprintf("%s\n%s", creating, created);
   return 0;
 }
 
