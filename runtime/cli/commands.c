@@ -21,7 +21,7 @@ static const struct command commands[] = {
      "[--pid-file PATH] [--cwd DIR] [--env|-e KEY=VALUE]... "
      "[--user|-u UID[:GID]] [--additional-gids|-g GID]... [--cap|-c CAP]... "
      "[--no-new-privs] [--apparmor PROFILE] [--process-label LABEL] "
-     "[--preserve-fds N] [--cgroup SUB] [--ignore-paused] "
+     "[--preserve-fds N] [--cgroup [CTRL:]SUB]... [--ignore-paused] "
      "ID [COMMAND [ARG...]]"},
     {"state", cmd_state, "output the state of a container", "ID"},
     {"kill", cmd_kill,

@@ -50,7 +50,10 @@ struct exec_options {
   const char *apparmor;
   const char *process_label;
   int preserve_fds;
-  const char *cgroup;        /* --cgroup: an existing sub-cgroup */
+  /* --cgroup [CONTROLLER:]PATH: existing sub-cgroups to run in, in one
+   * controller's hierarchy (controller NULL: in every one). */
+  struct exec_sub_cgroup { char *controller; const char *path; } *sub_cgroups;
+  size_t n_sub_cgroups;
   bool ignore_paused;
 };
 /* Without detach, waits for the process, forwarding signals to it, and
