@@ -75,7 +75,9 @@ static int dispatch(const struct global_options *g, int argc, char **argv,
   const struct command *c = command_find(argv[0]);
   if (c == NULL)
     return hull_error(err, 0, "No help topic for '%s'", argv[0]);
-  if (c->run != cmd_help && cli_wants_help(argc, argv)) {
+  /* exec's and ps's words after the id belong to a process. */
+  bool flags_anywhere = c->run != cmd_exec && c->run != cmd_ps;
+  if (c->run != cmd_help && cli_wants_help(argc, argv, flags_anywhere)) {
     print_command_help(c);
     return 0;
   }

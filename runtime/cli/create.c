@@ -21,6 +21,7 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
       {"detach", no_argument, NULL, 'd'},
       {NULL, 0, NULL, 0},
   };
+  cli_flags_first(argc, argv, "b:d", opts);
   optind = 1;
   opterr = 0;
   int c;
