@@ -91,7 +91,7 @@ int cli_parse_id(const char *cmd, int argc, char **argv, const char **id,
  * runc's words. */
 int cli_expect_args(const char *cmd, int argc, char **argv, int first,
                     int n, hull_error_t *err);
-/* "TERM", "SIGTERM", "15" → 15. */
+/* "TERM", "SIGTERM", "15" → 15; "0" → 0, the liveness probe. */
 int parse_signal(const char *s, int *sig, hull_error_t *err);
 int parse_int(const char *flag, const char *s, int *out, hull_error_t *err);
 /* docker/go-units RAMInBytes, as runc's update reads sizes: "64m", "1.5g",
