@@ -14,9 +14,9 @@ static const struct command commands[] = {
     {"start", cmd_start, "execute the user defined process in a created "
                          "container", "ID"},
     {"run", cmd_run, "create and run a container",
-     "[--bundle|-b DIR] [--detach|-d] [--console-socket PATH] "
-     "[--pid-file PATH] [--no-pivot] [--no-new-keyring] [--preserve-fds N] "
-     "ID"},
+     "[--bundle|-b DIR] [--detach|-d] [--keep] [--no-subreaper] "
+     "[--console-socket PATH] [--pid-file PATH] [--no-pivot] "
+     "[--no-new-keyring] [--preserve-fds N] ID"},
     {"exec", cmd_exec, "execute new process inside the container",
      "[--process|-p FILE] [--tty|-t] [--console-socket PATH] [--detach|-d] "
      "[--pid-file PATH] [--cwd DIR] [--env|-e KEY=VALUE]... "
