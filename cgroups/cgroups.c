@@ -8,6 +8,7 @@
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -173,6 +174,81 @@ int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n,
   if (cg->n_dirs == 0)
     return 0;
   return cgroup_fs_read_pids(cg->dirs[cg->procs_dir], pids, n, err);
+}
+
+/* `sub` cleaned as a path below the container's cgroup: empty and "."
+ * components dropped, ".." climbing back at most to where it started; a
+ * leading '/' does not make it absolute (runc joins it to the container's
+ * path). NULL when it would climb out. */
+static char *sub_cgroup_clean(const char *sub) {
+  char *out = xmalloc(strlen(sub) + 1), *o = out;
+  for (const char *p = sub; *p;) {
+    size_t n = strcspn(p, "/");
+    if (n == 2 && p[0] == '.' && p[1] == '.') {
+      if (o == out) {
+        free(out);
+        return NULL;
+      }
+      while (o > out && o[-1] != '/')
+        o--;
+      if (o > out)
+        o--;
+    } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+      if (o > out)
+        *o++ = '/';
+      memcpy(o, p, n);
+      o += n;
+    }
+    p += n + (p[n] == '/');
+  }
+  *o = '\0';
+  return out;
+}
+
+/* Moves hierarchy i of cg down to `clean` below it, which must exist. */
+static int descend_dir(struct cgroup *cg, size_t i, const char *clean,
+                       hull_error_t *err) {
+  char *dir = xasprintf("%s/%s", cg->dirs[i], clean);
+  struct stat st;
+  int found = stat(dir, &st);
+  if (found < 0 || !S_ISDIR(st.st_mode)) {
+    if (found == 0 || errno == ENOENT || errno == ENOTDIR)
+      hull_error(err, 0, "no such cgroup `%s`", dir);
+    else
+      hull_error(err, errno, "cgroup `%s`", dir);
+    free(dir);
+    return -1;
+  }
+  free(cg->dirs[i]);
+  cg->dirs[i] = dir;
+  /* The cgroup2 directory is the clone3(CLONE_INTO_CGROUP) target. */
+  if (cg->controllers[i][0] == '\0' && cg->dirfd >= 0) {
+    close(cg->dirfd);
+    cg->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cg->dirfd < 0)
+      return hull_error(err, errno, "open `%s`", dir);
+  }
+  return 0;
+}
+
+int cgroup_descend(struct cgroup *cg, const char *controller,
+                   const char *sub, hull_error_t *err) {
+  cleanup_free char *clean = sub_cgroup_clean(sub);
+  if (clean == NULL)
+    return hull_error(err, 0, "%s is not a sub cgroup path", sub);
+  bool known = controller == NULL;
+  for (size_t i = 0; i < cg->n_dirs; i++) {
+    if (controller &&
+        !cgroup_controllers_include(cg->controllers[i], controller))
+      continue;
+    known = true;
+    if (*clean && descend_dir(cg, i, clean, err) < 0)
+      return -1;
+  }
+  if (!known)
+    return hull_error(err, 0, "unknown controller %s", controller);
+  /* The systemd driver's cgroupfs cgroup does the moving. */
+  return cg->inner ? cgroup_descend(cg->inner, controller, sub, err) : 0;
 }
 
 bool cgroup_controllers_include(const char *controllers, const char *name) {

@@ -142,6 +142,15 @@ const struct cgroup_manager *cgroup_manager_for_path(const char *path,
  * "--systemd-cgroup: systemd is not running (PID 1 is ...)". */
 int cgroup_systemd_check(const char *path, hull_error_t *err);
 
+/* `exec --cgroup [CONTROLLER:]SUB` (runc's sub-cgroups): moves cg down to
+ * its existing sub-cgroup `sub` in the hierarchy that has `controller`, or
+ * in every hierarchy when controller is NULL. A sub that leaves cg is
+ * refused in runc's words ("../x is not a sub cgroup path"), as are a
+ * controller cg has no hierarchy for ("unknown controller X") and a
+ * directory that does not exist ("no such cgroup `DIR`"). */
+int cgroup_descend(struct cgroup *cg, const char *controller,
+                   const char *sub, hull_error_t *err);
+
 /* An fd for clone3(CLONE_INTO_CGROUP) on v2, owned by cg; -1 on v1 and
  * disabled. */
 int cgroup_dirfd(struct cgroup *cg);

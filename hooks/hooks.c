@@ -239,17 +239,34 @@ static const char *stderr_first_line(struct hook_io *io) {
   return s;
 }
 
+/* A signal as Go's os/exec names it ("signal: bad system call"): glibc's
+ * description with a leading capital lowered, unless it starts an acronym
+ * ("CPU time limit exceeded", "I/O possible"). */
+static void describe_signal(int sig, char *buf, size_t size) {
+  const char *d = sig < SIGRTMIN ? sigdescr_np(sig) : NULL;
+  if (d == NULL) {
+    snprintf(buf, size, "signal %d", sig);
+    return;
+  }
+  snprintf(buf, size, "%s", d);
+  if (buf[0] >= 'A' && buf[0] <= 'Z' && buf[1] >= 'a' && buf[1] <= 'z')
+    buf[0] = (char)(buf[0] - 'A' + 'a');
+}
+
+/* runc's words for a hook's end ("exit status 3", "signal: killed"), then
+ * the first line of its stderr. */
 static int status_error(const char *kind, const struct spec_hook *hook,
                         int status, struct hook_io *io, hull_error_t *err) {
   const char *line = stderr_first_line(io);
-  const char *sep = *line ? ": " : "";
+  const char *sep = *line ? ", stderr: " : "";
   if (WIFEXITED(status))
-    return hull_error(err, 0, "%s hook `%s`: exited with status %d%s%s", kind,
+    return hull_error(err, 0, "%s hook `%s`: exit status %d%s%s", kind,
                       hook->path, WEXITSTATUS(status), sep, line);
-  int sig = WTERMSIG(status);
-  const char *abbrev = sigabbrev_np(sig);
-  return hull_error(err, 0, "%s hook `%s`: killed by signal %d (SIG%s)%s%s",
-                    kind, hook->path, sig, abbrev ? abbrev : "?", sep, line);
+  char what[64];
+  describe_signal(WTERMSIG(status), what, sizeof(what));
+  return hull_error(err, 0, "%s hook `%s`: signal: %s%s%s%s", kind,
+                    hook->path, what, WCOREDUMP(status) ? " (core dumped)" : "",
+                    sep, line);
 }
 
 static void make_pipe(int fds[2], hull_error_t *err, int *ret) {
@@ -309,8 +326,9 @@ int hook_run(const char *kind, const struct spec_hook *hook,
     int e = errno;
     kill(pid, SIGKILL);
     reap(pid);
-    ret = r > 0 ? hull_error(err, 0, "%s hook `%s`: timed out after %lld s",
-                             kind, hook->path, (long long)hook->timeout.v)
+    ret = r > 0 ? hull_error(err, 0, "%s hook `%s`: hook ran past specified "
+                             "timeout of %lld.0s", kind, hook->path,
+                             (long long)hook->timeout.v)
                 : hull_error(err, e, "%s hook `%s`: poll", kind, hook->path);
     goto out;
   }
@@ -328,7 +346,7 @@ int hooks_run(const char *kind, const struct spec_hook_list *hooks,
               const char *state_json, hull_error_t *err) {
   for (size_t i = 0; i < hooks->len; i++)
     if (hook_run(kind, &hooks->items[i], state_json, err) < 0)
-      return -1;
+      return hull_error_wrap(err, "error running hook #%zu", i);
   return 0;
 }
 
@@ -337,6 +355,6 @@ void hooks_run_warn(const char *kind, const struct spec_hook_list *hooks,
   for (size_t i = 0; i < hooks->len; i++) {
     cleanup_error hull_error_t err = NULL;
     if (hook_run(kind, &hooks->items[i], state_json, &err) < 0)
-      log_warning("%s", err->msg);
+      log_warning("error running hook #%zu: %s", i, err->msg);
   }
 }

@@ -16,12 +16,14 @@
 
 /* Runs one hook to completion. Fails when the hook cannot be started, exits
  * non-zero, is killed by a signal or exceeds its timeout; the error names the
- * hook (`<kind> hook `/path``) and why, with the first line of what it wrote
- * to stderr when it failed. */
+ * hook (`<kind> hook `/path``) and why in runc's words (`exit status 3`,
+ * `signal: bad system call`, `hook ran past specified timeout of 5.0s`),
+ * with the first line of what it wrote to stderr when it failed. */
 int hook_run(const char *kind, const struct spec_hook *hook,
              const char *state_json, hull_error_t *err);
 
-/* Runs every hook of a list in order; stops at the first failure. */
+/* Runs every hook of a list in order; stops at the first failure, whose
+ * error starts as runc's: `error running hook #<index>: `. */
 int hooks_run(const char *kind, const struct spec_hook_list *hooks,
               const char *state_json, hull_error_t *err);
 

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void print_version(void) {
   printf("hull version %s\ncommit: %s\nspec: 1.2.0\n", HULL_VERSION,
@@ -18,6 +19,23 @@ enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD,
  * ignore. */
 static int unsupported(const char *flag, hull_error_t *err) {
   return hull_error(err, 0, "%s is not supported by hull yet", flag);
+}
+
+/* --rootless takes what runc takes: Go's boolean spellings, "auto" (any
+ * case) or "". hull has no rootless mode: as root, "auto" means not
+ * rootless, and "true" runs as usual, as runc's does there (its rootless
+ * cgroup manager only differs when cgroups cannot be written). */
+static int check_rootless(const char *value, hull_error_t *err) {
+  static const char *const accepted[] = {
+      "", "1", "t", "T", "TRUE", "true", "True",
+      "0", "f", "F", "FALSE", "false", "False"};
+  if (strcasecmp(value, "auto") == 0)
+    return 0;
+  for (size_t i = 0; i < sizeof(accepted) / sizeof(*accepted); i++)
+    if (strcmp(value, accepted[i]) == 0)
+      return 0;
+  return hull_error(err, 0, "invalid value \"%s\" for flag --rootless: "
+                    "want true, false or auto", value);
 }
 
 /* Returns the index of the verb in argv, 0 when the run is over (help or
@@ -53,9 +71,8 @@ static int parse_global(int argc, char **argv, struct global_options *g,
     case OPT_DEBUG: g->debug = true; break;
     case OPT_SYSTEMD: g->systemd_cgroup = true; break;
     case OPT_ROOTLESS:
-      /* "false" asks for what hull does anyway. */
-      if (strcmp(optarg, "false") != 0)
-        return unsupported("--rootless", err);
+      if (check_rootless(optarg, err) < 0)
+        return -1;
       break;
     case OPT_CRIU: return unsupported("--criu", err);
     case 'h': return cmd_help(g, 1, argv, err) < 0 ? -1 : 0;
@@ -75,7 +92,9 @@ static int dispatch(const struct global_options *g, int argc, char **argv,
   const struct command *c = command_find(argv[0]);
   if (c == NULL)
     return hull_error(err, 0, "No help topic for '%s'", argv[0]);
-  if (c->run != cmd_help && cli_wants_help(argc, argv)) {
+  /* exec's and ps's words after the id belong to a process. */
+  bool flags_anywhere = c->run != cmd_exec && c->run != cmd_ps;
+  if (c->run != cmd_help && cli_wants_help(argc, argv, flags_anywhere)) {
     print_command_help(c);
     return 0;
   }

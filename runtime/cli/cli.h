@@ -69,14 +69,29 @@ int cmd_vm_agent(const struct global_options *g, int argc, char **argv,
 
 /* Shared by the verbs. */
 void print_command_help(const struct command *c);
-/* Parses a verb's flags with getopt_long; `--help`/`-h` prints its help
- * and makes the verb return 0. Returns 1 when help was shown. */
-int cli_wants_help(int argc, char **argv);
+/* Whether the verb's arguments ask for its help (`--help`/`-h`): among its
+ * flags, which come anywhere before a "--" unless flags_anywhere is false
+ * (exec and ps: before the first positional argument). */
+int cli_wants_help(int argc, char **argv, bool flags_anywhere);
+struct option;
+/* runc's CLI library (urfave/cli) takes a command's flags anywhere among
+ * its arguments, for every command but exec and ps (whose words after the
+ * id belong to a process): moves argv's flags (with their values, as
+ * getopt_long reads shortopts and longopts) ahead of its positional
+ * arguments, in order, so that a getopt loop whose optstring begins with
+ * '+' reads them all. A "--" ends the flags; it is put between the two
+ * groups, and what follows it stays positional. See flag-order.c. */
+void cli_flags_first(int argc, char **argv, const char *shortopts,
+                     const struct option *longopts);
+/* For the verbs whose one argument is the container id and which have no
+ * flags (start, state, pause, resume): *id, or an error in runc's words. */
+int cli_parse_id(const char *cmd, int argc, char **argv, const char **id,
+                 hull_error_t *err);
 /* Exactly `n` positional arguments left after flags, else an error in
  * runc's words. */
 int cli_expect_args(const char *cmd, int argc, char **argv, int first,
                     int n, hull_error_t *err);
-/* "TERM", "SIGTERM", "15" → 15. */
+/* "TERM", "SIGTERM", "15" → 15; "0" → 0, the liveness probe. */
 int parse_signal(const char *s, int *sig, hull_error_t *err);
 int parse_int(const char *flag, const char *s, int *out, hull_error_t *err);
 /* docker/go-units RAMInBytes, as runc's update reads sizes: "64m", "1.5g",

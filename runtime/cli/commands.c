@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +14,15 @@ static const struct command commands[] = {
     {"start", cmd_start, "execute the user defined process in a created "
                          "container", "ID"},
     {"run", cmd_run, "create and run a container",
-     "[--bundle|-b DIR] [--detach|-d] [--console-socket PATH] "
-     "[--pid-file PATH] [--no-pivot] [--no-new-keyring] [--preserve-fds N] "
-     "ID"},
+     "[--bundle|-b DIR] [--detach|-d] [--keep] [--no-subreaper] "
+     "[--console-socket PATH] [--pid-file PATH] [--no-pivot] "
+     "[--no-new-keyring] [--preserve-fds N] ID"},
     {"exec", cmd_exec, "execute new process inside the container",
      "[--process|-p FILE] [--tty|-t] [--console-socket PATH] [--detach|-d] "
      "[--pid-file PATH] [--cwd DIR] [--env|-e KEY=VALUE]... "
      "[--user|-u UID[:GID]] [--additional-gids|-g GID]... [--cap|-c CAP]... "
      "[--no-new-privs] [--apparmor PROFILE] [--process-label LABEL] "
-     "[--preserve-fds N] [--cgroup SUB] [--ignore-paused] "
+     "[--preserve-fds N] [--cgroup [CTRL:]SUB]... [--ignore-paused] "
      "ID [COMMAND [ARG...]]"},
     {"state", cmd_state, "output the state of a container", "ID"},
     {"kill", cmd_kill,
@@ -83,9 +84,11 @@ void print_command_help(const struct command *c) {
          c->name, c->summary, c->name, c->usage, c->name);
 }
 
-int cli_wants_help(int argc, char **argv) {
+int cli_wants_help(int argc, char **argv, bool flags_anywhere) {
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--") == 0 || argv[i][0] != '-')
+    if (strcmp(argv[i], "--") == 0)
+      return 0;
+    if (argv[i][0] != '-' && !flags_anywhere)
       return 0;
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
       return 1;
@@ -101,6 +104,21 @@ int cli_expect_args(const char *cmd, int argc, char **argv, int first, int n,
     return 0;
   return hull_error(err, 0, "\"%s\" requires exactly %d argument(s)", cmd,
                     n);
+}
+
+int cli_parse_id(const char *cmd, int argc, char **argv, const char **id,
+                 hull_error_t *err) {
+  static const struct option none[] = {{NULL, 0, NULL, 0}};
+  cli_flags_first(argc, argv, "", none);
+  optind = 1;
+  opterr = 0;
+  if (getopt_long(argc, argv, "+", none, NULL) != -1)
+    return hull_error(err, 0, "flag provided but not defined: %s",
+                      argv[optind - 1]);
+  if (cli_expect_args(cmd, argc, argv, optind, 1, err) < 0)
+    return -1;
+  *id = argv[optind];
+  return 0;
 }
 
 int parse_int(const char *flag, const char *s, int *out, hull_error_t *err) {

@@ -4,9 +4,10 @@
 
 #include "runtime/container/container.h"
 
-/* detach NULL: -d/--detach is not a flag of this verb. */
+/* run_flags: also run's own flags (-d/--detach, --keep, --no-subreaper);
+ * create does not know them. */
 int parse_create_flags(const char *cmd, int argc, char **argv,
-                       struct create_options *o, bool *detach,
+                       struct create_options *o, bool run_flags,
                        hull_error_t *err);
 
 #endif

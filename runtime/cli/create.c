@@ -7,10 +7,10 @@
 #include <string.h>
 
 int parse_create_flags(const char *cmd, int argc, char **argv,
-                       struct create_options *o, bool *detach,
+                       struct create_options *o, bool run_flags,
                        hull_error_t *err) {
   enum { OPT_CONSOLE = 256, OPT_PIDFILE, OPT_NOPIVOT, OPT_NOKEYRING,
-         OPT_PRESERVE };
+         OPT_PRESERVE, OPT_KEEP, OPT_NO_SUBREAPER };
   static const struct option opts[] = {
       {"bundle", required_argument, NULL, 'b'},
       {"console-socket", required_argument, NULL, OPT_CONSOLE},
@@ -19,8 +19,11 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
       {"no-new-keyring", no_argument, NULL, OPT_NOKEYRING},
       {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
       {"detach", no_argument, NULL, 'd'},
+      {"keep", no_argument, NULL, OPT_KEEP},
+      {"no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER},
       {NULL, 0, NULL, 0},
   };
+  cli_flags_first(argc, argv, "b:d", opts);
   optind = 1;
   opterr = 0;
   int c;
@@ -36,9 +39,17 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
         return -1;
       break;
     case 'd':
-      if (detach == NULL)
-        return hull_error(err, 0, "flag provided but not defined: -d");
-      *detach = true;
+    case OPT_KEEP:
+    case OPT_NO_SUBREAPER:
+      if (!run_flags)
+        return hull_error(err, 0, "flag provided but not defined: %s",
+                          argv[optind - 1]);
+      if (c == 'd')
+        o->detach = true;
+      else if (c == OPT_KEEP)
+        o->keep = true;
+      else
+        o->no_subreaper = true;
       break;
     case ':':
       return hull_error(err, 0, "flag needs an argument: %s",
@@ -58,7 +69,7 @@ int cmd_create(const struct global_options *g, int argc, char **argv,
                hull_error_t *err) {
   struct create_options o = {.root = g->root, .detach = true,
                             .systemd_cgroup = g->systemd_cgroup};
-  if (parse_create_flags("create", argc, argv, &o, NULL, err) < 0)
+  if (parse_create_flags("create", argc, argv, &o, false, err) < 0)
     return -1;
   pid_t pid;
   return container_create(&o, &pid, err) < 0 ? -1 : 0;

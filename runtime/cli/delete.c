@@ -10,6 +10,7 @@ int cmd_delete(const struct global_options *g, int argc, char **argv,
   static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
                                        {NULL, 0, NULL, 0}};
   bool force = false;
+  cli_flags_first(argc, argv, "f", opts);
   optind = 1;
   opterr = 0;
   int c;

@@ -66,6 +66,7 @@ int cmd_events(const struct global_options *g, int argc, char **argv,
       {NULL, 0, NULL, 0}};
   struct events_options o = {.root = g->root, .interval_ms = 5000,
                              .out = stdout};
+  cli_flags_first(argc, argv, "", opts);
   optind = 1;
   opterr = 0;
   int c;

@@ -41,11 +41,61 @@ static void strv_push(char ***v, size_t *n, char *s) {
   (*v)[*n] = NULL;
 }
 
-/* The vectors in o point into argv; only the arrays are allocated. */
+/* The vectors in o point into argv; only the arrays (and the controller
+ * names of --cgroup) are allocated. */
 static void exec_options_release(struct exec_options *o) {
   free(o->env);
   free(o->caps);
   free(o->additional_gids);
+  for (size_t i = 0; i < o->n_sub_cgroups; i++)
+    free(o->sub_cgroups[i].controller);
+  free(o->sub_cgroups);
+}
+
+static void add_sub_cgroup(struct exec_options *o, char *controller,
+                           const char *path) {
+  o->sub_cgroups = xrealloc(o->sub_cgroups, (o->n_sub_cgroups + 1) *
+                                                sizeof(*o->sub_cgroups));
+  o->sub_cgroups[o->n_sub_cgroups++] =
+      (struct exec_sub_cgroup){.controller = controller, .path = path};
+}
+
+static bool controller_given(const struct exec_options *o, const char *c) {
+  for (size_t i = 0; i < o->n_sub_cgroups; i++)
+    if (o->sub_cgroups[i].controller &&
+        strcmp(o->sub_cgroups[i].controller, c) == 0)
+      return true;
+  return false;
+}
+
+/* One --cgroup [CTRL[,CTRL...]:]PATH, checked as runc checks it: a PATH
+ * without controllers only when it is the only --cgroup. */
+static int parse_sub_cgroup(const char *arg, size_t n_args,
+                            struct exec_options *o, hull_error_t *err) {
+  const char *colon = strchr(arg, ':');
+  if (colon == NULL) {
+    if (n_args != 1)
+      return hull_error(err, 0, "invalid --cgroup argument: %s (missing "
+                        "<controller>: prefix)", arg);
+    add_sub_cgroup(o, NULL, arg);
+    return 0;
+  }
+  if (strchr(colon + 1, ':'))
+    return hull_error(err, 0, "invalid --cgroup argument: %s", arg);
+  for (const char *p = arg;; p++) {
+    size_t n = strcspn(p, ",:");
+    cleanup_free char *c = xstrndup(p, n);
+    if (n == 0)
+      return hull_error(err, 0, "invalid --cgroup argument: %s (empty "
+                        "<controller> prefix)", arg);
+    if (controller_given(o, c))
+      return hull_error(err, 0, "invalid --cgroup argument(s): controller "
+                        "%s specified multiple times", c);
+    add_sub_cgroup(o, take_ptr(c), colon + 1);
+    p += n;
+    if (*p == ':')
+      return 0;
+  }
 }
 
 static int parse_exec_flags(int argc, char **argv, struct exec_options *o,
@@ -71,7 +121,8 @@ static int parse_exec_flags(int argc, char **argv, struct exec_options *o,
       {"ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED},
       {NULL, 0, NULL, 0},
   };
-  size_t n_env = 0, n_caps = 0;
+  size_t n_env = 0, n_caps = 0, n_cgroups = 0;
+  cleanup_free char **cgroups = NULL;
   optind = 1;
   opterr = 0;
   int c;
@@ -109,7 +160,7 @@ static int parse_exec_flags(int argc, char **argv, struct exec_options *o,
       if (parse_int("--preserve-fds", optarg, &o->preserve_fds, err) < 0)
         return -1;
       break;
-    case OPT_CGROUP: o->cgroup = optarg; break;
+    case OPT_CGROUP: strv_push(&cgroups, &n_cgroups, optarg); break;
     case OPT_IGNORE_PAUSED: o->ignore_paused = true; break;
     case ':':
       return hull_error(err, 0, "flag needs an argument: %s",
@@ -119,6 +170,9 @@ static int parse_exec_flags(int argc, char **argv, struct exec_options *o,
                         argv[optind - 1]);
     }
   }
+  for (size_t i = 0; i < n_cgroups; i++)
+    if (parse_sub_cgroup(cgroups[i], n_cgroups, o, err) < 0)
+      return -1;
   if (optind >= argc)
     return hull_error(err, 0, "\"exec\" requires a minimum of 1 argument");
   o->id = argv[optind];

@@ -10,6 +10,7 @@ int cmd_kill(const struct global_options *g, int argc, char **argv,
   static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
                                        {NULL, 0, NULL, 0}};
   bool all = false;
+  cli_flags_first(argc, argv, "a", opts);
   optind = 1;
   opterr = 0;
   int c;

@@ -71,6 +71,7 @@ int cmd_list(const struct global_options *g, int argc, char **argv,
                                        {NULL, 0, NULL, 0}};
   const char *format = "table";
   bool quiet = false;
+  cli_flags_first(argc, argv, "f:q", opts);
   optind = 1;
   opterr = 0;
   int c;

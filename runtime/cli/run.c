@@ -6,10 +6,8 @@ int cmd_run(const struct global_options *g, int argc, char **argv,
             hull_error_t *err) {
   struct create_options o = {.root = g->root,
                             .systemd_cgroup = g->systemd_cgroup};
-  bool detach = false;
-  if (parse_create_flags("run", argc, argv, &o, &detach, err) < 0)
+  if (parse_create_flags("run", argc, argv, &o, true, err) < 0)
     return -1;
-  o.detach = detach;
   int code = 0;
   if (container_run(&o, &code, err) < 0)
     return -1;

@@ -47,7 +47,8 @@ int parse_signal(const char *s, int *sig, hull_error_t *err) {
   char *end;
   long n = strtol(s, &end, 10);
   if (*s && *end == '\0') {
-    if (n <= 0 || n > SIGRTMAX)
+    /* 0 asks whether the process is there, as runc allows (kill(2)). */
+    if (n < 0 || n > SIGRTMAX)
       return hull_error(err, 0, "unknown signal \"%s\"", s);
     *sig = (int)n;
     return 0;

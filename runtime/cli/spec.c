@@ -16,6 +16,7 @@ int cmd_spec(const struct global_options *g, int argc, char **argv,
       {NULL, 0, NULL, 0}};
   bool rootless = false;
   const char *bundle = ".";
+  cli_flags_first(argc, argv, "b:", opts);
   optind = 1;
   opterr = 0;
   int c;

@@ -4,7 +4,8 @@
 
 int cmd_start(const struct global_options *g, int argc, char **argv,
               hull_error_t *err) {
-  if (cli_expect_args("start", argc, argv, 1, 1, err) < 0)
+  const char *id;
+  if (cli_parse_id("start", argc, argv, &id, err) < 0)
     return -1;
-  return container_start(g->root, argv[1], err) < 0 ? -1 : 0;
+  return container_start(g->root, id, err) < 0 ? -1 : 0;
 }

@@ -6,10 +6,11 @@
 
 int cmd_state(const struct global_options *g, int argc, char **argv,
               hull_error_t *err) {
-  if (cli_expect_args("state", argc, argv, 1, 1, err) < 0)
+  const char *id;
+  if (cli_parse_id("state", argc, argv, &id, err) < 0)
     return -1;
   cleanup_free char *json = NULL;
-  if (container_state(g->root, argv[1], &json, err) < 0)
+  if (container_state(g->root, id, &json, err) < 0)
     return -1;
   printf("%s\n", json);
   return 0;

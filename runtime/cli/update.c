@@ -231,6 +231,7 @@ static int resources_document(const char *source, char **out,
 int cmd_update(const struct global_options *g, int argc, char **argv,
                hull_error_t *err) {
   struct update_flags f = {{0}};
+  cli_flags_first(argc, argv, "r:", update_options_table);
   optind = 1;
   opterr = 0;
   int c;

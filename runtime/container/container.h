@@ -18,6 +18,10 @@ struct create_options {
   bool no_pivot;
   bool no_new_keyring;
   bool detach;               /* create, run -d: hull will not stay */
+  bool keep;                 /* run --keep: no delete after the exit */
+  bool no_subreaper;         /* run --no-subreaper: orphans of a container
+                                without its own pid namespace are not
+                                reparented to hull */
   bool systemd_cgroup;       /* --systemd-cgroup: a scope via systemd */
 };
 
@@ -25,7 +29,8 @@ int container_create(const struct create_options *o, pid_t *pid,
                      hull_error_t *err);
 int container_start(const char *root, const char *id, hull_error_t *err);
 /* create + start; without detach, waits for the process and deletes the
- * container, and *exit_code is its status (128+N when killed by signal N). */
+ * container (unless keep), and *exit_code is its status (128+N when killed
+ * by signal N). */
 int container_run(const struct create_options *o, int *exit_code,
                   hull_error_t *err);
 /* `exec`: a new process in a running (or created) container. Without
@@ -50,7 +55,10 @@ struct exec_options {
   const char *apparmor;
   const char *process_label;
   int preserve_fds;
-  const char *cgroup;        /* --cgroup: an existing sub-cgroup */
+  /* --cgroup [CONTROLLER:]PATH: existing sub-cgroups to run in, in one
+   * controller's hierarchy (controller NULL: in every one). */
+  struct exec_sub_cgroup { char *controller; const char *path; } *sub_cgroups;
+  size_t n_sub_cgroups;
   bool ignore_paused;
 };
 /* Without detach, waits for the process, forwarding signals to it, and

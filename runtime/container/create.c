@@ -108,7 +108,13 @@ static int on_namespaces_ready(void *opaque, pid_t pid, char **state_json,
   lc->state->pid_start_time = process_start_time(pid);
   if (state_write(&lc->dir, lc->state, err) < 0)
     return -1;
-  *state_json = state_oci_json(lc->state, STATUS_CREATING, false);
+  /* As runc 1.1: createContainer hooks read "creating", startContainer
+   * hooks (just before the exec) "created". */
+  cleanup_free char *creating = state_oci_json(lc->state, STATUS_CREATING,
+                                               false);
+  cleanup_free char *created = state_oci_json(lc->state, STATUS_CREATED,
+                                              false);
+  *state_json = xasprintf("%s\n%s", creating, created);
   return 0;
 }
 
@@ -199,6 +205,16 @@ static int load_bundle(const struct create_options *o, char **bundle,
   return resolve_rootfs(*spec, *bundle, rootfs, err);
 }
 
+/* As runc 1.1: a cgroup that already has processes (another container's
+ * cgroupsPath, say) is used, with a warning in runc's words. */
+static void warn_if_cgroup_busy(struct cgroup *cg) {
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  cleanup_error hull_error_t ignored = NULL;
+  if (cgroup_pids(cg, &pids, &n, &ignored) == 0 && n > 0)
+    log_warning("container's cgroup is not empty: %zu process(es) found", n);
+}
+
 static int create_in(struct lifecycle *lc, const struct create_options *o,
                      const char *config_text, int *master, pid_t *pid,
                      hull_error_t *err) {
@@ -214,6 +230,7 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
                           err) < 0)
     return -1;
   log_debug("cgroup `%s` created", lc->state->cgroup_path);
+  warn_if_cgroup_busy(ctx.cgroup);
   int ret = lc->cgroups->apply(ctx.cgroup, lc->spec->linux, err);
   log_debug("resources applied");
   cleanup_free int *self_fds = NULL;

@@ -161,40 +161,28 @@ static int enter_cgroup(void *opaque, pid_t pid, hull_error_t *err) {
   return c->manager->enter(c->cgroup, pid, err);
 }
 
-/* --cgroup SUB: an existing cgroup below the container's, in every
- * hierarchy (runc's per-controller form, CONTROLLER:SUB, is refused). */
-static int check_sub_cgroup(const char *sub, hull_error_t *err) {
-  if (*sub == '\0' || strchr(sub, ':'))
-    return hull_error(err, 0, "--cgroup `%s`: only a sub-cgroup path common "
-                      "to all controllers is supported", sub);
-  cleanup_free char *copy = xstrdup(sub);
-  char *save = NULL;
-  for (char *part = strtok_r(copy, "/", &save); part;
-       part = strtok_r(NULL, "/", &save))
-    if (strcmp(part, "..") == 0 || strcmp(part, ".") == 0)
-      return hull_error(err, 0, "--cgroup `%s`: must stay below the "
-                        "container's cgroup", sub);
-  return 0;
-}
-
 static int load_cgroup(struct lifecycle *lc, const struct exec_options *o,
                        struct cgroup **out, hull_error_t *err) {
   *out = NULL;
   const char *path = lc->state->cgroup_path;
   if (path == NULL || *path == '\0') {
-    if (o->cgroup)
+    if (o->n_sub_cgroups > 0)
       return hull_error(err, 0, "--cgroup: the container has no cgroup");
     return 0;
   }
-  if (o->cgroup == NULL)
-    return lc->cgroups->load(lc->cgroups, path, lc->state->cgroup_own, out,
-                             err);
-  if (check_sub_cgroup(o->cgroup, err) < 0)
+  if (lc->cgroups->load(lc->cgroups, path, lc->state->cgroup_own, out,
+                        err) < 0)
     return -1;
-  const char *sub = o->cgroup + strspn(o->cgroup, "/");
-  cleanup_free char *joined = xasprintf("%s/%s", path, sub);
-  return lc->cgroups->load(lc->cgroups, joined, lc->state->cgroup_own, out,
-                           err);
+  /* --cgroup: the process goes to sub-cgroups of the container's. */
+  for (size_t i = 0; i < o->n_sub_cgroups; i++) {
+    const struct exec_sub_cgroup *sub = &o->sub_cgroups[i];
+    if (cgroup_descend(*out, sub->controller, sub->path, err) < 0) {
+      cgroup_free(*out);
+      *out = NULL;
+      return hull_error_wrap(err, "--cgroup");
+    }
+  }
+  return 0;
 }
 
 /* Where the pty master goes: --console-socket, or hull itself (*ours) for

@@ -10,9 +10,9 @@ static int signal_all(struct lifecycle *lc, int sig, bool stopped,
    * cgroup holds only the VM's host side, whose processes must not get
    * the container's signals; SIGKILL may still take them when the guest
    * cannot be reached, and a stopped container's cgroup holds what is
-   * left. */
+   * left. Signal 0 delivers nothing: the host side answers the probe. */
   const struct exec_handler *h = exec_handler_named(lc->state->handler);
-  if (h && h->signal_all && !stopped) {
+  if (h && h->signal_all && !stopped && sig != 0) {
     cleanup_error hull_error_t handler_err = NULL;
     if (h->signal_all(lc->dir.path, sig, &handler_err) == 0)
       return 0;

@@ -1,8 +1,10 @@
 /* init.c — what the container's child does, in order:
  *   namespaces → (parent: cgroup, prestart/createRuntime hooks) →
- *   hostname → rootfs → createContainer hooks → pivot_root → masked paths →
- *   cwd, executable check → SYNC_READY → block on exec.fifo (until `start`)
- *   → startContainer hooks → user, umask, security → exec.
+ *   hostname → rootfs → createContainer hooks (cwd: the rootfs) →
+ *   pivot_root → masked paths → cwd, executable check → SYNC_READY → block
+ *   on exec.fifo (until `start`) → user, umask, security (seccomp last) →
+ *   startContainer hooks (as runc: under the process's user, capabilities
+ *   and seccomp filter) → exec.
  * Until SYNC_READY an error goes back over the sync socket; after it, over
  * exec.fifo to whoever ran `start`. */
 #include "init.h"
@@ -146,7 +148,8 @@ struct init_run {
   int fifo_path_fd;
   char *exe;
   char **env;
-  char *state_json;          /* for the container's own hooks */
+  char *state_json;          /* for createContainer hooks: "creating" */
+  char *started_json;        /* for startContainer hooks: "created" */
   struct seccomp_prepared seccomp; /* built at create, loaded at start */
 };
 
@@ -177,7 +180,12 @@ static int wait_for_cgroup(struct init_run *r, int new_ns, hull_error_t *err) {
   struct sync_msg ready = {0};
   if (sync_expect(r->sync_fd, SYNC_NS_READY_ACK, &ready, err) < 0)
     return -1;
+  /* Two documents, one a line (see linux.h, on_ns_ready). */
   r->state_json = ready.data;
+  char *newline = r->state_json ? strchr(r->state_json, '\n') : NULL;
+  if (newline)
+    *newline = '\0';
+  r->started_json = newline ? newline + 1 : r->state_json;
   if ((new_ns & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
     return hull_error(err, errno, "unshare cgroup namespace");
   return 0;
@@ -221,6 +229,10 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
         sync_expect(r->sync_fd, SYNC_ROOTFS_READY_ACK, &done, err) < 0)
       return -1;
   }
+  /* As runc: createContainer hooks work in the rootfs (a relative path
+   * lands in the container's root); pivot_root changes directory anyway. */
+  if (spec->hooks.create_container.len > 0 && chdir(cfg->rootfs) < 0)
+    return hull_error(err, errno, "chdir `%s`", cfg->rootfs);
   if (hooks_run("createContainer", &spec->hooks.create_container,
                 r->state_json, err) < 0)
     return -1;
@@ -245,13 +257,13 @@ __attribute__((noreturn)) static void run_user_program(struct init_run *r,
                                                     int fifo) {
   const struct spec *spec = r->cfg->spec;
   hull_error_t err = NULL;
-  r->seccomp.state_json = r->state_json;
-  if (hooks_run("startContainer", &spec->hooks.start_container,
-                r->state_json, &err) < 0)
-    fail_to_start(fifo, &err);
+  r->seccomp.state_json = r->started_json;
   if (security_before_user(spec, &r->seccomp, &err) < 0 ||
       process_set_user(spec->process, &err) < 0 ||
       security_after_user(spec, &r->seccomp, &err) < 0)
+    fail_to_start(fifo, &err);
+  if (hooks_run("startContainer", &spec->hooks.start_container,
+                r->started_json, &err) < 0)
     fail_to_start(fifo, &err);
   /* What the user program must not inherit: everything above stdio and
    * the preserved fds, except the fifo (close-on-exec, for errors). */

@@ -13,7 +13,7 @@ enum sync_type {
   SYNC_USERMAP_ACK,      /* parent: done */
   SYNC_INIT_PID,         /* intermediate: the init is value */
   SYNC_NS_READY,         /* child: namespaces exist */
-  SYNC_NS_READY_ACK,     /* parent: in the cgroup; data = state */
+  SYNC_NS_READY_ACK,     /* parent: in the cgroup; data = state(s) */
   SYNC_ROOTFS_READY,     /* child: rootfs mounted, before pivot_root */
   SYNC_ROOTFS_READY_ACK, /* parent: runtime hooks done */
   SYNC_READY,            /* child: set up, waiting on exec.fifo */

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +67,23 @@ static char *logged_kinds(const char *log) {
   return kinds;
 }
 
+/* The status a hook reads, as runc 1.1 passes it: "creating" until the
+ * container is created (runc sets it for prestart, createRuntime and
+ * createContainer), "created" inside the container just before the exec,
+ * "running" once the process runs, "stopped" at delete. */
+static const char *status_seen_by(const char *log_line) {
+  static const struct { const char *kind, *status; } seen[] = {
+      {"prestart ", "creating"},  {"createRuntime ", "creating"},
+      {"createContainer ", "creating"}, {"startContainer ", "created"},
+      {"poststart ", "running"},  {"poststop ", "stopped"},
+  };
+  for (size_t i = 0; i < sizeof(seen) / sizeof(*seen); i++)
+    if (strncmp(log_line, seen[i].kind, strlen(seen[i].kind)) == 0)
+      return seen[i].status;
+  ck_abort_msg("unknown hook in the log: %s", log_line);
+  return NULL;
+}
+
 static void assert_each_state_names(const char *log, const char *id) {
   cleanup_free char *text = hread_file(log);
   ck_assert_ptr_nonnull(text);
@@ -76,10 +94,11 @@ static void assert_each_state_names(const char *log, const char *id) {
                   "hook state without id: %s", l);
     /* pid is required while the container is created or running; by
      * poststop it is stopped and the pid may be gone. */
-    if (strncmp(l, "poststop ", 9) == 0)
-      ck_assert_msg(hcontains(l, "\"stopped\""), "poststop state: %s", l);
-    else
+    if (strncmp(l, "poststop ", 9) != 0)
       ck_assert_msg(hcontains(l, "\"pid\":"), "hook state without pid: %s", l);
+    cleanup_free char *want =
+        xasprintf("\"status\":\"%s\"", status_seen_by(l));
+    ck_assert_msg(hcontains(l, want), "want %s: %s", want, l);
     ck_assert_msg(hcontains(l, "\"ociVersion\":"), "hook state: %s", l);
     ck_assert_msg(hcontains(l, "\"bundle\":"), "hook state: %s", l);
   }
@@ -181,6 +200,56 @@ START_TEST(hook_timeout_fails_create) {
 }
 END_TEST
 
+/* As runc 1.1: startContainer hooks run in the container after its
+ * seccomp filter is loaded, just before the exec, so a hook the profile
+ * kills fails `start` with runc's words and the signal. */
+START_TEST(start_container_hook_runs_under_the_seccomp_filter) {
+  struct hctx *c = hctx_new();
+  hctx_write_config(
+      c, &(struct hconfig){
+             .linux_extra =
+                 "\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
+                 " \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"],"
+                 " \"action\": \"SCMP_ACT_KILL\"}]}",
+             .top_extra = "\"hooks\": {\"startContainer\": [{\"path\":"
+                          " \"/bin/mkdir\", \"args\": [\"mkdir\","
+                          " \"/made-by-hook\"]}]}"});
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
+  struct hres r = hrun(c, "start", c->id, NULL);
+  ck_assert_hres(r, 1);
+  ck_assert_msg(hcontains(r.err, "error running hook #0: ") &&
+                    hcontains(r.err, "startContainer hook `/bin/mkdir`: "
+                                     "signal: bad system call"),
+                "stderr: %s", r.err);
+  hres_free(&r);
+  cleanup_free char *made = xasprintf("%s/made-by-hook", c->rootfs);
+  ck_assert_msg(access(made, F_OK) != 0, "the hook ran unfiltered");
+  ck_assert(hwait_status(c, c->id, "stopped", 5000));
+  hrun_expect(0, c, "delete", c->id);
+  hctx_finish(c);
+}
+END_TEST
+
+/* As runc: createContainer hooks run with the rootfs as their working
+ * directory, so a relative path lands in the container's root. */
+START_TEST(create_container_hook_runs_in_the_rootfs) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *lib = xasprintf("%s/lib", c->rootfs);
+  ck_assert_int_eq(mkdir(lib, 0755), 0);
+  hctx_write_config(
+      c, &(struct hconfig){
+             .top_extra = "\"hooks\": {\"createContainer\": [{\"path\":"
+                          " \"/bin/sh\", \"args\": [\"sh\", \"-c\","
+                          " \"echo from-hook > ./lib/x\"]}]}"});
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
+  cleanup_free char *x = xasprintf("%s/lib/x", c->rootfs);
+  cleanup_free char *text = hread_file(x);
+  ck_assert_msg(text && strcmp(text, "from-hook\n") == 0, "%s: %s", x,
+                text ? text : "(missing)");
+  hctx_delete_and_finish(c);
+}
+END_TEST
+
 static Suite *hooks_suite(void) {
   Suite *s = suite_create("integration-hooks");
   TCase *tc = harness_tcase("hooks", 30);
@@ -188,6 +257,8 @@ static Suite *hooks_suite(void) {
   tcase_add_test(tc, run_runs_every_hook_in_order_with_state);
   tcase_add_test(tc, failing_create_runtime_hook_fails_create);
   tcase_add_test(tc, hook_timeout_fails_create);
+  tcase_add_test(tc, start_container_hook_runs_under_the_seccomp_filter);
+  tcase_add_test(tc, create_container_hook_runs_in_the_rootfs);
   suite_add_tcase(s, tc);
   return s;
 }
