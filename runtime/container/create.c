@@ -108,13 +108,10 @@ static int on_namespaces_ready(void *opaque, pid_t pid, char **state_json,
   lc->state->pid_start_time = process_start_time(pid);
   if (state_write(&lc->dir, lc->state, err) < 0)
     return -1;
-  /* As runc 1.1: createContainer hooks read "creating", startContainer
-   * hooks (just before the exec) "created". */
-  cleanup_free char *creating = state_oci_json(lc->state, STATUS_CREATING,
-                                               false);
-  cleanup_free char *created = state_oci_json(lc->state, STATUS_CREATED,
-                                              false);
-  *state_json = xasprintf("%s\n%s", creating, created);
+  /* Every hook of create reads "created": they run after the lifecycle's
+   * step 2, the environment's creation, is done (runtime-spec; the
+   * runtime-tools validation checks prestart's). runc 1.1 says "creating". */
+  *state_json = state_oci_json(lc->state, STATUS_CREATED, false);
   return 0;
 }
 
@@ -122,7 +119,7 @@ static int on_namespaces_ready(void *opaque, pid_t pid, char **state_json,
 static int on_rootfs_ready(void *opaque, hull_error_t *err) {
   struct create_ctx *c = opaque;
   struct lifecycle *lc = c->lc;
-  cleanup_free char *json = state_oci_json(lc->state, STATUS_CREATING, false);
+  cleanup_free char *json = state_oci_json(lc->state, STATUS_CREATED, false);
   if (hooks_run("prestart", &lc->spec->hooks.prestart, json, err) < 0 ||
       hooks_run("createRuntime", &lc->spec->hooks.create_runtime, json,
                 err) < 0)

@@ -148,8 +148,8 @@ struct init_run {
   int fifo_path_fd;
   char *exe;
   char **env;
-  char *state_json;          /* for createContainer hooks: "creating" */
-  char *started_json;        /* for startContainer hooks: "created" */
+  char *state_json;          /* for createContainer hooks */
+  char *started_json;        /* for startContainer hooks */
   struct seccomp_prepared seccomp; /* built at create, loaded at start */
 };
 

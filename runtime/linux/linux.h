@@ -106,8 +106,9 @@ int ns_write_time_offsets(const struct spec *spec, hull_error_t *err);
 
 /* Parent-side callbacks. on_ns_ready runs once the init's namespaces exist:
  * cgroup placement and the pid in state.json; it returns the state JSON the
- * init hands to its own hooks: one document, or two on two lines, the
- * first for createContainer hooks and the second for startContainer's. on_rootfs_ready runs once the rootfs is
+ * init hands to its own hooks (createContainer, startContainer), or two
+ * documents on two lines, the first for createContainer hooks and the
+ * second for startContainer's. on_rootfs_ready runs once the rootfs is
  * mounted, before pivot_root: the prestart and createRuntime hooks (as
  * runc; hooks such as GPU setup mount into the prepared rootfs). */
 typedef int (*process_ns_ready_fn)(void *ctx, pid_t pid, char **state_json,

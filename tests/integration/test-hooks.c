@@ -67,14 +67,14 @@ static char *logged_kinds(const char *log) {
   return kinds;
 }
 
-/* The status a hook reads, as runc 1.1 passes it: "creating" until the
- * container is created (runc sets it for prestart, createRuntime and
- * createContainer), "created" inside the container just before the exec,
- * "running" once the process runs, "stopped" at delete. */
+/* The status a hook reads: "created" for every hook of create (they run
+ * after the lifecycle's step 2; runc 1.1 says "creating") and for
+ * startContainer just before the exec, "running" once the process runs,
+ * "stopped" at delete. */
 static const char *status_seen_by(const char *log_line) {
   static const struct { const char *kind, *status; } seen[] = {
-      {"prestart ", "creating"},  {"createRuntime ", "creating"},
-      {"createContainer ", "creating"}, {"startContainer ", "created"},
+      {"prestart ", "created"},  {"createRuntime ", "created"},
+      {"createContainer ", "created"}, {"startContainer ", "created"},
       {"poststart ", "running"},  {"poststop ", "stopped"},
   };
   for (size_t i = 0; i < sizeof(seen) / sizeof(*seen); i++)
