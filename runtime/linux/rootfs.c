@@ -60,8 +60,12 @@ int rootfs_prepare(const struct spec *spec, const struct rootfs_options *opts,
   unsigned long flag;
   if (root_propagation(spec, &flag, err) < 0)
     return -1;
-  /* Nothing we mount from here on may reach the host. */
-  if (mount(NULL, "/", NULL, flag ? flag : MS_SLAVE | MS_REC, NULL) < 0)
+  /* Nothing we mount from here on may reach the host. An unbindable "/"
+   * could not be bound below, so that flag waits for rootfs_finish, which
+   * puts it on the container's own "/" (runc 1.1 fails here instead). */
+  if (!flag || (flag & MS_UNBINDABLE))
+    flag = MS_SLAVE | MS_REC;
+  if (mount(NULL, "/", NULL, flag, NULL) < 0)
     return hull_error(err, errno, "set propagation of `/`");
   if (make_parent_mount_private(opts->rootfs, err) < 0)
     return -1;
@@ -72,9 +76,7 @@ int rootfs_prepare(const struct spec *spec, const struct rootfs_options *opts,
       open(opts->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
     return hull_error(err, errno, "open rootfs `%s`", opts->rootfs);
-  if (rootfs_do_mounts(root_fd, spec, opts, err) < 0)
-    return -1;
-  return rootfs_create_devices(root_fd, spec, opts, err);
+  return rootfs_do_mounts(root_fd, spec, opts, err);
 }
 
 static int move_root(const char *rootfs, hull_error_t *err) {
