@@ -164,9 +164,9 @@ static int copy_up(int under, int mfd, const struct mount_job *j,
 }
 
 /* A read-only tmpfs is mounted read-write and made read-only only once every
- * mount is made, as runc does: tmpcopyup has to fill it, and later mounts
- * inside it (podman's /etc/hostname in a `--tmpfs /etc:ro`) need their
- * mount points created. */
+ * mount and device is made, as runc does: tmpcopyup has to fill it, later
+ * mounts inside it (podman's /etc/hostname in a `--tmpfs /etc:ro`) need
+ * their mount points created, and a read-only /dev its device nodes. */
 struct ro_later {
   int *fds;            /* O_PATH fds of the mounts, which keep them alive */
   const char **dests;  /* for messages */
@@ -215,11 +215,40 @@ static int ro_later_apply(const struct ro_later *l, hull_error_t *err) {
   return 0;
 }
 
+/* proc and sysfs are where a kernel interface is expected: mounted through
+ * a symlink, they could land anywhere (CVE-2019-19921). As runc, an
+ * existing destination must be a directory itself, checked before anything
+ * is created (a dangling link's target would be). */
+static int check_special_destination(int root_fd, const struct mount_job *j,
+                                     hull_error_t *err) {
+  if (j->bind || !(is_type(j->type, "proc") || is_type(j->type, "sysfs")))
+    return 0;
+  cleanup_close int fd =
+      open_in_root(root_fd, j->m->destination, O_PATH | O_NOFOLLOW, err);
+  if (fd < 0 && (*err)->errno_value == ENOENT) {
+    hull_error_release(err);
+    return 0;
+  }
+  if (fd < 0)
+    return hull_error_wrap(err, "mounts[%zu]: destination `%s`", j->index,
+                           j->m->destination);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return hull_error(err, errno, "stat `%s`", j->m->destination);
+  if (!S_ISDIR(st.st_mode))
+    return hull_error(err, 0,
+                      "mounts[%zu]: destination `%s`: filesystem \"%s\" must "
+                      "be mounted on ordinary directory",
+                      j->index, j->m->destination, j->type);
+  return 0;
+}
+
 static int mount_job_run(int root_fd, const struct spec *spec,
                          struct mount_job *j, const struct rootfs_options *opts,
                          struct ro_later *ro_later, hull_error_t *err) {
   const char *dest = j->m->destination;
-  if (create_destination(root_fd, j, err) < 0)
+  if (check_special_destination(root_fd, j, err) < 0 ||
+      create_destination(root_fd, j, err) < 0)
     return -1;
   cleanup_close int fd = open_in_root(root_fd, dest, O_PATH, err);
   if (fd < 0)
@@ -303,6 +332,9 @@ int rootfs_do_mounts(int root_fd, const struct spec *spec,
   int r = 0;
   for (size_t i = 0; i < spec->n_mounts && r == 0; i++)
     r = mount_one(root_fd, spec, i, opts, &ro_later, err);
+  /* Devices go into /dev before a read-only /dev turns read-only. */
+  if (r == 0)
+    r = rootfs_create_devices(root_fd, spec, opts, err);
   if (r == 0)
     r = ro_later_apply(&ro_later, err);
   ro_later_free(&ro_later);

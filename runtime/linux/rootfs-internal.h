@@ -62,8 +62,9 @@ int rootfs_create_devices(int root_fd, const struct spec *spec,
                           const struct rootfs_options *opts,
                           hull_error_t *err);
 
-/* Performs spec->mounts in order; read-only tmpfs mounts turn read-only
- * only after the last one, so tmpcopyup and mounts inside them can write. */
+/* Performs spec->mounts in order, then creates the devices
+ * (rootfs_create_devices); read-only tmpfs mounts turn read-only only after
+ * that, so tmpcopyup, mounts inside them and /dev's nodes can be made. */
 int rootfs_do_mounts(int root_fd, const struct spec *spec,
                      const struct rootfs_options *opts, hull_error_t *err);
 

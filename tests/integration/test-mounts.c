@@ -275,6 +275,81 @@ START_TEST(rootfs_propagation_slave) {
 }
 END_TEST
 
+
+/* runc 1.1 refuses "unbindable" (the rootfs cannot be bound onto itself
+ * once / is unbindable); the spec allows it, so the flag goes onto the
+ * container's / after the bind. */
+START_TEST(rootfs_propagation_unbindable) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *line = root_mount_line(c, "unbindable");
+  ck_assert_msg(hcontains(line, " unbindable "), "%s", line);
+  hctx_finish(c);
+}
+END_TEST
+
+/* Writes cfg with `from` in its JSON text replaced by `to` (once). */
+static void write_config_replacing(struct hctx *c, const struct hconfig *cfg,
+                                   const char *from, const char *to) {
+  cleanup_free char *json = hconfig_json(cfg);
+  char *at = strstr(json, from);
+  ck_assert_msg(at != NULL, "`%s` not in config:\n%s", from, json);
+  cleanup_free char *edited = xasprintf("%.*s%s%s", (int)(at - json), json, to,
+                                        at + strlen(from));
+  hctx_write_config_raw(c, edited);
+}
+
+/* A proc or sysfs mount onto a symlink could be pointed anywhere: refused
+ * with runc's words, and the symlink's target is not created. */
+static void check_special_fs_on_symlink(const char *dir, const char *type) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *real = xasprintf("%s/%s", c->rootfs, dir);
+  cleanup_free char *moved = xasprintf("%s/%s.real", c->rootfs, dir);
+  ck_assert_int_eq(rename(real, moved), 0);
+  ck_assert_int_eq(symlink("/x", real), 0);
+  hctx_write_config(c, &(struct hconfig){0});
+  struct hres r = hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 1);
+  /* The log's text format escapes the quotes. */
+  cleanup_free char *want = xasprintf(
+      "destination `/%s`: filesystem \\\"%s\\\" must be mounted on "
+      "ordinary directory", dir, type);
+  ck_assert_msg(hcontains(r.err, want), "want %s in: %s", want, r.err);
+  hres_free(&r);
+  cleanup_free char *x = xasprintf("%s/x", c->rootfs);
+  ck_assert_msg(access(x, F_OK) != 0, "%s was created", x);
+  hctx_finish(c);
+}
+
+START_TEST(proc_on_a_symlink_is_refused) { check_special_fs_on_symlink("proc", "proc"); }
+END_TEST
+
+START_TEST(sysfs_on_a_symlink_is_refused) { check_special_fs_on_symlink("sys", "sysfs"); }
+END_TEST
+
+/* /dev mounted "ro": the devices are made first, then /dev turns
+ * read-only. */
+START_TEST(readonly_dev_has_devices) {
+  struct hctx *c = hctx_new();
+  write_config_replacing(
+      c,
+      &(struct hconfig){
+          .args = "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper stat /dev/null"
+                  " && /bin/hull-test-helper cat /dev/null && echo read &&"
+                  " /bin/hull-test-helper stat /dev/zero &&"
+                  " /bin/hull-test-helper touch /dev/new\""},
+      "\"mode=755\", \"size=65536k\"]", "\"mode=755\", \"size=65536k\", \"ro\"]");
+  struct hres r = hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 1);
+  ck_assert_msg(hcontains(r.out, "type=char mode=0666 rdev=1:3 "), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "\nread\ntype=char mode=0666 rdev=1:5 "), "%s",
+                r.out);
+  ck_assert_msg(hcontains(r.err, "touch /dev/new: Read-only file system"), "%s",
+                r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *mounts_suite(void) {
   Suite *s = suite_create("integration-mounts");
   TCase *tc = harness_tcase("mounts", 30);
@@ -290,6 +365,10 @@ static Suite *mounts_suite(void) {
   tcase_add_test(tc, rootfs_propagation_private);
   tcase_add_test(tc, rootfs_propagation_shared);
   tcase_add_test(tc, rootfs_propagation_slave);
+  tcase_add_test(tc, rootfs_propagation_unbindable);
+  tcase_add_test(tc, proc_on_a_symlink_is_refused);
+  tcase_add_test(tc, sysfs_on_a_symlink_is_refused);
+  tcase_add_test(tc, readonly_dev_has_devices);
   suite_add_tcase(s, tc);
   return s;
 }
