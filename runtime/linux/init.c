@@ -210,6 +210,7 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
       .in_user_ns = (new_ns & CLONE_NEWUSER) != 0,
       .new_cgroup_ns = (new_ns & CLONE_NEWCGROUP) != 0,
       .terminal = spec->process->terminal,
+      .shares_mount_ns = spec_namespace_find(spec, SPEC_NS_MOUNT) == NULL,
   };
   if (rootfs_prepare(spec, &ro, err) < 0)
     return -1;
@@ -229,8 +230,10 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
   if (spec->linux && seccomp_prepare(spec->linux->seccomp, cfg->cache_dir,
                                      &r->seccomp, err) < 0)
     return -1;
-  if (rootfs_pivot(cfg->rootfs, cfg->no_pivot, err) < 0 ||
-      rootfs_finish(spec, err) < 0)
+  int entered = ro.shares_mount_ns
+                    ? rootfs_chroot(cfg->rootfs, err)
+                    : rootfs_pivot(cfg->rootfs, cfg->no_pivot, err);
+  if (entered < 0 || rootfs_finish(spec, err) < 0)
     return -1;
   if (spec->process->terminal && console_setup(cfg->console_fd,
                                                 spec->process, err) < 0)

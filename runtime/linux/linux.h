@@ -16,6 +16,11 @@ struct rootfs_options {
   bool in_user_ns;           /* devices are bind-mounted, not mknod'ed */
   bool new_cgroup_ns;
   bool terminal;             /* /dev/console is wanted */
+  /* No mount namespace of its own: the mounts go into the runtime's (as
+   * runc), under the rootfs bound onto itself, and the root is changed
+   * with chroot (rootfs_chroot); delete takes them down
+   * (rootfs_release_shared). */
+  bool shares_mount_ns;
 };
 
 /* Runs in the container's child, inside its new mount namespace, before
@@ -29,6 +34,22 @@ int rootfs_prepare(const struct spec *spec, const struct rootfs_options *opts,
 /* pivot_root into the rootfs and detach the old root; with no_pivot,
  * MS_MOVE the rootfs onto / and chroot. Ends with cwd "/". */
 int rootfs_pivot(const char *rootfs, bool no_pivot, hull_error_t *err);
+
+/* Instead of rootfs_pivot for a container sharing the runtime's mount
+ * namespace, where pivot_root or a move onto "/" would change the root of
+ * every process on the host: chroot into the rootfs. Ends with cwd "/". */
+int rootfs_chroot(const char *rootfs, hull_error_t *err);
+
+/* The id of the mount `path` is on (statx's unique mount id where the
+ * kernel has one); 0 when it cannot be told. */
+uint64_t rootfs_mount_id(const char *path);
+
+/* `delete` of a container that shared the runtime's mount namespace:
+ * detaches the mount tree create stacked on `rootfs`, i.e. the mount
+ * there when its id is no longer `below`, the id create saw before it
+ * mounted anything. Nothing when there is none. */
+int rootfs_release_shared(const char *rootfs, uint64_t below,
+                          hull_error_t *err);
 
 /* After the pivot: maskedPaths, readonlyPaths, linux.sysctl, the read-only
  * remount of / for root.readonly, and rootfsPropagation on the new root. */

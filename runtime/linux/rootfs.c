@@ -8,8 +8,13 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U /* Linux 6.8: never reused */
+#endif
 
 static int root_propagation(const struct spec *spec, unsigned long *flag,
                             hull_error_t *err) {
@@ -50,13 +55,15 @@ static int make_parent_mount_private(const char *rootfs, hull_error_t *err) {
   return ret;
 }
 
-int rootfs_prepare(const struct spec *spec, const struct rootfs_options *opts,
-                   hull_error_t *err) {
-  if (!opts->rootfs || opts->rootfs[0] != '/')
-    return hull_error(err, EINVAL, "rootfs `%s`: not an absolute path",
-                      opts->rootfs ? opts->rootfs : "");
-  if (rootfs_validate_sysctl(spec, err) < 0)
-    return -1;
+/* Propagation settles what our mounts may reach: in a mount namespace of
+ * our own, "/" is made rslave (or rootfsPropagation) and the rootfs's
+ * parent private, as runc. In the runtime's namespace that would change the
+ * host's mounts, so only our own tree, the rootfs bound onto itself, is made
+ * private once it exists (bind_rootfs). */
+static int isolate_root(const struct spec *spec,
+                        const struct rootfs_options *opts, hull_error_t *err) {
+  if (opts->shares_mount_ns)
+    return 0;
   unsigned long flag;
   if (root_propagation(spec, &flag, err) < 0)
     return -1;
@@ -67,16 +74,66 @@ int rootfs_prepare(const struct spec *spec, const struct rootfs_options *opts,
     flag = MS_SLAVE | MS_REC;
   if (mount(NULL, "/", NULL, flag, NULL) < 0)
     return hull_error(err, errno, "set propagation of `/`");
-  if (make_parent_mount_private(opts->rootfs, err) < 0)
-    return -1;
+  return make_parent_mount_private(opts->rootfs, err);
+}
+
+static int bind_rootfs(const struct rootfs_options *opts, hull_error_t *err) {
   if (mount(opts->rootfs, opts->rootfs, "bind", MS_BIND | MS_REC, NULL) < 0)
     return hull_error(err, errno, "bind rootfs `%s` onto itself", opts->rootfs);
+  if (opts->shares_mount_ns &&
+      mount(NULL, opts->rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+    return hull_error(err, errno, "make rootfs `%s` private", opts->rootfs);
+  return 0;
+}
+
+int rootfs_prepare(const struct spec *spec, const struct rootfs_options *opts,
+                   hull_error_t *err) {
+  if (!opts->rootfs || opts->rootfs[0] != '/')
+    return hull_error(err, EINVAL, "rootfs `%s`: not an absolute path",
+                      opts->rootfs ? opts->rootfs : "");
+  if (rootfs_validate_sysctl(spec, err) < 0 ||
+      isolate_root(spec, opts, err) < 0 || bind_rootfs(opts, err) < 0)
+    return -1;
   /* Opened after the bind, so it is the new mount. */
   cleanup_close int root_fd =
       open(opts->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
     return hull_error(err, errno, "open rootfs `%s`", opts->rootfs);
   return rootfs_do_mounts(root_fd, spec, opts, err);
+}
+
+int rootfs_chroot(const char *rootfs, hull_error_t *err) {
+  if (chdir(rootfs) < 0)
+    return hull_error(err, errno, "chdir `%s`", rootfs);
+  if (chroot(".") < 0)
+    return hull_error(err, errno, "chroot `%s`", rootfs);
+  if (chdir("/") < 0)
+    return hull_error(err, errno, "chdir `/`");
+  return 0;
+}
+
+uint64_t rootfs_mount_id(const char *path) {
+  struct statx stx;
+  if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_MNT_ID_UNIQUE, &stx) ==
+          0 &&
+      (stx.stx_mask & STATX_MNT_ID_UNIQUE))
+    return stx.stx_mnt_id;
+  if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx) == 0 &&
+      (stx.stx_mask & STATX_MNT_ID))
+    return stx.stx_mnt_id;
+  return 0;
+}
+
+int rootfs_release_shared(const char *rootfs, uint64_t below,
+                          hull_error_t *err) {
+  uint64_t top = rootfs_mount_id(rootfs);
+  if (below == 0 || top == 0 || top == below)
+    return 0;
+  /* Lazily: a process outside the container may still hold a file open in
+   * it; the tree goes away with the last user. */
+  if (umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
+    return hull_error(err, errno, "unmount rootfs `%s`", rootfs);
+  return 0;
 }
 
 static int move_root(const char *rootfs, hull_error_t *err) {

@@ -182,6 +182,103 @@ START_TEST(sysctl_is_set_in_the_new_namespace) {
 }
 END_TEST
 
+
+static const char no_mount_ns[] =
+    "{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"},"
+    " {\"type\": \"uts\"}";
+
+/* No "mount" in linux.namespaces: the container shares the runtime's mount
+ * namespace (as runc allows) yet sees only its rootfs (runc chroots), with
+ * its mounts and devices; `run` deletes it, and hctx_finish checks that
+ * none of its mounts stayed in the host's table. */
+START_TEST(without_mount_namespace_shares_the_runtimes) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper ns &&"
+                     " /bin/hull-test-helper ls / && /bin/hull-test-helper"
+                     " stat /dev/null && /bin/hull-test-helper cat"
+                     " /proc/self/mountinfo\"",
+             .namespaces = no_mount_ns,
+             .no_masked_paths = true});
+  ck_assert_hres(r, 0);
+  ck_assert_int_eq(ns_inode_in(r.out, "mnt"), host_ns("mnt"));
+  ck_assert_msg(hcontains(r.out, "\nbin\n") && !hcontains(r.out, "\nwork\n"),
+                "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "type=char mode=0666 rdev=1:3 "), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, " /proc ") && hcontains(r.out, " /dev/pts "),
+                "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* While it exists its mounts are in the host's table (that is what sharing
+ * means); delete takes them out. */
+START_TEST(without_mount_namespace_delete_unmounts) {
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30"),
+                                         .namespaces = no_mount_ns,
+                                         .no_masked_paths = true});
+  hrun_expect(0, c, "create", "--bundle", c->bundle, c->id);
+  cleanup_free char *mountinfo = hread_file("/proc/self/mountinfo");
+  cleanup_free char *proc = xasprintf(" %s/proc ", c->rootfs);
+  ck_assert_msg(hcontains(mountinfo, proc), "no %s in:\n%s", proc, mountinfo);
+  /* exec enters the same root. */
+  hrun_expect(0, c, "start", c->id);
+  struct hres r = hrun(c, "exec", c->id, "/bin/hull-test-helper", "ls", "/",
+                       NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "bin\n") && !hcontains(r.out, "work\n"),
+                "%s", r.out);
+  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(without_mount_namespace_masked_paths_are_refused) {
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){.namespaces = no_mount_ns});
+  struct hres r = hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 1);
+  ck_assert_msg(hcontains(r.err, ".linux.maskedPaths: unable to restrict sys "
+                                 "entries without a private MNT namespace"),
+                "%s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* A mount namespace joined by path: set up there (runc pivots inside it
+ * too, so the holder's root becomes the container's). */
+START_TEST(mount_namespace_path_is_joined) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *helper = xasprintf("%s/bin/hull-test-helper", c->rootfs);
+  char *argv[] = {"unshare", "--mount", "--propagation", "private", helper,
+                  "sleep", "30", NULL};
+  pid_t holder = hctx_spawn_host(c, argv);
+  cleanup_free char *mnt = xasprintf("/proc/%d/ns/mnt", (int)holder);
+  for (int i = 0; i < 500 && ns_inode_of(mnt) == host_ns("mnt"); i++)
+    nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+  ck_assert_int_ne(ns_inode_of(mnt), host_ns("mnt"));
+  cleanup_free char *namespaces = xasprintf(
+      "{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"},"
+      " {\"type\": \"uts\"}, {\"type\": \"mount\", \"path\": \"%s\"}", mnt);
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper ns &&"
+                     " /bin/hull-test-helper ls /\"",
+             .namespaces = namespaces});
+  ck_assert_hres(r, 0);
+  ck_assert_int_eq(ns_inode_in(r.out, "mnt"), ns_inode_of(mnt));
+  ck_assert_msg(hcontains(r.out, "\nbin\n") && !hcontains(r.out, "\nwork\n"),
+                "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *namespaces_suite(void) {
   Suite *s = suite_create("integration-namespaces");
   TCase *tc = harness_tcase("namespaces", 30);
@@ -192,6 +289,10 @@ static Suite *namespaces_suite(void) {
   tcase_add_test(tc, hostname_is_set);
   tcase_add_test(tc, domainname_is_set);
   tcase_add_test(tc, sysctl_is_set_in_the_new_namespace);
+  tcase_add_test(tc, without_mount_namespace_shares_the_runtimes);
+  tcase_add_test(tc, without_mount_namespace_delete_unmounts);
+  tcase_add_test(tc, without_mount_namespace_masked_paths_are_refused);
+  tcase_add_test(tc, mount_namespace_path_is_joined);
   suite_add_tcase(s, tc);
   return s;
 }
