@@ -136,7 +136,52 @@ int rootfs_release_shared(const char *rootfs, uint64_t below,
   return 0;
 }
 
+/* Whether a mount is a whole proc or sysfs (its root is the file system's
+ * root) outside the rootfs: what lets the kernel allow a fresh mount of the
+ * same type (mnt_already_visible). */
+static bool is_full_kernel_fs_outside(const struct mountinfo *m,
+                                      const char *rootfs) {
+  return strcmp(m->root, "/") == 0 &&
+         (strcmp(m->fstype, "proc") == 0 || strcmp(m->fstype, "sysfs") == 0) &&
+         !path_under(m->mount_point, rootfs);
+}
+
+/* Without pivot_root the old root stays in the mount namespace underneath
+ * the rootfs. Its whole /proc and /sys would let a process that gains
+ * CAP_SYS_ADMIN in a new user namespace mount a fresh, unmasked procfs (the
+ * kernel allows that while a full mount of it is visible). As runc's
+ * msMoveRoot: detach every such mount, or cover it with a tmpfs where it
+ * cannot be unmounted. */
+static int hide_kernel_fs_outside(const char *rootfs, hull_error_t *err) {
+  struct mountinfo *mi = NULL;
+  size_t n = 0;
+  if (mountinfo_read(&mi, &n, err) < 0)
+    return -1;
+  int ret = 0;
+  for (size_t i = 0; i < n && ret == 0; i++) {
+    const char *p = mi[i].mount_point;
+    if (!is_full_kernel_fs_outside(&mi[i], rootfs))
+      continue;
+    /* The unmount must not propagate to the host. */
+    if (mount(NULL, p, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+      if (errno != ENOENT) /* gone with a parent detached before */
+        ret = hull_error(err, errno, "make `%s` rslave", p);
+      continue;
+    }
+    if (umount2(p, MNT_DETACH) == 0)
+      continue;
+    if (errno != EINVAL && errno != EPERM)
+      ret = hull_error(err, errno, "unmount `%s`", p);
+    else if (mount("tmpfs", p, "tmpfs", 0, NULL) < 0)
+      ret = hull_error(err, errno, "cover `%s` with a tmpfs", p);
+  }
+  mountinfo_free(mi, n);
+  return ret;
+}
+
 static int move_root(const char *rootfs, hull_error_t *err) {
+  if (hide_kernel_fs_outside(rootfs, err) < 0)
+    return -1;
   if (chdir(rootfs) < 0)
     return hull_error(err, errno, "chdir `%s`", rootfs);
   if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -223,6 +224,44 @@ START_TEST(readonly_paths_refuse_writes) {
 }
 END_TEST
 
+/* Writes cfg with every `from` in its JSON text replaced by `to`. */
+static void write_config_replacing(struct hctx *c, const struct hconfig *cfg,
+                                   const char *from, const char *to) {
+  char *json = hconfig_json(cfg);
+  ck_assert_msg(strstr(json, from) != NULL, "`%s` not in config:\n%s", from,
+                json);
+  /* `to` may contain `from`: search on after each replacement. */
+  for (size_t off = 0; strstr(json + off, from) != NULL;) {
+    size_t at = (size_t)(strstr(json + off, from) - json);
+    char *edited = xasprintf("%.*s%s%s", (int)at, json, to,
+                             json + at + strlen(from));
+    free(json);
+    json = edited;
+    off = at + strlen(to);
+  }
+  hctx_write_config_raw(c, json);
+  free(json);
+}
+
+/* --no-pivot leaves the old root in the mount namespace under the rootfs;
+ * its whole /proc would let a process that gains CAP_SYS_ADMIN in a new user
+ * namespace mount an unmasked procfs. As with runc the mount is refused.
+ * (CAP_SETFCAP, docker's default, lets the helper map its own ids.) */
+START_TEST(no_pivot_refuses_a_fresh_proc) {
+  struct hctx *c = hctx_new();
+  write_config_replacing(
+      c, &(struct hconfig){.args = HELPER("userns-mount", "proc", "/tmp")},
+      "\"CAP_KILL\"", "\"CAP_KILL\", \"CAP_SETFCAP\"");
+  struct hres r = hrun(c, "run", "--no-pivot", "--bundle", c->bundle, c->id,
+                       NULL);
+  ck_assert_hres(r, 1);
+  ck_assert_msg(hcontains(r.err, "userns-mount /tmp: Operation not permitted"),
+                "%s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 START_TEST(no_pivot_still_changes_root) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("ls", "/")});
@@ -287,16 +326,6 @@ START_TEST(rootfs_propagation_unbindable) {
 }
 END_TEST
 
-/* Writes cfg with `from` in its JSON text replaced by `to` (once). */
-static void write_config_replacing(struct hctx *c, const struct hconfig *cfg,
-                                   const char *from, const char *to) {
-  cleanup_free char *json = hconfig_json(cfg);
-  char *at = strstr(json, from);
-  ck_assert_msg(at != NULL, "`%s` not in config:\n%s", from, json);
-  cleanup_free char *edited = xasprintf("%.*s%s%s", (int)(at - json), json, to,
-                                        at + strlen(from));
-  hctx_write_config_raw(c, edited);
-}
 
 /* A proc or sysfs mount onto a symlink could be pointed anywhere: refused
  * with runc's words, and the symlink's target is not created. */
@@ -362,6 +391,7 @@ static Suite *mounts_suite(void) {
   tcase_add_test(tc, masked_paths_read_as_empty);
   tcase_add_test(tc, readonly_paths_refuse_writes);
   tcase_add_test(tc, no_pivot_still_changes_root);
+  tcase_add_test(tc, no_pivot_refuses_a_fresh_proc);
   tcase_add_test(tc, rootfs_propagation_private);
   tcase_add_test(tc, rootfs_propagation_shared);
   tcase_add_test(tc, rootfs_propagation_slave);
