@@ -123,10 +123,14 @@ __attribute__((noreturn)) static void fail_to_start(int fifo,
  * directory's fd carries `create`'s flock, which a copy would keep held.
  * The log stays (close-on-exec) for the warnings logged until exec. */
 static void close_runtime_fds(const struct process_config *cfg,
-                              const int ns_fds[SPEC_NS_COUNT], int sync_fd) {
-  cleanup_free int *keep =
-      xmalloc((SPEC_NS_COUNT + 4 + cfg->n_cgroup_self_fds) * sizeof(*keep));
+                              const int ns_fds[SPEC_NS_COUNT],
+                              const int *bind_fds, int sync_fd) {
+  size_t n_bind = bind_fds ? cfg->spec->n_mounts : 0;
+  cleanup_free int *keep = xmalloc(
+      (SPEC_NS_COUNT + 4 + cfg->n_cgroup_self_fds + n_bind) * sizeof(*keep));
   size_t n = 0;
+  for (size_t i = 0; i < n_bind; i++)
+    keep[n++] = bind_fds[i];
   for (int i = 0; i < SPEC_NS_COUNT; i++)
     keep[n++] = ns_fds[i];
   keep[n++] = sync_fd;
@@ -142,6 +146,7 @@ static void close_runtime_fds(const struct process_config *cfg,
 
 struct init_run {
   const struct process_config *cfg;
+  const int *bind_fds;
   int sync_fd;
   int fifo_path_fd;
   char *exe;
@@ -211,6 +216,7 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
       .new_cgroup_ns = (new_ns & CLONE_NEWCGROUP) != 0,
       .terminal = spec->process->terminal,
       .shares_mount_ns = spec_namespace_find(spec, SPEC_NS_MOUNT) == NULL,
+      .bind_fds = r->bind_fds,
   };
   if (rootfs_prepare(spec, &ro, err) < 0)
     return -1;
@@ -265,9 +271,9 @@ __attribute__((noreturn)) static void run_user_program(struct init_run *r,
 }
 
 void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
-               bool staged, int sync_fd) {
+               const int *bind_fds, bool staged, int sync_fd) {
   hull_error_t err = NULL;
-  struct init_run r = {.cfg = cfg, .sync_fd = sync_fd,
+  struct init_run r = {.cfg = cfg, .bind_fds = bind_fds, .sync_fd = sync_fd,
                        .fifo_path_fd = cfg->exec_fifo_fd,
                        .seccomp = {.listener_fd = -1}};
   /* First of all: until it execs the user program this process is hull, and
@@ -277,7 +283,7 @@ void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
    * CAP_SYS_PTRACE on the host; execve makes the user program dumpable
    * again. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  close_runtime_fds(cfg, ns_fds, sync_fd);
+  close_runtime_fds(cfg, ns_fds, bind_fds, sync_fd);
   /* Die with the runtime while it still sets us up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (staged) {

@@ -21,6 +21,10 @@ struct rootfs_options {
    * with chroot (rootfs_chroot); delete takes them down
    * (rootfs_release_shared). */
   bool shares_mount_ns;
+  /* Per spec->mounts entry: a detached copy of the bind source that the
+   * runtime made before the user namespace (rootfs_open_bind_sources), or
+   * -1; NULL for none. */
+  const int *bind_fds;
 };
 
 /* Runs in the container's child, inside its new mount namespace, before
@@ -30,6 +34,16 @@ struct rootfs_options {
  * and linux.devices, the /dev symlinks and /dev/ptmx. */
 int rootfs_prepare(const struct spec *spec, const struct rootfs_options *opts,
                    hull_error_t *err);
+
+/* Runtime side, before the init enters a user namespace (new or joined),
+ * in which root may not be able to reach a bind source (a 0700 directory of
+ * the host's root on the way): makes a detached copy of every bind source
+ * (open_tree(OPEN_TREE_CLONE), recursive for rbind), as runc opens them
+ * beforehand. *fds gets spec->n_mounts entries, -1 where none was made;
+ * NULL without a user namespace. */
+int rootfs_open_bind_sources(const struct spec *spec, const char *bundle,
+                             int **fds, hull_error_t *err);
+void rootfs_close_bind_sources(int *fds, size_t n);
 
 /* pivot_root into the rootfs and detach the old root; with no_pivot,
  * MS_MOVE the rootfs onto / and chroot. Ends with cwd "/". */

@@ -24,6 +24,7 @@ struct mount_job {
   const char *type;          /* "bind" for bind mounts */
   char *source;              /* bind sources made absolute */
   bool bind;
+  int source_fd;             /* the runtime's copy of the source, or -1 */
 };
 
 static void mount_job_free(struct mount_job *j) {
@@ -59,6 +60,7 @@ static void mount_job_init(struct mount_job *j, size_t index,
   } else {
     j->type = m->type ? m->type : "none";
   }
+  j->source_fd = j->bind && opts->bind_fds ? opts->bind_fds[index] : -1;
   const char *src = m->source ? m->source : j->type;
   if (j->bind && src[0] != '/' && opts->bundle)
     j->source = xasprintf("%s/%s", opts->bundle, src);
@@ -79,7 +81,8 @@ static int create_destination(int root_fd, struct mount_job *j,
   enum create_kind kind = CREATE_DIR;
   if (j->bind) {
     struct stat st;
-    if (stat(j->source, &st) < 0)
+    if ((j->source_fd >= 0 ? fstat(j->source_fd, &st) : stat(j->source, &st)) <
+        0)
       return hull_error(err, errno, "mount `%s` to `%s`: stat source",
                         j->source, j->m->destination);
     if (!S_ISDIR(st.st_mode))
@@ -132,7 +135,8 @@ static int verify_mount(int fd, const struct mount_job *j,
     return hull_error(err, errno, "stat `%s`", j->m->destination);
   if (j->bind) {
     struct stat src;
-    if (stat(j->source, &src) < 0)
+    if ((j->source_fd >= 0 ? fstat(j->source_fd, &src)
+                           : stat(j->source, &src)) < 0)
       return hull_error(err, errno, "stat `%s`", j->source);
     if (src.st_dev == now.st_dev && src.st_ino == now.st_ino)
       return 0;
@@ -268,7 +272,10 @@ static int mount_job_run(int root_fd, const struct spec *spec,
   }
 
   int r;
-  if (j->bind) {
+  if (j->source_fd >= 0) {
+    r = move_mount(j->source_fd, "", fd, "",
+                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  } else if (j->bind) {
     r = mount(j->source, p.s, NULL, j->o.flags & (MS_BIND | MS_REC), NULL);
   } else if (is_type(j->type, "sysfs") && sysfs_needs_bind(spec, opts)) {
     free(j->source);
@@ -324,6 +331,51 @@ static int mount_one(int root_fd, const struct spec *spec, size_t index,
   }
   mount_job_free(&j);
   return r;
+}
+
+static int open_bind_source(const struct mount_job *j, hull_error_t *err) {
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+  if (j->o.flags & MS_REC)
+    flags |= AT_RECURSIVE;
+  int fd = open_tree(AT_FDCWD, j->source, flags);
+  if (fd < 0)
+    return hull_error(err, errno, "mount `%s` to `%s`: open source",
+                      j->source, j->m->destination);
+  return fd;
+}
+
+int rootfs_open_bind_sources(const struct spec *spec, const char *bundle,
+                             int **fds, hull_error_t *err) {
+  *fds = NULL;
+  if (spec_namespace_find(spec, SPEC_NS_USER) == NULL || spec->n_mounts == 0)
+    return 0;
+  int *v = xmalloc(spec->n_mounts * sizeof(*v));
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    v[i] = -1;
+  struct rootfs_options opts = {.bundle = bundle};
+  int ret = 0;
+  for (size_t i = 0; i < spec->n_mounts && ret == 0; i++) {
+    if (spec->mounts[i].destination == NULL)
+      continue; /* rootfs_do_mounts names the error */
+    struct mount_job j;
+    mount_job_init(&j, i, &spec->mounts[i], &opts);
+    if (j.bind && (v[i] = open_bind_source(&j, err)) < 0)
+      ret = -1;
+    mount_job_free(&j);
+  }
+  if (ret < 0) {
+    rootfs_close_bind_sources(v, spec->n_mounts);
+    return -1;
+  }
+  *fds = v;
+  return 0;
+}
+
+void rootfs_close_bind_sources(int *fds, size_t n) {
+  for (size_t i = 0; fds && i < n; i++)
+    if (fds[i] >= 0)
+      close(fds[i]);
+  free(fds);
 }
 
 int rootfs_do_mounts(int root_fd, const struct spec *spec,

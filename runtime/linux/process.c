@@ -134,9 +134,17 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
   int ns_fds[SPEC_NS_COUNT];
   if (ns_open_paths(cfg->spec, ns_fds, err) < 0)
     return -1;
+  /* Reached here, as the runtime: in a user namespace the init may not. */
+  int *bind_fds = NULL;
+  size_t n_mounts = cfg->spec->n_mounts;
+  if (rootfs_open_bind_sources(cfg->spec, cfg->bundle, &bind_fds, err) < 0) {
+    ns_close_paths(ns_fds);
+    return -1;
+  }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
     ns_close_paths(ns_fds);
+    rootfs_close_bind_sources(bind_fds, n_mounts);
     return hull_error(err, errno, "socketpair");
   }
   bool staged = needs_staged_setup(cfg->spec, ns_fds);
@@ -145,16 +153,18 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
   if (child < 0) {
     int e = errno;
     ns_close_paths(ns_fds);
+    rootfs_close_bind_sources(bind_fds, n_mounts);
     close(sv[0]);
     close(sv[1]);
     return hull_error(err, e, "clone container init");
   }
   if (child == 0) {
     close(sv[0]);
-    init_main(cfg, ns_fds, staged, sv[1]);
+    init_main(cfg, ns_fds, bind_fds, staged, sv[1]);
   }
   close(sv[1]);
   ns_close_paths(ns_fds);
+  rootfs_close_bind_sources(bind_fds, n_mounts);
   pid_t init = child;
   int ret = converse(cfg, sv[0], &init, err);
   close(sv[0]);

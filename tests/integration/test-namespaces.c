@@ -279,6 +279,42 @@ START_TEST(mount_namespace_path_is_joined) {
 }
 END_TEST
 
+
+static const char userns_namespaces[] =
+    "{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"},"
+    " {\"type\": \"uts\"}, {\"type\": \"mount\"}, {\"type\": \"user\"}";
+static const char userns_maps[] =
+    "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+    " \"size\": 65536}],"
+    " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+    " \"size\": 65536}]";
+
+/* A bind source behind a directory only the host's root may enter: the
+ * container's root (host uid 100000) could not reach it, so hull opens it
+ * before the user namespace, as runc does. */
+START_TEST(user_namespace_binds_a_source_it_cannot_reach) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *private = xasprintf("%s/private", c->dir);
+  cleanup_free char *shared = xasprintf("%s/shared", private);
+  cleanup_free char *hello = xasprintf("%s/hello", shared);
+  ck_assert_int_eq(mkdir(private, 0700), 0);
+  ck_assert_int_eq(mkdir(shared, 0755), 0);
+  hwrite_file(hello, "from the host\n", 0644);
+  cleanup_free char *mounts = xasprintf(
+      "{\"destination\": \"/tmp/shared\", \"type\": \"bind\", \"source\":"
+      " \"%s\", \"options\": [\"rbind\", \"ro\"]}", shared);
+  struct hres r = hrun_config(
+      c, &(struct hconfig){.args = HELPER("cat", "/tmp/shared/hello"),
+                           .namespaces = userns_namespaces,
+                           .linux_extra = userns_maps,
+                           .mounts_extra = mounts});
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "from the host\n");
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *namespaces_suite(void) {
   Suite *s = suite_create("integration-namespaces");
   TCase *tc = harness_tcase("namespaces", 30);
@@ -293,6 +329,7 @@ static Suite *namespaces_suite(void) {
   tcase_add_test(tc, without_mount_namespace_delete_unmounts);
   tcase_add_test(tc, without_mount_namespace_masked_paths_are_refused);
   tcase_add_test(tc, mount_namespace_path_is_joined);
+  tcase_add_test(tc, user_namespace_binds_a_source_it_cannot_reach);
   suite_add_tcase(s, tc);
   return s;
 }
