@@ -71,6 +71,8 @@ static int check_linux_needs(const struct spec *spec, hull_error_t *err) {
                               "sys entries without a private MNT namespace",
                       strv_len(ln->masked_paths) > 0 ? "maskedPaths"
                                                      : "readonlyPaths");
+  if (rootfs_validate_idmaps(spec, err) < 0)
+    return -1;
   bool has_uts = spec_namespace_find(spec, SPEC_NS_UTS) != NULL;
   if (spec->hostname && *spec->hostname && !has_uts)
     return hull_error(err, 0, "config.json: .hostname: unable to set "

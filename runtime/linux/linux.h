@@ -35,12 +35,20 @@ struct rootfs_options {
 int rootfs_prepare(const struct spec *spec, const struct rootfs_options *opts,
                    hull_error_t *err);
 
+/* Refuses what runc 1.2 refuses of idmapped mounts (uidMappings,
+ * gidMappings, "idmap", "ridmap"): on anything but a bind mount, with only
+ * one of the two mappings, or with neither and no user namespace to take
+ * them from. Messages name mounts[i]. */
+int rootfs_validate_idmaps(const struct spec *spec, hull_error_t *err);
+
 /* Runtime side, before the init enters a user namespace (new or joined),
  * in which root may not be able to reach a bind source (a 0700 directory of
  * the host's root on the way): makes a detached copy of every bind source
  * (open_tree(OPEN_TREE_CLONE), recursive for rbind), as runc opens them
- * beforehand. *fds gets spec->n_mounts entries, -1 where none was made;
- * NULL without a user namespace. */
+ * beforehand. An idmapped bind mount's copy is made always, and gets its
+ * mapping here (mount_setattr MOUNT_ATTR_IDMAP, which only a detached mount
+ * takes). *fds gets spec->n_mounts entries, -1 where none was made; NULL
+ * when there is nothing to copy. */
 int rootfs_open_bind_sources(const struct spec *spec, const char *bundle,
                              int **fds, hull_error_t *err);
 void rootfs_close_bind_sources(int *fds, size_t n);
@@ -133,6 +141,11 @@ int ns_clone_flags(const struct spec *spec);
 int ns_join(int fds[SPEC_NS_COUNT], hull_error_t *err);
 /* Parent side: writes linux.uidMappings/gidMappings for pid. */
 int ns_write_id_maps(const struct spec *spec, pid_t pid, hull_error_t *err);
+/* A user namespace with these uid and gid maps ("containerID hostID size"
+ * lines), held by *fd (for idmapped mounts). */
+int ns_new_user_fd(const struct spec_id_mapping *uid, size_t n_uid,
+                   const struct spec_id_mapping *gid, size_t n_gid, int *fd,
+                   hull_error_t *err);
 /* Child side, after unshare(CLONE_NEWTIME) and before the first fork into
  * it: linux.timeOffsets. */
 int ns_write_time_offsets(const struct spec *spec, hull_error_t *err);

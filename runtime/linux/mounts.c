@@ -344,10 +344,25 @@ static int open_bind_source(const struct mount_job *j, hull_error_t *err) {
   return fd;
 }
 
+/* The copy of a bind source for the init: with a user namespace, whose
+ * root may not reach the source, or for an idmapping. */
+static int copy_bind_source(const struct spec *spec, struct mount_job *j,
+                            int *fd, hull_error_t *err) {
+  bool idmapped = mount_is_idmapped(j->m, &j->o);
+  if (!j->bind ||
+      (!idmapped && spec_namespace_find(spec, SPEC_NS_USER) == NULL))
+    return 0;
+  if ((*fd = open_bind_source(j, err)) < 0)
+    return -1;
+  if (idmapped && idmap_apply(*fd, spec, j->index, &j->o, err) < 0)
+    return -1;
+  return 0;
+}
+
 int rootfs_open_bind_sources(const struct spec *spec, const char *bundle,
                              int **fds, hull_error_t *err) {
   *fds = NULL;
-  if (spec_namespace_find(spec, SPEC_NS_USER) == NULL || spec->n_mounts == 0)
+  if (spec->n_mounts == 0)
     return 0;
   int *v = xmalloc(spec->n_mounts * sizeof(*v));
   for (size_t i = 0; i < spec->n_mounts; i++)
@@ -359,8 +374,7 @@ int rootfs_open_bind_sources(const struct spec *spec, const char *bundle,
       continue; /* rootfs_do_mounts names the error */
     struct mount_job j;
     mount_job_init(&j, i, &spec->mounts[i], &opts);
-    if (j.bind && (v[i] = open_bind_source(&j, err)) < 0)
-      ret = -1;
+    ret = copy_bind_source(spec, &j, &v[i], err);
     mount_job_free(&j);
   }
   if (ret < 0) {

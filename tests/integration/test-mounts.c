@@ -6,6 +6,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -379,6 +383,139 @@ START_TEST(readonly_dev_has_devices) {
 }
 END_TEST
 
+
+/* ---- idmapped mounts ---------------------------------------------------- */
+
+/* Whether the file system under dir takes an idmapping: a detached copy of
+ * it is given one with a user namespace mapping 0 to 1, as hull would. */
+static bool fs_supports_idmap(const char *dir) {
+  int gate[2];
+  ck_assert_int_eq(pipe(gate), 0);
+  pid_t child = fork();
+  ck_assert_int_ge(child, 0);
+  if (child == 0) {
+    char byte;
+    close(gate[1]);
+    if (unshare(CLONE_NEWUSER) < 0)
+      _exit(1);
+    (void)!read(gate[0], &byte, 1); /* until the parent is done */
+    _exit(0);
+  }
+  close(gate[0]);
+  usleep(50000); /* the child unshares */
+  cleanup_free char *uid_map = xasprintf("/proc/%d/uid_map", (int)child);
+  cleanup_free char *gid_map = xasprintf("/proc/%d/gid_map", (int)child);
+  cleanup_free char *ns = xasprintf("/proc/%d/ns/user", (int)child);
+  hwrite_file(uid_map, "0 1 1\n", 0644);
+  hwrite_file(gid_map, "0 1 1\n", 0644);
+  int userns = open(ns, O_RDONLY | O_CLOEXEC);
+  int tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
+                            .userns_fd = (uint64_t)userns};
+  bool ok = userns >= 0 && tree >= 0 &&
+            mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0;
+  close(gate[1]);
+  waitpid(child, NULL, 0);
+  if (tree >= 0)
+    close(tree);
+  if (userns >= 0)
+    close(userns);
+  return ok;
+}
+
+/* A directory with a file owned by host uid/gid 1000. */
+static char *make_owned_dir(struct hctx *c) {
+  char *dir = xasprintf("%s/owned", c->dir);
+  ck_assert_int_eq(mkdir(dir, 0755), 0);
+  cleanup_free char *file = xasprintf("%s/file", dir);
+  hwrite_file(file, "x", 0644);
+  ck_assert_int_eq(chown(file, 1000, 1000), 0);
+  return dir;
+}
+
+/* A file owned by 1000 on disk shows as the mapping's hostID. */
+START_TEST(idmapped_mount_maps_owners) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *src = make_owned_dir(c);
+  SKIP_UNLESS(fs_supports_idmap(src),
+              "the file system under the test dir takes no idmapped mounts");
+  cleanup_free char *mounts = xasprintf(
+      "{\"destination\": \"/mnt/owned\", \"type\": \"bind\", \"source\": \"%s\","
+      " \"options\": [\"rbind\", \"idmap\"],"
+      " \"uidMappings\": [{\"containerID\": 1000, \"hostID\": 2000, \"size\": 1}],"
+      " \"gidMappings\": [{\"containerID\": 1000, \"hostID\": 3000, \"size\": 1}]}",
+      src);
+  struct hres r = hrun_config(
+      c, &(struct hconfig){.args = HELPER("stat", "/mnt/owned/file"),
+                           .mounts_extra = mounts});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "uid=2000 gid=3000 "), "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* "idmap" alone takes the container's user namespace's maps, so a host
+ * file shows with its own ids inside instead of as nobody. */
+START_TEST(idmap_takes_the_container_maps) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *src = make_owned_dir(c);
+  SKIP_UNLESS(fs_supports_idmap(src),
+              "the file system under the test dir takes no idmapped mounts");
+  cleanup_free char *mounts = xasprintf(
+      "{\"destination\": \"/tmp/owned\", \"type\": \"bind\", \"source\": \"%s\","
+      " \"options\": [\"rbind\", \"idmap\"]}", src);
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = HELPER("stat", "/tmp/owned/file"),
+             .namespaces = "{\"type\": \"pid\"}, {\"type\": \"network\"},"
+                           " {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
+                           " {\"type\": \"mount\"}, {\"type\": \"user\"}",
+             .linux_extra =
+                 "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+                 " \"size\": 65536}],"
+                 " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+                 " \"size\": 65536}]",
+             .mounts_extra = mounts});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "uid=1000 gid=1000 "), "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+static void check_idmap_refused(const char *mount, const char *want) {
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){.mounts_extra = mount});
+  struct hres r = hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 1);
+  ck_assert_msg(hcontains(r.err, want), "want %s in: %s", want, r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+
+/* runc 1.2's refusals (mounts[6]: the harness has six mounts before). */
+START_TEST(idmap_refuses_what_runc_refuses) {
+  check_idmap_refused(
+      "{\"destination\": \"/mnt/t\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
+      " \"options\": [\"idmap\"],"
+      " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}],"
+      " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}",
+      ".mounts[6]: id-mapped mounts are only supported for bind-mounts");
+  check_idmap_refused(
+      "{\"destination\": \"/mnt/b\", \"type\": \"bind\", \"source\": \"/tmp\","
+      " \"options\": [\"rbind\"],"
+      " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}",
+      ".mounts[6]: id-mapped mounts must have both uid and gid mappings "
+      "specified");
+  check_idmap_refused(
+      "{\"destination\": \"/mnt/b\", \"type\": \"bind\", \"source\": \"/tmp\","
+      " \"options\": [\"rbind\", \"ridmap\"]}",
+      ".mounts[6]: id-mapped mounts must have both uid and gid mappings "
+      "specified");
+}
+END_TEST
+
 static Suite *mounts_suite(void) {
   Suite *s = suite_create("integration-mounts");
   TCase *tc = harness_tcase("mounts", 30);
@@ -399,6 +536,9 @@ static Suite *mounts_suite(void) {
   tcase_add_test(tc, proc_on_a_symlink_is_refused);
   tcase_add_test(tc, sysfs_on_a_symlink_is_refused);
   tcase_add_test(tc, readonly_dev_has_devices);
+  tcase_add_test(tc, idmapped_mount_maps_owners);
+  tcase_add_test(tc, idmap_takes_the_container_maps);
+  tcase_add_test(tc, idmap_refuses_what_runc_refuses);
   suite_add_tcase(s, tc);
   return s;
 }
