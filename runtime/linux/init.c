@@ -39,6 +39,26 @@ static int become_root_in_new_userns(int sync_fd, pid_t report_pid,
   return 0;
 }
 
+/* With a user namespace, the runtime opens the bind sources in our mount
+ * namespace, now that it exists (see rootfs_source_from_runtime); they go
+ * into bind_fds by mount index. */
+static int receive_bind_sources(const struct spec *spec, int sync_fd,
+                                int *bind_fds, hull_error_t *err) {
+  size_t n = 0;
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    n += rootfs_source_from_runtime(spec, i);
+  if (n == 0)
+    return 0;
+  cleanup_free int *fds = xmalloc(n * sizeof(*fds));
+  if (sync_send(sync_fd, SYNC_SOURCES_REQ, 0, NULL, err) < 0 ||
+      sync_recv_fds(sync_fd, fds, n, err) < 0)
+    return -1;
+  for (size_t i = 0, k = 0; i < spec->n_mounts; i++)
+    if (rootfs_source_from_runtime(spec, i))
+      bind_fds[i] = fds[k++];
+  return 0;
+}
+
 static bool joins_or_creates(const struct spec *spec,
                              const int ns_fds[SPEC_NS_COUNT],
                              enum spec_ns_type t) {
@@ -48,8 +68,8 @@ static bool joins_or_creates(const struct spec *spec,
 /* Staged path: join, unshare, and fork the real init when pid or time
  * namespaces only take effect for children. Returns in the init. */
 static int enter_namespaces_staged(const struct process_config *cfg,
-                                   int ns_fds[SPEC_NS_COUNT], int sync_fd,
-                                   hull_error_t *err) {
+                                   int ns_fds[SPEC_NS_COUNT], int *bind_fds,
+                                   int sync_fd, hull_error_t *err) {
   const struct spec *spec = cfg->spec;
   /* Decided before the paths are closed: a joined pid namespace, like a
    * new one, only holds the children of whoever setns()ed into it. */
@@ -65,6 +85,9 @@ static int enter_namespaces_staged(const struct process_config *cfg,
       become_root_in_new_userns(sync_fd, getpid(), err) < 0)
     return -1;
   if ((flags & CLONE_NEWTIME) && ns_write_time_offsets(spec, err) < 0)
+    return -1;
+  /* Still the runtime's child: it finds our mount namespace by our pid. */
+  if (receive_bind_sources(spec, sync_fd, bind_fds, err) < 0)
     return -1;
   if (!fork_init)
     return 0;
@@ -146,7 +169,7 @@ static void close_runtime_fds(const struct process_config *cfg,
 
 struct init_run {
   const struct process_config *cfg;
-  const int *bind_fds;
+  const int *bind_fds;       /* bind sources by mount index, or NULL */
   int sync_fd;
   int fifo_path_fd;
   char *exe;
@@ -271,7 +294,7 @@ __attribute__((noreturn)) static void run_user_program(struct init_run *r,
 }
 
 void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
-               const int *bind_fds, bool staged, int sync_fd) {
+               int *bind_fds, bool staged, int sync_fd) {
   hull_error_t err = NULL;
   struct init_run r = {.cfg = cfg, .bind_fds = bind_fds, .sync_fd = sync_fd,
                        .fifo_path_fd = cfg->exec_fifo_fd,
@@ -287,12 +310,14 @@ void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
   /* Die with the runtime while it still sets us up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (staged) {
-    if (enter_namespaces_staged(cfg, ns_fds, sync_fd, &err) < 0)
+    if (enter_namespaces_staged(cfg, ns_fds, bind_fds, sync_fd, &err) < 0)
       sync_fail(sync_fd, &err);
   } else {
     ns_close_paths(ns_fds);
     if ((ns_new_flags(cfg->spec) & CLONE_NEWUSER) &&
         become_root_in_new_userns(sync_fd, 0, &err) < 0)
+      sync_fail(sync_fd, &err);
+    if (receive_bind_sources(cfg->spec, sync_fd, bind_fds, &err) < 0)
       sync_fail(sync_fd, &err);
   }
   if (setup_container(&r, &err) < 0)

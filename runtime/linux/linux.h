@@ -41,16 +41,24 @@ int rootfs_prepare(const struct spec *spec, const struct rootfs_options *opts,
  * them from. Messages name mounts[i]. */
 int rootfs_validate_idmaps(const struct spec *spec, hull_error_t *err);
 
-/* Runtime side, before the init enters a user namespace (new or joined),
- * in which root may not be able to reach a bind source (a 0700 directory of
- * the host's root on the way): makes a detached copy of every bind source
- * (open_tree(OPEN_TREE_CLONE), recursive for rbind), as runc opens them
- * beforehand. An idmapped bind mount's copy is made always, and gets its
- * mapping here (mount_setattr MOUNT_ATTR_IDMAP, which only a detached mount
- * takes). *fds gets spec->n_mounts entries, -1 where none was made; NULL
- * when there is nothing to copy. */
+/* Bind sources, which the root of a user namespace may not reach (a 0700
+ * directory of the host's root on the way), are opened by the runtime, as
+ * runc does:
+ * - an idmapped bind's source, before the init exists: a detached copy
+ *   (open_tree(OPEN_TREE_CLONE), recursive for rbind) given its mapping
+ *   (mount_setattr MOUNT_ATTR_IDMAP, which only a detached mount takes).
+ *   *fds gets spec->n_mounts entries, -1 where no copy was made (NULL
+ *   without mounts); the init attaches them with move_mount.
+ * - with a user namespace, every other bind's source, in the init's mount
+ *   namespace once it exists (through /proc/<pid>/root, as the runtime):
+ *   O_PATH fds the init binds from, so that the mounts under an rbind stay
+ *   locked as the namespace's copies are. rootfs_source_from_runtime says
+ *   which entries, rootfs_open_sources_in opens them in that order. */
 int rootfs_open_bind_sources(const struct spec *spec, const char *bundle,
                              int **fds, hull_error_t *err);
+bool rootfs_source_from_runtime(const struct spec *spec, size_t index);
+int rootfs_open_sources_in(const struct spec *spec, const char *bundle,
+                           pid_t pid, int **fds, size_t *n, hull_error_t *err);
 void rootfs_close_bind_sources(int *fds, size_t n);
 
 /* pivot_root into the rootfs and detach the old root; with no_pivot,

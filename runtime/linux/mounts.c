@@ -24,7 +24,8 @@ struct mount_job {
   const char *type;          /* "bind" for bind mounts */
   char *source;              /* bind sources made absolute */
   bool bind;
-  int source_fd;             /* the runtime's copy of the source, or -1 */
+  int source_fd;             /* opened by the runtime, or -1 */
+  bool detached;             /* source_fd is a detached (idmapped) copy */
 };
 
 static void mount_job_free(struct mount_job *j) {
@@ -61,6 +62,7 @@ static void mount_job_init(struct mount_job *j, size_t index,
     j->type = m->type ? m->type : "none";
   }
   j->source_fd = j->bind && opts->bind_fds ? opts->bind_fds[index] : -1;
+  j->detached = j->source_fd >= 0 && mount_is_idmapped(m, &j->o);
   const char *src = m->source ? m->source : j->type;
   if (j->bind && src[0] != '/' && opts->bundle)
     j->source = xasprintf("%s/%s", opts->bundle, src);
@@ -272,9 +274,12 @@ static int mount_job_run(int root_fd, const struct spec *spec,
   }
 
   int r;
-  if (j->source_fd >= 0) {
+  if (j->detached) {
     r = move_mount(j->source_fd, "", fd, "",
                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  } else if (j->source_fd >= 0) {
+    struct fd_path src = fd_path(j->source_fd);
+    r = mount(src.s, p.s, NULL, j->o.flags & (MS_BIND | MS_REC), NULL);
   } else if (j->bind) {
     r = mount(j->source, p.s, NULL, j->o.flags & (MS_BIND | MS_REC), NULL);
   } else if (is_type(j->type, "sysfs") && sysfs_needs_bind(spec, opts)) {
@@ -344,19 +349,14 @@ static int open_bind_source(const struct mount_job *j, hull_error_t *err) {
   return fd;
 }
 
-/* The copy of a bind source for the init: with a user namespace, whose
- * root may not reach the source, or for an idmapping. */
+/* An idmapped bind's source, copied and mapped for the init. */
 static int copy_bind_source(const struct spec *spec, struct mount_job *j,
                             int *fd, hull_error_t *err) {
-  bool idmapped = mount_is_idmapped(j->m, &j->o);
-  if (!j->bind ||
-      (!idmapped && spec_namespace_find(spec, SPEC_NS_USER) == NULL))
+  if (!j->bind || !mount_is_idmapped(j->m, &j->o))
     return 0;
   if ((*fd = open_bind_source(j, err)) < 0)
     return -1;
-  if (idmapped && idmap_apply(*fd, spec, j->index, &j->o, err) < 0)
-    return -1;
-  return 0;
+  return idmap_apply(*fd, spec, j->index, &j->o, err);
 }
 
 int rootfs_open_bind_sources(const struct spec *spec, const char *bundle,
@@ -382,6 +382,48 @@ int rootfs_open_bind_sources(const struct spec *spec, const char *bundle,
     return -1;
   }
   *fds = v;
+  return 0;
+}
+
+bool rootfs_source_from_runtime(const struct spec *spec, size_t index) {
+  const struct spec_mount *m = &spec->mounts[index];
+  if (m->destination == NULL ||
+      spec_namespace_find(spec, SPEC_NS_USER) == NULL)
+    return false;
+  struct mount_job j;
+  struct rootfs_options opts = {0};
+  mount_job_init(&j, index, m, &opts);
+  bool wanted = j.bind && !mount_is_idmapped(m, &j.o);
+  mount_job_free(&j);
+  return wanted;
+}
+
+int rootfs_open_sources_in(const struct spec *spec, const char *bundle,
+                           pid_t pid, int **fds, size_t *n,
+                           hull_error_t *err) {
+  *fds = xmalloc((spec->n_mounts + 1) * sizeof(**fds));
+  *n = 0;
+  struct rootfs_options opts = {.bundle = bundle};
+  for (size_t i = 0; i < spec->n_mounts; i++) {
+    if (!rootfs_source_from_runtime(spec, i))
+      continue;
+    struct mount_job j;
+    mount_job_init(&j, i, &spec->mounts[i], &opts);
+    cleanup_free char *path = xasprintf("/proc/%d/root%s", (int)pid, j.source);
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0)
+      hull_error(err, errno, "mount `%s` to `%s`: open source", j.source,
+                 j.m->destination);
+    mount_job_free(&j);
+    if (fd < 0) {
+      for (size_t k = 0; k < *n; k++)
+        close((*fds)[k]);
+      free(*fds);
+      *fds = NULL;
+      return -1;
+    }
+    (*fds)[(*n)++] = fd;
+  }
   return 0;
 }
 

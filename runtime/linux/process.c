@@ -99,6 +99,18 @@ static int converse(const struct process_config *cfg, int fd, pid_t *init,
       if (reply(fd, SYNC_USERMAP_ACK, NULL, err) < 0)
         return -1;
       break;
+    case SYNC_SOURCES_REQ: {
+      int *fds = NULL;
+      size_t n = 0;
+      if (rootfs_open_sources_in(cfg->spec, cfg->bundle, *init, &fds, &n,
+                                 err) < 0)
+        return -1;
+      int sent = sync_send_fds(fd, fds, n, err);
+      rootfs_close_bind_sources(fds, n);
+      if (sent < 0)
+        return -1;
+      break;
+    }
     case SYNC_INIT_PID: {
       pid_t intermediate = *init;
       *init = msg.value;
@@ -134,7 +146,7 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
   int ns_fds[SPEC_NS_COUNT];
   if (ns_open_paths(cfg->spec, ns_fds, err) < 0)
     return -1;
-  /* Reached here, as the runtime: in a user namespace the init may not. */
+  /* Made here, where the runtime may give them their idmapping. */
   int *bind_fds = NULL;
   size_t n_mounts = cfg->spec->n_mounts;
   if (rootfs_open_bind_sources(cfg->spec, cfg->bundle, &bind_fds, err) < 0) {

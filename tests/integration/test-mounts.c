@@ -516,6 +516,48 @@ START_TEST(idmap_refuses_what_runc_refuses) {
 }
 END_TEST
 
+
+/* With a user namespace the runtime opens bind sources for the init (see
+ * test-namespaces.c); the mounts under an rbind must stay locked as they
+ * are in the namespace's copy of the host's mounts, so that the container's
+ * root cannot unmount one to see what the host covered. */
+START_TEST(user_namespace_rbind_keeps_submounts_locked) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *src = xasprintf("%s/src", c->dir);
+  cleanup_free char *sub = xasprintf("%s/sub", src);
+  cleanup_free char *secret = xasprintf("%s/secret", sub);
+  ck_assert_int_eq(mkdir(src, 0755), 0);
+  ck_assert_int_eq(mkdir(sub, 0755), 0);
+  hwrite_file(secret, "covered\n", 0644);
+  ck_assert_int_eq(mount("tmpfs", sub, "tmpfs", 0, "size=64k"), 0);
+  cleanup_free char *mounts = xasprintf(
+      "{\"destination\": \"/tmp/src\", \"type\": \"bind\", \"source\": \"%s\","
+      " \"options\": [\"rbind\"]}", src);
+  write_config_replacing(
+      c,
+      &(struct hconfig){
+          .args = "\"/bin/sh\", \"-c\", \"umount /tmp/src/sub;"
+                  " /bin/hull-test-helper ls /tmp/src/sub\"",
+          .namespaces = "{\"type\": \"pid\"}, {\"type\": \"network\"},"
+                        " {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
+                        " {\"type\": \"mount\"}, {\"type\": \"user\"}",
+          .linux_extra =
+              "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+              " \"size\": 65536}],"
+              " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+              " \"size\": 65536}]",
+          .mounts_extra = mounts},
+      "\"CAP_KILL\"", "\"CAP_KILL\", \"CAP_SYS_ADMIN\"");
+  struct hres r = hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
+  umount2(sub, MNT_DETACH);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(!hcontains(r.out, "secret"), "%s", r.out);
+  ck_assert_msg(hcontains(r.err, "Invalid argument"), "%s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *mounts_suite(void) {
   Suite *s = suite_create("integration-mounts");
   TCase *tc = harness_tcase("mounts", 30);
@@ -539,6 +581,7 @@ static Suite *mounts_suite(void) {
   tcase_add_test(tc, idmapped_mount_maps_owners);
   tcase_add_test(tc, idmap_takes_the_container_maps);
   tcase_add_test(tc, idmap_refuses_what_runc_refuses);
+  tcase_add_test(tc, user_namespace_rbind_keeps_submounts_locked);
   suite_add_tcase(s, tc);
   return s;
 }
