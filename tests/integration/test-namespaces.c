@@ -3,6 +3,7 @@
 #include "tests/integration/harness.h"
 #include "runtime/common/common.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -250,6 +251,39 @@ START_TEST(without_mount_namespace_masked_paths_are_refused) {
 }
 END_TEST
 
+
+/* `create` killed while its createRuntime hook runs, the rootfs's mounts in
+ * the host's table: `delete` still finds and removes them (state.json
+ * recorded the mount the rootfs was on before create mounted anything). */
+START_TEST(without_mount_namespace_killed_create_is_cleaned) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *marker = xasprintf("%s/hook-ran", c->dir);
+  cleanup_free char *hooks = xasprintf(
+      "\"hooks\": {\"createRuntime\": [{\"path\": \"/bin/sh\", \"args\":"
+      " [\"sh\", \"-c\", \"echo $$ > %1$s.tmp && mv %1$s.tmp %1$s;"
+      " exec sleep 30\"]}]}", marker);
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30"),
+                                         .namespaces = no_mount_ns,
+                                         .no_masked_paths = true,
+                                         .top_extra = hooks});
+  char *args[] = {"create", "--bundle", c->bundle, c->id, NULL};
+  struct hbg b = hstart(c, args, -1, -1);
+  bool ran = hwait_file(marker, "\n", 5000);
+  kill(b.pid, SIGKILL);
+  struct hres r = hbg_wait(&b, 5000);
+  ck_assert_msg(ran, "the hook did not run; create said: %s", r.err);
+  hres_free(&r);
+  cleanup_free char *hook_pid = hread_file(marker);
+  ck_assert_int_gt(atoi(hook_pid), 1);
+  kill((pid_t)atoi(hook_pid), SIGKILL);
+  cleanup_free char *mountinfo = hread_file("/proc/self/mountinfo");
+  cleanup_free char *proc = xasprintf(" %s/proc ", c->rootfs);
+  ck_assert_msg(hcontains(mountinfo, proc), "no %s in:\n%s", proc, mountinfo);
+  hrun_expect(0, c, "delete", "--force", c->id);
+  hctx_finish(c);
+}
+END_TEST
+
 /* A mount namespace joined by path: set up there (runc pivots inside it
  * too, so the holder's root becomes the container's). */
 START_TEST(mount_namespace_path_is_joined) {
@@ -328,6 +362,7 @@ static Suite *namespaces_suite(void) {
   tcase_add_test(tc, without_mount_namespace_shares_the_runtimes);
   tcase_add_test(tc, without_mount_namespace_delete_unmounts);
   tcase_add_test(tc, without_mount_namespace_masked_paths_are_refused);
+  tcase_add_test(tc, without_mount_namespace_killed_create_is_cleaned);
   tcase_add_test(tc, mount_namespace_path_is_joined);
   tcase_add_test(tc, user_namespace_binds_a_source_it_cannot_reach);
   suite_add_tcase(s, tc);
