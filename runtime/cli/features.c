@@ -83,6 +83,14 @@ static void gen_linux(yajl_gen g) {
   yajl_gen_map_open(g);
   gen_bool(g, "enabled", false);
   yajl_gen_map_close(g);
+  /* mounts[].uidMappings/gidMappings (runtime/linux/idmap.c). */
+  json_gen_string(g, "mountExtensions");
+  yajl_gen_map_open(g);
+  json_gen_string(g, "idmap");
+  yajl_gen_map_open(g);
+  gen_bool(g, "enabled", true);
+  yajl_gen_map_close(g);
+  yajl_gen_map_close(g);
   yajl_gen_map_close(g);
 }
 

@@ -484,6 +484,22 @@ START_TEST(idmap_takes_the_container_maps) {
 }
 END_TEST
 
+
+/* features-linux.md: linux.mountExtensions.idmap.enabled, and the options. */
+START_TEST(features_report_idmap) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun(c, "features", NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "\"mountExtensions\": {\n      \"idmap\": {\n"
+                                 "        \"enabled\": true"),
+                "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "\"idmap\",\n") &&
+                    hcontains(r.out, "\"ridmap\"\n"), "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 static void check_idmap_refused(const char *mount, const char *want) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.mounts_extra = mount});
@@ -581,6 +597,7 @@ static Suite *mounts_suite(void) {
   tcase_add_test(tc, idmapped_mount_maps_owners);
   tcase_add_test(tc, idmap_takes_the_container_maps);
   tcase_add_test(tc, idmap_refuses_what_runc_refuses);
+  tcase_add_test(tc, features_report_idmap);
   tcase_add_test(tc, user_namespace_rbind_keeps_submounts_locked);
   suite_add_tcase(s, tc);
   return s;
