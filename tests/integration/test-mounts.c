@@ -386,29 +386,43 @@ END_TEST
 
 /* ---- idmapped mounts ---------------------------------------------------- */
 
+static bool write_text(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+  close(fd);
+  return ok;
+}
+
 /* Whether the file system under dir takes an idmapping: a detached copy of
  * it is given one with a user namespace mapping 0 to 1, as hull would. */
 static bool fs_supports_idmap(const char *dir) {
-  int gate[2];
+  int gate[2], ready[2];
   ck_assert_int_eq(pipe(gate), 0);
+  ck_assert_int_eq(pipe(ready), 0);
   pid_t child = fork();
   ck_assert_int_ge(child, 0);
   if (child == 0) {
     char byte;
     close(gate[1]);
+    close(ready[0]);
     if (unshare(CLONE_NEWUSER) < 0)
       _exit(1);
+    close(ready[1]);
     (void)!read(gate[0], &byte, 1); /* until the parent is done */
     _exit(0);
   }
   close(gate[0]);
-  usleep(50000); /* the child unshares */
+  close(ready[1]);
+  char byte;
+  (void)!read(ready[0], &byte, 1); /* EOF once the child unshared */
+  close(ready[0]);
   cleanup_free char *uid_map = xasprintf("/proc/%d/uid_map", (int)child);
   cleanup_free char *gid_map = xasprintf("/proc/%d/gid_map", (int)child);
   cleanup_free char *ns = xasprintf("/proc/%d/ns/user", (int)child);
-  hwrite_file(uid_map, "0 1 1\n", 0644);
-  hwrite_file(gid_map, "0 1 1\n", 0644);
-  int userns = open(ns, O_RDONLY | O_CLOEXEC);
+  bool mapped = write_text(uid_map, "0 1 1\n") && write_text(gid_map, "0 1 1\n");
+  int userns = mapped ? open(ns, O_RDONLY | O_CLOEXEC) : -1;
   int tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
                             .userns_fd = (uint64_t)userns};
