@@ -80,9 +80,10 @@ static void gen_linux(yajl_gen g) {
   gen_strings(g, "modes", spec_memory_policy_modes);
   gen_strings(g, "flags", spec_memory_policy_flags);
   yajl_gen_map_close(g);
+  /* mounts[].uidMappings/gidMappings (runtime/linux/idmap.c). */
   json_gen_string(g, "mountExtensions");
   yajl_gen_map_open(g);
-  gen_enabled(g, "idmap", false);
+  gen_enabled(g, "idmap", true);
   yajl_gen_map_close(g);
   gen_enabled(g, "netDevices", false);
   yajl_gen_map_close(g);

@@ -63,10 +63,17 @@ static int check_linux_needs(const struct spec *spec, hull_error_t *err) {
   if (spec->linux == NULL)
     return hull_error(err, 0, "config.json: .linux: required on Linux");
   int created = ns_new_flags(spec);
-  const struct spec_namespace *mnt = spec_namespace_find(spec, SPEC_NS_MOUNT);
-  if (mnt == NULL || (mnt->path && *mnt->path))
-    return hull_error(err, 0, "config.json: .linux.namespaces: a new mount "
-                              "namespace is required");
+  /* Without a mount namespace (the runtime's is shared, as runc allows)
+   * nothing can be masked; runc's check and words. */
+  const struct spec_linux *ln = spec->linux;
+  if (spec_namespace_find(spec, SPEC_NS_MOUNT) == NULL &&
+      (strv_len(ln->masked_paths) > 0 || strv_len(ln->readonly_paths) > 0))
+    return hull_error(err, 0, "config.json: .linux.%s: unable to restrict "
+                              "sys entries without a private MNT namespace",
+                      strv_len(ln->masked_paths) > 0 ? "maskedPaths"
+                                                     : "readonlyPaths");
+  if (rootfs_validate_idmaps(spec, err) < 0)
+    return -1;
   bool has_uts = spec_namespace_find(spec, SPEC_NS_UTS) != NULL;
   if (spec->hostname && *spec->hostname && !has_uts)
     return hull_error(err, 0, "config.json: .hostname: unable to set "
@@ -171,6 +178,10 @@ static struct container_state *initial_state(const struct create_options *o,
   st->owner = xstrdup("");
   st->cgroup_path = cgroup_path_for(spec, o->id, o->systemd_cgroup);
   st->handler = xstrdup(exec_handler_for(spec)->name);
+  /* Recorded before anything is mounted, so that delete finds what a
+   * create killed half-way left in the runtime's mount namespace. */
+  if (spec_namespace_find(spec, SPEC_NS_MOUNT) == NULL)
+    st->rootfs_mount_below = rootfs_mount_id(rootfs);
   st->annotations.len = spec->annotations.len;
   st->annotations.items =
       xzalloc(spec->annotations.len * sizeof(*st->annotations.items));

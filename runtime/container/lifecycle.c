@@ -1,6 +1,7 @@
 /* lifecycle.c — opening a container and tearing it down. */
 #include "lifecycle.h"
 #include "hooks/hooks.h"
+#include "runtime/linux/linux.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -182,6 +183,10 @@ static int destroy_cgroup(struct lifecycle *lc, hull_error_t *err) {
 
 int lifecycle_destroy(struct lifecycle *lc, hull_error_t *err) {
   if (lifecycle_kill_all(lc, err) < 0 || destroy_cgroup(lc, err) < 0)
+    return -1;
+  if (lc->state->rootfs_mount_below &&
+      rootfs_release_shared(lc->state->rootfs, lc->state->rootfs_mount_below,
+                            err) < 0)
     return -1;
   const struct spec *spec = lifecycle_spec(lc);
   if (spec && lc->state->bundle) {

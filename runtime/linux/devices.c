@@ -204,6 +204,11 @@ int rootfs_create_devices(int root_fd, const struct spec *spec,
   }
   if (create_dev_links(root_fd, err) < 0)
     return hull_error_wrap(err, "create devices");
+  /* The console is bound over /dev/console after the pivot, when a
+   * read-only /dev could no longer get the file to bind it onto. */
+  if (opts->terminal &&
+      create_in_root(root_fd, "/dev/console", CREATE_FILE, 0666, err) < 0)
+    return hull_error_wrap(err, "create `/dev/console`");
   return 0;
 }
 

@@ -41,6 +41,26 @@ static int become_root_in_new_userns(int sync_fd, pid_t report_pid,
   return 0;
 }
 
+/* With a user namespace, the runtime opens the bind sources in our mount
+ * namespace, now that it exists (see rootfs_source_from_runtime); they go
+ * into bind_fds by mount index. */
+static int receive_bind_sources(const struct spec *spec, int sync_fd,
+                                int *bind_fds, hull_error_t *err) {
+  size_t n = 0;
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    n += rootfs_source_from_runtime(spec, i);
+  if (n == 0)
+    return 0;
+  cleanup_free int *fds = xmalloc(n * sizeof(*fds));
+  if (sync_send(sync_fd, SYNC_SOURCES_REQ, 0, NULL, err) < 0 ||
+      sync_recv_fds(sync_fd, fds, n, err) < 0)
+    return -1;
+  for (size_t i = 0, k = 0; i < spec->n_mounts; i++)
+    if (rootfs_source_from_runtime(spec, i))
+      bind_fds[i] = fds[k++];
+  return 0;
+}
+
 static bool joins_or_creates(const struct spec *spec,
                              const int ns_fds[SPEC_NS_COUNT],
                              enum spec_ns_type t) {
@@ -50,8 +70,8 @@ static bool joins_or_creates(const struct spec *spec,
 /* Staged path: join, unshare, and fork the real init when pid or time
  * namespaces only take effect for children. Returns in the init. */
 static int enter_namespaces_staged(const struct process_config *cfg,
-                                   int ns_fds[SPEC_NS_COUNT], int sync_fd,
-                                   hull_error_t *err) {
+                                   int ns_fds[SPEC_NS_COUNT], int *bind_fds,
+                                   int sync_fd, hull_error_t *err) {
   const struct spec *spec = cfg->spec;
   /* Decided before the paths are closed: a joined pid namespace, like a
    * new one, only holds the children of whoever setns()ed into it. */
@@ -67,6 +87,9 @@ static int enter_namespaces_staged(const struct process_config *cfg,
       become_root_in_new_userns(sync_fd, getpid(), err) < 0)
     return -1;
   if ((flags & CLONE_NEWTIME) && ns_write_time_offsets(spec, err) < 0)
+    return -1;
+  /* Still the runtime's child: it finds our mount namespace by our pid. */
+  if (receive_bind_sources(spec, sync_fd, bind_fds, err) < 0)
     return -1;
   if (!fork_init)
     return 0;
@@ -125,10 +148,14 @@ __attribute__((noreturn)) static void fail_to_start(int fifo,
  * directory's fd carries `create`'s flock, which a copy would keep held.
  * The log stays (close-on-exec) for the warnings logged until exec. */
 static void close_runtime_fds(const struct process_config *cfg,
-                              const int ns_fds[SPEC_NS_COUNT], int sync_fd) {
-  cleanup_free int *keep =
-      xmalloc((SPEC_NS_COUNT + 4 + cfg->n_cgroup_self_fds) * sizeof(*keep));
+                              const int ns_fds[SPEC_NS_COUNT],
+                              const int *bind_fds, int sync_fd) {
+  size_t n_bind = bind_fds ? cfg->spec->n_mounts : 0;
+  cleanup_free int *keep = xmalloc(
+      (SPEC_NS_COUNT + 4 + cfg->n_cgroup_self_fds + n_bind) * sizeof(*keep));
   size_t n = 0;
+  for (size_t i = 0; i < n_bind; i++)
+    keep[n++] = bind_fds[i];
   for (int i = 0; i < SPEC_NS_COUNT; i++)
     keep[n++] = ns_fds[i];
   keep[n++] = sync_fd;
@@ -144,6 +171,7 @@ static void close_runtime_fds(const struct process_config *cfg,
 
 struct init_run {
   const struct process_config *cfg;
+  const int *bind_fds;       /* bind sources by mount index, or NULL */
   int sync_fd;
   int fifo_path_fd;
   char *exe;
@@ -218,6 +246,8 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
       .in_user_ns = (new_ns & CLONE_NEWUSER) != 0,
       .new_cgroup_ns = (new_ns & CLONE_NEWCGROUP) != 0,
       .terminal = spec->process->terminal,
+      .shares_mount_ns = spec_namespace_find(spec, SPEC_NS_MOUNT) == NULL,
+      .bind_fds = r->bind_fds,
   };
   if (rootfs_prepare(spec, &ro, err) < 0)
     return -1;
@@ -241,8 +271,10 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
   if (spec->linux && seccomp_prepare(spec->linux->seccomp, cfg->cache_dir,
                                      &r->seccomp, err) < 0)
     return -1;
-  if (rootfs_pivot(cfg->rootfs, cfg->no_pivot, err) < 0 ||
-      rootfs_finish(spec, err) < 0)
+  int entered = ro.shares_mount_ns
+                    ? rootfs_chroot(cfg->rootfs, err)
+                    : rootfs_pivot(cfg->rootfs, cfg->no_pivot, err);
+  if (entered < 0 || rootfs_finish(spec, err) < 0)
     return -1;
   if (spec->process->terminal && console_setup(cfg->console_fd,
                                                 spec->process, err) < 0)
@@ -274,9 +306,9 @@ __attribute__((noreturn)) static void run_user_program(struct init_run *r,
 }
 
 void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
-               bool staged, int sync_fd) {
+               int *bind_fds, bool staged, int sync_fd) {
   hull_error_t err = NULL;
-  struct init_run r = {.cfg = cfg, .sync_fd = sync_fd,
+  struct init_run r = {.cfg = cfg, .bind_fds = bind_fds, .sync_fd = sync_fd,
                        .fifo_path_fd = cfg->exec_fifo_fd,
                        .seccomp = {.listener_fd = -1}};
   /* First of all: until it execs the user program this process is hull, and
@@ -286,16 +318,18 @@ void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
    * CAP_SYS_PTRACE on the host; execve makes the user program dumpable
    * again. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  close_runtime_fds(cfg, ns_fds, sync_fd);
+  close_runtime_fds(cfg, ns_fds, bind_fds, sync_fd);
   /* Die with the runtime while it still sets us up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (staged) {
-    if (enter_namespaces_staged(cfg, ns_fds, sync_fd, &err) < 0)
+    if (enter_namespaces_staged(cfg, ns_fds, bind_fds, sync_fd, &err) < 0)
       sync_fail(sync_fd, &err);
   } else {
     ns_close_paths(ns_fds);
     if ((ns_new_flags(cfg->spec) & CLONE_NEWUSER) &&
         become_root_in_new_userns(sync_fd, 0, &err) < 0)
+      sync_fail(sync_fd, &err);
+    if (receive_bind_sources(cfg->spec, sync_fd, bind_fds, &err) < 0)
       sync_fail(sync_fd, &err);
   }
   if (setup_container(&r, &err) < 0)

@@ -8,8 +8,11 @@
 /* Runs in the freshly cloned child: enters the namespaces (when staged),
  * sets up the container, waits on exec.fifo and execs the user program.
  * Never returns; errors go to the parent over sync_fd. */
+/* bind_fds: rootfs_open_bind_sources's, or NULL; the init adds the
+ * sources the runtime opens in its mount namespace. */
 __attribute__((noreturn)) void init_main(const struct process_config *cfg,
                                          int ns_fds[SPEC_NS_COUNT],
-                                         bool staged, int sync_fd);
+                                         int *bind_fds, bool staged,
+                                         int sync_fd);
 
 #endif

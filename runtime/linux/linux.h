@@ -16,6 +16,15 @@ struct rootfs_options {
   bool in_user_ns;           /* devices are bind-mounted, not mknod'ed */
   bool new_cgroup_ns;
   bool terminal;             /* /dev/console is wanted */
+  /* No mount namespace of its own: the mounts go into the runtime's (as
+   * runc), under the rootfs bound onto itself, and the root is changed
+   * with chroot (rootfs_chroot); delete takes them down
+   * (rootfs_release_shared). */
+  bool shares_mount_ns;
+  /* Per spec->mounts entry: a detached copy of the bind source that the
+   * runtime made before the user namespace (rootfs_open_bind_sources), or
+   * -1; NULL for none. */
+  const int *bind_fds;
 };
 
 /* Runs in the container's child, inside its new mount namespace, before
@@ -26,9 +35,51 @@ struct rootfs_options {
 int rootfs_prepare(const struct spec *spec, const struct rootfs_options *opts,
                    hull_error_t *err);
 
+/* Refuses what runc 1.2 refuses of idmapped mounts (uidMappings,
+ * gidMappings, "idmap", "ridmap"): on anything but a bind mount, with only
+ * one of the two mappings, or with neither and no user namespace to take
+ * them from. Messages name mounts[i]. */
+int rootfs_validate_idmaps(const struct spec *spec, hull_error_t *err);
+
+/* Bind sources, which the root of a user namespace may not reach (a 0700
+ * directory of the host's root on the way), are opened by the runtime, as
+ * runc does:
+ * - an idmapped bind's source, before the init exists: a detached copy
+ *   (open_tree(OPEN_TREE_CLONE), recursive for rbind) given its mapping
+ *   (mount_setattr MOUNT_ATTR_IDMAP, which only a detached mount takes).
+ *   *fds gets spec->n_mounts entries, -1 where no copy was made (NULL
+ *   without mounts); the init attaches them with move_mount.
+ * - with a user namespace, every other bind's source, in the init's mount
+ *   namespace once it exists (through /proc/<pid>/root, as the runtime):
+ *   O_PATH fds the init binds from, so that the mounts under an rbind stay
+ *   locked as the namespace's copies are. rootfs_source_from_runtime says
+ *   which entries, rootfs_open_sources_in opens them in that order. */
+int rootfs_open_bind_sources(const struct spec *spec, const char *bundle,
+                             int **fds, hull_error_t *err);
+bool rootfs_source_from_runtime(const struct spec *spec, size_t index);
+int rootfs_open_sources_in(const struct spec *spec, const char *bundle,
+                           pid_t pid, int **fds, size_t *n, hull_error_t *err);
+void rootfs_close_bind_sources(int *fds, size_t n);
+
 /* pivot_root into the rootfs and detach the old root; with no_pivot,
  * MS_MOVE the rootfs onto / and chroot. Ends with cwd "/". */
 int rootfs_pivot(const char *rootfs, bool no_pivot, hull_error_t *err);
+
+/* Instead of rootfs_pivot for a container sharing the runtime's mount
+ * namespace, where pivot_root or a move onto "/" would change the root of
+ * every process on the host: chroot into the rootfs. Ends with cwd "/". */
+int rootfs_chroot(const char *rootfs, hull_error_t *err);
+
+/* The id of the mount `path` is on (statx's unique mount id where the
+ * kernel has one); 0 when it cannot be told. */
+uint64_t rootfs_mount_id(const char *path);
+
+/* `delete` of a container that shared the runtime's mount namespace:
+ * detaches the mount tree create stacked on `rootfs`, i.e. the mount
+ * there when its id is no longer `below`, the id create saw before it
+ * mounted anything. Nothing when there is none. */
+int rootfs_release_shared(const char *rootfs, uint64_t below,
+                          hull_error_t *err);
 
 /* After the pivot: maskedPaths, readonlyPaths, linux.sysctl, the read-only
  * remount of / for root.readonly, and rootfsPropagation on the new root. */
@@ -98,6 +149,11 @@ int ns_clone_flags(const struct spec *spec);
 int ns_join(int fds[SPEC_NS_COUNT], hull_error_t *err);
 /* Parent side: writes linux.uidMappings/gidMappings for pid. */
 int ns_write_id_maps(const struct spec *spec, pid_t pid, hull_error_t *err);
+/* A user namespace with these uid and gid maps ("containerID hostID size"
+ * lines), held by *fd (for idmapped mounts). */
+int ns_new_user_fd(const struct spec_id_mapping *uid, size_t n_uid,
+                   const struct spec_id_mapping *gid, size_t n_gid, int *fd,
+                   hull_error_t *err);
 /* Child side, after unshare(CLONE_NEWTIME) and before the first fork into
  * it: linux.timeOffsets. */
 int ns_write_time_offsets(const struct spec *spec, hull_error_t *err);

@@ -130,6 +130,11 @@ void mount_options_parse(char *const *options, struct mount_options *o) {
       o->tmpcopyup = true;
       continue;
     }
+    /* The runtime-spec's: an idmapped bind (idmap.c), not for mount(2). */
+    if (strcmp(opt, "idmap") == 0 || strcmp(opt, "ridmap") == 0) {
+      *(opt[0] == 'r' ? &o->ridmap : &o->idmap) = true;
+      continue;
+    }
     if (!parse_flag(opt, o) && !parse_attr(opt, o))
       append_data(o, opt);
   }
@@ -251,7 +256,7 @@ void mountinfo_free(struct mountinfo *m, size_t n) {
 const char *const *rootfs_mount_option_names(void) {
   /* Built once from the tables above: they are the definition. */
   static const char *names[N(flag_options) + N(attr_options) +
-                           N(propagation_options) + 2];
+                           N(propagation_options) + 4];
   if (names[0] == NULL) {
     size_t n = 0;
     for (size_t i = 0; i < N(flag_options); i++)
@@ -261,6 +266,8 @@ const char *const *rootfs_mount_option_names(void) {
     for (size_t i = 0; i < N(propagation_options); i++)
       names[n++] = propagation_options[i].name;
     names[n++] = "tmpcopyup";
+    names[n++] = "idmap";
+    names[n++] = "ridmap";
     names[n] = NULL;
   }
   return names;

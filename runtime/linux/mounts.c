@@ -24,6 +24,8 @@ struct mount_job {
   const char *type;          /* "bind" for bind mounts */
   char *source;              /* bind sources made absolute */
   bool bind;
+  int source_fd;             /* opened by the runtime, or -1 */
+  bool detached;             /* source_fd is a detached (idmapped) copy */
 };
 
 static void mount_job_free(struct mount_job *j) {
@@ -59,6 +61,8 @@ static void mount_job_init(struct mount_job *j, size_t index,
   } else {
     j->type = m->type ? m->type : "none";
   }
+  j->source_fd = j->bind && opts->bind_fds ? opts->bind_fds[index] : -1;
+  j->detached = j->source_fd >= 0 && mount_is_idmapped(m, &j->o);
   const char *src = m->source ? m->source : j->type;
   if (j->bind && src[0] != '/' && opts->bundle)
     j->source = xasprintf("%s/%s", opts->bundle, src);
@@ -79,7 +83,8 @@ static int create_destination(int root_fd, struct mount_job *j,
   enum create_kind kind = CREATE_DIR;
   if (j->bind) {
     struct stat st;
-    if (stat(j->source, &st) < 0)
+    if ((j->source_fd >= 0 ? fstat(j->source_fd, &st) : stat(j->source, &st)) <
+        0)
       return hull_error(err, errno, "mount `%s` to `%s`: stat source",
                         j->source, j->m->destination);
     if (!S_ISDIR(st.st_mode))
@@ -132,7 +137,8 @@ static int verify_mount(int fd, const struct mount_job *j,
     return hull_error(err, errno, "stat `%s`", j->m->destination);
   if (j->bind) {
     struct stat src;
-    if (stat(j->source, &src) < 0)
+    if ((j->source_fd >= 0 ? fstat(j->source_fd, &src)
+                           : stat(j->source, &src)) < 0)
       return hull_error(err, errno, "stat `%s`", j->source);
     if (src.st_dev == now.st_dev && src.st_ino == now.st_ino)
       return 0;
@@ -164,9 +170,9 @@ static int copy_up(int under, int mfd, const struct mount_job *j,
 }
 
 /* A read-only tmpfs is mounted read-write and made read-only only once every
- * mount is made, as runc does: tmpcopyup has to fill it, and later mounts
- * inside it (podman's /etc/hostname in a `--tmpfs /etc:ro`) need their
- * mount points created. */
+ * mount and device is made, as runc does: tmpcopyup has to fill it, later
+ * mounts inside it (podman's /etc/hostname in a `--tmpfs /etc:ro`) need
+ * their mount points created, and a read-only /dev its device nodes. */
 struct ro_later {
   int *fds;            /* O_PATH fds of the mounts, which keep them alive */
   const char **dests;  /* for messages */
@@ -215,11 +221,40 @@ static int ro_later_apply(const struct ro_later *l, hull_error_t *err) {
   return 0;
 }
 
+/* proc and sysfs are where a kernel interface is expected: mounted through
+ * a symlink, they could land anywhere (CVE-2019-19921). As runc, an
+ * existing destination must be a directory itself, checked before anything
+ * is created (a dangling link's target would be). */
+static int check_special_destination(int root_fd, const struct mount_job *j,
+                                     hull_error_t *err) {
+  if (j->bind || !(is_type(j->type, "proc") || is_type(j->type, "sysfs")))
+    return 0;
+  cleanup_close int fd =
+      open_in_root(root_fd, j->m->destination, O_PATH | O_NOFOLLOW, err);
+  if (fd < 0 && (*err)->errno_value == ENOENT) {
+    hull_error_release(err);
+    return 0;
+  }
+  if (fd < 0)
+    return hull_error_wrap(err, "mounts[%zu]: destination `%s`", j->index,
+                           j->m->destination);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return hull_error(err, errno, "stat `%s`", j->m->destination);
+  if (!S_ISDIR(st.st_mode))
+    return hull_error(err, 0,
+                      "mounts[%zu]: destination `%s`: filesystem \"%s\" must "
+                      "be mounted on ordinary directory",
+                      j->index, j->m->destination, j->type);
+  return 0;
+}
+
 static int mount_job_run(int root_fd, const struct spec *spec,
                          struct mount_job *j, const struct rootfs_options *opts,
                          struct ro_later *ro_later, hull_error_t *err) {
   const char *dest = j->m->destination;
-  if (create_destination(root_fd, j, err) < 0)
+  if (check_special_destination(root_fd, j, err) < 0 ||
+      create_destination(root_fd, j, err) < 0)
     return -1;
   cleanup_close int fd = open_in_root(root_fd, dest, O_PATH, err);
   if (fd < 0)
@@ -239,7 +274,13 @@ static int mount_job_run(int root_fd, const struct spec *spec,
   }
 
   int r;
-  if (j->bind) {
+  if (j->detached) {
+    r = move_mount(j->source_fd, "", fd, "",
+                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  } else if (j->source_fd >= 0) {
+    struct fd_path src = fd_path(j->source_fd);
+    r = mount(src.s, p.s, NULL, j->o.flags & (MS_BIND | MS_REC), NULL);
+  } else if (j->bind) {
     r = mount(j->source, p.s, NULL, j->o.flags & (MS_BIND | MS_REC), NULL);
   } else if (is_type(j->type, "sysfs") && sysfs_needs_bind(spec, opts)) {
     free(j->source);
@@ -297,12 +338,111 @@ static int mount_one(int root_fd, const struct spec *spec, size_t index,
   return r;
 }
 
+static int open_bind_source(const struct mount_job *j, hull_error_t *err) {
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+  if (j->o.flags & MS_REC)
+    flags |= AT_RECURSIVE;
+  int fd = open_tree(AT_FDCWD, j->source, flags);
+  if (fd < 0)
+    return hull_error(err, errno, "mount `%s` to `%s`: open source",
+                      j->source, j->m->destination);
+  return fd;
+}
+
+/* An idmapped bind's source, copied and mapped for the init. */
+static int copy_bind_source(const struct spec *spec, struct mount_job *j,
+                            int *fd, hull_error_t *err) {
+  if (!j->bind || !mount_is_idmapped(j->m, &j->o))
+    return 0;
+  if ((*fd = open_bind_source(j, err)) < 0)
+    return -1;
+  return idmap_apply(*fd, spec, j->index, &j->o, err);
+}
+
+int rootfs_open_bind_sources(const struct spec *spec, const char *bundle,
+                             int **fds, hull_error_t *err) {
+  *fds = NULL;
+  if (spec->n_mounts == 0)
+    return 0;
+  int *v = xmalloc(spec->n_mounts * sizeof(*v));
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    v[i] = -1;
+  struct rootfs_options opts = {.bundle = bundle};
+  int ret = 0;
+  for (size_t i = 0; i < spec->n_mounts && ret == 0; i++) {
+    if (spec->mounts[i].destination == NULL)
+      continue; /* rootfs_do_mounts names the error */
+    struct mount_job j;
+    mount_job_init(&j, i, &spec->mounts[i], &opts);
+    ret = copy_bind_source(spec, &j, &v[i], err);
+    mount_job_free(&j);
+  }
+  if (ret < 0) {
+    rootfs_close_bind_sources(v, spec->n_mounts);
+    return -1;
+  }
+  *fds = v;
+  return 0;
+}
+
+bool rootfs_source_from_runtime(const struct spec *spec, size_t index) {
+  const struct spec_mount *m = &spec->mounts[index];
+  if (m->destination == NULL ||
+      spec_namespace_find(spec, SPEC_NS_USER) == NULL)
+    return false;
+  struct mount_job j;
+  struct rootfs_options opts = {0};
+  mount_job_init(&j, index, m, &opts);
+  bool wanted = j.bind && !mount_is_idmapped(m, &j.o);
+  mount_job_free(&j);
+  return wanted;
+}
+
+int rootfs_open_sources_in(const struct spec *spec, const char *bundle,
+                           pid_t pid, int **fds, size_t *n,
+                           hull_error_t *err) {
+  *fds = xmalloc((spec->n_mounts + 1) * sizeof(**fds));
+  *n = 0;
+  struct rootfs_options opts = {.bundle = bundle};
+  for (size_t i = 0; i < spec->n_mounts; i++) {
+    if (!rootfs_source_from_runtime(spec, i))
+      continue;
+    struct mount_job j;
+    mount_job_init(&j, i, &spec->mounts[i], &opts);
+    cleanup_free char *path = xasprintf("/proc/%d/root%s", (int)pid, j.source);
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0)
+      hull_error(err, errno, "mount `%s` to `%s`: open source", j.source,
+                 j.m->destination);
+    mount_job_free(&j);
+    if (fd < 0) {
+      for (size_t k = 0; k < *n; k++)
+        close((*fds)[k]);
+      free(*fds);
+      *fds = NULL;
+      return -1;
+    }
+    (*fds)[(*n)++] = fd;
+  }
+  return 0;
+}
+
+void rootfs_close_bind_sources(int *fds, size_t n) {
+  for (size_t i = 0; fds && i < n; i++)
+    if (fds[i] >= 0)
+      close(fds[i]);
+  free(fds);
+}
+
 int rootfs_do_mounts(int root_fd, const struct spec *spec,
                      const struct rootfs_options *opts, hull_error_t *err) {
   struct ro_later ro_later = {0};
   int r = 0;
   for (size_t i = 0; i < spec->n_mounts && r == 0; i++)
     r = mount_one(root_fd, spec, i, opts, &ro_later, err);
+  /* Devices go into /dev before a read-only /dev turns read-only. */
+  if (r == 0)
+    r = rootfs_create_devices(root_fd, spec, opts, err);
   if (r == 0)
     r = ro_later_apply(&ro_later, err);
   ro_later_free(&ro_later);

@@ -6,7 +6,10 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef CLONE_NEWTIME
@@ -125,6 +128,45 @@ int ns_write_id_maps(const struct spec *spec, pid_t pid, hull_error_t *err) {
   if (write_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0)
     return -1;
   return write_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err);
+}
+
+int ns_new_user_fd(const struct spec_id_mapping *uid, size_t n_uid,
+                   const struct spec_id_mapping *gid, size_t n_gid, int *fd,
+                   hull_error_t *err) {
+  /* A child holds the namespace while its maps are written and its fd is
+   * opened; it waits for the pipe to close and exits. */
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) < 0)
+    return hull_error(err, errno, "pipe");
+  pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+  if (child < 0) {
+    int e = errno;
+    close(gate[0]);
+    close(gate[1]);
+    return hull_error(err, e, "clone a user namespace");
+  }
+  if (child == 0) {
+    char byte;
+    close(gate[1]);
+    while (read(gate[0], &byte, 1) < 0 && errno == EINTR)
+      ;
+    _exit(0);
+  }
+  close(gate[0]);
+  int ret = 0;
+  if (write_map(child, "uid_map", uid, n_uid, err) < 0 ||
+      write_map(child, "gid_map", gid, n_gid, err) < 0) {
+    ret = -1;
+  } else {
+    cleanup_free char *path = xasprintf("/proc/%d/ns/user", (int)child);
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+      ret = hull_error(err, errno, "open `%s`", path);
+  }
+  close(gate[1]);
+  while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return ret;
 }
 
 int ns_write_time_offsets(const struct spec *spec, hull_error_t *err) {

@@ -99,6 +99,18 @@ static int converse(const struct process_config *cfg, int fd, pid_t *init,
       if (reply(fd, SYNC_USERMAP_ACK, NULL, err) < 0)
         return -1;
       break;
+    case SYNC_SOURCES_REQ: {
+      int *fds = NULL;
+      size_t n = 0;
+      if (rootfs_open_sources_in(cfg->spec, cfg->bundle, *init, &fds, &n,
+                                 err) < 0)
+        return -1;
+      int sent = sync_send_fds(fd, fds, n, err);
+      rootfs_close_bind_sources(fds, n);
+      if (sent < 0)
+        return -1;
+      break;
+    }
     case SYNC_INIT_PID: {
       pid_t intermediate = *init;
       *init = msg.value;
@@ -134,9 +146,17 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
   int ns_fds[SPEC_NS_COUNT];
   if (ns_open_paths(cfg->spec, ns_fds, err) < 0)
     return -1;
+  /* Made here, where the runtime may give them their idmapping. */
+  int *bind_fds = NULL;
+  size_t n_mounts = cfg->spec->n_mounts;
+  if (rootfs_open_bind_sources(cfg->spec, cfg->bundle, &bind_fds, err) < 0) {
+    ns_close_paths(ns_fds);
+    return -1;
+  }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
     ns_close_paths(ns_fds);
+    rootfs_close_bind_sources(bind_fds, n_mounts);
     return hull_error(err, errno, "socketpair");
   }
   bool staged = needs_staged_setup(cfg->spec, ns_fds);
@@ -145,16 +165,18 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
   if (child < 0) {
     int e = errno;
     ns_close_paths(ns_fds);
+    rootfs_close_bind_sources(bind_fds, n_mounts);
     close(sv[0]);
     close(sv[1]);
     return hull_error(err, e, "clone container init");
   }
   if (child == 0) {
     close(sv[0]);
-    init_main(cfg, ns_fds, staged, sv[1]);
+    init_main(cfg, ns_fds, bind_fds, staged, sv[1]);
   }
   close(sv[1]);
   ns_close_paths(ns_fds);
+  rootfs_close_bind_sources(bind_fds, n_mounts);
   pid_t init = child;
   int ret = converse(cfg, sv[0], &init, err);
   close(sv[0]);

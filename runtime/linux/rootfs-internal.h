@@ -16,6 +16,7 @@ struct mount_options {
   uint64_t attr_set, attr_clr;    /* rro, rnosuid…: mount_setattr recursive */
   char *data;                     /* everything else, comma-joined */
   bool tmpcopyup;                 /* runc's: fill a tmpfs from the rootfs */
+  bool idmap, ridmap;             /* an idmapped bind (ridmap: recursively) */
 };
 
 /* Flags that a remount must carry or the kernel refuses it when the mount
@@ -57,13 +58,22 @@ int mount_cgroup(int root_fd, const struct spec_mount *m,
  * directory dst_dir, never following a symlink; dest names it in messages. */
 int tmpcopyup(int src_dir, int dst_dir, const char *dest, hull_error_t *err);
 
+/* Whether mounts[i] asks for an idmapping (mappings or idmap/ridmap). */
+bool mount_is_idmapped(const struct spec_mount *m,
+                       const struct mount_options *o);
+/* Gives the detached mount tree_fd the idmapping mounts[index] asks for
+ * (idmap.c). */
+int idmap_apply(int tree_fd, const struct spec *spec, size_t index,
+                const struct mount_options *o, hull_error_t *err);
+
 /* Devices, /dev symlinks and /dev/ptmx. */
 int rootfs_create_devices(int root_fd, const struct spec *spec,
                           const struct rootfs_options *opts,
                           hull_error_t *err);
 
-/* Performs spec->mounts in order; read-only tmpfs mounts turn read-only
- * only after the last one, so tmpcopyup and mounts inside them can write. */
+/* Performs spec->mounts in order, then creates the devices
+ * (rootfs_create_devices); read-only tmpfs mounts turn read-only only after
+ * that, so tmpcopyup, mounts inside them and /dev's nodes can be made. */
 int rootfs_do_mounts(int root_fd, const struct spec *spec,
                      const struct rootfs_options *opts, hull_error_t *err);
 

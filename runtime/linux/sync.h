@@ -18,6 +18,8 @@ enum sync_type {
   SYNC_ROOTFS_READY_ACK, /* parent: runtime hooks done */
   SYNC_READY,            /* child: set up, waiting on exec.fifo */
   SYNC_ERROR,            /* child: data = message */
+  SYNC_SOURCES_REQ,      /* child: open my bind sources in my mount ns */
+  SYNC_SOURCES,          /* parent: value = count, the fds as SCM_RIGHTS */
 };
 
 struct sync_msg {
@@ -34,6 +36,10 @@ int sync_recv(int fd, struct sync_msg *msg, hull_error_t *err);
 /* Receives one message and insists on its type. */
 int sync_expect(int fd, enum sync_type type, struct sync_msg *msg,
                 hull_error_t *err);
+/* n fds (any number) as one or more SYNC_SOURCES messages. */
+int sync_send_fds(int fd, const int *fds, size_t n, hull_error_t *err);
+/* Receives exactly n fds sent by sync_send_fds (close-on-exec). */
+int sync_recv_fds(int fd, int *fds, size_t n, hull_error_t *err);
 /* Child side: reports err to the parent and exits. */
 __attribute__((noreturn)) void sync_fail(int fd, hull_error_t *err);
 

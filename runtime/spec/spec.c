@@ -246,13 +246,6 @@ int spec_validate_process(const struct spec_process *p, const char *at,
 /* Fields hull parses but cannot honour: running without them would give
  * the container less than its config asks for, so they are errors. */
 static int refuse_unimplemented(const struct spec *spec, hull_error_t *err) {
-  for (size_t i = 0; i < spec->n_mounts; i++)
-    if (spec->mounts[i].n_uid_mappings > 0 ||
-        spec->mounts[i].n_gid_mappings > 0)
-      return hull_error(err, 0, "config.json: .mounts[%zu].%s: not supported "
-                        "(id-mapped mounts)", i,
-                        spec->mounts[i].n_uid_mappings > 0 ? "uidMappings"
-                                                           : "gidMappings");
   const struct spec_linux *l = spec->linux;
   if (l == NULL)
     return 0;

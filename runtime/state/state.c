@@ -141,6 +141,10 @@ int state_write(const struct state_dir *d, const struct container_state *st,
   yajl_gen_integer(g, st->pid);
   json_gen_string(g, "pidStartTime");
   yajl_gen_integer(g, (long long)st->pid_start_time);
+  if (st->rootfs_mount_below) {
+    json_gen_string(g, "rootfsMountBelow");
+    yajl_gen_integer(g, (long long)st->rootfs_mount_below);
+  }
   gen_annotations(g, &st->annotations);
   yajl_gen_map_close(g);
   cleanup_free char *json = json_gen_finish(g);
@@ -200,6 +204,7 @@ int state_read(const struct state_dir *d, struct container_state **out,
   st->handler = tree_string(root, "handler");
   st->pid = (pid_t)tree_integer(root, "pid");
   st->pid_start_time = (uint64_t)tree_integer(root, "pidStartTime");
+  st->rootfs_mount_below = (uint64_t)tree_integer(root, "rootfsMountBelow");
   read_annotations(root, &st->annotations);
   yajl_tree_free(root);
   *out = st;

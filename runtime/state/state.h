@@ -32,6 +32,10 @@ struct container_state {
   char *handler;             /* "process" or "vm" */
   pid_t pid;
   uint64_t pid_start_time;   /* /proc/<pid>/stat field 22, guards pid reuse */
+  /* Without a mount namespace of its own the container's mounts live in
+   * the runtime's: the id of the mount the rootfs was on before create
+   * stacked its own onto it, for delete to tell them apart; else 0. */
+  uint64_t rootfs_mount_below;
   struct spec_map annotations;
 };
 

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -520,6 +522,53 @@ static int cmd_notify(const char *message) {
   return n < 0 ? fail("notify", path) : 0;
 }
 
+
+static int write_text(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = write(fd, text, strlen(text));
+  close(fd);
+  return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* What a container user with no privilege on the host may try: gain every
+ * capability in a new user namespace (mapping its own ids) with mount and pid
+ * namespaces, then mount a fresh TYPE (proc, sysfs) on DIR. The kernel allows
+ * that only where a full mount of TYPE is already visible in the mount
+ * namespace (mnt_already_visible). Prints "mounted" on success. */
+static int cmd_userns_mount(const char *type, const char *dir) {
+  char map[64];
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) < 0)
+    return fail("userns-mount unshare", dir);
+  /* Mapping host root needs CAP_SETFCAP (5.12+), as docker's defaults give. */
+  snprintf(map, sizeof map, "0 %u 1\n", (unsigned)uid);
+  if (write_text("/proc/self/uid_map", map) < 0)
+    return fail("userns-mount uid_map", dir);
+  if (write_text("/proc/self/setgroups", "deny") < 0)
+    return fail("userns-mount setgroups", dir);
+  snprintf(map, sizeof map, "0 %u 1\n", (unsigned)gid);
+  if (write_text("/proc/self/gid_map", map) < 0)
+    return fail("userns-mount gid_map", dir);
+  /* proc wants to be mounted by the new pid namespace's owner: a child. */
+  pid_t pid = fork();
+  if (pid < 0)
+    return fail("userns-mount fork", dir);
+  if (pid == 0) {
+    if (mount(type, dir, type, 0, NULL) < 0)
+      _exit(fail("userns-mount", dir));
+    printf("mounted\n");
+    fflush(stdout);
+    _exit(0);
+  }
+  int status;
+  if (waitpid(pid, &status, 0) < 0)
+    return fail("userns-mount wait", dir);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: hull-test-helper cat FILE | write FILE TEXT | ns | cwd | id"
@@ -528,7 +577,7 @@ static int usage(void) {
           " | fds | pid | signal-wait | touch PATH | clock"
           " | syscall NAME|NR [ARG...] | memhog MB | forkbomb N"
           " | proc-attack SECONDS | counter FILE | notify MESSAGE"
-          " | await PATH SUBCOMMAND [ARG...]\n");
+          " | userns-mount TYPE DIR | await PATH SUBCOMMAND [ARG...]\n");
   return 2;
 }
 
@@ -603,6 +652,8 @@ int main(int argc, char **argv) {
     r = cmd_syscall(argc - 2, argv + 2);
   else if (strcmp(cmd, "notify") == 0 && arg)
     r = cmd_notify(arg);
+  else if (strcmp(cmd, "userns-mount") == 0 && arg && argc > 3)
+    r = cmd_userns_mount(arg, argv[3]);
   else if (strcmp(cmd, "proc-attack") == 0 && arg)
     r = cmd_proc_attack(arg);
   else

@@ -6,6 +6,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -223,6 +228,44 @@ START_TEST(readonly_paths_refuse_writes) {
 }
 END_TEST
 
+/* Writes cfg with every `from` in its JSON text replaced by `to`. */
+static void write_config_replacing(struct hctx *c, const struct hconfig *cfg,
+                                   const char *from, const char *to) {
+  char *json = hconfig_json(cfg);
+  ck_assert_msg(strstr(json, from) != NULL, "`%s` not in config:\n%s", from,
+                json);
+  /* `to` may contain `from`: search on after each replacement. */
+  for (size_t off = 0; strstr(json + off, from) != NULL;) {
+    size_t at = (size_t)(strstr(json + off, from) - json);
+    char *edited = xasprintf("%.*s%s%s", (int)at, json, to,
+                             json + at + strlen(from));
+    free(json);
+    json = edited;
+    off = at + strlen(to);
+  }
+  hctx_write_config_raw(c, json);
+  free(json);
+}
+
+/* --no-pivot leaves the old root in the mount namespace under the rootfs;
+ * its whole /proc would let a process that gains CAP_SYS_ADMIN in a new user
+ * namespace mount an unmasked procfs. As with runc the mount is refused.
+ * (CAP_SETFCAP, docker's default, lets the helper map its own ids.) */
+START_TEST(no_pivot_refuses_a_fresh_proc) {
+  struct hctx *c = hctx_new();
+  write_config_replacing(
+      c, &(struct hconfig){.args = HELPER("userns-mount", "proc", "/tmp")},
+      "\"CAP_KILL\"", "\"CAP_KILL\", \"CAP_SETFCAP\"");
+  struct hres r = hrun(c, "run", "--no-pivot", "--bundle", c->bundle, c->id,
+                       NULL);
+  ck_assert_hres(r, 1);
+  ck_assert_msg(hcontains(r.err, "userns-mount /tmp: Operation not permitted"),
+                "%s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 START_TEST(no_pivot_still_changes_root) {
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){.args = HELPER("ls", "/")});
@@ -275,6 +318,276 @@ START_TEST(rootfs_propagation_slave) {
 }
 END_TEST
 
+
+/* runc 1.1 refuses "unbindable" (the rootfs cannot be bound onto itself
+ * once / is unbindable); the spec allows it, so the flag goes onto the
+ * container's / after the bind. */
+START_TEST(rootfs_propagation_unbindable) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *line = root_mount_line(c, "unbindable");
+  ck_assert_msg(hcontains(line, " unbindable "), "%s", line);
+  hctx_finish(c);
+}
+END_TEST
+
+
+/* A proc or sysfs mount onto a symlink could be pointed anywhere: refused
+ * with runc's words, and the symlink's target is not created. */
+static void check_special_fs_on_symlink(const char *dir, const char *type) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *real = xasprintf("%s/%s", c->rootfs, dir);
+  cleanup_free char *moved = xasprintf("%s/%s.real", c->rootfs, dir);
+  ck_assert_int_eq(rename(real, moved), 0);
+  ck_assert_int_eq(symlink("/x", real), 0);
+  hctx_write_config(c, &(struct hconfig){0});
+  struct hres r = hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 1);
+  /* The log's text format escapes the quotes. */
+  cleanup_free char *want = xasprintf(
+      "destination `/%s`: filesystem \\\"%s\\\" must be mounted on "
+      "ordinary directory", dir, type);
+  ck_assert_msg(hcontains(r.err, want), "want %s in: %s", want, r.err);
+  hres_free(&r);
+  cleanup_free char *x = xasprintf("%s/x", c->rootfs);
+  ck_assert_msg(access(x, F_OK) != 0, "%s was created", x);
+  hctx_finish(c);
+}
+
+START_TEST(proc_on_a_symlink_is_refused) { check_special_fs_on_symlink("proc", "proc"); }
+END_TEST
+
+START_TEST(sysfs_on_a_symlink_is_refused) { check_special_fs_on_symlink("sys", "sysfs"); }
+END_TEST
+
+/* /dev mounted "ro": the devices are made first, then /dev turns
+ * read-only. */
+START_TEST(readonly_dev_has_devices) {
+  struct hctx *c = hctx_new();
+  write_config_replacing(
+      c,
+      &(struct hconfig){
+          .args = "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper stat /dev/null"
+                  " && /bin/hull-test-helper cat /dev/null && echo read &&"
+                  " /bin/hull-test-helper stat /dev/zero &&"
+                  " /bin/hull-test-helper touch /dev/new\""},
+      "\"mode=755\", \"size=65536k\"]", "\"mode=755\", \"size=65536k\", \"ro\"]");
+  struct hres r = hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 1);
+  ck_assert_msg(hcontains(r.out, "type=char mode=0666 rdev=1:3 "), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "\nread\ntype=char mode=0666 rdev=1:5 "), "%s",
+                r.out);
+  ck_assert_msg(hcontains(r.err, "touch /dev/new: Read-only file system"), "%s",
+                r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+
+/* ---- idmapped mounts ---------------------------------------------------- */
+
+static bool write_text(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+  close(fd);
+  return ok;
+}
+
+/* Whether the file system under dir takes an idmapping: a detached copy of
+ * it is given one with a user namespace mapping 0 to 1, as hull would. */
+static bool fs_supports_idmap(const char *dir) {
+  int gate[2], ready[2];
+  ck_assert_int_eq(pipe(gate), 0);
+  ck_assert_int_eq(pipe(ready), 0);
+  pid_t child = fork();
+  ck_assert_int_ge(child, 0);
+  if (child == 0) {
+    char byte;
+    close(gate[1]);
+    close(ready[0]);
+    if (unshare(CLONE_NEWUSER) < 0)
+      _exit(1);
+    close(ready[1]);
+    (void)!read(gate[0], &byte, 1); /* until the parent is done */
+    _exit(0);
+  }
+  close(gate[0]);
+  close(ready[1]);
+  char byte;
+  (void)!read(ready[0], &byte, 1); /* EOF once the child unshared */
+  close(ready[0]);
+  cleanup_free char *uid_map = xasprintf("/proc/%d/uid_map", (int)child);
+  cleanup_free char *gid_map = xasprintf("/proc/%d/gid_map", (int)child);
+  cleanup_free char *ns = xasprintf("/proc/%d/ns/user", (int)child);
+  bool mapped = write_text(uid_map, "0 1 1\n") && write_text(gid_map, "0 1 1\n");
+  int userns = mapped ? open(ns, O_RDONLY | O_CLOEXEC) : -1;
+  int tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
+                            .userns_fd = (uint64_t)userns};
+  bool ok = userns >= 0 && tree >= 0 &&
+            mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0;
+  close(gate[1]);
+  waitpid(child, NULL, 0);
+  if (tree >= 0)
+    close(tree);
+  if (userns >= 0)
+    close(userns);
+  return ok;
+}
+
+/* A directory with a file owned by host uid/gid 1000. */
+static char *make_owned_dir(struct hctx *c) {
+  char *dir = xasprintf("%s/owned", c->dir);
+  ck_assert_int_eq(mkdir(dir, 0755), 0);
+  cleanup_free char *file = xasprintf("%s/file", dir);
+  hwrite_file(file, "x", 0644);
+  ck_assert_int_eq(chown(file, 1000, 1000), 0);
+  return dir;
+}
+
+/* A file owned by 1000 on disk shows as the mapping's hostID. */
+START_TEST(idmapped_mount_maps_owners) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *src = make_owned_dir(c);
+  SKIP_UNLESS(fs_supports_idmap(src),
+              "the file system under the test dir takes no idmapped mounts");
+  cleanup_free char *mounts = xasprintf(
+      "{\"destination\": \"/mnt/owned\", \"type\": \"bind\", \"source\": \"%s\","
+      " \"options\": [\"rbind\", \"idmap\"],"
+      " \"uidMappings\": [{\"containerID\": 1000, \"hostID\": 2000, \"size\": 1}],"
+      " \"gidMappings\": [{\"containerID\": 1000, \"hostID\": 3000, \"size\": 1}]}",
+      src);
+  struct hres r = hrun_config(
+      c, &(struct hconfig){.args = HELPER("stat", "/mnt/owned/file"),
+                           .mounts_extra = mounts});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "uid=2000 gid=3000 "), "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* "idmap" alone takes the container's user namespace's maps, so a host
+ * file shows with its own ids inside instead of as nobody. */
+START_TEST(idmap_takes_the_container_maps) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *src = make_owned_dir(c);
+  SKIP_UNLESS(fs_supports_idmap(src),
+              "the file system under the test dir takes no idmapped mounts");
+  cleanup_free char *mounts = xasprintf(
+      "{\"destination\": \"/tmp/owned\", \"type\": \"bind\", \"source\": \"%s\","
+      " \"options\": [\"rbind\", \"idmap\"]}", src);
+  struct hres r = hrun_config(
+      c, &(struct hconfig){
+             .args = HELPER("stat", "/tmp/owned/file"),
+             .namespaces = "{\"type\": \"pid\"}, {\"type\": \"network\"},"
+                           " {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
+                           " {\"type\": \"mount\"}, {\"type\": \"user\"}",
+             .linux_extra =
+                 "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+                 " \"size\": 65536}],"
+                 " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+                 " \"size\": 65536}]",
+             .mounts_extra = mounts});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "uid=1000 gid=1000 "), "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+
+/* features-linux.md: linux.mountExtensions.idmap.enabled, and the options. */
+START_TEST(features_report_idmap) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun(c, "features", NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "\"mountExtensions\": {\n      \"idmap\": {\n"
+                                 "        \"enabled\": true"),
+                "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "\"idmap\",\n") &&
+                    hcontains(r.out, "\"ridmap\"\n"), "%s", r.out);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+static void check_idmap_refused(const char *mount, const char *want) {
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){.mounts_extra = mount});
+  struct hres r = hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 1);
+  ck_assert_msg(hcontains(r.err, want), "want %s in: %s", want, r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+
+/* runc 1.2's refusals (mounts[6]: the harness has six mounts before). */
+START_TEST(idmap_refuses_what_runc_refuses) {
+  check_idmap_refused(
+      "{\"destination\": \"/mnt/t\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
+      " \"options\": [\"idmap\"],"
+      " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}],"
+      " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}",
+      ".mounts[6]: id-mapped mounts are only supported for bind-mounts");
+  check_idmap_refused(
+      "{\"destination\": \"/mnt/b\", \"type\": \"bind\", \"source\": \"/tmp\","
+      " \"options\": [\"rbind\"],"
+      " \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}",
+      ".mounts[6]: id-mapped mounts must have both uid and gid mappings "
+      "specified");
+  check_idmap_refused(
+      "{\"destination\": \"/mnt/b\", \"type\": \"bind\", \"source\": \"/tmp\","
+      " \"options\": [\"rbind\", \"ridmap\"]}",
+      ".mounts[6]: id-mapped mounts must have both uid and gid mappings "
+      "specified");
+}
+END_TEST
+
+
+/* With a user namespace the runtime opens bind sources for the init (see
+ * test-namespaces.c); the mounts under an rbind must stay locked as they
+ * are in the namespace's copy of the host's mounts, so that the container's
+ * root cannot unmount one to see what the host covered. */
+START_TEST(user_namespace_rbind_keeps_submounts_locked) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *src = xasprintf("%s/src", c->dir);
+  cleanup_free char *sub = xasprintf("%s/sub", src);
+  cleanup_free char *secret = xasprintf("%s/secret", sub);
+  ck_assert_int_eq(mkdir(src, 0755), 0);
+  ck_assert_int_eq(mkdir(sub, 0755), 0);
+  hwrite_file(secret, "covered\n", 0644);
+  ck_assert_int_eq(mount("tmpfs", sub, "tmpfs", 0, "size=64k"), 0);
+  cleanup_free char *mounts = xasprintf(
+      "{\"destination\": \"/tmp/src\", \"type\": \"bind\", \"source\": \"%s\","
+      " \"options\": [\"rbind\"]}", src);
+  write_config_replacing(
+      c,
+      &(struct hconfig){
+          .args = "\"/bin/sh\", \"-c\", \"umount /tmp/src/sub;"
+                  " /bin/hull-test-helper ls /tmp/src/sub\"",
+          .namespaces = "{\"type\": \"pid\"}, {\"type\": \"network\"},"
+                        " {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
+                        " {\"type\": \"mount\"}, {\"type\": \"user\"}",
+          .linux_extra =
+              "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+              " \"size\": 65536}],"
+              " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
+              " \"size\": 65536}]",
+          .mounts_extra = mounts},
+      "\"CAP_KILL\"", "\"CAP_KILL\", \"CAP_SYS_ADMIN\"");
+  struct hres r = hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
+  umount2(sub, MNT_DETACH);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(!hcontains(r.out, "secret"), "%s", r.out);
+  ck_assert_msg(hcontains(r.err, "Invalid argument"), "%s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *mounts_suite(void) {
   Suite *s = suite_create("integration-mounts");
   TCase *tc = harness_tcase("mounts", 30);
@@ -287,9 +600,19 @@ static Suite *mounts_suite(void) {
   tcase_add_test(tc, masked_paths_read_as_empty);
   tcase_add_test(tc, readonly_paths_refuse_writes);
   tcase_add_test(tc, no_pivot_still_changes_root);
+  tcase_add_test(tc, no_pivot_refuses_a_fresh_proc);
   tcase_add_test(tc, rootfs_propagation_private);
   tcase_add_test(tc, rootfs_propagation_shared);
   tcase_add_test(tc, rootfs_propagation_slave);
+  tcase_add_test(tc, rootfs_propagation_unbindable);
+  tcase_add_test(tc, proc_on_a_symlink_is_refused);
+  tcase_add_test(tc, sysfs_on_a_symlink_is_refused);
+  tcase_add_test(tc, readonly_dev_has_devices);
+  tcase_add_test(tc, idmapped_mount_maps_owners);
+  tcase_add_test(tc, idmap_takes_the_container_maps);
+  tcase_add_test(tc, idmap_refuses_what_runc_refuses);
+  tcase_add_test(tc, features_report_idmap);
+  tcase_add_test(tc, user_namespace_rbind_keeps_submounts_locked);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -193,19 +193,6 @@ START_TEST(unimplemented_linux_fields_are_refused) {
                  ".linux.intelRdt: not supported");
   assert_refused("\"netDevices\": {\"eth9\": {\"name\": \"net0\"}}",
                  ".linux.netDevices: not supported");
-  struct hctx *c = hctx_new();
-  hctx_write_config(c, &(struct hconfig){
-      .mounts_extra = "{\"destination\": \"/mnt\", \"type\": \"bind\", "
-                      "\"source\": \"/tmp\", \"options\": [\"bind\"], "
-                      "\"uidMappings\": [{\"containerID\": 0, "
-                      "\"hostID\": 1000, \"size\": 1}]}"});
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_msg(r.status == 1 &&
-                    hcontains(r.err, ".uidMappings: not supported (id-mapped "
-                                     "mounts)"),
-                "status %d, stderr: %s", r.status, r.err);
-  hres_free(&r);
-  hctx_finish(c);
   /* runc adds context= to every mount and fails with EINVAL without
    * SELinux; hull says why, and labels no mounts with SELinux either. */
   assert_refused("\"mountLabel\": \"system_u:object_r:svirt_sandbox_file_t:s0\"",

@@ -1,0 +1,93 @@
+/* idmap.c — idmapped bind mounts: mounts[].uidMappings/gidMappings and the
+ * "idmap"/"ridmap" options (runtime-spec config.md, runc 1.2's semantics).
+ *
+ * The kernel gives a mapping only to a detached mount (mount_setattr with
+ * MOUNT_ATTR_IDMAP and a user namespace fd whose maps are the mapping), and
+ * only to a caller privileged over the file system: so the runtime, before
+ * the init exists, maps the copy that rootfs_open_bind_sources made, and the
+ * init attaches it. A mapping line "containerID hostID size" reads as a user
+ * namespace's: a file owned by containerID on disk shows as hostID through
+ * the mount (and as whatever the container's own namespace makes of that). */
+#include "rootfs-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool is_bind(const struct spec_mount *m, const struct mount_options *o) {
+  return (m->type && strcmp(m->type, "bind") == 0) || (o->flags & MS_BIND);
+}
+
+bool mount_is_idmapped(const struct spec_mount *m,
+                       const struct mount_options *o) {
+  return o->idmap || o->ridmap || m->n_uid_mappings > 0 ||
+         m->n_gid_mappings > 0;
+}
+
+/* Without mappings of its own an idmapped mount takes the container's user
+ * namespace's (runc 1.2): a new one's maps, or a joined one itself. */
+static bool takes_container_maps(const struct spec_mount *m) {
+  return m->n_uid_mappings == 0 && m->n_gid_mappings == 0;
+}
+
+static int check_one(const struct spec *spec, size_t i, hull_error_t *err) {
+  const struct spec_mount *m = &spec->mounts[i];
+  struct mount_options o;
+  mount_options_parse(m->options, &o);
+  bool idmapped = mount_is_idmapped(m, &o), bind = is_bind(m, &o);
+  mount_options_free(&o);
+  if (!idmapped)
+    return 0;
+  if (!bind)
+    return hull_error(err, 0, "config.json: .mounts[%zu]: id-mapped mounts "
+                              "are only supported for bind-mounts", i);
+  bool has_userns = spec_namespace_find(spec, SPEC_NS_USER) != NULL;
+  bool both = m->n_uid_mappings > 0 && m->n_gid_mappings > 0;
+  if (!both && !(takes_container_maps(m) && has_userns))
+    return hull_error(err, 0, "config.json: .mounts[%zu]: id-mapped mounts "
+                              "must have both uid and gid mappings specified",
+                      i);
+  return 0;
+}
+
+int rootfs_validate_idmaps(const struct spec *spec, hull_error_t *err) {
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    if (check_one(spec, i, err) < 0)
+      return -1;
+  return 0;
+}
+
+/* The user namespace whose maps are mounts[index]'s mapping. */
+static int open_mapping(const struct spec *spec, size_t index, int *fd,
+                        hull_error_t *err) {
+  const struct spec_mount *m = &spec->mounts[index];
+  if (!takes_container_maps(m))
+    return ns_new_user_fd(m->uid_mappings, m->n_uid_mappings, m->gid_mappings,
+                          m->n_gid_mappings, fd, err);
+  const struct spec_namespace *user = spec_namespace_find(spec, SPEC_NS_USER);
+  if (user && user->path && *user->path) {
+    *fd = open(user->path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+      return hull_error(err, errno, "open user namespace `%s`", user->path);
+    return 0;
+  }
+  const struct spec_linux *l = spec->linux;
+  return ns_new_user_fd(l->uid_mappings, l->n_uid_mappings, l->gid_mappings,
+                        l->n_gid_mappings, fd, err);
+}
+
+int idmap_apply(int tree_fd, const struct spec *spec, size_t index,
+                const struct mount_options *o, hull_error_t *err) {
+  const struct spec_mount *m = &spec->mounts[index];
+  cleanup_close int userns = -1;
+  if (open_mapping(spec, index, &userns, err) < 0)
+    return hull_error_wrap(err, "mounts[%zu]: idmap", index);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
+                            .userns_fd = (uint64_t)userns};
+  unsigned flags = AT_EMPTY_PATH | (o->ridmap ? AT_RECURSIVE : 0);
+  if (mount_setattr(tree_fd, "", flags, &attr, sizeof(attr)) < 0)
+    return hull_error(err, errno, "mounts[%zu]: idmap `%s`", index,
+                      m->source ? m->source : "");
+  return 0;
+}
