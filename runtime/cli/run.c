@@ -11,6 +11,7 @@ int cmd_run(const struct global_options *g, int argc, char **argv,
     return -1;
   o.detach = detach;
   int code = 0;
+  interrupt_hold(); /* SIGTERM ends run's waits; it cleans up first */
   if (container_run(&o, &code, err) < 0)
     return -1;
   return code;

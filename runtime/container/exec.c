@@ -4,8 +4,10 @@
  * the caller's args and flags) or read whole from --process FILE; it joins
  * the container's cgroup, namespaces and root through the execution handler
  * and gets the container's security settings, seccomp filter included. The
- * container's lock is held only while the process starts: a foreground
- * exec must not keep `kill` or `delete` waiting. */
+ * container's lock is held only until the process is in the container's
+ * cgroup: a foreground exec must not keep `kill` or `delete` waiting, and
+ * in a paused container (--ignore-paused) the process goes no further
+ * until `resume`, which needs the lock. */
 #include "lifecycle.h"
 #include "runtime/linux/linux.h"
 
@@ -23,8 +25,10 @@ static int check_execable(const struct lifecycle *lc, bool ignore_paused,
   case STATUS_PAUSED:
     if (ignore_paused)
       return 0;
-    return hull_error(err, 0, "cannot exec in a paused container (use "
-                              "--ignore-paused to override)");
+    hull_error(err, 0, "cannot exec in a paused container (use "
+                       "--ignore-paused to override)");
+    (*err)->exit_status = 255; /* runc's status for a failed exec */
+    return -1;
   case STATUS_STOPPED:
     return hull_error(err, 0, "cannot exec in a stopped container");
   default:
@@ -152,7 +156,13 @@ static int build_process(struct spec *spec, const struct exec_options *o,
 struct exec_ctx {
   const struct cgroup_manager *manager;
   struct cgroup *cgroup;
+  struct state_dir *dir;
 };
+
+static void unlock_when_placed(void *opaque) {
+  struct exec_ctx *c = opaque;
+  state_dir_unlock(c->dir);
+}
 
 static int enter_cgroup(void *opaque, pid_t pid, hull_error_t *err) {
   struct exec_ctx *c = opaque;
@@ -209,19 +219,21 @@ static int start_process(struct lifecycle *lc, const struct exec_options *o,
   if (h->exec == NULL)
     return hull_error(err, 0, "the %s execution handler cannot exec",
                       h->name);
-  struct exec_ctx ctx = {.manager = lc->cgroups};
+  struct exec_ctx ctx = {.manager = lc->cgroups, .dir = &lc->dir};
   if (load_cgroup(lc, o, &ctx.cgroup, err) < 0)
     return -1;
   cleanup_free int *self_fds = NULL;
   size_t n_self_fds = 0;
-  if (h->moves_itself_into_cgroup &&
+  /* A process that moves itself into a frozen cgroup freezes before it can
+   * say so: in a paused container hull moves it (see on_placed). */
+  enum container_status status = lifecycle_status(lc);
+  if (h->moves_itself_into_cgroup && status != STATUS_PAUSED &&
       cgroup_open_self_enter(ctx.cgroup, &self_fds, &n_self_fds, err) < 0) {
     cgroup_free(ctx.cgroup);
     return -1;
   }
   cleanup_free char *cache_dir = lifecycle_cache_dir(o->root, lc->spec);
-  cleanup_free char *state_json =
-      state_oci_json(lc->state, lifecycle_status(lc), false);
+  cleanup_free char *state_json = state_oci_json(lc->state, status, false);
   struct exec_config cfg = {
       .spec = lc->spec,
       .init_pid = lc->state->pid,
@@ -235,6 +247,7 @@ static int start_process(struct lifecycle *lc, const struct exec_options *o,
       .console_fd = -1,
       .preserve_fds = o->preserve_fds,
       .enter_cgroup = enter_cgroup,
+      .on_placed = unlock_when_placed,
       .ctx = &ctx,
   };
   cleanup_close int ours = -1;

@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -237,6 +238,9 @@ static void reap(pid_t pid) {
 
 /* After SYNC_INIT_PID: EOF when the process exec'd, else its error. */
 static int wait_for_exec(int fd, hull_error_t *err) {
+  if (wait_fd(fd, POLLIN, -1, "waiting for the exec'd process to start",
+              err) < 0)
+    return -1;
   char byte;
   ssize_t n;
   do
@@ -256,6 +260,9 @@ static int converse(const struct exec_config *cfg, int fd, pid_t *child,
                     pid_t *process, hull_error_t *err) {
   if (cfg->enter_cgroup && cfg->enter_cgroup(cfg->ctx, *child, err) < 0)
     return -1;
+  bool moves_itself = cfg->n_cgroup_self_fds > 0;
+  if (!moves_itself && cfg->on_placed)
+    cfg->on_placed(cfg->ctx);
   /* The ack create's init waits for too: "you are in your cgroup". */
   if (sync_send(fd, SYNC_NS_READY_ACK, 0, NULL, err) < 0)
     return -1;
@@ -264,6 +271,8 @@ static int converse(const struct exec_config *cfg, int fd, pid_t *child,
     return -1;
   free(msg.data);
   *process = msg.value;
+  if (moves_itself && cfg->on_placed)
+    cfg->on_placed(cfg->ctx);
   reap(*child);
   *child = -1;
   return wait_for_exec(fd, err);

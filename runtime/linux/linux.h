@@ -146,8 +146,11 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
 
 /* `start`: releases an init waiting on <state_dir>/exec.fifo and waits until
  * it has exec'd the user program; the init's startContainer-hook or exec
- * error comes back as the error. */
+ * error comes back as the error. released(ctx) (NULL: none) runs once the
+ * init is let go, before that wait: the caller drops the container's lock
+ * there. */
 int process_release(const char *state_dir, pid_t pid, uint64_t start_time,
+                    void (*released)(void *ctx), void *ctx,
                     hull_error_t *err);
 
 /* ---- a process joining a container (exec.c) ------------------------------ */
@@ -172,6 +175,13 @@ struct exec_config {
   int console_fd;            /* connected --console-socket, or -1 */
   int preserve_fds;
   exec_enter_cgroup_fn enter_cgroup;
+  /* Called once the new process is in every cgroup of the container and
+   * before anything waits on it: the caller drops the container's lock
+   * there, since a paused container holds the process until a `resume`
+   * that needs the lock. A process that moves itself (cgroup_self_fds) is
+   * placed once it reported from inside; in a frozen cgroup it would not
+   * report, so the caller leaves the move to enter_cgroup there. */
+  void (*on_placed)(void *ctx);
   void *ctx;
 };
 
