@@ -4,10 +4,10 @@
  * the caller's args and flags) or read whole from --process FILE; it joins
  * the container's cgroup, namespaces and root through the execution handler
  * and gets the container's security settings, seccomp filter included. The
- * container's lock is held only until the process is in the container's
- * cgroup: a foreground exec must not keep `kill` or `delete` waiting, and
- * in a paused container (--ignore-paused) the process goes no further
- * until `resume`, which needs the lock. */
+ * container's lock is held only until the process is about to start: a
+ * foreground exec must not keep `kill` or `delete` waiting, and in a paused
+ * container (--ignore-paused) the process goes no further than its cgroup
+ * until a `resume`, which needs the lock. */
 #include "lifecycle.h"
 #include "runtime/linux/linux.h"
 
@@ -156,13 +156,7 @@ static int build_process(struct spec *spec, const struct exec_options *o,
 struct exec_ctx {
   const struct cgroup_manager *manager;
   struct cgroup *cgroup;
-  struct state_dir *dir;
 };
-
-static void unlock_when_placed(void *opaque) {
-  struct exec_ctx *c = opaque;
-  state_dir_unlock(c->dir);
-}
 
 static int enter_cgroup(void *opaque, pid_t pid, hull_error_t *err) {
   struct exec_ctx *c = opaque;
@@ -219,15 +213,13 @@ static int start_process(struct lifecycle *lc, const struct exec_options *o,
   if (h->exec == NULL)
     return hull_error(err, 0, "the %s execution handler cannot exec",
                       h->name);
-  struct exec_ctx ctx = {.manager = lc->cgroups, .dir = &lc->dir};
+  struct exec_ctx ctx = {.manager = lc->cgroups};
   if (load_cgroup(lc, o, &ctx.cgroup, err) < 0)
     return -1;
   cleanup_free int *self_fds = NULL;
   size_t n_self_fds = 0;
-  /* A process that moves itself into a frozen cgroup freezes before it can
-   * say so: in a paused container hull moves it (see on_placed). */
   enum container_status status = lifecycle_status(lc);
-  if (h->moves_itself_into_cgroup && status != STATUS_PAUSED &&
+  if (h->moves_itself_into_cgroup &&
       cgroup_open_self_enter(ctx.cgroup, &self_fds, &n_self_fds, err) < 0) {
     cgroup_free(ctx.cgroup);
     return -1;
@@ -247,12 +239,18 @@ static int start_process(struct lifecycle *lc, const struct exec_options *o,
       .console_fd = -1,
       .preserve_fds = o->preserve_fds,
       .enter_cgroup = enter_cgroup,
-      .on_placed = unlock_when_placed,
       .ctx = &ctx,
   };
   cleanup_close int ours = -1;
   int ret = tty_connect_console(o->detach, lc->spec->process->terminal,
                                 o->console_socket, &cfg.console_fd, &ours, err);
+  /* Unlocked before the process is forked, which would share the lock
+   * (flock belongs to the open file, which a child holds until it closes
+   * its copy; in a paused container it freezes before it can). From here
+   * a concurrent delete makes exec fail, nothing worse: the handles are
+   * checked against the init's start time, and a cgroup that goes takes
+   * the process with it. */
+  state_dir_unlock(&lc->dir);
   if (ret == 0)
     ret = h->exec(&cfg, pid, err);
   /* The process sent the master before it exec'd. */

@@ -175,13 +175,6 @@ struct exec_config {
   int console_fd;            /* connected --console-socket, or -1 */
   int preserve_fds;
   exec_enter_cgroup_fn enter_cgroup;
-  /* Called once the new process is in every cgroup of the container and
-   * before anything waits on it: the caller drops the container's lock
-   * there, since a paused container holds the process until a `resume`
-   * that needs the lock. A process that moves itself (cgroup_self_fds) is
-   * placed once it reported from inside; in a frozen cgroup it would not
-   * report, so the caller leaves the move to enter_cgroup there. */
-  void (*on_placed)(void *ctx);
   void *ctx;
 };
 
