@@ -322,6 +322,25 @@ START_TEST(create_waiting_on_a_hook_ends_on_sigterm) {
 }
 END_TEST
 
+/* The init never reports ready (its createContainer hook, run inside the
+ * container during setup, sleeps): create waits on the sync socket and
+ * ends on SIGTERM, and the init, the hook and the state go. */
+START_TEST(create_waiting_on_the_init_ends_on_sigterm) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *marker = xasprintf("%s/hook.ran", c->dir);
+  cleanup_free char *hooks = xasprintf(
+      "\"hooks\": {\"createContainer\": [{\"path\": \"/bin/sh\", \"args\": "
+      "[\"sh\", \"-c\", \"echo ran > %s; exec sleep 1000\"]}]}", marker);
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("exit", "0"),
+                                         .top_extra = hooks});
+  char *args[] = {"create", "--bundle", c->bundle, c->id, NULL};
+  struct hbg b = hstart(c, args, -1, -1);
+  ck_assert_msg(hwait_file(marker, "ran", 5000), "the hook never ran");
+  ck_ends_on_sigterm(&b);
+  hctx_finish(c); /* no init, hook, cgroup or state */
+}
+END_TEST
+
 /* NOTIFY_SOCKET set and the container never says READY=1: start waits
  * without the lock, and ends on SIGTERM. */
 START_TEST(start_waiting_for_ready_ends_on_sigterm) {
@@ -356,6 +375,7 @@ static Suite *hangs_suite(void) {
   tcase_add_test(tc, a_large_state_crosses_the_sync_socket);
   tcase_add_test(tc, start_of_a_stopped_init_ends_on_sigterm);
   tcase_add_test(tc, create_waiting_on_a_hook_ends_on_sigterm);
+  tcase_add_test(tc, create_waiting_on_the_init_ends_on_sigterm);
   tcase_add_test(tc, start_waiting_for_ready_ends_on_sigterm);
   suite_add_tcase(s, tc);
   return s;
