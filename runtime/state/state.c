@@ -44,8 +44,6 @@ void state_dir_close(struct state_dir *d) {
   d->path = NULL;
 }
 
-/* Locks an open container directory; fails when it was removed while we
- * waited for the lock (delete won the race). */
 /* flock cannot wait on a signal too: a command that holds the interrupt
  * signals tries again and again (1 ms, doubling up to 32 ms, between
  * tries), so that SIGTERM ends its wait behind a holder that takes long
@@ -63,6 +61,8 @@ static int wait_for_lock(struct state_dir *d, hull_error_t *err) {
   }
 }
 
+/* Locks an open container directory; fails when it was removed while we
+ * waited for the lock (delete won the race). */
 static int lock_dir(struct state_dir *d, const char *id, hull_error_t *err) {
   if (wait_for_lock(d, err) < 0)
     return -1;

@@ -723,9 +723,7 @@ void monitor_main(struct monitor_config *cfg) {
   sigset_t set;
   vm_forwarded_signals(&set);
   sigaddset(&set, SIGCHLD);
-  /* Exactly these: create's held interrupts (interrupt_hold) are not the
-   * monitor's, whose signals are the container's. */
-  sigprocmask(SIG_SETMASK, &set, NULL);
+  sigprocmask(SIG_BLOCK, &set, NULL);
   cleanup_error hull_error_t err = NULL;
   /* Its own session and process group: vm_spawn kills the group when
    * create fails, and a terminal's signals reach it only through hull. */
