@@ -151,6 +151,14 @@ int cgroup_systemd_check(const char *path, hull_error_t *err);
 int cgroup_descend(struct cgroup *cg, const char *controller,
                    const char *sub, hull_error_t *err);
 
+/* As runc before create makes anything: refuses a cgroup at path that a
+ * process would be frozen in (v1 freezer.state not THAWED, v2 cgroup.freeze
+ * or a frozen ancestor; a missing cgroup is judged by its nearest existing
+ * ancestor, which it would inherit the state of), with "container's cgroup
+ * unexpectedly frozen: <file and value>". The init would otherwise freeze
+ * half-way through its setup and create would wait on it forever. */
+int cgroup_refuse_frozen(const struct cgroup_manager *m, const char *path,
+                         hull_error_t *err);
 /* An fd for clone3(CLONE_INTO_CGROUP) on v2, owned by cg; -1 on v1 and
  * disabled. */
 int cgroup_dirfd(struct cgroup *cg);

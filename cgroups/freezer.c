@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* How long a freeze or thaw may take before it is an error; tasks in an
  * uninterruptible sleep hold a v1 freeze up. */
@@ -158,4 +159,76 @@ int cgroup_fs_frozen(struct cgroup *cg, bool *frozen, hull_error_t *err) {
     return 0;
   }
   return ret;
+}
+
+/* ---- before create: a frozen cgroup would freeze the init mid-setup ---- */
+
+/* dir, or its nearest ancestor that exists: a cgroup made below a frozen
+ * one starts frozen. */
+static char *nearest_existing(const char *dir) {
+  char *p = xstrdup(dir);
+  while (access(p, F_OK) < 0 && errno == ENOENT) {
+    char *slash = strrchr(p, '/');
+    if (slash == NULL || slash == p)
+      break;
+    *slash = '\0';
+  }
+  return p;
+}
+
+/* Why a task placed in dir would be frozen (*why NULL: it would not). A
+ * hierarchy's root has no freezer files: nothing freezes it. */
+static int v1_freezes(const char *dir, char **why, hull_error_t *err) {
+  if (!cgroup_fs_has(dir, "freezer.state"))
+    return 0;
+  char state[32];
+  if (v1_state(dir, state, sizeof(state), err) < 0)
+    return -1;
+  if (strcmp(state, "THAWED") != 0)
+    *why = xasprintf("`%s/freezer.state` is %s", dir, state);
+  return 0;
+}
+
+static int v2_freezes(const char *dir, char **why, hull_error_t *err) {
+  if (!cgroup_fs_has(dir, "cgroup.freeze"))
+    return 0;
+  uint64_t self;
+  if (cgroup_fs_read_u64(dir, "cgroup.freeze", &self, err) < 0)
+    return -1;
+  if (self == 1) {
+    *why = xasprintf("`%s/cgroup.freeze` is 1", dir);
+    return 0;
+  }
+  /* Frozen by an ancestor: cgroup.freeze stays 0, the events say it. */
+  cleanup_free char *events = xasprintf("%s/cgroup.events", dir);
+  cleanup_free char *text = NULL;
+  if (read_file(events, &text, NULL, err) < 0)
+    return -1;
+  if (keyed_value(text, "frozen") == 1)
+    *why = xasprintf("`%s` says frozen 1", events);
+  return 0;
+}
+
+int cgroup_refuse_frozen(const struct cgroup_manager *m, const char *path,
+                         hull_error_t *err) {
+  struct cgroup *cg = NULL;
+  if (m->load(m, path, NULL, &cg, err) < 0)
+    return -1;
+  cleanup_free char *why = NULL;
+  int ret = 0;
+  for (size_t i = 0; cg && ret == 0 && why == NULL && i < cg->n_dirs; i++) {
+    bool v1 = cgroup_controllers_include(cg->controllers[i], "freezer");
+    bool v2 = cg->controllers[i][0] == '\0';
+    if (!v1 && !v2)
+      continue;
+    cleanup_free char *dir = nearest_existing(cg->dirs[i]);
+    ret = v1 ? v1_freezes(dir, &why, err) : v2_freezes(dir, &why, err);
+  }
+  cgroup_free(cg);
+  if (ret < 0)
+    return -1;
+  if (why)
+    return hull_error(err, 0, "container's cgroup unexpectedly frozen: %s",
+                      why);
+  return 0;
 }

@@ -198,14 +198,18 @@ static bool child_exited(struct hook_child *c, short pidfd_revents) {
   return c->exited;
 }
 
-/* Serves the hook's pipes until it exits (returns 0, c->status set) or the
- * deadline passes (returns 1). deadline NULL: no timeout. */
+/* Serves the hook's pipes until it exits (returns 0, c->status set), the
+ * deadline passes (returns 1) or a held interrupt is pending (returns 2:
+ * the caller's SIGTERM ends a hook without a timeout too). deadline NULL:
+ * no timeout. */
 static int wait_serving(struct hook_child *c, struct hook_io *io,
                         const struct timespec *deadline) {
+  cleanup_close int interrupt = interrupt_fd();
   for (;;) {
-    struct pollfd fds[3] = {{.fd = c->pidfd, .events = POLLIN},
+    struct pollfd fds[4] = {{.fd = c->pidfd, .events = POLLIN},
                             {.fd = io->stdin_w, .events = POLLOUT},
-                            {.fd = io->stderr_r, .events = POLLIN}};
+                            {.fd = io->stderr_r, .events = POLLIN},
+                            {.fd = interrupt, .events = POLLIN}};
     int64_t ns = deadline ? ns_until(*deadline) : INT64_MAX;
     if (ns <= 0)
       return 1;
@@ -213,11 +217,13 @@ static int wait_serving(struct hook_child *c, struct hook_io *io,
       ns = FALLBACK_TICK_NS;
     struct timespec left = {ns / 1000000000, ns % 1000000000};
     bool forever = deadline == NULL && c->pidfd >= 0;
-    int n = ppoll(fds, 3, forever ? NULL : &left, NULL);
+    int n = ppoll(fds, 4, forever ? NULL : &left, NULL);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
       return -1;
+    if (fds[3].revents)
+      return 2;
     if (fds[1].revents)
       feed_stdin(io);
     if (fds[2].revents)
@@ -326,10 +332,16 @@ int hook_run(const char *kind, const struct spec_hook *hook,
     int e = errno;
     kill(pid, SIGKILL);
     reap(pid);
-    ret = r > 0 ? hull_error(err, 0, "%s hook `%s`: hook ran past specified "
-                             "timeout of %lld.0s", kind, hook->path,
-                             (long long)hook->timeout.v)
-                : hull_error(err, e, "%s hook `%s`: poll", kind, hook->path);
+    if (r == 2) {
+      cleanup_free char *what = xasprintf("%s hook `%s`", kind, hook->path);
+      ret = interrupt_error(what, err);
+    } else {
+      ret = r > 0 ? hull_error(err, 0, "%s hook `%s`: hook ran past specified "
+                               "timeout of %lld.0s", kind, hook->path,
+                               (long long)hook->timeout.v)
+                  : hull_error(err, e, "%s hook `%s`: poll", kind,
+                               hook->path);
+    }
     goto out;
   }
   if (!(WIFEXITED(child.status) && WEXITSTATUS(child.status) == 0))

@@ -114,7 +114,9 @@ int main(int argc, char **argv) {
   fflush(stdout);
   if (status < 0) {
     log_error_final(err ? err->msg : "unknown error");
-    return EXIT_FAILURE;
+    /* Cleaned up after an interrupt: now die of it, as the caller meant. */
+    interrupt_deliver();
+    return err && err->exit_status ? err->exit_status : EXIT_FAILURE;
   }
   return status;
 }

@@ -72,5 +72,6 @@ int cmd_create(const struct global_options *g, int argc, char **argv,
   if (parse_create_flags("create", argc, argv, &o, false, err) < 0)
     return -1;
   pid_t pid;
+  interrupt_hold(); /* SIGTERM ends create's waits; it cleans up first */
   return container_create(&o, &pid, err) < 0 ? -1 : 0;
 }

@@ -22,6 +22,7 @@ int cmd_delete(const struct global_options *g, int argc, char **argv,
   }
   if (cli_expect_args("delete", argc, argv, optind, 1, err) < 0)
     return -1;
+  interrupt_hold(); /* SIGTERM ends delete's waits, not its removals */
   if (container_delete(g->root, argv[optind], force, err) == 0)
     return 0;
   /* As runc: --force on a container that is already gone succeeds. */

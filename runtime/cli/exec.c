@@ -188,6 +188,7 @@ int cmd_exec(const struct global_options *g, int argc, char **argv,
   struct exec_options o = {.root = g->root};
   int code = 0;
   int ret = parse_exec_flags(argc, argv, &o, err);
+  interrupt_hold(); /* SIGTERM ends exec's waits; it cleans up first */
   if (ret == 0)
     ret = container_exec(&o, &code, err);
   exec_options_release(&o);

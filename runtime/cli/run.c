@@ -9,6 +9,7 @@ int cmd_run(const struct global_options *g, int argc, char **argv,
   if (parse_create_flags("run", argc, argv, &o, true, err) < 0)
     return -1;
   int code = 0;
+  interrupt_hold(); /* SIGTERM ends run's waits; it cleans up first */
   if (container_run(&o, &code, err) < 0)
     return -1;
   return code;

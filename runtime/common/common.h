@@ -8,6 +8,7 @@
 #ifndef HULL_COMMON_H
 #define HULL_COMMON_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 struct hull_error {
   int errno_value;   /* 0 when the error is not a system call failure */
   char *msg;         /* full message, context first */
+  int exit_status;   /* what hull exits with; 0: EXIT_FAILURE */
 };
 typedef struct hull_error *hull_error_t;
 
@@ -94,6 +96,37 @@ int close_fds_from(int first_fd, hull_error_t *err);
 void close_fds_except(int first_fd, const int *keep, size_t n_keep);
 /* Sets or clears FD_CLOEXEC. */
 int set_cloexec(int fd, bool on);
+
+/* ---- waits the caller's signal ends (interrupt.c) ----------------------
+ * A command that must undo what it made (create, run, start, exec,
+ * delete) calls interrupt_hold() first: SIGINT, SIGTERM, SIGHUP and SIGQUIT
+ * then stay pending instead of killing hull half-way, each wait below
+ * fails with "<what>: interrupted by SIGTERM" (errno_value EINTR), the
+ * command cleans up on its error path, and main() lets the signal take its
+ * default action once the message is printed. Without the hold the signals
+ * act as always and the waits only wait. */
+
+void interrupt_signals(sigset_t *set);
+void interrupt_hold(void);
+/* Whether this process holds any of them (a blocking wait must not). */
+bool interrupt_held(void);
+/* The held interrupt signal that is pending, 0 when none. */
+int interrupt_pending(void);
+/* Unblocks the interrupt signals when one is pending: hull dies of it. */
+void interrupt_deliver(void);
+/* A signalfd that turns readable when a held interrupt is pending (read
+ * nothing from it: the signal stays pending for main()), for a wait that
+ * polls several fds; -1 when none is held (or on error, errno set). */
+int interrupt_fd(void);
+/* Sets *err to "<what>: interrupted by SIG<pending>"; returns -1. */
+int interrupt_error(const char *what, hull_error_t *err);
+/* Waits until fd reports one of events (returns 1), timeout_ms passes
+ * (0; negative: no timeout) or a held interrupt is pending (-1). fd -1
+ * waits for the signal or the timeout only. */
+int wait_fd(int fd, short events, int timeout_ms, const char *what,
+            hull_error_t *err);
+/* Sleeps ms unless interrupted (-1). */
+int wait_ms(int ms, const char *what, hull_error_t *err);
 
 /* ---- logging ----------------------------------------------------------
  * The log destination and format are CLI options, set once by main(). */

@@ -127,9 +127,11 @@ struct exec_handler {
   /* Brings the container up to `created`: its process waits for start. */
   int (*spawn)(const struct process_config *cfg, pid_t *pid,
                hull_error_t *err);
-  /* Lets the waiting process run the user program. */
+  /* Lets the waiting process run the user program; released(ctx) runs
+   * once it is let go and before any wait for it (the caller drops the
+   * container's lock there). */
   int (*release)(const char *state_dir, pid_t pid, uint64_t start_time,
-                 hull_error_t *err);
+                 void (*released)(void *ctx), void *ctx, hull_error_t *err);
   /* Starts another process in the running container (`exec`); returns
    * once it runs (pid in *pid, a child of this process). */
   int (*exec)(const struct exec_config *cfg, pid_t *pid, hull_error_t *err);

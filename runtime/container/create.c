@@ -312,6 +312,16 @@ static int add_engine_passthrough(struct lifecycle *lc, hull_error_t *err) {
   return notify_socket_prepare(lc, err);
 }
 
+/* Checked before anything is made, so that a refusal leaves nothing and
+ * never removes a cgroup the caller made. */
+static int refuse_frozen_cgroup(const struct spec *spec,
+                                const struct create_options *o,
+                                hull_error_t *err) {
+  cleanup_free char *path = cgroup_path_for(spec, o->id, o->systemd_cgroup);
+  return cgroup_refuse_frozen(cgroup_manager_for_path(path, o->systemd_cgroup),
+                              path, err);
+}
+
 int lifecycle_create(const struct create_options *o, int *master, pid_t *pid,
                      hull_error_t *err) {
   *master = -1;
@@ -325,6 +335,8 @@ int lifecycle_create(const struct create_options *o, int *master, pid_t *pid,
     if (cgroup_systemd_check(path, err) < 0)
       return -1;
   }
+  if (refuse_frozen_cgroup(spec, o, err) < 0)
+    return -1;
   cleanup_lifecycle struct lifecycle lc = {.dir = {.fd = -1}};
   if (state_dir_create(o->root, o->id, &lc.dir, err) < 0)
     return -1;

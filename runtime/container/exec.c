@@ -4,8 +4,10 @@
  * the caller's args and flags) or read whole from --process FILE; it joins
  * the container's cgroup, namespaces and root through the execution handler
  * and gets the container's security settings, seccomp filter included. The
- * container's lock is held only while the process starts: a foreground
- * exec must not keep `kill` or `delete` waiting. */
+ * container's lock is held only until the process is about to start: a
+ * foreground exec must not keep `kill` or `delete` waiting, and in a paused
+ * container (--ignore-paused) the process goes no further than its cgroup
+ * until a `resume`, which needs the lock. */
 #include "lifecycle.h"
 #include "runtime/linux/linux.h"
 
@@ -23,8 +25,10 @@ static int check_execable(const struct lifecycle *lc, bool ignore_paused,
   case STATUS_PAUSED:
     if (ignore_paused)
       return 0;
-    return hull_error(err, 0, "cannot exec in a paused container (use "
-                              "--ignore-paused to override)");
+    hull_error(err, 0, "cannot exec in a paused container (use "
+                       "--ignore-paused to override)");
+    (*err)->exit_status = 255; /* runc's status for a failed exec */
+    return -1;
   case STATUS_STOPPED:
     return hull_error(err, 0, "cannot exec in a stopped container");
   default:
@@ -202,14 +206,14 @@ static int start_process(struct lifecycle *lc, const struct exec_options *o,
     return -1;
   cleanup_free int *self_fds = NULL;
   size_t n_self_fds = 0;
+  enum container_status status = lifecycle_status(lc);
   if (h->moves_itself_into_cgroup &&
       cgroup_open_self_enter(ctx.cgroup, &self_fds, &n_self_fds, err) < 0) {
     cgroup_free(ctx.cgroup);
     return -1;
   }
   cleanup_free char *cache_dir = lifecycle_cache_dir(o->root, lc->spec);
-  cleanup_free char *state_json =
-      state_oci_json(lc->state, lifecycle_status(lc), false);
+  cleanup_free char *state_json = state_oci_json(lc->state, status, false);
   struct exec_config cfg = {
       .spec = lc->spec,
       .init_pid = lc->state->pid,
@@ -228,6 +232,13 @@ static int start_process(struct lifecycle *lc, const struct exec_options *o,
   cleanup_close int ours = -1;
   int ret = tty_connect_console(o->detach, lc->spec->process->terminal,
                                 o->console_socket, &cfg.console_fd, &ours, err);
+  /* Unlocked before the process is forked, which would share the lock
+   * (flock belongs to the open file, which a child holds until it closes
+   * its copy; in a paused container it freezes before it can). From here
+   * a concurrent delete makes exec fail, nothing worse: the handles are
+   * checked against the init's start time, and a cgroup that goes takes
+   * the process with it. */
+  state_dir_unlock(&lc->dir);
   if (ret == 0)
     ret = h->exec(&cfg, pid, err);
   /* The process sent the master before it exec'd. */

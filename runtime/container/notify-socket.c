@@ -161,11 +161,11 @@ static int send_to_host(const char *ready, size_t len, pid_t pid,
 int notify_socket_relay(int fd, pid_t pid, hull_error_t *err) {
   char buf[4096];
   while (!process_gone(pid)) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int n = poll(&p, 1, NOTIFY_POLL_MS);
-    if (n < 0 && errno != EINTR)
-      return hull_error(err, errno, "poll the notify socket");
-    if (n <= 0)
+    int n = wait_fd(fd, POLLIN, NOTIFY_POLL_MS,
+                    "waiting for the container's READY=1", err);
+    if (n < 0)
+      return -1;
+    if (n == 0)
       continue;
     ssize_t got = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
     if (got < 0)

@@ -16,10 +16,16 @@ static int check_startable(const struct lifecycle *lc, hull_error_t *err) {
   }
 }
 
+static void unlock_when_released(void *opaque) {
+  state_dir_unlock(opaque);
+}
+
 /* Lets the process run; *notify_fd is the bound notify socket (or -1) and
- * *pid the init, for the relay that follows without the lock. */
-static int start_locked(const char *root, const char *id, int *notify_fd,
-                        pid_t *pid, hull_error_t *err) {
+ * *pid the init, for the relay that follows. The lock is held until the
+ * init is let go: what follows (its exec, the poststart hooks, READY=1)
+ * waits on the container and must not keep kill or delete out. */
+static int start_process(const char *root, const char *id, int *notify_fd,
+                         pid_t *pid, hull_error_t *err) {
   cleanup_lifecycle struct lifecycle lc;
   if (lifecycle_open(root, id, &lc, err) < 0)
     return -1;
@@ -33,10 +39,10 @@ static int start_locked(const char *root, const char *id, int *notify_fd,
   if (h == NULL)
     return hull_error(err, 0, "unknown execution handler `%s`",
                       lc.state->handler);
-  if (h->release(lc.dir.path, lc.state->pid, lc.state->pid_start_time,
-                 err) < 0)
-    return -1;
   const struct spec *spec = lifecycle_spec(&lc);
+  if (h->release(lc.dir.path, lc.state->pid, lc.state->pid_start_time,
+                 unlock_when_released, &lc.dir, err) < 0)
+    return -1;
   if (spec) {
     cleanup_free char *json = state_oci_json(lc.state, STATUS_RUNNING, false);
     hooks_run_warn("poststart", &spec->hooks.poststart, json);
@@ -49,7 +55,7 @@ static int start_locked(const char *root, const char *id, int *notify_fd,
 int container_start(const char *root, const char *id, hull_error_t *err) {
   cleanup_close int notify_fd = -1;
   pid_t pid = 0;
-  if (start_locked(root, id, &notify_fd, &pid, err) < 0)
+  if (start_process(root, id, &notify_fd, &pid, err) < 0)
     return -1;
   if (notify_fd < 0)
     return 0;

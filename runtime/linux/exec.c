@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -182,7 +183,8 @@ __attribute__((noreturn)) static void exec_child(const struct exec_config *cfg,
   hull_error_t err = NULL;
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  /* Above all the state directory's fd, which carries exec's flock. The
+  /* hull's fds are not the container's (exec dropped its lock before the
+   * fork, and closed the state directory's fd with it). The
    * log stays (close-on-exec) for the warnings logged until exec. */
   cleanup_free int *keep =
       xmalloc((SPEC_NS_COUNT + 5 + cfg->n_cgroup_self_fds) * sizeof(*keep));
@@ -230,13 +232,29 @@ __attribute__((noreturn)) static void exec_child(const struct exec_config *cfg,
 
 /* ---- the parent ------------------------------------------------------- */
 
-static void reap(pid_t pid) {
-  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-    ;
+/* The child exits as soon as it has reported the process; the container
+ * may be paused meanwhile (exec holds no lock), which holds it until the
+ * resume: the wait ends on a held interrupt too (the child is then left to
+ * die at the thaw, and init(1) to reap it). */
+static int reap(pid_t pid, hull_error_t *err) {
+  /* A pidfd turns readable at the exit; without one (before Linux 5.3)
+   * short naps do. */
+  cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  for (int nap = 1;; nap = nap < 16 ? nap * 2 : 16) {
+    pid_t r = waitpid(pid, NULL, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR))
+      return 0;
+    if (wait_fd(pidfd, POLLIN, pidfd >= 0 ? -1 : nap,
+                "waiting for exec's child to exit", err) < 0)
+      return -1;
+  }
 }
 
 /* After SYNC_INIT_PID: EOF when the process exec'd, else its error. */
 static int wait_for_exec(int fd, hull_error_t *err) {
+  if (wait_fd(fd, POLLIN, -1, "waiting for the exec'd process to start",
+              err) < 0)
+    return -1;
   char byte;
   ssize_t n;
   do
@@ -264,7 +282,8 @@ static int converse(const struct exec_config *cfg, int fd, pid_t *child,
     return -1;
   free(msg.data);
   *process = msg.value;
-  reap(*child);
+  if (reap(*child, err) < 0)
+    return -1;
   *child = -1;
   return wait_for_exec(fd, err);
 }

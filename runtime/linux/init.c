@@ -318,6 +318,11 @@ void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
    * CAP_SYS_PTRACE on the host; execve makes the user program dumpable
    * again. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* The signals create holds (interrupt_hold) are the container's to get:
+   * `kill` of a created container, and the user program's. */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
   close_runtime_fds(cfg, ns_fds, bind_fds, sync_fd);
   /* Die with the runtime while it still sets us up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -204,8 +204,11 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
 
 /* `start`: releases an init waiting on <state_dir>/exec.fifo and waits until
  * it has exec'd the user program; the init's startContainer-hook or exec
- * error comes back as the error. */
+ * error comes back as the error. released(ctx) (NULL: none) runs once the
+ * init is let go, before that wait: the caller drops the container's lock
+ * there. */
 int process_release(const char *state_dir, pid_t pid, uint64_t start_time,
+                    void (*released)(void *ctx), void *ctx,
                     hull_error_t *err);
 
 /* ---- a process joining a container (exec.c) ------------------------------ */

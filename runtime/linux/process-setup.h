@@ -20,7 +20,8 @@ int process_set_user(const struct spec_process *p, hull_error_t *err);
 /* process.c: fork()-like clone3 (the child returns 0), into the cgroup of
  * cgroup_fd when it is >= 0; plain clone where clone3 is missing. */
 pid_t clone3_fork(uint64_t flags, int cgroup_fd);
-/* SIGKILL and reap a child (pid <= 0: nothing). */
+/* SIGKILL and reap a child (pid <= 0: nothing); one that is not gone
+ * within a second (frozen on cgroup v1) is left to die at the thaw. */
 void kill_and_reap(pid_t pid);
 
 #endif

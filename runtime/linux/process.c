@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CLONE_INTO_CGROUP
@@ -53,12 +55,24 @@ pid_t clone3_fork(uint64_t flags, int cgroup_fd) {
   return pid;
 }
 
+/* How long kill_and_reap waits: a task in a frozen v1 cgroup does not act
+ * on SIGKILL until it is thawed. */
+#define REAP_WAIT_MS 1000
+
 void kill_and_reap(pid_t pid) {
   if (pid <= 0)
     return;
   kill(pid, SIGKILL);
-  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-    ;
+  for (int waited = 0; waited < REAP_WAIT_MS; waited++) {
+    pid_t r = waitpid(pid, NULL, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR))
+      return;
+    struct timespec ms = {0, 1000 * 1000};
+    nanosleep(&ms, NULL);
+  }
+  /* It dies when its cgroup thaws; init(1) reaps it once hull is gone. */
+  log_debug("process %d: killed, not gone after %d ms (frozen?)", (int)pid,
+            REAP_WAIT_MS);
 }
 
 /* Sends a reply. When the child cannot read it any more, it failed while
@@ -195,8 +209,8 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
 static void on_alarm(int sig) { (void)sig; }
 
 /* A blocking open of the fifo returns once the init opened its end; an
- * interval timer interrupts it now and then so that an init that died
- * cannot leave `start` hanging. */
+ * interval timer interrupts it now and then so that an init that died, or
+ * a held SIGTERM (interrupt_hold), cannot leave `start` hanging. */
 static int open_fifo_reader(const char *path, pid_t pid, uint64_t start_time,
                             hull_error_t *err) {
   struct sigaction sa = {.sa_handler = on_alarm}, old_sa;
@@ -212,30 +226,60 @@ static int open_fifo_reader(const char *path, pid_t pid, uint64_t start_time,
       errno = ESRCH;
       break;
     }
+    if (interrupt_pending())
+      break;
   }
   int e = errno;
   setitimer(ITIMER_REAL, &old_tick, NULL);
   sigaction(SIGALRM, &old_sa, NULL);
   if (fd < 0 && e == ESRCH)
     return hull_error(err, 0, "container init exited before start");
+  if (fd < 0 && e == EINTR)
+    return interrupt_error("waiting for the container init to open its "
+                           "exec fifo", err);
   if (fd < 0)
     return hull_error(err, e, "open `%s`", path);
   return fd;
 }
 
+/* Reads until EOF (at most len bytes), waiting on a held interrupt too. */
+static ssize_t read_until_exec(int fd, char *buf, size_t len,
+                               hull_error_t *err) {
+  size_t got = 0;
+  while (got < len) {
+    if (wait_fd(fd, POLLIN, -1, "waiting for the container's process to "
+                "start", err) < 0)
+      return -1;
+    ssize_t n = read(fd, buf + got, len - got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return hull_error(err, errno, "read the exec fifo");
+    if (n == 0)
+      break;
+    got += (size_t)n;
+  }
+  return (ssize_t)got;
+}
+
 int process_release(const char *state_dir, pid_t pid, uint64_t start_time,
+                    void (*released)(void *ctx), void *ctx,
                     hull_error_t *err) {
   cleanup_free char *path = xasprintf("%s/%s", state_dir, "exec.fifo");
   cleanup_close int fd = open_fifo_reader(path, pid, start_time, err);
   if (fd < 0)
     return -1;
+  /* The init is let go: from here it is not `created` any more (state.c
+   * tells by the fifo), whether or not we see its exec. */
+  unlink(path);
+  if (released)
+    released(ctx);
   /* EOF: the write end closed on exec. Anything written is the init's
    * error from a startContainer hook or from exec itself. */
   char buf[4096];
-  ssize_t n = read_all(fd, buf, sizeof(buf) - 1);
-  unlink(path);
+  ssize_t n = read_until_exec(fd, buf, sizeof(buf) - 1, err);
   if (n < 0)
-    return hull_error(err, errno, "read `%s`", path);
+    return -1;
   if (n > 0) {
     buf[n] = '\0';
     return hull_error(err, 0, "%s", buf);

@@ -2,54 +2,123 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* A message is a header packet that carries the data's whole length and
+ * its first bytes, then as many packets as the rest takes: a message may
+ * be larger than the socket's buffer (a state with many annotations), so
+ * no packet is. */
 struct sync_header {
   uint32_t type;
   int32_t value;
+  uint64_t len;
 };
 
-/* Large enough for a state document with many annotations. */
-#define SYNC_MAX (256 * 1024)
+#define SYNC_CHUNK (32 * 1024)
+/* Far above any state document; a corrupt length must not abort xmalloc. */
+#define SYNC_MAX_DATA ((uint64_t)1 << 30)
+
+static const char wait_what[] = "waiting on the container's setup";
+
+static int send_packet(int fd, const struct iovec *iov, size_t n,
+                       hull_error_t *err) {
+  struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = n};
+  for (;;) {
+    if (sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+      return 0;
+    if (errno == EINTR)
+      continue;
+    if (errno != EAGAIN)
+      return hull_error(err, errno, "send to container setup");
+    if (wait_fd(fd, POLLOUT, -1, wait_what, err) < 0)
+      return -1;
+  }
+}
 
 int sync_send(int fd, enum sync_type type, int value, const char *data,
               hull_error_t *err) {
-  size_t dlen = data ? strlen(data) : 0;
-  if (dlen > SYNC_MAX - sizeof(struct sync_header))
-    dlen = SYNC_MAX - sizeof(struct sync_header);
-  struct sync_header h = {.type = type, .value = value};
-  struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)data, dlen}};
-  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = data ? 2 : 1};
-  ssize_t n;
-  do
-    n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return hull_error(err, errno, "send to container setup");
+  size_t len = data ? strlen(data) : 0;
+  struct sync_header h = {.type = type, .value = value, .len = len};
+  size_t first = len < SYNC_CHUNK - sizeof(h) ? len : SYNC_CHUNK - sizeof(h);
+  struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)data, first}};
+  if (send_packet(fd, iov, first ? 2 : 1, err) < 0)
+    return -1;
+  for (size_t off = first; off < len;) {
+    size_t n = len - off < SYNC_CHUNK ? len - off : SYNC_CHUNK;
+    struct iovec more = {(void *)(data + off), n};
+    if (send_packet(fd, &more, 1, err) < 0)
+      return -1;
+    off += n;
+  }
+  return 0;
+}
+
+/* One packet into buf (at most len bytes; a longer one is an error): its
+ * size, 0 at EOF, -1 on error. */
+static ssize_t recv_packet(int fd, void *buf, size_t len, hull_error_t *err) {
+  for (;;) {
+    ssize_t n = recv(fd, buf, len, MSG_DONTWAIT | MSG_TRUNC);
+    if (n >= 0 && (size_t)n > len)
+      return hull_error(err, 0, "container setup: message larger than "
+                                "announced");
+    if (n >= 0)
+      return n;
+    if (errno == EINTR)
+      continue;
+    if (errno != EAGAIN)
+      return hull_error(err, errno, "receive from container setup");
+    if (wait_fd(fd, POLLIN, -1, wait_what, err) < 0)
+      return -1;
+  }
+}
+
+static int exited_during_setup(hull_error_t *err) {
+  return hull_error(err, 0, "container init exited during setup");
+}
+
+/* The data after a header that announced len bytes, first of which came
+ * with it. */
+static int recv_data(int fd, const char *first, size_t n_first, uint64_t len,
+                     char **out, hull_error_t *err) {
+  if (len > SYNC_MAX_DATA || n_first > len)
+    return hull_error(err, 0, "container setup: bad message length %llu",
+                      (unsigned long long)len);
+  cleanup_free char *data = xmalloc(len + 1);
+  memcpy(data, first, n_first);
+  for (size_t got = n_first; got < len;) {
+    ssize_t n = recv_packet(fd, data + got, len - got, err);
+    if (n < 0)
+      return -1;
+    if (n == 0)
+      return exited_during_setup(err);
+    got += (size_t)n;
+  }
+  data[len] = '\0';
+  *out = take_ptr(data);
   return 0;
 }
 
 int sync_recv(int fd, struct sync_msg *msg, hull_error_t *err) {
-  cleanup_free char *buf = xmalloc(SYNC_MAX + 1);
-  ssize_t n;
-  do
-    n = recv(fd, buf, SYNC_MAX, 0);
-  while (n < 0 && errno == EINTR);
+  cleanup_free char *buf = xmalloc(SYNC_CHUNK);
+  ssize_t n = recv_packet(fd, buf, SYNC_CHUNK, err);
   if (n < 0)
-    return hull_error(err, errno, "receive from container setup");
+    return -1;
   if (n == 0)
-    return hull_error(err, 0, "container init exited during setup");
-  if ((size_t)n < sizeof(struct sync_header))
-    return hull_error(err, 0, "short message from container setup");
+    return exited_during_setup(err);
   struct sync_header h;
+  if ((size_t)n < sizeof(h))
+    return hull_error(err, 0, "short message from container setup");
   memcpy(&h, buf, sizeof(h));
-  buf[n] = '\0';
   msg->type = h.type;
   msg->value = h.value;
-  msg->data = (size_t)n > sizeof(h) ? xstrdup(buf + sizeof(h)) : NULL;
+  msg->data = NULL;
+  if (h.len > 0 && recv_data(fd, buf + sizeof(h), (size_t)n - sizeof(h),
+                             h.len, &msg->data, err) < 0)
+    return -1;
   if (msg->type == SYNC_ERROR) {
     hull_error(err, 0, "%s", msg->data ? msg->data : "unknown error");
     free(msg->data);

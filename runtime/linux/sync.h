@@ -1,8 +1,11 @@
 /* sync.h — the parent/child conversation while a container is set up
  * (private to runtime/linux). Messages travel over a SOCK_SEQPACKET
- * socketpair, one message per packet, so no framing can get out of step.
+ * socketpair: a header packet that gives the data's length, then the rest
+ * of the data in packets no larger than the socket buffer takes, so a
+ * message of any size gets through and no framing can get out of step.
  * A child's error travels back as SYNC_ERROR with its message, and the
- * parent raises it as its own. */
+ * parent raises it as its own. Every wait for the other side ends on a
+ * held interrupt signal (interrupt_hold). */
 #ifndef HULL_LINUX_SYNC_H
 #define HULL_LINUX_SYNC_H
 

@@ -32,20 +32,40 @@ int state_validate_id(const char *id, hull_error_t *err) {
   return 0;
 }
 
-void state_dir_close(struct state_dir *d) {
+void state_dir_unlock(struct state_dir *d) {
   if (d->fd >= 0)
     close(d->fd); /* drops the flock */
   d->fd = -1;
+}
+
+void state_dir_close(struct state_dir *d) {
+  state_dir_unlock(d);
   free(d->path);
   d->path = NULL;
+}
+
+/* flock cannot wait on a signal too: a command that holds the interrupt
+ * signals tries again and again (1 ms, doubling up to 32 ms, between
+ * tries), so that SIGTERM ends its wait behind a holder that takes long
+ * (a hook without a timeout). */
+static int wait_for_lock(struct state_dir *d, hull_error_t *err) {
+  bool interruptible = interrupt_held();
+  for (int nap = 1;; nap = nap < 32 ? nap * 2 : 32) {
+    if (flock(d->fd, LOCK_EX | (interruptible ? LOCK_NB : 0)) == 0)
+      return 0;
+    if (errno != EINTR && errno != EWOULDBLOCK)
+      return hull_error(err, errno, "lock `%s`", d->path);
+    if (errno == EWOULDBLOCK && wait_ms(nap, "waiting for the container's "
+                                            "lock", err) < 0)
+      return -1;
+  }
 }
 
 /* Locks an open container directory; fails when it was removed while we
  * waited for the lock (delete won the race). */
 static int lock_dir(struct state_dir *d, const char *id, hull_error_t *err) {
-  while (flock(d->fd, LOCK_EX) < 0)
-    if (errno != EINTR)
-      return hull_error(err, errno, "lock `%s`", d->path);
+  if (wait_for_lock(d, err) < 0)
+    return -1;
   struct stat st;
   if (fstat(d->fd, &st) < 0)
     return hull_error(err, errno, "stat `%s`", d->path);

@@ -49,6 +49,10 @@ struct state_dir {
   char *path;
 };
 void state_dir_close(struct state_dir *d);
+/* Drops the lock (closes the fd) and keeps the path: for a command that
+ * goes on to wait on the container, which must not keep the others out
+ * meanwhile (a paused container waits for `resume`). */
+void state_dir_unlock(struct state_dir *d);
 #define cleanup_state_dir __attribute__((cleanup(state_dir_close)))
 
 /* Creates <root>/<id> and locks it; `container with id exists: ID` when it

@@ -106,11 +106,9 @@ static int build_initrd(const struct process_config *cfg,
 /* One message from the monitor: its type and text (NUL-terminated). */
 static int sync_receive(int fd, char *type, char **text, int timeout_ms,
                         hull_error_t *err) {
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  int n;
-  do
-    n = poll(&p, 1, timeout_ms);
-  while (n < 0 && errno == EINTR);
+  int n = wait_fd(fd, POLLIN, timeout_ms, "waiting for the VM monitor", err);
+  if (n < 0)
+    return -1;
   if (n == 0)
     return hull_error(err, ETIMEDOUT, "the VM monitor did not answer");
   char buf[8192];
@@ -379,7 +377,7 @@ static int request(const char *state_dir, uint32_t type, uint32_t stream,
 }
 
 int vm_release(const char *state_dir, pid_t pid, uint64_t start_time,
-               hull_error_t *err) {
+               void (*released)(void *ctx), void *ctx, hull_error_t *err) {
   (void)pid;
   (void)start_time;
   struct vm_inq q = {0};
@@ -392,6 +390,8 @@ int vm_release(const char *state_dir, pid_t pid, uint64_t start_time,
   cleanup_free char *fifo = xasprintf("%s/exec.fifo", state_dir);
   if (unlink(fifo) < 0 && errno != ENOENT)
     return hull_error(err, errno, "unlink `%s`", fifo);
+  if (released)
+    released(ctx);
   return 0;
 }
 

@@ -136,12 +136,9 @@ int vm_frame_receive(int fd, struct vm_inq *q, struct vm_frame *f,
     int got = vm_inq_next(q, f, err);
     if (got != 0)
       return got < 0 ? -1 : 0;
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int n = poll(&p, 1, timeout_ms);
-    if (n < 0 && errno == EINTR)
-      continue;
+    int n = wait_fd(fd, POLLIN, timeout_ms, "waiting for the VM", err);
     if (n < 0)
-      return hull_error(err, errno, "poll the agent channel");
+      return -1;
     if (n == 0)
       return hull_error(err, ETIMEDOUT, "no answer from the VM");
     int r = vm_inq_read(q, fd, err);

@@ -113,7 +113,8 @@ void vm_inq_free(struct vm_inq *q);
 
 int vm_frame_send(int fd, uint32_t type, uint32_t stream, const void *payload,
                   size_t len, hull_error_t *err);
-/* Waits for one frame (timeout_ms < 0: forever); EOF is an error. */
+/* Waits for one frame (timeout_ms < 0: forever; a held interrupt,
+ * interrupt_hold, ends the wait too); EOF is an error. */
 int vm_frame_receive(int fd, struct vm_inq *q, struct vm_frame *f,
                      int timeout_ms, hull_error_t *err);
 

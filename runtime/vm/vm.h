@@ -84,7 +84,7 @@ struct exec_config;
 
 int vm_spawn(const struct process_config *cfg, pid_t *pid, hull_error_t *err);
 int vm_release(const char *state_dir, pid_t pid, uint64_t start_time,
-               hull_error_t *err);
+               void (*released)(void *ctx), void *ctx, hull_error_t *err);
 int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err);
 /* Before the cgroup is made: lets its device rules open /dev/kvm for the
  * hypervisor (the only host processes in it are the monitor and the

@@ -723,6 +723,48 @@ START_TEST(relay_forwards_output_signals_and_exit_status) {
 }
 END_TEST
 
+/* ---- hull's waits on the VM: bounded, and ended by a held SIGTERM -------- */
+
+/* A monitor (or agent) that never answers: the wait ends at its timeout,
+ * and at once when the command's SIGTERM is pending (interrupt_hold). */
+START_TEST(vm_waits_end_at_their_timeout_or_on_sigterm) {
+  int sv[2];
+  ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  struct vm_inq q = {0};
+  struct vm_frame f;
+  hull_error_t err = NULL;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  ck_assert_int_eq(vm_frame_receive(sv[0], &q, &f, 200, &err), -1);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  ck_assert_int_eq(err->errno_value, ETIMEDOUT);
+  long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+  ck_assert_msg(ms >= 190 && ms < 2000, "timed out after %ld ms", ms);
+  hull_error_release(&err);
+
+  interrupt_hold();
+  ck_assert_int_eq(kill(getpid(), SIGTERM), 0);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  ck_assert_int_eq(vm_frame_receive(sv[0], &q, &f, -1, &err), -1);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  ck_assert_str_eq(err->msg, "waiting for the VM: interrupted by SIGTERM");
+  ck_assert_int_eq(err->errno_value, EINTR);
+  ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+  ck_assert_msg(ms < 1000, "interrupted after %ld ms", ms);
+  hull_error_release(&err);
+  /* Still pending for main() to act on; take it back here. */
+  ck_assert_int_eq(interrupt_pending(), SIGTERM);
+  sigset_t set;
+  interrupt_signals(&set);
+  ck_assert_int_eq(sigtimedwait(&set, NULL, &(struct timespec){0, 0}),
+                   SIGTERM);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+  vm_inq_free(&q);
+  close(sv[0]);
+  close(sv[1]);
+}
+END_TEST
+
 static Suite *vm_monitor_suite(void) {
   Suite *s = suite_create("vm-monitor");
   TCase *lines = tcase_create("command-lines");
@@ -744,6 +786,7 @@ static Suite *vm_monitor_suite(void) {
   tcase_add_test(mon, monitor_times_out_with_the_last_console_line);
   tcase_add_test(mon, monitor_reports_the_agents_error);
   tcase_add_test(mon, relay_forwards_output_signals_and_exit_status);
+  tcase_add_test(mon, vm_waits_end_at_their_timeout_or_on_sigterm);
   suite_add_tcase(s, mon);
   return s;
 }
