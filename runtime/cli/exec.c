@@ -68,6 +68,15 @@ static bool controller_given(const struct exec_options *o, const char *c) {
   return false;
 }
 
+/* As runc: whatever stops an exec past its usage checks is "exec failed:
+ * ..." and exit status 255, so a caller tells it from the process's own
+ * exit status. */
+static int exec_failed(hull_error_t *err) {
+  hull_error_wrap(err, "exec failed");
+  (*err)->exit_status = 255;
+  return -1;
+}
+
 /* One --cgroup [CTRL[,CTRL...]:]PATH, checked as runc checks it: a PATH
  * without controllers only when it is the only --cgroup. */
 static int parse_sub_cgroup(const char *arg, size_t n_args,
@@ -172,7 +181,7 @@ static int parse_exec_flags(int argc, char **argv, struct exec_options *o,
   }
   for (size_t i = 0; i < n_cgroups; i++)
     if (parse_sub_cgroup(cgroups[i], n_cgroups, o, err) < 0)
-      return -1;
+      return exec_failed(err);
   if (optind >= argc)
     return hull_error(err, 0, "\"exec\" requires a minimum of 1 argument");
   o->id = argv[optind];
@@ -189,8 +198,8 @@ int cmd_exec(const struct global_options *g, int argc, char **argv,
   int code = 0;
   int ret = parse_exec_flags(argc, argv, &o, err);
   interrupt_hold(); /* SIGTERM ends exec's waits; it cleans up first */
-  if (ret == 0)
-    ret = container_exec(&o, &code, err);
+  if (ret == 0 && (ret = container_exec(&o, &code, err)) < 0)
+    exec_failed(err);
   exec_options_release(&o);
   return ret < 0 ? -1 : code;
 }

@@ -25,10 +25,8 @@ static int check_execable(const struct lifecycle *lc, bool ignore_paused,
   case STATUS_PAUSED:
     if (ignore_paused)
       return 0;
-    hull_error(err, 0, "cannot exec in a paused container (use "
-                       "--ignore-paused to override)");
-    (*err)->exit_status = 255; /* runc's status for a failed exec */
-    return -1;
+    return hull_error(err, 0, "cannot exec in a paused container (use "
+                              "--ignore-paused to override)");
   case STATUS_STOPPED:
     return hull_error(err, 0, "cannot exec in a stopped container");
   default:

@@ -59,17 +59,18 @@ static int become_controlling_tty(int slave, hull_error_t *err) {
   return 0;
 }
 
-/* As runc (fixStdioPermissions): the process's user owns its terminal,
- * or a non-root process could not use it; the group stays the devpts
- * mount's (tty). Where the uid is not mapped (EINVAL), the pty's owner is
- * not ours (EPERM) or /dev is read-only (EROFS), it is left as it is. */
+/* The process's user and group own its terminal, or a non-root process
+ * could not use it (runc's fixStdioPermissions changes only the owner and
+ * leaves devpts's tty group; a process's own gid is what its user expects
+ * to see). Where an id is not mapped (EINVAL), the pty's owner is not ours
+ * (EPERM) or /dev is read-only (EROFS), it is left as it is. */
 static int give_tty_to_user(int slave, const struct spec_process *p,
                             const char *name, hull_error_t *err) {
-  if (fchown(slave, p->user.uid, (gid_t)-1) == 0 || errno == EINVAL ||
+  if (fchown(slave, p->user.uid, p->user.gid) == 0 || errno == EINVAL ||
       errno == EPERM || errno == EROFS)
     return 0;
-  return hull_error(err, errno, "process.user.uid: chown `%s` to %u", name,
-                    (unsigned)p->user.uid);
+  return hull_error(err, errno, "process.user: chown `%s` to %u:%u", name,
+                    (unsigned)p->user.uid, (unsigned)p->user.gid);
 }
 
 /* Makes a pty, sends its master over socket_fd and makes the slave our

@@ -19,13 +19,14 @@ static void start_waiter(struct hctx *c) {
   hres_free(&r);
 }
 
-/* `exec --cgroup ARG... ID true` fails with one line naming want. */
+/* `exec --cgroup ARG... ID true` fails with one line naming want, and
+ * exit status 255 as runc's failed exec. */
 static void assert_refused(struct hctx *c, const char *want, const char *a,
                            const char *b) {
   struct hres r = b ? hrun(c, "exec", "--cgroup", a, "--cgroup", b, c->id,
                            "/bin/true", NULL)
                     : hrun(c, "exec", "--cgroup", a, c->id, "/bin/true", NULL);
-  ck_assert_hres(r, 1);
+  ck_assert_hres(r, 255); /* runc's status for a failed exec */
   ck_assert_msg(hcontains(r.err, want), "--cgroup %s: want `%s`, got: %s", a,
                 want, r.err);
   ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
@@ -69,7 +70,7 @@ END_TEST
 START_TEST(exec_cgroup_controller_form_moves_one_hierarchy) {
   enum layout l = host_layout();
   SKIP_UNLESS(l == LAYOUT_V1 && has_controller(l, "pids"),
-              "a cgroup v1 pids hierarchy at /sys/fs/cgroup/pids");
+              "needs a cgroup v1 pids hierarchy at /sys/fs/cgroup/pids");
   struct hctx *c = hctx_new();
   start_waiter(c);
   cleanup_free char *sub = xasprintf("/sys/fs/cgroup/pids/hull/%s/sub", c->id);
@@ -91,7 +92,7 @@ END_TEST
 
 /* v2 has one hierarchy and no per-controller paths (runc: the same). */
 START_TEST(exec_cgroup_controller_form_is_unknown_on_v2) {
-  SKIP_UNLESS(host_layout() == LAYOUT_V2, "a pure cgroup v2 host");
+  SKIP_UNLESS(host_layout() == LAYOUT_V2, "needs a pure cgroup v2 host");
   struct hctx *c = hctx_new();
   start_waiter(c);
   assert_refused(c, "--cgroup: unknown controller pids", "pids:sub", NULL);

