@@ -350,6 +350,31 @@ START_TEST(start_waiting_for_ready_ends_on_sigterm) {
 }
 END_TEST
 
+/* hull holds SIGTERM and friends blocked while it works; the container's
+ * processes must not inherit that mask (a blocked SIGTERM would make
+ * `docker stop` wait for its SIGKILL). */
+#define SIGBLK_ARGS "\"/bin/sh\", \"-c\", \"grep SigBlk /proc/self/status\""
+#define NOTHING_BLOCKED "SigBlk:\t0000000000000000\n"
+
+START_TEST(container_processes_block_no_signal) {
+  struct hctx *c = hctx_new();
+  struct hres r = hrun_config(c, &(struct hconfig){.args = SIGBLK_ARGS});
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, NOTHING_BLOCKED), "run: %s", r.out);
+  hres_free(&r);
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("signal-wait")});
+  r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  r = hrun(c, "exec", c->id, "/bin/sh", "-c", "grep SigBlk /proc/self/status",
+           NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, NOTHING_BLOCKED), "exec: %s", r.out);
+  hres_free(&r);
+  hctx_delete_and_finish(c);
+}
+END_TEST
+
 static Suite *hangs_suite(void) {
   Suite *s = suite_create("integration-hangs");
   TCase *tc = harness_tcase("hangs", 60);
@@ -363,6 +388,7 @@ static Suite *hangs_suite(void) {
   tcase_add_test(tc, create_waiting_on_a_hook_ends_on_sigterm);
   tcase_add_test(tc, create_waiting_on_the_init_ends_on_sigterm);
   tcase_add_test(tc, start_waiting_for_ready_ends_on_sigterm);
+  tcase_add_test(tc, container_processes_block_no_signal);
   suite_add_tcase(s, tc);
   return s;
 }
