@@ -157,13 +157,25 @@ static int kill_cgroup(struct lifecycle *lc, hull_error_t *err) {
   return ret;
 }
 
+/* A container with a pid namespace of its own (made for it, not joined)
+ * dies with its init: the kernel kills the rest of the namespace. Its
+ * cgroup may hold processes that are not its own (containers sharing a
+ * linux.cgroupsPath), so then only the init is killed, as runc does. */
+static bool dies_with_its_init(struct lifecycle *lc) {
+  const struct spec *spec = lifecycle_spec(lc);
+  if (spec == NULL)
+    return false;
+  const struct spec_namespace *ns = spec_namespace_find(spec, SPEC_NS_PID);
+  return ns != NULL && ns->path == NULL;
+}
+
 int lifecycle_kill_all(struct lifecycle *lc, hull_error_t *err) {
   const struct container_state *st = lc->state;
   if (process_is_alive(st->pid, st->pid_start_time) &&
       kill(st->pid, SIGKILL) < 0 && errno != ESRCH)
     return hull_error(err, errno, "kill container init %d", (int)st->pid);
   /* Without a pid namespace the init's death does not take the rest. */
-  if (kill_cgroup(lc, err) < 0)
+  if (!dies_with_its_init(lc) && kill_cgroup(lc, err) < 0)
     return -1;
   /* A paused container dies only once thawed (cgroup v1), as runc does it:
    * kill first, so nothing runs user code after the thaw. */
@@ -172,11 +184,28 @@ int lifecycle_kill_all(struct lifecycle *lc, hull_error_t *err) {
   return wait_until_gone(st, err);
 }
 
+/* After the init's namespace died: what is left in the cgroup is someone
+ * else's (create warned that the cgroup was not empty). The cgroup stays
+ * for them, as with runc; the last container to go removes it. */
+static bool shared_with_others(struct lifecycle *lc, struct cgroup *cg) {
+  if (!dies_with_its_init(lc))
+    return false;
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  cleanup_error hull_error_t ignored = NULL;
+  if (cgroup_pids(cg, &pids, &n, &ignored) < 0 || n == 0)
+    return false;
+  log_warning("container's cgroup `%s` still holds %zu process(es) of "
+              "others: left in place", lc->state->cgroup_path, n);
+  return true;
+}
+
 static int destroy_cgroup(struct lifecycle *lc, hull_error_t *err) {
   struct cgroup *cg = NULL, *owned = NULL;
   if (cached_cgroup(lc, &cg, &owned, err) < 0)
     return -1;
-  int ret = cg ? lc->cgroups->destroy(cg, err) : 0;
+  int ret = cg && !shared_with_others(lc, cg) ? lc->cgroups->destroy(cg, err)
+                                              : 0;
   cgroup_free(owned);
   return ret;
 }

@@ -1,8 +1,11 @@
 /* test-shared-cgroup.c — a container placed in a cgroup that already has
  * processes (the same linux.cgroupsPath as a running container) gets
- * runc 1.1's warning and still runs. */
+ * runc 1.1's warning and still runs; deleting it leaves the other's
+ * processes and the cgroup alone. */
 #include "tests/integration/harness.h"
 #include "runtime/common/common.h"
+
+#include <signal.h>
 
 START_TEST(second_container_in_a_busy_cgroup_is_warned_and_runs) {
   struct hctx *c = hctx_new();
@@ -27,8 +30,20 @@ START_TEST(second_container_in_a_busy_cgroup_is_warned_and_runs) {
   ck_assert_hres(r, 0);
   hres_free(&r);
 
-  hrun_expect(0, c, "delete", "--force", second);
-  hctx_delete_and_finish(c);
+  /* Each has a pid namespace of its own: deleting the second kills only
+   * its processes and leaves the cgroup to the first, as runc does. */
+  pid_t first_pid = 0;
+  cleanup_free char *first_status = hstate_status(c, c->id, &first_pid);
+  ck_assert_str_eq(first_status, "running");
+  r = hrun(c, "delete", "--force", second, NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.err, "still holds 1 process(es) of others: left "
+                                 "in place"), "%s", r.err);
+  hres_free(&r);
+  cleanup_free char *after = hstate_status(c, c->id, NULL);
+  ck_assert_str_eq(after, "running");
+  ck_assert_int_eq(kill(first_pid, 0), 0);
+  hctx_delete_and_finish(c); /* the last one removes the cgroup */
 }
 END_TEST
 
