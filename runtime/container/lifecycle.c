@@ -163,7 +163,8 @@ static int kill_cgroup(struct lifecycle *lc, hull_error_t *err) {
  * linux.cgroupsPath), so then only the init is killed, as runc does. */
 static bool dies_with_its_init(struct lifecycle *lc) {
   const struct spec *spec = lifecycle_spec(lc);
-  if (spec == NULL)
+  /* A VM's cgroup holds only its own monitor and hypervisor: all go. */
+  if (spec == NULL || exec_handler_for(spec)->signal_all != NULL)
     return false;
   const struct spec_namespace *ns = spec_namespace_find(spec, SPEC_NS_PID);
   return ns != NULL && ns->path == NULL;
