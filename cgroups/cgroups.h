@@ -62,7 +62,9 @@ void cgroup_stats_release(struct cgroup_stats *s);
 
 /* Paths follow runc's cgroupfs driver: an absolute path hangs off each
  * hierarchy's root, a relative one off the calling process's own cgroup in
- * each hierarchy at create. runc resolves it there once and keeps the
+ * each hierarchy at create (on a pure cgroup2 host off that cgroup's
+ * parent, as runc's fs2 driver: a cgroup with processes in it gives its
+ * children no controllers). runc resolves it there once and keeps the
  * directories in its state; hull keeps create's /proc/self/cgroup
  * (cgroup_own_cgroups) and hands it to `load`, so that delete, kill or
  * update run from another cgroup find the same directories. A path naming

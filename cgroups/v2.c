@@ -45,12 +45,29 @@ static int v2_mkdir(struct cgroup *cg, const char *root, hull_error_t *err) {
                                       err);
 }
 
+/* As runc's fs2 manager: a relative path hangs off the PARENT of the
+ * caller's own cgroup. The caller's cgroup most likely has processes in it
+ * (the caller, at least), and cgroup2 gives no controllers to the children
+ * of a cgroup with processes; its parent has none of its own. */
+static void relative_to_parent(struct cgroup_hierarchies *hs,
+                               const char *path) {
+  if (path[0] == '/' || path[0] == '\0')
+    return;
+  for (size_t i = 0; i < hs->len; i++) {
+    char *own = hs->items[i].own_path;
+    char *slash = unified_only(&hs->items[i]) ? strrchr(own, '/') : NULL;
+    if (slash != NULL)
+      slash[slash == own ? 1 : 0] = '\0'; /* "/a/b" -> "/a", "/a" -> "/" */
+  }
+}
+
 static int v2_open(const struct cgroup_manager *m, const char *path,
                    const char *own_cgroups, bool create, struct cgroup **out,
                    hull_error_t *err) {
   struct cgroup_hierarchies hs;
   if (cgroup_hierarchies_read(&hs, own_cgroups, err) < 0)
     return -1;
+  relative_to_parent(&hs, path);
   struct cgroup *cg = NULL;
   int ret = cgroup_new(m, path, &hs, unified_only, &cg, err);
   if (ret == 0 && create && cg->n_dirs == 1)

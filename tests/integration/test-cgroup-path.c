@@ -1,7 +1,9 @@
 /* test-cgroup-path.c — a relative linux.cgroupsPath hangs off the cgroups
  * `create` ran in, for every later verb too: `update` and `delete` run from
  * another cgroup must find the container's cgroup where create made it, and
- * leave nothing behind. */
+ * leave nothing behind. Where it hangs off is runc's: the caller's own
+ * cgroup on v1, that cgroup's parent on v2 (a cgroup2 cgroup with processes
+ * in it gives its children no controllers). */
 #include "tests/integration/harness.h"
 #include "runtime/common/common.h"
 
@@ -11,22 +13,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The hierarchy the test moves itself in: v1's pids one; on a pure cgroup2
- * host a process may not sit in a cgroup whose children get controllers, so
- * the test needs v1. */
-#define PIDS_ROOT "/sys/fs/cgroup/pids"
+/* The hierarchy the test moves itself in: v1's pids one, or cgroup2. */
+static const char *hierarchy_root(enum layout l) {
+  return l == LAYOUT_V1 ? "/sys/fs/cgroup/pids" : "/sys/fs/cgroup";
+}
 
-/* Our own cgroup in the pids hierarchy, from /proc/self/cgroup. */
-static char *own_pids_cgroup(void) {
+/* Our own cgroup in that hierarchy, from /proc/self/cgroup ("N:pids:/a"
+ * on v1, "0::/a" on v2). */
+static char *own_cgroup(enum layout l) {
+  const char *key = l == LAYOUT_V1 ? "pids:" : ":";
   cleanup_free char *self = hread_file("/proc/self/cgroup");
   ck_assert_ptr_nonnull(self);
   for (char *line = strtok(self, "\n"); line; line = strtok(NULL, "\n")) {
     char *c1 = strchr(line, ':');
     char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-    if (c2 && strncmp(c1 + 1, "pids:", 5) == 0)
+    if (c2 && strncmp(c1 + 1, key, strlen(key)) == 0)
       return xstrdup(c2 + 1);
   }
-  ck_abort_msg("no pids line in /proc/self/cgroup");
+  ck_abort_msg("no %s line in /proc/self/cgroup", key);
   return NULL;
 }
 
@@ -43,17 +47,24 @@ static bool is_dir(const char *path) {
 
 START_TEST(relative_cgroups_path_is_found_from_another_cgroup) {
   enum layout l = host_layout();
-  SKIP_UNLESS(l == LAYOUT_V1 && has_controller(l, "pids"),
-              "needs the v1 pids hierarchy");
+  SKIP_UNLESS(l == LAYOUT_V2 || (l == LAYOUT_V1 && has_controller(l, "pids")),
+              "needs cgroup2 at /sys/fs/cgroup or the v1 pids hierarchy");
   struct hctx *c = hctx_new();
-  cleanup_free char *own = own_pids_cgroup();
-  cleanup_free char *home = xasprintf("%s%s", PIDS_ROOT,
+  cleanup_free char *own = own_cgroup(l);
+  cleanup_free char *home = xasprintf("%s%s", hierarchy_root(l),
                                       strcmp(own, "/") == 0 ? "" : own);
-  /* A cgroup of the test's own to create from, beside its own cgroup. */
-  cleanup_free char *creator = xasprintf("%s/%s-creator", home, c->id);
+  /* A cgroup of the test's own to create from; on v2 inside a box, whose
+   * child the container's cgroup becomes (the box holds no process). */
+  cleanup_free char *box = xasprintf("%s/%s-box", home, c->id);
+  cleanup_free char *creator =
+      l == LAYOUT_V1 ? xasprintf("%s/%s-creator", home, c->id)
+                     : xasprintf("%s/creator", box);
   cleanup_free char *rel = xasprintf("%s-rel", c->id);
-  cleanup_free char *where = xasprintf("%s/%s", creator, rel);
+  cleanup_free char *where = xasprintf("%s/%s", l == LAYOUT_V1 ? creator : box,
+                                       rel);
   cleanup_free char *elsewhere = xasprintf("%s/%s", home, rel);
+  if (l == LAYOUT_V2)
+    ck_assert_msg(mkdir(box, 0755) == 0, "mkdir %s", box);
   ck_assert_msg(mkdir(creator, 0755) == 0, "mkdir %s", creator);
 
   cleanup_free char *extra = xasprintf("\"cgroupsPath\": \"%s\"", rel);
@@ -78,6 +89,8 @@ START_TEST(relative_cgroups_path_is_found_from_another_cgroup) {
   ck_assert_msg(!is_dir(where), "%s left after delete", where);
   ck_assert_msg(!is_dir(elsewhere), "delete made %s", elsewhere);
   ck_assert_msg(rmdir(creator) == 0, "rmdir %s", creator);
+  if (l == LAYOUT_V2)
+    ck_assert_msg(rmdir(box) == 0, "rmdir %s", box);
   hctx_finish(c);
 }
 END_TEST
