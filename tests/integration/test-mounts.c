@@ -437,6 +437,10 @@ static bool fs_supports_idmap(const char *dir) {
   return ok;
 }
 
+#define NO_IDMAP_HERE                                                         \
+  "the test dir's file system takes no idmapped mounts (tmpfs has them from " \
+  "Linux 6.3)"
+
 /* A directory with a file owned by host uid/gid 1000. */
 static char *make_owned_dir(struct hctx *c) {
   char *dir = xasprintf("%s/owned", c->dir);
@@ -451,8 +455,7 @@ static char *make_owned_dir(struct hctx *c) {
 START_TEST(idmapped_mount_maps_owners) {
   struct hctx *c = hctx_new();
   cleanup_free char *src = make_owned_dir(c);
-  SKIP_UNLESS(fs_supports_idmap(src),
-              "the file system under the test dir takes no idmapped mounts");
+  SKIP_UNLESS(fs_supports_idmap(src), NO_IDMAP_HERE);
   cleanup_free char *mounts = xasprintf(
       "{\"destination\": \"/mnt/owned\", \"type\": \"bind\", \"source\": \"%s\","
       " \"options\": [\"rbind\", \"idmap\"],"
@@ -474,8 +477,7 @@ END_TEST
 START_TEST(idmap_takes_the_container_maps) {
   struct hctx *c = hctx_new();
   cleanup_free char *src = make_owned_dir(c);
-  SKIP_UNLESS(fs_supports_idmap(src),
-              "the file system under the test dir takes no idmapped mounts");
+  SKIP_UNLESS(fs_supports_idmap(src), NO_IDMAP_HERE);
   cleanup_free char *mounts = xasprintf(
       "{\"destination\": \"/tmp/owned\", \"type\": \"bind\", \"source\": \"%s\","
       " \"options\": [\"rbind\", \"idmap\"]}", src);
