@@ -226,6 +226,29 @@ struct hres hrun_config(struct hctx *c, const struct hconfig *cfg) {
   return hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
 }
 
+pid_t hrun_waiter(struct hctx *c) {
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("signal-wait")});
+  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hwait_file(r.out_path, "ready", 5000),
+                "the container's init never got ready");
+  hres_free(&r);
+  pid_t pid = 0;
+  cleanup_free char *status = hstate_status(c, c->id, &pid);
+  ck_assert_str_eq(status, "running");
+  return pid;
+}
+
+void hexpect_create_refused(const char *linux_extra, const char *want) {
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){.linux_extra = linux_extra});
+  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_msg(r.status == 1, "status %d\nstderr: %s", r.status, r.err);
+  ck_assert_msg(hcontains(r.err, want), "stderr: %s\nwant: %s", r.err, want);
+  hres_free(&r);
+  hctx_finish(c);
+}
+
 void hres_free(struct hres *r) {
   free(r->out);
   free(r->err);

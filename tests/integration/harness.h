@@ -108,6 +108,13 @@ struct hbg hstart(struct hctx *c, char *const *args, int gate_fd,
 struct hres hbg_wait(struct hbg *b, int timeout_ms);
 /* Writes cfg as config.json and runs `run --bundle B ID` in the foreground. */
 struct hres hrun_config(struct hctx *c, const struct hconfig *cfg);
+/* `run -d` of c->id whose init (the helper's signal-wait) waits until
+ * signalled; returns its pid once it is ready and running. */
+pid_t hrun_waiter(struct hctx *c);
+/* In a test context of its own: `create` with linux_extra as the extra
+ * members of linux must fail with status 1 and stderr containing want, and
+ * leave nothing behind. */
+void hexpect_create_refused(const char *linux_extra, const char *want);
 
 /* `state ID`: the status string ("" when state fails; free it) and pid. */
 char *hstate_status(struct hctx *c, const char *id, pid_t *pid);

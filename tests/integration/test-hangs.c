@@ -25,18 +25,6 @@ static bool has_freezer(void) {
   return l != LAYOUT_OTHER && has_controller(l, "freezer");
 }
 
-/* run -d with signal-wait; returns the init's pid once it is ready. */
-static pid_t run_waiter(struct hctx *c) {
-  hctx_write_config(c, &(struct hconfig){.args = HELPER("signal-wait")});
-  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  ck_assert_msg(hwait_file(r.out_path, "ready", 5000), "init never ready");
-  hres_free(&r);
-  pid_t pid = 0;
-  cleanup_free char *status = hstate_status(c, c->id, &pid);
-  ck_assert_str_eq(status, "running");
-  return pid;
-}
 
 /* SIGTERM to a hull in the background: it must be gone within 5 s, dead
  * of that signal, having said why. */
@@ -75,7 +63,7 @@ static bool wait_gone(pid_t pid, int timeout_ms) {
 START_TEST(exec_ignoring_pause_runs_once_resumed) {
   SKIP_UNLESS(has_freezer(), "no freezer (v1 hierarchy or cgroup.freeze)");
   struct hctx *c = hctx_new();
-  run_waiter(c);
+  hrun_waiter(c);
   hrun_expect(0, c, "pause", c->id);
   char *args[] = {"exec", "--ignore-paused", c->id, "/bin/echo", "ok",
                   NULL};
@@ -98,7 +86,7 @@ END_TEST
 START_TEST(exec_into_a_paused_container_fails_as_runc) {
   SKIP_UNLESS(has_freezer(), "no freezer (v1 hierarchy or cgroup.freeze)");
   struct hctx *c = hctx_new();
-  run_waiter(c);
+  hrun_waiter(c);
   hrun_expect(0, c, "pause", c->id);
   struct hres r = hrun(c, "exec", c->id, "/bin/echo", "ok", NULL);
   ck_assert_hres(r, 255);
@@ -116,7 +104,7 @@ END_TEST
 START_TEST(exec_waiting_on_a_paused_container_ends_on_sigterm) {
   SKIP_UNLESS(has_freezer(), "no freezer (v1 hierarchy or cgroup.freeze)");
   struct hctx *c = hctx_new();
-  run_waiter(c);
+  hrun_waiter(c);
   hrun_expect(0, c, "pause", c->id);
   char *args[] = {"exec", "--ignore-paused", c->id, "/bin/echo", "ok",
                   NULL};

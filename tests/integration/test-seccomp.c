@@ -437,31 +437,21 @@ END_TEST
 
 /* ---- bad profiles ------------------------------------------------------------ */
 
-static void assert_create_fails(const char *linux_extra, const char *want) {
-  struct hctx *c = hctx_new();
-  hctx_write_config(c, &(struct hconfig){.linux_extra = linux_extra});
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_msg(r.status == 1, "status %d\nstderr: %s", r.status, r.err);
-  ck_assert_msg(hcontains(r.err, want), "stderr: %s\nwant: %s", r.err, want);
-  hres_free(&r);
-  hctx_finish(c);
-}
-
 START_TEST(bad_profiles_fail_create_cleanly) {
-  assert_create_fails(
+  hexpect_create_refused(
       SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
               "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_ERRNO\","
               " \"args\": [{\"index\": 6, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]"),
       "linux.seccomp.syscalls[0].args[0].index: 6 is out of range (0-5)");
-  assert_create_fails(
+  hexpect_create_refused(
       SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\","
               "\"flags\": [\"SECCOMP_FILTER_FLAG_BOGUS\"]"),
       ".linux.seccomp.flags[0]: unknown seccomp flag");
-  assert_create_fails(
+  hexpect_create_refused(
       SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
               "{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]"),
       "linux.seccomp.listenerPath: required with SCMP_ACT_NOTIFY");
-  assert_create_fails(
+  hexpect_create_refused(
       SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\","
               "\"listenerPath\": \"/nonexistent/agent.sock\","
               "\"syscalls\": ["
@@ -470,20 +460,20 @@ START_TEST(bad_profiles_fail_create_cleanly) {
       "file or directory");
   /* The seccomp fd goes to the listener with write(2)/sendmsg(2), and
    * runc refuses both of these with these words. */
-  assert_create_fails(
+  hexpect_create_refused(
       SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\","
               "\"listenerPath\": \"/nonexistent/agent.sock\","
               "\"syscalls\": [{\"names\": [\"mkdir\", \"write\"],"
               " \"action\": \"SCMP_ACT_NOTIFY\"}]"),
       "linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot be used for "
       "the write syscall");
-  assert_create_fails(
+  hexpect_create_refused(
       SECCOMP("\"defaultAction\": \"SCMP_ACT_NOTIFY\","
               "\"listenerPath\": \"/nonexistent/agent.sock\""),
       "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default "
       "action");
   /* The parser's own check names the JSON path. */
-  assert_create_fails(
+  hexpect_create_refused(
       SECCOMP("\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
               "{\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_FOO\"}]"),
       ".linux.seccomp.syscalls[0].action");

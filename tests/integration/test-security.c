@@ -175,27 +175,17 @@ START_TEST(memory_policy_applies_to_the_process) {
 }
 END_TEST
 
-static void assert_refused(const char *linux_extra, const char *want) {
-  struct hctx *c = hctx_new();
-  hctx_write_config(c, &(struct hconfig){.linux_extra = linux_extra});
-  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_msg(r.status == 1, "status %d\nstderr: %s", r.status, r.err);
-  ck_assert_msg(hcontains(r.err, want), "stderr: %s\nwant: %s", r.err, want);
-  hres_free(&r);
-  hctx_finish(c);
-}
-
 /* Fields hull parses but cannot honour are errors, not silently dropped:
  * the container would get less than its config asks for. */
 START_TEST(unimplemented_linux_fields_are_refused) {
-  assert_refused("\"intelRdt\": {\"closID\": \"hull\", "
+  hexpect_create_refused("\"intelRdt\": {\"closID\": \"hull\", "
                  "\"l3CacheSchema\": \"L3:0=ff\"}",
                  ".linux.intelRdt: not supported");
-  assert_refused("\"netDevices\": {\"eth9\": {\"name\": \"net0\"}}",
+  hexpect_create_refused("\"netDevices\": {\"eth9\": {\"name\": \"net0\"}}",
                  ".linux.netDevices: not supported");
   /* runc adds context= to every mount and fails with EINVAL without
    * SELinux; hull says why, and labels no mounts with SELinux either. */
-  assert_refused("\"mountLabel\": \"system_u:object_r:svirt_sandbox_file_t:s0\"",
+  hexpect_create_refused("\"mountLabel\": \"system_u:object_r:svirt_sandbox_file_t:s0\"",
                  access("/sys/fs/selinux/enforce", F_OK) == 0
                      ? "linux.mountLabel: not supported"
                      : "linux.mountLabel: \\\"system_u:object_r:"

@@ -210,18 +210,10 @@ END_TEST
 
 /* ---- exec -t -------------------------------------------------------------- */
 
-static void start_sleeper(struct hctx *c) {
-  hctx_write_config(c, &(struct hconfig){.args = HELPER("signal-wait")});
-  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  ck_assert_msg(hwait_file(r.out_path, "ready", 5000),
-                "the container's init never got ready");
-  hres_free(&r);
-}
 
 START_TEST(exec_tty_without_tty_still_proxies) {
   struct hctx *c = hctx_new();
-  start_sleeper(c);
+  hrun_waiter(c);
   struct hres r = hrun(c, "exec", "-t", c->id, "/bin/hull-test-helper",
                        "isatty", "1", NULL);
   ck_assert_hres(r, 0);
@@ -237,7 +229,7 @@ END_TEST
 
 START_TEST(exec_tty_is_owned_by_the_user) {
   struct hctx *c = hctx_new();
-  start_sleeper(c);
+  hrun_waiter(c);
   struct hres r = hrun(c, "exec", "-t", "--user", "1000:100", c->id,
                        "/bin/sh", "-c", "stat -L -c %u:%g /proc/self/fd/0",
                        NULL);
@@ -250,7 +242,7 @@ END_TEST
 
 START_TEST(exec_tty_on_a_tty_proxies_input) {
   struct hctx *c = hctx_new();
-  start_sleeper(c);
+  hrun_waiter(c);
   char *args[] = {"exec", "-t", c->id, "/bin/sh", "-c",
                   "[ -t 0 ] && echo ready; read l; echo got-$l; exit 4",
                   NULL};
