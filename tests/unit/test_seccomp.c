@@ -45,7 +45,10 @@ static void with_errno(struct spec_seccomp_syscall *sc, uint64_t e) {
 #define NAMES(...) ((char *[]){__VA_ARGS__, NULL})
 
 /* What the syscalls a child needs to report back and exit. */
-static char *reporting[] = {"write", "exit_group", "exit", NULL};
+/* What a filtered child needs to report and end; sigaltstack for ASan's
+ * exit path (`make check-sanitize`). */
+static char *reporting[] = {"write", "exit_group", "exit", "sigaltstack",
+                            NULL};
 
 /* The filter as pseudo code (the test fails when it does not build). */
 static char *pfc_of(const struct spec_seccomp *s) {
