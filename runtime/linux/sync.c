@@ -2,6 +2,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,7 @@ int sync_send(int fd, enum sync_type type, int value, const char *data,
 /* One packet into buf (at most len bytes; a longer one is an error): its
  * size, 0 at EOF, -1 on error. */
 static ssize_t recv_packet(int fd, void *buf, size_t len, hull_error_t *err) {
+  bool reset_seen = false;
   for (;;) {
     ssize_t n = recv(fd, buf, len, MSG_DONTWAIT | MSG_TRUNC);
     if (n >= 0 && (size_t)n > len)
@@ -67,8 +69,13 @@ static ssize_t recv_packet(int fd, void *buf, size_t len, hull_error_t *err) {
                                 "announced");
     if (n >= 0)
       return n;
-    if (errno == EINTR)
+    /* The child exited without reading what we sent last: the kernel
+     * reports that once, ahead of what the child sent before it went (its
+     * SYNC_ERROR, the real cause). Read on. */
+    if (errno == EINTR || (errno == ECONNRESET && !reset_seen)) {
+      reset_seen = reset_seen || errno == ECONNRESET;
       continue;
+    }
     if (errno != EAGAIN)
       return hull_error(err, errno, "receive from container setup");
     if (wait_fd(fd, POLLIN, -1, wait_what, err) < 0)
