@@ -25,6 +25,17 @@ struct sync_header {
 
 static const char wait_what[] = "waiting on the container's setup";
 
+/* The other side closed its end: what it sent before it went (a child's
+ * SYNC_ERROR, the real cause) says more than our broken pipe. Its end is
+ * closed, so the receive cannot block. */
+static int peer_gone(int fd, int send_errno, hull_error_t *err) {
+  struct sync_msg msg = {0};
+  if (sync_recv(fd, &msg, err) < 0)
+    return -1;
+  free(msg.data);
+  return hull_error(err, send_errno, "send to container setup");
+}
+
 static int send_packet(int fd, const struct iovec *iov, size_t n,
                        hull_error_t *err) {
   struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = n};
@@ -33,6 +44,8 @@ static int send_packet(int fd, const struct iovec *iov, size_t n,
       return 0;
     if (errno == EINTR)
       continue;
+    if (errno == EPIPE || errno == ECONNRESET)
+      return peer_gone(fd, errno, err);
     if (errno != EAGAIN)
       return hull_error(err, errno, "send to container setup");
     if (wait_fd(fd, POLLOUT, -1, wait_what, err) < 0)

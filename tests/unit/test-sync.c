@@ -1,7 +1,7 @@
 /* test-sync.c — the conversation between create and the container's init
  * (runtime/linux/sync.c) over a SOCK_SEQPACKET socketpair: messages larger
  * than the socket's buffer, and a child's error that arrives behind the
- * kernel's "connection reset". */
+ * kernel's "connection reset" or a broken pipe. */
 #include "runtime/linux/sync.h"
 #include "tests/suite.h"
 
@@ -70,12 +70,35 @@ START_TEST(a_childs_error_survives_the_connection_reset) {
 }
 END_TEST
 
+/* The child reported an error and closed its end before the parent's
+ * next send: the send fails with the child's message, not EPIPE. */
+START_TEST(a_send_to_a_child_that_failed_reports_its_error) {
+  int sv[2];
+  seqpacket_pair(sv);
+  hull_error_t err = NULL;
+  ck_assert_int_eq(sync_send(sv[1], SYNC_ERROR, 0, "pivot_root: boom", &err),
+                   0);
+  close(sv[1]);
+  ck_assert_int_lt(sync_send(sv[0], SYNC_USERMAP_ACK, 0, NULL, &err), 0);
+  ck_assert_str_eq(err->msg, "pivot_root: boom");
+  hull_error_release(&err);
+  /* Gone without a word: it says so. */
+  seqpacket_pair(sv);
+  close(sv[1]);
+  ck_assert_int_lt(sync_send(sv[0], SYNC_USERMAP_ACK, 0, NULL, &err), 0);
+  ck_assert_str_eq(err->msg, "container init exited during setup");
+  hull_error_release(&err);
+  close(sv[0]);
+}
+END_TEST
+
 static Suite *sync_suite(void) {
   Suite *s = suite_create("sync");
   TCase *tc = tcase_create("messages");
   tcase_set_timeout(tc, 20);
   tcase_add_test(tc, a_message_larger_than_the_socket_buffer_arrives_whole);
   tcase_add_test(tc, a_childs_error_survives_the_connection_reset);
+  tcase_add_test(tc, a_send_to_a_child_that_failed_reports_its_error);
   suite_add_tcase(s, tc);
   return s;
 }
