@@ -114,7 +114,8 @@ int netns_link_add_veth(const char *name, const char *peer,
   struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
   struct nlattr *peer_nest = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
   /* The peer is described like a link of its own: header, then name. */
-  struct ifinfomsg *peer_ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*peer_ifm));
+  struct ifinfomsg *peer_ifm =
+      mnl_nlmsg_put_extra_header(nlh, sizeof(*peer_ifm));
   peer_ifm->ifi_family = AF_UNSPEC;
   mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
   mnl_attr_nest_end(nlh, peer_nest);
@@ -200,6 +201,30 @@ int netns_link_set_master(const char *name, const char *master,
   return netns_nl_talk(nlh, NULL, NULL, err, "set link \"%s\" nomaster", name);
 }
 
+/* The kernel moves first and renames after, in one request: a name taken
+ * in the target fails the request with the link moved already, under its
+ * old name. Sends it back, so that a failed move leaves it where it was. */
+static void undo_half_move(const char *name, int netns_fd) {
+  cleanup_error hull_error_t ignored = NULL;
+  struct netns_link here;
+  if (netns_link_get(name, &here, &ignored) == 0)
+    return;
+  cleanup_close int home_fd =
+      open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  int back = -1;
+  if (home_fd < 0 || netns_enter(netns_fd, &back, &ignored) < 0)
+    return;
+  int index = netns_link_index(name, &ignored);
+  if (index > 0) {
+    char buf[NETNS_NL_BUF];
+    struct nlmsghdr *nlh =
+        link_request(buf, RTM_NEWLINK, NLM_F_ACK, index, NULL);
+    mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)home_fd);
+    netns_nl_talk(nlh, NULL, NULL, &ignored, "move link \"%s\" back", name);
+  }
+  netns_return(&back);
+}
+
 int netns_link_move(const char *name, int netns_fd, const char *new_name,
                     hull_error_t *err) {
   int index = netns_link_index(name, err);
@@ -209,10 +234,15 @@ int netns_link_move(const char *name, int netns_fd, const char *new_name,
   struct nlmsghdr *nlh = link_request(buf, RTM_NEWLINK, NLM_F_ACK, index,
                                       new_name ? new_name : name);
   mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+  int ret;
   if (new_name)
-    return netns_nl_talk(nlh, NULL, NULL, err,
-                         "move link \"%s\" into netns as \"%s\"", name,
-                         new_name);
-  return netns_nl_talk(nlh, NULL, NULL, err, "move link \"%s\" into netns",
-                       name);
+    ret = netns_nl_talk(nlh, NULL, NULL, err,
+                        "move link \"%s\" into netns as \"%s\"", name,
+                        new_name);
+  else
+    ret = netns_nl_talk(nlh, NULL, NULL, err, "move link \"%s\" into netns",
+                        name);
+  if (ret < 0 && new_name)
+    undo_half_move(name, netns_fd);
+  return ret;
 }

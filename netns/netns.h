@@ -5,7 +5,8 @@
  * first. Each failure is one hull error naming what was asked, then the
  * kernel's errno and, when the kernel gave one, its extended-ack text:
  *   netns: add veth "h-3f2a" peer "eth0": File exists
- *   netns: add link "x" kind "nope": Operation not supported (kernel: Unknown device type)
+ *   netns: add link "x" kind "nope": Operation not supported
+ *     (kernel: Unknown device type)
  *
  * Files: nl.c (socket, request, acknowledgement, dumps), link.c, addr.c,
  * route.c, loopback.c. */
@@ -53,9 +54,9 @@ int netns_link_rename(const char *name, const char *new_name,
 int netns_link_set_master(const char *name, const char *master,
                           hull_error_t *err);
 /* Moves the link into the network namespace netns_fd refers to, renamed to
- * new_name there when not NULL (one request: no clash in either
- * namespace is left half-done). The kernel takes the link down and drops
- * its addresses on the way. */
+ * new_name there when not NULL. A failure leaves it here (the kernel
+ * renames after moving: a taken name is undone by a move back). The kernel
+ * takes the link down and drops its addresses on the way. */
 int netns_link_move(const char *name, int netns_fd, const char *new_name,
                     hull_error_t *err);
 
@@ -103,6 +104,22 @@ int netns_route_add(const char *link, const struct netns_addr *dst,
 /* The main table's routes of family (AF_INET, AF_INET6); *out malloc'd. */
 int netns_route_list(int family, struct netns_route **out, size_t *n,
                      hull_error_t *err);
+
+/* ---- between namespaces (carry.c) ------------------------------------- */
+
+/* Enters the network namespace netns_fd refers to; *home_fd gets one for
+ * the namespace the caller was in, for netns_return. */
+int netns_enter(int netns_fd, int *home_fd, hull_error_t *err);
+/* Goes back to *home_fd's namespace and closes it. Aborts when the kernel
+ * refuses: hull must not go on in a namespace it did not mean to be in. */
+void netns_return(int *home_fd);
+
+/* Moves link `from` of the current namespace into netns_fd's as `to`,
+ * keeping what the kernel drops on the way: its addresses (IPv6 link-local
+ * ones excepted: the kernel makes those anew) and whether it was up.
+ * *moved (when not NULL) tells whether the link left, even on failure. */
+int netns_link_carry(const char *from, int netns_fd, const char *to,
+                     bool *moved, hull_error_t *err);
 
 /* ---- the loopback (loopback.c) ----------------------------------------- */
 

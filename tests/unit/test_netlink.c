@@ -268,6 +268,13 @@ START_TEST(move_into_another_netns) {
              "netns: move link \"d9\" into netns: File exists");
   ck_assert_int_eq(get_link("d9-q").index, netns_link_index("d9-q", NULL));
 
+  /* A name taken there: the kernel moves, then fails the rename; the link
+   * is back here under its name. */
+  FAILS_STARTING_WITH(netns_link_move("d9", there, "lo", &err_),
+                      "netns: move link \"d9\" into netns as \"lo\": File "
+                      "exists");
+  ck_assert_str_eq(get_link("d9").kind, "veth");
+
   kill(holder, SIGKILL);
   waitpid(holder, NULL, 0);
   close(there);

@@ -1,0 +1,81 @@
+/* carry.c — taking a link into another network namespace with its
+ * addresses and up state (linux.netDevices), and stepping into a
+ * namespace and back to talk to the kernel there: a netlink socket works
+ * in the namespace it was opened in. */
+#include "netns/netns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/rtnetlink.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int netns_enter(int netns_fd, int *home_fd, hull_error_t *err) {
+  *home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (*home_fd < 0)
+    return hull_error(err, errno, "netns: open /proc/thread-self/ns/net");
+  if (setns(netns_fd, CLONE_NEWNET) < 0) {
+    int e = errno;
+    close(*home_fd);
+    *home_fd = -1;
+    return hull_error(err, e, "netns: enter network namespace");
+  }
+  return 0;
+}
+
+void netns_return(int *home_fd) {
+  if (*home_fd < 0)
+    return;
+  if (setns(*home_fd, CLONE_NEWNET) < 0) {
+    log_msg(LOG_ERROR, "netns: return to hull's network namespace: %s",
+              strerror(errno));
+    abort();
+  }
+  close(*home_fd);
+  *home_fd = -1;
+}
+
+/* What the kernel gives the link back by itself: IPv6 link-local
+ * addresses come with the link being up. */
+static bool made_by_kernel(const struct netns_addr *a) {
+  return a->family == AF_INET6 && a->scope == RT_SCOPE_LINK;
+}
+
+static int restore(const char *to, bool up, const struct netns_addr *addrs,
+                   size_t n, hull_error_t *err) {
+  for (size_t i = 0; i < n; i++)
+    if (!made_by_kernel(&addrs[i]) && netns_addr_add(to, &addrs[i], err) < 0)
+      return -1;
+  return up ? netns_link_set_up(to, true, err) : 0;
+}
+
+int netns_link_carry(const char *from, int netns_fd, const char *to,
+                     bool *moved, hull_error_t *err) {
+  bool not_asked;
+  moved = moved ? moved : &not_asked;
+  *moved = false;
+  struct netns_link link;
+  if (netns_link_get(from, &link, err) < 0)
+    return -1;
+  cleanup_free struct netns_addr *addrs = NULL;
+  size_t n = 0;
+  if (netns_addr_list(from, &addrs, &n, err) < 0)
+    return -1;
+  if (netns_link_move(from, netns_fd, to, err) < 0) {
+    /* A failed rename there sent the link back, stripped: dress it again. */
+    cleanup_error hull_error_t ignored = NULL;
+    struct netns_link back;
+    if (netns_link_get(from, &back, &ignored) == 0 && !(back.flags & IFF_UP))
+      restore(from, link.flags & IFF_UP, addrs, n, &ignored);
+    return -1;
+  }
+  *moved = true;
+  int home = -1;
+  if (netns_enter(netns_fd, &home, err) < 0)
+    return -1;
+  int ret = restore(to, link.flags & IFF_UP, addrs, n, err);
+  netns_return(&home);
+  return ret;
+}
