@@ -165,6 +165,10 @@ int state_write(const struct state_dir *d, const struct container_state *st,
     json_gen_string(g, "rootfsMountBelow");
     yajl_gen_integer(g, (long long)st->rootfs_mount_below);
   }
+  if (st->net_devices_moved) {
+    json_gen_string(g, "netDevicesMoved");
+    yajl_gen_integer(g, st->net_devices_moved);
+  }
   gen_annotations(g, &st->annotations);
   yajl_gen_map_close(g);
   cleanup_free char *json = json_gen_finish(g);
@@ -225,6 +229,7 @@ int state_read(const struct state_dir *d, struct container_state **out,
   st->pid = (pid_t)tree_integer(root, "pid");
   st->pid_start_time = (uint64_t)tree_integer(root, "pidStartTime");
   st->rootfs_mount_below = (uint64_t)tree_integer(root, "rootfsMountBelow");
+  st->net_devices_moved = (unsigned)tree_integer(root, "netDevicesMoved");
   read_annotations(root, &st->annotations);
   yajl_tree_free(root);
   *out = st;

@@ -1,0 +1,171 @@
+/* test-netdevices.c — linux.netDevices: host interfaces moved into the
+ * container under a new name with their addresses, and back at delete.
+ *
+ * The test process (forked by Check) first unshares a network namespace of
+ * its own and makes its interfaces there, so hull, its child, moves those
+ * and never the host's. The interface is one end of a veth pair (the dummy
+ * driver is not in every kernel). */
+#include "tests/integration/harness.h"
+#include "netns/netns.h"
+#include "runtime/common/common.h"
+
+#include <errno.h>
+#include <linux/if_addr.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENTER_PRIVATE_NETNS()                                                  \
+  do {                                                                         \
+    const char *fork_mode = getenv("CK_FORK");                                 \
+    SKIP_UNLESS(!fork_mode || strcmp(fork_mode, "no") != 0,                    \
+                "CK_FORK=no: the test would leave the runner's netns");        \
+    SKIP_UNLESS(unshare(CLONE_NEWNET) == 0, "no unshare(CLONE_NEWNET)");       \
+  } while (0)
+
+#define NL_OK(call)                                                            \
+  do {                                                                         \
+    hull_error_t err_ = NULL;                                                  \
+    if ((call) < 0)                                                            \
+      ck_abort_msg("%s: %s", #call, err_ ? err_->msg : "?");                   \
+  } while (0)
+
+/* hv0 (10.77.0.2/24, fd77::2/64, up) with its peer hv0-p. */
+static void make_host_interface(const char *name, const char *v4,
+                                const char *v6) {
+  char peer[IFNAMSIZ];
+  snprintf(peer, sizeof(peer), "%s-p", name);
+  NL_OK(netns_link_add_veth(name, peer, &err_));
+  struct netns_addr a4, a6;
+  NL_OK(netns_addr_parse(v4, &a4, &err_));
+  NL_OK(netns_addr_parse(v6, &a6, &err_));
+  a6.flags = IFA_F_NODAD;
+  NL_OK(netns_addr_add(name, &a4, &err_));
+  NL_OK(netns_addr_add(name, &a6, &err_));
+  NL_OK(netns_link_set_up(peer, true, &err_));
+  NL_OK(netns_link_set_up(name, true, &err_));
+}
+
+static bool link_exists(const char *name) {
+  cleanup_error hull_error_t err = NULL;
+  return netns_link_index(name, &err) > 0;
+}
+
+/* name is here, up, with the address text among its addresses. */
+static void assert_back_home(const char *name, const char *v4,
+                             const char *v6) {
+  struct netns_link l;
+  NL_OK(netns_link_get(name, &l, &err_));
+  ck_assert_msg(l.flags & IFF_UP, "%s is not up again", name);
+  struct netns_addr *addrs = NULL;
+  size_t n = 0;
+  NL_OK(netns_addr_list(name, &addrs, &n, &err_));
+  bool has4 = false, has6 = false;
+  for (size_t i = 0; i < n; i++) {
+    char text[64];
+    netns_addr_format(&addrs[i], text, sizeof(text));
+    has4 |= strcmp(text, v4) == 0;
+    has6 |= strcmp(text, v6) == 0;
+  }
+  free(addrs);
+  ck_assert_msg(has4 && has6, "%s lost %s or %s", name, v4, v6);
+}
+
+START_TEST(netdevice_moves_in_renamed_and_back) {
+  ENTER_PRIVATE_NETNS();
+  make_host_interface("hv0", "10.77.0.2/24", "fd77::2/64");
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){
+      .args = HELPER("signal-wait"),
+      .linux_extra = "\"netDevices\": {\"hv0\": {\"name\": \"net0\"}}"});
+  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hwait_file(r.out_path, "ready", 5000), "init never ready");
+  hres_free(&r);
+  ck_assert(!link_exists("hv0"));
+
+  r = hrun(c, "exec", c->id, "/bin/ip", "addr", "show", "dev", "net0", NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "inet 10.77.0.2/24"), "ip addr: %s", r.out);
+  ck_assert_msg(hcontains(r.out, "inet6 fd77::2/64"), "ip addr: %s", r.out);
+  ck_assert_msg(hcontains(r.out, ",UP"), "not up inside: %s", r.out);
+  hres_free(&r);
+
+  hrun_expect(0, c, "delete", "--force", c->id);
+  ck_assert(!link_exists("net0"));
+  assert_back_home("hv0", "10.77.0.2/24", "fd77::2/64");
+  hctx_finish(c);
+}
+END_TEST
+
+/* A name taken inside ("lo") fails the second device: the first, moved
+ * already, comes back; nothing is left. */
+START_TEST(netdevice_failure_moves_back_what_moved) {
+  ENTER_PRIVATE_NETNS();
+  make_host_interface("hv0", "10.77.0.2/24", "fd77::2/64");
+  make_host_interface("hv1", "10.78.0.2/24", "fd78::2/64");
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){
+      .linux_extra = "\"netDevices\": {\"hv0\": {\"name\": \"net0\"}, "
+                     "\"hv1\": {\"name\": \"lo\"}}"});
+  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(hcontains(r.err, "linux.netDevices[\\\"hv1\\\"]: netns: move "
+                                 "link \\\"hv1\\\" into netns as \\\"lo\\\": "
+                                 "File exists"),
+                "stderr: %s", r.err);
+  hres_free(&r);
+  assert_back_home("hv0", "10.77.0.2/24", "fd77::2/64");
+  assert_back_home("hv1", "10.78.0.2/24", "fd78::2/64");
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(netdevice_missing_interface_is_refused) {
+  ENTER_PRIVATE_NETNS();
+  hexpect_create_refused("\"netDevices\": {\"eth9\": {}}",
+                         "linux.netDevices[\\\"eth9\\\"]: no such interface");
+}
+END_TEST
+
+START_TEST(netdevice_needs_a_network_namespace) {
+  ENTER_PRIVATE_NETNS();
+  make_host_interface("hv0", "10.77.0.2/24", "fd77::2/64");
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){
+      .namespaces = "{\"type\": \"pid\"}, {\"type\": \"mount\"}, "
+                    "{\"type\": \"uts\"}, {\"type\": \"ipc\"}",
+      .linux_extra = "\"netDevices\": {\"hv0\": {}}"});
+  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(hcontains(r.err, ".linux.netDevices: needs a network "
+                                 "namespace of the container's own"),
+                "stderr: %s", r.err);
+  hres_free(&r);
+  assert_back_home("hv0", "10.77.0.2/24", "fd77::2/64");
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(netdevice_bad_name_is_refused) {
+  ENTER_PRIVATE_NETNS();
+  hexpect_create_refused(
+      "\"netDevices\": {\"hv0\": {\"name\": \"a/b\"}}",
+      ".linux.netDevices[\\\"hv0\\\"].name: \\\"a/b\\\" is not a valid "
+      "interface name");
+}
+END_TEST
+
+static Suite *netdevices_suite(void) {
+  Suite *s = suite_create("integration-netdevices");
+  TCase *tc = harness_tcase("netdevices", 30);
+  tcase_add_test(tc, netdevice_moves_in_renamed_and_back);
+  tcase_add_test(tc, netdevice_failure_moves_back_what_moved);
+  tcase_add_test(tc, netdevice_missing_interface_is_refused);
+  tcase_add_test(tc, netdevice_needs_a_network_namespace);
+  tcase_add_test(tc, netdevice_bad_name_is_refused);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+HULL_SUITE(netdevices_suite)
