@@ -96,10 +96,14 @@ int net_devices_move_in(struct lifecycle *lc, pid_t pid, hull_error_t *err) {
     int ret = move_in(&l->net_devices[i], netns_fd, &moved, &move_err);
     if (moved) {
       lc->state->net_devices_moved = (unsigned)i + 1;
-      if (state_write(&lc->dir, lc->state, err) < 0)
-        return -1;
+      cleanup_error hull_error_t write_err = NULL;
+      if (state_write(&lc->dir, lc->state, &write_err) < 0 && ret == 0) {
+        move_err = take_ptr(write_err);
+        ret = -1;
+      }
     }
     if (ret < 0) {
+      hull_error_release(err);
       *err = take_ptr(move_err);
       /* Now, while the init holds the namespace: the spawn's error path
        * kills it before delete's cleanup could. */

@@ -10,10 +10,12 @@
 #include "runtime/common/common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_addr.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ENTER_PRIVATE_NETNS()                                                  \
   do {                                                                         \
@@ -121,6 +123,91 @@ START_TEST(netdevice_failure_moves_back_what_moved) {
 }
 END_TEST
 
+/* A child holding a network namespace of its own with a link `name` in it,
+ * killed by hctx_finish. */
+static pid_t spawn_netns_with_link(struct hctx *c, const char *name) {
+  int p[2];
+  ck_assert_int_eq(pipe(p), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(p[0]);
+    hull_error_t err = NULL;
+    char ok = unshare(CLONE_NEWNET) == 0 &&
+                      netns_link_add_veth(name, "peer0", &err) == 0
+                  ? 'y'
+                  : 'n';
+    if (write(p[1], &ok, 1) != 1)
+      _exit(1);
+    pause();
+    _exit(0);
+  }
+  close(p[1]);
+  char ok = 0;
+  ck_assert_int_eq(read(p[0], &ok, 1), 1);
+  close(p[0]);
+  ck_assert_int_eq(ok, 'y');
+  c->extra_pids[c->n_extra_pids++] = pid;
+  return pid;
+}
+
+/* In a joined namespace that has the name already, the move fails, and
+ * cleanup must not take the namespace's own interface out. */
+START_TEST(netdevice_clash_in_joined_netns_leaves_both) {
+  ENTER_PRIVATE_NETNS();
+  make_host_interface("hv0", "10.77.0.2/24", "fd77::2/64");
+  struct hctx *c = hctx_new();
+  pid_t holder = spawn_netns_with_link(c, "net0");
+  cleanup_free char *namespaces = xasprintf(
+      "{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": \"ipc\"}, "
+      "{\"type\": \"uts\"}, "
+      "{\"type\": \"network\", \"path\": \"/proc/%d/ns/net\"}",
+      (int)holder);
+  hctx_write_config(c, &(struct hconfig){
+      .namespaces = namespaces,
+      .linux_extra = "\"netDevices\": {\"hv0\": {\"name\": \"net0\"}}"});
+  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(hcontains(r.err, "linux.netDevices[\\\"hv0\\\"]: netns: move "
+                                 "link \\\"hv0\\\" into netns as \\\"net0\\\": "
+                                 "File exists"),
+                "stderr: %s", r.err);
+  hres_free(&r);
+  assert_back_home("hv0", "10.77.0.2/24", "fd77::2/64");
+  ck_assert(!link_exists("net0"));
+
+  /* Nothing moved: the cleanup must not take net0 out as hv9. */
+  hctx_write_config(c, &(struct hconfig){
+      .namespaces = namespaces,
+      .linux_extra = "\"netDevices\": {\"hv9\": {\"name\": \"net0\"}}"});
+  r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(hcontains(r.err, "no such interface"), "stderr: %s", r.err);
+  hres_free(&r);
+  ck_assert(!link_exists("hv9"));
+
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)holder);
+  int there = open(path, O_RDONLY | O_CLOEXEC), home = -1;
+  ck_assert_int_ge(there, 0);
+  NL_OK(netns_enter(there, &home, &err_));
+  bool still_there = link_exists("net0");
+  netns_return(&home);
+  close(there);
+  ck_assert_msg(still_there, "the joined netns lost its net0");
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(netdevice_names_given_twice_are_refused) {
+  ENTER_PRIVATE_NETNS();
+  hexpect_create_refused(
+      "\"netDevices\": {\"hv0\": {\"name\": \"net0\"}, "
+      "\"hv1\": {\"name\": \"net0\"}}",
+      ".linux.netDevices[\\\"hv1\\\"].name: \\\"net0\\\" is given twice");
+}
+END_TEST
+
 START_TEST(netdevice_missing_interface_is_refused) {
   ENTER_PRIVATE_NETNS();
   hexpect_create_refused("\"netDevices\": {\"eth9\": {}}",
@@ -161,6 +248,8 @@ static Suite *netdevices_suite(void) {
   TCase *tc = harness_tcase("netdevices", 30);
   tcase_add_test(tc, netdevice_moves_in_renamed_and_back);
   tcase_add_test(tc, netdevice_failure_moves_back_what_moved);
+  tcase_add_test(tc, netdevice_clash_in_joined_netns_leaves_both);
+  tcase_add_test(tc, netdevice_names_given_twice_are_refused);
   tcase_add_test(tc, netdevice_missing_interface_is_refused);
   tcase_add_test(tc, netdevice_needs_a_network_namespace);
   tcase_add_test(tc, netdevice_bad_name_is_refused);
