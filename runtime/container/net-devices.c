@@ -10,6 +10,7 @@
  * in a joined namespace already. */
 #include "lifecycle.h"
 #include "netns/netns.h"
+#include "runtime/vm/vm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +38,8 @@ int net_devices_check(const struct spec *spec, hull_error_t *err) {
   if (spec_namespace_find(spec, SPEC_NS_NETWORK) == NULL)
     return hull_error(err, 0, "config.json: .linux.netDevices: needs a "
                               "network namespace of the container's own");
-  if (exec_handler_for(spec)->signal_all != NULL)
+  /* The guest has no network card yet: nothing to move the devices to. */
+  if (vm_wanted(spec))
     return hull_error(err, 0, "config.json: .linux.netDevices: not "
                               "supported in a VM");
   for (size_t i = 0; i < l->n_net_devices; i++) {

@@ -8,6 +8,7 @@
 #include "tests/integration/harness.h"
 #include "netns/netns.h"
 #include "runtime/common/common.h"
+#include "runtime/vm/vm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -208,6 +209,23 @@ START_TEST(netdevice_names_given_twice_are_refused) {
 }
 END_TEST
 
+START_TEST(netdevice_in_a_vm_is_refused) {
+  ENTER_PRIVATE_NETNS();
+  make_host_interface("hv0", "10.77.0.2/24", "fd77::2/64");
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){
+      .linux_extra = "\"netDevices\": {\"hv0\": {}}",
+      .top_extra = "\"annotations\": {\"" VM_HANDLER_ANNOTATION "\": \"vm\"}"});
+  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(hcontains(r.err, ".linux.netDevices: not supported in a VM"),
+                "stderr: %s", r.err);
+  hres_free(&r);
+  assert_back_home("hv0", "10.77.0.2/24", "fd77::2/64");
+  hctx_finish(c);
+}
+END_TEST
+
 START_TEST(netdevice_missing_interface_is_refused) {
   ENTER_PRIVATE_NETNS();
   hexpect_create_refused("\"netDevices\": {\"eth9\": {}}",
@@ -250,6 +268,7 @@ static Suite *netdevices_suite(void) {
   tcase_add_test(tc, netdevice_failure_moves_back_what_moved);
   tcase_add_test(tc, netdevice_clash_in_joined_netns_leaves_both);
   tcase_add_test(tc, netdevice_names_given_twice_are_refused);
+  tcase_add_test(tc, netdevice_in_a_vm_is_refused);
   tcase_add_test(tc, netdevice_missing_interface_is_refused);
   tcase_add_test(tc, netdevice_needs_a_network_namespace);
   tcase_add_test(tc, netdevice_bad_name_is_refused);
