@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -37,22 +38,22 @@ void netns_return(int *home_fd) {
   *home_fd = -1;
 }
 
-/* What the kernel gives the link back by itself: IPv6 link-local
- * addresses come with the link being up. */
-static bool made_by_kernel(const struct netns_addr *a) {
-  return a->family == AF_INET6 && a->scope == RT_SCOPE_LINK;
+/* The addresses a move keeps: permanent ones of global scope. The kernel
+ * makes link-local ones anew, and autoconfigured ones come and go. */
+static bool kept(const struct netns_addr *a) {
+  return a->scope == RT_SCOPE_UNIVERSE && (a->flags & IFA_F_PERMANENT);
 }
 
 static int restore(const char *to, bool up, const struct netns_addr *addrs,
                    size_t n, hull_error_t *err) {
   for (size_t i = 0; i < n; i++)
-    if (!made_by_kernel(&addrs[i]) && netns_addr_add(to, &addrs[i], err) < 0)
+    if (kept(&addrs[i]) && netns_addr_add(to, &addrs[i], err) < 0)
       return -1;
   return up ? netns_link_set_up(to, true, err) : 0;
 }
 
 int netns_link_carry(const char *from, int netns_fd, const char *to,
-                     bool *moved, hull_error_t *err) {
+                     bool up, bool *moved, hull_error_t *err) {
   bool not_asked;
   moved = moved ? moved : &not_asked;
   *moved = false;
@@ -75,7 +76,7 @@ int netns_link_carry(const char *from, int netns_fd, const char *to,
   int home = -1;
   if (netns_enter(netns_fd, &home, err) < 0)
     return -1;
-  int ret = restore(to, link.flags & IFF_UP, addrs, n, err);
+  int ret = restore(to, up || (link.flags & IFF_UP), addrs, n, err);
   netns_return(&home);
   return ret;
 }

@@ -115,11 +115,13 @@ int netns_enter(int netns_fd, int *home_fd, hull_error_t *err);
 void netns_return(int *home_fd);
 
 /* Moves link `from` of the current namespace into netns_fd's as `to`,
- * keeping what the kernel drops on the way: its addresses (IPv6 link-local
- * ones excepted: the kernel makes those anew) and whether it was up.
- * *moved (when not NULL) tells whether the link left, even on failure. */
+ * keeping what the kernel drops on the way: its permanent global-scope
+ * addresses (as runtime-spec's netDevices asks: not the link-local or
+ * autoconfigured ones the kernel makes anew) and its up state, or up
+ * whatever it was when up is true. *moved (when not NULL) tells whether
+ * the link left, even on failure. */
 int netns_link_carry(const char *from, int netns_fd, const char *to,
-                     bool *moved, hull_error_t *err);
+                     bool up, bool *moved, hull_error_t *err);
 
 /* ---- the loopback (loopback.c) ----------------------------------------- */
 

@@ -77,7 +77,8 @@ static int move_in(const struct spec_net_device *d, int netns_fd,
                         d->host_name);
     return hull_error_wrap(err, "linux.netDevices[\"%s\"]", d->host_name);
   }
-  if (netns_link_carry(d->host_name, netns_fd, inside_name(d), moved,
+  /* Up in the container, whatever it was here (runtime-spec). */
+  if (netns_link_carry(d->host_name, netns_fd, inside_name(d), true, moved,
                        err) < 0)
     return hull_error_wrap(err, "linux.netDevices[\"%s\"]", d->host_name);
   return 0;
@@ -150,7 +151,7 @@ int net_devices_move_back(struct lifecycle *lc, hull_error_t *err) {
     struct netns_link link;
     if (netns_link_get(inside_name(d), &link, &one) < 0)
       continue;   /* gone already (the container deleted it) */
-    if (netns_link_carry(inside_name(d), home_fd, d->host_name, NULL,
+    if (netns_link_carry(inside_name(d), home_fd, d->host_name, false, NULL,
                          &one) < 0 &&
         ret == 0) {
       hull_error_wrap(&one, "linux.netDevices[\"%s\"]: move back",

@@ -12,7 +12,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +35,9 @@
       ck_abort_msg("%s: %s", #call, err_ ? err_->msg : "?");                   \
   } while (0)
 
-/* hv0 (10.77.0.2/24, fd77::2/64, up) with its peer hv0-p. */
-static void make_host_interface(const char *name, const char *v4,
-                                const char *v6) {
+/* name with v4 and v6 (no DAD) addresses, and its peer name-p up. */
+static void make_interface(const char *name, const char *v4, const char *v6,
+                           bool up) {
   char peer[IFNAMSIZ];
   snprintf(peer, sizeof(peer), "%s-p", name);
   NL_OK(netns_link_add_veth(name, peer, &err_));
@@ -46,7 +48,30 @@ static void make_host_interface(const char *name, const char *v4,
   NL_OK(netns_addr_add(name, &a4, &err_));
   NL_OK(netns_addr_add(name, &a6, &err_));
   NL_OK(netns_link_set_up(peer, true, &err_));
-  NL_OK(netns_link_set_up(name, true, &err_));
+  if (up)
+    NL_OK(netns_link_set_up(name, true, &err_));
+}
+
+static void make_host_interface(const char *name, const char *v4,
+                                const char *v6) {
+  make_interface(name, v4, v6, true);
+}
+
+/* An address with a lifetime: not IFA_F_PERMANENT. */
+static int add_temporary_address(const char *link, const struct netns_addr *a,
+                                 hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = netns_nl_start(
+      buf, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+  ifa->ifa_family = AF_INET;
+  ifa->ifa_prefixlen = (unsigned char)a->prefixlen;
+  ifa->ifa_index = (unsigned)netns_link_index(link, err);
+  mnl_attr_put(nlh, IFA_LOCAL, 4, a->bytes);
+  mnl_attr_put(nlh, IFA_ADDRESS, 4, a->bytes);
+  struct ifa_cacheinfo ci = {.ifa_prefered = 300, .ifa_valid = 300};
+  mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+  return netns_nl_talk(nlh, NULL, NULL, err, "add temporary address");
 }
 
 static bool link_exists(const char *name) {
@@ -76,7 +101,13 @@ static void assert_back_home(const char *name, const char *v4,
 
 START_TEST(netdevice_moves_in_renamed_and_back) {
   ENTER_PRIVATE_NETNS();
-  make_host_interface("hv0", "10.77.0.2/24", "fd77::2/64");
+  /* Down here (IPv6 addresses outlive only a link that was never up), up
+   * in the container (runtime-spec: the runtime sets it up); a
+   * non-permanent address stays behind. */
+  make_interface("hv0", "10.77.0.2/24", "fd77::2/64", false);
+  struct netns_addr temporary;
+  NL_OK(netns_addr_parse("10.79.0.2/24", &temporary, &err_));
+  NL_OK(add_temporary_address("hv0", &temporary, &err_));
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){
       .args = HELPER("signal-wait"),
@@ -92,6 +123,7 @@ START_TEST(netdevice_moves_in_renamed_and_back) {
   ck_assert_msg(hcontains(r.out, "inet 10.77.0.2/24"), "ip addr: %s", r.out);
   ck_assert_msg(hcontains(r.out, "inet6 fd77::2/64"), "ip addr: %s", r.out);
   ck_assert_msg(hcontains(r.out, ",UP"), "not up inside: %s", r.out);
+  ck_assert_msg(!hcontains(r.out, "10.79.0.2"), "ip addr: %s", r.out);
   hres_free(&r);
 
   hrun_expect(0, c, "delete", "--force", c->id);
