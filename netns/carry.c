@@ -52,11 +52,26 @@ static int restore(const char *to, bool up, const struct netns_addr *addrs,
   return up ? netns_link_set_up(to, true, err) : 0;
 }
 
+/* The name the link at index got there: a template is resolved by the
+ * kernel, which keeps the ifindex across the move when it is free. */
+static int name_there(const char *to, int index, char *name,
+                      hull_error_t *err) {
+  if (strchr(to, '%') == NULL) {
+    snprintf(name, IFNAMSIZ, "%s", to);
+    return 0;
+  }
+  struct netns_link there;
+  if (netns_link_get_by_index(index, &there, err) < 0)
+    return hull_error_wrap(err, "find \"%s\" after the move", to);
+  snprintf(name, IFNAMSIZ, "%s", there.name);
+  return 0;
+}
+
 int netns_link_carry(const char *from, int netns_fd, const char *to,
-                     bool up, bool *moved, hull_error_t *err) {
-  bool not_asked;
-  moved = moved ? moved : &not_asked;
-  *moved = false;
+                     bool up, struct netns_carried *out, hull_error_t *err) {
+  struct netns_carried not_asked;
+  out = out ? out : &not_asked;
+  memset(out, 0, sizeof(*out));
   struct netns_link link;
   if (netns_link_get(from, &link, err) < 0)
     return -1;
@@ -72,11 +87,14 @@ int netns_link_carry(const char *from, int netns_fd, const char *to,
       restore(from, link.flags & IFF_UP, addrs, n, &ignored);
     return -1;
   }
-  *moved = true;
+  out->moved = true;
+  snprintf(out->name, sizeof(out->name), "%s", to);
   int home = -1;
   if (netns_enter(netns_fd, &home, err) < 0)
     return -1;
-  int ret = restore(to, up || (link.flags & IFF_UP), addrs, n, err);
+  int ret = name_there(to, link.index, out->name, err);
+  if (ret == 0)
+    ret = restore(out->name, up || (link.flags & IFF_UP), addrs, n, err);
   netns_return(&home);
   return ret;
 }

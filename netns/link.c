@@ -86,6 +86,18 @@ int netns_link_get(const char *name, struct netns_link *out,
   return 0;
 }
 
+int netns_link_get_by_index(int index, struct netns_link *out,
+                            hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(buf, RTM_GETLINK, 0, index, NULL);
+  memset(out, 0, sizeof(*out));
+  if (netns_nl_talk(nlh, read_link, out, err, "look up link %d", index) < 0)
+    return -1;
+  if (out->index <= 0)
+    return hull_error(err, ENODEV, "netns: look up link %d", index);
+  return 0;
+}
+
 int netns_link_index(const char *name, hull_error_t *err) {
   struct netns_link l;
   if (netns_link_get(name, &l, err) < 0)

@@ -33,6 +33,8 @@ struct netns_link {
 /* Fills *out for the link called name; ENODEV when there is none. */
 int netns_link_get(const char *name, struct netns_link *out,
                    hull_error_t *err);
+int netns_link_get_by_index(int index, struct netns_link *out,
+                            hull_error_t *err);
 /* The ifindex of the link called name (> 0), or -1. */
 int netns_link_index(const char *name, hull_error_t *err);
 
@@ -114,14 +116,20 @@ int netns_enter(int netns_fd, int *home_fd, hull_error_t *err);
  * refuses: hull must not go on in a namespace it did not mean to be in. */
 void netns_return(int *home_fd);
 
-/* Moves link `from` of the current namespace into netns_fd's as `to`,
- * keeping what the kernel drops on the way: its permanent global-scope
- * addresses (as runtime-spec's netDevices asks: not the link-local or
- * autoconfigured ones the kernel makes anew) and its up state, or up
- * whatever it was when up is true. *moved (when not NULL) tells whether
- * the link left, even on failure. */
+/* What netns_link_carry did, also when it failed. */
+struct netns_carried {
+  bool moved;               /* the link left this namespace */
+  char name[IFNAMSIZ];      /* its name there ("net%d" resolved) */
+};
+
+/* Moves link `from` of the current namespace into netns_fd's as `to` (a
+ * template such as "net%d" lets the kernel pick a free name), keeping
+ * what the kernel drops on the way: its permanent global-scope addresses
+ * (as runtime-spec's netDevices asks: not the link-local or autoconfigured
+ * ones the kernel makes anew) and its up state, or up whatever it was when
+ * up is true. */
 int netns_link_carry(const char *from, int netns_fd, const char *to,
-                     bool up, bool *moved, hull_error_t *err);
+                     bool up, struct netns_carried *out, hull_error_t *err);
 
 /* ---- the loopback (loopback.c) ----------------------------------------- */
 

@@ -5,9 +5,10 @@
  * The kernel sends physical devices back to the initial namespace when a
  * namespace dies, but destroys virtual ones (veth, dummy): so, as runc 1.2,
  * delete moves them back while the container's init still holds the
- * namespace. state.json counts the devices moved so far, so that a failed
- * create or a delete moves back exactly those, never an interface that was
- * in a joined namespace already. */
+ * namespace. state.json lists the devices moved so far (by their names
+ * inside, a "net%d" template resolved), so that a failed create or a
+ * delete moves back exactly those, never an interface that was in a
+ * joined namespace already. */
 #include "lifecycle.h"
 #include "netns/netns.h"
 #include "runtime/vm/vm.h"
@@ -51,7 +52,8 @@ int net_devices_check(const struct spec *spec, hull_error_t *err) {
       return hull_error(err, 0, "config.json: .linux.netDevices[\"%s\"].name:"
                                 " \"%s\" is not a valid interface name",
                         d->host_name, inside_name(d));
-    for (size_t j = 0; j < i; j++)
+    /* A template ("net%d") gets a free name from the kernel each time. */
+    for (size_t j = 0; j < i && !strchr(inside_name(d), '%'); j++)
       if (strcmp(inside_name(&l->net_devices[j]), inside_name(d)) == 0)
         return hull_error(err, 0, "config.json: .linux.netDevices[\"%s\"]"
                                   ".name: \"%s\" is given twice",
@@ -68,8 +70,8 @@ static int open_netns_of(pid_t pid, int *fd, hull_error_t *err) {
 }
 
 static int move_in(const struct spec_net_device *d, int netns_fd,
-                   bool *moved, hull_error_t *err) {
-  *moved = false;
+                   struct netns_carried *carried, hull_error_t *err) {
+  memset(carried, 0, sizeof(*carried));
   struct netns_link link;
   if (netns_link_get(d->host_name, &link, err) < 0) {
     if ((*err)->errno_value == ENODEV)
@@ -78,10 +80,21 @@ static int move_in(const struct spec_net_device *d, int netns_fd,
     return hull_error_wrap(err, "linux.netDevices[\"%s\"]", d->host_name);
   }
   /* Up in the container, whatever it was here (runtime-spec). */
-  if (netns_link_carry(d->host_name, netns_fd, inside_name(d), true, moved,
+  if (netns_link_carry(d->host_name, netns_fd, inside_name(d), true, carried,
                        err) < 0)
     return hull_error_wrap(err, "linux.netDevices[\"%s\"]", d->host_name);
   return 0;
+}
+
+/* Records one more device inside, under the name it got there. */
+static int record_moved(struct lifecycle *lc, const char *name,
+                        hull_error_t *err) {
+  char ***v = &lc->state->net_devices_moved;
+  size_t n = strv_len(*v);
+  *v = xrealloc(*v, (n + 2) * sizeof(**v));
+  (*v)[n] = xstrdup(name);
+  (*v)[n + 1] = NULL;
+  return state_write(&lc->dir, lc->state, err);
 }
 
 int net_devices_move_in(struct lifecycle *lc, pid_t pid, hull_error_t *err) {
@@ -92,15 +105,14 @@ int net_devices_move_in(struct lifecycle *lc, pid_t pid, hull_error_t *err) {
   if (open_netns_of(pid, &netns_fd, err) < 0)
     return -1;
   for (size_t i = 0; i < l->n_net_devices; i++) {
-    /* A device that left is counted even when a later step (its
+    /* A device that left is recorded even when a later step (its
      * addresses) failed, so that the cleanup brings it back. */
-    bool moved = false;
+    struct netns_carried carried;
     cleanup_error hull_error_t move_err = NULL;
-    int ret = move_in(&l->net_devices[i], netns_fd, &moved, &move_err);
-    if (moved) {
-      lc->state->net_devices_moved = (unsigned)i + 1;
+    int ret = move_in(&l->net_devices[i], netns_fd, &carried, &move_err);
+    if (carried.moved) {
       cleanup_error hull_error_t write_err = NULL;
-      if (state_write(&lc->dir, lc->state, &write_err) < 0 && ret == 0) {
+      if (record_moved(lc, carried.name, &write_err) < 0 && ret == 0) {
         move_err = take_ptr(write_err);
         ret = -1;
       }
@@ -116,18 +128,19 @@ int net_devices_move_in(struct lifecycle *lc, pid_t pid, hull_error_t *err) {
       return -1;
     }
     log_debug("netDevice %s: in the container as %s",
-              l->net_devices[i].host_name, inside_name(&l->net_devices[i]));
+              l->net_devices[i].host_name, carried.name);
   }
   return 0;
 }
 
 int net_devices_move_back(struct lifecycle *lc, hull_error_t *err) {
-  const struct container_state *st = lc->state;
-  if (st->net_devices_moved == 0)
+  struct container_state *st = lc->state;
+  size_t n_moved = strv_len(st->net_devices_moved);
+  if (n_moved == 0)
     return 0;
   const struct spec *spec = lifecycle_spec(lc);
   if (spec == NULL || spec->linux == NULL ||
-      spec->linux->n_net_devices < st->net_devices_moved)
+      spec->linux->n_net_devices < n_moved)
     return 0;
   if (!process_is_alive(st->pid, st->pid_start_time)) {
     log_warning("linux.netDevices: the container's network namespace is "
@@ -145,24 +158,24 @@ int net_devices_move_back(struct lifecycle *lc, hull_error_t *err) {
     return -1;
   int ret = 0;
   /* Every device gets its try; the first failure is the one reported. */
-  for (size_t i = 0; i < st->net_devices_moved; i++) {
-    const struct spec_net_device *d = &spec->linux->net_devices[i];
+  for (size_t i = 0; i < n_moved; i++) {
+    const char *host_name = spec->linux->net_devices[i].host_name;
+    const char *name = st->net_devices_moved[i];
     cleanup_error hull_error_t one = NULL;
     struct netns_link link;
-    if (netns_link_get(inside_name(d), &link, &one) < 0)
+    if (netns_link_get(name, &link, &one) < 0)
       continue;   /* gone already (the container deleted it) */
-    if (netns_link_carry(inside_name(d), home_fd, d->host_name, false, NULL,
-                         &one) < 0 &&
+    if (netns_link_carry(name, home_fd, host_name, false, NULL, &one) < 0 &&
         ret == 0) {
       hull_error_wrap(&one, "linux.netDevices[\"%s\"]: move back",
-                      d->host_name);
+                      host_name);
       *err = take_ptr(one);
       ret = -1;
     }
   }
   netns_return(&back);
   if (ret == 0) {
-    lc->state->net_devices_moved = 0;
+    strv_free(take_ptr(st->net_devices_moved));
     if (state_write(&lc->dir, lc->state, err) < 0)
       return -1;
   }

@@ -133,6 +133,29 @@ START_TEST(netdevice_moves_in_renamed_and_back) {
 }
 END_TEST
 
+/* "eth%d": the kernel picks a free name inside (runtime-spec allows the
+ * template), and delete finds the device under it. */
+START_TEST(netdevice_name_template_is_resolved) {
+  ENTER_PRIVATE_NETNS();
+  make_host_interface("hv0", "10.77.0.2/24", "fd77::2/64");
+  struct hctx *c = hctx_new();
+  hctx_write_config(c, &(struct hconfig){
+      .args = HELPER("signal-wait"),
+      .linux_extra = "\"netDevices\": {\"hv0\": {\"name\": \"eth%d\"}}"});
+  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hwait_file(r.out_path, "ready", 5000), "init never ready");
+  hres_free(&r);
+  r = hrun(c, "exec", c->id, "/bin/ip", "addr", "show", "dev", "eth0", NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, "inet 10.77.0.2/24"), "ip addr: %s", r.out);
+  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
+  assert_back_home("hv0", "10.77.0.2/24", "fd77::2/64");
+  hctx_finish(c);
+}
+END_TEST
+
 /* A name taken inside ("lo") fails the second device: the first, moved
  * already, comes back; nothing is left. */
 START_TEST(netdevice_failure_moves_back_what_moved) {
@@ -297,6 +320,7 @@ static Suite *netdevices_suite(void) {
   Suite *s = suite_create("integration-netdevices");
   TCase *tc = harness_tcase("netdevices", 30);
   tcase_add_test(tc, netdevice_moves_in_renamed_and_back);
+  tcase_add_test(tc, netdevice_name_template_is_resolved);
   tcase_add_test(tc, netdevice_failure_moves_back_what_moved);
   tcase_add_test(tc, netdevice_clash_in_joined_netns_leaves_both);
   tcase_add_test(tc, netdevice_names_given_twice_are_refused);
