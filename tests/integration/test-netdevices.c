@@ -16,6 +16,7 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <sched.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -222,6 +223,9 @@ START_TEST(netdevice_clash_in_joined_netns_leaves_both) {
   hctx_write_config(c, &(struct hconfig){
       .namespaces = namespaces,
       .linux_extra = "\"netDevices\": {\"hv0\": {\"name\": \"net0\"}}"});
+  int holder_status = 0;
+  ck_assert_msg(waitpid(holder, &holder_status, WNOHANG) == 0,
+                "the netns holder died: status %#x", holder_status);
   struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
   ck_assert_int_eq(r.status, 1);
   ck_assert_msg(hcontains(r.err, "linux.netDevices[\\\"hv0\\\"]: netns: move "
