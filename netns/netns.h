@@ -9,7 +9,7 @@
  *     (kernel: Unknown device type)
  *
  * Files: nl.c (socket, request, acknowledgement, dumps), link.c, addr.c,
- * route.c, loopback.c. */
+ * route.c, carry.c (into another namespace and back), loopback.c. */
 #ifndef HULL_NETNS_H
 #define HULL_NETNS_H
 

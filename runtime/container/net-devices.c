@@ -1,6 +1,6 @@
 /* net-devices.c — linux.netDevices: host interfaces moved into the
- * container's network namespace at create (renamed, addresses and up state
- * kept) and moved back, under their own names, at delete.
+ * container's network namespace at create (renamed, permanent addresses
+ * kept, set up) and moved back, under their own names, at delete.
  *
  * The kernel sends physical devices back to the initial namespace when a
  * namespace dies, but destroys virtual ones (veth, dummy): so, as runc 1.2,
