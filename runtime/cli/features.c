@@ -85,7 +85,7 @@ static void gen_linux(yajl_gen g) {
   yajl_gen_map_open(g);
   gen_enabled(g, "idmap", true);
   yajl_gen_map_close(g);
-  gen_enabled(g, "netDevices", false);
+  gen_enabled(g, "netDevices", true);
   yajl_gen_map_close(g);
 }
 

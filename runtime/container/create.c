@@ -113,7 +113,8 @@ static int on_namespaces_ready(void *opaque, pid_t pid, char **state_json,
   log_debug("init %d: in its cgroup", (int)pid);
   lc->state->pid = pid;
   lc->state->pid_start_time = process_start_time(pid);
-  if (state_write(&lc->dir, lc->state, err) < 0)
+  if (state_write(&lc->dir, lc->state, err) < 0 ||
+      net_devices_move_in(lc, pid, err) < 0)
     return -1;
   /* Every hook of create reads "created": they run after the lifecycle's
    * step 2, the environment's creation, is done (runtime-spec; the
@@ -206,6 +207,7 @@ static int load_bundle(const struct create_options *o, char **bundle,
   if (spec_parse(*text, strlen(*text), "config.json", spec, err) < 0 ||
       spec_validate_for_run(*spec, err) < 0 ||
       check_linux_needs(*spec, err) < 0 ||
+      net_devices_check(*spec, err) < 0 ||
       security_check_spec(*spec, err) < 0 ||
       tty_check_console_flags(o->detach, (*spec)->process->terminal,
                               o->console_socket, err) < 0)

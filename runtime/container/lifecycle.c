@@ -212,6 +212,12 @@ static int destroy_cgroup(struct lifecycle *lc, hull_error_t *err) {
 }
 
 int lifecycle_destroy(struct lifecycle *lc, hull_error_t *err) {
+  /* Before the kill: the init's death takes the namespace, and virtual
+   * devices with it. A device that cannot come back is no reason to keep
+   * the container. */
+  cleanup_error hull_error_t net_err = NULL;
+  if (net_devices_move_back(lc, &net_err) < 0)
+    log_warning("%s", net_err->msg);
   if (lifecycle_kill_all(lc, err) < 0 || destroy_cgroup(lc, err) < 0)
     return -1;
   if (lc->state->rootfs_mount_below &&

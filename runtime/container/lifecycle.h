@@ -49,6 +49,18 @@ int lifecycle_kill_all(struct lifecycle *lc, hull_error_t *err);
  * directory. Safe to repeat after a crash half-way. */
 int lifecycle_destroy(struct lifecycle *lc, hull_error_t *err);
 
+/* ---- linux.netDevices (net-devices.c) ---------------------------------- */
+
+/* What create checks before it makes anything: the container has a
+ * network namespace of its own, the names are interface names. */
+int net_devices_check(const struct spec *spec, hull_error_t *err);
+/* Moves them into the network namespace of pid (the init, namespaces
+ * made), counting them in state.json as they go. */
+int net_devices_move_in(struct lifecycle *lc, pid_t pid, hull_error_t *err);
+/* Moves those create moved back into hull's network namespace under their
+ * host names, while the init still holds the container's. */
+int net_devices_move_back(struct lifecycle *lc, hull_error_t *err);
+
 /* Forwards the signals a foreground `run`/`exec` passes on (as runc) to
  * pid until it exits; returns its exit code (128+N when killed by N). */
 int lifecycle_wait_forwarding(pid_t pid);

@@ -256,9 +256,6 @@ static int refuse_unimplemented(const struct spec *spec, hull_error_t *err) {
                       mounted ? "" : "; this host has no resctrl filesystem "
                                      "mounted either");
   }
-  if (l->n_net_devices > 0)
-    return hull_error(err, 0, "config.json: .linux.netDevices: not "
-                      "supported");
   return 0;
 }
 

@@ -165,6 +165,13 @@ int state_write(const struct state_dir *d, const struct container_state *st,
     json_gen_string(g, "rootfsMountBelow");
     yajl_gen_integer(g, (long long)st->rootfs_mount_below);
   }
+  if (st->net_devices_moved) {
+    json_gen_string(g, "netDevicesMoved");
+    yajl_gen_array_open(g);
+    for (char **n = st->net_devices_moved; *n; n++)
+      json_gen_string(g, *n);
+    yajl_gen_array_close(g);
+  }
   gen_annotations(g, &st->annotations);
   yajl_gen_map_close(g);
   cleanup_free char *json = json_gen_finish(g);
@@ -182,6 +189,20 @@ static long long tree_integer(yajl_val root, const char *key) {
   const char *path[] = {key, NULL};
   yajl_val v = yajl_tree_get(root, path, yajl_t_number);
   return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+/* A NULL-terminated copy of an array of strings; NULL when absent. */
+static char **tree_strings(yajl_val root, const char *key) {
+  const char *path[] = {key, NULL};
+  yajl_val v = yajl_tree_get(root, path, yajl_t_array);
+  if (v == NULL)
+    return NULL;
+  char **out = xzalloc((v->u.array.len + 1) * sizeof(*out));
+  size_t n = 0;
+  for (size_t i = 0; i < v->u.array.len; i++)
+    if (YAJL_IS_STRING(v->u.array.values[i]))
+      out[n++] = xstrdup(YAJL_GET_STRING(v->u.array.values[i]));
+  return out;
 }
 
 static void read_annotations(yajl_val root, struct spec_map *m) {
@@ -225,6 +246,7 @@ int state_read(const struct state_dir *d, struct container_state **out,
   st->pid = (pid_t)tree_integer(root, "pid");
   st->pid_start_time = (uint64_t)tree_integer(root, "pidStartTime");
   st->rootfs_mount_below = (uint64_t)tree_integer(root, "rootfsMountBelow");
+  st->net_devices_moved = tree_strings(root, "netDevicesMoved");
   read_annotations(root, &st->annotations);
   yajl_tree_free(root);
   *out = st;
@@ -242,6 +264,7 @@ void container_state_free(struct container_state *st) {
   free(st->cgroup_path);
   free(st->cgroup_own);
   free(st->handler);
+  strv_free(st->net_devices_moved);
   for (size_t i = 0; i < st->annotations.len; i++) {
     free(st->annotations.items[i].key);
     free(st->annotations.items[i].value);

@@ -36,6 +36,11 @@ struct container_state {
    * the runtime's: the id of the mount the rootfs was on before create
    * stacked its own onto it, for delete to tell them apart; else 0. */
   uint64_t rootfs_mount_below;
+  /* The names inside of the linux.netDevices create has moved into the
+   * container's network namespace, in config order (NULL-terminated; NULL:
+   * none): delete moves those back. A name template ("net%d") is resolved
+   * here. */
+  char **net_devices_moved;
   struct spec_map annotations;
 };
 

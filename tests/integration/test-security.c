@@ -181,8 +181,6 @@ START_TEST(unimplemented_linux_fields_are_refused) {
   hexpect_create_refused("\"intelRdt\": {\"closID\": \"hull\", "
                  "\"l3CacheSchema\": \"L3:0=ff\"}",
                  ".linux.intelRdt: not supported");
-  hexpect_create_refused("\"netDevices\": {\"eth9\": {\"name\": \"net0\"}}",
-                 ".linux.netDevices: not supported");
   /* runc adds context= to every mount and fails with EINVAL without
    * SELinux; hull says why, and labels no mounts with SELinux either. */
   hexpect_create_refused("\"mountLabel\": \"system_u:object_r:svirt_sandbox_file_t:s0\"",
@@ -230,7 +228,7 @@ START_TEST(features_tell_what_is_implemented) {
   ck_assert(feature_true(doc, "selinux", "enabled"));
   ck_assert(feature_true(doc, "cgroup", "rdma"));
   ck_assert(!feature_true(doc, "intelRdt", "enabled"));
-  ck_assert(!feature_true(doc, "netDevices", "enabled"));
+  ck_assert(feature_true(doc, "netDevices", "enabled"));
   ck_assert(lists(doc, "memoryPolicy", "modes", "MPOL_BIND"));
   ck_assert(lists(doc, "memoryPolicy", "flags", "MPOL_F_STATIC_NODES"));
   /* Every capability hull recognizes, also those newer than the kernel. */

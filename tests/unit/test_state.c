@@ -77,6 +77,7 @@ START_TEST(state_round_trip) {
                 err ? err->msg : "");
   struct spec_kv items[] = {{.key = "org.example.a", .value = "1"},
                                   {.key = "b", .value = "two \"quoted\"\n"}};
+  char *moved[] = {"net0", "eth3", NULL};
   struct container_state st = {
       .id = "c1",
       .bundle = "/srv/bundle with space",
@@ -88,6 +89,7 @@ START_TEST(state_round_trip) {
       .handler = "process",
       .pid = 4242,
       .pid_start_time = 123456789012ULL,
+      .net_devices_moved = moved,
       .annotations = {.items = items, .len = 2},
   };
   ck_assert_msg(state_write(&d, &st, &err) == 0, "%s", err ? err->msg : "");
@@ -104,6 +106,9 @@ START_TEST(state_round_trip) {
   ck_assert_str_eq(back->handler, st.handler);
   ck_assert_int_eq(back->pid, st.pid);
   ck_assert_uint_eq(back->pid_start_time, st.pid_start_time);
+  ck_assert_uint_eq(strv_len(back->net_devices_moved), 2);
+  ck_assert_str_eq(back->net_devices_moved[0], "net0");
+  ck_assert_str_eq(back->net_devices_moved[1], "eth3");
   ck_assert_uint_eq(back->annotations.len, 2);
   for (size_t i = 0; i < 2; i++) {
     ck_assert_str_eq(back->annotations.items[i].key, items[i].key);

@@ -1,0 +1,260 @@
+/* link.c — network interfaces: look up, add (veth, bridge, dummy, tap),
+ * delete, set up/down, MTU, name, bridge master, network namespace. */
+#include "netns/netns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* An RTM_NEWLINK/DELLINK/GETLINK for the link called name (ifindex 0: the
+ * kernel finds it by IFLA_IFNAME). */
+static struct nlmsghdr *link_request(char *buf, unsigned type, unsigned flags,
+                                     int index, const char *name) {
+  struct nlmsghdr *nlh = netns_nl_start(buf, type, flags);
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = index;
+  if (name)
+    mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+  return nlh;
+}
+
+static void copy_name(char *dst, size_t size, const char *src) {
+  size_t n = strnlen(src, size - 1);
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+static int read_link_kind(const struct nlattr *linkinfo, struct netns_link *l) {
+  const struct nlattr *attr;
+  mnl_attr_for_each_nested(attr, linkinfo) {
+    if (mnl_attr_get_type(attr) == IFLA_INFO_KIND &&
+        mnl_attr_validate(attr, MNL_TYPE_STRING) == 0)
+      copy_name(l->kind, sizeof(l->kind), mnl_attr_get_str(attr));
+  }
+  return 0;
+}
+
+static int read_link(const struct nlmsghdr *msg, void *data,
+                     hull_error_t *err) {
+  struct netns_link *l = data;
+  if (msg->nlmsg_type != RTM_NEWLINK)
+    return 0;
+  const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(msg);
+  memset(l, 0, sizeof(*l));
+  l->index = ifm->ifi_index;
+  l->flags = ifm->ifi_flags;
+  const struct nlattr *attr;
+  mnl_attr_for_each(attr, msg, sizeof(*ifm)) {
+    switch (mnl_attr_get_type(attr)) {
+    case IFLA_IFNAME:
+      if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+        copy_name(l->name, sizeof(l->name), mnl_attr_get_str(attr));
+      break;
+    case IFLA_MTU:
+      if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+        l->mtu = mnl_attr_get_u32(attr);
+      break;
+    case IFLA_MASTER:
+      if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+        l->master = (int)mnl_attr_get_u32(attr);
+      break;
+    case IFLA_LINKINFO:
+      read_link_kind(attr, l);
+      break;
+    }
+  }
+  return 0;
+}
+
+int netns_link_get(const char *name, struct netns_link *out,
+                   hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(buf, RTM_GETLINK, 0, 0, name);
+  memset(out, 0, sizeof(*out));
+  if (netns_nl_talk(nlh, read_link, out, err, "look up link \"%s\"", name) < 0)
+    return -1;
+  if (out->index <= 0)
+    return hull_error(err, ENODEV, "netns: look up link \"%s\"", name);
+  return 0;
+}
+
+int netns_link_get_by_index(int index, struct netns_link *out,
+                            hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(buf, RTM_GETLINK, 0, index, NULL);
+  memset(out, 0, sizeof(*out));
+  if (netns_nl_talk(nlh, read_link, out, err, "look up link %d", index) < 0)
+    return -1;
+  if (out->index <= 0)
+    return hull_error(err, ENODEV, "netns: look up link %d", index);
+  return 0;
+}
+
+int netns_link_index(const char *name, hull_error_t *err) {
+  struct netns_link l;
+  if (netns_link_get(name, &l, err) < 0)
+    return -1;
+  return l.index;
+}
+
+int netns_link_add(const char *name, const char *kind, hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(
+      buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 0, name);
+  struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
+  mnl_attr_nest_end(nlh, info);
+  return netns_nl_talk(nlh, NULL, NULL, err, "add link \"%s\" kind \"%s\"",
+                       name, kind);
+}
+
+int netns_link_add_veth(const char *name, const char *peer,
+                        hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(
+      buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 0, name);
+  struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+  struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+  struct nlattr *peer_nest = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+  /* The peer is described like a link of its own: header, then name. */
+  struct ifinfomsg *peer_ifm =
+      mnl_nlmsg_put_extra_header(nlh, sizeof(*peer_ifm));
+  peer_ifm->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+  mnl_attr_nest_end(nlh, peer_nest);
+  mnl_attr_nest_end(nlh, data);
+  mnl_attr_nest_end(nlh, info);
+  return netns_nl_talk(nlh, NULL, NULL, err, "add veth \"%s\" peer \"%s\"",
+                       name, peer);
+}
+
+int netns_link_add_tap(const char *name, hull_error_t *err) {
+  if (strlen(name) >= IFNAMSIZ)
+    return hull_error(err, EINVAL, "netns: add tap \"%s\"", name);
+  /* TUNSETIFF with a name in use attaches to that device instead of
+   * failing: refuse an existing name the way RTM_NEWLINK would. */
+  struct netns_link existing;
+  cleanup_error hull_error_t ignored = NULL;
+  if (netns_link_get(name, &existing, &ignored) == 0)
+    return hull_error(err, EEXIST, "netns: add tap \"%s\"", name);
+  cleanup_close int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return hull_error(err, errno, "netns: add tap \"%s\": open /dev/net/tun",
+                      name);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof(ifr));
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  copy_name(ifr.ifr_name, sizeof(ifr.ifr_name), name);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0)
+    return hull_error(err, errno, "netns: add tap \"%s\"", name);
+  return 0;
+}
+
+int netns_link_del(const char *name, hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(buf, RTM_DELLINK, NLM_F_ACK, 0, name);
+  return netns_nl_talk(nlh, NULL, NULL, err, "delete link \"%s\"", name);
+}
+
+int netns_link_set_up(const char *name, bool up, hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(buf, RTM_NEWLINK, NLM_F_ACK, 0, name);
+  struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+  ifm->ifi_change = IFF_UP;
+  ifm->ifi_flags = up ? IFF_UP : 0;
+  return netns_nl_talk(nlh, NULL, NULL, err, "set link \"%s\" %s", name,
+                       up ? "up" : "down");
+}
+
+int netns_link_set_mtu(const char *name, unsigned mtu, hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(buf, RTM_NEWLINK, NLM_F_ACK, 0, name);
+  mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+  return netns_nl_talk(nlh, NULL, NULL, err, "set link \"%s\" mtu %u", name,
+                       mtu);
+}
+
+int netns_link_rename(const char *name, const char *new_name,
+                      hull_error_t *err) {
+  int index = netns_link_index(name, err);
+  if (index < 0)
+    return hull_error_wrap(err, "rename");
+  char buf[NETNS_NL_BUF];
+  /* By index: IFLA_IFNAME is the new name here. */
+  struct nlmsghdr *nlh =
+      link_request(buf, RTM_NEWLINK, NLM_F_ACK, index, new_name);
+  return netns_nl_talk(nlh, NULL, NULL, err, "rename link \"%s\" to \"%s\"",
+                       name, new_name);
+}
+
+int netns_link_set_master(const char *name, const char *master,
+                          hull_error_t *err) {
+  int master_index = 0;
+  if (master) {
+    master_index = netns_link_index(master, err);
+    if (master_index < 0)
+      return hull_error_wrap(err, "set master of \"%s\"", name);
+  }
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(buf, RTM_NEWLINK, NLM_F_ACK, 0, name);
+  mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master_index);
+  if (master)
+    return netns_nl_talk(nlh, NULL, NULL, err, "set link \"%s\" master \"%s\"",
+                         name, master);
+  return netns_nl_talk(nlh, NULL, NULL, err, "set link \"%s\" nomaster", name);
+}
+
+/* The kernel moves first and renames after, in one request: a name taken
+ * in the target fails the request with the link moved already, under its
+ * old name. Sends it back, so that a failed move leaves it where it was. */
+static void undo_half_move(const char *name, int netns_fd) {
+  cleanup_error hull_error_t ignored = NULL;
+  struct netns_link here;
+  if (netns_link_get(name, &here, &ignored) == 0)
+    return;
+  cleanup_close int home_fd =
+      open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  int back = -1;
+  if (home_fd < 0 || netns_enter(netns_fd, &back, &ignored) < 0)
+    return;
+  int index = netns_link_index(name, &ignored);
+  if (index > 0) {
+    char buf[NETNS_NL_BUF];
+    struct nlmsghdr *nlh =
+        link_request(buf, RTM_NEWLINK, NLM_F_ACK, index, NULL);
+    mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)home_fd);
+    netns_nl_talk(nlh, NULL, NULL, &ignored, "move link \"%s\" back", name);
+  }
+  netns_return(&back);
+}
+
+int netns_link_move(const char *name, int netns_fd, const char *new_name,
+                    hull_error_t *err) {
+  int index = netns_link_index(name, err);
+  if (index < 0)
+    return hull_error_wrap(err, "move");
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(buf, RTM_NEWLINK, NLM_F_ACK, index,
+                                      new_name ? new_name : name);
+  mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+  int ret;
+  if (new_name)
+    ret = netns_nl_talk(nlh, NULL, NULL, err,
+                        "move link \"%s\" into netns as \"%s\"", name,
+                        new_name);
+  else
+    ret = netns_nl_talk(nlh, NULL, NULL, err, "move link \"%s\" into netns",
+                        name);
+  if (ret < 0 && new_name)
+    undo_half_move(name, netns_fd);
+  return ret;
+}

@@ -1,0 +1,323 @@
+/* test_netlink.c — the netlink layer (netns/nl.c, link.c, addr.c,
+ * route.c), each test in a network namespace of its own: the test process
+ * (forked by Check) unshares one, so the host's interfaces are never
+ * touched. */
+#include "netns/netns.h"
+#include "tests/suite.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_addr.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Every test calls this first. Without Check's fork the unshare would move
+ * the whole runner, so such a run skips instead. */
+#define ENTER_PRIVATE_NETNS()                                                  \
+  do {                                                                         \
+    const char *fork_mode = getenv("CK_FORK");                                 \
+    if (fork_mode && strcmp(fork_mode, "no") == 0)                             \
+      SKIP_TEST("CK_FORK=no: the test would leave the runner's netns");        \
+    if (unshare(CLONE_NEWNET) < 0)                                             \
+      SKIP_TEST("unshare(CLONE_NEWNET): %s", strerror(errno));                \
+  } while (0)
+
+#define OK(call)                                                               \
+  do {                                                                         \
+    hull_error_t err_ = NULL;                                                  \
+    if ((call) < 0)                                                            \
+      ck_abort_msg("%s: %s", #call, err_ ? err_->msg : "?");                   \
+  } while (0)
+/* The call in OK names its error variable err_. */
+
+#define FAILS_WITH(call, text)                                                 \
+  do {                                                                         \
+    hull_error_t err_ = NULL;                                                  \
+    ck_assert_int_lt((call), 0);                                               \
+    ck_assert_ptr_nonnull(err_);                                               \
+    ck_assert_str_eq(err_->msg, (text));                                       \
+    hull_error_release(&err_);                                                 \
+  } while (0)
+
+/* For errors whose kernel text differs between kernel versions. */
+#define FAILS_STARTING_WITH(call, text)                                        \
+  do {                                                                         \
+    hull_error_t err_ = NULL;                                                  \
+    ck_assert_int_lt((call), 0);                                               \
+    ck_assert_ptr_nonnull(err_);                                               \
+    ck_assert_msg(strncmp(err_->msg, (text), strlen(text)) == 0,               \
+                  "\"%s\" does not start with \"%s\"", err_->msg, (text));    \
+    hull_error_release(&err_);                                                 \
+  } while (0)
+
+static struct netns_link get_link(const char *name) {
+  struct netns_link l;
+  OK(netns_link_get(name, &l, &err_));
+  return l;
+}
+
+static struct netns_addr addr(const char *text) {
+  struct netns_addr a;
+  OK(netns_addr_parse(text, &a, &err_));
+  return a;
+}
+
+START_TEST(veth_and_bridge_ports) {
+  ENTER_PRIVATE_NETNS();
+  OK(netns_link_add("br-t", "bridge", &err_));
+  OK(netns_link_add_veth("h-3f2a", "eth0", &err_));
+  OK(netns_link_set_master("h-3f2a", "br-t", &err_));
+  OK(netns_link_set_mtu("h-3f2a", 1400, &err_));
+  OK(netns_link_set_up("br-t", true, &err_));
+  OK(netns_link_set_up("h-3f2a", true, &err_));
+
+  struct netns_link br = get_link("br-t"), h = get_link("h-3f2a");
+  ck_assert_str_eq(br.kind, "bridge");
+  ck_assert_str_eq(h.kind, "veth");
+  ck_assert_int_eq(h.master, br.index);
+  ck_assert_uint_eq(h.mtu, 1400);
+  ck_assert(h.flags & IFF_UP);
+  ck_assert_str_eq(get_link("eth0").kind, "veth");
+  ck_assert(!(get_link("eth0").flags & IFF_UP));
+
+  OK(netns_link_set_master("h-3f2a", NULL, &err_));
+  ck_assert_int_eq(get_link("h-3f2a").master, 0);
+  OK(netns_link_set_up("h-3f2a", false, &err_));
+  ck_assert(!(get_link("h-3f2a").flags & IFF_UP));
+  OK(netns_link_rename("eth0", "eth7", &err_));
+  ck_assert_int_eq(get_link("eth7").index, netns_link_index("eth7", NULL));
+
+  /* Deleting one end of a veth pair deletes both. */
+  OK(netns_link_del("h-3f2a", &err_));
+  FAILS_WITH(netns_link_index("eth7", &err_),
+             "netns: look up link \"eth7\": No such device");
+  OK(netns_link_del("br-t", &err_));
+}
+END_TEST
+
+START_TEST(dummy_and_tap) {
+  ENTER_PRIVATE_NETNS();
+  hull_error_t err = NULL;
+  if (netns_link_add("d0", "dummy", &err) == 0) {
+    ck_assert_str_eq(get_link("d0").kind, "dummy");
+    OK(netns_link_del("d0", &err_));
+  } else {
+    ck_assert_int_eq(err->errno_value, EOPNOTSUPP);  /* no dummy driver */
+    hull_error_release(&err);
+  }
+  if (access("/dev/net/tun", R_OK | W_OK) != 0)
+    SKIP_TEST("no /dev/net/tun");
+  OK(netns_link_add_tap("tap-t", &err_));
+  ck_assert_str_eq(get_link("tap-t").kind, "tun");
+  FAILS_WITH(netns_link_add_tap("tap-t", &err_),
+             "netns: add tap \"tap-t\": File exists");
+  OK(netns_link_del("tap-t", &err_));
+}
+END_TEST
+
+/* A link with a carrier (so routes through it are usable): a veth pair,
+ * both ends up. The dummy driver may be missing from the kernel. */
+static void add_live_link(const char *name) {
+  char peer[IFNAMSIZ];
+  snprintf(peer, sizeof(peer), "%s-p", name);
+  OK(netns_link_add_veth(name, peer, &err_));
+  OK(netns_link_set_up(peer, true, &err_));
+  OK(netns_link_set_up(name, true, &err_));
+}
+
+static bool has_addr(const struct netns_addr *v, size_t n, const char *text) {
+  struct netns_addr want = addr(text);
+  for (size_t i = 0; i < n; i++)
+    if (v[i].family == want.family && v[i].prefixlen == want.prefixlen &&
+        memcmp(v[i].bytes, want.bytes, want.family == AF_INET ? 4 : 16) == 0)
+      return true;
+  return false;
+}
+
+START_TEST(addresses_v4_and_v6) {
+  ENTER_PRIVATE_NETNS();
+  add_live_link("d0");
+  struct netns_addr v4 = addr("10.200.3.4/24"), v6 = addr("fd00:3::4/64");
+  v6.flags = IFA_F_NODAD;
+  OK(netns_addr_add("d0", &v4, &err_));
+  OK(netns_addr_add("d0", &v6, &err_));
+
+  struct netns_addr *list = NULL;
+  size_t n = 0;
+  OK(netns_addr_list("d0", &list, &n, &err_));
+  ck_assert(has_addr(list, n, "10.200.3.4/24"));
+  ck_assert(has_addr(list, n, "fd00:3::4/64"));
+  free(list);
+
+  FAILS_WITH(netns_addr_add("d0", &v4, &err_),
+             "netns: add address 10.200.3.4/24 to \"d0\": File exists "
+             "(kernel: ipv4: Address already assigned)");
+  OK(netns_addr_del("d0", &v4, &err_));
+  OK(netns_addr_list("d0", &list, &n, &err_));
+  ck_assert(!has_addr(list, n, "10.200.3.4/24"));
+  ck_assert(has_addr(list, n, "fd00:3::4/64"));
+  free(list);
+
+  char buf[64];
+  ck_assert_str_eq(netns_addr_format(&v6, buf, sizeof(buf)), "fd00:3::4/64");
+  ck_assert_uint_eq(addr("10.0.0.1").prefixlen, 32);
+  FAILS_WITH(netns_addr_parse("10.0.0.1/33", &v4, &err_),
+             "netns: address \"10.0.0.1/33\": bad prefix length");
+  FAILS_WITH(netns_addr_parse("10.0.0/8", &v4, &err_),
+             "netns: address \"10.0.0/8\": not an IP address");
+}
+END_TEST
+
+START_TEST(default_routes) {
+  ENTER_PRIVATE_NETNS();
+  add_live_link("d0");
+  struct netns_addr v4 = addr("10.200.3.4/24"), v6 = addr("fd00:3::4/64");
+  v6.flags = IFA_F_NODAD;
+  OK(netns_addr_add("d0", &v4, &err_));
+  OK(netns_addr_add("d0", &v6, &err_));
+  struct netns_addr gw4 = addr("10.200.3.1"), gw6 = addr("fd00:3::1");
+  OK(netns_route_add("d0", NULL, &gw4, &err_));
+  OK(netns_route_add(NULL, NULL, &gw6, &err_));
+
+  int index = netns_link_index("d0", NULL);
+  struct netns_route *routes;
+  size_t n;
+  bool found = false;
+  OK(netns_route_list(AF_INET, &routes, &n, &err_));
+  for (size_t i = 0; i < n; i++)
+    if (routes[i].dst_len == 0 && routes[i].has_gateway &&
+        memcmp(routes[i].gateway, gw4.bytes, 4) == 0 && routes[i].oif == index)
+      found = true;
+  free(routes);
+  ck_assert_msg(found, "no IPv4 default route via 10.200.3.1 on d0");
+
+  found = false;
+  OK(netns_route_list(AF_INET6, &routes, &n, &err_));
+  for (size_t i = 0; i < n; i++)
+    if (routes[i].dst_len == 0 && routes[i].has_gateway &&
+        memcmp(routes[i].gateway, gw6.bytes, 16) == 0)
+      found = true;
+  free(routes);
+  ck_assert_msg(found, "no IPv6 default route via fd00:3::1");
+
+  FAILS_WITH(netns_route_add("d0", NULL, &gw4, &err_),
+             "netns: add route default via 10.200.3.1 dev \"d0\": File exists");
+}
+END_TEST
+
+/* A child sitting in a network namespace of its own until killed. */
+static pid_t spawn_netns_holder(void) {
+  int p[2];
+  ck_assert_int_eq(pipe(p), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    char ok = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+    if (write(p[1], &ok, 1) != 1)
+      _exit(1);
+    pause();
+    _exit(0);
+  }
+  close(p[1]);
+  char ok = 0;
+  ck_assert_int_eq(read(p[0], &ok, 1), 1);
+  close(p[0]);
+  ck_assert_int_eq(ok, 'y');
+  return pid;
+}
+
+START_TEST(move_into_another_netns) {
+  ENTER_PRIVATE_NETNS();
+  pid_t holder = spawn_netns_holder();
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)holder);
+  int there = open(path, O_RDONLY | O_CLOEXEC);
+  int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  ck_assert_int_ge(there, 0);
+  ck_assert_int_ge(here, 0);
+
+  OK(netns_link_add_veth("h-3f2a", "eth0", &err_));
+  OK(netns_link_move("eth0", there, "eth1", &err_));
+  FAILS_WITH(netns_link_index("eth0", &err_),
+             "netns: look up link \"eth0\": No such device");
+  OK(netns_link_add_veth("d9", "d9-p", &err_));
+  OK(netns_link_move("d9", there, NULL, &err_));
+  /* A bridge stays where it was made. */
+  OK(netns_link_add("br-t", "bridge", &err_));
+  FAILS_WITH(netns_link_move("br-t", there, NULL, &err_),
+             "netns: move link \"br-t\" into netns: Invalid argument "
+             "(kernel: The interface netns is immutable)");
+
+  ck_assert_int_eq(setns(there, CLONE_NEWNET), 0);
+  struct netns_link eth1 = get_link("eth1");
+  ck_assert_str_eq(eth1.kind, "veth");
+  ck_assert_str_eq(get_link("d9").kind, "veth");
+  /* And back again, under its first name. */
+  OK(netns_link_move("eth1", here, "eth0", &err_));
+  ck_assert_int_eq(setns(here, CLONE_NEWNET), 0);
+  ck_assert_str_eq(get_link("eth0").kind, "veth");
+
+  /* A clash in the target namespace leaves the link where it was. */
+  OK(netns_link_add_veth("d9", "d9-q", &err_));
+  FAILS_STARTING_WITH(netns_link_move("d9", there, NULL, &err_),
+             "netns: move link \"d9\" into netns: File exists");
+  ck_assert_int_eq(get_link("d9-q").index, netns_link_index("d9-q", NULL));
+
+  /* A name taken there: the kernel moves, then fails the rename; the link
+   * is back here under its name. */
+  FAILS_STARTING_WITH(netns_link_move("d9", there, "lo", &err_),
+                      "netns: move link \"d9\" into netns as \"lo\": File "
+                      "exists");
+  ck_assert_str_eq(get_link("d9").kind, "veth");
+
+  kill(holder, SIGKILL);
+  waitpid(holder, NULL, 0);
+  close(there);
+  close(here);
+}
+END_TEST
+
+START_TEST(errors_name_what_was_asked) {
+  ENTER_PRIVATE_NETNS();
+  OK(netns_link_add_veth("h-3f2a", "eth0", &err_));
+  FAILS_WITH(netns_link_add_veth("h-3f2a", "eth0", &err_),
+             "netns: add veth \"h-3f2a\" peer \"eth0\": File exists");
+  FAILS_WITH(netns_link_add("eth0", "dummy", &err_),
+             "netns: add link \"eth0\" kind \"dummy\": File exists");
+  FAILS_WITH(netns_link_set_up("nope", true, &err_),
+             "netns: set link \"nope\" up: No such device");
+  FAILS_WITH(netns_link_del("nope", &err_),
+             "netns: delete link \"nope\": No such device");
+  FAILS_WITH(netns_link_rename("nope", "x", &err_),
+             "rename: netns: look up link \"nope\": No such device");
+  FAILS_WITH(netns_link_set_master("eth0", "nope", &err_),
+             "set master of \"eth0\": netns: look up link \"nope\": "
+             "No such device");
+  FAILS_WITH(netns_link_add("x0", "no-such-kind", &err_),
+             "netns: add link \"x0\" kind \"no-such-kind\": Operation not "
+             "supported (kernel: Unknown device type)");
+  FAILS_WITH(netns_link_set_mtu("eth0", 10, &err_),
+             "netns: set link \"eth0\" mtu 10: Invalid argument (kernel: "
+             "mtu less than device minimum)");
+}
+END_TEST
+
+static Suite *netlink_suite(void) {
+  Suite *s = suite_create("netlink");
+  TCase *tc = tcase_create("netlink");
+  tcase_add_test(tc, veth_and_bridge_ports);
+  tcase_add_test(tc, dummy_and_tap);
+  tcase_add_test(tc, addresses_v4_and_v6);
+  tcase_add_test(tc, default_routes);
+  tcase_add_test(tc, move_into_another_netns);
+  tcase_add_test(tc, errors_name_what_was_asked);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+HULL_SUITE(netlink_suite)
