@@ -217,12 +217,14 @@ static int load_bundle(const struct create_options *o, char **bundle,
 
 /* As runc 1.1: a cgroup that already has processes (another container's
  * cgroupsPath, say) is used, with a warning in runc's words. */
-static void warn_if_cgroup_busy(struct cgroup *cg) {
+static bool cgroup_is_busy(struct cgroup *cg) {
   cleanup_free pid_t *pids = NULL;
   size_t n = 0;
   cleanup_error hull_error_t ignored = NULL;
-  if (cgroup_pids(cg, &pids, &n, &ignored) == 0 && n > 0)
-    log_warning("container's cgroup is not empty: %zu process(es) found", n);
+  if (cgroup_pids(cg, &pids, &n, &ignored) < 0 || n == 0)
+    return false;
+  log_warning("container's cgroup is not empty: %zu process(es) found", n);
+  return true;
 }
 
 static int create_in(struct lifecycle *lc, const struct create_options *o,
@@ -240,7 +242,7 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
                           err) < 0)
     return -1;
   log_debug("cgroup `%s` created", lc->state->cgroup_path);
-  warn_if_cgroup_busy(ctx.cgroup);
+  lc->state->cgroup_shared = cgroup_is_busy(ctx.cgroup);
   int ret = lc->cgroups->apply(ctx.cgroup, lc->spec->linux, err);
   log_debug("resources applied");
   cleanup_free int *self_fds = NULL;

@@ -158,10 +158,14 @@ static int kill_cgroup(struct lifecycle *lc, hull_error_t *err) {
 }
 
 /* A container with a pid namespace of its own (made for it, not joined)
- * dies with its init: the kernel kills the rest of the namespace. Its
- * cgroup may hold processes that are not its own (containers sharing a
- * linux.cgroupsPath), so then only the init is killed, as runc does. */
+ * dies with its init: the kernel kills the rest of the namespace. When its
+ * cgroup also holds processes that are not its own (containers sharing a
+ * linux.cgroupsPath, as create found), only the init is killed, as runc
+ * does; otherwise everything in the cgroup is, which also takes what a
+ * half-done create or exec left there. */
 static bool dies_with_its_init(struct lifecycle *lc) {
+  if (!lc->state->cgroup_shared)
+    return false;
   const struct spec *spec = lifecycle_spec(lc);
   /* A VM's cgroup holds only its own monitor and hypervisor: all go. */
   if (spec == NULL || exec_handler_for(spec)->signal_all != NULL)

@@ -93,14 +93,27 @@ static int enter_namespaces_staged(const struct process_config *cfg,
     return -1;
   if (!fork_init)
     return 0;
+  /* The init waits until we have told the runtime its pid: both write to
+   * the one socket, and an init that spoke first (SYNC_NS_READY) would be
+   * taken for us, a process about to exit (its cgroup, its netns). */
+  int told[2];
+  if (pipe2(told, O_CLOEXEC) < 0)
+    return hull_error(err, errno, "pipe");
   pid_t init = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
   if (init < 0)
     return hull_error(err, errno, "fork container init");
-  if (init == 0)
+  if (init == 0) {
+    close(told[1]);
+    char byte;
+    while (read(told[0], &byte, 1) < 0 && errno == EINTR)
+      ;
+    close(told[0]);
     return 0;
+  }
+  close(told[0]);
   hull_error_t ignored = NULL;
   sync_send(sync_fd, SYNC_INIT_PID, init, NULL, &ignored);
-  _exit(0);
+  _exit(0); /* closes told[1]: the init reads EOF and goes on */
 }
 
 /* ---- small setup steps ------------------------------------------------- */

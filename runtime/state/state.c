@@ -161,6 +161,10 @@ int state_write(const struct state_dir *d, const struct container_state *st,
   yajl_gen_integer(g, st->pid);
   json_gen_string(g, "pidStartTime");
   yajl_gen_integer(g, (long long)st->pid_start_time);
+  if (st->cgroup_shared) {
+    json_gen_string(g, "cgroupShared");
+    yajl_gen_bool(g, 1);
+  }
   if (st->rootfs_mount_below) {
     json_gen_string(g, "rootfsMountBelow");
     yajl_gen_integer(g, (long long)st->rootfs_mount_below);
@@ -189,6 +193,11 @@ static long long tree_integer(yajl_val root, const char *key) {
   const char *path[] = {key, NULL};
   yajl_val v = yajl_tree_get(root, path, yajl_t_number);
   return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+static bool tree_true(yajl_val root, const char *key) {
+  const char *path[] = {key, NULL};
+  return yajl_tree_get(root, path, yajl_t_true) != NULL;
 }
 
 /* A NULL-terminated copy of an array of strings; NULL when absent. */
@@ -246,6 +255,7 @@ int state_read(const struct state_dir *d, struct container_state **out,
   st->pid = (pid_t)tree_integer(root, "pid");
   st->pid_start_time = (uint64_t)tree_integer(root, "pidStartTime");
   st->rootfs_mount_below = (uint64_t)tree_integer(root, "rootfsMountBelow");
+  st->cgroup_shared = tree_true(root, "cgroupShared");
   st->net_devices_moved = tree_strings(root, "netDevicesMoved");
   read_annotations(root, &st->annotations);
   yajl_tree_free(root);

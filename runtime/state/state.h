@@ -36,6 +36,10 @@ struct container_state {
    * the runtime's: the id of the mount the rootfs was on before create
    * stacked its own onto it, for delete to tell them apart; else 0. */
   uint64_t rootfs_mount_below;
+  /* The cgroup already held others' processes at create (runc's "not
+   * empty" warning): delete kills only what is the container's, and leaves
+   * the cgroup to them while they are in it. */
+  bool cgroup_shared;
   /* The names inside of the linux.netDevices create has moved into the
    * container's network namespace, in config order (NULL-terminated; NULL:
    * none): delete moves those back. A name template ("net%d") is resolved

@@ -11,6 +11,7 @@
 #include "runtime/vm/vm.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
@@ -196,8 +197,13 @@ static pid_t spawn_netns_with_link(struct hctx *c, const char *name) {
                   : 'n';
     if (write(p[1], &ok, 1) != 1)
       _exit(1);
-    pause();
-    _exit(0);
+    /* Only hctx_finish's SIGKILL ends it: a stray signal must not take the
+     * namespace away while hull joins it by path. */
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    for (;;)
+      pause();
   }
   close(p[1]);
   char ok = 0;

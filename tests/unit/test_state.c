@@ -90,6 +90,7 @@ START_TEST(state_round_trip) {
       .pid = 4242,
       .pid_start_time = 123456789012ULL,
       .net_devices_moved = moved,
+      .cgroup_shared = true,
       .annotations = {.items = items, .len = 2},
   };
   ck_assert_msg(state_write(&d, &st, &err) == 0, "%s", err ? err->msg : "");
@@ -106,6 +107,7 @@ START_TEST(state_round_trip) {
   ck_assert_str_eq(back->handler, st.handler);
   ck_assert_int_eq(back->pid, st.pid);
   ck_assert_uint_eq(back->pid_start_time, st.pid_start_time);
+  ck_assert(back->cgroup_shared);
   ck_assert_uint_eq(strv_len(back->net_devices_moved), 2);
   ck_assert_str_eq(back->net_devices_moved[0], "net0");
   ck_assert_str_eq(back->net_devices_moved[1], "eth3");
