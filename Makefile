@@ -100,7 +100,7 @@ check-sanitize:
 
 check-valgrind: tests/unit/run-unit
 	CK_FORK=no CK_EXCLUDE_TAGS=kernel-security valgrind --error-exitcode=1 \
-	  --leak-check=full tests/unit/run-unit
+	  --leak-check=full --suppressions=tests/valgrind.supp tests/unit/run-unit
 
 # bench.sh: hull against crun and runc; vm-bench.sh: VM mode (hull run to
 # the first byte per backend, then vmm-bench.sh: the built-in VMM's setup
