@@ -226,8 +226,10 @@ struct hres hrun_config(struct hctx *c, const struct hconfig *cfg) {
   return hrun(c, "run", "--bundle", c->bundle, c->id, NULL);
 }
 
-pid_t hrun_waiter(struct hctx *c) {
-  hctx_write_config(c, &(struct hconfig){.args = HELPER("signal-wait")});
+pid_t hrun_waiter(struct hctx *c, const struct hconfig *base) {
+  struct hconfig cfg = base ? *base : (struct hconfig){0};
+  cfg.args = HELPER("signal-wait");
+  hctx_write_config(c, &cfg);
   struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
   ck_assert_hres(r, 0);
   ck_assert_msg(hwait_file(r.out_path, "ready", 5000),

@@ -109,8 +109,9 @@ struct hres hbg_wait(struct hbg *b, int timeout_ms);
 /* Writes cfg as config.json and runs `run --bundle B ID` in the foreground. */
 struct hres hrun_config(struct hctx *c, const struct hconfig *cfg);
 /* `run -d` of c->id whose init (the helper's signal-wait) waits until
- * signalled; returns its pid once it is ready and running. */
-pid_t hrun_waiter(struct hctx *c);
+ * signalled, with base's other members (NULL: the defaults); returns its
+ * pid once it is ready and running. */
+pid_t hrun_waiter(struct hctx *c, const struct hconfig *base);
 /* In a test context of its own: `create` with linux_extra as the extra
  * members of linux must fail with status 1 and stderr containing want, and
  * leave nothing behind. */

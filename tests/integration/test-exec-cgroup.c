@@ -27,7 +27,7 @@ static void assert_refused(struct hctx *c, const char *want, const char *a,
 
 START_TEST(exec_cgroup_refuses_paths_leaving_the_container) {
   struct hctx *c = hctx_new();
-  hrun_waiter(c); /* its cgroup is /hull/<id> */
+  hrun_waiter(c, NULL); /* its cgroup is /hull/<id> */
   const char *const escapes[] = {"..", "../x", "/../../x", "sub/../..",
                                  "./../x", "memory:../x"};
   for (size_t i = 0; i < sizeof(escapes) / sizeof(*escapes); i++) {
@@ -42,7 +42,7 @@ END_TEST
 
 START_TEST(exec_cgroup_errors_name_the_problem) {
   struct hctx *c = hctx_new();
-  hrun_waiter(c);
+  hrun_waiter(c, NULL);
   assert_refused(c, "--cgroup: no such cgroup `", "nosuch", NULL);
   assert_refused(c, "/hull/", "nosuch", NULL);
   assert_refused(c, "--cgroup: unknown controller bogus", "bogus:sub", NULL);
@@ -63,7 +63,7 @@ START_TEST(exec_cgroup_controller_form_moves_one_hierarchy) {
   SKIP_UNLESS(l == LAYOUT_V1 && has_controller(l, "pids"),
               "needs a cgroup v1 pids hierarchy at /sys/fs/cgroup/pids");
   struct hctx *c = hctx_new();
-  hrun_waiter(c);
+  hrun_waiter(c, NULL);
   cleanup_free char *sub = xasprintf("/sys/fs/cgroup/pids/hull/%s/sub", c->id);
   ck_assert_msg(mkdir(sub, 0755) == 0, "mkdir %s", sub);
   struct hres r = hrun(c, "exec", "--cgroup", "pids:sub", c->id,
@@ -85,7 +85,7 @@ END_TEST
 START_TEST(exec_cgroup_controller_form_is_unknown_on_v2) {
   SKIP_UNLESS(host_layout() == LAYOUT_V2, "needs a pure cgroup v2 host");
   struct hctx *c = hctx_new();
-  hrun_waiter(c);
+  hrun_waiter(c, NULL);
   assert_refused(c, "--cgroup: unknown controller pids", "pids:sub", NULL);
   hctx_delete_and_finish(c);
 }

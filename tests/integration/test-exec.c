@@ -14,23 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Runs the container detached with signal-wait as its init and waits until
- * it is ready; returns the init's pid. */
-static pid_t start_waiter(struct hctx *c, const struct hconfig *base) {
-  struct hconfig cfg = base ? *base : (struct hconfig){0};
-  cfg.args = HELPER("signal-wait");
-  hctx_write_config(c, &cfg);
-  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  ck_assert_msg(hwait_file(r.out_path, "ready", 5000),
-                "the container's init never got ready");
-  hres_free(&r);
-  pid_t pid = 0;
-  cleanup_free char *status = hstate_status(c, c->id, &pid);
-  ck_assert_str_eq(status, "running");
-  return pid;
-}
-
 /* The value of the "Name:\t..." line of /proc/self/status output. */
 static char *status_field(const char *out, const char *name) {
   cleanup_free char *key = xasprintf("%s:\t", name);
@@ -42,7 +25,7 @@ static char *status_field(const char *out, const char *name) {
 
 START_TEST(exec_prints_output_and_propagates_exit_code) {
   struct hctx *c = hctx_new();
-  start_waiter(c, NULL);
+  hrun_waiter(c, NULL);
   struct hres r = hrun(c, "exec", c->id, "/bin/hull-test-helper", "hostname",
                        NULL);
   ck_assert_hres(r, 0);
@@ -58,7 +41,7 @@ END_TEST
 /* Every namespace the helper sees is the init's, as the host sees it. */
 START_TEST(exec_joins_the_init_namespaces_and_cgroup) {
   struct hctx *c = hctx_new();
-  pid_t init = start_waiter(c, NULL);
+  pid_t init = hrun_waiter(c, NULL);
   struct hres r = hrun(c, "exec", c->id, "/bin/hull-test-helper", "ns", NULL);
   ck_assert_hres(r, 0);
   int compared = 0;
@@ -97,7 +80,7 @@ END_TEST
 
 START_TEST(exec_flags_set_env_cwd_and_user) {
   struct hctx *c = hctx_new();
-  start_waiter(c, NULL);
+  hrun_waiter(c, NULL);
   struct hres r = hrun(c, "exec", "-e", "A=1", "--env", "TERM=dumb", "--cwd",
                        "/tmp", "-u", "1000:1000", "-g", "5", "-g", "7", c->id,
                        "/bin/sh", "-c",
@@ -120,7 +103,7 @@ END_TEST
 
 START_TEST(exec_process_file_is_the_whole_process) {
   struct hctx *c = hctx_new();
-  start_waiter(c, NULL);
+  hrun_waiter(c, NULL);
   cleanup_free char *file = xasprintf("%s/process.json", c->dir);
   hwrite_file(file,
               "{\"args\": [\"/bin/sh\", \"-c\", \"pwd; echo B=$B; "
@@ -146,7 +129,7 @@ END_TEST
 
 START_TEST(exec_cap_adds_a_capability) {
   struct hctx *c = hctx_new();
-  start_waiter(c, NULL);
+  hrun_waiter(c, NULL);
   struct hres r = hrun(c, "exec", c->id, "/bin/hull-test-helper", "status",
                        NULL);
   ck_assert_hres(r, 0);
@@ -169,7 +152,7 @@ END_TEST
 
 START_TEST(exec_no_new_privs) {
   struct hctx *c = hctx_new();
-  start_waiter(c, &(struct hconfig){
+  hrun_waiter(c, &(struct hconfig){
                       .process_extra = "\"noNewPrivileges\": false"});
   struct hres r = hrun(c, "exec", c->id, "/bin/hull-test-helper", "status",
                        NULL);
@@ -189,7 +172,7 @@ END_TEST
 
 START_TEST(exec_gets_the_container_seccomp_filter) {
   struct hctx *c = hctx_new();
-  start_waiter(c, &(struct hconfig){
+  hrun_waiter(c, &(struct hconfig){
                       .linux_extra =
                           "\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\","
                           " \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"],"
@@ -229,7 +212,7 @@ static int count_cgroup_procs(struct hctx *c) {
 
 START_TEST(exec_of_a_missing_binary_fails_and_leaves_nothing) {
   struct hctx *c = hctx_new();
-  start_waiter(c, NULL);
+  hrun_waiter(c, NULL);
   ck_assert_int_eq(count_cgroup_procs(c), 1);
   struct hres r = hrun(c, "exec", c->id, "/bin/nope", NULL);
   ck_assert_hres(r, 255);
@@ -249,7 +232,7 @@ END_TEST
 
 START_TEST(exec_detached_writes_the_pid_file) {
   struct hctx *c = hctx_new();
-  pid_t init = start_waiter(c, NULL);
+  pid_t init = hrun_waiter(c, NULL);
   cleanup_free char *pid_file = xasprintf("%s/exec.pid", c->dir);
   hrun_expect(0, c, "exec", "-d", "--pid-file", pid_file, c->id, "/bin/hull-test-helper", "sleep", "30");
   cleanup_free char *text = hread_file(pid_file);
@@ -271,7 +254,7 @@ END_TEST
 
 START_TEST(exec_forwards_signals_in_the_foreground) {
   struct hctx *c = hctx_new();
-  start_waiter(c, NULL);
+  hrun_waiter(c, NULL);
   char *args[] = {"exec", c->id, "/bin/hull-test-helper", "signal-wait", NULL};
   struct hbg b = hstart(c, args, -1, -1);
   ck_assert_msg(hwait_file(b.out_path, "ready", 5000), "no ready");
@@ -312,7 +295,7 @@ END_TEST
 
 START_TEST(exec_tty_with_console_socket_gets_a_pty) {
   struct hctx *c = hctx_new();
-  start_waiter(c, NULL);
+  hrun_waiter(c, NULL);
   cleanup_free char *sock = xasprintf("%s/console.sock", c->dir);
   cleanup_close int listener = hconsole_listen(sock);
   char *args[] = {"exec", "-d", "-t", "--console-socket", sock, c->id,
@@ -370,7 +353,7 @@ static void make_sub_cgroups(struct hctx *c) {
 
 START_TEST(exec_cgroup_runs_in_a_sub_cgroup) {
   struct hctx *c = hctx_new();
-  start_waiter(c, NULL);
+  hrun_waiter(c, NULL);
   struct hres r = hrun(c, "exec", "--cgroup", "sub", c->id, "/bin/true",
                        NULL);
   ck_assert_hres(r, 255); /* it must exist */

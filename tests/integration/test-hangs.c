@@ -63,7 +63,7 @@ static bool wait_gone(pid_t pid, int timeout_ms) {
 START_TEST(exec_ignoring_pause_runs_once_resumed) {
   SKIP_UNLESS(has_freezer(), "no freezer (v1 hierarchy or cgroup.freeze)");
   struct hctx *c = hctx_new();
-  hrun_waiter(c);
+  hrun_waiter(c, NULL);
   hrun_expect(0, c, "pause", c->id);
   char *args[] = {"exec", "--ignore-paused", c->id, "/bin/echo", "ok",
                   NULL};
@@ -86,7 +86,7 @@ END_TEST
 START_TEST(exec_into_a_paused_container_fails_as_runc) {
   SKIP_UNLESS(has_freezer(), "no freezer (v1 hierarchy or cgroup.freeze)");
   struct hctx *c = hctx_new();
-  hrun_waiter(c);
+  hrun_waiter(c, NULL);
   hrun_expect(0, c, "pause", c->id);
   struct hres r = hrun(c, "exec", c->id, "/bin/echo", "ok", NULL);
   ck_assert_hres(r, 255);
@@ -104,7 +104,7 @@ END_TEST
 START_TEST(exec_waiting_on_a_paused_container_ends_on_sigterm) {
   SKIP_UNLESS(has_freezer(), "no freezer (v1 hierarchy or cgroup.freeze)");
   struct hctx *c = hctx_new();
-  hrun_waiter(c);
+  hrun_waiter(c, NULL);
   hrun_expect(0, c, "pause", c->id);
   char *args[] = {"exec", "--ignore-paused", c->id, "/bin/echo", "ok",
                   NULL};
@@ -267,17 +267,27 @@ END_TEST
 
 /* A createRuntime hook with no timeout that never returns: create ends on
  * SIGTERM, the hook with it, and nothing of the container is left. */
-START_TEST(create_waiting_on_a_hook_ends_on_sigterm) {
-  struct hctx *c = hctx_new();
-  cleanup_free char *marker = xasprintf("%s/hook.pid", c->dir);
+/* `create` in the background with a `kind` hook that writes its pid to
+ * marker and then sleeps forever; returns once the hook runs. */
+static struct hbg create_stuck_in_hook(struct hctx *c, const char *kind,
+                                       const char *marker) {
   cleanup_free char *hooks = xasprintf(
-      "\"hooks\": {\"createRuntime\": [{\"path\": \"/bin/sh\", \"args\": "
-      "[\"sh\", \"-c\", \"echo $$ > %s; exec sleep 1000\"]}]}", marker);
+      "\"hooks\": {\"%s\": [{\"path\": \"/bin/sh\", \"args\": "
+      "[\"sh\", \"-c\", \"echo $$ > %s; exec sleep 1000\"]}]}", kind,
+      marker);
   hctx_write_config(c, &(struct hconfig){.args = HELPER("exit", "0"),
                                          .top_extra = hooks});
   char *args[] = {"create", "--bundle", c->bundle, c->id, NULL};
   struct hbg b = hstart(c, args, -1, -1);
-  ck_assert_msg(hwait_file(marker, "\n", 5000), "the hook never ran");
+  ck_assert_msg(hwait_file(marker, "\n", 5000), "the %s hook never ran",
+                kind);
+  return b;
+}
+
+START_TEST(create_waiting_on_a_hook_ends_on_sigterm) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *marker = xasprintf("%s/hook.pid", c->dir);
+  struct hbg b = create_stuck_in_hook(c, "createRuntime", marker);
   cleanup_free char *text = hread_file(marker);
   pid_t hook = (pid_t)atoi(text);
   ck_assert_int_gt(hook, 0);
@@ -301,15 +311,8 @@ END_TEST
  * ends on SIGTERM, and the init, the hook and the state go. */
 START_TEST(create_waiting_on_the_init_ends_on_sigterm) {
   struct hctx *c = hctx_new();
-  cleanup_free char *marker = xasprintf("%s/hook.ran", c->dir);
-  cleanup_free char *hooks = xasprintf(
-      "\"hooks\": {\"createContainer\": [{\"path\": \"/bin/sh\", \"args\": "
-      "[\"sh\", \"-c\", \"echo ran > %s; exec sleep 1000\"]}]}", marker);
-  hctx_write_config(c, &(struct hconfig){.args = HELPER("exit", "0"),
-                                         .top_extra = hooks});
-  char *args[] = {"create", "--bundle", c->bundle, c->id, NULL};
-  struct hbg b = hstart(c, args, -1, -1);
-  ck_assert_msg(hwait_file(marker, "ran", 5000), "the hook never ran");
+  cleanup_free char *marker = xasprintf("%s/hook.pid", c->dir);
+  struct hbg b = create_stuck_in_hook(c, "createContainer", marker);
   ck_ends_on_sigterm(&b);
   hctx_finish(c); /* no init, hook, cgroup or state */
 }

@@ -213,7 +213,7 @@ END_TEST
 
 START_TEST(exec_tty_without_tty_still_proxies) {
   struct hctx *c = hctx_new();
-  hrun_waiter(c);
+  hrun_waiter(c, NULL);
   struct hres r = hrun(c, "exec", "-t", c->id, "/bin/hull-test-helper",
                        "isatty", "1", NULL);
   ck_assert_hres(r, 0);
@@ -229,7 +229,7 @@ END_TEST
 
 START_TEST(exec_tty_is_owned_by_the_user) {
   struct hctx *c = hctx_new();
-  hrun_waiter(c);
+  hrun_waiter(c, NULL);
   struct hres r = hrun(c, "exec", "-t", "--user", "1000:100", c->id,
                        "/bin/sh", "-c", "stat -L -c %u:%g /proc/self/fd/0",
                        NULL);
@@ -242,7 +242,7 @@ END_TEST
 
 START_TEST(exec_tty_on_a_tty_proxies_input) {
   struct hctx *c = hctx_new();
-  hrun_waiter(c);
+  hrun_waiter(c, NULL);
   char *args[] = {"exec", "-t", c->id, "/bin/sh", "-c",
                   "[ -t 0 ] && echo ready; read l; echo got-$l; exit 4",
                   NULL};
