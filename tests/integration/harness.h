@@ -46,6 +46,17 @@ struct hctx {
   int n_state_pids;
 };
 
+/* A new user namespace with every other usual one (hconfig.namespaces), and
+ * container root mapped to host uid/gid 100000, 65536 ids (linux_extra). */
+#define USERNS_NAMESPACES                                                     \
+  "{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"},"        \
+  " {\"type\": \"uts\"}, {\"type\": \"mount\"}, {\"type\": \"user\"}"
+#define USERNS_MAPS_100000                                                    \
+  "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"                \
+  " \"size\": 65536}],"                                                       \
+  " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"               \
+  " \"size\": 65536}]"
+
 /* Every member is optional; NULL (or false) gives the default, which is
  * close to `runc spec` made non-interactive, without the cgroup mount. */
 struct hconfig {

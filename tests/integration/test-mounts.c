@@ -484,14 +484,9 @@ START_TEST(idmap_takes_the_container_maps) {
   struct hres r = hrun_config(
       c, &(struct hconfig){
              .args = HELPER("stat", "/tmp/owned/file"),
-             .namespaces = "{\"type\": \"pid\"}, {\"type\": \"network\"},"
-                           " {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
-                           " {\"type\": \"mount\"}, {\"type\": \"user\"}",
+             .namespaces = USERNS_NAMESPACES,
              .linux_extra =
-                 "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
-                 " \"size\": 65536}],"
-                 " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
-                 " \"size\": 65536}]",
+                 USERNS_MAPS_100000,
              .mounts_extra = mounts});
   ck_assert_hres(r, 0);
   ck_assert_msg(hcontains(r.out, "uid=1000 gid=1000 "), "%s", r.out);
@@ -570,14 +565,9 @@ START_TEST(user_namespace_rbind_keeps_submounts_locked) {
       &(struct hconfig){
           .args = "\"/bin/sh\", \"-c\", \"umount /tmp/src/sub;"
                   " /bin/hull-test-helper ls /tmp/src/sub\"",
-          .namespaces = "{\"type\": \"pid\"}, {\"type\": \"network\"},"
-                        " {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
-                        " {\"type\": \"mount\"}, {\"type\": \"user\"}",
+          .namespaces = USERNS_NAMESPACES,
           .linux_extra =
-              "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
-              " \"size\": 65536}],"
-              " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
-              " \"size\": 65536}]",
+              USERNS_MAPS_100000,
           .mounts_extra = mounts},
       "\"CAP_KILL\"", "\"CAP_KILL\", \"CAP_SYS_ADMIN\"");
   struct hres r = hrun(c, "run", "--bundle", c->bundle, c->id, NULL);

@@ -116,14 +116,9 @@ START_TEST(user_namespace_maps_ids) {
              .args = "\"/bin/sh\", \"-c\", \"/bin/hull-test-helper id &&"
                      " /bin/hull-test-helper touch /tmp/owned &&"
                      " /bin/hull-test-helper cat /proc/self/uid_map\"",
-             .namespaces = "{\"type\": \"pid\"}, {\"type\": \"network\"},"
-                           " {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
-                           " {\"type\": \"mount\"}, {\"type\": \"user\"}",
+             .namespaces = USERNS_NAMESPACES,
              .linux_extra =
-                 "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
-                 " \"size\": 65536}],"
-                 " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
-                 " \"size\": 65536}]"});
+                 USERNS_MAPS_100000});
   ck_assert_hres(r, 0);
   ck_assert_msg(hcontains(r.out, "uid=0\n"), "id inside: %s", r.out);
   ck_assert(hcontains(r.out, "gid=0\n"));
@@ -314,15 +309,6 @@ START_TEST(mount_namespace_path_is_joined) {
 END_TEST
 
 
-static const char userns_namespaces[] =
-    "{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"},"
-    " {\"type\": \"uts\"}, {\"type\": \"mount\"}, {\"type\": \"user\"}";
-static const char userns_maps[] =
-    "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
-    " \"size\": 65536}],"
-    " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
-    " \"size\": 65536}]";
-
 /* A bind source behind a directory only the host's root may enter: the
  * container's root (host uid 100000) could not reach it, so hull opens it
  * before the user namespace, as runc does. */
@@ -339,8 +325,8 @@ START_TEST(user_namespace_binds_a_source_it_cannot_reach) {
       " \"%s\", \"options\": [\"rbind\", \"ro\"]}", shared);
   struct hres r = hrun_config(
       c, &(struct hconfig){.args = HELPER("cat", "/tmp/shared/hello"),
-                           .namespaces = userns_namespaces,
-                           .linux_extra = userns_maps,
+                           .namespaces = USERNS_NAMESPACES,
+                           .linux_extra = USERNS_MAPS_100000,
                            .mounts_extra = mounts});
   ck_assert_hres(r, 0);
   ck_assert_str_eq(r.out, "from the host\n");

@@ -236,14 +236,9 @@ START_TEST(tmpcopyup_in_a_user_namespace) {
       c, &(struct hconfig){
              .args = SHOW_ETC_ " && " H "cat /etc/unmapped\"",
              .mounts_extra = etc_tmpfs("\"nosuid\", \"nodev\", \"tmpcopyup\""),
-             .namespaces = "{\"type\": \"pid\"}, {\"type\": \"network\"},"
-                           " {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
-                           " {\"type\": \"mount\"}, {\"type\": \"user\"}",
+             .namespaces = USERNS_NAMESPACES,
              .linux_extra =
-                 "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
-                 " \"size\": 65536}],"
-                 " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000,"
-                 " \"size\": 65536}]"});
+                 USERNS_MAPS_100000});
   ck_assert_hres(r, 0);
   check_etc_output(r.out, outside);
   ck_assert_msg(hcontains(r.out, "type=file mode=0600 rdev=0:0 uid=0 gid=0"),
