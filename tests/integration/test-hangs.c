@@ -353,10 +353,7 @@ START_TEST(container_processes_block_no_signal) {
   ck_assert_hres(r, 0);
   ck_assert_msg(hcontains(r.out, NOTHING_BLOCKED), "run: %s", r.out);
   hres_free(&r);
-  hctx_write_config(c, &(struct hconfig){.args = HELPER("signal-wait")});
-  r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  hres_free(&r);
+  hrun_waiter(c, NULL);
   r = hrun(c, "exec", c->id, "/bin/sh", "-c", "grep SigBlk /proc/self/status",
            NULL);
   ck_assert_hres(r, 0);

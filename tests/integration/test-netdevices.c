@@ -111,16 +111,11 @@ START_TEST(netdevice_moves_in_renamed_and_back) {
   NL_OK(netns_addr_parse("10.79.0.2/24", &temporary, &err_));
   NL_OK(add_temporary_address("hv0", &temporary, &err_));
   struct hctx *c = hctx_new();
-  hctx_write_config(c, &(struct hconfig){
-      .args = HELPER("signal-wait"),
+  hrun_waiter(c, &(struct hconfig){
       .linux_extra = "\"netDevices\": {\"hv0\": {\"name\": \"net0\"}}"});
-  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  ck_assert_msg(hwait_file(r.out_path, "ready", 5000), "init never ready");
-  hres_free(&r);
   ck_assert(!link_exists("hv0"));
 
-  r = hrun(c, "exec", c->id, "/bin/ip", "addr", "show", "dev", "net0", NULL);
+  struct hres r = hrun(c, "exec", c->id, "/bin/ip", "addr", "show", "dev", "net0", NULL);
   ck_assert_hres(r, 0);
   ck_assert_msg(hcontains(r.out, "inet 10.77.0.2/24"), "ip addr: %s", r.out);
   ck_assert_msg(hcontains(r.out, "inet6 fd77::2/64"), "ip addr: %s", r.out);
@@ -141,14 +136,9 @@ START_TEST(netdevice_name_template_is_resolved) {
   ENTER_PRIVATE_NETNS();
   make_host_interface("hv0", "10.77.0.2/24", "fd77::2/64");
   struct hctx *c = hctx_new();
-  hctx_write_config(c, &(struct hconfig){
-      .args = HELPER("signal-wait"),
+  hrun_waiter(c, &(struct hconfig){
       .linux_extra = "\"netDevices\": {\"hv0\": {\"name\": \"eth%d\"}}"});
-  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, c->id, NULL);
-  ck_assert_hres(r, 0);
-  ck_assert_msg(hwait_file(r.out_path, "ready", 5000), "init never ready");
-  hres_free(&r);
-  r = hrun(c, "exec", c->id, "/bin/ip", "addr", "show", "dev", "eth0", NULL);
+  struct hres r = hrun(c, "exec", c->id, "/bin/ip", "addr", "show", "dev", "eth0", NULL);
   ck_assert_hres(r, 0);
   ck_assert_msg(hcontains(r.out, "inet 10.77.0.2/24"), "ip addr: %s", r.out);
   hres_free(&r);
