@@ -97,6 +97,9 @@ void close_fds_except(int first_fd, const int *keep, size_t n_keep);
 /* Sets or clears FD_CLOEXEC. */
 int set_cloexec(int fd, bool on);
 
+/* Milliseconds on CLOCK_MONOTONIC, for deadlines (clock.c). */
+int64_t monotonic_ms(void);
+
 /* ---- waits the caller's signal ends (interrupt.c) ----------------------
  * A command that must undo what it made (create, run, start, exec,
  * delete) calls interrupt_hold() first: SIGINT, SIGTERM, SIGHUP and SIGQUIT

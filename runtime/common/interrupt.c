@@ -74,12 +74,6 @@ int interrupt_error(const char *what, hull_error_t *err) {
   return -1;
 }
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int interrupt_fd(void) {
   sigset_t h;
   held(&h);
@@ -93,11 +87,11 @@ int wait_fd(int fd, short events, int timeout_ms, const char *what,
   cleanup_close int sfd = interrupt_fd();
   if (sfd < 0 && interrupt_held())
     return hull_error(err, errno, "%s: signalfd", what);
-  int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+  int64_t deadline = timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms;
   for (;;) {
     int left = -1;
     if (deadline >= 0) {
-      int64_t ms = deadline - now_ms();
+      int64_t ms = deadline - monotonic_ms();
       left = ms < 0 ? 0 : (int)ms;
     }
     struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},

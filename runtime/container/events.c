@@ -233,12 +233,6 @@ static int emit_stats(const struct watched *w, hull_error_t *err) {
   return ret;
 }
 
-static long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* How often the stream looks whether the container is still there. */
 #define ALIVE_CHECK_MS 100
 
@@ -248,9 +242,9 @@ static int stream(const struct watched *w, long interval_ms,
   if (cgroup_oom_watch_open(w->cg, &oom, err) < 0)
     return -1;
   int ret = 0;
-  long next_stats = now_ms() + interval_ms;
+  long next_stats = monotonic_ms() + interval_ms;
   while (ret == 0) {
-    long wait = next_stats - now_ms();
+    long wait = next_stats - monotonic_ms();
     struct pollfd p = {.fd = cgroup_oom_watch_fd(oom), .events = POLLIN};
     int n = poll(&p, 1, wait < 0 ? 0 : wait > ALIVE_CHECK_MS ? ALIVE_CHECK_MS
                                                               : (int)wait);
@@ -269,7 +263,7 @@ static int stream(const struct watched *w, long interval_ms,
     }
     if (!process_is_alive(w->pid, w->start_time))
       break;
-    if (ret == 0 && now_ms() >= next_stats) {
+    if (ret == 0 && monotonic_ms() >= next_stats) {
       /* As runc: a failed sample is logged, the stream goes on. */
       cleanup_error hull_error_t stats_err = NULL;
       if (emit_stats(w, &stats_err) < 0)

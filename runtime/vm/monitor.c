@@ -82,12 +82,6 @@ struct monitor {
   uint64_t deadline_ms; /* boot timeout, then the hypervisor's grace */
 };
 
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void sync_send(struct monitor_config *cfg, char type, const char *text) {
   if (cfg->sync_fd < 0)
     return;
@@ -413,7 +407,7 @@ static void init_frame(struct monitor *m, const struct vm_frame *f) {
     memcpy(&e, f->payload, f->len < sizeof(e) ? f->len : sizeof(e));
     m->init_exited = true;
     m->init_status = e.status;
-    m->deadline_ms = now_ms() + HYPERVISOR_GRACE_MS;
+    m->deadline_ms = monotonic_ms() + HYPERVISOR_GRACE_MS;
     /* The requests still waiting will not be answered now. */
     for (size_t i = 0; i < m->n_waiters; i++) {
       struct client *c = client_by_id(m, m->waiters[i].client_id);
@@ -574,7 +568,7 @@ static bool finished(struct monitor *m) {
 static int poll_timeout(struct monitor *m) {
   if (m->deadline_ms == 0)
     return -1;
-  uint64_t now = now_ms();
+  uint64_t now = monotonic_ms();
   return m->deadline_ms > now ? (int)(m->deadline_ms - now) : 0;
 }
 
@@ -597,7 +591,7 @@ static void on_deadline(struct monitor *m) {
   /* After EXIT: the hypervisor had its grace; then the output its. */
   if (!m->hypervisor_exited) {
     kill_hypervisor(m);
-    m->deadline_ms = now_ms() + HYPERVISOR_GRACE_MS;
+    m->deadline_ms = monotonic_ms() + HYPERVISOR_GRACE_MS;
   } else {
     m->deadline_ms = 0;
   }
@@ -691,7 +685,7 @@ static void serve(struct monitor *m) {
               "process exited (last console line: %s)", line);
       m->init_exited = true;
       m->init_status = 255 << 8;
-      m->deadline_ms = now_ms() + HYPERVISOR_GRACE_MS;
+      m->deadline_ms = monotonic_ms() + HYPERVISOR_GRACE_MS;
     }
   }
 }
@@ -746,7 +740,7 @@ void monitor_main(struct monitor_config *cfg) {
   fcntl(cfg->agent_fd, F_SETFL, O_NONBLOCK);
   fcntl(cfg->listen_fd, F_SETFL, O_NONBLOCK);
   m.agent_in.skip_noise = true;
-  m.deadline_ms = now_ms() + cfg->boot.settings->boot_timeout_ms;
+  m.deadline_ms = monotonic_ms() + cfg->boot.settings->boot_timeout_ms;
   serve(&m);
   vm_exit_like(m.init_status);
 }

@@ -98,6 +98,4 @@ struct agent_options {
  * frames. */
 int agent_run(const struct agent_options *o, hull_error_t *err);
 
-long long agent_now_ms(void);
-
 #endif

@@ -54,12 +54,6 @@ struct agent {
   bool started;
 };
 
-long long agent_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct stream *find_stream(struct agent *a, uint32_t id) {
   for (size_t i = 0; i < a->n_streams; i++)
     if (a->streams[i].id == id)
@@ -309,7 +303,7 @@ static void mark_exited(struct agent *a, pid_t pid, int status) {
     if (s->pid == pid && !s->exited) {
       s->exited = true;
       s->status = status;
-      s->quiet_since_ms = agent_now_ms();
+      s->quiet_since_ms = monotonic_ms();
       /* Its stdin has no reader any more (on a pty, no ^D either: what
        * is left on the terminal is not to be told the input ended). */
       s->stdin_q.off = s->stdin_q.len = 0;
@@ -419,7 +413,7 @@ static void agent_step(struct agent *a, int timeout_ms) {
     pollset_free(&p);
     return;
   }
-  long long now = agent_now_ms();
+  long long now = monotonic_ms();
   /* Streams may be added (EXEC) while frames are handled: act on the
    * processes' fds first, while the owner pointers hold. */
   for (nfds_t i = 0; i < p.n; i++) {
@@ -467,13 +461,13 @@ static void end_container(struct agent *a) {
   reap_children(a);
   /* The writers are dead, so the pipes hold a bounded amount; while the
    * channel moves, what waits behind a full queue is still on its way. */
-  long long deadline = agent_now_ms() + 2000;
-  while (!all_outputs_closed(a) && agent_now_ms() < deadline) {
+  long long deadline = monotonic_ms() + 2000;
+  while (!all_outputs_closed(a) && monotonic_ms() < deadline) {
     size_t pending = vm_outq_pending(&a->out);
     agent_step(a, DRAIN_QUIET_MS);
     reap_children(a);
     if (vm_outq_pending(&a->out) < pending)
-      deadline = agent_now_ms() + 2000;
+      deadline = monotonic_ms() + 2000;
   }
   /* The exec streams end with the container: their EXITs come first. */
   for (size_t i = 0; i < a->n_streams;) {
@@ -493,15 +487,15 @@ static void end_container(struct agent *a) {
 }
 
 static void flush_all(struct agent *a) {
-  long long stall_deadline = agent_now_ms() + FINAL_FLUSH_STALL_MS;
+  long long stall_deadline = monotonic_ms() + FINAL_FLUSH_STALL_MS;
   while (a->channel_open && vm_outq_pending(&a->out) &&
-         agent_now_ms() < stall_deadline) {
+         monotonic_ms() < stall_deadline) {
     size_t pending = vm_outq_pending(&a->out);
     struct pollfd p = {.fd = a->channel, .events = POLLOUT};
     if (poll(&p, 1, 100) > 0)
       flush_channel(a);
     if (vm_outq_pending(&a->out) < pending)
-      stall_deadline = agent_now_ms() + FINAL_FLUSH_STALL_MS;
+      stall_deadline = monotonic_ms() + FINAL_FLUSH_STALL_MS;
   }
 }
 

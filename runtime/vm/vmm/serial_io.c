@@ -125,18 +125,12 @@ int serial_io_start(struct serial_io *io, struct serial **uarts, size_t n,
   return 0;
 }
 
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* What the guest wrote before it stopped still goes out (its last words,
  * the agent's EXIT), as long as the other end keeps reading. */
 static void flush_rest(struct serial *s) {
-  uint64_t deadline = now_ms() + FINAL_FLUSH_MS;
+  uint64_t deadline = monotonic_ms() + FINAL_FLUSH_MS;
   while (serial_tx_pending(s)) {
-    uint64_t now = now_ms();
+    uint64_t now = monotonic_ms();
     if (now >= deadline)
       return;
     struct pollfd p = {.fd = s->out_fd, .events = POLLOUT};
