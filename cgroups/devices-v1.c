@@ -61,12 +61,11 @@ int cgroup_v1_apply_devices(struct cgroup *cg,
                             const struct spec_resources *res,
                             const struct spec_device *devices,
                             size_t n_devices, hull_error_t *err) {
-  static const struct spec_resources none;
   const char *dir = devices_dir(cg);
   if (dir == NULL)
     return 0;
   cleanup_free struct cgroup_device_rule *rules = NULL;
-  size_t n = cgroup_device_rules(res ? res : &none, devices, n_devices, &rules);
+  size_t n = cgroup_device_rules(res, devices, n_devices, &rules);
   struct rule_knobs k = {.allow = -1, .deny = -1};
   int ret = 0;
   for (size_t i = 0; ret == 0 && i < n; i++)

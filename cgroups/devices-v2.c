@@ -127,9 +127,8 @@ static int load_program(const struct bpf_insn *prog, size_t len,
 int cgroup_v2_apply_devices(int dirfd, const struct spec_resources *res,
                             const struct spec_device *devices,
                             size_t n_devices, hull_error_t *err) {
-  static const struct spec_resources none;
   cleanup_free struct cgroup_device_rule *rules = NULL;
-  size_t n = cgroup_device_rules(res ? res : &none, devices, n_devices, &rules);
+  size_t n = cgroup_device_rules(res, devices, n_devices, &rules);
   cleanup_free struct bpf_insn *prog = NULL;
   size_t len = cgroup_device_program(rules, n, &prog);
   cleanup_close int fd = load_program(prog, len, err);

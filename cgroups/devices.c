@@ -60,11 +60,12 @@ size_t cgroup_device_rules(const struct spec_resources *res,
                            const struct spec_device *devices, size_t n_devices,
                            struct cgroup_device_rule **out) {
   size_t n_always = sizeof(always_allowed) / sizeof(always_allowed[0]);
+  size_t n_res = res ? res->n_devices : 0;
   size_t n = 0;
   struct cgroup_device_rule *rules =
-      xmalloc((1 + res->n_devices + n_always) * sizeof(*rules));
+      xmalloc((1 + n_res + n_always) * sizeof(*rules));
   rules[n++] = (struct cgroup_device_rule){false, 'a', -1, -1, "rwm"};
-  for (size_t i = 0; i < res->n_devices; i++)
+  for (size_t i = 0; i < n_res; i++)
     rules[n++] = from_spec_rule(&res->devices[i]);
   for (size_t i = 0; i < n_always; i++)
     if (!listed_in(always_allowed[i].path, devices, n_devices))

@@ -192,10 +192,10 @@ static int v1_freezes(const char *dir, char **why, hull_error_t *err) {
 static int v2_freezes(const char *dir, char **why, hull_error_t *err) {
   if (!cgroup_fs_has(dir, "cgroup.freeze"))
     return 0;
-  uint64_t self;
-  if (cgroup_fs_read_u64(dir, "cgroup.freeze", &self, err) < 0)
+  bool self = false;
+  if (cgroup_v2_is_frozen(dir, &self, err) < 0)
     return -1;
-  if (self == 1) {
+  if (self) {
     *why = xasprintf("`%s/cgroup.freeze` is 1", dir);
     return 0;
   }

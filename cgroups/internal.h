@@ -105,7 +105,7 @@ struct cgroup_device_rule {
   const char *access;        /* some of "rwm" */
 };
 /* The ordered rules a container gets (devices.c), as runc's: deny all,
- * res->devices, the devices every container needs (but those whose path
+ * res->devices (res may be NULL: none), the devices every container needs (but those whose path
  * `devices`, linux.devices, redefines). The last matching rule decides.
  * Returns the count; free *out. */
 size_t cgroup_device_rules(const struct spec_resources *res,

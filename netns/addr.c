@@ -9,10 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t family_bytes(int family) {
-  return family == AF_INET ? 4 : 16;
-}
-
 int netns_addr_parse(const char *text, struct netns_addr *out,
                      hull_error_t *err) {
   memset(out, 0, sizeof(*out));
@@ -28,7 +24,7 @@ int netns_addr_parse(const char *text, struct netns_addr *out,
   if (inet_pton(out->family, host, out->bytes) != 1)
     return hull_error(err, 0, "netns: address \"%s\": not an IP address",
                       text);
-  unsigned max = (unsigned)family_bytes(out->family) * 8;
+  unsigned max = (unsigned)netns_family_bytes(out->family) * 8;
   out->prefixlen = max;
   if (slash) {
     char *end;
@@ -63,7 +59,7 @@ static struct nlmsghdr *addr_request(char *buf, unsigned type, unsigned flags,
   ifa->ifa_prefixlen = (unsigned char)a->prefixlen;
   ifa->ifa_scope = a->scope;
   ifa->ifa_index = (unsigned)index;
-  size_t len = family_bytes(a->family);
+  size_t len = netns_family_bytes(a->family);
   /* IPv4 has local (this host's) and address (the peer's, on
    * point-to-point links); the same value makes a plain address. */
   if (a->family == AF_INET)
@@ -123,7 +119,7 @@ static int collect_addr(const struct nlmsghdr *msg, void *data,
       .scope = ifa->ifa_scope,
       .flags = ifa->ifa_flags,
   };
-  size_t len = family_bytes(a.family);
+  size_t len = netns_family_bytes(a.family);
   bool have_local = false, have_address = false;
   const struct nlattr *attr;
   mnl_attr_for_each(attr, msg, sizeof(*ifa)) {

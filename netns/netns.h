@@ -18,6 +18,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 /* ---- links (link.c) ---------------------------------------------------- */
 
@@ -141,6 +142,11 @@ int netns_loopback_up(hull_error_t *err);
  * Not for other modules. */
 
 struct nlmsghdr;
+
+/* The bytes of an address of family (AF_INET: 4, AF_INET6: 16). */
+static inline size_t netns_family_bytes(int family) {
+  return family == AF_INET ? 4 : 16;
+}
 
 /* A request buffer: MNL_SOCKET_BUFFER_SIZE bytes, zeroed (attribute padding
  * is sent as is). */

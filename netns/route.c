@@ -7,10 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t family_bytes(int family) {
-  return family == AF_INET ? 4 : 16;
-}
-
 int netns_route_add(const char *link, const struct netns_addr *dst,
                     const struct netns_addr *gateway, hull_error_t *err) {
   char dst_text[INET6_ADDRSTRLEN + 8] = "default";
@@ -46,9 +42,9 @@ int netns_route_add(const char *link, const struct netns_addr *dst,
   /* Without a gateway the destination is on the link itself. */
   rtm->rtm_scope = gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
   if (dst && dst->prefixlen)
-    mnl_attr_put(nlh, RTA_DST, family_bytes(family), dst->bytes);
+    mnl_attr_put(nlh, RTA_DST, netns_family_bytes(family), dst->bytes);
   if (gateway)
-    mnl_attr_put(nlh, RTA_GATEWAY, family_bytes(family), gateway->bytes);
+    mnl_attr_put(nlh, RTA_GATEWAY, netns_family_bytes(family), gateway->bytes);
   if (oif)
     mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
   return netns_nl_talk(nlh, NULL, NULL, err, "add route %s%s%s", dst_text,
@@ -72,7 +68,7 @@ static int collect_route(const struct nlmsghdr *msg, void *data,
   unsigned table = rtm->rtm_table;
   struct netns_route r = {.family = rtm->rtm_family,
                           .dst_len = rtm->rtm_dst_len};
-  size_t len = family_bytes(r.family);
+  size_t len = netns_family_bytes(r.family);
   const struct nlattr *attr;
   mnl_attr_for_each(attr, msg, sizeof(*rtm)) {
     switch (mnl_attr_get_type(attr)) {

@@ -65,6 +65,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t strv_len(char *const *v);
 void strv_free(char **v);
 char **strv_dup(char *const *v);
+/* Appends a copy of s to the NULL-terminated *v (NULL: empty). */
+void strv_append(char ***v, const char *s);
 
 /* ---- files ----------------------------------------------------------- */
 

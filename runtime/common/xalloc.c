@@ -52,6 +52,13 @@ char **strv_dup(char *const *v) {
   return r;
 }
 
+void strv_append(char ***v, const char *s) {
+  size_t n = strv_len(*v);
+  *v = xrealloc(*v, (n + 2) * sizeof(char *));
+  (*v)[n] = xstrdup(s);
+  (*v)[n + 1] = NULL;
+}
+
 void cleanup_freep(void *p) { free(*(void **)p); }
 
 void cleanup_closep(int *fd) {

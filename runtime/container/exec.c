@@ -47,13 +47,6 @@ static int read_process_file(const char *path, struct spec_process **out,
   return spec_validate_process(*out, at, err);
 }
 
-static void strv_append(char ***v, const char *s) {
-  size_t n = strv_len(*v);
-  *v = xrealloc(*v, (n + 2) * sizeof(char *));
-  (*v)[n] = xstrdup(s);
-  (*v)[n + 1] = NULL;
-}
-
 /* KEY=VALUE replaces an existing KEY, so the flag wins (runc 1.2 does the
  * same); a new KEY is appended. */
 static void env_set(char ***env, const char *entry) {

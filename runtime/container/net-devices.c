@@ -89,11 +89,7 @@ static int move_in(const struct spec_net_device *d, int netns_fd,
 /* Records one more device inside, under the name it got there. */
 static int record_moved(struct lifecycle *lc, const char *name,
                         hull_error_t *err) {
-  char ***v = &lc->state->net_devices_moved;
-  size_t n = strv_len(*v);
-  *v = xrealloc(*v, (n + 2) * sizeof(**v));
-  (*v)[n] = xstrdup(name);
-  (*v)[n + 1] = NULL;
+  strv_append(&lc->state->net_devices_moved, name);
   return state_write(&lc->dir, lc->state, err);
 }
 
