@@ -221,17 +221,15 @@ static void undo_half_move(const char *name, int netns_fd) {
   struct netns_link here;
   if (netns_link_get(name, &here, &ignored) == 0)
     return;
-  cleanup_close int home_fd =
-      open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  int back = -1;
-  if (home_fd < 0 || netns_enter(netns_fd, &back, &ignored) < 0)
+  int back = -1; /* our own netns, where the link goes back to */
+  if (netns_enter(netns_fd, &back, &ignored) < 0)
     return;
   int index = netns_link_index(name, &ignored);
   if (index > 0) {
     char buf[NETNS_NL_BUF];
     struct nlmsghdr *nlh =
         link_request(buf, RTM_NEWLINK, NLM_F_ACK, index, NULL);
-    mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)home_fd);
+    mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)back);
     netns_nl_talk(nlh, NULL, NULL, &ignored, "move link \"%s\" back", name);
   }
   netns_return(&back);

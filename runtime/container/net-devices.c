@@ -143,13 +143,10 @@ int net_devices_move_back(struct lifecycle *lc, hull_error_t *err) {
                 "gone, and its virtual devices with it");
     return 0;
   }
-  cleanup_close int netns_fd = -1, home_fd = -1;
-  home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (home_fd < 0)
-    return hull_error(err, errno, "open `/proc/thread-self/ns/net`");
+  cleanup_close int netns_fd = -1;
   if (open_netns_of(st->pid, &netns_fd, err) < 0)
     return -1;
-  int back = -1;
+  int back = -1; /* our own netns, where the devices go back to */
   if (netns_enter(netns_fd, &back, err) < 0)
     return -1;
   int ret = 0;
@@ -161,7 +158,7 @@ int net_devices_move_back(struct lifecycle *lc, hull_error_t *err) {
     struct netns_link link;
     if (netns_link_get(name, &link, &one) < 0)
       continue;   /* gone already (the container deleted it) */
-    if (netns_link_carry(name, home_fd, host_name, false, NULL, &one) < 0 &&
+    if (netns_link_carry(name, back, host_name, false, NULL, &one) < 0 &&
         ret == 0) {
       hull_error_wrap(&one, "linux.netDevices[\"%s\"]: move back",
                       host_name);

@@ -15,10 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool is_bind(const struct spec_mount *m, const struct mount_options *o) {
-  return (m->type && strcmp(m->type, "bind") == 0) || (o->flags & MS_BIND);
-}
-
 bool mount_is_idmapped(const struct spec_mount *m,
                        const struct mount_options *o) {
   return o->idmap || o->ridmap || m->n_uid_mappings > 0 ||
@@ -35,7 +31,7 @@ static int check_one(const struct spec *spec, size_t i, hull_error_t *err) {
   const struct spec_mount *m = &spec->mounts[i];
   struct mount_options o;
   mount_options_parse(m->options, &o);
-  bool idmapped = mount_is_idmapped(m, &o), bind = is_bind(m, &o);
+  bool idmapped = mount_is_idmapped(m, &o), bind = mount_is_bind(m, &o);
   mount_options_free(&o);
   if (!idmapped)
     return 0;

@@ -47,6 +47,10 @@ static void add_data_option(struct mount_options *o, const char *key,
   o->data = data;
 }
 
+bool mount_is_bind(const struct spec_mount *m, const struct mount_options *o) {
+  return is_type(m->type, "bind") || (o->flags & MS_BIND);
+}
+
 static void mount_job_init(struct mount_job *j, size_t index,
                            const struct spec_mount *m,
                            const struct rootfs_options *opts) {
@@ -54,7 +58,7 @@ static void mount_job_init(struct mount_job *j, size_t index,
   j->index = index;
   j->m = m;
   mount_options_parse(m->options, &j->o);
-  j->bind = is_type(m->type, "bind") || (j->o.flags & MS_BIND);
+  j->bind = mount_is_bind(m, &j->o);
   if (j->bind) {
     j->o.flags |= MS_BIND;
     j->type = "bind";

@@ -58,6 +58,9 @@ int mount_cgroup(int root_fd, const struct spec_mount *m,
  * directory dst_dir, never following a symlink; dest names it in messages. */
 int tmpcopyup(int src_dir, int dst_dir, const char *dest, hull_error_t *err);
 
+/* Whether a mount is a bind: type "bind", or "bind"/"rbind" among its
+ * options (mounts.c). */
+bool mount_is_bind(const struct spec_mount *m, const struct mount_options *o);
 /* Whether mounts[i] asks for an idmapping (mappings or idmap/ridmap). */
 bool mount_is_idmapped(const struct spec_mount *m,
                        const struct mount_options *o);
