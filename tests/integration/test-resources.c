@@ -233,17 +233,33 @@ START_TEST(default_device_rules_apply_without_resources) {
 }
 END_TEST
 
+/* The first CPU or memory node of the root cpuset's effective list
+ * ("2-5,7" -> "2"): one this host has and lets containers use. */
+static char *first_effective(enum layout l, const char *what) {
+  cleanup_free char *path =
+      l == LAYOUT_V1
+          ? xasprintf("/sys/fs/cgroup/cpuset/cpuset.effective_%s", what)
+          : xasprintf("/sys/fs/cgroup/cpuset.%s.effective", what);
+  cleanup_free char *list = hread_file(path);
+  ck_assert_msg(list && list[0] >= '0' && list[0] <= '9', "%s: %s", path,
+                list ? list : "(unreadable)");
+  return xstrndup(list, strspn(list, "0123456789"));
+}
+
 START_TEST(cpu_cpuset_and_memory_knobs) {
   enum layout l = host_layout();
   SKIP_UNLESS(l != LAYOUT_OTHER, "unknown cgroup layout");
   SKIP_UNLESS(has_controller(l, "cpu") && has_controller(l, "cpuset") &&
                   has_controller(l, "memory"),
               "no cpu, cpuset or memory controller");
+  cleanup_free char *cpu = first_effective(l, "cpus");
+  cleanup_free char *mem = first_effective(l, "mems");
   struct hctx *c = hctx_new();
-  create_with(c, "\"cpu\": {\"shares\": 512, \"quota\": 50000, "
-                 "\"period\": 100000, \"cpus\": \"0\", \"mems\": \"0\"}, "
-                 "\"memory\": {\"limit\": 67108864, \"reservation\": "
-                 "16777216}");
+  cleanup_free char *res = xasprintf(
+      "\"cpu\": {\"shares\": 512, \"quota\": 50000, \"period\": 100000, "
+      "\"cpus\": \"%s\", \"mems\": \"%s\"}, \"memory\": {\"limit\": 67108864, "
+      "\"reservation\": 16777216}", cpu, mem);
+  create_with(c, res);
   if (l == LAYOUT_V1) {
     ck_knob(l, "cpu", c->id, "cpu.cfs_quota_us", "50000\n");
     ck_knob(l, "cpu", c->id, "cpu.cfs_period_us", "100000\n");
@@ -256,8 +272,10 @@ START_TEST(cpu_cpuset_and_memory_knobs) {
     ck_knob(l, "memory", c->id, "memory.max", "67108864\n");
     ck_knob(l, "memory", c->id, "memory.low", "16777216\n");
   }
-  ck_knob(l, "cpuset", c->id, "cpuset.cpus", "0\n");
-  ck_knob(l, "cpuset", c->id, "cpuset.mems", "0\n");
+  cleanup_free char *cpu_line = xasprintf("%s\n", cpu);
+  cleanup_free char *mem_line = xasprintf("%s\n", mem);
+  ck_knob(l, "cpuset", c->id, "cpuset.cpus", cpu_line);
+  ck_knob(l, "cpuset", c->id, "cpuset.mems", mem_line);
   hctx_delete_and_finish(c);
 }
 END_TEST
