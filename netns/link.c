@@ -9,6 +9,7 @@
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -68,6 +69,10 @@ static int read_link(const struct nlmsghdr *msg, void *data,
       break;
     case IFLA_LINKINFO:
       read_link_kind(attr, l);
+      break;
+    case IFLA_IFALIAS:
+      if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+        copy_name(l->alias, sizeof(l->alias), mnl_attr_get_str(attr));
       break;
     }
   }
@@ -255,4 +260,87 @@ int netns_link_move(const char *name, int netns_fd, const char *new_name,
   if (ret < 0 && new_name)
     undo_half_move(name, netns_fd);
   return ret;
+}
+
+/* The peer's part of a veth request: described like a link of its own,
+ * header then attributes, inside IFLA_INFO_DATA. */
+static void put_veth_peer(struct nlmsghdr *nlh, const struct netns_veth *v) {
+  struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+  struct nlattr *peer_nest = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+  ifm->ifi_family = AF_UNSPEC;
+  if (v->up) {
+    ifm->ifi_change = IFF_UP;
+    ifm->ifi_flags = IFF_UP;
+  }
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, v->peer);
+  if (v->mtu)
+    mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
+  if (v->peer_netns_fd >= 0)
+    mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)v->peer_netns_fd);
+  mnl_attr_nest_end(nlh, peer_nest);
+  mnl_attr_nest_end(nlh, data);
+}
+
+int netns_link_add_veth_pair(const struct netns_veth *v, hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(
+      buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 0, v->name);
+  if (v->up) {
+    struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+    ifm->ifi_change = IFF_UP;
+    ifm->ifi_flags = IFF_UP;
+  }
+  if (v->mtu)
+    mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
+  if (v->master > 0)
+    mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)v->master);
+  struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+  put_veth_peer(nlh, v);
+  mnl_attr_nest_end(nlh, info);
+  return netns_nl_talk(nlh, NULL, NULL, err, "add veth \"%s\" peer \"%s\"%s",
+                       v->name, v->peer,
+                       v->peer_netns_fd >= 0 ? " in the container's netns"
+                                             : "");
+}
+
+int netns_link_set_alias(const char *name, const char *alias,
+                         hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(buf, RTM_NEWLINK, NLM_F_ACK, 0, name);
+  mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+  return netns_nl_talk(nlh, NULL, NULL, err, "set alias of link \"%s\"", name);
+}
+
+struct link_list {
+  struct netns_link *v;
+  size_t n;
+};
+
+static int collect_link(const struct nlmsghdr *msg, void *data,
+                        hull_error_t *err) {
+  struct link_list *list = data;
+  if (msg->nlmsg_type != RTM_NEWLINK)
+    return 0;
+  struct netns_link l;
+  read_link(msg, &l, err);
+  list->v = xrealloc(list->v, (list->n + 1) * sizeof(*list->v));
+  list->v[list->n++] = l;
+  return 0;
+}
+
+int netns_link_list(struct netns_link **out, size_t *n, hull_error_t *err) {
+  *out = NULL;
+  *n = 0;
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(buf, RTM_GETLINK, NLM_F_DUMP, 0, NULL);
+  struct link_list list = {0};
+  if (netns_nl_talk(nlh, collect_link, &list, err, "list links") < 0) {
+    free(list.v);
+    return -1;
+  }
+  *out = list.v;
+  *n = list.n;
+  return 0;
 }

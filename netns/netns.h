@@ -9,7 +9,8 @@
  *     (kernel: Unknown device type)
  *
  * Files: nl.c (socket, request, acknowledgement, dumps), link.c, addr.c,
- * route.c, carry.c (into another namespace and back), loopback.c. */
+ * route.c, carry.c (into another namespace and back), attach.c (a
+ * container's veth pair on a bridge), loopback.c. */
 #ifndef HULL_NETNS_H
 #define HULL_NETNS_H
 
@@ -29,6 +30,7 @@ struct netns_link {
   unsigned mtu;
   int master;          /* ifindex of the bridge it is a port of, 0: none */
   char kind[16];       /* "veth", "bridge", "dummy", "tun"; "" for devices */
+  char alias[256];     /* IFLA_IFALIAS ("" when none) */
 };
 
 /* Fills *out for the link called name; ENODEV when there is none. */
@@ -36,6 +38,8 @@ int netns_link_get(const char *name, struct netns_link *out,
                    hull_error_t *err);
 int netns_link_get_by_index(int index, struct netns_link *out,
                             hull_error_t *err);
+/* Every link of the namespace; *out is malloc'd (free it). */
+int netns_link_list(struct netns_link **out, size_t *n, hull_error_t *err);
 /* The ifindex of the link called name (> 0), or -1. */
 int netns_link_index(const char *name, hull_error_t *err);
 
@@ -44,6 +48,17 @@ int netns_link_index(const char *name, hull_error_t *err);
 int netns_link_add(const char *name, const char *kind, hull_error_t *err);
 /* A veth pair: name here, peer its other end (same namespace). */
 int netns_link_add_veth(const char *name, const char *peer, hull_error_t *err);
+/* A veth pair made in one request, both ends configured at birth. */
+struct netns_veth {
+  const char *name;        /* this end, made here */
+  const char *peer;        /* the other end */
+  int peer_netns_fd;       /* -1: the peer is made here too; else in the
+                              network namespace this fd refers to */
+  int master;              /* ifindex of a bridge for this end, 0: none */
+  unsigned mtu;            /* both ends; 0: the kernel's default */
+  bool up;                 /* both ends up from the start */
+};
+int netns_link_add_veth_pair(const struct netns_veth *v, hull_error_t *err);
 /* A persistent tap device (through /dev/net/tun: the kernel does not create
  * tun/tap over rtnetlink). */
 int netns_link_add_tap(const char *name, hull_error_t *err);
@@ -51,6 +66,10 @@ int netns_link_del(const char *name, hull_error_t *err);
 
 int netns_link_set_up(const char *name, bool up, hull_error_t *err);
 int netns_link_set_mtu(const char *name, unsigned mtu, hull_error_t *err);
+/* IFLA_IFALIAS: free text the kernel keeps with the link (hull writes the
+ * owning container's id there, to tell its links from others'). */
+int netns_link_set_alias(const char *name, const char *alias,
+                         hull_error_t *err);
 int netns_link_rename(const char *name, const char *new_name,
                       hull_error_t *err);
 /* Makes name a port of the bridge master; master NULL: no longer a port. */
@@ -131,6 +150,46 @@ struct netns_carried {
  * up is true. */
 int netns_link_carry(const char *from, int netns_fd, const char *to,
                      bool up, struct netns_carried *out, hull_error_t *err);
+
+/* ---- a container on a hull bridge (attach.c) --------------------------- */
+
+struct netns_bridge_config {
+  const char *name;                    /* the bridge's */
+  const struct netns_addr *gateway4;   /* its addresses, with the subnet's */
+  const struct netns_addr *gateway6;   /* prefix length; either may be NULL */
+  unsigned mtu;                        /* 0: 1500 */
+};
+
+/* The bridge b->name: made when missing and create is true (a random MAC
+ * of its own, MTU, up, the gateway addresses; *created says so), else
+ * "netns: bridge \"x\" does not exist (and creating it is off)". */
+int netns_bridge_ensure(const struct netns_bridge_config *b, bool create,
+                        bool *created, hull_error_t *err);
+
+/* One container's link to a bridge. */
+struct netns_endpoint {
+  const char *owner;                   /* the container's id */
+  char host_if[IFNAMSIZ];              /* netns_endpoint_name(owner) */
+  const char *inner;                   /* its name inside: "eth0" */
+  const struct netns_addr *addr4;      /* the container's addresses, either */
+  const struct netns_addr *addr6;      /* may be NULL */
+  unsigned mtu;                        /* 0: 1500 */
+};
+
+/* The host end's name for owner: "hv" and 13 hex digits of a hash. */
+void netns_endpoint_name(const char *owner, char out[IFNAMSIZ]);
+/* A veth pair: the host end a port of the bridge, marked as owner's (its
+ * alias), the other end made in netns_fd's namespace as e->inner, with
+ * e's addresses and default routes through the bridge's; both up. A
+ * failure leaves no link behind. */
+int netns_endpoint_add(const struct netns_bridge_config *b,
+                       const struct netns_endpoint *e, int netns_fd,
+                       hull_error_t *err);
+/* Removes owner's endpoint (the pair goes with its host end); none is
+ * fine, and a link of that name marked as another's is left alone. */
+int netns_endpoint_del(const char *owner, hull_error_t *err);
+/* True for a link named as netns_endpoint_name names them. */
+bool netns_endpoint_is_hulls(const struct netns_link *l);
 
 /* ---- the loopback (loopback.c) ----------------------------------------- */
 

@@ -117,6 +117,17 @@ int container_list(const char *root, struct container_summary **out,
                    size_t *n, hull_error_t *err);
 void container_summaries_free(struct container_summary *s, size_t n);
 
+/* ---- hull's own networks (network.c; hull-network(8)) ------------------- */
+
+/* A header line, then one line per network under root: its name, subnets
+ * and the containers holding addresses in it, tab-separated. */
+int container_network_list(const char *root, char ***lines,
+                           hull_error_t *err);
+/* What belongs to no live container under root (veth ends, nftables
+ * rules, addresses), one line each; none: *lines NULL. */
+int container_network_leftovers(const char *root, char ***lines,
+                                hull_error_t *err);
+
 /* ---- execution handlers ------------------------------------------------- */
 
 struct process_config;

@@ -100,6 +100,7 @@ static int check_linux_needs(const struct spec *spec, hull_error_t *err) {
 struct create_ctx {
   struct lifecycle *lc;
   struct cgroup *cgroup;
+  struct network_attachment *network;  /* run.oci.network; NULL: none */
 };
 
 /* The init's namespaces exist: put it in its cgroup, record its pid. */
@@ -114,7 +115,8 @@ static int on_namespaces_ready(void *opaque, pid_t pid, char **state_json,
   lc->state->pid = pid;
   lc->state->pid_start_time = process_start_time(pid);
   if (state_write(&lc->dir, lc->state, err) < 0 ||
-      net_devices_move_in(lc, pid, err) < 0)
+      net_devices_move_in(lc, pid, err) < 0 ||
+      network_attach(lc, c->network, pid, err) < 0)
     return -1;
   /* Every hook of create reads "created": they run after the lifecycle's
    * step 2, the environment's creation, is done (runtime-spec; the
@@ -208,6 +210,7 @@ static int load_bundle(const struct create_options *o, char **bundle,
       spec_validate_for_run(*spec, err) < 0 ||
       check_linux_needs(*spec, err) < 0 ||
       net_devices_check(*spec, err) < 0 ||
+      network_check(*spec, err) < 0 ||
       security_check_spec(*spec, err) < 0 ||
       tty_check_console_flags(o->detach, (*spec)->process->terminal,
                               o->console_socket, err) < 0)
@@ -235,6 +238,11 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
   if (state_write(&lc->dir, lc->state, err) < 0 ||
       save_config(lc, config_text, err) < 0 || make_exec_fifo(lc, err) < 0)
     return -1;
+  /* After state.json names the annotations: delete finds what it takes. */
+  cleanup_network_attachment struct network_attachment *network = NULL;
+  if (network_prepare(lc, &network, err) < 0)
+    return -1;
+  ctx.network = network;
   const struct exec_handler *handler = exec_handler_for(lc->spec);
   if (handler->prepare && handler->prepare(lc->spec, err) < 0)
     return -1;

@@ -222,7 +222,8 @@ int lifecycle_destroy(struct lifecycle *lc, hull_error_t *err) {
   cleanup_error hull_error_t net_err = NULL;
   if (net_devices_move_back(lc, &net_err) < 0)
     log_warning("%s", net_err->msg);
-  if (lifecycle_kill_all(lc, err) < 0 || destroy_cgroup(lc, err) < 0)
+  if (lifecycle_kill_all(lc, err) < 0 || destroy_cgroup(lc, err) < 0 ||
+      network_detach(lc, err) < 0)
     return -1;
   if (lc->state->rootfs_mount_below &&
       rootfs_release_shared(lc->state->rootfs, lc->state->rootfs_mount_below,

@@ -5,6 +5,7 @@
 
 #include "container.h"
 #include "cgroups/cgroups.h"
+#include "netns/netns.h"
 
 #include <signal.h>
 
@@ -60,6 +61,39 @@ int net_devices_move_in(struct lifecycle *lc, pid_t pid, hull_error_t *err);
 /* Moves those create moved back into hull's network namespace under their
  * host names, while the init still holds the container's. */
 int net_devices_move_back(struct lifecycle *lc, hull_error_t *err);
+
+/* ---- hull's own networks: run.oci.network* (network.c) ---------------- */
+
+struct network_attachment {
+  struct netns_network net;      /* the network and its bridge */
+  struct netns_addr addr4, addr6;
+  bool has_addr6;
+  struct netns_port *ports;      /* to publish */
+  size_t n_ports;
+  unsigned mtu;                  /* the container's link's */
+};
+
+/* True when the annotations ask for one of hull's networks. */
+bool network_wanted(const struct spec_map *annotations);
+/* What create checks before it makes anything: the annotations parse and
+ * the container has a new network namespace. */
+int network_check(const struct spec *spec, hull_error_t *err);
+/* Before the init exists: its addresses, taken from the allocator, and
+ * /etc/hosts and /etc/resolv.conf added to lc->spec's mounts; *out NULL
+ * when no network is asked for. */
+int network_prepare(struct lifecycle *lc, struct network_attachment **out,
+                    hull_error_t *err);
+void network_attachment_free(struct network_attachment *at);
+void network_attachment_freep(struct network_attachment **at);
+#define cleanup_network_attachment \
+  __attribute__((cleanup(network_attachment_freep)))
+/* The init's namespaces exist: the bridge, the veth pair into pid's
+ * network namespace, the published ports. */
+int network_attach(struct lifecycle *lc, const struct network_attachment *at,
+                   pid_t pid, hull_error_t *err);
+/* Undoes network_prepare and network_attach by the container's id alone;
+ * safe to repeat, and after a crash at any point. */
+int network_detach(struct lifecycle *lc, hull_error_t *err);
 
 /* Forwards the signals a foreground `run`/`exec` passes on (as runc) to
  * pid until it exits; returns its exit code (128+N when killed by N). */

@@ -19,6 +19,8 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -233,6 +235,71 @@ static int cmd_signal_wait(void) {
     return fail("signal-wait", "sigwaitinfo");
   printf("%s\n", sig == SIGTERM ? "SIGTERM" : "SIGUSR1");
   return 0;
+}
+
+/* udp-echo PORT: answers every datagram to PORT (IPv4 and IPv6) with
+ * "echo:" and its text; "ready" once bound. */
+static int cmd_udp_echo(const char *port) {
+  int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+  int off = 0;
+  struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
+                            .sin6_port = htons((unsigned short)atoi(port))};
+  if (fd < 0 ||
+      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0 ||
+      bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+    return fail("udp-echo", port);
+  printf("ready\n");
+  fflush(stdout);
+  for (;;) {
+    char in[512], out[600];
+    struct sockaddr_in6 from;
+    socklen_t len = sizeof(from);
+    ssize_t n = recvfrom(fd, in, sizeof(in) - 1, 0, (struct sockaddr *)&from,
+                         &len);
+    if (n < 0)
+      return fail("udp-echo", "recvfrom");
+    in[n] = '\0';
+    int m = snprintf(out, sizeof(out), "echo:%s", in);
+    sendto(fd, out, (size_t)m, 0, (struct sockaddr *)&from, len);
+  }
+}
+
+/* udp-ask ADDR PORT TEXT: sends TEXT to ADDR:PORT until an answer comes
+ * (5 tries, 1 s apart) and prints it. */
+static int cmd_udp_ask(const char *addr, const char *port, const char *text) {
+  struct sockaddr_storage to = {0};
+  socklen_t len;
+  unsigned short p = htons((unsigned short)atoi(port));
+  struct sockaddr_in *v4 = (struct sockaddr_in *)&to;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&to;
+  if (inet_pton(AF_INET, addr, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = p;
+    len = sizeof(*v4);
+  } else if (inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = p;
+    len = sizeof(*v6);
+  } else {
+    errno = EINVAL;
+    return fail("udp-ask", addr);
+  }
+  int fd = socket(to.ss_family, SOCK_DGRAM, 0);
+  struct timeval tv = {.tv_sec = 1};
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+    return fail("udp-ask", "socket");
+  for (int i = 0; i < 5; i++) {
+    char in[600];
+    sendto(fd, text, strlen(text), 0, (struct sockaddr *)&to, len);
+    ssize_t n = recv(fd, in, sizeof(in) - 1, 0);
+    if (n >= 0) {
+      in[n] = '\0';
+      printf("%s\n", in);
+      return 0;
+    }
+  }
+  errno = ETIMEDOUT;
+  return fail("udp-ask", addr);
 }
 
 static int cmd_touch(const char *path) {
@@ -575,6 +642,7 @@ static int usage(void) {
           " | hostname | domainname | mounts | isatty FD | sleep SECONDS"
           " | exit CODE | env | status | ls DIR | stat PATH | readlink PATH"
           " | fds | pid | signal-wait | touch PATH | clock"
+          " | udp-echo PORT | udp-ask ADDR PORT TEXT"
           " | syscall NAME|NR [ARG...] | memhog MB | forkbomb N"
           " | proc-attack SECONDS | counter FILE | notify MESSAGE"
           " | userns-mount TYPE DIR | await PATH SUBCOMMAND [ARG...]\n");
@@ -638,6 +706,10 @@ int main(int argc, char **argv) {
     r = (printf("pid=%d\nppid=%d\n", (int)getpid(), (int)getppid()), 0);
   else if (strcmp(cmd, "signal-wait") == 0)
     r = cmd_signal_wait();
+  else if (strcmp(cmd, "udp-echo") == 0 && arg)
+    r = cmd_udp_echo(arg);
+  else if (strcmp(cmd, "udp-ask") == 0 && arg && argc > 4)
+    r = cmd_udp_ask(arg, argv[3], argv[4]);
   else if (strcmp(cmd, "touch") == 0 && arg)
     r = cmd_touch(arg);
   else if (strcmp(cmd, "clock") == 0)
