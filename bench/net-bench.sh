@@ -103,9 +103,10 @@ make_bundle() {
 		-e "s|\"path\": \"rootfs\"|\"path\": \"$rootfs\"|" \
 		-e "s|^\\([[:space:]]*\\)\"ociVersion\": \\(.*\\)\$|&\\n\\1\"annotations\": {$annotations},|" \
 		"$dir/config.json"
-	grep -q '"/bin/sleep", "100000"' "$dir/config.json" &&
-		grep -qF "\"annotations\": {$annotations}" "$dir/config.json" ||
+	if ! grep -q '"/bin/sleep", "100000"' "$dir/config.json" ||
+	   ! grep -qF "\"annotations\": {$annotations}" "$dir/config.json"; then
 		die "could not adapt \`hull spec' output in $dir/config.json"
+	fi
 }
 
 # ---------------------------------------------------------------- inner part
@@ -131,8 +132,9 @@ remove_netns() {
 # cni COMMAND ID: the bridge plugin as an engine runs it, for the container
 # ID whose namespace is $ns/ID; its answer in $work/cni.out.
 cni() {
+	# CNI_PATH (exported above) is where the plugin finds host-local.
 	CNI_COMMAND=$1 CNI_CONTAINERID=$2 CNI_NETNS=$ns/$2 CNI_IFNAME=eth0 \
-		CNI_PATH=$CNI_PATH "$CNI_PATH/bridge" <"$work/cni.json" >"$work/cni.out" 2>&1
+		"$CNI_PATH/bridge" <"$work/cni.json" >"$work/cni.out" 2>&1
 }
 
 write_cni_config() {
