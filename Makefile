@@ -102,12 +102,18 @@ check-valgrind: tests/unit/run-unit
 	CK_FORK=no CK_EXCLUDE_TAGS=kernel-security valgrind --error-exitcode=1 \
 	  --leak-check=full --suppressions=tests/valgrind.supp tests/unit/run-unit
 
-# bench.sh: hull against crun and runc; vm-bench.sh: VM mode (hull run to
-# the first byte per backend, then vmm-bench.sh: the built-in VMM's setup
-# time and RSS beside qemu's).
-bench: hull tests/rootfs/.done
+# bench.sh: hull against crun and runc; net-bench.sh: a container's network,
+# hull's bridge beside CNI's bridge + host-local plugins (setup+teardown, 200
+# on one bridge, TCP throughput with net-throughput); vm-bench.sh: VM mode
+# (hull run to the first byte per backend, then vmm-bench.sh: the built-in
+# VMM's setup time and RSS beside qemu's).
+bench: hull tests/rootfs/.done bench/net-throughput
 	bash bench/bench.sh
+	bash bench/net-bench.sh
 	bash bench/vm-bench.sh
+
+bench/net-throughput: bench/net-throughput.c
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 deps:
 	apt-get update
@@ -116,7 +122,8 @@ deps:
 	  libmnl-dev libsystemd-dev libarchive-dev libarchive13 check libsubunit-dev busybox-static iproute2 crun runc \
 	  procps util-linux man-db \
 	  qemu-system-x86 linux-image-amd64 cpio xz-utils systemd \
-	  containerd podman docker.io uidmap conmon
+	  containerd podman docker.io uidmap conmon \
+	  containernetworking-plugins
 
 install: hull
 	install -D -m 0755 hull $(DESTDIR)$(BINDIR)/hull
@@ -127,7 +134,8 @@ demo: hull tests/rootfs/.done
 
 clean:
 	rm -f hull libhull.a runtime/main.o $(LIB_OBJS) tests/unit/run-unit \
-	  tests/integration/run-integration tests/helper/hull-test-helper
+	  tests/integration/run-integration tests/helper/hull-test-helper \
+	  bench/net-throughput
 	rm -rf tests/rootfs
 
 .PHONY: all check check-unit check-sanitize check-valgrind bench deps install demo clean

@@ -1,7 +1,9 @@
-/* link.c — network interfaces: look up, add (veth, bridge, dummy, tap),
- * delete, set up/down, MTU, name, bridge master, network namespace. */
+/* link.c — network interfaces: look up, add (veth, bridge, dummy, tap,
+ * macvlan, ipvlan), delete, set up/down, MTU, MAC address, name, bridge
+ * master, network namespace. */
 #include "netns/netns.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
@@ -33,13 +35,74 @@ static void copy_name(char *dst, size_t size, const char *src) {
   dst[n] = '\0';
 }
 
-static int read_link_kind(const struct nlattr *linkinfo, struct netns_link *l) {
+/* The modes of the links that sit on another (macvlan, ipvlan): the names
+ * hull takes and shows, the kernel's values in IFLA_INFO_DATA. */
+struct link_mode {
+  const char *name;
+  unsigned value;
+};
+
+struct sublink_kind {
+  const char *kind;
+  unsigned mode_attr;        /* in IFLA_INFO_DATA */
+  bool mode_is_u16;          /* ipvlan's is a u16, macvlan's a u32 */
+  const struct link_mode *modes;
+  size_t n_modes;
+  const char *mode_names;    /* for the error on an unknown one */
+};
+
+static const struct link_mode macvlan_modes[] = {
+    {"bridge", MACVLAN_MODE_BRIDGE},
+    {"private", MACVLAN_MODE_PRIVATE},
+    {"vepa", MACVLAN_MODE_VEPA},
+    {"passthru", MACVLAN_MODE_PASSTHRU},
+};
+static const struct link_mode ipvlan_modes[] = {
+    {"l2", IPVLAN_MODE_L2},
+    {"l3", IPVLAN_MODE_L3},
+    {"l3s", IPVLAN_MODE_L3S},
+};
+
+static const struct sublink_kind macvlan = {
+    "macvlan", IFLA_MACVLAN_MODE, false, macvlan_modes,
+    sizeof(macvlan_modes) / sizeof(*macvlan_modes),
+    "bridge, private, vepa, passthru"};
+static const struct sublink_kind ipvlan = {
+    "ipvlan", IFLA_IPVLAN_MODE, true, ipvlan_modes,
+    sizeof(ipvlan_modes) / sizeof(*ipvlan_modes), "l2, l3, l3s"};
+
+/* The name of a sublink's mode from its IFLA_INFO_DATA ("" if unknown). */
+static void read_sublink_mode(const struct sublink_kind *k,
+                              const struct nlattr *data,
+                              struct netns_link *l) {
   const struct nlattr *attr;
+  mnl_attr_for_each_nested(attr, data) {
+    if (mnl_attr_get_type(attr) != k->mode_attr ||
+        mnl_attr_validate(attr, k->mode_is_u16 ? MNL_TYPE_U16 : MNL_TYPE_U32))
+      continue;
+    unsigned value = k->mode_is_u16 ? mnl_attr_get_u16(attr)
+                                    : mnl_attr_get_u32(attr);
+    for (size_t i = 0; i < k->n_modes; i++)
+      if (k->modes[i].value == value)
+        copy_name(l->mode, sizeof(l->mode), k->modes[i].name);
+  }
+}
+
+static int read_link_kind(const struct nlattr *linkinfo, struct netns_link *l) {
+  const struct nlattr *attr, *data = NULL;
   mnl_attr_for_each_nested(attr, linkinfo) {
     if (mnl_attr_get_type(attr) == IFLA_INFO_KIND &&
         mnl_attr_validate(attr, MNL_TYPE_STRING) == 0)
       copy_name(l->kind, sizeof(l->kind), mnl_attr_get_str(attr));
+    if (mnl_attr_get_type(attr) == IFLA_INFO_DATA &&
+        mnl_attr_validate(attr, MNL_TYPE_NESTED) == 0)
+      data = attr;
   }
+  /* The data may come before the kind that says how to read it. */
+  if (data && strcmp(l->kind, macvlan.kind) == 0)
+    read_sublink_mode(&macvlan, data, l);
+  if (data && strcmp(l->kind, ipvlan.kind) == 0)
+    read_sublink_mode(&ipvlan, data, l);
   return 0;
 }
 
@@ -66,6 +129,14 @@ static int read_link(const struct nlmsghdr *msg, void *data,
     case IFLA_MASTER:
       if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
         l->master = (int)mnl_attr_get_u32(attr);
+      break;
+    case IFLA_LINK:
+      if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+        l->parent = (int)mnl_attr_get_u32(attr);
+      break;
+    case IFLA_ADDRESS:
+      if (mnl_attr_get_payload_len(attr) == sizeof(l->mac))
+        memcpy(l->mac, mnl_attr_get_payload(attr), sizeof(l->mac));
       break;
     case IFLA_LINKINFO:
       read_link_kind(attr, l);
@@ -164,6 +235,50 @@ int netns_link_add_tap(const char *name, hull_error_t *err) {
   return 0;
 }
 
+/* A link of kind k called name on parent, in mode. */
+static int add_sublink(const struct sublink_kind *k, const char *name,
+                       const char *parent, const char *mode,
+                       hull_error_t *err) {
+  const struct link_mode *m = NULL;
+  for (size_t i = 0; i < k->n_modes; i++)
+    if (strcmp(k->modes[i].name, mode) == 0)
+      m = &k->modes[i];
+  if (m == NULL)
+    return hull_error(err, 0,
+                      "netns: add %s \"%s\" on \"%s\": unknown mode \"%s\" "
+                      "(%s)", k->kind, name, parent, mode, k->mode_names);
+  cleanup_error hull_error_t lookup = NULL;
+  int parent_index = netns_link_index(parent, &lookup);
+  if (parent_index < 0)
+    return hull_error(err, lookup->errno_value, "netns: add %s \"%s\" on \"%s\"",
+                      k->kind, name, parent);
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(
+      buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 0, name);
+  mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)parent_index);
+  struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, k->kind);
+  struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+  if (k->mode_is_u16)
+    mnl_attr_put_u16(nlh, (uint16_t)k->mode_attr, (uint16_t)m->value);
+  else
+    mnl_attr_put_u32(nlh, (uint16_t)k->mode_attr, m->value);
+  mnl_attr_nest_end(nlh, data);
+  mnl_attr_nest_end(nlh, info);
+  return netns_nl_talk(nlh, NULL, NULL, err, "add %s \"%s\" on \"%s\"",
+                       k->kind, name, parent);
+}
+
+int netns_link_add_macvlan(const char *name, const char *parent,
+                           const char *mode, hull_error_t *err) {
+  return add_sublink(&macvlan, name, parent, mode, err);
+}
+
+int netns_link_add_ipvlan(const char *name, const char *parent,
+                          const char *mode, hull_error_t *err) {
+  return add_sublink(&ipvlan, name, parent, mode, err);
+}
+
 int netns_link_del(const char *name, hull_error_t *err) {
   char buf[NETNS_NL_BUF];
   struct nlmsghdr *nlh = link_request(buf, RTM_DELLINK, NLM_F_ACK, 0, name);
@@ -186,6 +301,40 @@ int netns_link_set_mtu(const char *name, unsigned mtu, hull_error_t *err) {
   mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
   return netns_nl_talk(nlh, NULL, NULL, err, "set link \"%s\" mtu %u", name,
                        mtu);
+}
+
+int netns_mac_parse(const char *text, unsigned char mac[6],
+                    hull_error_t *err) {
+  const char *p = text;
+  for (int i = 0; i < 6; i++, p += 3) {
+    /* p[1] is read only past a digit, p[2] only past two. */
+    char byte[3] = {p[0], p[0] ? p[1] : '\0', '\0'};
+    if (!isxdigit((unsigned char)byte[0]) ||
+        !isxdigit((unsigned char)byte[1]) || p[2] != (i < 5 ? ':' : '\0'))
+      return hull_error(err, 0,
+                        "netns: MAC address \"%s\": expected six hex bytes "
+                        "like 02:42:ac:11:00:02", text);
+    mac[i] = (unsigned char)strtoul(byte, NULL, 16);
+  }
+  return 0;
+}
+
+const char *netns_mac_format(const unsigned char mac[6], char *buf,
+                             size_t size) {
+  snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+           mac[3], mac[4], mac[5]);
+  return buf;
+}
+
+int netns_link_set_mac(const char *name, const unsigned char mac[6],
+                       hull_error_t *err) {
+  char text[18];
+  netns_mac_format(mac, text, sizeof(text));
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(buf, RTM_NEWLINK, NLM_F_ACK, 0, name);
+  mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+  return netns_nl_talk(nlh, NULL, NULL, err, "set link \"%s\" address %s",
+                       name, text);
 }
 
 int netns_link_rename(const char *name, const char *new_name,

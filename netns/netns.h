@@ -8,9 +8,11 @@
  *   netns: add link "x" kind "nope": Operation not supported
  *     (kernel: Unknown device type)
  *
- * Files: nl.c (socket, request, acknowledgement, dumps), link.c, addr.c,
- * route.c, carry.c (into another namespace and back), attach.c (a
- * container's veth pair on a bridge), loopback.c. */
+ * Files: nl.c (socket, request, acknowledgement, dumps), link.c (links of
+ * every kind: veth, bridge, dummy, tap, macvlan, ipvlan; up, MTU, MAC,
+ * alias, name, master, namespace), addr.c, route.c, neigh.c (permanent
+ * neighbour entries), carry.c (into another namespace and back), attach.c
+ * (a container's veth pair on a bridge), loopback.c. */
 #ifndef HULL_NETNS_H
 #define HULL_NETNS_H
 
@@ -29,7 +31,14 @@ struct netns_link {
   unsigned flags;      /* IFF_* (IFF_UP: administratively up) */
   unsigned mtu;
   int master;          /* ifindex of the bridge it is a port of, 0: none */
-  char kind[16];       /* "veth", "bridge", "dummy", "tun"; "" for devices */
+  char kind[16];       /* "veth", "bridge", "dummy", "tun", "macvlan",
+                        * "ipvlan"; "" for devices */
+  char mode[16];       /* a macvlan's or ipvlan's mode ("bridge", "l3s"),
+                        * "" for other kinds */
+  int parent;          /* IFLA_LINK: the link a macvlan or ipvlan sits on
+                        * (a veth: its peer), 0: none */
+  unsigned char mac[6];/* its hardware address; all zero when it has none
+                        * of 6 bytes (lo has 00:00:00:00:00:00 anyway) */
   char alias[256];     /* IFLA_IFALIAS ("" when none) */
 };
 
@@ -62,6 +71,15 @@ int netns_link_add_veth_pair(const struct netns_veth *v, hull_error_t *err);
 /* A persistent tap device (through /dev/net/tun: the kernel does not create
  * tun/tap over rtnetlink). */
 int netns_link_add_tap(const char *name, hull_error_t *err);
+/* A macvlan on the link parent, mode "bridge", "private", "vepa" or
+ * "passthru". Kernels without the driver answer EOPNOTSUPP:
+ *   netns: add macvlan "m0" on "eth0": Operation not supported
+ *     (kernel: Unknown device type) */
+int netns_link_add_macvlan(const char *name, const char *parent,
+                           const char *mode, hull_error_t *err);
+/* An ipvlan on the link parent, mode "l2", "l3" or "l3s". */
+int netns_link_add_ipvlan(const char *name, const char *parent,
+                          const char *mode, hull_error_t *err);
 int netns_link_del(const char *name, hull_error_t *err);
 
 int netns_link_set_up(const char *name, bool up, hull_error_t *err);
@@ -70,6 +88,15 @@ int netns_link_set_mtu(const char *name, unsigned mtu, hull_error_t *err);
  * owning container's id there, to tell its links from others'). */
 int netns_link_set_alias(const char *name, const char *alias,
                          hull_error_t *err);
+/* Sets the link's hardware address (a multicast one is refused by the
+ * kernel: EADDRNOTAVAIL). */
+int netns_link_set_mac(const char *name, const unsigned char mac[6],
+                       hull_error_t *err);
+/* "02:42:ac:11:00:02" (either case) -> mac. */
+int netns_mac_parse(const char *text, unsigned char mac[6], hull_error_t *err);
+/* mac as "02:42:ac:11:00:02" into buf (18 bytes is enough). */
+const char *netns_mac_format(const unsigned char mac[6], char *buf,
+                             size_t size);
 int netns_link_rename(const char *name, const char *new_name,
                       hull_error_t *err);
 /* Makes name a port of the bridge master; master NULL: no longer a port. */
@@ -126,6 +153,28 @@ int netns_route_add(const char *link, const struct netns_addr *dst,
 /* The main table's routes of family (AF_INET, AF_INET6); *out malloc'd. */
 int netns_route_list(int family, struct netns_route **out, size_t *n,
                      hull_error_t *err);
+
+/* ---- neighbours (neigh.c) --------------------------------------------- */
+
+struct netns_neigh {
+  int family;                 /* AF_INET or AF_INET6 */
+  unsigned char ip[16];       /* 4 used for AF_INET */
+  unsigned char mac[6];       /* all zero for an entry not resolved (yet) */
+  unsigned state;             /* NUD_* (on set: NUD_PERMANENT, always) */
+};
+
+/* Adds a permanent entry ip -> mac on link, replacing any entry there for
+ * that ip (resolved, stale or permanent). */
+int netns_neigh_set(const char *link, const struct netns_neigh *n,
+                    hull_error_t *err);
+/* Removes link's entry for n's ip (its mac is not looked at); ENOENT when
+ * there is none. */
+int netns_neigh_del(const char *link, const struct netns_neigh *n,
+                    hull_error_t *err);
+/* link's entries of family (AF_INET, AF_INET6, AF_UNSPEC: both), in any
+ * state; *out is malloc'd (free it). */
+int netns_neigh_list(const char *link, int family, struct netns_neigh **out,
+                     size_t *n, hull_error_t *err);
 
 /* ---- between namespaces (carry.c) ------------------------------------- */
 

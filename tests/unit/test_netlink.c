@@ -1,5 +1,5 @@
 /* test_netlink.c — the netlink layer (netns/nl.c, link.c, addr.c,
- * route.c), each test in a network namespace of its own: the test process
+ * route.c, neigh.c), each test in a network namespace of its own: the test process
  * (forked by Check) unshares one, so the host's interfaces are never
  * touched. */
 #include "netns/netns.h"
@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_addr.h>
+#include <linux/neighbour.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -307,6 +308,213 @@ START_TEST(errors_name_what_was_asked) {
 }
 END_TEST
 
+static struct netns_neigh neigh(const char *ip, const char *mac) {
+  struct netns_neigh n = {0};
+  struct netns_addr a = addr(ip);
+  n.family = a.family;
+  memcpy(n.ip, a.bytes, sizeof(n.ip));
+  OK(netns_mac_parse(mac, n.mac, &err_));
+  return n;
+}
+
+/* The entry of list for ip, NULL when there is none. */
+static const struct netns_neigh *find_neigh(const struct netns_neigh *v,
+                                            size_t n, const char *ip) {
+  struct netns_addr want = addr(ip);
+  for (size_t i = 0; i < n; i++)
+    if (v[i].family == want.family &&
+        memcmp(v[i].ip, want.bytes, want.family == AF_INET ? 4 : 16) == 0)
+      return &v[i];
+  return NULL;
+}
+
+static const char *mac_text(const unsigned char mac[6]) {
+  static char buf[18];
+  return netns_mac_format(mac, buf, sizeof(buf));
+}
+
+START_TEST(neighbours) {
+  ENTER_PRIVATE_NETNS();
+  add_live_link("d0");
+  add_live_link("d1");
+  struct netns_neigh n4 = neigh("10.200.3.9", "02:aa:bb:cc:dd:ee");
+  struct netns_neigh n6 = neigh("fd00:3::9", "02:AA:BB:CC:DD:0F");
+  OK(netns_neigh_set("d0", &n4, &err_));
+  OK(netns_neigh_set("d0", &n6, &err_));
+  OK(netns_neigh_set("d1", &n4, &err_));
+
+  struct netns_neigh *list = NULL;
+  size_t n = 0;
+  OK(netns_neigh_list("d0", AF_INET, &list, &n, &err_));
+  const struct netns_neigh *e = find_neigh(list, n, "10.200.3.9");
+  ck_assert_ptr_nonnull(e);
+  ck_assert_str_eq(mac_text(e->mac), "02:aa:bb:cc:dd:ee");
+  ck_assert_uint_eq(e->state, NUD_PERMANENT);
+  ck_assert_ptr_null(find_neigh(list, n, "fd00:3::9"));
+  free(list);
+  OK(netns_neigh_list("d0", AF_INET6, &list, &n, &err_));
+  e = find_neigh(list, n, "fd00:3::9");
+  ck_assert_ptr_nonnull(e);
+  ck_assert_str_eq(mac_text(e->mac), "02:aa:bb:cc:dd:0f");
+  ck_assert_ptr_null(find_neigh(list, n, "10.200.3.9"));
+  free(list);
+  OK(netns_neigh_list("d0", AF_UNSPEC, &list, &n, &err_));
+  ck_assert_ptr_nonnull(find_neigh(list, n, "10.200.3.9"));
+  ck_assert_ptr_nonnull(find_neigh(list, n, "fd00:3::9"));
+  free(list);
+
+  /* Setting again replaces the entry, it does not add a second. */
+  struct netns_neigh moved = neigh("10.200.3.9", "02:00:00:00:00:01");
+  OK(netns_neigh_set("d0", &moved, &err_));
+  OK(netns_neigh_list("d0", AF_INET, &list, &n, &err_));
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++)
+    count += list[i].ip[3] == 9;
+  ck_assert_uint_eq(count, 1);
+  ck_assert_str_eq(mac_text(find_neigh(list, n, "10.200.3.9")->mac),
+                   "02:00:00:00:00:01");
+  free(list);
+
+  /* Deleting on d0 leaves d1's entry for the same address. */
+  OK(netns_neigh_del("d0", &n4, &err_));
+  OK(netns_neigh_list("d0", AF_INET, &list, &n, &err_));
+  ck_assert_ptr_null(find_neigh(list, n, "10.200.3.9"));
+  free(list);
+  OK(netns_neigh_list("d1", AF_INET, &list, &n, &err_));
+  ck_assert_ptr_nonnull(find_neigh(list, n, "10.200.3.9"));
+  free(list);
+
+  FAILS_WITH(netns_neigh_del("d0", &n4, &err_),
+             "netns: delete neighbour 10.200.3.9 on \"d0\": No such file or "
+             "directory");
+  FAILS_WITH(netns_neigh_set("nope", &n4, &err_),
+             "netns: add neighbour 10.200.3.9 lladdr 02:aa:bb:cc:dd:ee on "
+             "\"nope\": No such device");
+  FAILS_WITH(netns_neigh_list("nope", AF_INET, &list, &n, &err_),
+             "netns: list neighbours of \"nope\": No such device");
+}
+END_TEST
+
+START_TEST(set_mac_address) {
+  ENTER_PRIVATE_NETNS();
+  OK(netns_link_add_veth("d0", "d0-p", &err_));
+  unsigned char mac[6];
+  OK(netns_mac_parse("02:42:AC:11:00:02", mac, &err_));
+  OK(netns_link_set_mac("d0", mac, &err_));
+  ck_assert_str_eq(mac_text(get_link("d0").mac), "02:42:ac:11:00:02");
+  /* Its peer kept its own. */
+  ck_assert_str_ne(mac_text(get_link("d0-p").mac), "02:42:ac:11:00:02");
+  ck_assert_str_eq(mac_text(get_link("lo").mac), "00:00:00:00:00:00");
+
+  OK(netns_mac_parse("01:00:5e:00:00:01", mac, &err_));
+  FAILS_STARTING_WITH(netns_link_set_mac("d0", mac, &err_),
+                      "netns: set link \"d0\" address 01:00:5e:00:00:01: "
+                      "Cannot assign requested address");
+  FAILS_WITH(netns_link_set_mac("nope", mac, &err_),
+             "netns: set link \"nope\" address 01:00:5e:00:00:01: No such "
+             "device");
+  FAILS_WITH(netns_mac_parse("02:42:ac:11:00", mac, &err_),
+             "netns: MAC address \"02:42:ac:11:00\": expected six hex bytes "
+             "like 02:42:ac:11:00:02");
+  FAILS_WITH(netns_mac_parse("02:42:ac:11:00:0g", mac, &err_),
+             "netns: MAC address \"02:42:ac:11:00:0g\": expected six hex bytes "
+             "like 02:42:ac:11:00:02");
+}
+END_TEST
+
+/* Whether the kernel creates links of kind (probed by adding one on a veth
+ * and deleting it): "Unknown device type" when the driver is missing. */
+static bool kernel_has(const char *kind) {
+  hull_error_t err = NULL;
+  OK(netns_link_add_veth("probe-p", "probe-q", &err_));
+  int r = strcmp(kind, "macvlan") == 0
+              ? netns_link_add_macvlan("probe", "probe-p", "bridge", &err)
+              : netns_link_add_ipvlan("probe", "probe-p", "l2", &err);
+  bool missing = r < 0 && err->errno_value == EOPNOTSUPP;
+  ck_assert_msg(r == 0 || missing, "probing %s: %s", kind, err->msg);
+  hull_error_release(&err);
+  OK(netns_link_del("probe-p", &err_));  /* takes probe along */
+  return !missing;
+}
+
+/* What hull says whatever the kernel has: bad mode, no parent, and no
+ * driver when there is none. */
+START_TEST(macvlan_ipvlan_errors) {
+  ENTER_PRIVATE_NETNS();
+  add_live_link("eth0");
+  FAILS_WITH(netns_link_add_macvlan("m0", "eth0", "l2", &err_),
+             "netns: add macvlan \"m0\" on \"eth0\": unknown mode \"l2\" "
+             "(bridge, private, vepa, passthru)");
+  FAILS_WITH(netns_link_add_ipvlan("i0", "eth0", "bridge", &err_),
+             "netns: add ipvlan \"i0\" on \"eth0\": unknown mode \"bridge\" "
+             "(l2, l3, l3s)");
+  FAILS_WITH(netns_link_add_macvlan("m0", "nope", "bridge", &err_),
+             "netns: add macvlan \"m0\" on \"nope\": No such device");
+  FAILS_WITH(netns_link_add_ipvlan("i0", "nope", "l2", &err_),
+             "netns: add ipvlan \"i0\" on \"nope\": No such device");
+  if (!kernel_has("macvlan"))
+    FAILS_WITH(netns_link_add_macvlan("m0", "eth0", "vepa", &err_),
+               "netns: add macvlan \"m0\" on \"eth0\": Operation not "
+               "supported (kernel: Unknown device type)");
+  if (!kernel_has("ipvlan"))
+    FAILS_WITH(netns_link_add_ipvlan("i0", "eth0", "l3", &err_),
+               "netns: add ipvlan \"i0\" on \"eth0\": Operation not "
+               "supported (kernel: Unknown device type)");
+  FAILS_WITH(netns_link_index("m0", &err_),
+             "netns: look up link \"m0\": No such device");
+  FAILS_WITH(netns_link_index("i0", &err_),
+             "netns: look up link \"i0\": No such device");
+}
+END_TEST
+
+START_TEST(macvlan_modes) {
+  ENTER_PRIVATE_NETNS();
+  SKIP_UNLESS(kernel_has("macvlan"), "kernel has no macvlan driver");
+  add_live_link("eth0");
+  int parent = netns_link_index("eth0", NULL);
+  const char *modes[] = {"bridge", "private", "vepa"};
+  for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
+    char name[IFNAMSIZ];
+    snprintf(name, sizeof(name), "m%zu", i);
+    OK(netns_link_add_macvlan(name, "eth0", modes[i], &err_));
+    struct netns_link m = get_link(name);
+    ck_assert_str_eq(m.kind, "macvlan");
+    ck_assert_str_eq(m.mode, modes[i]);
+    ck_assert_int_eq(m.parent, parent);
+  }
+  FAILS_WITH(netns_link_add_macvlan("m0", "eth0", "bridge", &err_),
+             "netns: add macvlan \"m0\" on \"eth0\": File exists");
+  /* passthru takes the parent whole: alone on a parent of its own. */
+  add_live_link("eth1");
+  OK(netns_link_add_macvlan("mp", "eth1", "passthru", &err_));
+  ck_assert_str_eq(get_link("mp").mode, "passthru");
+}
+END_TEST
+
+START_TEST(ipvlan_modes) {
+  ENTER_PRIVATE_NETNS();
+  SKIP_UNLESS(kernel_has("ipvlan"), "kernel has no ipvlan driver");
+  add_live_link("eth0");
+  int parent = netns_link_index("eth0", NULL);
+  const char *modes[] = {"l2", "l3", "l3s"};
+  for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
+    char name[IFNAMSIZ];
+    snprintf(name, sizeof(name), "i%zu", i);
+    hull_error_t err = NULL;
+    if (netns_link_add_ipvlan(name, "eth0", modes[i], &err) < 0) {
+      /* l3s needs netfilter's l3mdev hooks (CONFIG_IPVLAN_L3S). */
+      ck_assert_msg(strcmp(modes[i], "l3s") == 0, "%s", err->msg);
+      hull_error_release(&err);
+      continue;
+    }
+    struct netns_link l = get_link(name);
+    ck_assert_str_eq(l.kind, "ipvlan");
+    ck_assert_str_eq(l.mode, modes[i]);
+    ck_assert_int_eq(l.parent, parent);
+  }
+}
+END_TEST
+
 static Suite *netlink_suite(void) {
   Suite *s = suite_create("netlink");
   TCase *tc = tcase_create("netlink");
@@ -316,6 +524,11 @@ static Suite *netlink_suite(void) {
   tcase_add_test(tc, default_routes);
   tcase_add_test(tc, move_into_another_netns);
   tcase_add_test(tc, errors_name_what_was_asked);
+  tcase_add_test(tc, neighbours);
+  tcase_add_test(tc, set_mac_address);
+  tcase_add_test(tc, macvlan_ipvlan_errors);
+  tcase_add_test(tc, macvlan_modes);
+  tcase_add_test(tc, ipvlan_modes);
   suite_add_tcase(s, tc);
   return s;
 }
