@@ -153,7 +153,8 @@ int netns_loopback_up(hull_error_t *err);
 struct netns_network {
   char name[IFNAMSIZ];        /* also the bridge's name: "hull0" by default */
   struct netns_addr subnet4;  /* e.g. 10.89.0.0/24 */
-  struct netns_addr gateway4; /* its first address, 10.89.0.1/24: the bridge's */
+  struct netns_addr gateway4; /* its first address, 10.89.0.1/24: the
+                               * bridge's */
   bool has_v6;                /* false: subnet6 and gateway6 are zeroed */
   struct netns_addr subnet6;  /* e.g. fd89:6875:6c6c::/64 */
   struct netns_addr gateway6; /* fd89:6875:6c6c::1/64 */
@@ -188,7 +189,8 @@ int netns_network_remove(const char *root, const char *name,
 int netns_network_list(const char *root, char ***names, hull_error_t *err);
 
 /* Whether the container id still exists (so keeps its addresses). Called
- * with ipam's lock held: it must not call back into ipam. */
+ * with ipam's lock held: it must not call back into ipam. A NULL callback
+ * counts every owner alive. */
 typedef bool (*netns_owner_alive)(const char *id, void *ctx);
 
 /* An address of family (AF_INET/AF_INET6) in net for the container id (a

@@ -558,12 +558,13 @@ static void touch(const char *rel) {
 
 START_TEST(leftovers_of_a_crash_are_no_addresses) {
   struct netns_network net = network("hull0", NULL, NULL);
-  /* Temporary files a taker killed half-way could leave, and files that
-   * are named like an address but are not records. */
-  touch(".networks/hull0/.tmp-10.89.0.2=x.123");
-  touch(".networks/hull0/10.89.0.2.tmp");
-  touch(".networks/hull0/10.89.0.2");
-  touch(".networks/hull0/10.89.0.3=");
+  /* Files that are no record: a dot-file (what a writer's temporary file
+   * would be), names like an address without "=<owner>", or without an
+   * owner after it. */
+  touch(".networks/hull0/ipv4/.tmp-10.89.0.2=x.123");
+  touch(".networks/hull0/ipv4/10.89.0.2.tmp");
+  touch(".networks/hull0/ipv4/10.89.0.2");
+  touch(".networks/hull0/ipv4/10.89.0.3=");
   touch(".networks/hull0/network.tmp-99");
   ck_assert_str_eq(owners("hull0"), "");
   ck_assert_str_eq(take_ok(&net, AF_INET, NULL, "a"), "10.89.0.2/24");
@@ -573,6 +574,18 @@ START_TEST(leftovers_of_a_crash_are_no_addresses) {
   release_ok("a");
   release_ok("b");
   ck_assert_int_eq(netns_network_remove(root, "hull0", &err), 0);
+}
+END_TEST
+
+/* A taker moving a to another address is killed between making the new
+ * record and removing the old one: a holds two until it asks again. */
+START_TEST(a_move_cut_short_is_mended) {
+  struct netns_network net = network("hull0", NULL, NULL);
+  touch(".networks/hull0/ipv4/10.89.0.9=a");
+  touch(".networks/hull0/ipv4/10.89.0.5=a");
+  ck_assert_str_eq(take_ok(&net, AF_INET, NULL, "a"), "10.89.0.5/24");
+  ck_assert_str_eq(take_ok(&net, AF_INET, "10.89.0.9", "b"), "10.89.0.9/24");
+  ck_assert_str_eq(owners("hull0"), "a,b");
 }
 END_TEST
 
@@ -595,7 +608,7 @@ END_TEST
 /* A taker killed while it holds the lock does not keep others out. */
 START_TEST(a_killed_taker_leaves_no_lock) {
   struct netns_network net = network("hull0", NULL, NULL);
-  cleanup_free char *lock = xasprintf("%s/.networks/lock", root);
+  cleanup_free char *lock = xasprintf("%s/.networks/.lock", root);
   int ready[2];
   ck_assert_int_eq(pipe(ready), 0);
   pid_t pid = fork();
@@ -655,6 +668,7 @@ static Suite *ipam_suite(void) {
   tcase_set_timeout(hard, 30);
   tcase_add_test(hard, parallel_takers_get_distinct_addresses);
   tcase_add_test(hard, leftovers_of_a_crash_are_no_addresses);
+  tcase_add_test(hard, a_move_cut_short_is_mended);
   tcase_add_test(hard, a_network_half_made_is_no_network);
   tcase_add_test(hard, a_killed_taker_leaves_no_lock);
   suite_add_tcase(s, hard);
