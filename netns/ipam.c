@@ -828,7 +828,6 @@ static int check_wanted(const struct netns_network *net,
 /* What take works with: the records of one family in the subnet, sorted
  * by address. */
 struct take {
-  const struct netns_network *net;
   const struct netns_addr *subnet;
   int netdir;
   char *path;
@@ -874,12 +873,12 @@ static bool mine(const struct take *t, const struct record *r) {
   return strcmp(r->owner, t->id) == 0;
 }
 
-/* Frees what id held besides keep (after a move, or a crash midway). */
-static int drop_mine_except(struct take *t, const struct record *keep,
-                            u128 keep_offset, hull_error_t *err) {
+/* Frees what id held besides the address at keep (after a move, or a
+ * crash midway through one). */
+static int drop_mine_except(struct take *t, u128 keep, hull_error_t *err) {
   for (size_t i = 0; i < t->recs.n; i++) {
     struct record *r = &t->recs.v[i];
-    if (mine(t, r) && r != keep && offset_of(t, r) != keep_offset &&
+    if (mine(t, r) && offset_of(t, r) != keep &&
         record_remove(t->netdir, t->path, r, err) < 0)
       return -1;
   }
@@ -965,10 +964,12 @@ int netns_ipam_take(const char *root, const struct netns_network *net,
   if (netdir < 0)
     return -1;
   cleanup_free char *path = xasprintf("%s/%s", n.path, net->name);
-  struct take t = {.net = net, .subnet = subnet, .netdir = netdir,
-                   .path = path, .id = id, .alive = alive, .ctx = ctx};
-  if (read_records(netdir, path, family, &t.recs, err) < 0)
+  struct take t = {.subnet = subnet, .netdir = netdir, .path = path,
+                   .id = id, .alive = alive, .ctx = ctx};
+  if (read_records(netdir, path, family, &t.recs, err) < 0) {
+    records_free(&t.recs);
     return -1;
+  }
   keep_subnet_hosts(&t);
 
   /* Idempotent: what id holds already (the lowest, should a crash have
@@ -984,7 +985,7 @@ int netns_ipam_take(const char *root, const struct netns_network *net,
   else if (held == NULL)
     r = take_lowest(&t, &offset, err);
   if (r == 0)
-    r = drop_mine_except(&t, NULL, offset, err);
+    r = drop_mine_except(&t, offset, err);
   if (r == 0)
     *out = addr_from_value(family, addr_value(subnet) + offset,
                            subnet->prefixlen);
