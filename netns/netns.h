@@ -200,8 +200,8 @@ typedef bool (*netns_owner_alive)(const char *id, void *ctx);
  * broadcast (IPv4) or its gateway address; taken by a live owner: error
  * `10.89.0.5 is taken by container "other"`. No want: the lowest address
  * no record holds, or when every one is held, the lowest whose owner is not
- * alive (so a just-freed address is not handed out again at once while
- * others are free); none: `no free address in 10.89.0.0/30`. An address
+ * alive (owners are asked only then: asking each one on every take would
+ * cost a lookup per container); none: `no free address in 10.89.0.0/30`. An address
  * whose owner is not alive is reclaimed. The same id asking again gets the
  * address it already holds (idempotent); with a different want it moves
  * there (one address per family per network per container). out carries
