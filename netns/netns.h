@@ -12,7 +12,8 @@
  * every kind: veth, bridge, dummy, tap, macvlan, ipvlan; up, MTU, MAC,
  * alias, name, master, namespace), addr.c, route.c, neigh.c (permanent
  * neighbour entries), carry.c (into another namespace and back), attach.c
- * (a container's veth pair on a bridge), loopback.c. */
+ * (a container's veth pair on a bridge), loopback.c, ipam.c (hull's
+ * networks and their addresses, on disk: no netlink). */
 #ifndef HULL_NETNS_H
 #define HULL_NETNS_H
 
@@ -245,6 +246,85 @@ bool netns_endpoint_is_hulls(const struct netns_link *l);
 /* Sets IFF_UP on `lo` (a new network namespace starts with it down and runc
  * brings it up, so hull does too). Already up is fine. */
 int netns_loopback_up(hull_error_t *err);
+
+/* ---- hull's networks and their addresses (ipam.c) -----------------------
+ * What hull's own networks (run.oci.network=bridge) are, and which container
+ * holds which address in them, kept under hull's --root in <root>/.networks/
+ * (a dot-dir: `hull list` skips it). Every change happens under one lock for
+ * all networks, so parallel `hull create`s never get the same address, and
+ * each record appears or goes in one step, so a crash at any point leaves
+ * no half-made record and no address handed out twice. The layout is
+ * described at the top of ipam.c. These errors are for the user and carry
+ * no "netns: " prefix: callers name the annotation, e.g.
+ *   10.89.0.5 is taken by container "web" */
+
+struct netns_network {
+  char name[IFNAMSIZ];        /* also the bridge's name: "hull0" by default */
+  struct netns_addr subnet4;  /* e.g. 10.89.0.0/24 */
+  struct netns_addr gateway4; /* its first address, 10.89.0.1/24: the
+                               * bridge's */
+  bool has_v6;                /* false: subnet6 and gateway6 are zeroed */
+  struct netns_addr subnet6;  /* e.g. fd89:6875:6c6c::/64 */
+  struct netns_addr gateway6; /* fd89:6875:6c6c::1/64 */
+  unsigned mtu;               /* as recorded: never 0 (1500 by default) */
+};
+
+/* The default network: its bridge's name. */
+#define NETNS_DEFAULT_NETWORK "hull0"
+
+/* The network `name` as recorded under <root>/.networks/<name>/; when it is
+ * not recorded yet and create is true, records it with subnet4 and subnet6
+ * when given, else picked: hull0 gets 10.89.0.0/24 and fd89:6875:6c6c::/64,
+ * any other network the lowest 10.89.N.0/24 and fd89:6875:6c6c:N::/64
+ * (N >= 1, the same N for both when both are picked) that no recorded
+ * network uses. A subnet6 with family 0 (a zeroed struct) means no IPv6.
+ * mtu 0: 1500 on creation, whatever is recorded otherwise.
+ * Errors: a name that is no interface name (or starts with '.'); not
+ * recorded and create false (network "x" does not exist); a subnet of the
+ * wrong family, not a network address, too small (/31, /32, v6 > /120); one
+ * that overlaps another recorded network; a given subnet or mtu that
+ * differs from the recorded one. */
+int netns_network_open(const char *root, const char *name,
+                       const struct netns_addr *subnet4,
+                       const struct netns_addr *subnet6, unsigned mtu,
+                       bool create, struct netns_network *out,
+                       hull_error_t *err);
+/* Forgets a network (its directory) when no address is taken in it; else
+ * fails with errno_value EBUSY: network "x" is in use by container "y". */
+int netns_network_remove(const char *root, const char *name,
+                         hull_error_t *err);
+/* The names of the recorded networks, sorted (strv, NULL-terminated). */
+int netns_network_list(const char *root, char ***names, hull_error_t *err);
+
+/* Whether the container id still exists (so keeps its addresses). Called
+ * with ipam's lock held: it must not call back into ipam. A NULL callback
+ * counts every owner alive. */
+typedef bool (*netns_owner_alive)(const char *id, void *ctx);
+
+/* An address of family (AF_INET/AF_INET6) in net for the container id (a
+ * container id: not empty, no '/' or '=', not "." or ".."). want given: that
+ * address (its prefix length, when not a host's /32 or /128, must be the
+ * subnet's); it must lie in the subnet and not be the subnet's own, its
+ * broadcast (IPv4) or its gateway address; taken by a live owner: error
+ * `10.89.0.5 is taken by container "other"`. No want: the lowest address
+ * no record holds, or when every one is held, the lowest whose owner is not
+ * alive (owners are asked only then: asking each one on every take would
+ * cost a lookup per container); none: `no free address in 10.89.0.0/30`. An address
+ * whose owner is not alive is reclaimed. The same id asking again gets the
+ * address it already holds (idempotent); with a different want it moves
+ * there (one address per family per network per container). out carries
+ * the subnet's prefix length. */
+int netns_ipam_take(const char *root, const struct netns_network *net,
+                    int family, const struct netns_addr *want, const char *id,
+                    netns_owner_alive alive, void *ctx,
+                    struct netns_addr *out, hull_error_t *err);
+/* Frees every address id holds in every network; none is fine (delete
+ * --force after a crash). */
+int netns_ipam_release(const char *root, const char *id, hull_error_t *err);
+/* The owners (container ids) holding addresses in network name, sorted and
+ * each once (strv), for a leftover check; an unknown network has none. */
+int netns_ipam_owners(const char *root, const char *name, char ***ids,
+                      hull_error_t *err);
 
 /* ---- plumbing shared by the files above (nl.c) --------------------------
  * Not for other modules. */
