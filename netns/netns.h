@@ -8,8 +8,8 @@
  *   netns: add link "x" kind "nope": Operation not supported
  *     (kernel: Unknown device type)
  *
- * Files: nl.c (socket, request, acknowledgement, dumps), link.c, addr.c,
- * route.c, carry.c (into another namespace and back), loopback.c. */
+ * Files: nl.c (socket, request, acknowledgement, dumps, batches), link.c,
+ * addr.c, route.c, carry.c (into another namespace and back), loopback.c. */
 #ifndef HULL_NETNS_H
 #define HULL_NETNS_H
 
@@ -166,5 +166,16 @@ typedef int (*netns_nl_each)(const struct nlmsghdr *msg, void *data,
 int netns_nl_talk(struct nlmsghdr *req, netns_nl_each each, void *data,
                   hull_error_t *err, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The same on a socket of protocol (NETLINK_NETFILTER: dumps of nftables
+ * objects). */
+int netns_nl_talk_on(int protocol, struct nlmsghdr *req, netns_nl_each each,
+                     void *data, hull_error_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Sends len bytes of messages at once (an nftables batch) and waits for
+ * acks acknowledgements, one per message sent with NLM_F_ACK; the first
+ * error the kernel reports ends it, formatted as netns_nl_talk's. */
+int netns_nl_batch(int protocol, const void *msgs, size_t len, unsigned acks,
+                   hull_error_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 #endif
