@@ -8,12 +8,16 @@
  *   netns: add link "x" kind "nope": Operation not supported
  *     (kernel: Unknown device type)
  *
- * Files: nl.c (socket, request, acknowledgement, dumps), link.c (links of
- * every kind: veth, bridge, dummy, tap, macvlan, ipvlan; up, MTU, MAC,
- * alias, name, master, namespace), addr.c, route.c, neigh.c (permanent
- * neighbour entries), carry.c (into another namespace and back), attach.c
- * (a container's veth pair on a bridge), loopback.c, ipam.c (hull's
- * networks and their addresses, on disk: no netlink). */
+ * Files: nl.c (socket, request, acknowledgement, dumps, batches), link.c
+ * (links of every kind: veth, bridge, dummy, tap, macvlan, ipvlan; up,
+ * MTU, MAC, alias, name, master, namespace), addr.c, route.c, neigh.c
+ * (permanent neighbour entries), carry.c (into another namespace and
+ * back), attach.c (a container's veth pair on a bridge), loopback.c;
+ * ipam.c (hull's networks and their addresses, on disk: no netlink);
+ * nftables: nft.c (hull's rules for networks and published ports),
+ * nft-rule.c (the expressions a rule is made of), nft-batch.c
+ * (transactions, the table and its chains, rules found by tag), ports.c
+ * (the run.oci.network.ports syntax). */
 #ifndef HULL_NETNS_H
 #define HULL_NETNS_H
 
@@ -326,6 +330,88 @@ int netns_ipam_release(const char *root, const char *id, hull_error_t *err);
 int netns_ipam_owners(const char *root, const char *name, char ***ids,
                       hull_error_t *err);
 
+/* ---- nftables (nft.c, nft-rule.c, nft-batch.c, ports.c) ----------------
+ * hull's packet rules live in one table, `inet hull` (both IP families),
+ * with five base chains: prerouting (nat, dstnat), output (nat, -100),
+ * postrouting (nat, srcnat), forward (filter) and input (filter). Each call
+ * below is one nftables transaction, applied whole or not at all, sent over
+ * libnftnl + libmnl on a fresh NETLINK_NETFILTER socket. Every rule carries
+ * a tag in its userdata, as `nft ... comment "<tag>"` writes it: a
+ * container's id for its published ports, "network <bridge>" for a
+ * network's own rules (a container id has no space, so the two never
+ * meet). Rules are found again by dumping the table and matching the tag,
+ * and deleted by handle. Errors: "netns: <what was asked>: <strerror>
+ * (kernel: <extended ack>)". */
+
+struct netns_port {
+  unsigned host_port;        /* 1..65535 */
+  unsigned container_port;   /* 1..65535 */
+  int proto;                 /* IPPROTO_TCP or IPPROTO_UDP */
+};
+
+/* The rules of a hull network: bridge `bridge` with subnets subnet4 and
+ * subnet6 (either may be NULL, not both). Creates table `inet hull` and its
+ * chains when missing, replaces the network's rules if it has some (so a
+ * second call is harmless), in one transaction:
+ *  - outbound NAT: traffic from the subnets leaving through any interface
+ *    but the bridge is masqueraded; so is traffic into the bridge that was
+ *    DNATed from the subnet itself (a container reaching a published port
+ *    on the host: hairpin) or that comes from 127.0.0.0/8 (the host's
+ *    connections to 127.0.0.1:<published port>), so replies come back;
+ *  - isolation: a new connection forwarded into the bridge from any other
+ *    interface is dropped (replies pass, and netns_nft_publish accepts its
+ *    ports first), so containers of two hull networks cannot reach each
+ *    other either way, nor can routed traffic from outside reach an
+ *    unpublished port; containers on one bridge talk at L2, unaffected;
+ *  - the host: a new connection from the bridge to any of the host's
+ *    addresses but the bridge's own (its gateway) is dropped; replies to
+ *    the host's connections, broadcast and multicast (ARP, DHCP, IPv6
+ *    neighbour discovery) pass.
+ * Before the rules it sets what the kernel needs: net.ipv4.ip_forward=1
+ * (net.ipv6.conf.all.forwarding=1 too with subnet6: note that the host
+ * then ignores router advertisements on interfaces with accept_ra=1) and
+ * net.ipv4.conf.<bridge>.route_localnet=1 (so packets from 127.0.0.1 may
+ * leave by the bridge). The bridge must exist. */
+int netns_nft_network_add(const char *bridge, const struct netns_addr *subnet4,
+                          const struct netns_addr *subnet6, hull_error_t *err);
+/* Removes the network's rules (when the bridge is removed); none is fine.
+ * The table and its chains stay (another network may be adding rules). */
+int netns_nft_network_del(const char *bridge, hull_error_t *err);
+
+/* Publishes ports of container `id` with address addr4 and/or addr6 (one
+ * may be NULL) behind bridge: a connection to host_port/proto on any of
+ * the host's local addresses is DNATed to the container's container_port,
+ * whether it arrives from outside (prerouting) or is the host's own
+ * (output: 127.0.0.1 included; ::1 is not, the kernel does not route IPv6
+ * loopback out), and the forward chain accepts it ahead of the isolation
+ * rules. Replaces the id's rules if it has some. Every rule tagged with id
+ * (at most NETNS_NFT_TAG_MAX bytes). */
+int netns_nft_publish(const char *id, const char *bridge,
+                      const struct netns_addr *addr4,
+                      const struct netns_addr *addr6,
+                      const struct netns_port *ports, size_t n,
+                      hull_error_t *err);
+/* Removes every rule tagged with id; none (or no table) is fine, so it
+ * can run again after a crash (delete --force). */
+int netns_nft_forget(const char *id, hull_error_t *err);
+/* What the rules in table hull are tagged with, for a leftover check: the
+ * container ids in *ids and the networks' bridges in *bridges, each once,
+ * both NULL-terminated strvs (empty without a table); free with
+ * strv_free. */
+int netns_nft_owners(char ***ids, char ***bridges, hull_error_t *err);
+
+/* The longest tag a rule carries (the kernel keeps 256 bytes of userdata). */
+#define NETNS_NFT_TAG_MAX 200
+
+/* The value of the annotation run.oci.network.ports:
+ *   "8080:80/tcp,5353:53/udp,9000:9000"   (no protocol: tcp)
+ * host_port:container_port[/tcp|/udp] items, ports 1..65535, a host port
+ * published once per protocol. *out is malloc'd (free it). Errors name the
+ * item, e.g. "\"8080:80/sctp\": protocol \"sctp\" is not tcp or udp"; the
+ * caller prefixes the annotation's name. */
+int netns_ports_parse(const char *text, struct netns_port **out, size_t *n,
+                      hull_error_t *err);
+
 /* ---- plumbing shared by the files above (nl.c) --------------------------
  * Not for other modules. */
 
@@ -354,5 +440,88 @@ typedef int (*netns_nl_each)(const struct nlmsghdr *msg, void *data,
 int netns_nl_talk(struct nlmsghdr *req, netns_nl_each each, void *data,
                   hull_error_t *err, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The same on a socket of protocol (NETLINK_NETFILTER: dumps of nftables
+ * objects). */
+int netns_nl_talk_on(int protocol, struct nlmsghdr *req, netns_nl_each each,
+                     void *data, hull_error_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Sends len bytes of messages at once (an nftables batch) and waits for
+ * acks acknowledgements, one per message sent with NLM_F_ACK; the first
+ * error the kernel reports ends it, formatted as netns_nl_talk's. */
+int netns_nl_batch(int protocol, const void *msgs, size_t len, unsigned acks,
+                   hull_error_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* ---- nftables plumbing (nft-batch.c, nft-rule.c) ------------------------
+ * Not for other modules. */
+
+struct nftnl_rule;
+
+/* A transaction being built: the messages between NFNL_MSG_BATCH_BEGIN and
+ * NFNL_MSG_BATCH_END, in a buffer that grows. */
+struct netns_nft_batch {
+  char *buf;
+  size_t len, cap;
+  struct nlmsghdr *last;   /* the message being filled, not yet counted */
+  unsigned seq;
+  unsigned acks;           /* messages that will be acknowledged */
+};
+
+/* Starts a batch (with BATCH_BEGIN). */
+void netns_nft_batch_start(struct netns_nft_batch *b);
+/* Adds a message of type with flags (NLM_F_ACK is added) for family inet;
+ * the caller fills its payload before the next call. */
+struct nlmsghdr *netns_nft_batch_put(struct netns_nft_batch *b, unsigned type,
+                                     unsigned flags);
+/* Adds table hull and its base chains (existing ones are left as they are). */
+void netns_nft_batch_table(struct netns_nft_batch *b);
+/* Adds rule r (built by netns_nft_rule_new): appended to its chain, or
+ * inserted at its head. Frees r. */
+void netns_nft_batch_rule(struct netns_nft_batch *b, struct nftnl_rule *r,
+                          bool at_head);
+/* Adds the deletion of every rule of table hull tagged tag (found by a dump
+ * now); how many in *n when not NULL. */
+int netns_nft_batch_forget(struct netns_nft_batch *b, const char *tag,
+                           size_t *n, hull_error_t *err);
+/* Ends the batch, sends it and frees it (also on error). */
+int netns_nft_batch_commit(struct netns_nft_batch *b, hull_error_t *err,
+                           const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void netns_nft_batch_free(struct netns_nft_batch *b);
+
+/* Calls fn with the tag of each rule in table hull (NULL: untagged). No
+ * table: no calls. */
+int netns_nft_each_tag(void (*fn)(const char *tag, void *data), void *data,
+                       hull_error_t *err);
+
+/* A rule for chain of table hull, tagged tag; expressions are added in the
+ * order they run (nft-rule.c). */
+struct nftnl_rule *netns_nft_rule_new(const char *chain, const char *tag);
+/* meta iifname/oifname (input: true: iifname) equal to name, or not. */
+void netns_nft_match_ifname(struct nftnl_rule *r, bool input,
+                            const char *name, bool equal);
+/* The packet is of family (AF_INET, AF_INET6). */
+void netns_nft_match_family(struct nftnl_rule *r, int family);
+/* Source (or destination) address within prefix; matches the family too. */
+void netns_nft_match_addr(struct nftnl_rule *r, bool source,
+                          const struct netns_addr *prefix);
+/* meta l4proto proto, th dport port. */
+void netns_nft_match_dport(struct nftnl_rule *r, int proto, unsigned port);
+/* ct status dnat: the connection was DNATed. */
+void netns_nft_match_dnat(struct nftnl_rule *r);
+/* ct state is neither established nor related: a new connection (or an
+ * invalid or untracked packet). */
+void netns_nft_match_not_reply(struct nftnl_rule *r);
+/* fib daddr type local (on_iif: fib daddr . iif type: local on the
+ * interface it came in by), or not. */
+void netns_nft_match_local(struct nftnl_rule *r, bool on_iif, bool local);
+/* meta pkttype host: unicast to this host. */
+void netns_nft_match_unicast(struct nftnl_rule *r);
+/* Ends with verdict (NF_ACCEPT, NF_DROP). */
+void netns_nft_verdict(struct nftnl_rule *r, int verdict);
+void netns_nft_masquerade(struct nftnl_rule *r);
+/* dnat ip (or ip6, as to's family) to to:port. */
+void netns_nft_dnat(struct nftnl_rule *r, const struct netns_addr *to,
+                    unsigned port);
 
 #endif

@@ -1,5 +1,5 @@
-/* nl.c — one rtnetlink request and its replies, errors from the kernel's
- * extended ack. Each request opens its own socket: no state is shared
+/* nl.c — one netlink request (or batch) and its replies, errors from the
+ * kernel's extended ack. Each request opens its own socket: no state is shared
  * between calls, and the socket is in whatever network namespace the
  * caller is in at that moment. */
 #include "netns/netns.h"
@@ -92,17 +92,17 @@ static int one_reply(const struct nlmsghdr *msg, netns_nl_each each,
   return 0;
 }
 
-int netns_nl_talk(struct nlmsghdr *req, netns_nl_each each, void *data,
-                  hull_error_t *err, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int r = -1;
+/* Sends len bytes of msgs on a fresh socket of protocol and reads replies
+ * until the end: with acks 0, the ack, the end of a dump or a GET's reply
+ * to the one message sent; else that many acks (a batch of messages each
+ * asking for one). The first error ends it. */
+static int vexchange(int protocol, const struct nlmsghdr *msgs, size_t len,
+                     unsigned acks, netns_nl_each each, void *data,
+                     hull_error_t *err, const char *fmt, va_list ap) {
   __attribute__((cleanup(close_mnl))) struct mnl_socket *nl =
-      mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-  if (nl == NULL) {
-    r = kernel_error(err, errno, NULL, fmt, ap);
-    goto out;
-  }
+      mnl_socket_open2(protocol, SOCK_CLOEXEC);
+  if (nl == NULL)
+    return kernel_error(err, errno, NULL, fmt, ap);
   /* Ask for the kernel's reason in text, and not to echo our request. Old
    * kernels refuse these; the errno alone then has to do. */
   int one = 1;
@@ -110,42 +110,73 @@ int netns_nl_talk(struct nlmsghdr *req, netns_nl_each each, void *data,
              sizeof(one));
   setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_CAP_ACK, &one,
              sizeof(one));
+  /* The kernel takes a batch in one send: make room beyond the default. */
+  int room = (int)len * 2;
+  if (len > 65536)
+    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &room,
+               sizeof(room));
   if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-      mnl_socket_sendto(nl, req, req->nlmsg_len) < 0) {
-    r = kernel_error(err, errno, NULL, fmt, ap);
-    goto out;
-  }
+      mnl_socket_sendto(nl, msgs, len) < 0)
+    return kernel_error(err, errno, NULL, fmt, ap);
   unsigned portid = mnl_socket_get_portid(nl);
-  /* Every request wants an answer: an ack, a GET's reply, or a dump. */
+  unsigned acked = 0;
   /* Room for a dump's batch (the kernel fills up to 32 KiB at a time). */
   char buf[32768];
   for (;;) {
     ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-    if (n < 0) {
-      r = kernel_error(err, errno, NULL, fmt, ap);
-      goto out;
-    }
+    if (n < 0)
+      return kernel_error(err, errno, NULL, fmt, ap);
     const struct nlmsghdr *msg = (const struct nlmsghdr *)buf;
-    int len = (int)n;
-    for (; mnl_nlmsg_ok(msg, len); msg = mnl_nlmsg_next(msg, &len)) {
+    int left = (int)n;
+    for (; mnl_nlmsg_ok(msg, left); msg = mnl_nlmsg_next(msg, &left)) {
+      /* A batch's replies carry each message's own sequence number. */
       if (!mnl_nlmsg_portid_ok(msg, portid) ||
-          !mnl_nlmsg_seq_ok(msg, req->nlmsg_seq))
+          (acks == 0 && !mnl_nlmsg_seq_ok(msg, msgs->nlmsg_seq)))
         continue;
       va_list again;
       va_copy(again, ap);
       int done = one_reply(msg, each, data, err, fmt, again);
       va_end(again);
       if (done < 0)
-        goto out;
-      /* A GET without NLM_F_DUMP and without NLM_F_ACK ends at its reply. */
-      if (done > 0 || (!(req->nlmsg_flags & (NLM_F_DUMP | NLM_F_ACK)) &&
-                       msg->nlmsg_type >= NLMSG_MIN_TYPE)) {
-        r = 0;
-        goto out;
+        return -1;
+      if (acks > 0) {
+        if (done > 0 && ++acked == acks)
+          return 0;
+        continue;
       }
+      /* A GET without NLM_F_DUMP and without NLM_F_ACK ends at its reply. */
+      if (done > 0 || (!(msgs->nlmsg_flags & (NLM_F_DUMP | NLM_F_ACK)) &&
+                       msg->nlmsg_type >= NLMSG_MIN_TYPE))
+        return 0;
     }
   }
-out:
+}
+
+int netns_nl_talk(struct nlmsghdr *req, netns_nl_each each, void *data,
+                  hull_error_t *err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vexchange(NETLINK_ROUTE, req, req->nlmsg_len, 0, each, data, err,
+                    fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+int netns_nl_talk_on(int protocol, struct nlmsghdr *req, netns_nl_each each,
+                     void *data, hull_error_t *err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vexchange(protocol, req, req->nlmsg_len, 0, each, data, err, fmt,
+                    ap);
+  va_end(ap);
+  return r;
+}
+
+int netns_nl_batch(int protocol, const void *msgs, size_t len, unsigned acks,
+                   hull_error_t *err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vexchange(protocol, msgs, len, acks, NULL, NULL, err, fmt, ap);
   va_end(ap);
   return r;
 }

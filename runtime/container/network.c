@@ -360,7 +360,7 @@ int network_prepare(struct lifecycle *lc, struct network_attachment **out,
   }
   cleanup_free char *root = root_of(lc);
   struct network_attachment *at = xzalloc(sizeof(*at));
-  int ret = netns_network_open(root, r.bridge, r.subnet4, r.subnet6, r.mtu,
+  int ret = netns_network_open(root, r.bridge, r.subnet4, r.subnet6, 0,
                                r.create, &at->net, err);
   if (ret < 0)
     hull_error_wrap(err, "annotation %s",

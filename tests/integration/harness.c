@@ -1,5 +1,6 @@
 /* harness.c — see harness.h. */
 #include "tests/integration/harness.h"
+#include "netns/netns.h"
 #include "runtime/common/common.h"
 
 #include <dirent.h>
@@ -617,7 +618,33 @@ static char *find_leftover_mount(struct hctx *c) {
   return found;
 }
 
+/* hull's networks (.networks) outlive their containers, as a bridge
+ * does; an address still held in one is a leftover. */
+static char *find_leftover_address(struct hctx *c) {
+  cleanup_strv char **networks = NULL;
+  hull_error_t err = NULL;
+  if (netns_network_list(c->root, &networks, &err) < 0) {
+    char *found = xasprintf("networks: %s", err->msg);
+    hull_error_release(&err);
+    return found;
+  }
+  for (char **net = networks; net && *net; net++) {
+    cleanup_strv char **ids = NULL;
+    if (netns_ipam_owners(c->root, *net, &ids, &err) < 0) {
+      char *found = xasprintf("network %s: %s", *net, err->msg);
+      hull_error_release(&err);
+      return found;
+    }
+    if (ids && ids[0])
+      return xasprintf("network %s: an address of %s", *net, ids[0]);
+  }
+  return NULL;
+}
+
 static char *find_leftover_state(struct hctx *c) {
+  char *address = find_leftover_address(c);
+  if (address)
+    return address;
   DIR *d = opendir(c->root);
   if (d == NULL)
     return NULL; /* a runtime may remove an empty root: nothing is left */
@@ -627,7 +654,8 @@ static char *find_leftover_state(struct hctx *c) {
    * outlives each of them by design and goes with the test's directory. */
   while (!found && (de = readdir(d)) != NULL)
     if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-        strcmp(de->d_name, ".cache") != 0)
+        strcmp(de->d_name, ".cache") != 0 &&
+        strcmp(de->d_name, ".networks") != 0)
       found = xasprintf("%s/%s", c->root, de->d_name);
   closedir(d);
   return found;

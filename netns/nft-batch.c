@@ -1,0 +1,247 @@
+/* nft-batch.c — nftables transactions: messages gathered between
+ * NFNL_MSG_BATCH_BEGIN and NFNL_MSG_BATCH_END and sent at once, which the
+ * kernel applies whole or not at all; table hull and its base chains; the
+ * table's rules dumped and found by their tag. */
+#include "netns/netns.h"
+
+/* Before the kernel headers: glibc's then keep linux/in.h's out. */
+#include <netinet/in.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* More than any one message hull builds (a rule is a few hundred bytes). */
+#define MSG_ROOM 4096
+
+static void reserve(struct netns_nft_batch *b) {
+  if (b->last) {
+    b->len += NLMSG_ALIGN(b->last->nlmsg_len);
+    b->last = NULL;
+  }
+  if (b->cap - b->len >= MSG_ROOM)
+    return;
+  b->cap = b->cap * 2 + MSG_ROOM;
+  b->buf = xrealloc(b->buf, b->cap);
+}
+
+void netns_nft_batch_start(struct netns_nft_batch *b) {
+  memset(b, 0, sizeof(*b));
+  reserve(b);
+  memset(b->buf, 0, b->cap);
+  b->last = nftnl_batch_begin(b->buf, b->seq++);
+}
+
+struct nlmsghdr *netns_nft_batch_put(struct netns_nft_batch *b, unsigned type,
+                                     unsigned flags) {
+  reserve(b);
+  memset(b->buf + b->len, 0, MSG_ROOM);
+  b->last = nftnl_nlmsg_build_hdr(b->buf + b->len, (uint16_t)type,
+                                  NFPROTO_INET, (uint16_t)(flags | NLM_F_ACK),
+                                  b->seq++);
+  b->acks++;
+  return b->last;
+}
+
+void netns_nft_batch_free(struct netns_nft_batch *b) {
+  free(b->buf);
+  memset(b, 0, sizeof(*b));
+}
+
+int netns_nft_batch_commit(struct netns_nft_batch *b, hull_error_t *err,
+                           const char *fmt, ...) {
+  reserve(b);
+  memset(b->buf + b->len, 0, MSG_ROOM);
+  b->last = nftnl_batch_end(b->buf + b->len, b->seq++);
+  reserve(b);
+  char what[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof(what), fmt, ap);
+  va_end(ap);
+  int r = netns_nl_batch(NETLINK_NETFILTER, b->buf, b->len, b->acks, err,
+                         "%s", what);
+  netns_nft_batch_free(b);
+  return r;
+}
+
+/* ---- the table and its chains ----------------------------------------- */
+
+static const struct base_chain {
+  const char *name, *type;
+  unsigned hook;
+  int priority;
+} base_chains[] = {
+    {"prerouting", "nat", NF_INET_PRE_ROUTING, -100},   /* dstnat */
+    {"output", "nat", NF_INET_LOCAL_OUT, -100},
+    {"postrouting", "nat", NF_INET_POST_ROUTING, 100},  /* srcnat */
+    {"forward", "filter", NF_INET_FORWARD, 0},          /* filter */
+    {"input", "filter", NF_INET_LOCAL_IN, 0},
+};
+
+/* Without NLM_F_EXCL the kernel takes an existing table or chain with the
+ * same settings as it is. */
+void netns_nft_batch_table(struct netns_nft_batch *b) {
+  struct nftnl_table *t = nftnl_table_alloc();
+  if (t == NULL)
+    abort();
+  nftnl_table_set_str(t, NFTNL_TABLE_NAME, "hull");
+  nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+  nftnl_table_nlmsg_build_payload(
+      netns_nft_batch_put(b, NFT_MSG_NEWTABLE, NLM_F_CREATE), t);
+  nftnl_table_free(t);
+  for (size_t i = 0; i < sizeof(base_chains) / sizeof(*base_chains); i++) {
+    const struct base_chain *bc = &base_chains[i];
+    struct nftnl_chain *c = nftnl_chain_alloc();
+    if (c == NULL)
+      abort();
+    nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, "hull");
+    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, bc->name);
+    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, bc->type);
+    nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, bc->hook);
+    nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, bc->priority);
+    nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+    nftnl_chain_nlmsg_build_payload(
+        netns_nft_batch_put(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
+    nftnl_chain_free(c);
+  }
+}
+
+void netns_nft_batch_rule(struct netns_nft_batch *b, struct nftnl_rule *r,
+                          bool at_head) {
+  /* NEWRULE without NLM_F_APPEND (nor a position) inserts at the head. */
+  unsigned flags = NLM_F_CREATE | (at_head ? 0 : NLM_F_APPEND);
+  nftnl_rule_nlmsg_build_payload(
+      netns_nft_batch_put(b, NFT_MSG_NEWRULE, flags), r);
+  nftnl_rule_free(r);
+}
+
+/* ---- the table's rules, by tag ---------------------------------------- */
+
+static int comment_of(const struct nftnl_udata *attr, void *data) {
+  const char **tag = data;
+  size_t len = nftnl_udata_len(attr);
+  const char *value = nftnl_udata_get(attr);
+  if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len > 0 &&
+      value[len - 1] == '\0')
+    *tag = value;
+  return 0;
+}
+
+/* The rule's tag (pointing into r), NULL when it has none. */
+static const char *tag_of(const struct nftnl_rule *r) {
+  uint32_t len = 0;
+  const void *udata = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+  const char *tag = NULL;
+  if (udata)
+    nftnl_udata_parse(udata, len, comment_of, &tag);
+  return tag;
+}
+
+typedef void (*each_rule_fn)(const struct nftnl_rule *r, const char *tag,
+                             void *data);
+
+struct dump {
+  each_rule_fn fn;
+  void *data;
+};
+
+static int dumped_rule(const struct nlmsghdr *msg, void *data,
+                       hull_error_t *err) {
+  struct dump *d = data;
+  struct nftnl_rule *r = nftnl_rule_alloc();
+  if (r == NULL)
+    abort();
+  if (nftnl_rule_nlmsg_parse(msg, r) < 0) {
+    nftnl_rule_free(r);
+    return hull_error(err, errno ? errno : EBADMSG, "parse a rule");
+  }
+  d->fn(r, tag_of(r), d->data);
+  nftnl_rule_free(r);
+  return 0;
+}
+
+/* Calls fn for each rule of table hull; no table, no calls. */
+static int each_rule(each_rule_fn fn, void *data, hull_error_t *err) {
+  char buf[NETNS_NL_BUF] = {0};
+  struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(
+      buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, 1);
+  struct nftnl_rule *r = nftnl_rule_alloc();
+  if (r == NULL)
+    abort();
+  nftnl_rule_set_str(r, NFTNL_RULE_TABLE, "hull");
+  nftnl_rule_nlmsg_build_payload(nlh, r);
+  nftnl_rule_free(r);
+  struct dump d = {fn, data};
+  hull_error_t dump_err = NULL;
+  if (netns_nl_talk_on(NETLINK_NETFILTER, nlh, dumped_rule, &d, &dump_err,
+                       "list rules of table inet hull") < 0) {
+    if (dump_err->errno_value == ENOENT) {   /* no table (older kernels) */
+      hull_error_release(&dump_err);
+      return 0;
+    }
+    *err = dump_err;
+    return -1;
+  }
+  return 0;
+}
+
+struct forget {
+  struct netns_nft_batch *b;
+  const char *tag;
+  size_t n;
+};
+
+static void forget_rule(const struct nftnl_rule *r, const char *tag,
+                        void *data) {
+  struct forget *f = data;
+  if (tag == NULL || strcmp(tag, f->tag) != 0)
+    return;
+  struct nftnl_rule *del = nftnl_rule_alloc();
+  if (del == NULL)
+    abort();
+  nftnl_rule_set_u32(del, NFTNL_RULE_FAMILY, NFPROTO_INET);
+  nftnl_rule_set_str(del, NFTNL_RULE_TABLE, "hull");
+  nftnl_rule_set_str(del, NFTNL_RULE_CHAIN,
+                     nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+  nftnl_rule_set_u64(del, NFTNL_RULE_HANDLE,
+                     nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE));
+  nftnl_rule_nlmsg_build_payload(netns_nft_batch_put(f->b, NFT_MSG_DELRULE, 0),
+                                 del);
+  nftnl_rule_free(del);
+  f->n++;
+}
+
+int netns_nft_batch_forget(struct netns_nft_batch *b, const char *tag,
+                           size_t *n, hull_error_t *err) {
+  struct forget f = {b, tag, 0};
+  if (each_rule(forget_rule, &f, err) < 0)
+    return -1;
+  if (n)
+    *n = f.n;
+  return 0;
+}
+
+struct each_tag {
+  void (*fn)(const char *tag, void *data);
+  void *data;
+};
+
+static void pass_tag(const struct nftnl_rule *r, const char *tag, void *data) {
+  struct each_tag *e = data;
+  e->fn(tag, e->data);
+}
+
+int netns_nft_each_tag(void (*fn)(const char *tag, void *data), void *data,
+                       hull_error_t *err) {
+  struct each_tag e = {fn, data};
+  return each_rule(pass_tag, &e, err);
+}
