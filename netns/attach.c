@@ -123,6 +123,8 @@ int netns_bridge_ensure(const struct netns_bridge_config *b, bool create,
 static int configure_inner(const struct netns_bridge_config *b,
                            const struct netns_endpoint *e,
                            hull_error_t *err) {
+  if (netns_link_set_up(e->inner, true, err) < 0)
+    return -1;
   if (e->addr4 && netns_addr_add(e->inner, e->addr4, err) < 0)
     return -1;
   if (e->addr6) {
@@ -148,12 +150,13 @@ static int add_endpoint(const struct netns_bridge_config *b,
     return -1;
   struct netns_veth v = {.name = e->host_if, .peer = e->inner,
                          .peer_netns_fd = netns_fd, .master = master,
-                         .mtu = e->mtu ? e->mtu : DEFAULT_MTU, .up = true};
+                         .mtu = e->mtu ? e->mtu : DEFAULT_MTU};
   if (netns_link_add_veth_pair(&v, err) < 0)
     return -1;
   char alias[256];
   owner_alias(e->owner, alias);
-  if (netns_link_set_alias(e->host_if, alias, err) < 0)
+  if (netns_link_set_alias(e->host_if, alias, err) < 0 ||
+      netns_link_set_up(e->host_if, true, err) < 0)
     return -1;
   int home = -1;
   if (netns_enter(netns_fd, &home, err) < 0)

@@ -418,10 +418,6 @@ static void put_veth_peer(struct nlmsghdr *nlh, const struct netns_veth *v) {
   struct nlattr *peer_nest = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
   struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
   ifm->ifi_family = AF_UNSPEC;
-  if (v->up) {
-    ifm->ifi_change = IFF_UP;
-    ifm->ifi_flags = IFF_UP;
-  }
   mnl_attr_put_strz(nlh, IFLA_IFNAME, v->peer);
   if (v->mtu)
     mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
@@ -435,11 +431,6 @@ int netns_link_add_veth_pair(const struct netns_veth *v, hull_error_t *err) {
   char buf[NETNS_NL_BUF];
   struct nlmsghdr *nlh = link_request(
       buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 0, v->name);
-  if (v->up) {
-    struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
-    ifm->ifi_change = IFF_UP;
-    ifm->ifi_flags = IFF_UP;
-  }
   if (v->mtu)
     mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
   if (v->master > 0)

@@ -62,7 +62,8 @@ int netns_link_index(const char *name, hull_error_t *err);
 int netns_link_add(const char *name, const char *kind, hull_error_t *err);
 /* A veth pair: name here, peer its other end (same namespace). */
 int netns_link_add_veth(const char *name, const char *peer, hull_error_t *err);
-/* A veth pair made in one request, both ends configured at birth. */
+/* A veth pair made in one request, both ends configured at birth but down
+ * (the kernel refuses IFF_UP before the pair is joined: ENOTCONN). */
 struct netns_veth {
   const char *name;        /* this end, made here */
   const char *peer;        /* the other end */
@@ -70,7 +71,6 @@ struct netns_veth {
                               network namespace this fd refers to */
   int master;              /* ifindex of a bridge for this end, 0: none */
   unsigned mtu;            /* both ends; 0: the kernel's default */
-  bool up;                 /* both ends up from the start */
 };
 int netns_link_add_veth_pair(const struct netns_veth *v, hull_error_t *err);
 /* A persistent tap device (through /dev/net/tun: the kernel does not create

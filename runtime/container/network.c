@@ -511,14 +511,13 @@ static int link_leftovers(const char *root, char ***lines,
 
 static int rule_leftovers(const char *root, char ***lines,
                           hull_error_t *err) {
-  cleanup_strv char **ids = NULL;
-  size_t n = 0;
-  if (netns_nft_owners(&ids, &n, err) < 0)
+  cleanup_strv char **ids = NULL, **bridges = NULL;
+  if (netns_nft_owners(&ids, &bridges, err) < 0)
     return -1;
-  for (size_t i = 0; i < n; i++)
-    if (!owner_alive(ids[i], (void *)root))
+  for (char **id = ids; id && *id; id++)
+    if (!owner_alive(*id, (void *)root))
       add_line(lines, xasprintf("nftables rules: container %s is gone",
-                                ids[i]));
+                                *id));
   return 0;
 }
 
