@@ -259,10 +259,13 @@ int netns_nl_talk_on(int protocol, struct nlmsghdr *req, netns_nl_each each,
     __attribute__((format(printf, 6, 7)));
 /* Sends len bytes of messages at once (an nftables batch) and waits for
  * acks acknowledgements, one per message sent with NLM_F_ACK; the first
- * error the kernel reports ends it, formatted as netns_nl_talk's. */
+ * error the kernel reports ends it, formatted as netns_nl_talk's with the
+ * failed message's name from steps (a strv indexed by sequence number, may
+ * be NULL): "netns: <what>: <step>: <strerror>...". */
 int netns_nl_batch(int protocol, const void *msgs, size_t len, unsigned acks,
-                   hull_error_t *err, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+                   char *const *steps, hull_error_t *err, const char *fmt,
+                   ...)
+    __attribute__((format(printf, 7, 8)));
 
 /* ---- nftables plumbing (nft-batch.c, nft-rule.c) ------------------------
  * Not for other modules. */
@@ -275,16 +278,18 @@ struct netns_nft_batch {
   char *buf;
   size_t len, cap;
   struct nlmsghdr *last;   /* the message being filled, not yet counted */
+  char **steps;            /* what each message asks, by sequence number */
   unsigned seq;
   unsigned acks;           /* messages that will be acknowledged */
 };
 
 /* Starts a batch (with BATCH_BEGIN). */
 void netns_nft_batch_start(struct netns_nft_batch *b);
-/* Adds a message of type with flags (NLM_F_ACK is added) for family inet;
- * the caller fills its payload before the next call. */
+/* Adds a message of type with flags (NLM_F_ACK is added) for family inet,
+ * step saying what it asks for errors ("add chain input"); the caller
+ * fills its payload before the next call. */
 struct nlmsghdr *netns_nft_batch_put(struct netns_nft_batch *b, unsigned type,
-                                     unsigned flags);
+                                     unsigned flags, const char *step);
 /* Adds table hull and its base chains (existing ones are left as they are). */
 void netns_nft_batch_table(struct netns_nft_batch *b);
 /* Adds rule r (built by netns_nft_rule_new): appended to its chain, or

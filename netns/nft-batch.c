@@ -33,26 +33,33 @@ static void reserve(struct netns_nft_batch *b) {
   b->buf = xrealloc(b->buf, b->cap);
 }
 
+/* The next sequence number, step naming its message. */
+static unsigned next_seq(struct netns_nft_batch *b, const char *step) {
+  strv_append(&b->steps, step);
+  return b->seq++;
+}
+
 void netns_nft_batch_start(struct netns_nft_batch *b) {
   memset(b, 0, sizeof(*b));
   reserve(b);
   memset(b->buf, 0, b->cap);
-  b->last = nftnl_batch_begin(b->buf, b->seq++);
+  b->last = nftnl_batch_begin(b->buf, next_seq(b, "begin"));
 }
 
 struct nlmsghdr *netns_nft_batch_put(struct netns_nft_batch *b, unsigned type,
-                                     unsigned flags) {
+                                     unsigned flags, const char *step) {
   reserve(b);
   memset(b->buf + b->len, 0, MSG_ROOM);
   b->last = nftnl_nlmsg_build_hdr(b->buf + b->len, (uint16_t)type,
                                   NFPROTO_INET, (uint16_t)(flags | NLM_F_ACK),
-                                  b->seq++);
+                                  next_seq(b, step));
   b->acks++;
   return b->last;
 }
 
 void netns_nft_batch_free(struct netns_nft_batch *b) {
   free(b->buf);
+  strv_free(b->steps);
   memset(b, 0, sizeof(*b));
 }
 
@@ -60,15 +67,15 @@ int netns_nft_batch_commit(struct netns_nft_batch *b, hull_error_t *err,
                            const char *fmt, ...) {
   reserve(b);
   memset(b->buf + b->len, 0, MSG_ROOM);
-  b->last = nftnl_batch_end(b->buf + b->len, b->seq++);
+  b->last = nftnl_batch_end(b->buf + b->len, next_seq(b, "end"));
   reserve(b);
   char what[512];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(what, sizeof(what), fmt, ap);
   va_end(ap);
-  int r = netns_nl_batch(NETLINK_NETFILTER, b->buf, b->len, b->acks, err,
-                         "%s", what);
+  int r = netns_nl_batch(NETLINK_NETFILTER, b->buf, b->len, b->acks, b->steps,
+                         err, "%s", what);
   netns_nft_batch_free(b);
   return r;
 }
@@ -96,7 +103,9 @@ void netns_nft_batch_table(struct netns_nft_batch *b) {
   nftnl_table_set_str(t, NFTNL_TABLE_NAME, "hull");
   nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
   nftnl_table_nlmsg_build_payload(
-      netns_nft_batch_put(b, NFT_MSG_NEWTABLE, NLM_F_CREATE), t);
+      netns_nft_batch_put(b, NFT_MSG_NEWTABLE, NLM_F_CREATE,
+                          "add table inet hull"),
+      t);
   nftnl_table_free(t);
   for (size_t i = 0; i < sizeof(base_chains) / sizeof(*base_chains); i++) {
     const struct base_chain *bc = &base_chains[i];
@@ -109,8 +118,9 @@ void netns_nft_batch_table(struct netns_nft_batch *b) {
     nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, bc->hook);
     nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, bc->priority);
     nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+    cleanup_free char *step = xasprintf("add chain %s", bc->name);
     nftnl_chain_nlmsg_build_payload(
-        netns_nft_batch_put(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
+        netns_nft_batch_put(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, step), c);
     nftnl_chain_free(c);
   }
 }
@@ -119,8 +129,10 @@ void netns_nft_batch_rule(struct netns_nft_batch *b, struct nftnl_rule *r,
                           bool at_head) {
   /* NEWRULE without NLM_F_APPEND (nor a position) inserts at the head. */
   unsigned flags = NLM_F_CREATE | (at_head ? 0 : NLM_F_APPEND);
+  cleanup_free char *step = xasprintf(
+      "add rule to chain %s", nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
   nftnl_rule_nlmsg_build_payload(
-      netns_nft_batch_put(b, NFT_MSG_NEWRULE, flags), r);
+      netns_nft_batch_put(b, NFT_MSG_NEWRULE, flags, step), r);
   nftnl_rule_free(r);
 }
 
@@ -214,8 +226,12 @@ static void forget_rule(const struct nftnl_rule *r, const char *tag,
                      nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
   nftnl_rule_set_u64(del, NFTNL_RULE_HANDLE,
                      nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE));
-  nftnl_rule_nlmsg_build_payload(netns_nft_batch_put(f->b, NFT_MSG_DELRULE, 0),
-                                 del);
+  cleanup_free char *step = xasprintf(
+      "delete rule %llu of chain %s",
+      (unsigned long long)nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE),
+      nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+  nftnl_rule_nlmsg_build_payload(
+      netns_nft_batch_put(f->b, NFT_MSG_DELRULE, 0, step), del);
   nftnl_rule_free(del);
   f->n++;
 }
