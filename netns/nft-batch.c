@@ -6,6 +6,7 @@
 
 /* Before the kernel headers: glibc's then keep linux/in.h's out. */
 #include <netinet/in.h>
+#include <endian.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -148,18 +149,16 @@ static int comment_of(const struct nftnl_udata *attr, void *data) {
   return 0;
 }
 
-/* The rule's tag (pointing into r), NULL when it has none. */
-static const char *tag_of(const struct nftnl_rule *r) {
-  uint32_t len = 0;
-  const void *udata = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
-  const char *tag = NULL;
-  if (udata)
-    nftnl_udata_parse(udata, len, comment_of, &tag);
-  return tag;
-}
+/* What a dump says of a rule that hull needs: its chain, its handle, its
+ * tag (NULL: untagged). Read straight from the attributes: parsing every
+ * expression (nftnl_rule_nlmsg_parse) would cost most of a dump's time. */
+struct dumped_rule {
+  const char *chain;
+  uint64_t handle;
+  const char *tag;
+};
 
-typedef void (*each_rule_fn)(const struct nftnl_rule *r, const char *tag,
-                             void *data);
+typedef void (*each_rule_fn)(const struct dumped_rule *r, void *data);
 
 struct dump {
   each_rule_fn fn;
@@ -169,15 +168,30 @@ struct dump {
 static int dumped_rule(const struct nlmsghdr *msg, void *data,
                        hull_error_t *err) {
   struct dump *d = data;
-  struct nftnl_rule *r = nftnl_rule_alloc();
-  if (r == NULL)
-    abort();
-  if (nftnl_rule_nlmsg_parse(msg, r) < 0) {
-    nftnl_rule_free(r);
-    return hull_error(err, errno ? errno : EBADMSG, "parse a rule");
+  struct dumped_rule r = {0};
+  bool have_handle = false;
+  const struct nlattr *attr;
+  mnl_attr_for_each(attr, msg, sizeof(struct nfgenmsg)) {
+    switch (mnl_attr_get_type(attr)) {
+    case NFTA_RULE_CHAIN:
+      if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+        r.chain = mnl_attr_get_str(attr);
+      break;
+    case NFTA_RULE_HANDLE:
+      if (mnl_attr_validate(attr, MNL_TYPE_U64) == 0) {
+        r.handle = be64toh(mnl_attr_get_u64(attr));
+        have_handle = true;
+      }
+      break;
+    case NFTA_RULE_USERDATA:
+      nftnl_udata_parse(mnl_attr_get_payload(attr),
+                        mnl_attr_get_payload_len(attr), comment_of, &r.tag);
+      break;
+    }
   }
-  d->fn(r, tag_of(r), d->data);
-  nftnl_rule_free(r);
+  if (r.chain == NULL || !have_handle)
+    return hull_error(err, EBADMSG, "a rule without chain or handle");
+  d->fn(&r, d->data);
   return 0;
 }
 
@@ -212,24 +226,19 @@ struct forget {
   size_t n;
 };
 
-static void forget_rule(const struct nftnl_rule *r, const char *tag,
-                        void *data) {
+static void forget_rule(const struct dumped_rule *r, void *data) {
   struct forget *f = data;
-  if (tag == NULL || strcmp(tag, f->tag) != 0)
+  if (r->tag == NULL || strcmp(r->tag, f->tag) != 0)
     return;
   struct nftnl_rule *del = nftnl_rule_alloc();
   if (del == NULL)
     abort();
   nftnl_rule_set_u32(del, NFTNL_RULE_FAMILY, NFPROTO_INET);
   nftnl_rule_set_str(del, NFTNL_RULE_TABLE, "hull");
-  nftnl_rule_set_str(del, NFTNL_RULE_CHAIN,
-                     nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
-  nftnl_rule_set_u64(del, NFTNL_RULE_HANDLE,
-                     nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE));
-  cleanup_free char *step = xasprintf(
-      "delete rule %llu of chain %s",
-      (unsigned long long)nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE),
-      nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+  nftnl_rule_set_str(del, NFTNL_RULE_CHAIN, r->chain);
+  nftnl_rule_set_u64(del, NFTNL_RULE_HANDLE, r->handle);
+  cleanup_free char *step = xasprintf("delete rule %llu of chain %s",
+                                      (unsigned long long)r->handle, r->chain);
   nftnl_rule_nlmsg_build_payload(
       netns_nft_batch_put(f->b, NFT_MSG_DELRULE, 0, step), del);
   nftnl_rule_free(del);
@@ -251,9 +260,9 @@ struct each_tag {
   void *data;
 };
 
-static void pass_tag(const struct nftnl_rule *r, const char *tag, void *data) {
+static void pass_tag(const struct dumped_rule *r, void *data) {
   struct each_tag *e = data;
-  e->fn(tag, e->data);
+  e->fn(r->tag, e->data);
 }
 
 int netns_nft_each_tag(void (*fn)(const char *tag, void *data), void *data,
