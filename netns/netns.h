@@ -151,9 +151,12 @@ int netns_loopback_up(hull_error_t *err);
  * a tag in its userdata, as `nft ... comment "<tag>"` writes it: a
  * container's id for its published ports, "network <bridge>" for a
  * network's own rules (a container id has no space, so the two never
- * meet). Rules are found again by dumping the table and matching the tag,
- * and deleted by handle. Errors: "netns: <what was asked>: <strerror>
- * (kernel: <extended ack>)". */
+ * meet). Rules are found again by dumping the table and matching the tag
+ * (a call costs about a microsecond per rule in the table), and deleted by
+ * handle. Errors: "netns: <what was asked>: <the message the kernel
+ * refused>: <strerror> (kernel: <extended ack>)", e.g.
+ *   netns: add nftables rules of network "hb0": add chain forward:
+ *     Operation not supported   (a chain of that name, other priority) */
 
 struct netns_port {
   unsigned host_port;        /* 1..65535 */
@@ -197,7 +200,7 @@ int netns_nft_network_del(const char *bridge, hull_error_t *err);
  * (output: 127.0.0.1 included; ::1 is not, the kernel does not route IPv6
  * loopback out), and the forward chain accepts it ahead of the isolation
  * rules. Replaces the id's rules if it has some. Every rule tagged with id
- * (at most NETNS_NFT_TAG_MAX bytes). */
+ * (at most NETNS_NFT_TAG_MAX bytes, no space). */
 int netns_nft_publish(const char *id, const char *bridge,
                       const struct netns_addr *addr4,
                       const struct netns_addr *addr6,

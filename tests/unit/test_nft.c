@@ -490,6 +490,10 @@ START_TEST(publish_errors) {
                                      &err), 0);
   ck_assert(strstr(err->msg, ": container id longer than 200 bytes"));
   hull_error_release(&err);
+  FAILS_WITH(netns_nft_publish("network hb0", "hb0", &c1, NULL, c1_ports, 1,
+                               &err_),
+             "netns: publish ports of \"network hb0\": container id with a "
+             "space");
   /* A bridge that is not there. */
   struct netns_addr s4 = addr("10.99.0.0/24");
   FAILS_WITH(netns_nft_network_add("nope", &s4, NULL, &err_),
