@@ -6,6 +6,7 @@
 
 /* Before the kernel headers: glibc's then keep linux/in.h's out. */
 #include <netinet/in.h>
+#include <endian.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -33,26 +34,33 @@ static void reserve(struct netns_nft_batch *b) {
   b->buf = xrealloc(b->buf, b->cap);
 }
 
+/* The next sequence number, step naming its message. */
+static unsigned next_seq(struct netns_nft_batch *b, const char *step) {
+  strv_append(&b->steps, step);
+  return b->seq++;
+}
+
 void netns_nft_batch_start(struct netns_nft_batch *b) {
   memset(b, 0, sizeof(*b));
   reserve(b);
   memset(b->buf, 0, b->cap);
-  b->last = nftnl_batch_begin(b->buf, b->seq++);
+  b->last = nftnl_batch_begin(b->buf, next_seq(b, "begin"));
 }
 
 struct nlmsghdr *netns_nft_batch_put(struct netns_nft_batch *b, unsigned type,
-                                     unsigned flags) {
+                                     unsigned flags, const char *step) {
   reserve(b);
   memset(b->buf + b->len, 0, MSG_ROOM);
   b->last = nftnl_nlmsg_build_hdr(b->buf + b->len, (uint16_t)type,
                                   NFPROTO_INET, (uint16_t)(flags | NLM_F_ACK),
-                                  b->seq++);
+                                  next_seq(b, step));
   b->acks++;
   return b->last;
 }
 
 void netns_nft_batch_free(struct netns_nft_batch *b) {
   free(b->buf);
+  strv_free(b->steps);
   memset(b, 0, sizeof(*b));
 }
 
@@ -60,15 +68,15 @@ int netns_nft_batch_commit(struct netns_nft_batch *b, hull_error_t *err,
                            const char *fmt, ...) {
   reserve(b);
   memset(b->buf + b->len, 0, MSG_ROOM);
-  b->last = nftnl_batch_end(b->buf + b->len, b->seq++);
+  b->last = nftnl_batch_end(b->buf + b->len, next_seq(b, "end"));
   reserve(b);
   char what[512];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(what, sizeof(what), fmt, ap);
   va_end(ap);
-  int r = netns_nl_batch(NETLINK_NETFILTER, b->buf, b->len, b->acks, err,
-                         "%s", what);
+  int r = netns_nl_batch(NETLINK_NETFILTER, b->buf, b->len, b->acks, b->steps,
+                         err, "%s", what);
   netns_nft_batch_free(b);
   return r;
 }
@@ -96,7 +104,9 @@ void netns_nft_batch_table(struct netns_nft_batch *b) {
   nftnl_table_set_str(t, NFTNL_TABLE_NAME, "hull");
   nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
   nftnl_table_nlmsg_build_payload(
-      netns_nft_batch_put(b, NFT_MSG_NEWTABLE, NLM_F_CREATE), t);
+      netns_nft_batch_put(b, NFT_MSG_NEWTABLE, NLM_F_CREATE,
+                          "add table inet hull"),
+      t);
   nftnl_table_free(t);
   for (size_t i = 0; i < sizeof(base_chains) / sizeof(*base_chains); i++) {
     const struct base_chain *bc = &base_chains[i];
@@ -109,8 +119,9 @@ void netns_nft_batch_table(struct netns_nft_batch *b) {
     nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, bc->hook);
     nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, bc->priority);
     nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+    cleanup_free char *step = xasprintf("add chain %s", bc->name);
     nftnl_chain_nlmsg_build_payload(
-        netns_nft_batch_put(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
+        netns_nft_batch_put(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, step), c);
     nftnl_chain_free(c);
   }
 }
@@ -119,8 +130,10 @@ void netns_nft_batch_rule(struct netns_nft_batch *b, struct nftnl_rule *r,
                           bool at_head) {
   /* NEWRULE without NLM_F_APPEND (nor a position) inserts at the head. */
   unsigned flags = NLM_F_CREATE | (at_head ? 0 : NLM_F_APPEND);
+  cleanup_free char *step = xasprintf(
+      "add rule to chain %s", nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
   nftnl_rule_nlmsg_build_payload(
-      netns_nft_batch_put(b, NFT_MSG_NEWRULE, flags), r);
+      netns_nft_batch_put(b, NFT_MSG_NEWRULE, flags, step), r);
   nftnl_rule_free(r);
 }
 
@@ -136,18 +149,16 @@ static int comment_of(const struct nftnl_udata *attr, void *data) {
   return 0;
 }
 
-/* The rule's tag (pointing into r), NULL when it has none. */
-static const char *tag_of(const struct nftnl_rule *r) {
-  uint32_t len = 0;
-  const void *udata = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
-  const char *tag = NULL;
-  if (udata)
-    nftnl_udata_parse(udata, len, comment_of, &tag);
-  return tag;
-}
+/* What a dump says of a rule that hull needs: its chain, its handle, its
+ * tag (NULL: untagged). Read straight from the attributes: parsing every
+ * expression (nftnl_rule_nlmsg_parse) would cost most of a dump's time. */
+struct dumped_rule {
+  const char *chain;
+  uint64_t handle;
+  const char *tag;
+};
 
-typedef void (*each_rule_fn)(const struct nftnl_rule *r, const char *tag,
-                             void *data);
+typedef void (*each_rule_fn)(const struct dumped_rule *r, void *data);
 
 struct dump {
   each_rule_fn fn;
@@ -157,15 +168,30 @@ struct dump {
 static int dumped_rule(const struct nlmsghdr *msg, void *data,
                        hull_error_t *err) {
   struct dump *d = data;
-  struct nftnl_rule *r = nftnl_rule_alloc();
-  if (r == NULL)
-    abort();
-  if (nftnl_rule_nlmsg_parse(msg, r) < 0) {
-    nftnl_rule_free(r);
-    return hull_error(err, errno ? errno : EBADMSG, "parse a rule");
+  struct dumped_rule r = {0};
+  bool have_handle = false;
+  const struct nlattr *attr;
+  mnl_attr_for_each(attr, msg, sizeof(struct nfgenmsg)) {
+    switch (mnl_attr_get_type(attr)) {
+    case NFTA_RULE_CHAIN:
+      if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+        r.chain = mnl_attr_get_str(attr);
+      break;
+    case NFTA_RULE_HANDLE:
+      if (mnl_attr_validate(attr, MNL_TYPE_U64) == 0) {
+        r.handle = be64toh(mnl_attr_get_u64(attr));
+        have_handle = true;
+      }
+      break;
+    case NFTA_RULE_USERDATA:
+      nftnl_udata_parse(mnl_attr_get_payload(attr),
+                        mnl_attr_get_payload_len(attr), comment_of, &r.tag);
+      break;
+    }
   }
-  d->fn(r, tag_of(r), d->data);
-  nftnl_rule_free(r);
+  if (r.chain == NULL || !have_handle)
+    return hull_error(err, EBADMSG, "a rule without chain or handle");
+  d->fn(&r, d->data);
   return 0;
 }
 
@@ -200,22 +226,21 @@ struct forget {
   size_t n;
 };
 
-static void forget_rule(const struct nftnl_rule *r, const char *tag,
-                        void *data) {
+static void forget_rule(const struct dumped_rule *r, void *data) {
   struct forget *f = data;
-  if (tag == NULL || strcmp(tag, f->tag) != 0)
+  if (r->tag == NULL || strcmp(r->tag, f->tag) != 0)
     return;
   struct nftnl_rule *del = nftnl_rule_alloc();
   if (del == NULL)
     abort();
   nftnl_rule_set_u32(del, NFTNL_RULE_FAMILY, NFPROTO_INET);
   nftnl_rule_set_str(del, NFTNL_RULE_TABLE, "hull");
-  nftnl_rule_set_str(del, NFTNL_RULE_CHAIN,
-                     nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
-  nftnl_rule_set_u64(del, NFTNL_RULE_HANDLE,
-                     nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE));
-  nftnl_rule_nlmsg_build_payload(netns_nft_batch_put(f->b, NFT_MSG_DELRULE, 0),
-                                 del);
+  nftnl_rule_set_str(del, NFTNL_RULE_CHAIN, r->chain);
+  nftnl_rule_set_u64(del, NFTNL_RULE_HANDLE, r->handle);
+  cleanup_free char *step = xasprintf("delete rule %llu of chain %s",
+                                      (unsigned long long)r->handle, r->chain);
+  nftnl_rule_nlmsg_build_payload(
+      netns_nft_batch_put(f->b, NFT_MSG_DELRULE, 0, step), del);
   nftnl_rule_free(del);
   f->n++;
 }
@@ -235,9 +260,9 @@ struct each_tag {
   void *data;
 };
 
-static void pass_tag(const struct nftnl_rule *r, const char *tag, void *data) {
+static void pass_tag(const struct dumped_rule *r, void *data) {
   struct each_tag *e = data;
-  e->fn(tag, e->data);
+  e->fn(r->tag, e->data);
 }
 
 int netns_nft_each_tag(void (*fn)(const char *tag, void *data), void *data,

@@ -163,6 +163,8 @@ static int check_publish(const char *id, const struct netns_addr *addr4,
   if (strlen(id) > NETNS_NFT_TAG_MAX)
     return hull_error(err, 0, "container id longer than %d bytes",
                       NETNS_NFT_TAG_MAX);
+  if (strchr(id, ' '))   /* it would read as another kind of tag */
+    return hull_error(err, 0, "container id with a space");
   if (addr4 == NULL && addr6 == NULL)
     return hull_error(err, 0, "no address to publish to");
   for (size_t i = 0; i < n; i++)

@@ -53,25 +53,35 @@ static const char *ext_ack_message(const struct nlmsghdr *msg) {
   return text;
 }
 
-/* "netns: <what>: <strerror>", with the kernel's text when there is one. */
-static int kernel_error(hull_error_t *err, int error, const char *ext_ack,
-                        const char *fmt, va_list ap) {
+/* "netns: <what>: <strerror>", with the kernel's text when there is one,
+ * and which message of a batch failed ("netns: <what>: <step>: ...") when
+ * step is not NULL. */
+static int step_error(hull_error_t *err, int error, const char *ext_ack,
+                      const char *step, const char *fmt, va_list ap) {
   char what[512];
   vsnprintf(what, sizeof(what), fmt, ap);
+  const char *sep = step ? ": " : "";
+  step = step ? step : "";
   if (ext_ack && *ext_ack)
-    hull_error(err, 0, "netns: %s: %s (kernel: %s)", what, strerror(error),
-               ext_ack);
+    hull_error(err, 0, "netns: %s%s%s: %s (kernel: %s)", what, sep, step,
+               strerror(error), ext_ack);
   else
-    hull_error(err, 0, "netns: %s: %s", what, strerror(error));
+    hull_error(err, 0, "netns: %s%s%s: %s", what, sep, step,
+               strerror(error));
   (*err)->errno_value = error;
   return -1;
+}
+
+static int kernel_error(hull_error_t *err, int error, const char *ext_ack,
+                        const char *fmt, va_list ap) {
+  return step_error(err, error, ext_ack, NULL, fmt, ap);
 }
 
 /* What one reply message means: 1 done (ack or end of dump), 0 more to
  * come, -1 an error in *err. */
 static int one_reply(const struct nlmsghdr *msg, netns_nl_each each,
-                     void *data, hull_error_t *err, const char *fmt,
-                     va_list ap) {
+                     void *data, char *const *steps, hull_error_t *err,
+                     const char *fmt, va_list ap) {
   if (msg->nlmsg_type == NLMSG_DONE)
     return 1;
   if (msg->nlmsg_type == NLMSG_ERROR) {
@@ -80,7 +90,12 @@ static int one_reply(const struct nlmsghdr *msg, netns_nl_each each,
       return kernel_error(err, EBADMSG, NULL, fmt, ap);
     if (e->error == 0)
       return 1;
-    return kernel_error(err, -e->error, ext_ack_message(msg), fmt, ap);
+    /* The error echoes the failed message's header: its seq says which. */
+    const char *step = NULL;
+    for (unsigned i = 0; steps && steps[i]; i++)
+      if (i == e->msg.nlmsg_seq)
+        step = steps[i];
+    return step_error(err, -e->error, ext_ack_message(msg), step, fmt, ap);
   }
   if (msg->nlmsg_type < NLMSG_MIN_TYPE || each == NULL)
     return 0;
@@ -95,10 +110,11 @@ static int one_reply(const struct nlmsghdr *msg, netns_nl_each each,
 /* Sends len bytes of msgs on a fresh socket of protocol and reads replies
  * until the end: with acks 0, the ack, the end of a dump or a GET's reply
  * to the one message sent; else that many acks (a batch of messages each
- * asking for one). The first error ends it. */
+ * asking for one, steps[seq] naming each). The first error ends it. */
 static int vexchange(int protocol, const struct nlmsghdr *msgs, size_t len,
-                     unsigned acks, netns_nl_each each, void *data,
-                     hull_error_t *err, const char *fmt, va_list ap) {
+                     unsigned acks, char *const *steps, netns_nl_each each,
+                     void *data, hull_error_t *err, const char *fmt,
+                     va_list ap) {
   __attribute__((cleanup(close_mnl))) struct mnl_socket *nl =
       mnl_socket_open2(protocol, SOCK_CLOEXEC);
   if (nl == NULL)
@@ -135,7 +151,7 @@ static int vexchange(int protocol, const struct nlmsghdr *msgs, size_t len,
         continue;
       va_list again;
       va_copy(again, ap);
-      int done = one_reply(msg, each, data, err, fmt, again);
+      int done = one_reply(msg, each, data, steps, err, fmt, again);
       va_end(again);
       if (done < 0)
         return -1;
@@ -156,8 +172,8 @@ int netns_nl_talk(struct nlmsghdr *req, netns_nl_each each, void *data,
                   hull_error_t *err, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  int r = vexchange(NETLINK_ROUTE, req, req->nlmsg_len, 0, each, data, err,
-                    fmt, ap);
+  int r = vexchange(NETLINK_ROUTE, req, req->nlmsg_len, 0, NULL, each, data,
+                    err, fmt, ap);
   va_end(ap);
   return r;
 }
@@ -166,17 +182,19 @@ int netns_nl_talk_on(int protocol, struct nlmsghdr *req, netns_nl_each each,
                      void *data, hull_error_t *err, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  int r = vexchange(protocol, req, req->nlmsg_len, 0, each, data, err, fmt,
-                    ap);
+  int r = vexchange(protocol, req, req->nlmsg_len, 0, NULL, each, data, err,
+                    fmt, ap);
   va_end(ap);
   return r;
 }
 
 int netns_nl_batch(int protocol, const void *msgs, size_t len, unsigned acks,
-                   hull_error_t *err, const char *fmt, ...) {
+                   char *const *steps, hull_error_t *err, const char *fmt,
+                   ...) {
   va_list ap;
   va_start(ap, fmt);
-  int r = vexchange(protocol, msgs, len, acks, NULL, NULL, err, fmt, ap);
+  int r = vexchange(protocol, msgs, len, acks, steps, NULL, NULL, err, fmt,
+                    ap);
   va_end(ap);
   return r;
 }

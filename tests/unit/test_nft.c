@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_addr.h>
+#include <linux/netfilter.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -489,6 +490,10 @@ START_TEST(publish_errors) {
                                      &err), 0);
   ck_assert(strstr(err->msg, ": container id longer than 200 bytes"));
   hull_error_release(&err);
+  FAILS_WITH(netns_nft_publish("network hb0", "hb0", &c1, NULL, c1_ports, 1,
+                               &err_),
+             "netns: publish ports of \"network hb0\": container id with a "
+             "space");
   /* A bridge that is not there. */
   struct netns_addr s4 = addr("10.99.0.0/24");
   FAILS_WITH(netns_nft_network_add("nope", &s4, NULL, &err_),
@@ -497,6 +502,34 @@ START_TEST(publish_errors) {
              "directory");
   /* Nothing was made on the way. */
   ck_assert(!owns("c1", false));
+}
+END_TEST
+
+/* A transaction is whole or nothing, and its error names the message the
+ * kernel refused. */
+START_TEST(batch_is_atomic) {
+  ENTER_PRIVATE_NETNS();
+  struct netns_nft_batch b;
+  netns_nft_batch_start(&b);
+  netns_nft_batch_table(&b);
+  struct nftnl_rule *r = netns_nft_rule_new("forward", "c1");
+  netns_nft_verdict(r, NF_ACCEPT);
+  netns_nft_batch_rule(&b, r, false);
+  r = netns_nft_rule_new("nochain", "c2");
+  netns_nft_verdict(r, NF_ACCEPT);
+  netns_nft_batch_rule(&b, r, false);
+  FAILS_WITH(netns_nft_batch_commit(&b, &err_, "test batch"),
+             "netns: test batch: add rule to chain nochain: No such file or "
+             "directory");
+  ck_assert(!owns("c1", false));
+  /* Without the bad rule it goes through. */
+  netns_nft_batch_start(&b);
+  netns_nft_batch_table(&b);
+  r = netns_nft_rule_new("forward", "c1");
+  netns_nft_verdict(r, NF_ACCEPT);
+  netns_nft_batch_rule(&b, r, false);
+  OK(netns_nft_batch_commit(&b, &err_, "test batch"));
+  ck_assert(owns("c1", false));
 }
 END_TEST
 
@@ -597,6 +630,7 @@ static Suite *nft_suite(void) {
   tcase_add_test(tc, publish_reaches_the_container);
   tcase_add_test(tc, publish_and_forget_again);
   tcase_add_test(tc, publish_errors);
+  tcase_add_test(tc, batch_is_atomic);
   tcase_add_test(tc, masquerade_outbound);
   tcase_add_test(tc, isolation_between_networks);
   tcase_add_test(tc, ipv6_publish_and_masquerade);
