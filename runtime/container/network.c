@@ -440,7 +440,11 @@ int network_detach(struct lifecycle *lc, hull_error_t *err) {
     return 0;
   cleanup_free char *root = root_of(lc);
   const char *id = lc->state->id;
-  if (netns_endpoint_del(id, err) < 0 || netns_nft_forget(id, err) < 0 ||
+  /* Only published ports have rules of the container's (and reading the
+   * table costs with every rule in it). */
+  bool published = annotation(&lc->state->annotations, "ports") != NULL;
+  if (netns_endpoint_del(id, err) < 0 ||
+      (published && netns_nft_forget(id, err) < 0) ||
       netns_ipam_release(root, id, err) < 0)
     return hull_error_wrap(err, "network of container %s", id);
   return 0;

@@ -502,6 +502,56 @@ START_TEST(network_delete_force_after_create_killed) {
 }
 END_TEST
 
+/* hull killed in a createRuntime hook (after the network is attached):
+ * `hull network check` names the rules and the address of the
+ * container (its state dir gone, as after a crash that `delete` never
+ * followed), and says nothing once delete --force has run. */
+START_TEST(network_check_lists_what_no_container_owns) {
+  ENTER_PRIVATE_NETNS();
+  struct hctx *c = hctx_new();
+  cleanup_free char *marker = xasprintf("%s/hook-ran", c->dir);
+  cleanup_free char *top = xasprintf(
+      ANNOTATE(ON_BRIDGE ", \"run.oci.network.ports\": \"9191:91\"") ", "
+      "\"hooks\": {\"createRuntime\": [{\"path\": \"/bin/sh\", \"args\":"
+      " [\"sh\", \"-c\", \"touch %s; exec sleep 30\"]}]}",
+      marker);
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("sleep", "30"),
+                                         .top_extra = top});
+  char *args[] = {"create", "--bundle", c->bundle, c->id, NULL};
+  struct hbg bg = hstart(c, args, -1, -1);
+  ck_assert_msg(hwait_file(marker, "", 5000), "the hook never ran");
+  kill(bg.pid, SIGKILL);
+  struct hres r = hbg_wait(&bg, 5000);
+  hres_free(&r);
+
+  r = hrun(c, "network", "check", NULL);
+  ck_assert_msg(r.status == 0, "check with the container alive: %d %s",
+                r.status, r.out);
+  hres_free(&r);
+  /* The state dir gone (someone removed it by hand): all is an orphan. */
+  cleanup_free char *moved = xasprintf("%s/moved-state", c->dir);
+  cleanup_free char *state = xasprintf("%s/%s", c->root, c->id);
+  ck_assert_int_eq(rename(state, moved), 0);
+  r = hrun(c, "network", "check", NULL);
+  ck_assert_int_eq(r.status, 1);
+  cleanup_free char *link_line = xasprintf("container %s is gone", c->id);
+  /* The veth pair died with the init's namespace (the init dies with
+   * hull during create); the rules and the address stay. */
+  ck_assert_msg(hcontains(r.out, link_line) &&
+                    hcontains(r.out, "nftables rules: container") &&
+                    hcontains(r.out, "network hull0: address of container"),
+                "check: %s", r.out);
+  hres_free(&r);
+  ck_assert_int_eq(rename(moved, state), 0);
+  hrun_expect(0, c, "delete", "--force", c->id);
+  r = hrun(c, "network", "check", NULL);
+  ck_assert_msg(r.status == 0 && *r.out == '\0', "after delete: %s", r.out);
+  hres_free(&r);
+  assert_network_clean(c);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *network_suite(void) {
   Suite *s = suite_create("integration-network");
   TCase *tc = harness_tcase("network", 120);
@@ -512,6 +562,7 @@ static Suite *network_suite(void) {
   tcase_add_test(tc, network_taken_address_is_refused);
   tcase_add_test(tc, network_needs_a_new_network_namespace);
   tcase_add_test(tc, network_delete_force_after_create_killed);
+  tcase_add_test(tc, network_check_lists_what_no_container_owns);
   suite_add_tcase(s, tc);
   return s;
 }
