@@ -9,6 +9,8 @@
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -69,8 +71,59 @@ static int read_link(const struct nlmsghdr *msg, void *data,
     case IFLA_LINKINFO:
       read_link_kind(attr, l);
       break;
+    case IFLA_ADDRESS:
+      if (mnl_attr_get_payload_len(attr) == sizeof(l->mac)) {
+        memcpy(l->mac, mnl_attr_get_payload(attr), sizeof(l->mac));
+        l->has_mac = true;
+      }
+      break;
     }
   }
+  return 0;
+}
+
+struct link_list {
+  struct netns_link *v;
+  size_t n;
+};
+
+static int collect_link(const struct nlmsghdr *msg, void *data,
+                        hull_error_t *err) {
+  struct link_list *list = data;
+  if (msg->nlmsg_type != RTM_NEWLINK)
+    return 0;
+  list->v = xrealloc(list->v, (list->n + 1) * sizeof(*list->v));
+  return read_link(msg, &list->v[list->n++], err);
+}
+
+int netns_link_list(struct netns_link **out, size_t *n, hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = link_request(buf, RTM_GETLINK, NLM_F_DUMP, 0, NULL);
+  struct link_list list = {0};
+  if (netns_nl_talk(nlh, collect_link, &list, err, "list links") < 0) {
+    free(list.v);
+    return -1;
+  }
+  *out = list.v;
+  *n = list.n;
+  return 0;
+}
+
+const char *netns_mac_format(const unsigned char mac[6], char buf[18]) {
+  snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+           mac[3], mac[4], mac[5]);
+  return buf;
+}
+
+int netns_mac_parse(const char *text, unsigned char mac[6]) {
+  unsigned v[6];
+  char tail;
+  if (strlen(text) != 17 ||
+      sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+             &v[4], &v[5], &tail) != 6)
+    return -1;
+  for (int i = 0; i < 6; i++)
+    mac[i] = (unsigned char)v[i];
   return 0;
 }
 
@@ -156,6 +209,27 @@ int netns_link_add_tap(const char *name, hull_error_t *err) {
   copy_name(ifr.ifr_name, sizeof(ifr.ifr_name), name);
   if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0)
     return hull_error(err, errno, "netns: add tap \"%s\"", name);
+  return 0;
+}
+
+int netns_link_open_tap(const char *name, int *fd, hull_error_t *err) {
+  if (strlen(name) >= IFNAMSIZ)
+    return hull_error(err, EINVAL, "netns: add tap \"%s\"", name);
+  struct netns_link existing;
+  cleanup_error hull_error_t ignored = NULL;
+  if (netns_link_get(name, &existing, &ignored) == 0)
+    return hull_error(err, EEXIST, "netns: add tap \"%s\"", name);
+  cleanup_close int tun = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (tun < 0)
+    return hull_error(err, errno, "netns: add tap \"%s\": open /dev/net/tun",
+                      name);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof(ifr));
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  copy_name(ifr.ifr_name, sizeof(ifr.ifr_name), name);
+  if (ioctl(tun, TUNSETIFF, &ifr) < 0)
+    return hull_error(err, errno, "netns: add tap \"%s\"", name);
+  *fd = take_fd(&tun);
   return 0;
 }
 

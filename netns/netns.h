@@ -9,7 +9,7 @@
  *     (kernel: Unknown device type)
  *
  * Files: nl.c (socket, request, acknowledgement, dumps), link.c, addr.c,
- * route.c, carry.c (into another namespace and back), loopback.c. */
+ * route.c, tc.c (traffic control), carry.c (into another namespace and back), loopback.c. */
 #ifndef HULL_NETNS_H
 #define HULL_NETNS_H
 
@@ -29,6 +29,8 @@ struct netns_link {
   unsigned mtu;
   int master;          /* ifindex of the bridge it is a port of, 0: none */
   char kind[16];       /* "veth", "bridge", "dummy", "tun"; "" for devices */
+  bool has_mac;        /* an Ethernet address (IFLA_ADDRESS of 6 bytes) */
+  unsigned char mac[6];
 };
 
 /* Fills *out for the link called name; ENODEV when there is none. */
@@ -38,6 +40,11 @@ int netns_link_get_by_index(int index, struct netns_link *out,
                             hull_error_t *err);
 /* The ifindex of the link called name (> 0), or -1. */
 int netns_link_index(const char *name, hull_error_t *err);
+/* Every link of the namespace, by ifindex; *out is malloc'd (free it). */
+int netns_link_list(struct netns_link **out, size_t *n, hull_error_t *err);
+/* "02:42:ac:11:00:02" into buf (18 bytes), and back (-1: not one). */
+const char *netns_mac_format(const unsigned char mac[6], char buf[18]);
+int netns_mac_parse(const char *text, unsigned char mac[6]);
 
 /* A link of a kind that needs no more than its name: "bridge", "dummy"
  * (any kind the kernel creates over RTM_NEWLINK from a name alone). */
@@ -47,6 +54,10 @@ int netns_link_add_veth(const char *name, const char *peer, hull_error_t *err);
 /* A persistent tap device (through /dev/net/tun: the kernel does not create
  * tun/tap over rtnetlink). */
 int netns_link_add_tap(const char *name, hull_error_t *err);
+/* A tap that lives as long as its queue: *fd (O_CLOEXEC) is the queue a
+ * hypervisor reads and writes frames on (IFF_TAP | IFF_NO_PI); the device
+ * goes when the last fd on it closes. */
+int netns_link_open_tap(const char *name, int *fd, hull_error_t *err);
 int netns_link_del(const char *name, hull_error_t *err);
 
 int netns_link_set_up(const char *name, bool up, hull_error_t *err);
@@ -107,6 +118,17 @@ int netns_route_add(const char *link, const struct netns_addr *dst,
 /* The main table's routes of family (AF_INET, AF_INET6); *out malloc'd. */
 int netns_route_list(int family, struct netns_route **out, size_t *n,
                      hull_error_t *err);
+
+/* ---- traffic control (tc.c) ------------------------------------------- */
+
+/* Joins links a and b into one wire, as Kata's "tcfilter" networking does
+ * for a VM's tap and the container's veth: an ingress qdisc on each and,
+ * on each, a u32 filter matching every frame with a mirred action that
+ * redirects it to the other's egress. Frames arriving on either leave on
+ * the other unchanged; the namespace's own IP stack never sees them. (u32
+ * and not matchall: it is in every kernel that has tc at all.) A failure
+ * leaves no qdisc behind on either link. */
+int netns_tc_redirect_both(const char *a, const char *b, hull_error_t *err);
 
 /* ---- between namespaces (carry.c) ------------------------------------- */
 
