@@ -77,6 +77,19 @@ int vm_image_container(const char *user_initrd, const char *base_path,
                        const char *guest_config, uint64_t memory_bytes,
                        const char *out_path, hull_error_t *err);
 
+/* Where the guest finds the container's network: the cards to configure
+ * (lines "link NAME MAC MTU", "addr NAME ADDR/PREFIX", "route NAME
+ * DST/PREFIX [via GATEWAY]"), and the kernel modules to load first, in
+ * the order of their names. */
+#define VM_GUEST_NETWORK "/vm/network"
+#define VM_GUEST_MODULES "/vm/modules"
+
+/* Appends to the initramfs at path an archive of VM_GUEST_NETWORK
+ * (network_config) and VM_GUEST_MODULES/NN-<name> (copies of modules, in
+ * that order; may be NULL). */
+int vm_image_append_network(const char *path, const char *network_config,
+                            char *const *modules, hull_error_t *err);
+
 /* ---- the execution handler (handler.c) --------------------------------- */
 
 struct process_config;
