@@ -136,6 +136,10 @@ struct monitor_config {
   bool terminal;          /* in_fd is a pty slave: SIGWINCH → WINSIZE */
   int ns_fds[SPEC_NS_COUNT]; /* namespaces to join (-1: none) */
   int new_ns_flags;       /* CLONE_NEW{NET,IPC,UTS,PID} to create */
+  bool network;           /* the container has a network namespace (made
+                             or joined): its interfaces become the VM's
+                             cards. Without one the monitor is in the
+                             host's, whose interfaces are never touched. */
 };
 
 /* The monitor's process, after the fork: enters the sandbox, waits for

@@ -707,7 +707,7 @@ static int prepare_network(struct monitor_config *cfg, struct vm_net *net,
                            char **cmdline, hull_error_t *err) {
   *net = (struct vm_net){0};
   const struct vm_settings *s = cfg->boot.settings;
-  if (s->hypervisor == NULL)
+  if (!cfg->network || s->hypervisor == NULL)
     return 0;
   if (vm_net_prepare(net, err) < 0)
     return -1;

@@ -255,6 +255,37 @@ START_TEST(vm_without_interfaces_has_lo_only) {
 }
 END_TEST
 
+/* A container without a network namespace of its own: the monitor is in
+ * the namespace hull runs in (here the test's, which stands for the
+ * host's), whose interfaces are never the VM's: no card, and no tc on them. */
+START_TEST(vm_without_a_network_namespace_leaves_the_hosts_alone) {
+  cleanup_free char *kernel = vm_host_kernel();
+  SKIP_WITHOUT_QEMU(kernel);
+  ENTER_PRIVATE_NETNS();
+  struct hctx *c = hctx_new();
+  struct netns_addr host;
+  NL_OK(netns_addr_parse(HOST_ADDR "/24", &host, &err_));
+  NL_OK(netns_link_add_veth("vmh0", "vmc0", &err_));
+  NL_OK(netns_addr_add("vmh0", &host, &err_));
+  NL_OK(netns_link_set_up("vmc0", true, &err_));
+  NL_OK(netns_link_set_up("vmh0", true, &err_));
+  cleanup_free char *vm = vm_annotations(kernel, NULL);
+  hctx_write_config(c, &(struct hconfig){
+      .args = "\"/bin/sh\", \"-c\", \"ls /sys/class/net\"",
+      .namespaces = "{\"type\": \"pid\"}, {\"type\": \"mount\"}, "
+                    "{\"type\": \"ipc\"}, {\"type\": \"uts\"}",
+      .top_extra = vm});
+  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
+                       c->id, NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "lo\n");
+  hres_free(&r);
+  /* No ingress qdisc was added to vmh0: one can be now. */
+  NL_OK(netns_tc_redirect_both("vmh0", "vmc0", &err_));
+  hctx_finish(c);
+}
+END_TEST
+
 /* An interface that cannot be joined to a tap (it has an ingress qdisc of
  * someone else's): create fails in one line naming it, and no tap is left. */
 START_TEST(vm_interface_that_cannot_be_given_is_named) {
@@ -307,6 +338,7 @@ static Suite *vm_network_suite(void) {
   tcase_set_tags(tc, "vm-mode");
   tcase_add_test(tc, vm_gets_the_network_namespace_interfaces);
   tcase_add_test(tc, vm_without_interfaces_has_lo_only);
+  tcase_add_test(tc, vm_without_a_network_namespace_leaves_the_hosts_alone);
   tcase_add_test(tc, vm_interface_that_cannot_be_given_is_named);
   suite_add_tcase(s, tc);
   return s;
