@@ -127,7 +127,10 @@ int netns_route_list(int family, struct netns_route **out, size_t *n,
  * redirects it to the other's egress. Frames arriving on either leave on
  * the other unchanged; the namespace's own IP stack never sees them. (u32
  * and not matchall: it is in every kernel that has tc at all.) A failure
- * leaves no qdisc behind on either link. */
+ * leaves no qdisc behind on either link. An ingress qdisc already there
+ * is refused (EEXIST), unless all its filters redirect to links that are
+ * gone: what an earlier joining left when its other end went (a VM's tap
+ * goes with the VM; the interface stays for the next container). */
 int netns_tc_redirect_both(const char *a, const char *b, hull_error_t *err);
 
 /* ---- between namespaces (carry.c) ------------------------------------- */

@@ -80,6 +80,96 @@ static int redirect_filter(const char *from, int from_index, const char *to,
                        "redirect \"%s\" ingress to \"%s\"", from, to);
 }
 
+/* ---- what an earlier joining left ----------------------------------------- */
+
+struct ingress_filters {
+  int redirects_to_gone; /* mirred redirects to links that no longer exist */
+  int others;            /* anything else: someone's filters, not ours */
+};
+
+static void read_action(const struct nlattr *action,
+                        struct ingress_filters *f) {
+  const char *kind = "";
+  const struct nlattr *options = NULL, *attr;
+  mnl_attr_for_each_nested(attr, action) {
+    if (mnl_attr_get_type(attr) == TCA_ACT_KIND &&
+        mnl_attr_validate(attr, MNL_TYPE_STRING) == 0)
+      kind = mnl_attr_get_str(attr);
+    if (mnl_attr_get_type(attr) == TCA_ACT_OPTIONS)
+      options = attr;
+  }
+  const struct tc_mirred *parms = NULL;
+  if (strcmp(kind, "mirred") == 0 && options)
+    mnl_attr_for_each_nested(attr, options) {
+      if (mnl_attr_get_type(attr) == TCA_MIRRED_PARMS &&
+          mnl_attr_get_payload_len(attr) >= sizeof(*parms))
+        parms = mnl_attr_get_payload(attr);
+    }
+  /* The kernel forgets the target when it goes: ifindex 0. */
+  struct netns_link target;
+  cleanup_error hull_error_t gone = NULL;
+  if (parms && parms->eaction == TCA_EGRESS_REDIR &&
+      (parms->ifindex == 0 ||
+       (netns_link_get_by_index((int)parms->ifindex, &target, &gone) < 0 &&
+        gone->errno_value == ENODEV)))
+    f->redirects_to_gone++;
+  else
+    f->others++;
+}
+
+static int read_filter(const struct nlmsghdr *msg, void *data,
+                       hull_error_t *err) {
+  struct ingress_filters *f = data;
+  if (msg->nlmsg_type != RTM_NEWTFILTER)
+    return 0;
+  const struct tcmsg *tcm = mnl_nlmsg_get_payload(msg);
+  const char *kind = "";
+  const struct nlattr *options = NULL, *attr;
+  mnl_attr_for_each(attr, msg, sizeof(*tcm)) {
+    if (mnl_attr_get_type(attr) == TCA_KIND &&
+        mnl_attr_validate(attr, MNL_TYPE_STRING) == 0)
+      kind = mnl_attr_get_str(attr);
+    if (mnl_attr_get_type(attr) == TCA_OPTIONS)
+      options = attr;
+  }
+  if (strcmp(kind, "u32") != 0) {
+    f->others++;
+    return 0;
+  }
+  /* u32 lists its hash table as a filter of its own, without actions. */
+  const struct nlattr *actions = NULL;
+  if (options)
+    mnl_attr_for_each_nested(attr, options) {
+      if (mnl_attr_get_type(attr) == TCA_U32_ACT)
+        actions = attr;
+    }
+  if (actions)
+    mnl_attr_for_each_nested(attr, actions) read_action(attr, f);
+  return 0;
+}
+
+/* An ingress qdisc on link whose filters only redirect to links that are
+ * gone — what a joining leaves when its other end (a VM's tap) went with
+ * the VM, and the namespace lives on for the next one — is removed. */
+static int clear_stale_ingress(const char *link, int index,
+                               hull_error_t *err) {
+  char buf[NETNS_NL_BUF];
+  struct nlmsghdr *nlh = netns_nl_start(buf, RTM_GETTFILTER, NLM_F_DUMP);
+  struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+  tcm->tcm_family = AF_UNSPEC;
+  tcm->tcm_ifindex = index;
+  tcm->tcm_parent = INGRESS_HANDLE;
+  struct ingress_filters f = {0};
+  cleanup_error hull_error_t none = NULL;
+  /* No ingress qdisc: nothing to clear (the kernel says EINVAL). */
+  if (netns_nl_talk(nlh, read_filter, &f, &none, "list ingress filters of "
+                    "\"%s\"", link) < 0)
+    return 0;
+  if (f.redirects_to_gone == 0 || f.others > 0)
+    return 0;
+  return ingress_qdisc(link, index, false, err);
+}
+
 int netns_tc_redirect_both(const char *a, const char *b, hull_error_t *err) {
   int ia = netns_link_index(a, err);
   if (ia < 0)
@@ -87,7 +177,8 @@ int netns_tc_redirect_both(const char *a, const char *b, hull_error_t *err) {
   int ib = netns_link_index(b, err);
   if (ib < 0)
     return hull_error_wrap(err, "redirect \"%s\" and \"%s\"", a, b);
-  if (ingress_qdisc(a, ia, true, err) < 0)
+  if (clear_stale_ingress(a, ia, err) < 0 ||
+      clear_stale_ingress(b, ib, err) < 0 || ingress_qdisc(a, ia, true, err) < 0)
     return -1;
   int ret = ingress_qdisc(b, ib, true, err);
   if (ret == 0 && (redirect_filter(a, ia, b, ib, err) < 0 ||

@@ -178,7 +178,8 @@ static char *namespaces_joining(pid_t holder) {
 }
 
 /* eth0 in the guest is the netns's eth0: its MAC, MTU, address and default
- * route; the guest pings the other end, and TCP goes both ways. */
+ * route; the guest pings the other end, and TCP goes both ways. The tap
+ * goes with the VM, and the next container there gets eth0 again. */
 START_TEST(vm_gets_the_network_namespace_interfaces) {
   cleanup_free char *kernel = vm_host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
@@ -230,6 +231,17 @@ START_TEST(vm_gets_the_network_namespace_interfaces) {
     ck_assert_msg(strncmp(links[i].name, "hull-tap", 8) != 0,
                   "%s is left in the netns", links[i].name);
   free(links);
+  /* The next container in the namespace (an engine's restart) gets eth0
+   * too: the redirect left on it to the tap that went is taken over. */
+  hctx_write_config(c, &(struct hconfig){
+      .args = "\"/bin/cat\", \"/sys/class/net/eth0/address\"",
+      .namespaces = namespaces,
+      .top_extra = vm});
+  r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_hres(r, 0);
+  cleanup_free char *mac_line = xasprintf("%s\n", mac);
+  ck_assert_str_eq(r.out, mac_line);
+  hres_free(&r);
   close(netns_fd);
   hctx_finish(c);
 }

@@ -311,16 +311,18 @@ START_TEST(errors_name_what_was_asked) {
 END_TEST
 
 /* A UDP datagram from the socket `from` to to_addr:port, read back on
- * `to`: true when it arrived within a second. */
-static bool datagram_passes(int from, int to, const char *to_addr,
-                            int port) {
+ * `to`: true when it arrived within timeout_ms. (ARP retries once a
+ * second: a first try that failed delays the next by up to that.) */
+static bool datagram_passes(int from, int to, const char *to_addr, int port,
+                            int timeout_ms) {
   struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(port)};
   inet_pton(AF_INET, to_addr, &dst.sin_addr);
   if (sendto(from, "hello", 5, 0, (struct sockaddr *)&dst, sizeof(dst)) != 5)
     return false;
   struct pollfd p = {to, POLLIN, 0};
   char buf[16];
-  return poll(&p, 1, 1000) == 1 && recv(to, buf, sizeof(buf), 0) == 5 &&
+  return poll(&p, 1, timeout_ms) == 1 &&
+         recv(to, buf, sizeof(buf), 0) == 5 &&
          memcmp(buf, "hello", 5) == 0;
 }
 
@@ -360,12 +362,12 @@ START_TEST(tc_redirect_joins_two_links) {
   int sock_b = udp_socket("10.77.0.2", 7002);
   ck_assert_int_eq(setns(here, CLONE_NEWNET), 0);
 
-  ck_assert_msg(!datagram_passes(sock_a, sock_b, "10.77.0.2", 7002),
+  ck_assert_msg(!datagram_passes(sock_a, sock_b, "10.77.0.2", 7002, 300),
                 "a datagram crossed before the redirect");
   OK(netns_tc_redirect_both("a1", "b1", &err_));
-  ck_assert_msg(datagram_passes(sock_a, sock_b, "10.77.0.2", 7002),
+  ck_assert_msg(datagram_passes(sock_a, sock_b, "10.77.0.2", 7002, 5000),
                 "a0 -> b0 did not arrive");
-  ck_assert_msg(datagram_passes(sock_b, sock_a, "10.77.0.1", 7001),
+  ck_assert_msg(datagram_passes(sock_b, sock_a, "10.77.0.1", 7001, 5000),
                 "b0 -> a0 did not arrive");
 
   /* A link that has its ingress qdisc already: the other keeps none. */
@@ -430,11 +432,27 @@ START_TEST(tc_redirect_tap_queue) {
     found = n >= 28 && memcmp(got + 14, "to the guest!!", 14) == 0;
   }
   ck_assert_msg(found, "the frame sent into v0 did not come out of the tap");
-  close(raw);
   /* The tap lives as long as its queue. */
   close(tap);
   FAILS_WITH(netns_link_index("tap-q", &err_),
              "netns: look up link \"tap-q\": No such device");
+  /* v1's redirect to it is left, and taken over by the next tap; one to a
+   * live link is someone's and stays. */
+  OK(netns_link_open_tap("tap-r", &tap, &err_));
+  OK(netns_link_set_up("tap-r", true, &err_));
+  OK(netns_tc_redirect_both("v1", "tap-r", &err_));
+  ck_assert_int_eq(send(raw, frame, sizeof(frame), 0), sizeof(frame));
+  found = false;
+  p = (struct pollfd){tap, POLLIN, 0};
+  while (!found && poll(&p, 1, 1000) == 1) {
+    ssize_t n = read(tap, got, sizeof(got));
+    found = n >= 28 && memcmp(got + 14, "to the guest!!", 14) == 0;
+  }
+  ck_assert_msg(found, "the frame did not come out of the second tap");
+  FAILS_STARTING_WITH(netns_tc_redirect_both("v1", "v0", &err_),
+                      "netns: add ingress qdisc on \"v1\": File exists");
+  close(raw);
+  close(tap);
 }
 END_TEST
 
