@@ -16,7 +16,12 @@
  * (a nested /dev/kvm like this project's test host's, on which Linux dies
  * at its first cmpxchg16b). vmm_probe_native tells them apart with a tiny
  * guest, once per host boot (qemu_kvm_native caches the answer). An
- * `-accel` in vm.hypervisor.parameters replaces our accel=. */
+ * `-accel` in vm.hypervisor.parameters replaces our accel=.
+ *
+ * The container's network interfaces come as taps (net.c): each a
+ * virtio-net card with the interface's MAC over `-netdev tap,fd=N`. A VM
+ * with cards is a pc unless the guest kernel reads virtio-mmio cards from
+ * its command line (monitor.c, vm_boot.pci). */
 #include "host.h"
 #include "netns/netns.h"
 #include "runtime/vm/vmm/vmm.h"

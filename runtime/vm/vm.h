@@ -10,6 +10,9 @@
  *   monitor.c  the host side of a running VM: the container's pid, it
  *              starts the hypervisor, relays stdio and signals, serves
  *              <state dir>/vm.sock, and exits with the container's status
+ *   net.c      the container's network namespace's interfaces as taps for
+ *              virtio-net cards, and what the guest is to configure
+ *   modules.c  the guest kernel's virtio modules, from /lib/modules
  *   qemu.c     the qemu backend (vm.hypervisor.path)
  *   handler.c  the execution handler the lifecycle calls
  *   proto.c    the agent protocol (proto.h)
