@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <linux/rtnetlink.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

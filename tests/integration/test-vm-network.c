@@ -3,8 +3,9 @@
  *
  * The test makes the network as an engine would: it unshares a network
  * namespace of its own (the host's is never touched), makes a veth pair,
- * keeps one end (10.88.0.1/24) and moves the other as eth0 (10.88.0.2/24,
- * MTU 1400, default route via 10.88.0.1) into the namespace of a sleeping
+ * keeps one end (10.88.0.1/24, fd88::1/64) and moves the other as eth0
+ * (10.88.0.2/24, fd88::2/64, MTU 1400, default routes via 10.88.0.1 and
+ * fd88::1) into the namespace of a sleeping
  * child, which the container joins by linux.namespaces[].path. Each boot
  * costs seconds under TCG: one boot checks everything it can. */
 #include "tests/integration/vm-harness.h"
@@ -13,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/if_addr.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -41,6 +43,8 @@
 
 #define HOST_ADDR "10.88.0.1"
 #define GUEST_ADDR "10.88.0.2"
+#define HOST_ADDR6 "fd88::1"
+#define GUEST_ADDR6 "fd88::2"
 #define HOST_PORT 7777
 #define GUEST_PORT 8888
 
@@ -78,21 +82,28 @@ static pid_t spawn_netns_holder(struct hctx *c, int *fd) {
 /* vmh0 here with HOST_ADDR, its peer as eth0 in netns_fd's namespace with
  * GUEST_ADDR, MTU 1400 and a default route; *mac gets eth0's MAC. */
 static void make_network(int netns_fd, char mac[18]) {
-  struct netns_addr host, guest, gateway;
+  struct netns_addr host, guest, gateway, host6, guest6, gateway6;
   NL_OK(netns_addr_parse(HOST_ADDR "/24", &host, &err_));
   NL_OK(netns_addr_parse(GUEST_ADDR "/24", &guest, &err_));
   NL_OK(netns_addr_parse(HOST_ADDR, &gateway, &err_));
+  NL_OK(netns_addr_parse(HOST_ADDR6 "/64", &host6, &err_));
+  NL_OK(netns_addr_parse(GUEST_ADDR6 "/64", &guest6, &err_));
+  NL_OK(netns_addr_parse(HOST_ADDR6, &gateway6, &err_));
+  host6.flags = guest6.flags = IFA_F_NODAD;
   NL_OK(netns_link_add_veth("vmh0", "vmc0", &err_));
   NL_OK(netns_link_move("vmc0", netns_fd, "eth0", &err_));
   NL_OK(netns_addr_add("vmh0", &host, &err_));
+  NL_OK(netns_addr_add("vmh0", &host6, &err_));
   NL_OK(netns_link_set_up("vmh0", true, &err_));
   int home = -1;
   NL_OK(netns_enter(netns_fd, &home, &err_));
   struct netns_link eth0;
   NL_OK(netns_link_set_mtu("eth0", 1400, &err_));
   NL_OK(netns_addr_add("eth0", &guest, &err_));
+  NL_OK(netns_addr_add("eth0", &guest6, &err_));
   NL_OK(netns_link_set_up("eth0", true, &err_));
   NL_OK(netns_route_add("eth0", NULL, &gateway, &err_));
+  NL_OK(netns_route_add("eth0", NULL, &gateway6, &err_));
   NL_OK(netns_link_get("eth0", &eth0, &err_));
   netns_return(&home);
   netns_mac_format(eth0.mac, mac);
@@ -201,7 +212,10 @@ START_TEST(vm_gets_the_network_namespace_interfaces) {
               "cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; "
               "ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; "
               "ip route | grep default; "
+              "ip -6 addr show eth0 scope global | grep -o 'inet6 [0-9a-f:/]*'; "
+              "ip -6 route | grep -o 'default via [0-9a-f:]*'; "
               "ping -c 1 -W 10 " HOST_ADDR " >/dev/null && echo ping-ok; "
+              "ping -6 -c 1 -W 10 " HOST_ADDR6 " >/dev/null && echo ping6-ok; "
               "(echo from-guest; sleep 2) | nc " HOST_ADDR " 7777; "
               "nc -l -p 8888\"",
       .namespaces = namespaces,
@@ -212,7 +226,8 @@ START_TEST(vm_gets_the_network_namespace_interfaces) {
   ck_assert_hres(r, 0);
   cleanup_free char *want = xasprintf(
       "%s\n1400\ninet " GUEST_ADDR "/24\ndefault via " HOST_ADDR
-      " dev eth0 \nping-ok\nfrom-host\nto-guest\n", mac);
+      " dev eth0 \ninet6 " GUEST_ADDR6 "/64\ndefault via " HOST_ADDR6
+      "\nping-ok\nping6-ok\nfrom-host\nto-guest\n", mac);
   ck_assert_str_eq(r.out, want);
   hres_free(&r);
   int status = -1;
