@@ -594,9 +594,10 @@ static void gen_mounts(yajl_gen g, yajl_val v) {
 }
 
 /* Namespaces without `path`: a host namespace means nothing in the guest,
- * which makes a new one. And no `network` namespace: the VM is the
- * container's network namespace (its cards are the interfaces of the one
- * on the host, guest/network.c), as in Kata. */
+ * which makes a new one. The network namespace is the guest's own, PID 1's
+ * (the agent's), whose cards are the interfaces of the container's network
+ * namespace on the host (guest/network.c), as in Kata: joined by path, so
+ * that the config still has one (net.* sysctls apply to it). */
 static bool is_network_namespace(yajl_val ns) {
   yajl_val type = member(ns, "type");
   return YAJL_IS_STRING(type) && strcmp(type->u.string, "network") == 0;
@@ -615,10 +616,12 @@ static void gen_namespaces(yajl_gen g, yajl_val v) {
       gen_value(g, ns);
       continue;
     }
-    if (is_network_namespace(ns))
-      continue;
     yajl_gen_map_open(g);
     gen_object_except(g, ns, skip);
+    if (is_network_namespace(ns)) {
+      json_gen_string(g, "path");
+      json_gen_string(g, VM_GUEST_NETNS);
+    }
     yajl_gen_map_close(g);
   }
   yajl_gen_array_close(g);

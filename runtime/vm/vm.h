@@ -85,6 +85,8 @@ int vm_image_container(const char *user_initrd, const char *base_path,
  * DST/PREFIX [via GATEWAY]"), and the kernel modules to load first, in
  * the order of their names. */
 #define VM_GUEST_NETWORK "/vm/network"
+/* The container's network namespace in the guest: the guest's own. */
+#define VM_GUEST_NETNS "/proc/1/ns/net"
 #define VM_GUEST_MODULES "/vm/modules"
 
 /* Appends to the initramfs at path an archive of VM_GUEST_NETWORK

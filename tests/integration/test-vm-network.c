@@ -209,7 +209,8 @@ START_TEST(vm_gets_the_network_namespace_interfaces) {
   cleanup_free char *vm = vm_annotations(kernel, NULL);
   hctx_write_config(c, &(struct hconfig){
       .args = "\"/bin/sh\", \"-c\", \""
-              "cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; "
+              "cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu "
+              "/proc/sys/net/ipv4/ping_group_range; "
               "ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; "
               "ip route | grep default; "
               "ip -6 addr show eth0 scope global | grep -o 'inet6 [0-9a-f:/]*'; "
@@ -219,13 +220,16 @@ START_TEST(vm_gets_the_network_namespace_interfaces) {
               "(echo from-guest; sleep 2) | nc " HOST_ADDR " 7777; "
               "nc -l -p 8888\"",
       .namespaces = namespaces,
+      /* net.* sysctls apply to the guest's network */
+      .linux_extra = "\"sysctl\": {\"net.ipv4.ping_group_range\": "
+                     "\"0 2147483647\"}",
       .top_extra = vm});
   allow_ping(c);
   struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
                        c->id, NULL);
   ck_assert_hres(r, 0);
   cleanup_free char *want = xasprintf(
-      "%s\n1400\ninet " GUEST_ADDR "/24\ndefault via " HOST_ADDR
+      "%s\n1400\n0\t2147483647\ninet " GUEST_ADDR "/24\ndefault via " HOST_ADDR
       " dev eth0 \ninet6 " GUEST_ADDR6 "/64\ndefault via " HOST_ADDR6
       "\nping-ok\nping6-ok\nfrom-host\nto-guest\n", mac);
   ck_assert_str_eq(r.out, want);

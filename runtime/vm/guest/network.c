@@ -4,8 +4,8 @@
  * sized and addressed as the interface it stands for in the container's
  * network namespace, with that interface's routes. The container's
  * processes run in the guest's own network namespace (vm_guest_config
- * leaves the `network` namespace out): the VM is their network
- * namespace. */
+ * makes the `network` namespace VM_GUEST_NETNS, PID 1's): the VM is their
+ * network namespace. */
 #include "guest.h"
 #include "netns/netns.h"
 
