@@ -11,6 +11,7 @@
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -135,8 +136,10 @@ static int read_link(const struct nlmsghdr *msg, void *data,
         l->parent = (int)mnl_attr_get_u32(attr);
       break;
     case IFLA_ADDRESS:
-      if (mnl_attr_get_payload_len(attr) == sizeof(l->mac))
+      if (mnl_attr_get_payload_len(attr) == sizeof(l->mac)) {
         memcpy(l->mac, mnl_attr_get_payload(attr), sizeof(l->mac));
+        l->has_mac = true;
+      }
       break;
     case IFLA_LINKINFO:
       read_link_kind(attr, l);
@@ -277,6 +280,27 @@ int netns_link_add_macvlan(const char *name, const char *parent,
 int netns_link_add_ipvlan(const char *name, const char *parent,
                           const char *mode, hull_error_t *err) {
   return add_sublink(&ipvlan, name, parent, mode, err);
+}
+
+int netns_link_open_tap(const char *name, int *fd, hull_error_t *err) {
+  if (strlen(name) >= IFNAMSIZ)
+    return hull_error(err, EINVAL, "netns: add tap \"%s\"", name);
+  struct netns_link existing;
+  cleanup_error hull_error_t ignored = NULL;
+  if (netns_link_get(name, &existing, &ignored) == 0)
+    return hull_error(err, EEXIST, "netns: add tap \"%s\"", name);
+  cleanup_close int tun = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (tun < 0)
+    return hull_error(err, errno, "netns: add tap \"%s\": open /dev/net/tun",
+                      name);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof(ifr));
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  copy_name(ifr.ifr_name, sizeof(ifr.ifr_name), name);
+  if (ioctl(tun, TUNSETIFF, &ifr) < 0)
+    return hull_error(err, errno, "netns: add tap \"%s\"", name);
+  *fd = take_fd(&tun);
+  return 0;
 }
 
 int netns_link_del(const char *name, hull_error_t *err) {

@@ -11,7 +11,8 @@
  * Files: nl.c (socket, request, acknowledgement, dumps, batches), link.c
  * (links of every kind: veth, bridge, dummy, tap, macvlan, ipvlan; up,
  * MTU, MAC, alias, name, master, namespace), addr.c, route.c, neigh.c
- * (permanent neighbour entries), carry.c (into another namespace and
+ * (permanent neighbour entries), tc.c (traffic control: two links joined
+ * into one wire), carry.c (into another namespace and
  * back), attach.c (a container's veth pair on a bridge), loopback.c;
  * ipam.c (hull's networks and their addresses, on disk: no netlink);
  * nftables: nft.c (hull's rules for networks and published ports),
@@ -44,6 +45,7 @@ struct netns_link {
                         * (a veth: its peer), 0: none */
   unsigned char mac[6];/* its hardware address; all zero when it has none
                         * of 6 bytes (lo has 00:00:00:00:00:00 anyway) */
+  bool has_mac;        /* IFLA_ADDRESS had 6 bytes (an Ethernet address) */
   char alias[256];     /* IFLA_IFALIAS ("" when none) */
 };
 
@@ -85,6 +87,10 @@ int netns_link_add_macvlan(const char *name, const char *parent,
 /* An ipvlan on the link parent, mode "l2", "l3" or "l3s". */
 int netns_link_add_ipvlan(const char *name, const char *parent,
                           const char *mode, hull_error_t *err);
+/* A tap that lives as long as its queue: *fd (O_CLOEXEC) is the queue a
+ * hypervisor reads and writes frames on (IFF_TAP | IFF_NO_PI); the device
+ * goes when the last fd on it closes. */
+int netns_link_open_tap(const char *name, int *fd, hull_error_t *err);
 int netns_link_del(const char *name, hull_error_t *err);
 
 int netns_link_set_up(const char *name, bool up, hull_error_t *err);
@@ -180,6 +186,19 @@ int netns_neigh_del(const char *link, const struct netns_neigh *n,
  * state; *out is malloc'd (free it). */
 int netns_neigh_list(const char *link, int family, struct netns_neigh **out,
                      size_t *n, hull_error_t *err);
+/* ---- traffic control (tc.c) ------------------------------------------- */
+
+/* Joins links a and b into one wire, as Kata's "tcfilter" networking does
+ * for a VM's tap and the container's veth: an ingress qdisc on each and,
+ * on each, a u32 filter matching every frame with a mirred action that
+ * redirects it to the other's egress. Frames arriving on either leave on
+ * the other unchanged; the namespace's own IP stack never sees them. (u32
+ * and not matchall: it is in every kernel that has tc at all.) A failure
+ * leaves no qdisc behind on either link. An ingress qdisc already there
+ * is refused (EEXIST), unless all its filters redirect to links that are
+ * gone: what an earlier joining left when its other end went (a VM's tap
+ * goes with the VM; the interface stays for the next container). */
+int netns_tc_redirect_both(const char *a, const char *b, hull_error_t *err);
 
 /* ---- between namespaces (carry.c) ------------------------------------- */
 

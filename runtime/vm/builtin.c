@@ -2,7 +2,9 @@
  * runs vm_run() (vmm/), with the guest's console (ttyS0) written to
  * <state dir>/console.log and the agent channel on COM2 (agent_fd), just
  * as qemu gets them. Its errors go to its stderr, which the monitor reads:
- * on this machine that is KVM's instruction-emulation failure. */
+ * on this machine that is KVM's instruction-emulation failure. It has no
+ * network device yet: the monitor gives its guest no cards (the container's
+ * interfaces stay unused in its network namespace). */
 #include "host.h"
 #include "vmm/vmm.h"
 

@@ -324,6 +324,7 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
       .err_fd = terminal ? f.slave : 2,
       .terminal = terminal,
       .new_ns_flags = new_flags,
+      .network = f.ns[SPEC_NS_NETWORK] >= 0 || (new_flags & CLONE_NEWNET),
   };
   memcpy(mc.ns_fds, f.ns, sizeof(f.ns));
   pid_t monitor = fork_into_cgroup(cfg->cgroup_fd);

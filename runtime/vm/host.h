@@ -15,6 +15,7 @@
 #include "vm.h"
 #include "proto.h"
 
+#include <net/if.h>
 #include <signal.h>
 #include <sys/un.h>
 
@@ -23,6 +24,41 @@
 #define VM_INITRD_NAME "initrd"
 
 /* ---- the hypervisor (qemu.c, builtin.c) -------------------------------- */
+
+/* ---- the container's network (net.c, modules.c) ------------------------ */
+
+/* A card for the guest: a tap joined to an interface of the container's
+ * network namespace. */
+struct vm_nic {
+  char tap[IFNAMSIZ];
+  unsigned char mac[6];      /* the interface's: the guest's card gets it */
+  int fd;                    /* the tap's queue, for the hypervisor */
+};
+
+struct vm_net {
+  struct vm_nic *nics;
+  size_t n;
+  char *guest_config;        /* /vm/network's text (NULL: no cards) */
+};
+
+/* In the container's network namespace (the caller is in it, with
+ * CAP_NET_ADMIN): a tap joined by tc to each interface that is up with
+ * an Ethernet address and global addresses, and what the guest is to
+ * configure. A failure names the interface and leaves no tap. */
+int vm_net_prepare(struct vm_net *net, hull_error_t *err);
+void vm_net_close(struct vm_net *net);
+
+/* The release of a bzImage ("6.1.0-57-amd64"), NULL when it is not one. */
+char *vm_kernel_release(const char *kernel);
+/* The host paths of the modules names (and what they need, in load
+ * order) of that release under /lib/modules; NULL when there are none
+ * (not installed, or built in). */
+char **vm_kernel_modules(const char *release, const char *const *names);
+
+/* Whether the kernel of that release finds virtio-mmio cards on its
+ * command line (virtio_mmio.device=, CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES),
+ * as its /boot/config-<release> says; false when unknown. */
+bool vm_kernel_has_mmio_cmdline(const char *release);
 
 /* What a backend needs to boot the guest. */
 struct vm_boot {
@@ -36,6 +72,10 @@ struct vm_boot {
   const char *cmdline;     /* the guest kernel's command line */
   int agent_fd;            /* the hypervisor's end of the agent channel */
   int stderr_fd;           /* the hypervisor's stderr (the monitor reads it) */
+  bool pci;                /* qemu: a pc even for a PVH kernel (its cards
+                              are on PCI) */
+  const struct vm_nic *nics; /* virtio-net cards (qemu only) */
+  size_t n_nics;
 };
 
 /* The ELF vmlinux inside the bzImage kernel, unpacked once into
@@ -96,6 +136,10 @@ struct monitor_config {
   bool terminal;          /* in_fd is a pty slave: SIGWINCH → WINSIZE */
   int ns_fds[SPEC_NS_COUNT]; /* namespaces to join (-1: none) */
   int new_ns_flags;       /* CLONE_NEW{NET,IPC,UTS,PID} to create */
+  bool network;           /* the container has a network namespace (made
+                             or joined): its interfaces become the VM's
+                             cards. Without one the monitor is in the
+                             host's, whose interfaces are never touched. */
 };
 
 /* The monitor's process, after the fork: enters the sandbox, waits for

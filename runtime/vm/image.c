@@ -594,7 +594,15 @@ static void gen_mounts(yajl_gen g, yajl_val v) {
 }
 
 /* Namespaces without `path`: a host namespace means nothing in the guest,
- * which makes a new one. */
+ * which makes a new one. The network namespace is the guest's own, PID 1's
+ * (the agent's), whose cards are the interfaces of the container's network
+ * namespace on the host (guest/network.c), as in Kata: joined by path, so
+ * that the config still has one (net.* sysctls apply to it). */
+static bool is_network_namespace(yajl_val ns) {
+  yajl_val type = member(ns, "type");
+  return YAJL_IS_STRING(type) && strcmp(type->u.string, "network") == 0;
+}
+
 static void gen_namespaces(yajl_gen g, yajl_val v) {
   static const char *const skip[] = {"path", NULL};
   if (!YAJL_IS_ARRAY(v)) {
@@ -610,6 +618,10 @@ static void gen_namespaces(yajl_gen g, yajl_val v) {
     }
     yajl_gen_map_open(g);
     gen_object_except(g, ns, skip);
+    if (is_network_namespace(ns)) {
+      json_gen_string(g, "path");
+      json_gen_string(g, VM_GUEST_NETNS);
+    }
     yajl_gen_map_close(g);
   }
   yajl_gen_array_close(g);
@@ -1084,4 +1096,37 @@ int vm_image_container(const char *user_initrd, const char *base_path,
     return hull_error_wrap(err, "VM initramfs `%s`", out_path);
   }
   return 0;
+}
+
+int vm_image_append_network(const char *path, const char *network_config,
+                            char *const *modules, hull_error_t *err) {
+  cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return hull_error(err, errno, "open `%s`", path);
+  struct cpio c = {0};
+  int r = -1;
+  if (lseek(fd, 0, SEEK_END) < 0) {
+    hull_error(err, errno, "lseek `%s`", path);
+    goto out;
+  }
+  if (pad_to_4(fd, err) < 0 || cpio_open(&c, fd, "network archive", err) < 0 ||
+      cpio_add_node(&c, "vm", S_IFDIR | 0755, 0, 0, err) < 0 ||
+      add_memory_file(&c, VM_GUEST_NETWORK + 1, 0644, network_config, err) < 0)
+    goto out;
+  if (modules && modules[0] &&
+      cpio_add_node(&c, VM_GUEST_MODULES + 1, S_IFDIR | 0755, 0, 0, err) < 0)
+    goto out;
+  for (size_t i = 0; modules && modules[i]; i++) {
+    const char *base = strrchr(modules[i], '/');
+    cleanup_free char *name = xasprintf("%s/%02zu-%s", VM_GUEST_MODULES + 1,
+                                        i, base ? base + 1 : modules[i]);
+    if (cpio_add_file(&c, name, 0644, modules[i], err) < 0)
+      goto out;
+  }
+  r = cpio_close(&c, "network archive", err);
+out:
+  cpio_discard(&c);
+  if (r < 0)
+    hull_error_wrap(err, "VM initramfs `%s`", path);
+  return r;
 }

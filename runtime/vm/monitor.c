@@ -690,6 +690,52 @@ static void serve(struct monitor *m) {
   }
 }
 
+/* ---- the container's network ------------------------------------------- */
+
+/* After GO, when whoever sets up the network (an engine before create,
+ * hull's bridge network in on_ns_ready) has done so, and before the
+ * capabilities go: the taps, and what the guest is to configure, added to
+ * its initramfs. The built-in VMM has no network card yet: its guest
+ * gets none.
+ *
+ * A microvm's virtio-mmio cards are announced on the kernel's command line
+ * only (it runs without ACPI), which a kernel without
+ * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (Debian's) does not read: a VM with
+ * cards is then a pc, whose virtio-net-pci every kernel finds; *cmdline
+ * gets the pc's command line. */
+static int prepare_network(struct monitor_config *cfg, struct vm_net *net,
+                           char **cmdline, hull_error_t *err) {
+  *net = (struct vm_net){0};
+  const struct vm_settings *s = cfg->boot.settings;
+  if (!cfg->network || s->hypervisor == NULL)
+    return 0;
+  if (vm_net_prepare(net, err) < 0)
+    return -1;
+  if (net->n == 0)
+    return 0;
+  static const char *const mmio[] = {"virtio_mmio", "virtio_net", NULL};
+  static const char *const pci[] = {"virtio_pci", "virtio_net", NULL};
+  cleanup_free char *release = vm_kernel_release(s->kernel);
+  bool microvm = qemu_uses_microvm(s, cfg->boot.pvh_kernel);
+  if (microvm && !vm_kernel_has_mmio_cmdline(release)) {
+    microvm = false;
+    cfg->boot.pci = true;
+    cleanup_free char *params = qemu_kernel_params(s, false);
+    *cmdline = vm_kernel_cmdline(s, params);
+    cfg->boot.cmdline = *cmdline;
+  }
+  cleanup_strv char **modules =
+      vm_kernel_modules(release, microvm ? mmio : pci);
+  if (vm_image_append_network(cfg->boot.initrd, net->guest_config, modules,
+                              err) < 0) {
+    vm_net_close(net);
+    return -1;
+  }
+  cfg->boot.nics = net->nics;
+  cfg->boot.n_nics = net->n;
+  return 0;
+}
+
 static int start_hypervisor(struct monitor *m, hull_error_t *err) {
   struct monitor_config *cfg = m->cfg;
   int pipe_fds[2];
@@ -732,8 +778,15 @@ void monitor_main(struct monitor_config *cfg) {
   sync_send(cfg, MONITOR_SANDBOXED, NULL);
   if (wait_for_go(cfg, &err) < 0)
     _exit(255);
-  if (drop_privileges(&err) < 0 || start_hypervisor(&m, &err) < 0)
+  struct vm_net net;
+  cleanup_free char *pc_cmdline = NULL;
+  if (prepare_network(cfg, &net, &pc_cmdline, &err) < 0 || drop_privileges(&err) < 0 ||
+      start_hypervisor(&m, &err) < 0)
     monitor_fail(&m, err->msg);
+  /* The taps are the hypervisor's now: they go when it exits. */
+  vm_net_close(&net);
+  cfg->boot.nics = NULL;
+  cfg->boot.n_nics = 0;
   m.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (m.sig_fd < 0)
     monitor_fail(&m, "signalfd failed");

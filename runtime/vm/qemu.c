@@ -16,8 +16,14 @@
  * (a nested /dev/kvm like this project's test host's, on which Linux dies
  * at its first cmpxchg16b). vmm_probe_native tells them apart with a tiny
  * guest, once per host boot (qemu_kvm_native caches the answer). An
- * `-accel` in vm.hypervisor.parameters replaces our accel=. */
+ * `-accel` in vm.hypervisor.parameters replaces our accel=.
+ *
+ * The container's network interfaces come as taps (net.c): each a
+ * virtio-net card with the interface's MAC over `-netdev tap,fd=N`. A VM
+ * with cards is a pc unless the guest kernel reads virtio-mmio cards from
+ * its command line (monitor.c, vm_boot.pci). */
 #include "host.h"
+#include "netns/netns.h"
 #include "runtime/vm/vmm/vmm.h"
 
 #include <errno.h>
@@ -187,7 +193,7 @@ char **qemu_argv(const struct vm_boot *b) {
   size_t n = 0;
   push(&v, &n, xstrdup(s->hypervisor));
   char *const *user = s->hypervisor_params;
-  bool microvm = qemu_uses_microvm(s, b->pvh_kernel);
+  bool microvm = qemu_uses_microvm(s, b->pvh_kernel) && !b->pci;
   bool user_accel = params_have(user, "-accel", NULL);
   const char *accel = b->kvm ? "kvm" : "tcg";
   if (microvm) {
@@ -231,6 +237,17 @@ char **qemu_argv(const struct vm_boot *b) {
     push(&v, &n, xstrdup("-serial"));
     push(&v, &n, xstrdup("chardev:agent"));
   }
+  /* The container's network: a virtio-net card per tap, with the MAC of
+   * the interface it stands for (the guest finds it by that). */
+  for (size_t i = 0; i < b->n_nics; i++) {
+    char mac[18];
+    push(&v, &n, xstrdup("-netdev"));
+    push(&v, &n, xasprintf("tap,id=net%zu,fd=%d", i, b->nics[i].fd));
+    push(&v, &n, xstrdup("-device"));
+    push(&v, &n, xasprintf("%s,netdev=net%zu,mac=%s",
+                           microvm ? "virtio-net-device" : "virtio-net-pci", i,
+                           netns_mac_format(b->nics[i].mac, mac, sizeof(mac))));
+  }
   for (size_t i = 0; user && user[i]; i++)
     push(&v, &n, xstrdup(user[i]));
   return v;
@@ -247,8 +264,15 @@ int vm_backend_child_setup(const struct vm_boot *b, hull_error_t *err) {
     return hull_error(err, errno, "open /dev/null");
   if (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(b->stderr_fd, 2) < 0)
     return hull_error(err, errno, "dup2 the hypervisor's stdio");
-  int keep[] = {b->agent_fd};
-  close_fds_except(3, keep, 1);
+  int *keep = xmalloc((1 + b->n_nics) * sizeof(int));
+  keep[0] = b->agent_fd;
+  for (size_t i = 0; i < b->n_nics; i++)
+    keep[1 + i] = b->nics[i].fd;
+  close_fds_except(3, keep, 1 + b->n_nics);
+  free(keep);
+  for (size_t i = 0; i < b->n_nics; i++)
+    if (set_cloexec(b->nics[i].fd, false) < 0)
+      return hull_error(err, errno, "fcntl tap fd");
   if (set_cloexec(b->agent_fd, false) < 0)
     return hull_error(err, errno, "fcntl agent fd");
   sigset_t none;

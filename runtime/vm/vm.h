@@ -10,6 +10,9 @@
  *   monitor.c  the host side of a running VM: the container's pid, it
  *              starts the hypervisor, relays stdio and signals, serves
  *              <state dir>/vm.sock, and exits with the container's status
+ *   net.c      the container's network namespace's interfaces as taps for
+ *              virtio-net cards, and what the guest is to configure
+ *   modules.c  the guest kernel's virtio modules, from /lib/modules
  *   qemu.c     the qemu backend (vm.hypervisor.path)
  *   handler.c  the execution handler the lifecycle calls
  *   proto.c    the agent protocol (proto.h)
@@ -76,6 +79,21 @@ int vm_image_container(const char *user_initrd, const char *base_path,
                        const struct spec *spec, const char *rootfs,
                        const char *guest_config, uint64_t memory_bytes,
                        const char *out_path, hull_error_t *err);
+
+/* Where the guest finds the container's network: the cards to configure
+ * (lines "link NAME MAC MTU", "addr NAME ADDR/PREFIX", "route NAME
+ * DST/PREFIX [via GATEWAY]"), and the kernel modules to load first, in
+ * the order of their names. */
+#define VM_GUEST_NETWORK "/vm/network"
+/* The container's network namespace in the guest: the guest's own. */
+#define VM_GUEST_NETNS "/proc/1/ns/net"
+#define VM_GUEST_MODULES "/vm/modules"
+
+/* Appends to the initramfs at path an archive of VM_GUEST_NETWORK
+ * (network_config) and VM_GUEST_MODULES/NN-<name> (copies of modules, in
+ * that order; may be NULL). */
+int vm_image_append_network(const char *path, const char *network_config,
+                            char *const *modules, hull_error_t *err);
 
 /* ---- the execution handler (handler.c) --------------------------------- */
 

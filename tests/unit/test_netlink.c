@@ -1,5 +1,6 @@
 /* test_netlink.c — the netlink layer (netns/nl.c, link.c, addr.c,
- * route.c, neigh.c), each test in a network namespace of its own: the test process
+ * route.c, neigh.c, tc.c), each test in a network namespace of its own: the
+ * test process
  * (forked by Check) unshares one, so the host's interfaces are never
  * touched. */
 #include "netns/netns.h"
@@ -10,6 +11,9 @@
 #include <fcntl.h>
 #include <linux/if_addr.h>
 #include <linux/neighbour.h>
+#include <linux/if_packet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -515,6 +519,152 @@ START_TEST(ipvlan_modes) {
 }
 END_TEST
 
+/* A UDP datagram from the socket `from` to to_addr:port, read back on
+ * `to`: true when it arrived within timeout_ms. (ARP retries once a
+ * second: a first try that failed delays the next by up to that.) */
+static bool datagram_passes(int from, int to, const char *to_addr, int port,
+                            int timeout_ms) {
+  struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(port)};
+  inet_pton(AF_INET, to_addr, &dst.sin_addr);
+  if (sendto(from, "hello", 5, 0, (struct sockaddr *)&dst, sizeof(dst)) != 5)
+    return false;
+  struct pollfd p = {to, POLLIN, 0};
+  char buf[16];
+  return poll(&p, 1, timeout_ms) == 1 &&
+         recv(to, buf, sizeof(buf), 0) == 5 &&
+         memcmp(buf, "hello", 5) == 0;
+}
+
+static int udp_socket(const char *address, int port) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+  inet_pton(AF_INET, address, &a.sin_addr);
+  ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  return fd;
+}
+
+/* Two veth pairs, a0-a1 and b0-b1, with a0 here and b0 in another
+ * namespace: nothing joins a1 and b1 but the redirect, and yet a datagram
+ * (after ARP) crosses both ways. */
+START_TEST(tc_redirect_joins_two_links) {
+  ENTER_PRIVATE_NETNS();
+  pid_t holder = spawn_netns_holder();
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)holder);
+  int there = open(path, O_RDONLY | O_CLOEXEC);
+  int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  ck_assert_int_ge(there, 0);
+  ck_assert_int_ge(here, 0);
+  OK(netns_link_add_veth("a0", "a1", &err_));
+  OK(netns_link_add_veth("b0", "b1", &err_));
+  OK(netns_link_move("b0", there, NULL, &err_));
+  struct netns_addr a0 = addr("10.77.0.1/24"), b0 = addr("10.77.0.2/24");
+  OK(netns_addr_add("a0", &a0, &err_));
+  const char *up[] = {"a0", "a1", "b1"};
+  for (size_t i = 0; i < 3; i++)
+    OK(netns_link_set_up(up[i], true, &err_));
+  int sock_a = udp_socket("10.77.0.1", 7001);
+  ck_assert_int_eq(setns(there, CLONE_NEWNET), 0);
+  OK(netns_addr_add("b0", &b0, &err_));
+  OK(netns_link_set_up("b0", true, &err_));
+  int sock_b = udp_socket("10.77.0.2", 7002);
+  ck_assert_int_eq(setns(here, CLONE_NEWNET), 0);
+
+  ck_assert_msg(!datagram_passes(sock_a, sock_b, "10.77.0.2", 7002, 300),
+                "a datagram crossed before the redirect");
+  OK(netns_tc_redirect_both("a1", "b1", &err_));
+  ck_assert_msg(datagram_passes(sock_a, sock_b, "10.77.0.2", 7002, 5000),
+                "a0 -> b0 did not arrive");
+  ck_assert_msg(datagram_passes(sock_b, sock_a, "10.77.0.1", 7001, 5000),
+                "b0 -> a0 did not arrive");
+
+  /* A link that has its ingress qdisc already: the other keeps none. */
+  FAILS_STARTING_WITH(netns_tc_redirect_both("a0", "a1", &err_),
+                      "netns: add ingress qdisc on \"a1\": File exists");
+  OK(netns_tc_redirect_both("a0", "lo", &err_));
+  FAILS_WITH(netns_tc_redirect_both("a0", "nope", &err_),
+             "redirect \"a0\" and \"nope\": netns: look up link \"nope\": "
+             "No such device");
+  close(sock_a);
+  close(sock_b);
+  kill(holder, SIGKILL);
+  waitpid(holder, NULL, 0);
+  close(there);
+  close(here);
+}
+END_TEST
+
+/* A tap's queue and a veth end joined: a frame written to the queue leaves
+ * the veth's peer, and one sent into the peer comes out of the queue, as
+ * a VM's virtio-net would see it. */
+START_TEST(tc_redirect_tap_queue) {
+  ENTER_PRIVATE_NETNS();
+  if (access("/dev/net/tun", R_OK | W_OK) != 0)
+    SKIP_TEST("no /dev/net/tun");
+  int tap = -1;
+  OK(netns_link_open_tap("tap-q", &tap, &err_));
+  ck_assert_str_eq(get_link("tap-q").kind, "tun");
+  FAILS_WITH(netns_link_open_tap("tap-q", &tap, &err_),
+             "netns: add tap \"tap-q\": File exists");
+  OK(netns_link_add_veth("v0", "v1", &err_));
+  const char *up[] = {"tap-q", "v0", "v1"};
+  for (size_t i = 0; i < 3; i++)
+    OK(netns_link_set_up(up[i], true, &err_));
+  OK(netns_tc_redirect_both("tap-q", "v1", &err_));
+
+  int raw = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(0x88b5));
+  ck_assert_int_ge(raw, 0);
+  struct sockaddr_ll ll = {.sll_family = AF_PACKET,
+                           .sll_protocol = htons(0x88b5),
+                           .sll_ifindex = get_link("v0").index};
+  ck_assert_int_eq(bind(raw, (struct sockaddr *)&ll, sizeof(ll)), 0);
+  /* Broadcast, from 02:00:00:00:00:01, the local experimental ethertype. */
+  unsigned char frame[64] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                             0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5};
+  memcpy(frame + 14, "from the guest", 14);
+  ck_assert_int_eq(write(tap, frame, sizeof(frame)), sizeof(frame));
+  struct pollfd p = {raw, POLLIN, 0};
+  unsigned char got[128];
+  ck_assert_int_eq(poll(&p, 1, 1000), 1);
+  ck_assert_int_ge(recv(raw, got, sizeof(got), 0), 28);
+  ck_assert_int_eq(memcmp(got + 14, "from the guest", 14), 0);
+
+  memcpy(frame + 14, "to the guest!!", 14);
+  ck_assert_int_eq(send(raw, frame, sizeof(frame), 0), sizeof(frame));
+  /* The queue may hold the kernel's own frames first (IPv6 router
+   * solicitations): read until ours. */
+  bool found = false;
+  p = (struct pollfd){tap, POLLIN, 0};
+  while (!found && poll(&p, 1, 1000) == 1) {
+    ssize_t n = read(tap, got, sizeof(got));
+    found = n >= 28 && memcmp(got + 14, "to the guest!!", 14) == 0;
+  }
+  ck_assert_msg(found, "the frame sent into v0 did not come out of the tap");
+  /* The tap lives as long as its queue. */
+  close(tap);
+  FAILS_WITH(netns_link_index("tap-q", &err_),
+             "netns: look up link \"tap-q\": No such device");
+  /* v1's redirect to it is left, and taken over by the next tap; one to a
+   * live link is someone's and stays. */
+  OK(netns_link_open_tap("tap-r", &tap, &err_));
+  OK(netns_link_set_up("tap-r", true, &err_));
+  OK(netns_tc_redirect_both("v1", "tap-r", &err_));
+  ck_assert_int_eq(send(raw, frame, sizeof(frame), 0), sizeof(frame));
+  found = false;
+  p = (struct pollfd){tap, POLLIN, 0};
+  while (!found && poll(&p, 1, 1000) == 1) {
+    ssize_t n = read(tap, got, sizeof(got));
+    found = n >= 28 && memcmp(got + 14, "to the guest!!", 14) == 0;
+  }
+  ck_assert_msg(found, "the frame did not come out of the second tap");
+  FAILS_STARTING_WITH(netns_tc_redirect_both("v1", "v0", &err_),
+                      "netns: add ingress qdisc on \"v1\": File exists");
+  close(raw);
+  close(tap);
+}
+END_TEST
+
 static Suite *netlink_suite(void) {
   Suite *s = suite_create("netlink");
   TCase *tc = tcase_create("netlink");
@@ -529,6 +679,8 @@ static Suite *netlink_suite(void) {
   tcase_add_test(tc, macvlan_ipvlan_errors);
   tcase_add_test(tc, macvlan_modes);
   tcase_add_test(tc, ipvlan_modes);
+  tcase_add_test(tc, tc_redirect_joins_two_links);
+  tcase_add_test(tc, tc_redirect_tap_queue);
   suite_add_tcase(s, tc);
   return s;
 }

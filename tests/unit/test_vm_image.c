@@ -203,16 +203,19 @@ START_TEST(guest_config_docker_style) {
   ck_assert_str_eq(str_at(AT(root, "linux", "cgroupsPath")), "/hull/c1");
   ck_assert_str_eq(str_at(AT(root, "hostname")), "c1");
 
+  /* No host paths; the network namespace is the guest's own. */
   yajl_val ns = AT(root, "linux", "namespaces");
   ck_assert(YAJL_IS_ARRAY(ns));
   ck_assert_uint_eq(ns->u.array.len, 3);
   const char *path_key[] = {"path", NULL}, *type_key[] = {"type", NULL};
-  for (size_t i = 0; i < 3; i++)
-    ck_assert_ptr_null(
-        yajl_tree_get(ns->u.array.values[i], path_key, yajl_t_any));
+  ck_assert_ptr_null(yajl_tree_get(ns->u.array.values[0], path_key, yajl_t_any));
+  ck_assert_ptr_null(yajl_tree_get(ns->u.array.values[2], path_key, yajl_t_any));
   ck_assert_str_eq(
       str_at(yajl_tree_get(ns->u.array.values[1], type_key, yajl_t_any)),
       "network");
+  ck_assert_str_eq(
+      str_at(yajl_tree_get(ns->u.array.values[1], path_key, yajl_t_any)),
+      "/proc/1/ns/net");
 
   ck_assert_str_eq(str_at(AT(root, "linux", "seccomp", "defaultAction")),
                    "SCMP_ACT_ERRNO");
@@ -238,8 +241,9 @@ START_TEST(guest_config_docker_style) {
 }
 END_TEST
 
-/* `hull spec`'s config: nothing to rewrite but root, cgroupsPath and the
- * id annotation (added where absent). */
+/* `hull spec`'s config: nothing to rewrite but root, cgroupsPath, the id
+ * annotation (added where absent) and the network namespace (the
+ * guest's). */
 START_TEST(guest_config_hull_spec) {
   cleanup_free char *text = spec_default_json(false);
   cleanup_free char *out = guest_config(text, "busy");
@@ -254,6 +258,7 @@ START_TEST(guest_config_hull_spec) {
                     AT(in, "mounts")->u.array.len);
   ck_assert_uint_eq(AT(root, "linux", "namespaces")->u.array.len,
                     AT(in, "linux", "namespaces")->u.array.len);
+  ck_assert_ptr_nonnull(strstr(out, "\"/proc/1/ns/net\""));
   ck_assert_str_eq(str_at(AT(root, "process", "args")->u.array.values[0]),
                    "sh");
   yajl_tree_free(in);

@@ -259,6 +259,74 @@ START_TEST(qemu_argv_is_a_microvm_for_a_pvh_kernel) {
 }
 END_TEST
 
+/* The container's interfaces: a virtio-net card per tap, with its MAC; on a
+ * microvm the mmio flavour, and a pc (vm_boot.pci) for a PVH kernel that
+ * cannot find those. */
+START_TEST(qemu_argv_has_a_virtio_net_card_per_tap) {
+  struct vm_settings s = settings("/usr/bin/qemu-system-x86_64", NULL);
+  struct vm_nic nics[] = {{.tap = "hull-tap2", .mac = {2, 0x42, 10, 0, 0, 2},
+                           .fd = 9},
+                          {.tap = "hull-tap3", .mac = {2, 0x42, 10, 1, 0, 2},
+                           .fd = 11}};
+  struct vm_boot b = {.settings = &s, .kernel = "/cache/vmlinux-1",
+                      .pvh_kernel = true, .initrd = "/st/initrd",
+                      .console_log = "/st/console.log", .cmdline = "c",
+                      .agent_fd = 7, .nics = nics, .n_nics = 2};
+  cleanup_strv char **micro = qemu_argv(&b);
+  ck_assert(argv_has(micro, "-M", "microvm,accel=tcg,acpi=off"));
+  ck_assert(argv_has(micro, "-netdev", "tap,id=net0,fd=9"));
+  ck_assert(argv_has(micro, "-device",
+                     "virtio-net-device,netdev=net0,mac=02:42:0a:00:00:02"));
+  ck_assert(argv_has(micro, "-netdev", "tap,id=net1,fd=11"));
+  ck_assert(argv_has(micro, "-device",
+                     "virtio-net-device,netdev=net1,mac=02:42:0a:01:00:02"));
+  b.pci = true;
+  cleanup_strv char **pc = qemu_argv(&b);
+  ck_assert(argv_has(pc, "-M", "pc,accel=tcg"));
+  ck_assert(argv_has(pc, "-serial", "chardev:agent"));
+  ck_assert(argv_has(pc, "-device",
+                     "virtio-net-pci,netdev=net0,mac=02:42:0a:00:00:02"));
+  b.n_nics = 0;
+  cleanup_strv char **none = qemu_argv(&b);
+  ck_assert(!argv_has(none, "-netdev", NULL));
+}
+END_TEST
+
+/* The guest kernel's release from its bzImage, and the modules virtio-net
+ * needs from the host's /lib/modules/<release>, what they need first. */
+START_TEST(kernel_modules_come_after_what_they_need) {
+  ck_assert_ptr_null(vm_kernel_release("/etc/hostname"));
+  ck_assert_ptr_null(vm_kernel_modules(NULL, (const char *const[]){"x", NULL}));
+  glob_t g;
+  if (glob("/boot/vmlinuz-*", 0, NULL, &g) != 0)
+    SKIP_TEST("no /boot/vmlinuz-*");
+  const char *kernel = g.gl_pathv[g.gl_pathc - 1];
+  cleanup_free char *release = vm_kernel_release(kernel);
+  ck_assert_ptr_nonnull(release);
+  ck_assert_str_eq(release, strstr(kernel, "vmlinuz-") + strlen("vmlinuz-"));
+  globfree(&g);
+  cleanup_strv char **m = vm_kernel_modules(
+      release, (const char *const[]){"virtio_pci", "virtio_net", NULL});
+  if (m == NULL)
+    SKIP_TEST("no virtio modules in /lib/modules/%s", release);
+  static const char *const order[] = {"/virtio_ring.ko", "/virtio.ko",
+                                      "/virtio_pci.ko", "/failover.ko",
+                                      "/net_failover.ko", "/virtio_net.ko"};
+  size_t last = 0;
+  for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+    size_t at = 0, seen = 0;
+    for (size_t j = 0; m[j]; j++)
+      if (strstr(m[j], order[i])) {
+        at = j + 1;
+        seen++;
+      }
+    ck_assert_msg(seen == 1, "%s listed %zu times", order[i], seen);
+    ck_assert_msg(at > last, "%s comes too early", order[i]);
+    last = at;
+  }
+}
+END_TEST
+
 START_TEST(qemu_argv_leaves_accel_to_the_user) {
   char *accel[] = {"-accel", "kvm", NULL};
   struct vm_settings s = settings("/q", accel);
@@ -773,6 +841,8 @@ static Suite *vm_monitor_suite(void) {
   tcase_add_test(lines, qemu_argv_is_a_tcg_pc_with_two_uarts);
   tcase_add_test(lines, qemu_argv_leaves_accel_to_the_user);
   tcase_add_test(lines, qemu_argv_is_a_microvm_for_a_pvh_kernel);
+  tcase_add_test(lines, qemu_argv_has_a_virtio_net_card_per_tap);
+  tcase_add_test(lines, kernel_modules_come_after_what_they_need);
   tcase_add_test(lines, qemu_kernel_params_say_how_the_guest_resets);
   tcase_add_test(lines, exit_like_passes_codes_and_signals_on);
   tcase_add_test(lines, bzimage_unpacks_once_into_the_cache);

@@ -12,7 +12,7 @@
 # Where things come from (defaults are the Makefile's outputs):
 #   HULL=./hull  INTEG=tests/integration/run-integration
 #   ROOTFS=tests/rootfs  SPEC_CASES=tests/spec-cases  BUSYBOX=/bin/busybox
-#   VM_MODULES="overlay veth tun"  (names as in modules.dep, without .ko)
+#   VM_MODULES="overlay veth tun bridge nf_tables ..."  (names as in modules.dep)
 #   VM_EXTRA="HOSTPATH:GUESTPATH ..."  more files or directories to copy
 #   VM_SYSTEMD=1  also Debian's systemd (/lib/systemd/systemd, its
 #                 libraries and unit files) and hull-vm.target, whose one

@@ -27,6 +27,16 @@ struct agent_flags {
   const char *bundle, *root, *id;
 };
 
+/* "module.name=value" */
+static bool is_module_parameter(const char *arg) {
+  size_t module = strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+  if (module == 0 || arg[module] != '.')
+    return false;
+  const char *name = arg + module + 1;
+  size_t len = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+  return len > 0 && name[len] == '=';
+}
+
 static int parse_flags(int argc, char **argv, struct agent_flags *f,
                        hull_error_t *err) {
   enum { OPT_CHANNEL = 256, OPT_BUNDLE, OPT_ROOT, OPT_ID };
@@ -64,6 +74,12 @@ static int parse_flags(int argc, char **argv, struct agent_flags *f,
                         argv[optind - 1]);
     }
   }
+  /* qemu's microvm appends a virtio_mmio.device= for each virtio card to
+   * the command line, after our `--`: a module's parameter, which the
+   * kernel then hands to init. guest/network.c reads it in /proc/cmdline
+   * when it loads the module. */
+  while (optind < argc && is_module_parameter(argv[optind]))
+    optind++;
   if (optind < argc)
     return hull_error(err, 0, "vm-agent: unexpected argument `%s`",
                       argv[optind]);
@@ -111,6 +127,8 @@ __attribute__((noreturn)) static void run_pid1(const struct agent_flags *f) {
     guest_fatal(channel, err->msg);
   if (channel < 0 && guest_open_channel(GUEST_CHANNEL, &channel, &err) < 0)
     guest_fatal(-1, err->msg);
+  if (guest_network_up(&err) < 0)
+    guest_fatal(channel, err->msg);
   if (mkdir_p(f->root, 0700, &err) < 0)
     guest_fatal(channel, err->msg);
   struct agent_options o = {.channel = channel, .bundle = f->bundle,

@@ -6,7 +6,8 @@
  *             powering off
  *   relay.c   the conversation (proto.h): the container's lifecycle in the
  *             guest, its processes' stdio, signals, execs, exits
- *   stream.c  one process the agent relays (stream 1 or an exec) */
+ *   stream.c  one process the agent relays (stream 1 or an exec)
+ *   network.c the guest's network: lo, and the cards the host gave it */
 #ifndef HULL_VM_GUEST_H
 #define HULL_VM_GUEST_H
 
@@ -39,6 +40,12 @@ void guest_console_message(const char *msg);
 __attribute__((noreturn)) void guest_fatal(int channel, const char *msg);
 /* Waits until the channel's bytes left the UART, syncs, resets the VM. */
 __attribute__((noreturn)) void guest_power_off(int channel);
+
+/* ---- network.c (PID 1 only) --------------------------------------------- */
+
+/* `lo` up; with VM_GUEST_NETWORK, its modules loaded and its cards
+ * configured as the container's interfaces on the host were. */
+int guest_network_up(hull_error_t *err);
 
 /* ---- stream.c ------------------------------------------------------------ */
 
