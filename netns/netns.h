@@ -292,6 +292,12 @@ struct netns_network {
   unsigned mtu;               /* as recorded: never 0 (1500 by default) */
 };
 
+/* The annotation that puts a container on one of hull's networks
+ * (run.oci.network=bridge), and the prefix of its fellows
+ * (run.oci.network.ports, ...): hull-network(8). */
+#define NETNS_ANNOTATION "run.oci.network"
+#define NETNS_ANNOTATION_PREFIX NETNS_ANNOTATION "."
+
 /* The default network: its bridge's name. */
 #define NETNS_DEFAULT_NETWORK "hull0"
 

@@ -32,10 +32,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NETWORK_ANNOTATION "run.oci.network"
-#define NETWORK_PREFIX NETWORK_ANNOTATION "."
+#define NETWORK_ANNOTATION NETNS_ANNOTATION
+#define NETWORK_PREFIX NETNS_ANNOTATION_PREFIX
 #define NETWORK_MODE_BRIDGE "bridge"
-#define DEFAULT_NETWORK "hull0"
+#define DEFAULT_NETWORK NETNS_DEFAULT_NETWORK
 #define INNER_NAME "eth0"
 #define HOSTS_FILE "hosts"
 #define RESOLV_FILE "resolv.conf"

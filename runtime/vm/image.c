@@ -14,6 +14,7 @@
  * cpio faster than it inflates gzip, and the host writes it at disk speed.
  * libarchive writes them (loaded on first use, libarchive.h). */
 #include "runtime/vm/vm.h"
+#include "netns/netns.h"
 #include "runtime/vm/libarchive.h"
 
 #include <dirent.h>
@@ -525,16 +526,20 @@ static yajl_val member(yajl_val obj, const char *key) {
   return NULL;
 }
 
-/* Annotations without the ones that asked the host for a VM, plus the
- * container's id, which the agent names the guest container by. */
+/* Annotations without the ones that asked the host for a VM or for one
+ * of hull's networks (the host made it: the guest gets its cards), plus
+ * the container's id, which the agent names the guest container by. */
 static void gen_annotations(yajl_gen g, yajl_val v, const char *id) {
   size_t plen = strlen(VM_ANNOTATION_PREFIX);
+  size_t nlen = strlen(NETNS_ANNOTATION_PREFIX);
   yajl_gen_map_open(g);
   for (size_t i = 0; v && YAJL_IS_OBJECT(v) && i < v->u.object.len; i++) {
     const char *k = v->u.object.keys[i];
     if (strcmp(k, VM_HANDLER_ANNOTATION) == 0 ||
         strcmp(k, VM_GUEST_ID_ANNOTATION) == 0 ||
-        strncmp(k, VM_ANNOTATION_PREFIX, plen) == 0)
+        strncmp(k, VM_ANNOTATION_PREFIX, plen) == 0 ||
+        strcmp(k, NETNS_ANNOTATION) == 0 ||
+        strncmp(k, NETNS_ANNOTATION_PREFIX, nlen) == 0)
       continue;
     json_gen_string(g, k);
     gen_value(g, v->u.object.values[i]);

@@ -266,6 +266,47 @@ START_TEST(vm_gets_the_network_namespace_interfaces) {
 }
 END_TEST
 
+/* A VM container and a namespace container on one hull network
+ * (run.oci.network=bridge): the VM's eth0 has the address the allocator
+ * gave, and TCP goes between the two. */
+START_TEST(vm_and_namespace_container_share_a_hull_network) {
+  cleanup_free char *kernel = vm_host_kernel();
+  SKIP_WITHOUT_QEMU(kernel);
+  SKIP_UNLESS(access("/dev/net/tun", R_OK | W_OK) == 0, "no /dev/net/tun");
+  ENTER_PRIVATE_NETNS();
+  NL_OK(netns_loopback_up(&err_));
+  struct hctx *c = hctx_new();
+  cleanup_free char *server = xasprintf("%s-ns", c->id);
+  hctx_write_config(c, &(struct hconfig){
+      .args = HELPER("signal-wait"),
+      .top_extra = "\"annotations\": {\"run.oci.network\": \"bridge\"}"});
+  struct hres r = hrun(c, "run", "-d", "--bundle", c->bundle, server, NULL);
+  ck_assert_hres(r, 0);
+  ck_assert(hwait_file(r.out_path, "ready", 5000));
+  hres_free(&r);
+  r = hrun(c, "exec", "-d", server, "/bin/sh", "-c",
+           "nc -ll -p 7000 -e /bin/cat", NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+
+  cleanup_free char *vm =
+      vm_annotations(kernel, "\"run.oci.network\": \"bridge\"");
+  hctx_write_config(c, &(struct hconfig){
+      .args = "\"/bin/sh\", \"-c\", \"ip -4 addr show eth0; "
+              "for i in $(seq 20); do out=$(echo hi-from-vm | nc -w 3 "
+              "10.89.0.2 7000) && [ -n \\\"$out\\\" ] && echo got:$out && "
+              "exit 0; sleep 0.5; done; exit 1\"",
+      .top_extra = vm});
+  r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle, c->id, NULL);
+  ck_assert_msg(r.status == 0, "status %d: %s %s", r.status, r.out, r.err);
+  ck_assert_msg(hcontains(r.out, "inet 10.89.0.3/24"), "out: %s", r.out);
+  ck_assert_msg(hcontains(r.out, "got:hi-from-vm"), "out: %s", r.out);
+  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", server);
+  hctx_finish(c);
+}
+END_TEST
+
 /* A network namespace with no interface but lo: no card; lo is up. */
 START_TEST(vm_without_interfaces_has_lo_only) {
   cleanup_free char *kernel = vm_host_kernel();
@@ -369,6 +410,7 @@ static Suite *vm_network_suite(void) {
   tcase_set_tags(tc, "vm-mode");
   tcase_add_test(tc, vm_gets_the_network_namespace_interfaces);
   tcase_add_test(tc, vm_without_interfaces_has_lo_only);
+  tcase_add_test(tc, vm_and_namespace_container_share_a_hull_network);
   tcase_add_test(tc, vm_without_a_network_namespace_leaves_the_hosts_alone);
   tcase_add_test(tc, vm_interface_that_cannot_be_given_is_named);
   suite_add_tcase(s, tc);
