@@ -29,6 +29,7 @@ HDRS := $(wildcard runtime/*/*.h runtime/vm/*/*.h runtime/*.h cgroups/*.h netns/
 
 UNIT_SRCS := tests/suite-main.c $(wildcard tests/unit/*.c)
 INTEG_SRCS := tests/suite-main.c $(wildcard tests/integration/*.c)
+TEST_HDRS := $(wildcard tests/*.h tests/integration/*.h)
 CHECK_CFLAGS := $(shell pkg-config --cflags check)
 CHECK_LIBS := $(shell pkg-config --libs check)
 
@@ -47,10 +48,10 @@ hull: runtime/main.o libhull.a
 tests/helper/hull-test-helper: tests/helper/hull-test-helper.c
 	$(CC) -O2 -Wall -Wextra -Werror -static -o $@ $<
 
-tests/unit/run-unit: $(UNIT_SRCS) libhull.a $(HDRS)
+tests/unit/run-unit: $(UNIT_SRCS) libhull.a $(HDRS) $(TEST_HDRS)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $(UNIT_SRCS) libhull.a $(LIBS) $(CHECK_LIBS)
 
-tests/integration/run-integration: $(INTEG_SRCS) libhull.a $(HDRS)
+tests/integration/run-integration: $(INTEG_SRCS) libhull.a $(HDRS) $(TEST_HDRS)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $(INTEG_SRCS) libhull.a $(LIBS) $(CHECK_LIBS)
 
 # A busybox rootfs plus our helper, shared by the integration tests and the

@@ -217,23 +217,10 @@ int netns_link_add_veth(const char *name, const char *peer,
 }
 
 int netns_link_add_tap(const char *name, hull_error_t *err) {
-  if (strlen(name) >= IFNAMSIZ)
-    return hull_error(err, EINVAL, "netns: add tap \"%s\"", name);
-  /* TUNSETIFF with a name in use attaches to that device instead of
-   * failing: refuse an existing name the way RTM_NEWLINK would. */
-  struct netns_link existing;
-  cleanup_error hull_error_t ignored = NULL;
-  if (netns_link_get(name, &existing, &ignored) == 0)
-    return hull_error(err, EEXIST, "netns: add tap \"%s\"", name);
-  cleanup_close int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  if (fd < 0)
-    return hull_error(err, errno, "netns: add tap \"%s\": open /dev/net/tun",
-                      name);
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof(ifr));
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-  copy_name(ifr.ifr_name, sizeof(ifr.ifr_name), name);
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0)
+  cleanup_close int fd = -1;
+  if (netns_link_open_tap(name, &fd, err) < 0)
+    return -1;
+  if (ioctl(fd, TUNSETPERSIST, 1) < 0)
     return hull_error(err, errno, "netns: add tap \"%s\"", name);
   return 0;
 }
@@ -285,6 +272,8 @@ int netns_link_add_ipvlan(const char *name, const char *parent,
 int netns_link_open_tap(const char *name, int *fd, hull_error_t *err) {
   if (strlen(name) >= IFNAMSIZ)
     return hull_error(err, EINVAL, "netns: add tap \"%s\"", name);
+  /* TUNSETIFF with a name in use attaches to that device instead of
+   * failing: refuse an existing name the way RTM_NEWLINK would. */
   struct netns_link existing;
   cleanup_error hull_error_t ignored = NULL;
   if (netns_link_get(name, &existing, &ignored) == 0)

@@ -67,24 +67,6 @@ bool network_wanted(const struct spec_map *annotations) {
   return spec_map_get(annotations, NETWORK_ANNOTATION) != NULL;
 }
 
-/* A typo in an annotation would silently give the default. */
-static int refuse_unknown(const struct spec_map *a, hull_error_t *err) {
-  size_t plen = strlen(NETWORK_PREFIX);
-  for (size_t i = 0; i < a->len; i++) {
-    const char *key = a->items[i].key;
-    if (strncmp(key, NETWORK_PREFIX, plen) != 0)
-      continue;
-    bool known = false;
-    for (const char *const *k = known_annotations; *k && !known; k++)
-      known = strcmp(key + plen, *k) == 0;
-    if (!known)
-      return hull_error(err, 0, "annotation %s: unknown (hull reads "
-                        NETWORK_PREFIX "{bridge,create,subnet,subnet6,ip,ip6,"
-                        "ports,mtu,dns})", key);
-  }
-  return 0;
-}
-
 /* An address of family in text, with a prefix (subnet) or without one
  * (a host address). */
 static int parse_address(const struct spec_map *a, const char *name,
@@ -165,16 +147,19 @@ static int parse_request(const struct spec *spec, struct network_request *r,
     return hull_error(err, 0, "annotation " NETWORK_ANNOTATION ": \"%s\" is "
                               "not a network mode hull has (bridge)", mode);
   r->dns = annotation(a, "dns");
-  return refuse_unknown(a, err) < 0 || parse_bridge(a, r, err) < 0 ||
-                 parse_address(a, "subnet", AF_INET, true, &r->subnet4_buf,
-                               &r->subnet4, err) < 0 ||
+  if (spec_refuse_unknown_annotations(a, NETWORK_PREFIX, known_annotations,
+                                      err) < 0 ||
+      parse_bridge(a, r, err) < 0 || parse_mtu(a, &r->mtu, err) < 0 ||
+      parse_ports(a, r, err) < 0)
+    return -1;
+  return parse_address(a, "subnet", AF_INET, true, &r->subnet4_buf,
+                       &r->subnet4, err) < 0 ||
                  parse_address(a, "subnet6", AF_INET6, true, &r->subnet6_buf,
                                &r->subnet6, err) < 0 ||
                  parse_address(a, "ip", AF_INET, false, &r->ip4_buf, &r->ip4,
                                err) < 0 ||
                  parse_address(a, "ip6", AF_INET6, false, &r->ip6_buf,
-                               &r->ip6, err) < 0 ||
-                 parse_mtu(a, &r->mtu, err) < 0 || parse_ports(a, r, err) < 0
+                               &r->ip6, err) < 0
              ? -1
              : 0;
 }

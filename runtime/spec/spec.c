@@ -279,6 +279,32 @@ const char *spec_map_get(const struct spec_map *m, const char *key) {
   return NULL;
 }
 
+int spec_refuse_unknown_annotations(const struct spec_map *a,
+                                    const char *prefix,
+                                    const char *const *known,
+                                    hull_error_t *err) {
+  size_t plen = strlen(prefix);
+  for (size_t i = 0; i < a->len; i++) {
+    const char *key = a->items[i].key;
+    if (strncmp(key, prefix, plen) != 0)
+      continue;
+    bool found = false;
+    for (const char *const *k = known; *k && !found; k++)
+      found = strcmp(key + plen, *k) == 0;
+    if (found)
+      continue;
+    cleanup_free char *names = xstrdup("");
+    for (const char *const *k = known; *k; k++) {
+      char *longer = xasprintf("%s%s%s", names, *names ? "," : "", *k);
+      free(names);
+      names = longer;
+    }
+    return hull_error(err, 0, "annotation %s: unknown (hull reads %s{%s})",
+                      key, prefix, names);
+  }
+  return 0;
+}
+
 const struct spec_namespace *spec_namespace_find(const struct spec *spec,
                                                  enum spec_ns_type type) {
   if (spec->linux == NULL)

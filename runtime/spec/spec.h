@@ -307,6 +307,13 @@ int spec_json_merge(const char *base, const char *update, char **out,
 
 /* Lookup helpers. */
 const char *spec_map_get(const struct spec_map *m, const char *key);
+/* A typo in an annotation would silently give a default: refuses one that
+ * starts with prefix but is not prefix + one of known (NULL-terminated),
+ * "annotation run.oci.vm.vcpu: unknown (hull reads run.oci.vm.{...})". */
+int spec_refuse_unknown_annotations(const struct spec_map *a,
+                                    const char *prefix,
+                                    const char *const *known,
+                                    hull_error_t *err);
 const struct spec_namespace *spec_namespace_find(const struct spec *spec,
                                                  enum spec_ns_type type);
 const char *spec_ns_type_name(enum spec_ns_type type);

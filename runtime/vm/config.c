@@ -154,25 +154,6 @@ static int refuse_unsupported(const struct spec_vm *vm, hull_error_t *err) {
   return 0;
 }
 
-/* A typo in an annotation would silently give the default. */
-static int refuse_unknown_annotations(const struct spec *spec,
-                                      hull_error_t *err) {
-  size_t plen = strlen(VM_ANNOTATION_PREFIX);
-  for (size_t i = 0; i < spec->annotations.len; i++) {
-    const char *key = spec->annotations.items[i].key;
-    if (strncmp(key, VM_ANNOTATION_PREFIX, plen) != 0)
-      continue;
-    bool known = false;
-    for (const char *const *k = known_annotations; *k && !known; k++)
-      known = strcmp(key + plen, *k) == 0;
-    if (!known)
-      return hull_error(err, 0, "annotation %s: unknown (hull reads "
-                        VM_ANNOTATION_PREFIX "{kernel,initrd,kernel_params,"
-                        "vcpus,memory,hypervisor,timeout})", key);
-  }
-  return 0;
-}
-
 /* ---- files ------------------------------------------------------------- */
 
 static int check_absolute(const char *label, const char *path,
@@ -456,7 +437,8 @@ int vm_settings_from_spec(const struct spec *spec, struct vm_settings *out,
                           hull_error_t *err) {
   memset(out, 0, sizeof *out);
   if (refuse_unsupported(spec->vm, err) < 0 ||
-      refuse_unknown_annotations(spec, err) < 0 ||
+      spec_refuse_unknown_annotations(&spec->annotations, VM_ANNOTATION_PREFIX,
+                                      known_annotations, err) < 0 ||
       resolve_paths(spec, out, err) < 0)
     goto fail;
   resolve_params(spec, out);

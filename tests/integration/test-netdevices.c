@@ -7,6 +7,7 @@
  * driver is not in every kernel). */
 #include "tests/integration/harness.h"
 #include "netns/netns.h"
+#include "tests/netns-test.h"
 #include "runtime/common/common.h"
 #include "runtime/vm/vm.h"
 
@@ -21,21 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define ENTER_PRIVATE_NETNS()                                                  \
-  do {                                                                         \
-    const char *fork_mode = getenv("CK_FORK");                                 \
-    SKIP_UNLESS(!fork_mode || strcmp(fork_mode, "no") != 0,                    \
-                "CK_FORK=no: the test would leave the runner's netns");        \
-    SKIP_UNLESS(unshare(CLONE_NEWNET) == 0, "no unshare(CLONE_NEWNET)");       \
-  } while (0)
-
-#define NL_OK(call)                                                            \
-  do {                                                                         \
-    hull_error_t err_ = NULL;                                                  \
-    if ((call) < 0)                                                            \
-      ck_abort_msg("%s: %s", #call, err_ ? err_->msg : "?");                   \
-  } while (0)
 
 /* name with v4 and v6 (no DAD) addresses, and its peer name-p up. */
 static void make_interface(const char *name, const char *v4, const char *v6,

@@ -9,6 +9,7 @@
  * and ping, and the test helper's udp-echo/udp-ask. */
 #include "tests/integration/harness.h"
 #include "netns/netns.h"
+#include "tests/netns-test.h"
 #include "runtime/common/common.h"
 
 #include <arpa/inet.h>
@@ -24,22 +25,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define ENTER_PRIVATE_NETNS()                                                  \
-  do {                                                                         \
-    const char *fork_mode = getenv("CK_FORK");                                 \
-    SKIP_UNLESS(!fork_mode || strcmp(fork_mode, "no") != 0,                    \
-                "CK_FORK=no: the test would leave the runner's netns");        \
-    SKIP_UNLESS(unshare(CLONE_NEWNET) == 0, "no unshare(CLONE_NEWNET)");       \
-    bring_lo_up();                                                             \
-  } while (0)
-
-#define NL_OK(call)                                                            \
-  do {                                                                         \
-    hull_error_t err_ = NULL;                                                  \
-    if ((call) < 0)                                                            \
-      ck_abort_msg("%s: %s", #call, err_ ? err_->msg : "?");                   \
-  } while (0)
 
 #define ANNOTATE(...) "\"annotations\": {" __VA_ARGS__ "}"
 #define ON_BRIDGE "\"run.oci.network\": \"bridge\""
@@ -174,6 +159,7 @@ static void delete_all(struct hctx *c, const char *const *ids) {
  * addresses and routes where a user reads them. */
 START_TEST(network_containers_on_one_bridge_talk) {
   ENTER_PRIVATE_NETNS();
+  bring_lo_up();
   struct hctx *c = hctx_new();
   cleanup_free char *a = xasprintf("%s-a", c->id);
   cleanup_free char *b = xasprintf("%s-b", c->id);
@@ -253,6 +239,7 @@ static char *tcp_exchange(const char *addr, int port, const char *text) {
  * host's other addresses; after delete it does not. */
 START_TEST(network_published_port_reaches_container) {
   ENTER_PRIVATE_NETNS();
+  bring_lo_up();
   /* A host address besides the bridge's and loopback. */
   NL_OK(netns_link_add_veth("uplink0", "uplink0-p", &err_));
   struct netns_addr up;
@@ -353,6 +340,7 @@ static pid_t spawn_outside_server(struct hctx *c, int port) {
  * the host's other addresses. */
 START_TEST(network_isolation_between_networks) {
   ENTER_PRIVATE_NETNS();
+  bring_lo_up();
   struct hctx *c = hctx_new();
   spawn_outside_server(c, 7100);
   cleanup_free char *a = xasprintf("%s-a", c->id);
@@ -414,6 +402,7 @@ static void expect_refused(const char *annotations, const char *want) {
 
 START_TEST(network_bad_annotations_are_refused) {
   ENTER_PRIVATE_NETNS();
+  bring_lo_up();
   expect_refused("\"run.oci.network\": \"overlay\"",
                  "annotation run.oci.network: \\\"overlay\\\" is not a "
                  "network mode hull has (bridge)");
@@ -435,6 +424,7 @@ END_TEST
 
 START_TEST(network_taken_address_is_refused) {
   ENTER_PRIVATE_NETNS();
+  bring_lo_up();
   struct hctx *c = hctx_new();
   cleanup_free char *a = xasprintf("%s-a", c->id);
   start_waiter(c, a, ON_BRIDGE ", \"run.oci.network.ip\": \"10.89.0.9\"");
@@ -458,6 +448,7 @@ END_TEST
 /* A network needs a namespace hull makes: an engine's path is its own. */
 START_TEST(network_needs_a_new_network_namespace) {
   ENTER_PRIVATE_NETNS();
+  bring_lo_up();
   struct hctx *c = hctx_new();
   hctx_write_config(c, &(struct hconfig){
       .namespaces = "{\"type\": \"pid\"}, {\"type\": \"mount\"}",
@@ -477,6 +468,7 @@ END_TEST
  * link, the rules and the address all the same. */
 START_TEST(network_delete_force_after_create_killed) {
   ENTER_PRIVATE_NETNS();
+  bring_lo_up();
   const int delays_ms[] = {0, 2, 5, 10, 20, 40, 80};
   for (size_t i = 0; i < sizeof(delays_ms) / sizeof(delays_ms[0]); i++) {
     struct hctx *c = hctx_new();
@@ -508,6 +500,7 @@ END_TEST
  * followed), and says nothing once delete --force has run. */
 START_TEST(network_check_lists_what_no_container_owns) {
   ENTER_PRIVATE_NETNS();
+  bring_lo_up();
   struct hctx *c = hctx_new();
   cleanup_free char *marker = xasprintf("%s/hook-ran", c->dir);
   cleanup_free char *top = xasprintf(

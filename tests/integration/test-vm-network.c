@@ -10,6 +10,7 @@
  * costs seconds under TCG: one boot checks everything it can. */
 #include "tests/integration/vm-harness.h"
 #include "netns/netns.h"
+#include "tests/netns-test.h"
 #include "runtime/common/common.h"
 
 #include <arpa/inet.h>
@@ -25,21 +26,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define ENTER_PRIVATE_NETNS()                                                  \
-  do {                                                                         \
-    const char *fork_mode = getenv("CK_FORK");                                 \
-    SKIP_UNLESS(!fork_mode || strcmp(fork_mode, "no") != 0,                    \
-                "CK_FORK=no: the test would leave the runner's netns");        \
-    SKIP_UNLESS(unshare(CLONE_NEWNET) == 0, "no unshare(CLONE_NEWNET)");       \
-  } while (0)
-
-#define NL_OK(call)                                                            \
-  do {                                                                         \
-    hull_error_t err_ = NULL;                                                  \
-    if ((call) < 0)                                                            \
-      ck_abort_msg("%s: %s", #call, err_ ? err_->msg : "?");                   \
-  } while (0)
 
 #define HOST_ADDR "10.88.0.1"
 #define GUEST_ADDR "10.88.0.2"

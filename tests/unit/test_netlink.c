@@ -4,6 +4,7 @@
  * (forked by Check) unshares one, so the host's interfaces are never
  * touched. */
 #include "netns/netns.h"
+#include "tests/netns-test.h"
 #include "tests/suite.h"
 
 #include <arpa/inet.h>
@@ -21,65 +22,26 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Every test calls this first. Without Check's fork the unshare would move
- * the whole runner, so such a run skips instead. */
-#define ENTER_PRIVATE_NETNS()                                                  \
-  do {                                                                         \
-    const char *fork_mode = getenv("CK_FORK");                                 \
-    if (fork_mode && strcmp(fork_mode, "no") == 0)                             \
-      SKIP_TEST("CK_FORK=no: the test would leave the runner's netns");        \
-    if (unshare(CLONE_NEWNET) < 0)                                             \
-      SKIP_TEST("unshare(CLONE_NEWNET): %s", strerror(errno));                \
-  } while (0)
-
-#define OK(call)                                                               \
-  do {                                                                         \
-    hull_error_t err_ = NULL;                                                  \
-    if ((call) < 0)                                                            \
-      ck_abort_msg("%s: %s", #call, err_ ? err_->msg : "?");                   \
-  } while (0)
-/* The call in OK names its error variable err_. */
-
-#define FAILS_WITH(call, text)                                                 \
-  do {                                                                         \
-    hull_error_t err_ = NULL;                                                  \
-    ck_assert_int_lt((call), 0);                                               \
-    ck_assert_ptr_nonnull(err_);                                               \
-    ck_assert_str_eq(err_->msg, (text));                                       \
-    hull_error_release(&err_);                                                 \
-  } while (0)
-
-/* For errors whose kernel text differs between kernel versions. */
-#define FAILS_STARTING_WITH(call, text)                                        \
-  do {                                                                         \
-    hull_error_t err_ = NULL;                                                  \
-    ck_assert_int_lt((call), 0);                                               \
-    ck_assert_ptr_nonnull(err_);                                               \
-    ck_assert_msg(strncmp(err_->msg, (text), strlen(text)) == 0,               \
-                  "\"%s\" does not start with \"%s\"", err_->msg, (text));    \
-    hull_error_release(&err_);                                                 \
-  } while (0)
-
 static struct netns_link get_link(const char *name) {
   struct netns_link l;
-  OK(netns_link_get(name, &l, &err_));
+  NL_OK(netns_link_get(name, &l, &err_));
   return l;
 }
 
 static struct netns_addr addr(const char *text) {
   struct netns_addr a;
-  OK(netns_addr_parse(text, &a, &err_));
+  NL_OK(netns_addr_parse(text, &a, &err_));
   return a;
 }
 
 START_TEST(veth_and_bridge_ports) {
   ENTER_PRIVATE_NETNS();
-  OK(netns_link_add("br-t", "bridge", &err_));
-  OK(netns_link_add_veth("h-3f2a", "eth0", &err_));
-  OK(netns_link_set_master("h-3f2a", "br-t", &err_));
-  OK(netns_link_set_mtu("h-3f2a", 1400, &err_));
-  OK(netns_link_set_up("br-t", true, &err_));
-  OK(netns_link_set_up("h-3f2a", true, &err_));
+  NL_OK(netns_link_add("br-t", "bridge", &err_));
+  NL_OK(netns_link_add_veth("h-3f2a", "eth0", &err_));
+  NL_OK(netns_link_set_master("h-3f2a", "br-t", &err_));
+  NL_OK(netns_link_set_mtu("h-3f2a", 1400, &err_));
+  NL_OK(netns_link_set_up("br-t", true, &err_));
+  NL_OK(netns_link_set_up("h-3f2a", true, &err_));
 
   struct netns_link br = get_link("br-t"), h = get_link("h-3f2a");
   ck_assert_str_eq(br.kind, "bridge");
@@ -90,18 +52,18 @@ START_TEST(veth_and_bridge_ports) {
   ck_assert_str_eq(get_link("eth0").kind, "veth");
   ck_assert(!(get_link("eth0").flags & IFF_UP));
 
-  OK(netns_link_set_master("h-3f2a", NULL, &err_));
+  NL_OK(netns_link_set_master("h-3f2a", NULL, &err_));
   ck_assert_int_eq(get_link("h-3f2a").master, 0);
-  OK(netns_link_set_up("h-3f2a", false, &err_));
+  NL_OK(netns_link_set_up("h-3f2a", false, &err_));
   ck_assert(!(get_link("h-3f2a").flags & IFF_UP));
-  OK(netns_link_rename("eth0", "eth7", &err_));
+  NL_OK(netns_link_rename("eth0", "eth7", &err_));
   ck_assert_int_eq(get_link("eth7").index, netns_link_index("eth7", NULL));
 
   /* Deleting one end of a veth pair deletes both. */
-  OK(netns_link_del("h-3f2a", &err_));
-  FAILS_WITH(netns_link_index("eth7", &err_),
+  NL_OK(netns_link_del("h-3f2a", &err_));
+  NL_FAILS_WITH(netns_link_index("eth7", &err_),
              "netns: look up link \"eth7\": No such device");
-  OK(netns_link_del("br-t", &err_));
+  NL_OK(netns_link_del("br-t", &err_));
 }
 END_TEST
 
@@ -110,18 +72,18 @@ START_TEST(dummy_and_tap) {
   hull_error_t err = NULL;
   if (netns_link_add("d0", "dummy", &err) == 0) {
     ck_assert_str_eq(get_link("d0").kind, "dummy");
-    OK(netns_link_del("d0", &err_));
+    NL_OK(netns_link_del("d0", &err_));
   } else {
     ck_assert_int_eq(err->errno_value, EOPNOTSUPP);  /* no dummy driver */
     hull_error_release(&err);
   }
   if (access("/dev/net/tun", R_OK | W_OK) != 0)
     SKIP_TEST("no /dev/net/tun");
-  OK(netns_link_add_tap("tap-t", &err_));
+  NL_OK(netns_link_add_tap("tap-t", &err_));
   ck_assert_str_eq(get_link("tap-t").kind, "tun");
-  FAILS_WITH(netns_link_add_tap("tap-t", &err_),
+  NL_FAILS_WITH(netns_link_add_tap("tap-t", &err_),
              "netns: add tap \"tap-t\": File exists");
-  OK(netns_link_del("tap-t", &err_));
+  NL_OK(netns_link_del("tap-t", &err_));
 }
 END_TEST
 
@@ -130,9 +92,9 @@ END_TEST
 static void add_live_link(const char *name) {
   char peer[IFNAMSIZ];
   snprintf(peer, sizeof(peer), "%s-p", name);
-  OK(netns_link_add_veth(name, peer, &err_));
-  OK(netns_link_set_up(peer, true, &err_));
-  OK(netns_link_set_up(name, true, &err_));
+  NL_OK(netns_link_add_veth(name, peer, &err_));
+  NL_OK(netns_link_set_up(peer, true, &err_));
+  NL_OK(netns_link_set_up(name, true, &err_));
 }
 
 static bool has_addr(const struct netns_addr *v, size_t n, const char *text) {
@@ -149,21 +111,21 @@ START_TEST(addresses_v4_and_v6) {
   add_live_link("d0");
   struct netns_addr v4 = addr("10.200.3.4/24"), v6 = addr("fd00:3::4/64");
   v6.flags = IFA_F_NODAD;
-  OK(netns_addr_add("d0", &v4, &err_));
-  OK(netns_addr_add("d0", &v6, &err_));
+  NL_OK(netns_addr_add("d0", &v4, &err_));
+  NL_OK(netns_addr_add("d0", &v6, &err_));
 
   struct netns_addr *list = NULL;
   size_t n = 0;
-  OK(netns_addr_list("d0", &list, &n, &err_));
+  NL_OK(netns_addr_list("d0", &list, &n, &err_));
   ck_assert(has_addr(list, n, "10.200.3.4/24"));
   ck_assert(has_addr(list, n, "fd00:3::4/64"));
   free(list);
 
-  FAILS_WITH(netns_addr_add("d0", &v4, &err_),
+  NL_FAILS_WITH(netns_addr_add("d0", &v4, &err_),
              "netns: add address 10.200.3.4/24 to \"d0\": File exists "
              "(kernel: ipv4: Address already assigned)");
-  OK(netns_addr_del("d0", &v4, &err_));
-  OK(netns_addr_list("d0", &list, &n, &err_));
+  NL_OK(netns_addr_del("d0", &v4, &err_));
+  NL_OK(netns_addr_list("d0", &list, &n, &err_));
   ck_assert(!has_addr(list, n, "10.200.3.4/24"));
   ck_assert(has_addr(list, n, "fd00:3::4/64"));
   free(list);
@@ -171,9 +133,9 @@ START_TEST(addresses_v4_and_v6) {
   char buf[64];
   ck_assert_str_eq(netns_addr_format(&v6, buf, sizeof(buf)), "fd00:3::4/64");
   ck_assert_uint_eq(addr("10.0.0.1").prefixlen, 32);
-  FAILS_WITH(netns_addr_parse("10.0.0.1/33", &v4, &err_),
+  NL_FAILS_WITH(netns_addr_parse("10.0.0.1/33", &v4, &err_),
              "netns: address \"10.0.0.1/33\": bad prefix length");
-  FAILS_WITH(netns_addr_parse("10.0.0/8", &v4, &err_),
+  NL_FAILS_WITH(netns_addr_parse("10.0.0/8", &v4, &err_),
              "netns: address \"10.0.0/8\": not an IP address");
 }
 END_TEST
@@ -183,17 +145,17 @@ START_TEST(default_routes) {
   add_live_link("d0");
   struct netns_addr v4 = addr("10.200.3.4/24"), v6 = addr("fd00:3::4/64");
   v6.flags = IFA_F_NODAD;
-  OK(netns_addr_add("d0", &v4, &err_));
-  OK(netns_addr_add("d0", &v6, &err_));
+  NL_OK(netns_addr_add("d0", &v4, &err_));
+  NL_OK(netns_addr_add("d0", &v6, &err_));
   struct netns_addr gw4 = addr("10.200.3.1"), gw6 = addr("fd00:3::1");
-  OK(netns_route_add("d0", NULL, &gw4, &err_));
-  OK(netns_route_add(NULL, NULL, &gw6, &err_));
+  NL_OK(netns_route_add("d0", NULL, &gw4, &err_));
+  NL_OK(netns_route_add(NULL, NULL, &gw6, &err_));
 
   int index = netns_link_index("d0", NULL);
   struct netns_route *routes;
   size_t n;
   bool found = false;
-  OK(netns_route_list(AF_INET, &routes, &n, &err_));
+  NL_OK(netns_route_list(AF_INET, &routes, &n, &err_));
   for (size_t i = 0; i < n; i++)
     if (routes[i].dst_len == 0 && routes[i].has_gateway &&
         memcmp(routes[i].gateway, gw4.bytes, 4) == 0 && routes[i].oif == index)
@@ -202,7 +164,7 @@ START_TEST(default_routes) {
   ck_assert_msg(found, "no IPv4 default route via 10.200.3.1 on d0");
 
   found = false;
-  OK(netns_route_list(AF_INET6, &routes, &n, &err_));
+  NL_OK(netns_route_list(AF_INET6, &routes, &n, &err_));
   for (size_t i = 0; i < n; i++)
     if (routes[i].dst_len == 0 && routes[i].has_gateway &&
         memcmp(routes[i].gateway, gw6.bytes, 16) == 0)
@@ -210,7 +172,7 @@ START_TEST(default_routes) {
   free(routes);
   ck_assert_msg(found, "no IPv6 default route via fd00:3::1");
 
-  FAILS_WITH(netns_route_add("d0", NULL, &gw4, &err_),
+  NL_FAILS_WITH(netns_route_add("d0", NULL, &gw4, &err_),
              "netns: add route default via 10.200.3.1 dev \"d0\": File exists");
 }
 END_TEST
@@ -246,15 +208,15 @@ START_TEST(move_into_another_netns) {
   ck_assert_int_ge(there, 0);
   ck_assert_int_ge(here, 0);
 
-  OK(netns_link_add_veth("h-3f2a", "eth0", &err_));
-  OK(netns_link_move("eth0", there, "eth1", &err_));
-  FAILS_WITH(netns_link_index("eth0", &err_),
+  NL_OK(netns_link_add_veth("h-3f2a", "eth0", &err_));
+  NL_OK(netns_link_move("eth0", there, "eth1", &err_));
+  NL_FAILS_WITH(netns_link_index("eth0", &err_),
              "netns: look up link \"eth0\": No such device");
-  OK(netns_link_add_veth("d9", "d9-p", &err_));
-  OK(netns_link_move("d9", there, NULL, &err_));
+  NL_OK(netns_link_add_veth("d9", "d9-p", &err_));
+  NL_OK(netns_link_move("d9", there, NULL, &err_));
   /* A bridge stays where it was made. */
-  OK(netns_link_add("br-t", "bridge", &err_));
-  FAILS_WITH(netns_link_move("br-t", there, NULL, &err_),
+  NL_OK(netns_link_add("br-t", "bridge", &err_));
+  NL_FAILS_WITH(netns_link_move("br-t", there, NULL, &err_),
              "netns: move link \"br-t\" into netns: Invalid argument "
              "(kernel: The interface netns is immutable)");
 
@@ -263,19 +225,19 @@ START_TEST(move_into_another_netns) {
   ck_assert_str_eq(eth1.kind, "veth");
   ck_assert_str_eq(get_link("d9").kind, "veth");
   /* And back again, under its first name. */
-  OK(netns_link_move("eth1", here, "eth0", &err_));
+  NL_OK(netns_link_move("eth1", here, "eth0", &err_));
   ck_assert_int_eq(setns(here, CLONE_NEWNET), 0);
   ck_assert_str_eq(get_link("eth0").kind, "veth");
 
   /* A clash in the target namespace leaves the link where it was. */
-  OK(netns_link_add_veth("d9", "d9-q", &err_));
-  FAILS_STARTING_WITH(netns_link_move("d9", there, NULL, &err_),
+  NL_OK(netns_link_add_veth("d9", "d9-q", &err_));
+  NL_FAILS_STARTING_WITH(netns_link_move("d9", there, NULL, &err_),
              "netns: move link \"d9\" into netns: File exists");
   ck_assert_int_eq(get_link("d9-q").index, netns_link_index("d9-q", NULL));
 
   /* A name taken there: the kernel moves, then fails the rename; the link
    * is back here under its name. */
-  FAILS_STARTING_WITH(netns_link_move("d9", there, "lo", &err_),
+  NL_FAILS_STARTING_WITH(netns_link_move("d9", there, "lo", &err_),
                       "netns: move link \"d9\" into netns as \"lo\": File "
                       "exists");
   ck_assert_str_eq(get_link("d9").kind, "veth");
@@ -289,24 +251,24 @@ END_TEST
 
 START_TEST(errors_name_what_was_asked) {
   ENTER_PRIVATE_NETNS();
-  OK(netns_link_add_veth("h-3f2a", "eth0", &err_));
-  FAILS_WITH(netns_link_add_veth("h-3f2a", "eth0", &err_),
+  NL_OK(netns_link_add_veth("h-3f2a", "eth0", &err_));
+  NL_FAILS_WITH(netns_link_add_veth("h-3f2a", "eth0", &err_),
              "netns: add veth \"h-3f2a\" peer \"eth0\": File exists");
-  FAILS_WITH(netns_link_add("eth0", "dummy", &err_),
+  NL_FAILS_WITH(netns_link_add("eth0", "dummy", &err_),
              "netns: add link \"eth0\" kind \"dummy\": File exists");
-  FAILS_WITH(netns_link_set_up("nope", true, &err_),
+  NL_FAILS_WITH(netns_link_set_up("nope", true, &err_),
              "netns: set link \"nope\" up: No such device");
-  FAILS_WITH(netns_link_del("nope", &err_),
+  NL_FAILS_WITH(netns_link_del("nope", &err_),
              "netns: delete link \"nope\": No such device");
-  FAILS_WITH(netns_link_rename("nope", "x", &err_),
+  NL_FAILS_WITH(netns_link_rename("nope", "x", &err_),
              "rename: netns: look up link \"nope\": No such device");
-  FAILS_WITH(netns_link_set_master("eth0", "nope", &err_),
+  NL_FAILS_WITH(netns_link_set_master("eth0", "nope", &err_),
              "set master of \"eth0\": netns: look up link \"nope\": "
              "No such device");
-  FAILS_WITH(netns_link_add("x0", "no-such-kind", &err_),
+  NL_FAILS_WITH(netns_link_add("x0", "no-such-kind", &err_),
              "netns: add link \"x0\" kind \"no-such-kind\": Operation not "
              "supported (kernel: Unknown device type)");
-  FAILS_WITH(netns_link_set_mtu("eth0", 10, &err_),
+  NL_FAILS_WITH(netns_link_set_mtu("eth0", 10, &err_),
              "netns: set link \"eth0\" mtu 10: Invalid argument (kernel: "
              "mtu less than device minimum)");
 }
@@ -317,7 +279,7 @@ static struct netns_neigh neigh(const char *ip, const char *mac) {
   struct netns_addr a = addr(ip);
   n.family = a.family;
   memcpy(n.ip, a.bytes, sizeof(n.ip));
-  OK(netns_mac_parse(mac, n.mac, &err_));
+  NL_OK(netns_mac_parse(mac, n.mac, &err_));
   return n;
 }
 
@@ -343,34 +305,34 @@ START_TEST(neighbours) {
   add_live_link("d1");
   struct netns_neigh n4 = neigh("10.200.3.9", "02:aa:bb:cc:dd:ee");
   struct netns_neigh n6 = neigh("fd00:3::9", "02:AA:BB:CC:DD:0F");
-  OK(netns_neigh_set("d0", &n4, &err_));
-  OK(netns_neigh_set("d0", &n6, &err_));
-  OK(netns_neigh_set("d1", &n4, &err_));
+  NL_OK(netns_neigh_set("d0", &n4, &err_));
+  NL_OK(netns_neigh_set("d0", &n6, &err_));
+  NL_OK(netns_neigh_set("d1", &n4, &err_));
 
   struct netns_neigh *list = NULL;
   size_t n = 0;
-  OK(netns_neigh_list("d0", AF_INET, &list, &n, &err_));
+  NL_OK(netns_neigh_list("d0", AF_INET, &list, &n, &err_));
   const struct netns_neigh *e = find_neigh(list, n, "10.200.3.9");
   ck_assert_ptr_nonnull(e);
   ck_assert_str_eq(mac_text(e->mac), "02:aa:bb:cc:dd:ee");
   ck_assert_uint_eq(e->state, NUD_PERMANENT);
   ck_assert_ptr_null(find_neigh(list, n, "fd00:3::9"));
   free(list);
-  OK(netns_neigh_list("d0", AF_INET6, &list, &n, &err_));
+  NL_OK(netns_neigh_list("d0", AF_INET6, &list, &n, &err_));
   e = find_neigh(list, n, "fd00:3::9");
   ck_assert_ptr_nonnull(e);
   ck_assert_str_eq(mac_text(e->mac), "02:aa:bb:cc:dd:0f");
   ck_assert_ptr_null(find_neigh(list, n, "10.200.3.9"));
   free(list);
-  OK(netns_neigh_list("d0", AF_UNSPEC, &list, &n, &err_));
+  NL_OK(netns_neigh_list("d0", AF_UNSPEC, &list, &n, &err_));
   ck_assert_ptr_nonnull(find_neigh(list, n, "10.200.3.9"));
   ck_assert_ptr_nonnull(find_neigh(list, n, "fd00:3::9"));
   free(list);
 
   /* Setting again replaces the entry, it does not add a second. */
   struct netns_neigh moved = neigh("10.200.3.9", "02:00:00:00:00:01");
-  OK(netns_neigh_set("d0", &moved, &err_));
-  OK(netns_neigh_list("d0", AF_INET, &list, &n, &err_));
+  NL_OK(netns_neigh_set("d0", &moved, &err_));
+  NL_OK(netns_neigh_list("d0", AF_INET, &list, &n, &err_));
   size_t count = 0;
   for (size_t i = 0; i < n; i++)
     count += list[i].ip[3] == 9;
@@ -380,47 +342,47 @@ START_TEST(neighbours) {
   free(list);
 
   /* Deleting on d0 leaves d1's entry for the same address. */
-  OK(netns_neigh_del("d0", &n4, &err_));
-  OK(netns_neigh_list("d0", AF_INET, &list, &n, &err_));
+  NL_OK(netns_neigh_del("d0", &n4, &err_));
+  NL_OK(netns_neigh_list("d0", AF_INET, &list, &n, &err_));
   ck_assert_ptr_null(find_neigh(list, n, "10.200.3.9"));
   free(list);
-  OK(netns_neigh_list("d1", AF_INET, &list, &n, &err_));
+  NL_OK(netns_neigh_list("d1", AF_INET, &list, &n, &err_));
   ck_assert_ptr_nonnull(find_neigh(list, n, "10.200.3.9"));
   free(list);
 
-  FAILS_WITH(netns_neigh_del("d0", &n4, &err_),
+  NL_FAILS_WITH(netns_neigh_del("d0", &n4, &err_),
              "netns: delete neighbour 10.200.3.9 on \"d0\": No such file or "
              "directory");
-  FAILS_WITH(netns_neigh_set("nope", &n4, &err_),
+  NL_FAILS_WITH(netns_neigh_set("nope", &n4, &err_),
              "netns: add neighbour 10.200.3.9 lladdr 02:aa:bb:cc:dd:ee on "
              "\"nope\": No such device");
-  FAILS_WITH(netns_neigh_list("nope", AF_INET, &list, &n, &err_),
+  NL_FAILS_WITH(netns_neigh_list("nope", AF_INET, &list, &n, &err_),
              "netns: list neighbours of \"nope\": No such device");
 }
 END_TEST
 
 START_TEST(set_mac_address) {
   ENTER_PRIVATE_NETNS();
-  OK(netns_link_add_veth("d0", "d0-p", &err_));
+  NL_OK(netns_link_add_veth("d0", "d0-p", &err_));
   unsigned char mac[6];
-  OK(netns_mac_parse("02:42:AC:11:00:02", mac, &err_));
-  OK(netns_link_set_mac("d0", mac, &err_));
+  NL_OK(netns_mac_parse("02:42:AC:11:00:02", mac, &err_));
+  NL_OK(netns_link_set_mac("d0", mac, &err_));
   ck_assert_str_eq(mac_text(get_link("d0").mac), "02:42:ac:11:00:02");
   /* Its peer kept its own. */
   ck_assert_str_ne(mac_text(get_link("d0-p").mac), "02:42:ac:11:00:02");
   ck_assert_str_eq(mac_text(get_link("lo").mac), "00:00:00:00:00:00");
 
-  OK(netns_mac_parse("01:00:5e:00:00:01", mac, &err_));
-  FAILS_STARTING_WITH(netns_link_set_mac("d0", mac, &err_),
+  NL_OK(netns_mac_parse("01:00:5e:00:00:01", mac, &err_));
+  NL_FAILS_STARTING_WITH(netns_link_set_mac("d0", mac, &err_),
                       "netns: set link \"d0\" address 01:00:5e:00:00:01: "
                       "Cannot assign requested address");
-  FAILS_WITH(netns_link_set_mac("nope", mac, &err_),
+  NL_FAILS_WITH(netns_link_set_mac("nope", mac, &err_),
              "netns: set link \"nope\" address 01:00:5e:00:00:01: No such "
              "device");
-  FAILS_WITH(netns_mac_parse("02:42:ac:11:00", mac, &err_),
+  NL_FAILS_WITH(netns_mac_parse("02:42:ac:11:00", mac, &err_),
              "netns: MAC address \"02:42:ac:11:00\": expected six hex bytes "
              "like 02:42:ac:11:00:02");
-  FAILS_WITH(netns_mac_parse("02:42:ac:11:00:0g", mac, &err_),
+  NL_FAILS_WITH(netns_mac_parse("02:42:ac:11:00:0g", mac, &err_),
              "netns: MAC address \"02:42:ac:11:00:0g\": expected six hex bytes "
              "like 02:42:ac:11:00:02");
 }
@@ -430,14 +392,14 @@ END_TEST
  * and deleting it): "Unknown device type" when the driver is missing. */
 static bool kernel_has(const char *kind) {
   hull_error_t err = NULL;
-  OK(netns_link_add_veth("probe-p", "probe-q", &err_));
+  NL_OK(netns_link_add_veth("probe-p", "probe-q", &err_));
   int r = strcmp(kind, "macvlan") == 0
               ? netns_link_add_macvlan("probe", "probe-p", "bridge", &err)
               : netns_link_add_ipvlan("probe", "probe-p", "l2", &err);
   bool missing = r < 0 && err->errno_value == EOPNOTSUPP;
   ck_assert_msg(r == 0 || missing, "probing %s: %s", kind, err->msg);
   hull_error_release(&err);
-  OK(netns_link_del("probe-p", &err_));  /* takes probe along */
+  NL_OK(netns_link_del("probe-p", &err_));  /* takes probe along */
   return !missing;
 }
 
@@ -446,27 +408,27 @@ static bool kernel_has(const char *kind) {
 START_TEST(macvlan_ipvlan_errors) {
   ENTER_PRIVATE_NETNS();
   add_live_link("eth0");
-  FAILS_WITH(netns_link_add_macvlan("m0", "eth0", "l2", &err_),
+  NL_FAILS_WITH(netns_link_add_macvlan("m0", "eth0", "l2", &err_),
              "netns: add macvlan \"m0\" on \"eth0\": unknown mode \"l2\" "
              "(bridge, private, vepa, passthru)");
-  FAILS_WITH(netns_link_add_ipvlan("i0", "eth0", "bridge", &err_),
+  NL_FAILS_WITH(netns_link_add_ipvlan("i0", "eth0", "bridge", &err_),
              "netns: add ipvlan \"i0\" on \"eth0\": unknown mode \"bridge\" "
              "(l2, l3, l3s)");
-  FAILS_WITH(netns_link_add_macvlan("m0", "nope", "bridge", &err_),
+  NL_FAILS_WITH(netns_link_add_macvlan("m0", "nope", "bridge", &err_),
              "netns: add macvlan \"m0\" on \"nope\": No such device");
-  FAILS_WITH(netns_link_add_ipvlan("i0", "nope", "l2", &err_),
+  NL_FAILS_WITH(netns_link_add_ipvlan("i0", "nope", "l2", &err_),
              "netns: add ipvlan \"i0\" on \"nope\": No such device");
   if (!kernel_has("macvlan"))
-    FAILS_WITH(netns_link_add_macvlan("m0", "eth0", "vepa", &err_),
+    NL_FAILS_WITH(netns_link_add_macvlan("m0", "eth0", "vepa", &err_),
                "netns: add macvlan \"m0\" on \"eth0\": Operation not "
                "supported (kernel: Unknown device type)");
   if (!kernel_has("ipvlan"))
-    FAILS_WITH(netns_link_add_ipvlan("i0", "eth0", "l3", &err_),
+    NL_FAILS_WITH(netns_link_add_ipvlan("i0", "eth0", "l3", &err_),
                "netns: add ipvlan \"i0\" on \"eth0\": Operation not "
                "supported (kernel: Unknown device type)");
-  FAILS_WITH(netns_link_index("m0", &err_),
+  NL_FAILS_WITH(netns_link_index("m0", &err_),
              "netns: look up link \"m0\": No such device");
-  FAILS_WITH(netns_link_index("i0", &err_),
+  NL_FAILS_WITH(netns_link_index("i0", &err_),
              "netns: look up link \"i0\": No such device");
 }
 END_TEST
@@ -480,17 +442,17 @@ START_TEST(macvlan_modes) {
   for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
     char name[IFNAMSIZ];
     snprintf(name, sizeof(name), "m%zu", i);
-    OK(netns_link_add_macvlan(name, "eth0", modes[i], &err_));
+    NL_OK(netns_link_add_macvlan(name, "eth0", modes[i], &err_));
     struct netns_link m = get_link(name);
     ck_assert_str_eq(m.kind, "macvlan");
     ck_assert_str_eq(m.mode, modes[i]);
     ck_assert_int_eq(m.parent, parent);
   }
-  FAILS_WITH(netns_link_add_macvlan("m0", "eth0", "bridge", &err_),
+  NL_FAILS_WITH(netns_link_add_macvlan("m0", "eth0", "bridge", &err_),
              "netns: add macvlan \"m0\" on \"eth0\": File exists");
   /* passthru takes the parent whole: alone on a parent of its own. */
   add_live_link("eth1");
-  OK(netns_link_add_macvlan("mp", "eth1", "passthru", &err_));
+  NL_OK(netns_link_add_macvlan("mp", "eth1", "passthru", &err_));
   ck_assert_str_eq(get_link("mp").mode, "passthru");
 }
 END_TEST
@@ -556,34 +518,34 @@ START_TEST(tc_redirect_joins_two_links) {
   int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   ck_assert_int_ge(there, 0);
   ck_assert_int_ge(here, 0);
-  OK(netns_link_add_veth("a0", "a1", &err_));
-  OK(netns_link_add_veth("b0", "b1", &err_));
-  OK(netns_link_move("b0", there, NULL, &err_));
+  NL_OK(netns_link_add_veth("a0", "a1", &err_));
+  NL_OK(netns_link_add_veth("b0", "b1", &err_));
+  NL_OK(netns_link_move("b0", there, NULL, &err_));
   struct netns_addr a0 = addr("10.77.0.1/24"), b0 = addr("10.77.0.2/24");
-  OK(netns_addr_add("a0", &a0, &err_));
+  NL_OK(netns_addr_add("a0", &a0, &err_));
   const char *up[] = {"a0", "a1", "b1"};
   for (size_t i = 0; i < 3; i++)
-    OK(netns_link_set_up(up[i], true, &err_));
+    NL_OK(netns_link_set_up(up[i], true, &err_));
   int sock_a = udp_socket("10.77.0.1", 7001);
   ck_assert_int_eq(setns(there, CLONE_NEWNET), 0);
-  OK(netns_addr_add("b0", &b0, &err_));
-  OK(netns_link_set_up("b0", true, &err_));
+  NL_OK(netns_addr_add("b0", &b0, &err_));
+  NL_OK(netns_link_set_up("b0", true, &err_));
   int sock_b = udp_socket("10.77.0.2", 7002);
   ck_assert_int_eq(setns(here, CLONE_NEWNET), 0);
 
   ck_assert_msg(!datagram_passes(sock_a, sock_b, "10.77.0.2", 7002, 300),
                 "a datagram crossed before the redirect");
-  OK(netns_tc_redirect_both("a1", "b1", &err_));
+  NL_OK(netns_tc_redirect_both("a1", "b1", &err_));
   ck_assert_msg(datagram_passes(sock_a, sock_b, "10.77.0.2", 7002, 5000),
                 "a0 -> b0 did not arrive");
   ck_assert_msg(datagram_passes(sock_b, sock_a, "10.77.0.1", 7001, 5000),
                 "b0 -> a0 did not arrive");
 
   /* A link that has its ingress qdisc already: the other keeps none. */
-  FAILS_STARTING_WITH(netns_tc_redirect_both("a0", "a1", &err_),
+  NL_FAILS_STARTING_WITH(netns_tc_redirect_both("a0", "a1", &err_),
                       "netns: add ingress qdisc on \"a1\": File exists");
-  OK(netns_tc_redirect_both("a0", "lo", &err_));
-  FAILS_WITH(netns_tc_redirect_both("a0", "nope", &err_),
+  NL_OK(netns_tc_redirect_both("a0", "lo", &err_));
+  NL_FAILS_WITH(netns_tc_redirect_both("a0", "nope", &err_),
              "redirect \"a0\" and \"nope\": netns: look up link \"nope\": "
              "No such device");
   close(sock_a);
@@ -603,15 +565,15 @@ START_TEST(tc_redirect_tap_queue) {
   if (access("/dev/net/tun", R_OK | W_OK) != 0)
     SKIP_TEST("no /dev/net/tun");
   int tap = -1;
-  OK(netns_link_open_tap("tap-q", &tap, &err_));
+  NL_OK(netns_link_open_tap("tap-q", &tap, &err_));
   ck_assert_str_eq(get_link("tap-q").kind, "tun");
-  FAILS_WITH(netns_link_open_tap("tap-q", &tap, &err_),
+  NL_FAILS_WITH(netns_link_open_tap("tap-q", &tap, &err_),
              "netns: add tap \"tap-q\": File exists");
-  OK(netns_link_add_veth("v0", "v1", &err_));
+  NL_OK(netns_link_add_veth("v0", "v1", &err_));
   const char *up[] = {"tap-q", "v0", "v1"};
   for (size_t i = 0; i < 3; i++)
-    OK(netns_link_set_up(up[i], true, &err_));
-  OK(netns_tc_redirect_both("tap-q", "v1", &err_));
+    NL_OK(netns_link_set_up(up[i], true, &err_));
+  NL_OK(netns_tc_redirect_both("tap-q", "v1", &err_));
 
   int raw = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(0x88b5));
   ck_assert_int_ge(raw, 0);
@@ -643,13 +605,13 @@ START_TEST(tc_redirect_tap_queue) {
   ck_assert_msg(found, "the frame sent into v0 did not come out of the tap");
   /* The tap lives as long as its queue. */
   close(tap);
-  FAILS_WITH(netns_link_index("tap-q", &err_),
+  NL_FAILS_WITH(netns_link_index("tap-q", &err_),
              "netns: look up link \"tap-q\": No such device");
   /* v1's redirect to it is left, and taken over by the next tap; one to a
    * live link is someone's and stays. */
-  OK(netns_link_open_tap("tap-r", &tap, &err_));
-  OK(netns_link_set_up("tap-r", true, &err_));
-  OK(netns_tc_redirect_both("v1", "tap-r", &err_));
+  NL_OK(netns_link_open_tap("tap-r", &tap, &err_));
+  NL_OK(netns_link_set_up("tap-r", true, &err_));
+  NL_OK(netns_tc_redirect_both("v1", "tap-r", &err_));
   ck_assert_int_eq(send(raw, frame, sizeof(frame), 0), sizeof(frame));
   found = false;
   p = (struct pollfd){tap, POLLIN, 0};
@@ -658,7 +620,7 @@ START_TEST(tc_redirect_tap_queue) {
     found = n >= 28 && memcmp(got + 14, "to the guest!!", 14) == 0;
   }
   ck_assert_msg(found, "the frame did not come out of the second tap");
-  FAILS_STARTING_WITH(netns_tc_redirect_both("v1", "v0", &err_),
+  NL_FAILS_STARTING_WITH(netns_tc_redirect_both("v1", "v0", &err_),
                       "netns: add ingress qdisc on \"v1\": File exists");
   close(raw);
   close(tap);

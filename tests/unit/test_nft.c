@@ -7,6 +7,7 @@
  * there and comes back; the kernel does the rest (a TCP handshake completes
  * before accept()). Also the run.oci.network.ports parser. */
 #include "netns/netns.h"
+#include "tests/netns-test.h"
 #include "tests/suite.h"
 
 #include <arpa/inet.h>
@@ -20,37 +21,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ENTER_PRIVATE_NETNS()                                                  \
-  do {                                                                         \
-    const char *fork_mode = getenv("CK_FORK");                                 \
-    if (fork_mode && strcmp(fork_mode, "no") == 0)                             \
-      SKIP_TEST("CK_FORK=no: the test would leave the runner's netns");        \
-    if (unshare(CLONE_NEWNET) < 0)                                             \
-      SKIP_TEST("unshare(CLONE_NEWNET): %s", strerror(errno));                \
-  } while (0)
-
-#define OK(call)                                                               \
-  do {                                                                         \
-    hull_error_t err_ = NULL;                                                  \
-    if ((call) < 0)                                                            \
-      ck_abort_msg("%s: %s", #call, err_ ? err_->msg : "?");                   \
-  } while (0)
-
-#define FAILS_WITH(call, text)                                                 \
-  do {                                                                         \
-    hull_error_t err_ = NULL;                                                  \
-    ck_assert_int_lt((call), 0);                                               \
-    ck_assert_ptr_nonnull(err_);                                               \
-    ck_assert_str_eq(err_->msg, (text));                                       \
-    hull_error_release(&err_);                                                 \
-  } while (0)
-
 /* ---- the run.oci.network.ports syntax ---------------------------------- */
 
 START_TEST(ports_parse_good) {
   struct netns_port *p = NULL;
   size_t n = 0;
-  OK(netns_ports_parse("8080:80/tcp,5353:53/udp,9000:9000", &p, &n, &err_));
+  NL_OK(netns_ports_parse("8080:80/tcp,5353:53/udp,9000:9000", &p, &n, &err_));
   ck_assert_uint_eq(n, 3);
   ck_assert_uint_eq(p[0].host_port, 8080);
   ck_assert_uint_eq(p[0].container_port, 80);
@@ -63,7 +39,7 @@ START_TEST(ports_parse_good) {
   ck_assert_int_eq(p[2].proto, IPPROTO_TCP);
   free(p);
   /* One host port, two protocols; the ends of the range. */
-  OK(netns_ports_parse("53:53/udp,53:53,1:65535", &p, &n, &err_));
+  NL_OK(netns_ports_parse("53:53/udp,53:53,1:65535", &p, &n, &err_));
   ck_assert_uint_eq(n, 3);
   ck_assert_uint_eq(p[2].host_port, 1);
   ck_assert_uint_eq(p[2].container_port, 65535);
@@ -74,32 +50,32 @@ END_TEST
 START_TEST(ports_parse_bad) {
   struct netns_port *p = NULL;
   size_t n = 9;
-  FAILS_WITH(netns_ports_parse("", &p, &n, &err_),
+  NL_FAILS_WITH(netns_ports_parse("", &p, &n, &err_),
              "\"\": expected host_port:container_port[/tcp|/udp]");
-  FAILS_WITH(netns_ports_parse("8080", &p, &n, &err_),
+  NL_FAILS_WITH(netns_ports_parse("8080", &p, &n, &err_),
              "\"8080\": expected host_port:container_port[/tcp|/udp]");
-  FAILS_WITH(netns_ports_parse("8080:80,", &p, &n, &err_),
+  NL_FAILS_WITH(netns_ports_parse("8080:80,", &p, &n, &err_),
              "\"\": expected host_port:container_port[/tcp|/udp]");
-  FAILS_WITH(netns_ports_parse("8080:80/sctp", &p, &n, &err_),
+  NL_FAILS_WITH(netns_ports_parse("8080:80/sctp", &p, &n, &err_),
              "\"8080:80/sctp\": protocol \"sctp\" is not tcp or udp");
-  FAILS_WITH(netns_ports_parse("8080:80/", &p, &n, &err_),
+  NL_FAILS_WITH(netns_ports_parse("8080:80/", &p, &n, &err_),
              "\"8080:80/\": protocol \"\" is not tcp or udp");
-  FAILS_WITH(netns_ports_parse("1:1,0:80", &p, &n, &err_),
+  NL_FAILS_WITH(netns_ports_parse("1:1,0:80", &p, &n, &err_),
              "\"0:80\": host port \"0\" is not a number from 1 to 65535");
-  FAILS_WITH(netns_ports_parse("65536:80", &p, &n, &err_),
+  NL_FAILS_WITH(netns_ports_parse("65536:80", &p, &n, &err_),
              "\"65536:80\": host port \"65536\" is not a number from 1 to "
              "65535");
-  FAILS_WITH(netns_ports_parse(" 80:80", &p, &n, &err_),
+  NL_FAILS_WITH(netns_ports_parse(" 80:80", &p, &n, &err_),
              "\" 80:80\": host port \" 80\" is not a number from 1 to 65535");
-  FAILS_WITH(netns_ports_parse("80:-1/udp", &p, &n, &err_),
+  NL_FAILS_WITH(netns_ports_parse("80:-1/udp", &p, &n, &err_),
              "\"80:-1/udp\": container port \"-1\" is not a number from 1 to "
              "65535");
-  FAILS_WITH(netns_ports_parse("80:", &p, &n, &err_),
+  NL_FAILS_WITH(netns_ports_parse("80:", &p, &n, &err_),
              "\"80:\": container port \"\" is not a number from 1 to 65535");
-  FAILS_WITH(netns_ports_parse("80:8:1", &p, &n, &err_),
+  NL_FAILS_WITH(netns_ports_parse("80:8:1", &p, &n, &err_),
              "\"80:8:1\": container port \"8:1\" is not a number from 1 to "
              "65535");
-  FAILS_WITH(netns_ports_parse("8080:80,8080:81/tcp", &p, &n, &err_),
+  NL_FAILS_WITH(netns_ports_parse("8080:80,8080:81/tcp", &p, &n, &err_),
              "\"8080:81/tcp\": host port 8080/tcp is published twice");
   ck_assert_ptr_null(p);
   ck_assert_uint_eq(n, 0);
@@ -110,7 +86,7 @@ END_TEST
 
 static struct netns_addr addr(const char *text) {
   struct netns_addr a;
-  OK(netns_addr_parse(text, &a, &err_));
+  NL_OK(netns_addr_parse(text, &a, &err_));
   if (a.family == AF_INET6)
     a.flags = IFA_F_NODAD;   /* usable at once */
   return a;
@@ -122,7 +98,7 @@ static int new_netns(int home) {
   ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
   int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   ck_assert_int_ge(fd, 0);
-  OK(netns_loopback_up(&err_));
+  NL_OK(netns_loopback_up(&err_));
   ck_assert_int_eq(setns(home, CLONE_NEWNET), 0);
   return fd;
 }
@@ -137,14 +113,14 @@ struct world {
 };
 
 static void add_bridge(const char *name, const char *a4, const char *a6) {
-  OK(netns_link_add(name, "bridge", &err_));
+  NL_OK(netns_link_add(name, "bridge", &err_));
   struct netns_addr a = addr(a4);
-  OK(netns_addr_add(name, &a, &err_));
+  NL_OK(netns_addr_add(name, &a, &err_));
   if (a6) {
     a = addr(a6);
-    OK(netns_addr_add(name, &a, &err_));
+    NL_OK(netns_addr_add(name, &a, &err_));
   }
-  OK(netns_link_set_up(name, true, &err_));
+  NL_OK(netns_link_set_up(name, true, &err_));
 }
 
 /* A veth pair: host_end here (a port of bridge when not NULL), the other
@@ -155,26 +131,26 @@ static void plug(const struct world *w, int ns, const char *host_end,
                  const char *a6, const char *gw6) {
   char peer[IFNAMSIZ];
   snprintf(peer, sizeof(peer), "%s-p", host_end);
-  OK(netns_link_add_veth(host_end, peer, &err_));
+  NL_OK(netns_link_add_veth(host_end, peer, &err_));
   if (bridge)
-    OK(netns_link_set_master(host_end, bridge, &err_));
-  OK(netns_link_set_up(host_end, true, &err_));
-  OK(netns_link_move(peer, ns, "eth0", &err_));
+    NL_OK(netns_link_set_master(host_end, bridge, &err_));
+  NL_OK(netns_link_set_up(host_end, true, &err_));
+  NL_OK(netns_link_move(peer, ns, "eth0", &err_));
   enter(ns);
   struct netns_addr a = addr(a4);
-  OK(netns_addr_add("eth0", &a, &err_));
+  NL_OK(netns_addr_add("eth0", &a, &err_));
   if (a6) {
     a = addr(a6);
-    OK(netns_addr_add("eth0", &a, &err_));
+    NL_OK(netns_addr_add("eth0", &a, &err_));
   }
-  OK(netns_link_set_up("eth0", true, &err_));
+  NL_OK(netns_link_set_up("eth0", true, &err_));
   if (gw4) {
     struct netns_addr gw = addr(gw4);
-    OK(netns_route_add("eth0", NULL, &gw, &err_));
+    NL_OK(netns_route_add("eth0", NULL, &gw, &err_));
   }
   if (gw6) {
     struct netns_addr gw = addr(gw6);
-    OK(netns_route_add("eth0", NULL, &gw, &err_));
+    NL_OK(netns_route_add("eth0", NULL, &gw, &err_));
   }
   enter(w->host);
 }
@@ -186,7 +162,7 @@ static struct world make_world(void) {
   struct world w;
   w.host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   ck_assert_int_ge(w.host, 0);
-  OK(netns_loopback_up(&err_));
+  NL_OK(netns_loopback_up(&err_));
   w.c1 = new_netns(w.host);
   w.c2 = new_netns(w.host);
   w.c3 = new_netns(w.host);
@@ -199,24 +175,24 @@ static struct world make_world(void) {
   plug(&w, w.c3, "v-c3", "hb1", "10.98.0.2/24", "10.98.0.1", NULL, NULL);
   plug(&w, w.out, "up0", NULL, "192.168.77.2/24", NULL, "fd77::2/64", NULL);
   struct netns_addr up = addr("192.168.77.1/24");
-  OK(netns_addr_add("up0", &up, &err_));
+  NL_OK(netns_addr_add("up0", &up, &err_));
   up = addr("fd77::1/64");
-  OK(netns_addr_add("up0", &up, &err_));
+  NL_OK(netns_addr_add("up0", &up, &err_));
   return w;
 }
 
 static void add_networks(void) {
   struct netns_addr s4 = addr("10.99.0.0/24"), s6 = addr("fd99::/64"),
                     t4 = addr("10.98.0.0/24");
-  OK(netns_nft_network_add("hb0", &s4, &s6, &err_));
-  OK(netns_nft_network_add("hb1", &t4, NULL, &err_));
+  NL_OK(netns_nft_network_add("hb0", &s4, &s6, &err_));
+  NL_OK(netns_nft_network_add("hb1", &t4, NULL, &err_));
 }
 
 /* What the kernel needs without hull's rules, so that a test's "before"
  * shows the rules, not a switched-off kernel, making the difference. */
 static void enable_forwarding(void) {
-  OK(write_file("/proc/sys/net/ipv4/ip_forward", "1", 1, &err_));
-  OK(write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1", 1, &err_));
+  NL_OK(write_file("/proc/sys/net/ipv4/ip_forward", "1", 1, &err_));
+  NL_OK(write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1", 1, &err_));
 }
 
 /* ---- clients and servers ----------------------------------------------- */
@@ -365,7 +341,7 @@ static const char *udp_reach(const struct world *w, int from, int server,
 
 static bool owns(const char *id, bool bridge) {
   char **ids = NULL, **bridges = NULL;
-  OK(netns_nft_owners(&ids, &bridges, &err_));
+  NL_OK(netns_nft_owners(&ids, &bridges, &err_));
   bool found = false;
   for (char **v = bridge ? bridges : ids; *v; v++)
     found |= strcmp(*v, id) == 0;
@@ -396,7 +372,7 @@ START_TEST(publish_reaches_the_container) {
   ck_assert_str_eq(UDP(w.out, dns, "192.168.77.1", 5353), "");
 
   struct netns_addr c1 = addr("10.99.0.2/24");
-  OK(netns_nft_publish("c1", "hb0", &c1, NULL, c1_ports, 2, &err_));
+  NL_OK(netns_nft_publish("c1", "hb0", &c1, NULL, c1_ports, 2, &err_));
   /* The host's own connections, by loopback (the container sees the
    * bridge's address: it could not answer 127.0.0.1), by the gateway, by
    * another of its addresses. */
@@ -418,7 +394,7 @@ START_TEST(publish_reaches_the_container) {
   ck_assert_str_eq(TCP(w.c3, web, "10.98.0.1", 8080), "10.99.0.1");
   ck_assert(owns("c1", false));
 
-  OK(netns_nft_forget("c1", &err_));
+  NL_OK(netns_nft_forget("c1", &err_));
   ck_assert(!owns("c1", false));
   ck_assert_str_eq(TCP(w.host, web, "127.0.0.1", 8080), "");
   ck_assert_str_eq(TCP(w.out, web, "192.168.77.1", 8080), "");
@@ -432,8 +408,8 @@ START_TEST(publish_and_forget_again) {
   ENTER_PRIVATE_NETNS();
   struct world w = make_world();
   /* No table yet: nothing to forget, no owners. */
-  OK(netns_nft_forget("c1", &err_));
-  OK(netns_nft_network_del("hb0", &err_));
+  NL_OK(netns_nft_forget("c1", &err_));
+  NL_OK(netns_nft_network_del("hb0", &err_));
   ck_assert(!owns("c1", false));
   ck_assert(!owns("hb0", true));
 
@@ -443,29 +419,29 @@ START_TEST(publish_and_forget_again) {
   int other = serve(&w, w.c1, AF_INET, SOCK_STREAM, 81);
   char seen[INET6_ADDRSTRLEN];
   struct netns_addr c1 = addr("10.99.0.2/24");
-  OK(netns_nft_publish("c1", "hb0", &c1, NULL, c1_ports, 1, &err_));
+  NL_OK(netns_nft_publish("c1", "hb0", &c1, NULL, c1_ports, 1, &err_));
   /* Published again with another port: the first mapping is gone. */
   struct netns_port moved = {8080, 81, IPPROTO_TCP};
-  OK(netns_nft_publish("c1", "hb0", &c1, NULL, &moved, 1, &err_));
+  NL_OK(netns_nft_publish("c1", "hb0", &c1, NULL, &moved, 1, &err_));
   ck_assert_str_eq(TCP(w.out, other, "192.168.77.1", 8080), "192.168.77.2");
   ck_assert_str_eq(TCP(w.out, web, "192.168.77.1", 8080), "");
   /* Two containers, one forgotten. */
   struct netns_addr c2 = addr("10.99.0.3/24");
   struct netns_port p2 = {9090, 80, IPPROTO_TCP};
   int web2 = serve(&w, w.c2, AF_INET, SOCK_STREAM, 80);
-  OK(netns_nft_publish("c2", "hb0", &c2, NULL, &p2, 1, &err_));
-  OK(netns_nft_forget("c1", &err_));
-  OK(netns_nft_forget("c1", &err_));
+  NL_OK(netns_nft_publish("c2", "hb0", &c2, NULL, &p2, 1, &err_));
+  NL_OK(netns_nft_forget("c1", &err_));
+  NL_OK(netns_nft_forget("c1", &err_));
   ck_assert_str_eq(TCP(w.out, other, "192.168.77.1", 8080), "");
   ck_assert_str_eq(TCP(w.out, web2, "192.168.77.1", 9090), "192.168.77.2");
   ck_assert(!owns("c1", false));
   ck_assert(owns("c2", false));
-  OK(netns_nft_forget("c2", &err_));
+  NL_OK(netns_nft_forget("c2", &err_));
 
   /* The network's rules go with network_del: no more masquerade. */
   ck_assert(owns("hb0", true) && owns("hb1", true));
-  OK(netns_nft_network_del("hb0", &err_));
-  OK(netns_nft_network_del("hb0", &err_));
+  NL_OK(netns_nft_network_del("hb0", &err_));
+  NL_OK(netns_nft_network_del("hb0", &err_));
   ck_assert(!owns("hb0", true));
   ck_assert(owns("hb1", true));
   int away = serve(&w, w.out, AF_INET, SOCK_STREAM, 7000);
@@ -477,10 +453,10 @@ START_TEST(publish_errors) {
   ENTER_PRIVATE_NETNS();
   struct netns_addr c1 = addr("10.99.0.2/24");
   struct netns_port bad = {0, 80, IPPROTO_TCP};
-  FAILS_WITH(netns_nft_publish("c1", "hb0", &c1, NULL, &bad, 1, &err_),
+  NL_FAILS_WITH(netns_nft_publish("c1", "hb0", &c1, NULL, &bad, 1, &err_),
              "netns: publish ports of \"c1\": port 0:80 (protocol 6) is not a "
              "TCP or UDP port from 1 to 65535");
-  FAILS_WITH(netns_nft_publish("c1", "hb0", NULL, NULL, c1_ports, 1, &err_),
+  NL_FAILS_WITH(netns_nft_publish("c1", "hb0", NULL, NULL, c1_ports, 1, &err_),
              "netns: publish ports of \"c1\": no address to publish to");
   char long_id[NETNS_NFT_TAG_MAX + 2];
   memset(long_id, 'a', sizeof(long_id) - 1);
@@ -490,13 +466,13 @@ START_TEST(publish_errors) {
                                      &err), 0);
   ck_assert(strstr(err->msg, ": container id longer than 200 bytes"));
   hull_error_release(&err);
-  FAILS_WITH(netns_nft_publish("network hb0", "hb0", &c1, NULL, c1_ports, 1,
+  NL_FAILS_WITH(netns_nft_publish("network hb0", "hb0", &c1, NULL, c1_ports, 1,
                                &err_),
              "netns: publish ports of \"network hb0\": container id with a "
              "space");
   /* A bridge that is not there. */
   struct netns_addr s4 = addr("10.99.0.0/24");
-  FAILS_WITH(netns_nft_network_add("nope", &s4, NULL, &err_),
+  NL_FAILS_WITH(netns_nft_network_add("nope", &s4, NULL, &err_),
              "netns: set net.ipv4.conf.nope.route_localnet=1: open "
              "`/proc/sys/net/ipv4/conf/nope/route_localnet`: No such file or "
              "directory");
@@ -518,7 +494,7 @@ START_TEST(batch_is_atomic) {
   r = netns_nft_rule_new("nochain", "c2");
   netns_nft_verdict(r, NF_ACCEPT);
   netns_nft_batch_rule(&b, r, false);
-  FAILS_WITH(netns_nft_batch_commit(&b, &err_, "test batch"),
+  NL_FAILS_WITH(netns_nft_batch_commit(&b, &err_, "test batch"),
              "netns: test batch: add rule to chain nochain: No such file or "
              "directory");
   ck_assert(!owns("c1", false));
@@ -528,7 +504,7 @@ START_TEST(batch_is_atomic) {
   r = netns_nft_rule_new("forward", "c1");
   netns_nft_verdict(r, NF_ACCEPT);
   netns_nft_batch_rule(&b, r, false);
-  OK(netns_nft_batch_commit(&b, &err_, "test batch"));
+  NL_OK(netns_nft_batch_commit(&b, &err_, "test batch"));
   ck_assert(owns("c1", false));
 }
 END_TEST
@@ -582,7 +558,7 @@ START_TEST(isolation_between_networks) {
   ck_assert_str_eq(TCP(w.c1, out_web, "192.168.77.2", 80), "192.168.77.1");
   enter(w.out);
   struct netns_addr via = addr("192.168.77.1"), dst = addr("10.99.0.0/24");
-  OK(netns_route_add("eth0", &dst, &via, &err_));
+  NL_OK(netns_route_add("eth0", &dst, &via, &err_));
   enter(w.host);
   ck_assert_str_eq(TCP(w.out, c1_web, "10.99.0.2", 80), "");
   /* The host's own connections into its networks are not forwarding. */
@@ -606,7 +582,7 @@ START_TEST(ipv6_publish_and_masquerade) {
   add_networks();
   ck_assert_str_eq(TCP(w.c1, away, "fd77::2", 7000), "fd77::1");
   struct netns_addr c1_4 = addr("10.99.0.2/24"), c1_6 = addr("fd99::2/64");
-  OK(netns_nft_publish("c1", "hb0", &c1_4, &c1_6, c1_ports, 1, &err_));
+  NL_OK(netns_nft_publish("c1", "hb0", &c1_4, &c1_6, c1_ports, 1, &err_));
   ck_assert_str_eq(TCP(w.out, web, "fd77::1", 8080), "fd77::2");
   ck_assert_str_eq(TCP(w.host, web, "fd77::1", 8080), "fd77::1");
   ck_assert_str_eq(TCP(w.host, web, "fd99::1", 8080), "fd99::1");
@@ -614,7 +590,7 @@ START_TEST(ipv6_publish_and_masquerade) {
   int host_ssh = serve(&w, w.host, AF_INET6, SOCK_STREAM, 22);
   ck_assert_str_eq(TCP(w.c1, host_ssh, "fd99::1", 22), "fd99::2");
   ck_assert_str_eq(TCP(w.c1, host_ssh, "fd77::1", 22), "");
-  OK(netns_nft_forget("c1", &err_));
+  NL_OK(netns_nft_forget("c1", &err_));
   ck_assert_str_eq(TCP(w.out, web, "fd77::1", 8080), "");
 }
 END_TEST

@@ -38,7 +38,7 @@ integ=${INTEG:-tests/integration/run-integration}
 rootfs=${ROOTFS:-tests/rootfs}
 spec_cases=${SPEC_CASES:-tests/spec-cases}
 busybox=${BUSYBOX:-/bin/busybox}
-modules=${VM_MODULES-overlay veth tun bridge nf_tables nft_chain_nat nft_nat nft_masq nft_ct nft_fib_inet nft_fib_ipv4 nft_fib_ipv6}
+modules=${VM_MODULES-overlay veth tun bridge crc32c_generic nf_tables nft_chain_nat nft_nat nft_masq nft_ct nft_fib_inet nft_fib_ipv4 nft_fib_ipv6}
 moddir=/lib/modules/$kver
 
 die() {
