@@ -95,7 +95,7 @@ static int build_initrd(const struct process_config *cfg,
   cleanup_free char *config = xasprintf("%s/config.json", cfg->state_dir);
   if (vm_image_base(cache, &base, err) < 0 ||
       read_file(config, &text, NULL, err) < 0 ||
-      vm_guest_config(text, cfg->id, &guest_config, err) < 0)
+      vm_guest_config(text, cfg->spec, cfg->id, &guest_config, err) < 0)
     return -1;
   return vm_image_container(s->initrd, base, cfg->spec, cfg->rootfs,
                             guest_config, s->memory_bytes, out, err);

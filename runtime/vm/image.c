@@ -489,6 +489,13 @@ static bool is_bind_option(const char *o) {
 
 static void gen_value(yajl_gen g, yajl_val v);
 
+static bool mount_has_bind_option(const struct spec_mount *m) {
+  for (char **o = m->options; o && *o; o++)
+    if (is_bind_option(*o))
+      return true;
+  return false;
+}
+
 static void gen_object_except(yajl_gen g, yajl_val v, const char *const *skip) {
   for (size_t i = 0; i < v->u.object.len; i++) {
     const char *k = v->u.object.keys[i];
@@ -572,14 +579,45 @@ static bool has_bind_option(yajl_val mount) {
   return false;
 }
 
-static void gen_mounts(yajl_gen g, yajl_val v) {
+/* A mount hull added to the spec itself, after the config's own (the
+ * notify socket's directory, a hull network's /etc/hosts and
+ * /etc/resolv.conf): index is its place in spec->mounts, which is where
+ * vm_image_container copies its source. */
+static void gen_added_mount(yajl_gen g, const struct spec_mount *m,
+                            size_t index) {
+  yajl_gen_map_open(g);
+  json_gen_string(g, "destination");
+  json_gen_string(g, m->destination);
+  if (m->type) {
+    json_gen_string(g, "type");
+    json_gen_string(g, m->type);
+  }
+  cleanup_free char *copy = xasprintf("/bundle/binds/%zu", index);
+  bool copied =
+      bind_source_copied(m->type, mount_has_bind_option(m), m->source);
+  if (m->source) {
+    json_gen_string(g, "source");
+    json_gen_string(g, copied ? copy : m->source);
+  }
+  json_gen_string(g, "options");
+  yajl_gen_array_open(g);
+  for (char **o = m->options; o && *o; o++)
+    json_gen_string(g, *o);
+  yajl_gen_array_close(g);
+  yajl_gen_map_close(g);
+}
+
+/* The config's mounts (v: its "mounts", NULL when it has none), then the
+ * ones hull added to spec after them. */
+static void gen_mounts(yajl_gen g, yajl_val v, const struct spec *spec) {
   static const char *const skip[] = {"source", NULL};
-  if (!YAJL_IS_ARRAY(v)) {
+  if (v != NULL && !YAJL_IS_ARRAY(v)) {
     gen_value(g, v);
     return;
   }
+  size_t n = v ? v->u.array.len : 0;
   yajl_gen_array_open(g);
-  for (size_t i = 0; i < v->u.array.len; i++) {
+  for (size_t i = 0; i < n; i++) {
     yajl_val m = v->u.array.values[i];
     yajl_val type = member(m, "type"), source = member(m, "source");
     if (!bind_source_copied(YAJL_IS_STRING(type) ? type->u.string : NULL,
@@ -595,6 +633,8 @@ static void gen_mounts(yajl_gen g, yajl_val v) {
     json_gen_string(g, copy);
     yajl_gen_map_close(g);
   }
+  for (size_t i = n; spec && i < spec->n_mounts; i++)
+    gen_added_mount(g, &spec->mounts[i], i);
   yajl_gen_array_close(g);
 }
 
@@ -660,8 +700,8 @@ static void gen_linux(yajl_gen g, yajl_val v, const char *id) {
   yajl_gen_map_close(g);
 }
 
-int vm_guest_config(const char *config_text, const char *id, char **out,
-                    hull_error_t *err) {
+int vm_guest_config(const char *config_text, const struct spec *spec,
+                    const char *id, char **out, hull_error_t *err) {
   char errbuf[256] = "";
   yajl_val root = yajl_tree_parse(config_text, errbuf, sizeof errbuf);
   if (root == NULL || !YAJL_IS_OBJECT(root)) {
@@ -670,7 +710,7 @@ int vm_guest_config(const char *config_text, const char *id, char **out,
                       errbuf[0] ? errbuf : "not a JSON object");
   }
   yajl_gen g = json_gen_new(false);
-  bool saw_annotations = false, saw_root = false;
+  bool saw_annotations = false, saw_root = false, saw_mounts = false;
   yajl_gen_map_open(g);
   for (size_t i = 0; i < root->u.object.len; i++) {
     const char *k = root->u.object.keys[i];
@@ -688,7 +728,8 @@ int vm_guest_config(const char *config_text, const char *id, char **out,
     } else if (strcmp(k, "linux") == 0 && YAJL_IS_OBJECT(v)) {
       gen_linux(g, v, id);
     } else if (strcmp(k, "mounts") == 0) {
-      gen_mounts(g, v);
+      gen_mounts(g, v, spec);
+      saw_mounts = true;
     } else {
       gen_value(g, v);
     }
@@ -700,6 +741,10 @@ int vm_guest_config(const char *config_text, const char *id, char **out,
   if (!saw_root) {
     json_gen_string(g, "root");
     gen_root(g, NULL);
+  }
+  if (!saw_mounts && spec && spec->n_mounts > 0) {
+    json_gen_string(g, "mounts");
+    gen_mounts(g, NULL, spec);
   }
   yajl_gen_map_close(g);
   yajl_tree_free(root);
@@ -1000,13 +1045,6 @@ static int pack_bind(struct packer *p, size_t index, const char *source,
     p->c.api->archive_entry_copy_sourcepath(e, ref);
   }
   return pack_entry(p, e, err);
-}
-
-static bool mount_has_bind_option(const struct spec_mount *m) {
-  for (char **o = m->options; o && *o; o++)
-    if (is_bind_option(*o))
-      return true;
-  return false;
 }
 
 static int add_memory_file(struct cpio *c, const char *path, mode_t perm,

@@ -67,9 +67,12 @@ void vm_settings_free(struct vm_settings *s);
 int vm_image_base(const char *cache_dir, char **path, hull_error_t *err);
 /* The guest's config.json: the bundle's config_text with what only the
  * host can honour taken out or rewritten (vm, hooks, namespace paths,
- * the cgroup path, bind sources moved to /bundle/binds/N). */
-int vm_guest_config(const char *config_text, const char *id, char **out,
-                    hull_error_t *err);
+ * the cgroup path, bind sources moved to /bundle/binds/N). spec (may be
+ * NULL): the config as hull runs it; the mounts hull added past the
+ * config's own (the notify socket's directory, a hull network's
+ * /etc/hosts and /etc/resolv.conf) go to the guest too. */
+int vm_guest_config(const char *config_text, const struct spec *spec,
+                    const char *id, char **out, hull_error_t *err);
 /* Writes out_path: the user's initrd (or nothing), the base, and a cpio of
  * /bundle/config.json (guest_config), /bundle/rootfs (a copy of rootfs)
  * and /bundle/binds/N (copies of the bind mounts' sources), in that order:

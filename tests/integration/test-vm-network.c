@@ -278,7 +278,7 @@ START_TEST(vm_and_namespace_container_share_a_hull_network) {
   cleanup_free char *vm =
       vm_annotations(kernel, "\"run.oci.network\": \"bridge\"");
   hctx_write_config(c, &(struct hconfig){
-      .args = "\"/bin/sh\", \"-c\", \"ip -4 addr show eth0; "
+      .args = "\"/bin/sh\", \"-c\", \"ip -4 addr show eth0; cat /etc/hosts; "
               "for i in $(seq 20); do out=$(echo hi-from-vm | nc -w 3 "
               "10.89.0.2 7000) && [ -n \\\"$out\\\" ] && echo got:$out && "
               "exit 0; sleep 0.5; done; exit 1\"",
@@ -287,6 +287,8 @@ START_TEST(vm_and_namespace_container_share_a_hull_network) {
   ck_assert_msg(r.status == 0, "status %d: %s %s", r.status, r.out, r.err);
   ck_assert_msg(hcontains(r.out, "inet 10.89.0.3/24"), "out: %s", r.out);
   ck_assert_msg(hcontains(r.out, "got:hi-from-vm"), "out: %s", r.out);
+  /* hull's /etc/hosts reached the guest. */
+  ck_assert_msg(hcontains(r.out, "10.89.0.3\thull-test"), "out: %s", r.out);
   hres_free(&r);
   hrun_expect(0, c, "delete", "--force", server);
   hctx_finish(c);

@@ -177,7 +177,7 @@ static const char *str_at(yajl_val v) {
 static char *guest_config(const char *text, const char *id) {
   char *out = NULL;
   hull_error_t err = NULL;
-  ck_assert_msg(vm_guest_config(text, id, &out, &err) == 0, "%s",
+  ck_assert_msg(vm_guest_config(text, NULL, id, &out, &err) == 0, "%s",
                 err ? err->msg : "");
   /* What the guest's hull will parse. */
   struct spec *spec = NULL;
@@ -269,7 +269,7 @@ END_TEST
 START_TEST(guest_config_bad_json) {
   char *out = NULL;
   hull_error_t err = NULL;
-  ck_assert_int_lt(vm_guest_config("{\"a\":", "x", &out, &err), 0);
+  ck_assert_int_lt(vm_guest_config("{\"a\":", NULL, "x", &out, &err), 0);
   ck_assert_ptr_nonnull(strstr(err->msg, "config.json: "));
   hull_error_release(&err);
 }
