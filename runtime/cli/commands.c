@@ -49,8 +49,8 @@ static const struct command commands[] = {
      "[--format|-f table|json] ID [PS ARGS...]"},
     {"spec", cmd_spec, "create a new specification file",
      "[--rootless] [--bundle|-b DIR]"},
-    {"network", cmd_network, "list hull's own networks, or check them for "
-     "what no container owns", "ls | check"},
+    {"network", cmd_network, "list, check or remove hull's own networks",
+     "ls | check | rm NAME"},
     {"features", cmd_features, "show the enabled features", ""},
     {"help", cmd_help, "show a list of commands or one command's help",
      "[COMMAND]"},

@@ -123,6 +123,10 @@ void container_summaries_free(struct container_summary *s, size_t n);
  * and the containers holding addresses in it, tab-separated. */
 int container_network_list(const char *root, char ***lines,
                            hull_error_t *err);
+/* Removes the network name under root: its bridge, its nftables rules and
+ * its record; refused while a container holds an address in it. */
+int container_network_remove(const char *root, const char *name,
+                             hull_error_t *err);
 /* What belongs to no live container under root (veth ends, nftables
  * rules, addresses), one line each; none: *lines NULL. */
 int container_network_leftovers(const char *root, char ***lines,

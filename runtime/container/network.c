@@ -479,6 +479,28 @@ int container_network_list(const char *root, char ***lines,
   return 0;
 }
 
+int container_network_remove(const char *root, const char *name,
+                             hull_error_t *err) {
+  struct netns_network net;
+  if (netns_network_open(root, name, NULL, NULL, 0, false, &net, err) < 0)
+    return -1;
+  cleanup_strv char **ids = NULL;
+  if (netns_ipam_owners(root, name, &ids, err) < 0)
+    return -1;
+  /* Refused before anything goes: its containers keep their network. */
+  if (ids && ids[0])
+    return hull_error(err, EBUSY, "network \"%s\" is in use by container "
+                                  "\"%s\"", name, ids[0]);
+  struct netns_link l;
+  cleanup_error hull_error_t missing = NULL;
+  if (netns_link_get(name, &l, &missing) == 0 && strcmp(l.kind, "bridge") == 0 &&
+      netns_link_del(name, err) < 0)
+    return -1;
+  if (netns_nft_network_del(name, err) < 0)
+    return -1;
+  return netns_network_remove(root, name, err);
+}
+
 static int link_leftovers(const char *root, char ***lines,
                           hull_error_t *err) {
   struct netns_link *links = NULL;

@@ -545,6 +545,43 @@ START_TEST(network_check_lists_what_no_container_owns) {
 }
 END_TEST
 
+/* `hull network rm`: refused while a container is on the network; then the
+ * bridge, its rules and its record go. */
+START_TEST(network_rm_removes_a_network_not_in_use) {
+  ENTER_PRIVATE_NETNS();
+  bring_lo_up();
+  struct hctx *c = hctx_new();
+  start_waiter(c, c->id, ON_BRIDGE ", \"run.oci.network.bridge\": "
+                         "\"tenant2\"");
+  struct hres r = hrun(c, "network", "rm", "tenant2", NULL);
+  ck_assert_int_eq(r.status, 1);
+  cleanup_free char *busy =
+      xasprintf("network \\\"tenant2\\\" is in use by container "
+                "\\\"%s\\\"", c->id);
+  ck_assert_msg(hcontains(r.err, busy), "stderr: %s", r.err);
+  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
+  hrun_expect(0, c, "network", "rm", "tenant2");
+  struct netns_link l;
+  hull_error_t err = NULL;
+  ck_assert_int_lt(netns_link_get("tenant2", &l, &err), 0);
+  hull_error_release(&err);
+  cleanup_strv char **ids = NULL, **bridges = NULL;
+  NL_OK(netns_nft_owners(&ids, &bridges, &err_));
+  for (char **b = bridges; b && *b; b++)
+    ck_assert_msg(strcmp(*b, "tenant2") != 0, "rules of tenant2 left");
+  r = hrun(c, "network", "ls", NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_msg(!hcontains(r.out, "tenant2"), "ls: %s", r.out);
+  hres_free(&r);
+  r = hrun(c, "network", "rm", "tenant2", NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(hcontains(r.err, "does not exist"), "stderr: %s", r.err);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *network_suite(void) {
   Suite *s = suite_create("integration-network");
   TCase *tc = harness_tcase("network", 120);
@@ -556,6 +593,7 @@ static Suite *network_suite(void) {
   tcase_add_test(tc, network_needs_a_new_network_namespace);
   tcase_add_test(tc, network_delete_force_after_create_killed);
   tcase_add_test(tc, network_check_lists_what_no_container_owns);
+  tcase_add_test(tc, network_rm_removes_a_network_not_in_use);
   suite_add_tcase(s, tc);
   return s;
 }
