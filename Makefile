@@ -7,7 +7,7 @@ MANDIR = $(PREFIX)/share/man
 VERSION := 0.1.0
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-PKGS = libcap libseccomp yajl libmnl libnftnl
+PKGS = libcap libseccomp yajl libmnl libnftnl libcrypto
 CC ?= cc
 CFLAGS ?= -O2 -g
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
@@ -120,11 +120,11 @@ deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	  build-essential pkg-config libcap-dev libseccomp-dev libyajl-dev \
-	  libmnl-dev libnftnl-dev libsystemd-dev libarchive-dev libarchive13 check libsubunit-dev busybox-static iproute2 crun runc \
+	  libmnl-dev libnftnl-dev libssl-dev libcurl4-openssl-dev libsystemd-dev libarchive-dev libarchive13 check libsubunit-dev busybox-static iproute2 crun runc \
 	  procps util-linux man-db \
 	  qemu-system-x86 linux-image-amd64 cpio xz-utils systemd \
 	  containerd podman docker.io uidmap conmon \
-	  containernetworking-plugins
+	  containernetworking-plugins docker-registry umoci zstd
 
 install: hull
 	install -D -m 0755 hull $(DESTDIR)$(BINDIR)/hull
