@@ -1,7 +1,9 @@
 /* images.h — what hull does with OCI images (image-spec 1.x): digests,
  * the content-addressed store, layers, and bundles made from images.
  *
- * Files: digest.c (sha256/sha512 over OpenSSL's libcrypto, streaming). */
+ * Files: digest.c (sha256/sha512 over OpenSSL's libcrypto, streaming);
+ * convert.c (an image config -> a runtime config.json, image-spec
+ * conversion.md). */
 #ifndef HULL_IMAGES_H
 #define HULL_IMAGES_H
 
@@ -43,5 +45,77 @@ void image_hasher_free(struct image_hasher *h);
 /* The digest of len bytes at data. */
 void image_digest_of(enum image_digest_algorithm a, const void *data,
                      size_t len, struct image_digest *out);
+
+/* ---- runtime config from an image config (convert.c) ------------------- */
+
+/* What becomes of the image's Config.Volumes. */
+enum image_volume_mode {
+  /* Each volume a tmpfs seeded with the image's content at that path
+   * (`tmpcopyup`), so the container's data stays out of its rootfs and goes
+   * with it, as conversion.md asks (the default: 0). */
+  IMAGE_VOLUMES_TMPFS,
+  /* Left out: the paths stay plain directories of the rootfs. */
+  IMAGE_VOLUMES_NONE,
+};
+
+/* The caller's side of the conversion: conversion.md's "externally provided
+ * inputs", which win over the image's values. Zeroed means: the image's
+ * command, no terminal, tmpfs volumes, no network of hull's. */
+struct image_run_options {
+  char **args;              /* replaces Config.Cmd (Entrypoint stays);
+                               NULL or empty: the image's Cmd */
+  char **env;               /* KEY=VALUE set over the image's Env; NULL: none */
+  const char *hostname;     /* NULL: `hull spec`'s */
+  bool terminal;            /* process.terminal; also sets TERM=xterm unless
+                               the image's Env has TERM */
+  bool rootless;            /* start from `hull spec --rootless` */
+  bool readonly_rootfs;     /* root.readonly (images run writable: false) */
+  enum image_volume_mode volumes;
+  /* A network of hull's (hull-network(8)): run.oci.network=bridge, on
+   * network_name's bridge (NULL: hull0), publishing `ports` (the
+   * run.oci.network.ports syntax, "8080:80/tcp,..."; "": none), or when
+   * ports is NULL each Config.ExposedPorts port on the same host port
+   * ("80/tcp" -> "80:80/tcp"; a protocol other than tcp or udp is an error
+   * then). network_name and ports are ignored without network. */
+  bool network;
+  const char *network_name;
+  const char *ports;
+};
+
+/* Writes to *out (free it) the config.json text for a container of the
+ * image whose config blob is config_json, with its root filesystem at the
+ * absolute path rootfs: `hull spec`'s default config (spec_default_json)
+ * with, per image-spec conversion.md:
+ *   process.args      Config.Entrypoint + (o->args, else Config.Cmd)
+ *   process.env       the default's PATH (and TERM with a terminal), each
+ *                     replaced by the image's variable of that name; then
+ *                     Config.Env; then o->env, each replacing its name
+ *   process.cwd       Config.WorkingDir, "/" when unset
+ *   process.user      Config.User resolved against the rootfs's /etc/passwd
+ *                     and /etc/group, read inside the rootfs (symlinks
+ *                     cannot lead out of it): "user" gives its uid, gid
+ *                     and the groups that list it as additionalGids;
+ *                     "uid" its passwd gid (0 when not in passwd); with
+ *                     ":group" or ":gid" that gid and no additional ones;
+ *                     unset: 0:0
+ *   root              {path: rootfs, readonly: o->readonly_rootfs}
+ *   mounts            the default's, then one per Config.Volumes path (o->volumes)
+ *   annotations       org.opencontainers.image.{os,architecture,variant,
+ *                     os.version,os.features,author,created,stopSignal,
+ *                     exposedPorts} from the config, then Config.Labels
+ *                     over them, leaving out labels named run.oci.* (hull
+ *                     obeys those: an image must not pick its handler or
+ *                     publish host ports); then o's run.oci.network*
+ * The image's os must be linux and its architecture the host's. Errors are
+ * one line naming the field: `config.User "x": no such user in
+ * /etc/passwd`, `architecture "arm64": the image is not for this host
+ * (amd64)`, `image config: invalid JSON: ...`. */
+int image_runtime_config(const char *config_json, const char *rootfs,
+                         const struct image_run_options *o, char **out,
+                         hull_error_t *err);
+
+/* The host's architecture as image configs name it (Go's GOARCH: amd64,
+ * arm64, 386, arm, ppc64le, s390x, riscv64, ...). */
+const char *image_host_architecture(void);
 
 #endif
