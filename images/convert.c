@@ -573,7 +573,11 @@ static int published_ports(const struct image_config *c, const char *given,
     cleanup_free char *item = NULL;
     if (same_port_mapping(c->exposed_ports[i], &item, err) < 0)
       return -1;
-    strv_append(&items, item);
+    bool seen = false; /* "80" and "80/tcp" are one port */
+    for (size_t j = 0; items[j] && !seen; j++)
+      seen = strcmp(items[j], item) == 0;
+    if (!seen)
+      strv_append(&items, item);
   }
   if (items[0] != NULL)
     *out = join(items, ",");

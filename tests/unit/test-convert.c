@@ -472,6 +472,10 @@ START_TEST(exposed_ports_published_on_the_same_host_port) {
   ck_assert_str_eq(annotation(s, "org.opencontainers.image.exposedPorts"),
                    "80/tcp,53/udp,8080");
   ck_assert_ptr_nonnull(spec_namespace_find(s, SPEC_NS_NETWORK));
+  /* "80" is "80/tcp": published once (twice would fail create). */
+  cleanup_spec struct spec *d = convert_with(
+      "{\"Cmd\":[\"sh\"],\"ExposedPorts\":{\"80\":{},\"80/tcp\":{}}}", &o);
+  ck_assert_str_eq(annotation(d, "run.oci.network.ports"), "80:80/tcp");
 }
 END_TEST
 
