@@ -651,21 +651,64 @@ static int compare_strings(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The volume paths in mount order: sorted, so a parent comes before the
- * paths below it and does not hide their mounts. */
+/* path with "." and ".." taken out lexically, never above "/" (Go's
+ * filepath.Clean, as docker cleans volume paths): a bind source made from
+ * it stays under volumes_dir. */
+static char *clean_path(const char *path) {
+  cleanup_free char *copy = xstrdup(path);
+  char **parts = xzalloc((strlen(path) + 1) * sizeof(char *));
+  size_t n = 0;
+  char *rest = copy, *part;
+  while ((part = strsep(&rest, "/")) != NULL) {
+    if (part[0] == '\0' || strcmp(part, ".") == 0)
+      continue;
+    if (strcmp(part, "..") == 0) {
+      if (n > 0)
+        n--;
+      continue;
+    }
+    parts[n++] = part;
+  }
+  char *clean = xzalloc(strlen(path) + 2);
+  for (size_t i = 0; i < n; i++) {
+    strcat(clean, "/");
+    strcat(clean, parts[i]);
+  }
+  if (n == 0)
+    strcpy(clean, "/");
+  free(parts);
+  return clean;
+}
+
+/* The volume paths (cleaned) in mount order: sorted, so a parent comes
+ * before the paths below it and does not hide their mounts. */
 static int volume_paths(const struct image_config *c,
                         const struct image_run_options *o, char ***out,
                         hull_error_t *err) {
   *out = NULL;
   if (o->volumes == IMAGE_VOLUMES_NONE || c->volumes == NULL)
     return 0;
-  for (size_t i = 0; c->volumes[i]; i++)
+  if (o->volumes == IMAGE_VOLUMES_BIND &&
+      (o->volumes_dir == NULL || o->volumes_dir[0] != '/'))
+    return hull_error(err, 0, "volumes_dir \"%s\": not an absolute path",
+                      o->volumes_dir ? o->volumes_dir : "");
+  cleanup_strv char **paths = xzalloc(sizeof(char *));
+  for (size_t i = 0; c->volumes[i]; i++) {
     if (c->volumes[i][0] != '/')
       return hull_error(err, 0, "config.Volumes \"%s\": not an absolute path",
                         c->volumes[i]);
-  char **paths = strv_dup(c->volumes);
+    cleanup_free char *clean = clean_path(c->volumes[i]);
+    if (strcmp(clean, "/") == 0)
+      return hull_error(err, 0, "config.Volumes \"%s\": the root itself",
+                        c->volumes[i]);
+    bool seen = false; /* "/data" and "/data/" are one volume */
+    for (size_t j = 0; paths[j] && !seen; j++)
+      seen = strcmp(paths[j], clean) == 0;
+    if (!seen)
+      strv_append(&paths, clean);
+  }
   qsort(paths, strv_len(paths), sizeof(char *), compare_strings);
-  *out = paths;
+  *out = take_ptr(paths);
   return 0;
 }
 
@@ -762,24 +805,36 @@ static void gen_root(yajl_gen g, const struct conversion *v) {
   yajl_gen_map_close(g);
 }
 
-/* The default's mounts, then a tmpfs per volume. */
+/* A volume's mount: a tmpfs seeded from the image, or a bind of the
+ * directory of the same path under volumes_dir. */
+static void gen_volume_mount(yajl_gen g, const char *path,
+                             const struct image_run_options *o) {
+  bool bind = o->volumes == IMAGE_VOLUMES_BIND;
+  cleanup_free char *source =
+      bind ? xasprintf("%s%s", o->volumes_dir, path) : xstrdup("tmpfs");
+  yajl_gen_map_open(g);
+  json_gen_string(g, "destination");
+  json_gen_string(g, path);
+  json_gen_string(g, "type");
+  json_gen_string(g, bind ? "bind" : "tmpfs");
+  json_gen_string(g, "source");
+  json_gen_string(g, source);
+  json_gen_string(g, "options");
+  if (bind)
+    gen_strv(g, (char *[]){"rbind", "rw", "nosuid", "nodev", NULL});
+  else
+    gen_strv(g, (char *[]){"rw", "nosuid", "nodev", "tmpcopyup", NULL});
+  yajl_gen_map_close(g);
+}
+
+/* The default's mounts, then one per volume. */
 static void gen_mounts(yajl_gen g, yajl_val mounts,
                        const struct conversion *v) {
   yajl_gen_array_open(g);
   for (size_t i = 0; YAJL_IS_ARRAY(mounts) && i < mounts->u.array.len; i++)
     gen_tree(g, mounts->u.array.values[i]);
-  for (size_t i = 0; v->volumes && v->volumes[i]; i++) {
-    yajl_gen_map_open(g);
-    json_gen_string(g, "destination");
-    json_gen_string(g, v->volumes[i]);
-    json_gen_string(g, "type");
-    json_gen_string(g, "tmpfs");
-    json_gen_string(g, "source");
-    json_gen_string(g, "tmpfs");
-    json_gen_string(g, "options");
-    gen_strv(g, (char *[]){"rw", "nosuid", "nodev", "tmpcopyup", NULL});
-    yajl_gen_map_close(g);
-  }
+  for (size_t i = 0; v->volumes && v->volumes[i]; i++)
+    gen_volume_mount(g, v->volumes[i], v->o);
   yajl_gen_array_close(g);
 }
 

@@ -56,6 +56,10 @@ enum image_volume_mode {
   IMAGE_VOLUMES_TMPFS,
   /* Left out: the paths stay plain directories of the rootfs. */
   IMAGE_VOLUMES_NONE,
+  /* Each volume /a/b a bind of <volumes_dir>/a/b (rbind, rw), to keep the
+   * data after the container; the caller makes those directories (the
+   * config's bind sources under volumes_dir) before create. */
+  IMAGE_VOLUMES_BIND,
 };
 
 /* The caller's side of the conversion: conversion.md's "externally provided
@@ -71,6 +75,7 @@ struct image_run_options {
   bool rootless;            /* start from `hull spec --rootless` */
   bool readonly_rootfs;     /* root.readonly (images run writable: false) */
   enum image_volume_mode volumes;
+  const char *volumes_dir;  /* IMAGE_VOLUMES_BIND: an absolute host path */
   /* A network of hull's (hull-network(8)): run.oci.network=bridge, on
    * network_name's bridge (NULL: hull0), publishing `ports` (the
    * run.oci.network.ports syntax, "8080:80/tcp,..."; "": none), or when
@@ -99,7 +104,9 @@ struct image_run_options {
  *                     ":group" or ":gid" that gid and no additional ones;
  *                     unset: 0:0
  *   root              {path: rootfs, readonly: o->readonly_rootfs}
- *   mounts            the default's, then one per Config.Volumes path (o->volumes)
+ *   mounts            the default's, then one per Config.Volumes path
+ *                     (o->volumes), the path cleaned of "." and "..",
+ *                     parents first
  *   annotations       org.opencontainers.image.{os,architecture,variant,
  *                     os.version,os.features,author,created,stopSignal,
  *                     exposedPorts} from the config, then Config.Labels

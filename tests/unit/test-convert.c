@@ -545,6 +545,36 @@ START_TEST(volumes_become_tmpfs_mounts) {
 }
 END_TEST
 
+/* Bind mode: each volume a bind of the same path under volumes_dir, the
+ * path cleaned first so that the source stays under volumes_dir. */
+START_TEST(volumes_as_binds_under_a_directory) {
+  cleanup_spec struct spec *d = convert("{\"Cmd\":[\"sh\"]}");
+  struct image_run_options o = {.volumes = IMAGE_VOLUMES_BIND,
+                                .volumes_dir = "/var/lib/hull/v/c1"};
+  cleanup_spec struct spec *s = convert_with(
+      "{\"Cmd\":[\"sh\"],\"Volumes\":{\"/var/lib/db\":{},"
+      "\"/x/../../../etc/\":{},\"/data/.\":{},\"/data\":{}}}",
+      &o);
+  ck_assert_uint_eq(s->n_mounts, d->n_mounts + 3);
+  const char *dest[] = {"/data", "/etc", "/var/lib/db"};
+  for (size_t i = 0; i < 3; i++) {
+    const struct spec_mount *m = &s->mounts[d->n_mounts + i];
+    ck_assert_str_eq(m->destination, dest[i]);
+    ck_assert_str_eq(m->type, "bind");
+    cleanup_free char *src = xasprintf("/var/lib/hull/v/c1%s", dest[i]);
+    ck_assert_str_eq(m->source, src);
+    assert_strv(m->options, STRV("rbind", "rw", "nosuid", "nodev"));
+  }
+  struct image_run_options nodir = {.volumes = IMAGE_VOLUMES_BIND};
+  cleanup_free char *msg = convert_error_with(
+      "{\"Cmd\":[\"sh\"],\"Volumes\":{\"/data\":{}}}", &nodir);
+  ck_assert_str_eq(msg, "volumes_dir \"\": not an absolute path");
+  cleanup_free char *root = convert_error_with(
+      "{\"Cmd\":[\"sh\"],\"Volumes\":{\"/a/..\":{}}}", &o);
+  ck_assert_str_eq(root, "config.Volumes \"/a/..\": the root itself");
+}
+END_TEST
+
 /* ---- the rest of the document: hull spec's defaults ------------------------- */
 
 START_TEST(defaults_root_and_hostname) {
@@ -669,6 +699,7 @@ static Suite *convert_suite(void) {
   tcase_add_test(tc, caller_ports_and_network_name);
   tcase_add_test(tc, bad_ports_are_errors);
   tcase_add_test(tc, volumes_become_tmpfs_mounts);
+  tcase_add_test(tc, volumes_as_binds_under_a_directory);
   tcase_add_test(tc, defaults_root_and_hostname);
   tcase_add_test(tc, rootless_defaults);
   tcase_add_test(tc, rootfs_must_be_absolute);
