@@ -38,25 +38,30 @@ static const struct lazylib_symbol symbols[] = {
 static struct lazylib libcrypto = LAZYLIB("libcrypto.so.3", symbols,
                                           struct crypto_api);
 
-int image_digests_load(hull_error_t *err) {
+static int load_crypto(const struct crypto_api **api, hull_error_t *err) {
   const void *table;
   if (lazylib_load(&libcrypto, &table, err) < 0)
     return hull_error_wrap(err, "images: digests need libcrypto (apt-get "
                            "install libssl3)");
+  *api = table;
   return 0;
+}
+
+int image_digests_load(hull_error_t *err) {
+  const struct crypto_api *api = NULL;
+  return load_crypto(&api, err);
 }
 
 /* The functions, for the hashers, which have no error path: without
  * libcrypto hull cannot check a single blob. */
 static const struct crypto_api *crypto(void) {
-  const void *table;
+  const struct crypto_api *api = NULL;
   cleanup_error hull_error_t err = NULL;
-  if (lazylib_load(&libcrypto, &table, &err) < 0) {
-    image_digests_load(&err);
+  if (load_crypto(&api, &err) < 0) {
     log_msg(LOG_ERROR, "%s", err->msg);
     abort();
   }
-  return table;
+  return api;
 }
 
 struct image_hasher {
