@@ -55,7 +55,7 @@ const struct nftnl_api *nftnl_api(void) {
   const void *table;
   cleanup_error hull_error_t err = NULL;
   if (lazylib_load(&libnftnl, &table, &err) < 0) {
-    log_msg(LOG_ERROR, "netns: nftables before nftnl_api_load: %s", err->msg);
+    log_msg(LOG_ERROR, "netns: libnftnl used without nftnl_api_load(): %s", err->msg);
     abort();
   }
   return table;
