@@ -7,14 +7,18 @@ MANDIR = $(PREFIX)/share/man
 VERSION := 0.1.0
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-PKGS = libcap libseccomp yajl libmnl libnftnl libcrypto
+# Linked into every hull command.
+PKGS = libcap libseccomp yajl libmnl
+# Headers only: hull loads these with dlopen when a command needs them
+# (lazylib.c), so the commands that do not start without them.
+DLOPEN_PKGS = libnftnl libcrypto
 CC ?= cc
 CFLAGS ?= -O2 -g
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
          -fcf-protection -fPIE
 WARN = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I. \
-             $(shell pkg-config --cflags $(PKGS)) \
+             $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS)) \
              -DHULL_VERSION='"$(VERSION)"' -DHULL_COMMIT='"$(GIT_COMMIT)"'
 LDFLAGS_HARDEN = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 LIBS = $(shell pkg-config --libs $(PKGS))

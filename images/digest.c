@@ -1,12 +1,68 @@
 /* digest.c — content digests as image-spec's descriptors write them,
  * computed with OpenSSL's libcrypto (EVP, so that a FIPS or accelerated
- * provider applies). */
+ * provider applies). libcrypto is loaded on first use: linked, it would
+ * load into every hull command, and only the image commands hash. */
 #include "images/images.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define API(name) __typeof__(name) *name
+
+struct crypto_api {
+  API(EVP_MD_CTX_new);
+  API(EVP_MD_CTX_free);
+  API(EVP_DigestInit_ex);
+  API(EVP_DigestUpdate);
+  API(EVP_DigestFinal_ex);
+  API(EVP_sha256);
+  API(EVP_sha512);
+};
+
+#undef API
+
+#define SYM(name) LAZYLIB_SYMBOL(struct crypto_api, name)
+
+static const struct lazylib_symbol symbols[] = {
+    SYM(EVP_MD_CTX_new),
+    SYM(EVP_MD_CTX_free),
+    SYM(EVP_DigestInit_ex),
+    SYM(EVP_DigestUpdate),
+    SYM(EVP_DigestFinal_ex),
+    SYM(EVP_sha256),
+    SYM(EVP_sha512),
+};
+
+static struct lazylib libcrypto = LAZYLIB("libcrypto.so.3", symbols,
+                                          struct crypto_api);
+
+static int load_crypto(const struct crypto_api **api, hull_error_t *err) {
+  const void *table;
+  if (lazylib_load(&libcrypto, &table, err) < 0)
+    return hull_error_wrap(err, "images: digests need libcrypto (apt-get "
+                           "install libssl3)");
+  *api = table;
+  return 0;
+}
+
+int image_digests_load(hull_error_t *err) {
+  const struct crypto_api *api = NULL;
+  return load_crypto(&api, err);
+}
+
+/* The functions, for the hashers, which have no error path: without
+ * libcrypto hull cannot check a single blob. */
+static const struct crypto_api *crypto(void) {
+  const struct crypto_api *api = NULL;
+  cleanup_error hull_error_t err = NULL;
+  if (load_crypto(&api, &err) < 0) {
+    log_msg(LOG_ERROR, "%s", err->msg);
+    abort();
+  }
+  return api;
+}
 
 struct image_hasher {
   EVP_MD_CTX *ctx;
@@ -47,26 +103,27 @@ const char *image_digest_hex(const struct image_digest *d) {
 }
 
 struct image_hasher *image_hasher_new(enum image_digest_algorithm a) {
+  const struct crypto_api *c = crypto();
   struct image_hasher *h = xzalloc(sizeof(*h));
   h->algorithm = a;
-  h->ctx = EVP_MD_CTX_new();
-  const EVP_MD *md = a == IMAGE_SHA512 ? EVP_sha512() : EVP_sha256();
+  h->ctx = c->EVP_MD_CTX_new();
+  const EVP_MD *md = a == IMAGE_SHA512 ? c->EVP_sha512() : c->EVP_sha256();
   /* Out of memory or no provider for SHA-2: nothing sensible goes on. */
-  if (h->ctx == NULL || EVP_DigestInit_ex(h->ctx, md, NULL) != 1)
+  if (h->ctx == NULL || c->EVP_DigestInit_ex(h->ctx, md, NULL) != 1)
     abort();
   return h;
 }
 
 void image_hasher_update(struct image_hasher *h, const void *data,
                          size_t len) {
-  if (EVP_DigestUpdate(h->ctx, data, len) != 1)
+  if (crypto()->EVP_DigestUpdate(h->ctx, data, len) != 1)
     abort();
 }
 
 void image_hasher_finish(struct image_hasher *h, struct image_digest *out) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  if (EVP_DigestFinal_ex(h->ctx, md, &n) != 1)
+  if (crypto()->EVP_DigestFinal_ex(h->ctx, md, &n) != 1)
     abort();
   out->algorithm = h->algorithm;
   int len = snprintf(out->text, sizeof(out->text), "%s:",
@@ -80,7 +137,7 @@ void image_hasher_finish(struct image_hasher *h, struct image_digest *out) {
 void image_hasher_free(struct image_hasher *h) {
   if (h == NULL)
     return;
-  EVP_MD_CTX_free(h->ctx);
+  crypto()->EVP_MD_CTX_free(h->ctx);
   free(h);
 }
 

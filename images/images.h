@@ -1,9 +1,9 @@
 /* images.h — what hull does with OCI images (image-spec 1.x): digests,
  * the content-addressed store, layers, and bundles made from images.
  *
- * Files: digest.c (sha256/sha512 over OpenSSL's libcrypto, streaming);
- * convert.c (an image config -> a runtime config.json, image-spec
- * conversion.md). */
+ * Files: digest.c (sha256/sha512 over OpenSSL's libcrypto, loaded on first
+ * use, streaming); convert.c (an image config -> a runtime config.json,
+ * image-spec conversion.md). */
 #ifndef HULL_IMAGES_H
 #define HULL_IMAGES_H
 
@@ -32,6 +32,13 @@ int image_digest_parse(const char *text, struct image_digest *out,
                        hull_error_t *err);
 /* The hex part of d (after the colon). */
 const char *image_digest_hex(const struct image_digest *d);
+
+/* Loads libcrypto, which hashing needs (once per process): "images:
+ * digests need libcrypto (apt-get install libssl3): libcrypto.so.3: not
+ * loadable: ...". A command that hashes calls it first, for an error; the
+ * functions below load it themselves, and abort with that message when
+ * they cannot. */
+int image_digests_load(hull_error_t *err);
 
 /* A digest computed over bytes fed in pieces. */
 struct image_hasher;

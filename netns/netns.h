@@ -360,14 +360,15 @@ int netns_ipam_owners(const char *root, const char *name, char ***ids,
  * with five base chains: prerouting (nat, dstnat), output (nat, -100),
  * postrouting (nat, srcnat), forward (filter) and input (filter). Each call
  * below is one nftables transaction, applied whole or not at all, sent over
- * libnftnl + libmnl on a fresh NETLINK_NETFILTER socket. Every rule carries
- * a tag in its userdata, as `nft ... comment "<tag>"` writes it: a
- * container's id for its published ports, "network <bridge>" for a
- * network's own rules (a container id has no space, so the two never
- * meet). Rules are found again by dumping the table and matching the tag
- * (a call costs about a microsecond per rule in the table), and deleted by
- * handle. Errors: "netns: <what was asked>: <the message the kernel
- * refused>: <strerror> (kernel: <extended ack>)", e.g.
+ * libnftnl (loaded on first use: nftnl.h) + libmnl on a fresh
+ * NETLINK_NETFILTER socket. Every rule carries a tag in its userdata, as
+ * `nft ... comment "<tag>"` writes it: a container's id for its published
+ * ports, "network <bridge>" for a network's own rules (a container id has
+ * no space, so the two never meet). Rules are found again by dumping the
+ * table and matching the tag (a call costs about a microsecond per rule in
+ * the table), and deleted by handle. Errors: "netns: <what was asked>:
+ * <the message the kernel refused>: <strerror> (kernel: <extended ack>)",
+ * or "netns: <what was asked>: libnftnl.so.11: not loadable: <why>"; e.g.
  *   netns: add nftables rules of network "hb0": add chain forward:
  *     Operation not supported   (a chain of that name, other priority) */
 
@@ -499,8 +500,10 @@ struct netns_nft_batch {
   unsigned acks;           /* messages that will be acknowledged */
 };
 
-/* Starts a batch (with BATCH_BEGIN). */
-void netns_nft_batch_start(struct netns_nft_batch *b);
+/* Starts a batch (with BATCH_BEGIN), loading libnftnl the first time
+ * (nftnl.h): "libnftnl.so.11: not loadable: ...". The functions below need
+ * a started batch, or a rule made while one is. */
+int netns_nft_batch_start(struct netns_nft_batch *b, hull_error_t *err);
 /* Adds a message of type with flags (NLM_F_ACK is added) for family inet,
  * step saying what it asks for errors ("add chain input"); the caller
  * fills its payload before the next call. */

@@ -3,17 +3,13 @@
  * kernel applies whole or not at all; table hull and its base chains; the
  * table's rules dumped and found by their tag. */
 #include "netns/netns.h"
+#include "netns/nftnl.h"
 
 /* Before the kernel headers: glibc's then keep linux/in.h's out. */
 #include <netinet/in.h>
 #include <endian.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <libnftnl/chain.h>
-#include <libnftnl/common.h>
-#include <libnftnl/rule.h>
-#include <libnftnl/table.h>
-#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -40,20 +36,25 @@ static unsigned next_seq(struct netns_nft_batch *b, const char *step) {
   return b->seq++;
 }
 
-void netns_nft_batch_start(struct netns_nft_batch *b) {
+int netns_nft_batch_start(struct netns_nft_batch *b, hull_error_t *err) {
   memset(b, 0, sizeof(*b));
+  if (nftnl_api_load(err) < 0)
+    return -1;
+  const struct nftnl_api *api = nftnl_api();
   reserve(b);
   memset(b->buf, 0, b->cap);
-  b->last = nftnl_batch_begin(b->buf, next_seq(b, "begin"));
+  b->last = api->nftnl_batch_begin(b->buf, next_seq(b, "begin"));
+  return 0;
 }
 
 struct nlmsghdr *netns_nft_batch_put(struct netns_nft_batch *b, unsigned type,
                                      unsigned flags, const char *step) {
+  const struct nftnl_api *api = nftnl_api();
   reserve(b);
   memset(b->buf + b->len, 0, MSG_ROOM);
-  b->last = nftnl_nlmsg_build_hdr(b->buf + b->len, (uint16_t)type,
-                                  NFPROTO_INET, (uint16_t)(flags | NLM_F_ACK),
-                                  next_seq(b, step));
+  b->last = api->nftnl_nlmsg_build_hdr(
+      b->buf + b->len, (uint16_t)type, NFPROTO_INET,
+      (uint16_t)(flags | NLM_F_ACK), next_seq(b, step));
   b->acks++;
   return b->last;
 }
@@ -66,9 +67,10 @@ void netns_nft_batch_free(struct netns_nft_batch *b) {
 
 int netns_nft_batch_commit(struct netns_nft_batch *b, hull_error_t *err,
                            const char *fmt, ...) {
+  const struct nftnl_api *api = nftnl_api();
   reserve(b);
   memset(b->buf + b->len, 0, MSG_ROOM);
-  b->last = nftnl_batch_end(b->buf + b->len, next_seq(b, "end"));
+  b->last = api->nftnl_batch_end(b->buf + b->len, next_seq(b, "end"));
   reserve(b);
   char what[512];
   va_list ap;
@@ -98,52 +100,55 @@ static const struct base_chain {
 /* Without NLM_F_EXCL the kernel takes an existing table or chain with the
  * same settings as it is. */
 void netns_nft_batch_table(struct netns_nft_batch *b) {
-  struct nftnl_table *t = nftnl_table_alloc();
+  const struct nftnl_api *api = nftnl_api();
+  struct nftnl_table *t = api->nftnl_table_alloc();
   if (t == NULL)
     abort();
-  nftnl_table_set_str(t, NFTNL_TABLE_NAME, "hull");
-  nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
-  nftnl_table_nlmsg_build_payload(
+  api->nftnl_table_set_str(t, NFTNL_TABLE_NAME, "hull");
+  api->nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+  api->nftnl_table_nlmsg_build_payload(
       netns_nft_batch_put(b, NFT_MSG_NEWTABLE, NLM_F_CREATE,
                           "add table inet hull"),
       t);
-  nftnl_table_free(t);
+  api->nftnl_table_free(t);
   for (size_t i = 0; i < sizeof(base_chains) / sizeof(*base_chains); i++) {
     const struct base_chain *bc = &base_chains[i];
-    struct nftnl_chain *c = nftnl_chain_alloc();
+    struct nftnl_chain *c = api->nftnl_chain_alloc();
     if (c == NULL)
       abort();
-    nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, "hull");
-    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, bc->name);
-    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, bc->type);
-    nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, bc->hook);
-    nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, bc->priority);
-    nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+    api->nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, "hull");
+    api->nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, bc->name);
+    api->nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, bc->type);
+    api->nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, bc->hook);
+    api->nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, bc->priority);
+    api->nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
     cleanup_free char *step = xasprintf("add chain %s", bc->name);
-    nftnl_chain_nlmsg_build_payload(
+    api->nftnl_chain_nlmsg_build_payload(
         netns_nft_batch_put(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, step), c);
-    nftnl_chain_free(c);
+    api->nftnl_chain_free(c);
   }
 }
 
 void netns_nft_batch_rule(struct netns_nft_batch *b, struct nftnl_rule *r,
                           bool at_head) {
+  const struct nftnl_api *api = nftnl_api();
   /* NEWRULE without NLM_F_APPEND (nor a position) inserts at the head. */
   unsigned flags = NLM_F_CREATE | (at_head ? 0 : NLM_F_APPEND);
   cleanup_free char *step = xasprintf(
-      "add rule to chain %s", nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
-  nftnl_rule_nlmsg_build_payload(
+      "add rule to chain %s", api->nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+  api->nftnl_rule_nlmsg_build_payload(
       netns_nft_batch_put(b, NFT_MSG_NEWRULE, flags, step), r);
-  nftnl_rule_free(r);
+  api->nftnl_rule_free(r);
 }
 
 /* ---- the table's rules, by tag ---------------------------------------- */
 
 static int comment_of(const struct nftnl_udata *attr, void *data) {
+  const struct nftnl_api *api = nftnl_api();
   const char **tag = data;
-  size_t len = nftnl_udata_len(attr);
-  const char *value = nftnl_udata_get(attr);
-  if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len > 0 &&
+  size_t len = api->nftnl_udata_len(attr);
+  const char *value = api->nftnl_udata_get(attr);
+  if (api->nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len > 0 &&
       value[len - 1] == '\0')
     *tag = value;
   return 0;
@@ -167,6 +172,7 @@ struct dump {
 
 static int dumped_rule(const struct nlmsghdr *msg, void *data,
                        hull_error_t *err) {
+  const struct nftnl_api *api = nftnl_api();
   struct dump *d = data;
   struct dumped_rule r = {0};
   bool have_handle = false;
@@ -184,8 +190,9 @@ static int dumped_rule(const struct nlmsghdr *msg, void *data,
       }
       break;
     case NFTA_RULE_USERDATA:
-      nftnl_udata_parse(mnl_attr_get_payload(attr),
-                        mnl_attr_get_payload_len(attr), comment_of, &r.tag);
+      api->nftnl_udata_parse(mnl_attr_get_payload(attr),
+                             mnl_attr_get_payload_len(attr), comment_of,
+                             &r.tag);
       break;
     }
   }
@@ -197,15 +204,18 @@ static int dumped_rule(const struct nlmsghdr *msg, void *data,
 
 /* Calls fn for each rule of table hull; no table, no calls. */
 static int each_rule(each_rule_fn fn, void *data, hull_error_t *err) {
+  if (nftnl_api_load(err) < 0)
+    return hull_error_wrap(err, "netns: list rules of table inet hull");
+  const struct nftnl_api *api = nftnl_api();
   char buf[NETNS_NL_BUF] = {0};
-  struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(
+  struct nlmsghdr *nlh = api->nftnl_nlmsg_build_hdr(
       buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, 1);
-  struct nftnl_rule *r = nftnl_rule_alloc();
+  struct nftnl_rule *r = api->nftnl_rule_alloc();
   if (r == NULL)
     abort();
-  nftnl_rule_set_str(r, NFTNL_RULE_TABLE, "hull");
-  nftnl_rule_nlmsg_build_payload(nlh, r);
-  nftnl_rule_free(r);
+  api->nftnl_rule_set_str(r, NFTNL_RULE_TABLE, "hull");
+  api->nftnl_rule_nlmsg_build_payload(nlh, r);
+  api->nftnl_rule_free(r);
   struct dump d = {fn, data};
   hull_error_t dump_err = NULL;
   if (netns_nl_talk_on(NETLINK_NETFILTER, nlh, dumped_rule, &d, &dump_err,
@@ -227,21 +237,22 @@ struct forget {
 };
 
 static void forget_rule(const struct dumped_rule *r, void *data) {
+  const struct nftnl_api *api = nftnl_api();
   struct forget *f = data;
   if (r->tag == NULL || strcmp(r->tag, f->tag) != 0)
     return;
-  struct nftnl_rule *del = nftnl_rule_alloc();
+  struct nftnl_rule *del = api->nftnl_rule_alloc();
   if (del == NULL)
     abort();
-  nftnl_rule_set_u32(del, NFTNL_RULE_FAMILY, NFPROTO_INET);
-  nftnl_rule_set_str(del, NFTNL_RULE_TABLE, "hull");
-  nftnl_rule_set_str(del, NFTNL_RULE_CHAIN, r->chain);
-  nftnl_rule_set_u64(del, NFTNL_RULE_HANDLE, r->handle);
+  api->nftnl_rule_set_u32(del, NFTNL_RULE_FAMILY, NFPROTO_INET);
+  api->nftnl_rule_set_str(del, NFTNL_RULE_TABLE, "hull");
+  api->nftnl_rule_set_str(del, NFTNL_RULE_CHAIN, r->chain);
+  api->nftnl_rule_set_u64(del, NFTNL_RULE_HANDLE, r->handle);
   cleanup_free char *step = xasprintf("delete rule %llu of chain %s",
                                       (unsigned long long)r->handle, r->chain);
-  nftnl_rule_nlmsg_build_payload(
+  api->nftnl_rule_nlmsg_build_payload(
       netns_nft_batch_put(f->b, NFT_MSG_DELRULE, 0, step), del);
-  nftnl_rule_free(del);
+  api->nftnl_rule_free(del);
   f->n++;
 }
 

@@ -3,12 +3,10 @@
  * loads into register 1 and compares; a rule is its matches in order, then
  * what it does. */
 #include "netns/netns.h"
+#include "netns/nftnl.h"
 
 /* Before the kernel headers: glibc's then keep linux/in.h's out. */
 #include <netinet/in.h>
-#include <libnftnl/expr.h>
-#include <libnftnl/rule.h>
-#include <libnftnl/udata.h>
 #include <linux/if_packet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
@@ -24,75 +22,85 @@
 #define CT_STATE_RELATED (1u << (IP_CT_RELATED + 1))
 
 struct nftnl_rule *netns_nft_rule_new(const char *chain, const char *tag) {
-  struct nftnl_rule *r = nftnl_rule_alloc();
+  const struct nftnl_api *api = nftnl_api();
+  struct nftnl_rule *r = api->nftnl_rule_alloc();
   if (r == NULL)
     abort();
-  nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-  nftnl_rule_set_str(r, NFTNL_RULE_TABLE, "hull");
-  nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-  struct nftnl_udata_buf *udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-  if (udata == NULL || !nftnl_udata_put_strz(udata, NFTNL_UDATA_RULE_COMMENT,
-                                             tag))
+  api->nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+  api->nftnl_rule_set_str(r, NFTNL_RULE_TABLE, "hull");
+  api->nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+  struct nftnl_udata_buf *udata =
+      api->nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+  if (udata == NULL ||
+      !api->nftnl_udata_put_strz(udata, NFTNL_UDATA_RULE_COMMENT, tag))
     abort();   /* the callers keep tags to NETNS_NFT_TAG_MAX */
-  nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(udata),
-                      nftnl_udata_buf_len(udata));
-  nftnl_udata_buf_free(udata);
+  api->nftnl_rule_set_data(r, NFTNL_RULE_USERDATA,
+                           api->nftnl_udata_buf_data(udata),
+                           api->nftnl_udata_buf_len(udata));
+  api->nftnl_udata_buf_free(udata);
   return r;
 }
 
 static struct nftnl_expr *expr(struct nftnl_rule *r, const char *name) {
-  struct nftnl_expr *e = nftnl_expr_alloc(name);
+  const struct nftnl_api *api = nftnl_api();
+  struct nftnl_expr *e = api->nftnl_expr_alloc(name);
   if (e == NULL)
     abort();
-  nftnl_rule_add_expr(r, e);
+  api->nftnl_rule_add_expr(r, e);
   return e;
 }
 
 static void cmp(struct nftnl_rule *r, enum nft_cmp_ops op, const void *data,
                 size_t len) {
+  const struct nftnl_api *api = nftnl_api();
   struct nftnl_expr *e = expr(r, "cmp");
-  nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-  nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, (uint32_t)len);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+  api->nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, (uint32_t)len);
 }
 
 static void meta(struct nftnl_rule *r, enum nft_meta_keys key) {
+  const struct nftnl_api *api = nftnl_api();
   struct nftnl_expr *e = expr(r, "meta");
-  nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
 }
 
 static void payload(struct nftnl_rule *r, enum nft_payload_bases base,
                     unsigned offset, unsigned len) {
+  const struct nftnl_api *api = nftnl_api();
   struct nftnl_expr *e = expr(r, "payload");
-  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
 }
 
 /* reg1 = reg1 & mask (len bytes). */
 static void and_mask(struct nftnl_rule *r, const void *mask, size_t len) {
+  const struct nftnl_api *api = nftnl_api();
   static const unsigned char zero[16];
   struct nftnl_expr *e = expr(r, "bitwise");
-  nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, (uint32_t)len);
-  nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, (uint32_t)len);
-  nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, (uint32_t)len);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, (uint32_t)len);
+  api->nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, (uint32_t)len);
+  api->nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, (uint32_t)len);
 }
 
 static void ct(struct nftnl_rule *r, enum nft_ct_keys key) {
+  const struct nftnl_api *api = nftnl_api();
   struct nftnl_expr *e = expr(r, "ct");
-  nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
 }
 
 static void immediate(struct nftnl_rule *r, enum nft_registers reg,
                       const void *data, size_t len) {
+  const struct nftnl_api *api = nftnl_api();
   struct nftnl_expr *e = expr(r, "immediate");
-  nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, reg);
-  nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, (uint32_t)len);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, reg);
+  api->nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, (uint32_t)len);
 }
 
 static uint8_t nfproto(int family) {
@@ -156,11 +164,12 @@ void netns_nft_match_not_reply(struct nftnl_rule *r) {
 }
 
 void netns_nft_match_local(struct nftnl_rule *r, bool on_iif, bool local) {
+  const struct nftnl_api *api = nftnl_api();
   struct nftnl_expr *e = expr(r, "fib");
-  nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS,
-                     NFTA_FIB_F_DADDR | (on_iif ? NFTA_FIB_F_IIF : 0));
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS,
+                          NFTA_FIB_F_DADDR | (on_iif ? NFTA_FIB_F_IIF : 0));
   uint32_t type = RTN_LOCAL;
   cmp(r, local ? NFT_CMP_EQ : NFT_CMP_NEQ, &type, sizeof(type));
 }
@@ -172,22 +181,25 @@ void netns_nft_match_unicast(struct nftnl_rule *r) {
 }
 
 void netns_nft_verdict(struct nftnl_rule *r, int verdict) {
+  const struct nftnl_api *api = nftnl_api();
   struct nftnl_expr *e = expr(r, "immediate");
-  nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
 }
 
 void netns_nft_masquerade(struct nftnl_rule *r) { expr(r, "masq"); }
 
 void netns_nft_dnat(struct nftnl_rule *r, const struct netns_addr *to,
                     unsigned port) {
+  const struct nftnl_api *api = nftnl_api();
   uint16_t be = htons((uint16_t)port);
   immediate(r, NFT_REG_1, to->bytes, netns_family_bytes(to->family));
   immediate(r, NFT_REG_2, &be, sizeof(be));
   struct nftnl_expr *e = expr(r, "nat");
-  nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, nfproto(to->family));
-  nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
-  nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, nfproto(to->family));
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+  api->nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS,
+                          NF_NAT_RANGE_PROTO_SPECIFIED);
 }

@@ -96,7 +96,9 @@ int netns_nft_network_add(const char *bridge, const struct netns_addr *subnet4,
     return -1;
   cleanup_free char *tag = xasprintf(NETWORK_TAG "%s", bridge);
   struct netns_nft_batch b;
-  netns_nft_batch_start(&b);
+  if (netns_nft_batch_start(&b, err) < 0)
+    return hull_error_wrap(err, "netns: add nftables rules of network \"%s\"",
+                           bridge);
   netns_nft_batch_table(&b);
   if (netns_nft_batch_forget(&b, tag, NULL, err) < 0) {
     netns_nft_batch_free(&b);
@@ -111,7 +113,8 @@ int netns_nft_network_add(const char *bridge, const struct netns_addr *subnet4,
 /* Deletes the rules tagged tag, without a transaction when there are none. */
 static int forget_tag(const char *tag, const char *what, hull_error_t *err) {
   struct netns_nft_batch b;
-  netns_nft_batch_start(&b);
+  if (netns_nft_batch_start(&b, err) < 0)
+    return hull_error_wrap(err, "netns: %s", what);
   size_t n = 0;
   if (netns_nft_batch_forget(&b, tag, &n, err) < 0) {
     netns_nft_batch_free(&b);
@@ -184,7 +187,8 @@ int netns_nft_publish(const char *id, const char *bridge,
   if (check_publish(id, addr4, addr6, ports, n, err) < 0)
     return hull_error_wrap(err, "netns: publish ports of \"%s\"", id);
   struct netns_nft_batch b;
-  netns_nft_batch_start(&b);
+  if (netns_nft_batch_start(&b, err) < 0)
+    return hull_error_wrap(err, "netns: publish ports of \"%s\"", id);
   netns_nft_batch_table(&b);
   if (netns_nft_batch_forget(&b, id, NULL, err) < 0) {
     netns_nft_batch_free(&b);

@@ -133,6 +133,48 @@ int wait_fd(int fd, short events, int timeout_ms, const char *what,
 /* Sleeps ms unless interrupted (-1). */
 int wait_ms(int ms, const char *what, hull_error_t *err);
 
+/* ---- shared libraries loaded on first use (lazylib.c) -----------------
+ * A library only some commands need (libarchive for VM mode, libnftnl for
+ * hull's networks, libcrypto for images) is dlopen()ed by them instead of
+ * linked, so that every other hull command starts without loading it.
+ * Its functions live in a table, a struct of function pointers, that a
+ * module keeps beside a static struct lazylib:
+ *
+ *   static const struct lazylib_symbol symbols[] = {
+ *       LAZYLIB_SYMBOL(struct foo_api, foo_new), ...};
+ *   static struct lazylib libfoo = LAZYLIB("libfoo.so.1", symbols,
+ *                                          struct foo_api);
+ *   const void *table;
+ *   if (lazylib_load(&libfoo, &table, err) < 0) ...
+ *
+ * The symbols must name every member of the table. */
+
+struct lazylib_symbol {
+  const char *name;
+  size_t offset;   /* of its function pointer in the table */
+};
+
+#define LAZYLIB_SYMBOL(table_type, member)                                    \
+  {#member, offsetof(table_type, member)}
+
+struct lazylib {
+  const char *soname;
+  const struct lazylib_symbol *symbols;
+  size_t n_symbols;
+  size_t table_size;
+  const void *table;   /* NULL until loaded; then filled once per process */
+};
+
+#define LAZYLIB(soname, symbols, table_type)                                  \
+  {(soname), (symbols), sizeof(symbols) / sizeof(*(symbols)),                 \
+   sizeof(table_type), NULL}
+
+/* Points *table at lib's table, loading the library and resolving its
+ * symbols on the first call (safe from several threads at once). A failure
+ * is "<soname>: not loadable: <why>" and is not remembered: the next call
+ * tries again. */
+int lazylib_load(struct lazylib *lib, const void **table, hull_error_t *err);
+
 /* ---- logging ----------------------------------------------------------
  * The log destination and format are CLI options, set once by main(). */
 

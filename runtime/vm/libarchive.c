@@ -1,20 +1,11 @@
 /* libarchive.c — loading libarchive on demand (see libarchive.h). */
 #include "runtime/vm/libarchive.h"
 
-#include <dlfcn.h>
-#include <stddef.h>
-#include <string.h>
-
 #define LIBARCHIVE "libarchive.so.13"
 
-struct symbol {
-  const char *name;
-  size_t offset;
-};
+#define SYM(name) LAZYLIB_SYMBOL(struct archive_api, name)
 
-#define SYM(name) {#name, offsetof(struct archive_api, name)}
-
-static const struct symbol symbols[] = {
+static const struct lazylib_symbol symbols[] = {
     SYM(archive_write_new),
     SYM(archive_write_set_format_cpio_newc),
     SYM(archive_write_set_bytes_in_last_block),
@@ -67,26 +58,15 @@ static const struct symbol symbols[] = {
     SYM(archive_entry_linkify),
 };
 
+/* A process uses one libarchive. */
+static struct lazylib libarchive = LAZYLIB(LIBARCHIVE, symbols,
+                                           struct archive_api);
+
 int archive_api_load(const struct archive_api **api, hull_error_t *err) {
-  /* Filled once per process; a process uses one libarchive. */
-  static struct archive_api loaded;
-  static bool done;
-  if (done) {
-    *api = &loaded;
-    return 0;
-  }
-  void *lib = dlopen(LIBARCHIVE, RTLD_NOW | RTLD_LOCAL);
-  if (lib == NULL)
-    return hull_error(err, 0, "VM mode needs libarchive (apt-get install "
-                      "libarchive13): %s", dlerror());
-  for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
-    void *fn = dlsym(lib, symbols[i].name);
-    if (fn == NULL)
-      return hull_error(err, 0, "VM mode: " LIBARCHIVE " lacks %s",
-                        symbols[i].name);
-    memcpy((char *)&loaded + symbols[i].offset, &fn, sizeof(fn));
-  }
-  done = true;
-  *api = &loaded;
+  const void *table;
+  if (lazylib_load(&libarchive, &table, err) < 0)
+    return hull_error_wrap(err, "VM mode needs libarchive (apt-get install "
+                           "libarchive13)");
+  *api = table;
   return 0;
 }

@@ -18,6 +18,14 @@ START_TEST(sha256_and_sha512_of_known_text) {
 }
 END_TEST
 
+/* libcrypto is loaded on first use; here it is installed. */
+START_TEST(libcrypto_loads) {
+  hull_error_t err = NULL;
+  ck_assert_msg(image_digests_load(&err) == 0, "%s", err ? err->msg : "");
+  ck_assert_int_eq(image_digests_load(&err), 0);
+}
+END_TEST
+
 START_TEST(streamed_equals_whole) {
   struct image_hasher *h = image_hasher_new(IMAGE_SHA256);
   image_hasher_update(h, "hello ", 6);
@@ -57,6 +65,7 @@ static Suite *digest_suite(void) {
   Suite *s = suite_create("digest");
   TCase *tc = tcase_create("digest");
   tcase_add_test(tc, sha256_and_sha512_of_known_text);
+  tcase_add_test(tc, libcrypto_loads);
   tcase_add_test(tc, streamed_equals_whole);
   tcase_add_test(tc, parse_accepts_descriptors_and_refuses_the_rest);
   suite_add_tcase(s, tc);

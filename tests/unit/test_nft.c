@@ -486,7 +486,7 @@ END_TEST
 START_TEST(batch_is_atomic) {
   ENTER_PRIVATE_NETNS();
   struct netns_nft_batch b;
-  netns_nft_batch_start(&b);
+  NL_OK(netns_nft_batch_start(&b, &err_));
   netns_nft_batch_table(&b);
   struct nftnl_rule *r = netns_nft_rule_new("forward", "c1");
   netns_nft_verdict(r, NF_ACCEPT);
@@ -499,7 +499,7 @@ START_TEST(batch_is_atomic) {
              "directory");
   ck_assert(!owns("c1", false));
   /* Without the bad rule it goes through. */
-  netns_nft_batch_start(&b);
+  NL_OK(netns_nft_batch_start(&b, &err_));
   netns_nft_batch_table(&b);
   r = netns_nft_rule_new("forward", "c1");
   netns_nft_verdict(r, NF_ACCEPT);
