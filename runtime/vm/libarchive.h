@@ -67,6 +67,18 @@ struct archive_api {
   API(archive_entry_linkresolver_set_strategy);
   API(archive_entry_linkresolver_free);
   API(archive_entry_linkify);
+  /* reading layers (images/layer.c): tar under gzip or zstd */
+  API(archive_read_support_format_tar);
+  API(archive_read_support_filter_gzip);
+  API(archive_read_support_filter_zstd);
+  API(archive_read_open_fd);
+  API(archive_read_open);
+  API(archive_read_data_block);
+  API(archive_filter_code);
+  API(archive_entry_mtime);
+  API(archive_entry_mtime_nsec);
+  API(archive_entry_xattr_reset);
+  API(archive_entry_xattr_next);
 };
 
 #undef API
