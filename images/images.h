@@ -94,6 +94,9 @@ int layer_path_clean(const char *raw, char **out);
  * when it would leave dest. Before Linux 5.6: a walk with O_NOFOLLOW on
  * every component (a symlink anywhere is refused). */
 int layer_open_beneath(int dest_fd, const char *path, int flags, mode_t mode);
+/* The walk layer_open_beneath falls back to; exposed so tests can run it on
+ * a kernel that has openat2. */
+int layer_open_walk(int dest_fd, const char *path, int flags, mode_t mode);
 /* The parent directory of clean (O_PATH), its missing components made
  * (0755); *base: the last component. Errors name entry. */
 int layer_open_parent(int dest_fd, const char *entry, const char *clean,

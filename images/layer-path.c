@@ -52,7 +52,7 @@ int layer_path_clean(const char *raw, char **out) {
 /* Without openat2 (before Linux 5.6) every component is opened with
  * O_NOFOLLOW, so a symlink anywhere in the path is refused (ELOOP or
  * ENOTDIR), stricter than the kernel's resolution, never looser. */
-static int open_walk(int dest_fd, const char *path, int flags, mode_t mode) {
+int layer_open_walk(int dest_fd, const char *path, int flags, mode_t mode) {
   cleanup_free char *copy = xstrdup(path);
   int dir = fcntl(dest_fd, F_DUPFD_CLOEXEC, 3);
   char *save = NULL;
@@ -91,7 +91,7 @@ int layer_open_beneath(int dest_fd, const char *path, int flags,
   int fd = (int)syscall(SYS_openat2, dest_fd, *path ? path : ".", &how,
                         sizeof how);
   if (fd < 0 && errno == ENOSYS)
-    return open_walk(dest_fd, path, flags | O_CLOEXEC, mode);
+    return layer_open_walk(dest_fd, path, flags | O_CLOEXEC, mode);
   return fd;
 }
 

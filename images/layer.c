@@ -84,6 +84,10 @@ static const char *filter_name(int filter) {
 
 /* ---- the two readers ------------------------------------------------ */
 
+/* ARCHIVE_RETRY (a damaged header libarchive could skip) is an error here:
+ * a layer is taken whole or not at all. */
+static bool read_ok(int r) { return r == ARCHIVE_OK || r == ARCHIVE_WARN; }
+
 static int data_error(struct unpack *u, hull_error_t *err) {
   if (u->raw_err) {
     hull_error_release(err);
@@ -102,7 +106,7 @@ static la_ssize_t feed_tar(struct archive *a, void *data, const void **block) {
   int r = u->api->archive_read_data_block(u->raw, block, &size, &offset);
   if (r == ARCHIVE_EOF)
     return 0;
-  if (r < ARCHIVE_WARN) {
+  if (!read_ok(r)) {
     const char *why = u->api->archive_error_string(u->raw);
     hull_error(&u->raw_err, 0, "layer data: %s",
                why ? why : "decompression failed");
@@ -136,7 +140,7 @@ static int open_readers(struct unpack *u, int fd, int filter,
   api->archive_read_support_format_raw(u->raw);
   struct archive_entry *e;
   if (api->archive_read_open_fd(u->raw, fd, 128 * 1024) != ARCHIVE_OK ||
-      api->archive_read_next_header(u->raw, &e) < ARCHIVE_WARN) {
+      !read_ok(api->archive_read_next_header(u->raw, &e))) {
     const char *why = api->archive_error_string(u->raw);
     return hull_error(err, 0, "layer data: %s", why ? why : "empty");
   }
@@ -325,7 +329,7 @@ static int write_contents(struct unpack *u, int fd, const char *entry,
     int r = u->api->archive_read_data_block(u->tar, &block, &len, &offset);
     if (r == ARCHIVE_EOF)
       break;
-    if (r < ARCHIVE_WARN)
+    if (!read_ok(r))
       return data_error(u, err);
     /* Offsets skip the holes of a sparse file. */
     const char *b = block;
@@ -548,7 +552,7 @@ static int unpack_all(struct unpack *u, int fd, const char *media_type,
     int r = u->api->archive_read_next_header(u->tar, &e);
     if (r == ARCHIVE_EOF)
       break;
-    if (r < ARCHIVE_WARN)
+    if (!read_ok(r))
       return data_error(u, err);
     if (unpack_entry(u, e, err) < 0)
       return -1;
