@@ -91,8 +91,9 @@ int image_layer_unpack(int fd, const char *media_type, const char *dest,
  * applied; "" is dest itself. -1 when a ".." climbs above dest. */
 int layer_path_clean(const char *raw, char **out);
 /* openat2(dest_fd, path, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): EXDEV
- * when it would leave dest. Before Linux 5.6: a walk with O_NOFOLLOW on
- * every component (a symlink anywhere is refused). */
+ * when it would leave dest. Before Linux 5.6 (or under valgrind, which
+ * lacks openat2): a walk with O_NOFOLLOW on every component, so a symlink
+ * anywhere on the path is refused (ELOOP), even one that stays inside. */
 int layer_open_beneath(int dest_fd, const char *path, int flags, mode_t mode);
 /* The walk layer_open_beneath falls back to; exposed so tests can run it on
  * a kernel that has openat2. */
@@ -101,8 +102,10 @@ int layer_open_walk(int dest_fd, const char *path, int flags, mode_t mode);
  * (0755); *base: the last component. Errors name entry. */
 int layer_open_parent(int dest_fd, const char *entry, const char *clean,
                       const char **base, hull_error_t *err);
-/* "layer entry \"<entry>\": <what>escapes the layer directory" for EXDEV,
- * else "layer entry \"<entry>\": <what or open>: <strerror(e)>". */
+/* One line naming the entry for errno e from a resolution: EXDEV
+ * "layer entry \"<entry>\": [<what> ]escapes the layer directory", ELOOP
+ * "...goes through a symlink hull does not follow (...)", else
+ * "layer entry \"<entry>\": <what, or open>: <strerror(e)>". */
 int layer_entry_error(const char *entry, const char *what, int e,
                       hull_error_t *err);
 

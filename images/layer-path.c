@@ -71,6 +71,10 @@ int layer_open_walk(int dest_fd, const char *path, int flags, mode_t mode) {
                                           O_CLOEXEC)
                   : openat(dir, name, flags | O_NOFOLLOW, mode);
     int saved = errno;
+    struct stat st;
+    if (fd < 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(st.st_mode))
+      saved = ELOOP; /* ENOTDIR for a symlink with O_DIRECTORY */
     close(dir);
     errno = saved;
     if (next == NULL)
@@ -96,12 +100,18 @@ int layer_open_beneath(int dest_fd, const char *path, int flags,
 }
 
 /* One line for a failed resolution: EXDEV is the kernel saying the path
- * would leave the layer directory. */
+ * would leave the layer directory; ELOOP a symlink loop, or the fallback
+ * walk refusing a symlink. */
 int layer_entry_error(const char *entry, const char *what, int e,
                       hull_error_t *err) {
+  const char *sep = *what ? " " : "";
   if (e == EXDEV)
-    return hull_error(err, 0, "layer entry \"%s\": %sescapes the layer "
-                      "directory", entry, what);
+    return hull_error(err, 0, "layer entry \"%s\": %s%sescapes the layer "
+                      "directory", entry, what, sep);
+  if (e == ELOOP)
+    return hull_error(err, 0, "layer entry \"%s\": %s%sgoes through a "
+                      "symlink hull does not follow (a loop, or no openat2 "
+                      "before Linux 5.6)", entry, what, sep);
   return hull_error(err, e, "layer entry \"%s\": %s", entry,
                     *what ? what : "open");
 }

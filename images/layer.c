@@ -382,23 +382,19 @@ static int unpack_symlink(struct unpack *u, struct archive_entry *e,
  * entry's own metadata is not applied (it would change the target's). */
 static int unpack_hardlink(struct unpack *u, const char *target_raw,
                            struct placed *p, hull_error_t *err) {
+  cleanup_free char *what = xasprintf("hard link to \"%s\"", target_raw);
   cleanup_free char *target = NULL;
   if (layer_path_clean(target_raw, &target) < 0 || *target == '\0')
-    return hull_error(err, 0, "layer entry \"%s\": hard link to \"%s\" "
-                      "escapes the layer directory", p->entry, target_raw);
+    return layer_entry_error(p->entry, what, EXDEV, err);
   const char *slash = strrchr(target, '/');
   const char *target_name = slash ? slash + 1 : target;
   cleanup_free char *up = slash ? xstrndup(target, (size_t)(slash - target))
                                 : xstrdup("");
   cleanup_close int up_fd =
       layer_open_beneath(u->dest_fd, up, O_PATH | O_DIRECTORY, 0);
-  if (up_fd < 0 && errno == EXDEV)
-    return hull_error(err, 0, "layer entry \"%s\": hard link to \"%s\" "
-                      "escapes the layer directory", p->entry, target_raw);
   struct stat st;
   if (up_fd < 0 || fstatat(up_fd, target_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    return hull_error(err, errno, "layer entry \"%s\": hard link to \"%s\"",
-                      p->entry, target_raw);
+    return layer_entry_error(p->entry, what, errno, err);
   struct stat here;
   if (fstatat(p->parent, p->name, &here, AT_SYMLINK_NOFOLLOW) == 0 &&
       here.st_dev == st.st_dev && here.st_ino == st.st_ino)
@@ -406,8 +402,7 @@ static int unpack_hardlink(struct unpack *u, const char *target_raw,
   if (make_room(p, false, NULL, err) < 0)
     return -1;
   if (linkat(up_fd, target_name, p->parent, p->name, 0) < 0)
-    return hull_error(err, errno, "layer entry \"%s\": hard link to \"%s\"",
-                      p->entry, target_raw);
+    return hull_error(err, errno, "layer entry \"%s\": %s", p->entry, what);
   return 0;
 }
 
@@ -469,8 +464,7 @@ static int unpack_entry(struct unpack *u, struct archive_entry *e,
   const char *hardlink = api->archive_entry_hardlink(e);
   cleanup_free char *clean = NULL;
   if (layer_path_clean(entry, &clean) < 0)
-    return hull_error(err, 0, "layer entry \"%s\": escapes the layer "
-                      "directory", entry);
+    return layer_entry_error(entry, "", EXDEV, err);
   if (*clean == '\0') {
     if (type != AE_IFDIR || hardlink)
       return hull_error(err, 0, "layer entry \"%s\": names the layer "
