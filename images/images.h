@@ -66,9 +66,10 @@ struct image_layer_unpacked {
  * earlier entries, character and block devices, fifos; uid/gid as in the
  * tar; modes with setuid/setgid/sticky; mtimes (of directories too, set
  * last); xattrs (security.capability included, set after the chown that
- * would clear it). `.wh.NAME` becomes an overlayfs whiteout (a 0:0
- * character device), `.wh..wh..opq` the trusted.overlay.opaque=y xattr on
- * its directory. A later entry replaces what an earlier one made at its
+ * would clear it; trusted.overlay.* and user.overlay.* are dropped with a
+ * warning: overlayfs reads them). `.wh.NAME` becomes an overlayfs whiteout
+ * (a 0:0 character device), `.wh..wh..opq` the trusted.overlay.opaque=y
+ * xattr on its directory. A later entry replaces what an earlier one made at its
  * name (a directory over a directory keeps the contents).
  *
  * Nothing is ever written outside dest: names lose a leading "/" and

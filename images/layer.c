@@ -190,6 +190,15 @@ static int set_xattrs(const struct placed *p, struct archive_entry *e,
   const void *value;
   size_t size;
   while (api->archive_entry_xattr_next(e, &key, &value, &size) == ARCHIVE_OK) {
+    /* overlayfs's own (redirect, metacopy, origin, opaque...) would make
+     * the mount show what the tar does not hold; only whiteouts, converted
+     * above, may set them. */
+    if (strncmp(key, "trusted.overlay.", 16) == 0 ||
+        strncmp(key, "user.overlay.", 13) == 0) {
+      log_warning("layer entry \"%s\": xattr %s dropped (overlayfs's own)",
+                  p->entry, key);
+      continue;
+    }
     /* The parent through its fd (the kernel's own link), the name itself
      * not followed: lsetxattr on a symlink sets the symlink's. */
     int r = p->fd >= 0 ? fsetxattr(p->fd, key, value, size, 0)

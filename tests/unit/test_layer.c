@@ -391,6 +391,37 @@ START_TEST(whiteouts_and_opaque_directories_take_overlay_form) {
 }
 END_TEST
 
+/* overlayfs reads trusted.overlay.* (redirect, metacopy, origin, opaque):
+ * a tar that carries them would change what the mount shows. */
+START_TEST(overlay_xattrs_in_the_tar_are_dropped) {
+  NEEDS_ROOT();
+  struct scratch s;
+  scratch_make(&s);
+  cleanup_free char *src = xasprintf("%s/src.tar.d", s.dir);
+  cleanup_free char *dir = xasprintf("%s/dir", src);
+  ck_assert_int_eq(mkdir(src, 0755), 0);
+  ck_assert_int_eq(mkdir(dir, 0755), 0);
+  ck_assert_int_eq(setxattr(dir, "trusted.overlay.redirect", "/etc", 4, 0), 0);
+  ck_assert_int_eq(setxattr(dir, "trusted.overlay.opaque", "y", 1, 0), 0);
+  ck_assert_int_eq(setxattr(dir, "user.overlay.origin", "x", 1, 0), 0);
+  ck_assert_int_eq(setxattr(dir, "user.kept", "1", 1, 0), 0);
+  cleanup_free char *tar = xasprintf("%s/layer.tar", s.dir);
+  run("tar --xattrs --xattrs-include='*' -cf %s -C %s .", tar, src);
+  cleanup_free char *msg = unpack(tar, OCI_TAR, s.layer, NULL);
+  ck_assert_msg(msg == NULL, "%s", msg);
+  cleanup_free char *out = xasprintf("%s/dir", s.layer);
+  char value[16];
+  ck_assert_int_lt(lgetxattr(out, "trusted.overlay.redirect", value,
+                             sizeof value), 0);
+  ck_assert_int_lt(lgetxattr(out, "trusted.overlay.opaque", value,
+                             sizeof value), 0);
+  ck_assert_int_lt(lgetxattr(out, "user.overlay.origin", value,
+                             sizeof value), 0);
+  ck_assert_int_eq(lgetxattr(out, "user.kept", value, sizeof value), 1);
+  scratch_free(&s);
+}
+END_TEST
+
 START_TEST(diff_id_is_the_sha256_of_the_uncompressed_tar) {
   NEEDS_ROOT();
   struct scratch s;
@@ -760,6 +791,7 @@ static Suite *layer_suite(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, every_kind_of_entry_and_its_metadata_is_kept);
   tcase_add_test(tc, whiteouts_and_opaque_directories_take_overlay_form);
+  tcase_add_test(tc, overlay_xattrs_in_the_tar_are_dropped);
   tcase_add_test(tc, diff_id_is_the_sha256_of_the_uncompressed_tar);
   tcase_add_test(tc, media_type_and_data_must_agree);
   tcase_add_test(tc, corrupt_and_truncated_layers_are_one_line_errors);
