@@ -69,15 +69,19 @@ struct image_layer_unpacked {
  * would clear it; trusted.overlay.* and user.overlay.* are dropped with a
  * warning: overlayfs reads them). `.wh.NAME` becomes an overlayfs whiteout
  * (a 0:0 character device), `.wh..wh..opq` the trusted.overlay.opaque=y
- * xattr on its directory. A later entry replaces what an earlier one made at its
+ * xattr on its directory (a whiteout for a name the layer itself holds
+ * hides nothing). A later entry replaces what an earlier one made at its
  * name (a directory over a directory keeps the contents).
  *
- * Nothing is ever written outside dest: names lose a leading "/" and
- * ".": a ".." above dest, a parent resolved through a symlink that leaves
- * dest, a hard link to outside or through such a symlink are refused:
+ * Nothing is ever written outside dest. Names are made relative (a leading
+ * "/" and "." components dropped, so "/etc/passwd" lands at
+ * dest/etc/passwd); refused: a ".." above dest, a parent reached through a
+ * symlink that leaves dest (an earlier "a -> /etc", then "a/passwd"), a
+ * hard link to outside or through such a symlink:
  * `layer entry "../../etc/passwd": escapes the layer directory`. Symlinks
- * inside dest are followed as any tar does. Without CAP_MKNOD a device is
- * skipped with a warning (rootless engines do the same).
+ * that stay inside dest are followed, as any tar does. Without CAP_MKNOD a
+ * device is skipped with a warning (rootless engines do the same);
+ * whiteouts need no CAP_MKNOD (Linux 5.8).
  *
  * Errors are one line naming the entry, or "layer data: ..." for a
  * corrupt or truncated stream. On error dest holds a partial layer: the
