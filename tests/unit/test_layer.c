@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -424,6 +426,75 @@ START_TEST(overlay_xattrs_in_the_tar_are_dropped) {
 }
 END_TEST
 
+/* The proof of the overlay form: two unpacked layers under overlayfs (in a
+ * child's own mount namespace) show what a container would see. 0 when it
+ * all held, else the step that failed. */
+static int overlay_view(const char *lower, const char *upper_layer,
+                        const char *mnt) {
+  if (unshare(CLONE_NEWNS) < 0 ||
+      mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return 10;
+  cleanup_free char *opts = xasprintf("lowerdir=%s:%s", upper_layer, lower);
+  if (mount("overlay", mnt, "overlay", MS_RDONLY, opts) < 0)
+    return errno == ENODEV ? 77 : 11;
+  struct stat st;
+  cleanup_free char *motd = xasprintf("%s/etc/motd", mnt);
+  cleanup_free char *issue = xasprintf("%s/etc/issue", mnt);
+  cleanup_free char *old = xasprintf("%s/var/cache/old", mnt);
+  cleanup_free char *fresh = xasprintf("%s/var/cache/new", mnt);
+  if (lstat(motd, &st) == 0 || errno != ENOENT)
+    return 12; /* whited out */
+  if (lstat(issue, &st) < 0)
+    return 13; /* untouched */
+  if (lstat(old, &st) == 0 || errno != ENOENT)
+    return 14; /* hidden by the opaque directory */
+  if (lstat(fresh, &st) < 0)
+    return 15;
+  return 0;
+}
+
+START_TEST(overlayfs_reads_the_whiteouts_and_opaque_directories) {
+  NEEDS_ROOT();
+  struct scratch s;
+  scratch_make(&s);
+  const struct tar_entry base[] = {
+      {.name = "etc/motd", .type = '0', .data = "hi\n"},
+      {.name = "etc/issue", .type = '0', .data = "debian\n"},
+      {.name = "var/cache/old", .type = '0', .data = "old\n"},
+      {0}};
+  const struct tar_entry change[] = {
+      {.name = "etc/.wh.motd", .type = '0'},
+      {.name = "var/cache/.wh..wh..opq", .type = '0'},
+      {.name = "var/cache/new", .type = '0', .data = "new\n"},
+      {0}};
+  cleanup_free char *base_tar = tar_make(&s, "base.tar", base);
+  cleanup_free char *change_tar = tar_make(&s, "change.tar", change);
+  cleanup_free char *lower = xasprintf("%s/layer/base", s.dir);
+  cleanup_free char *upper = xasprintf("%s/layer/change", s.dir);
+  cleanup_free char *mnt = xasprintf("%s/layer/mnt", s.dir);
+  ck_assert_int_eq(mkdir(lower, 0755), 0);
+  ck_assert_int_eq(mkdir(upper, 0755), 0);
+  ck_assert_int_eq(mkdir(mnt, 0755), 0);
+  cleanup_free char *m1 = unpack(base_tar, OCI_TAR, lower, NULL);
+  ck_assert_msg(m1 == NULL, "%s", m1);
+  cleanup_free char *m2 = unpack(change_tar, OCI_TAR, upper, NULL);
+  ck_assert_msg(m2 == NULL, "%s", m2);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0)
+    _exit(overlay_view(lower, upper, mnt));
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) {
+    scratch_free(&s);
+    SKIP_TEST("no overlay file system in this kernel");
+  }
+  ck_assert_int_eq(WEXITSTATUS(status), 0);
+  scratch_free(&s);
+}
+END_TEST
+
 START_TEST(diff_id_is_the_sha256_of_the_uncompressed_tar) {
   struct scratch s;
   scratch_make(&s);
@@ -798,6 +869,7 @@ static Suite *layer_suite(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, every_kind_of_entry_and_its_metadata_is_kept);
   tcase_add_test(tc, whiteouts_and_opaque_directories_take_overlay_form);
+  tcase_add_test(tc, overlayfs_reads_the_whiteouts_and_opaque_directories);
   tcase_add_test(tc, overlay_xattrs_in_the_tar_are_dropped);
   tcase_add_test(tc, diff_id_is_the_sha256_of_the_uncompressed_tar);
   tcase_add_test(tc, media_type_and_data_must_agree);
