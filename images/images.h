@@ -3,7 +3,9 @@
  *
  * Files: digest.c (sha256/sha512 over OpenSSL's libcrypto, loaded on first
  * use, streaming); convert.c (an image config -> a runtime config.json,
- * image-spec conversion.md). */
+ * image-spec conversion.md); layer.c (a layer blob unpacked for overlayfs,
+ * libarchive loaded lazily), layer-path.c (where a layer entry may land:
+ * beneath the layer directory). */
 #ifndef HULL_IMAGES_H
 #define HULL_IMAGES_H
 
@@ -131,5 +133,72 @@ int image_runtime_config(const char *config_json, const char *rootfs,
 /* The host's architecture as image configs name it (Go's GOARCH: amd64,
  * arm64, 386, arm, ppc64le, s390x, riscv64, ...). */
 const char *image_host_architecture(void);
+/* ---- layers (layer.c, layer-path.c) --------------------------------- */
+
+struct image_layer_unpacked {
+  struct image_digest diff_id; /* sha256 of the uncompressed tar */
+  uint64_t bytes;              /* the uncompressed tar's length */
+};
+
+/* Unpacks the layer blob read from fd into dest, an empty directory the
+ * caller made, as an overlayfs lower directory, and computes its diff_id on
+ * the way (sha256 of the uncompressed tar, padding included).
+ *
+ * media_type: application/vnd.oci.image.layer.v1.tar, +gzip or +zstd (and
+ * the deprecated nondistributable ones), or docker's
+ * application/vnd.docker.image.rootfs.diff.tar.gzip; the data must be
+ * compressed as it says.
+ *
+ * Kept: regular (also sparse) files, directories, symlinks, hard links to
+ * earlier entries, character and block devices, fifos; uid/gid as in the
+ * tar; modes with setuid/setgid/sticky; mtimes (of directories too, set
+ * last); xattrs (security.capability included, set after the chown that
+ * would clear it; trusted.overlay.* and user.overlay.* are dropped with a
+ * warning: overlayfs reads them). `.wh.NAME` becomes an overlayfs whiteout
+ * (a 0:0 character device), `.wh..wh..opq` the trusted.overlay.opaque=y
+ * xattr on its directory (a whiteout for a name the layer itself holds
+ * hides nothing). A later entry replaces what an earlier one made at its
+ * name (a directory over a directory keeps the contents).
+ *
+ * Nothing is ever written outside dest. Names are made relative (a leading
+ * "/" and "." components dropped, so "/etc/passwd" lands at
+ * dest/etc/passwd); refused: a ".." above dest, a parent reached through a
+ * symlink that leaves dest (an earlier "a -> /etc", then "a/passwd"), a
+ * hard link to outside or through such a symlink:
+ * `layer entry "../../etc/passwd": escapes the layer directory`. Symlinks
+ * that stay inside dest are followed, as any tar does. Without CAP_MKNOD a
+ * device is skipped with a warning (rootless engines do the same);
+ * whiteouts need no CAP_MKNOD (Linux 5.8).
+ *
+ * Errors are one line naming the entry, or "layer data: ..." for a
+ * corrupt or truncated stream. On error dest holds a partial layer: the
+ * caller removes it. Needs root (or a user namespace covering the tar's
+ * ids) for ownership, CAP_SYS_ADMIN for trusted.* xattrs. */
+int image_layer_unpack(int fd, const char *media_type, const char *dest,
+                       struct image_layer_unpacked *out, hull_error_t *err);
+
+/* Internals of layer.c, in layer-path.c. */
+
+/* raw made relative: leading "/", "." and empty components dropped, ".."
+ * applied; "" is dest itself. -1 when a ".." climbs above dest. */
+int layer_path_clean(const char *raw, char **out);
+/* openat2(dest_fd, path, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): EXDEV
+ * when it would leave dest. Before Linux 5.6 (or under valgrind, which
+ * lacks openat2): a walk with O_NOFOLLOW on every component, so a symlink
+ * anywhere on the path is refused (ELOOP), even one that stays inside. */
+int layer_open_beneath(int dest_fd, const char *path, int flags, mode_t mode);
+/* The walk layer_open_beneath falls back to; exposed so tests can run it on
+ * a kernel that has openat2. */
+int layer_open_walk(int dest_fd, const char *path, int flags, mode_t mode);
+/* The parent directory of clean (O_PATH), its missing components made
+ * (0755); *base: the last component. Errors name entry. */
+int layer_open_parent(int dest_fd, const char *entry, const char *clean,
+                      const char **base, hull_error_t *err);
+/* One line naming the entry for errno e from a resolution: EXDEV
+ * "layer entry \"<entry>\": [<what> ]escapes the layer directory", ELOOP
+ * "...goes through a symlink hull does not follow (...)", else
+ * "layer entry \"<entry>\": <what, or open>: <strerror(e)>". */
+int layer_entry_error(const char *entry, const char *what, int e,
+                      hull_error_t *err);
 
 #endif

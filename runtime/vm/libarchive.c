@@ -56,6 +56,17 @@ static const struct lazylib_symbol symbols[] = {
     SYM(archive_entry_linkresolver_set_strategy),
     SYM(archive_entry_linkresolver_free),
     SYM(archive_entry_linkify),
+    SYM(archive_read_support_format_tar),
+    SYM(archive_read_support_filter_gzip),
+    SYM(archive_read_support_filter_zstd),
+    SYM(archive_read_open_fd),
+    SYM(archive_read_open),
+    SYM(archive_read_data_block),
+    SYM(archive_filter_code),
+    SYM(archive_entry_mtime),
+    SYM(archive_entry_mtime_nsec),
+    SYM(archive_entry_xattr_reset),
+    SYM(archive_entry_xattr_next),
 };
 
 /* A process uses one libarchive. */
@@ -65,7 +76,7 @@ static struct lazylib libarchive = LAZYLIB(LIBARCHIVE, symbols,
 int archive_api_load(const struct archive_api **api, hull_error_t *err) {
   const void *table;
   if (lazylib_load(&libarchive, &table, err) < 0)
-    return hull_error_wrap(err, "VM mode needs libarchive (apt-get install "
+    return hull_error_wrap(err, "VM images and image layers need libarchive (apt-get install "
                            "libarchive13)");
   *api = table;
   return 0;

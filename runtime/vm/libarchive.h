@@ -1,5 +1,6 @@
-/* libarchive.h — libarchive, loaded on first use (private to runtime/vm/).
- * Only VM mode writes cpio archives; linking libarchive would load it and
+/* libarchive.h — libarchive, loaded on first use (runtime/vm/ writes the
+ * guest's cpio archives, images/layer.c reads image layers). Only those
+ * need it; linking libarchive would load it and
  * the compression libraries it needs (lzma, zstd, bz2, xml2, ...) into
  * every hull command. */
 #ifndef HULL_VM_LIBARCHIVE_H
@@ -67,6 +68,18 @@ struct archive_api {
   API(archive_entry_linkresolver_set_strategy);
   API(archive_entry_linkresolver_free);
   API(archive_entry_linkify);
+  /* reading layers (images/layer.c): tar under gzip or zstd */
+  API(archive_read_support_format_tar);
+  API(archive_read_support_filter_gzip);
+  API(archive_read_support_filter_zstd);
+  API(archive_read_open_fd);
+  API(archive_read_open);
+  API(archive_read_data_block);
+  API(archive_filter_code);
+  API(archive_entry_mtime);
+  API(archive_entry_mtime_nsec);
+  API(archive_entry_xattr_reset);
+  API(archive_entry_xattr_next);
 };
 
 #undef API
