@@ -5,7 +5,8 @@
  * store.c (content-addressed blobs, written once under a lock); manifest.c
  * (index, manifest and config JSON checked against the image-spec, platform
  * selection); refs.c (names -> descriptors, docker's name normalisation);
- * import.c (OCI image layout directories); gc.c (blobs no name reaches). */
+ * import.c (OCI image layout directories); oci-archive.c (tars of them);
+ * gc.c (blobs no name reaches). */
 #ifndef HULL_IMAGES_H
 #define HULL_IMAGES_H
 
@@ -296,10 +297,26 @@ int image_refs_remove(struct image_store *s, const char *ref,
  *     localhost/<the directory's base name>:<tag> (podman's convention for
  *     local images); an entry without one is stored unnamed, reachable by
  *     digest until gc (a note says so).
- * *names gets the names written. TODO: docker save archives and
- * oci-archive tarballs (a tar of a layout, through libarchive). */
+ * *names gets the names written, and the digest ("sha256:...") of each
+ * image left unnamed. */
 int image_import_layout(struct image_store *s, const char *dir,
                         const char *name, char ***names, hull_error_t *err);
+/* The same, with label in errors and in the bare-tag rule for dir. */
+int image_import_layout_as(struct image_store *s, const char *dir,
+                           const char *label, const char *name, char ***names,
+                           hull_error_t *err);
+/* An oci-archive (oci-archive.c): a tar (plain, gzip or zstd) of a layout,
+ * as `skopeo copy ... oci-archive:F`, `podman save --format oci-archive`
+ * and Docker 25's `docker save` write it. Only oci-layout, index.json and
+ * blobs/<alg>/<hex> are taken from it (every other member is ignored, so
+ * no name in it can point outside), unpacked into the store's tmp/ and
+ * imported as a layout named after the file (app.tar -> localhost/app).
+ * TODO: docker save archives without index.json (Docker < 25). */
+int image_import_archive(struct image_store *s, const char *file,
+                         const char *name, char ***names, hull_error_t *err);
+/* A directory is a layout, anything else an archive. */
+int image_import(struct image_store *s, const char *path, const char *name,
+                 char ***names, hull_error_t *err);
 
 /* ---- garbage collection (gc.c) ---------------------------------------------
  * With the store open exclusively: marks every blob a name reaches (an

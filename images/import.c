@@ -1,5 +1,6 @@
 /* import.c — `hull image import DIR`: an OCI image layout directory
- * (image-layout.md) into the store. Each blob index.json reaches is copied
+ * (image-layout.md) into the store (oci-archive.c unpacks an archive of
+ * one into the store's tmp/ and comes here). Each blob index.json reaches is copied
  * into the store, which checks its size and digest; an index or manifest
  * is parsed only from the store's verified copy, and its children copied
  * next. Names are written last (the naming rule is in images.h), so a
@@ -18,7 +19,7 @@
 #define MAX_DEPTH 8
 
 struct layout {
-  const char *dir;
+  const char *dir;      /* what errors and the bare-tag rule call it */
   int dirfd;
   struct image_store *store;
 };
@@ -52,8 +53,12 @@ static int check_oci_layout(struct layout *l, hull_error_t *err) {
 
 static int copy_blob(struct layout *l, const struct image_descriptor *d,
                      hull_error_t *err) {
-  if (image_store_has(l->store, &d->digest))
-    return 0;
+  if (image_store_has(l->store, &d->digest)) {
+    /* Verified when stored; this descriptor's size is checked here. */
+    cleanup_close int fd = -1;
+    return image_store_open_blob(l->store, &d->digest, d->size, false, &fd,
+                                 err);
+  }
   cleanup_free char *path = image_store_blob_path(&d->digest);
   cleanup_close int fd =
       openat(l->dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
@@ -108,10 +113,17 @@ static bool has_tag(const char *name) {
   return strchr(name, '@') || strchr(slash ? slash : name, ':');
 }
 
-/* The directory's base name as a repository path component. */
+/* The source's base name as a repository path component: "app" for a
+ * directory app/ or an archive app.tar, app.oci.tar.gz. */
 static char *repository_of_dir(const char *dir) {
   cleanup_free char *copy = xstrdup(dir);
   char *base = basename(copy);
+  static const char *const suffixes[] = {".gz", ".zst", ".tgz", ".tar", ".oci"};
+  for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
+    size_t n = strlen(base), k = strlen(suffixes[i]);
+    if (n > k && strcmp(base + n - k, suffixes[i]) == 0)
+      base[n - k] = '\0';
+  }
   char *repo = xasprintf("localhost/%s", *base && *base != '/' ? base : "image");
   for (char *c = repo + 10; *c; c++) {
     *c = (char)tolower((unsigned char)*c);
@@ -204,11 +216,27 @@ static int import(struct layout *l, const char *given, char ***out,
   return r;
 }
 
-int image_import_layout(struct image_store *s, const char *dir,
-                        const char *name, char ***names, hull_error_t *err) {
+int image_import_layout_as(struct image_store *s, const char *dir,
+                           const char *label, const char *name, char ***names,
+                           hull_error_t *err) {
   cleanup_close int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
     return hull_error(err, errno, "open `%s`", dir);
-  struct layout l = {.dir = dir, .dirfd = dirfd, .store = s};
+  struct layout l = {.dir = label, .dirfd = dirfd, .store = s};
   return import(&l, name, names, err);
+}
+
+int image_import_layout(struct image_store *s, const char *dir,
+                        const char *name, char ***names, hull_error_t *err) {
+  return image_import_layout_as(s, dir, dir, name, names, err);
+}
+
+int image_import(struct image_store *s, const char *path, const char *name,
+                 char ***names, hull_error_t *err) {
+  struct stat st;
+  if (stat(path, &st) < 0)
+    return hull_error(err, errno, "stat `%s`", path);
+  if (S_ISDIR(st.st_mode))
+    return image_import_layout(s, path, name, names, err);
+  return image_import_archive(s, path, name, names, err);
 }

@@ -52,7 +52,7 @@ static const struct command commands[] = {
     {"network", cmd_network, "list, check or remove hull's own networks",
      "ls | check | rm NAME"},
     {"image", cmd_image, "import, list, inspect, name and collect OCI images",
-     "[--image-root DIR] import [--name NAME] DIR | ls | inspect "
+     "[--image-root DIR] import [--name NAME] DIR|FILE | ls | inspect "
      "[--platform OS/ARCH[/VARIANT]] IMAGE | tag IMAGE NAME | rm IMAGE... | "
      "gc"},
     {"features", cmd_features, "show the enabled features", ""},

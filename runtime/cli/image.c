@@ -63,16 +63,16 @@ static void gen_document(yajl_gen g, const char *key, const char *json) {
 
 /* ---- verbs ------------------------------------------------------------------- */
 
-static int image_import(const struct image_options *o, char **args,
+static int cmd_image_import(const struct image_options *o, char **args,
                         hull_error_t *err) {
   if (args[0] == NULL || args[1] != NULL)
-    return hull_error(err, 0, "image import: expects one directory (an OCI "
-                              "image layout)");
+    return hull_error(err, 0, "image import: expects one OCI image layout "
+                              "directory or OCI archive");
   struct image_store *s = NULL;
   if (image_store_open(o->root, IMAGE_STORE_SHARED, &s, err) < 0)
     return -1;
   cleanup_strv char **names = NULL;
-  int r = image_import_layout(s, args[0], o->name, &names, err);
+  int r = image_import(s, args[0], o->name, &names, err);
   image_store_close(s);
   if (r < 0)
     return -1;
@@ -276,7 +276,7 @@ int cmd_image(const struct global_options *g, int argc, char **argv,
   if (o.platform && strcmp(sub, "inspect") != 0)
     return hull_error(err, 0, "image %s: --platform is for inspect", sub);
   if (strcmp(sub, "import") == 0)
-    return image_import(&o, args, err) < 0 ? -1 : 0;
+    return cmd_image_import(&o, args, err) < 0 ? -1 : 0;
   if (strcmp(sub, "gc") == 0)
     return image_gc(&o, args, err) < 0 ? -1 : 0;
   if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0 ||

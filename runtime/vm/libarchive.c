@@ -32,6 +32,8 @@ static const struct symbol symbols[] = {
     SYM(archive_read_next_header),
     SYM(archive_read_data),
     SYM(archive_read_free),
+    SYM(archive_read_support_format_tar),
+    SYM(archive_read_open_fd),
     SYM(archive_entry_new),
     SYM(archive_entry_free),
     SYM(archive_entry_clear),

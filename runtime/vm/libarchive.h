@@ -32,6 +32,9 @@ struct archive_api {
   API(archive_read_next_header);
   API(archive_read_data);
   API(archive_read_free);
+  /* reading: an image's oci-archive (images/oci-archive.c) */
+  API(archive_read_support_format_tar);
+  API(archive_read_open_fd);
   /* entries */
   API(archive_entry_new);
   API(archive_entry_free);

@@ -427,6 +427,45 @@ START_TEST(temp_files_left_by_a_kill_ignored_and_collected) {
 }
 END_TEST
 
+/* An OCI archive (a gzipped tar of a layout): imported as the layout, named
+ * after the file; a member that would land outside the layout is never
+ * written. */
+START_TEST(oci_archive_import) {
+  SKIP_UNLESS(access("/usr/bin/tar", X_OK) == 0, "no /usr/bin/tar");
+  struct hctx *c = hctx_new();
+  cleanup_free char *store = store_of(c);
+  struct oci_dir l = make_layout(c, "src", 1000, 0, NULL);
+  cleanup_free char *evil = xasprintf("%s/evil", c->dir);
+  hwrite_file(evil, "outside\n", 0644);
+  cleanup_free char *tarball = xasprintf("%s/app.tar.gz", c->dir);
+  run_tool((char *[]){"/usr/bin/tar", "-C", l.dir, "-czPf", tarball, ".",
+                      "../evil", NULL});
+  struct hres r = himage(c, store, "import", tarball);
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "Loaded image: localhost/app:1.0\n");
+  hres_free(&r);
+  hrun_expect(0, c, "image", "--image-root", store, "inspect",
+              "localhost/app:1.0");
+  ck_assert_int_eq(count_in(store, "tmp"), 0);
+  ck_assert_int_eq(count_in(store, "blobs/sha256"), 3);
+  cleanup_free char *escaped = xasprintf("%s/evil", store);
+  ck_assert_int_ne(access(escaped, F_OK), 0);
+
+  cleanup_free char *junk = xasprintf("%s/junk.tar", c->dir);
+  run_tool((char *[]){"/usr/bin/tar", "-C", c->dir, "-cf", junk, "evil",
+                      NULL});
+  r = himage(c, store, "import", junk);
+  cleanup_free char *want = xasprintf(
+      "%s: not an OCI archive (no oci-layout member; docker save archives "
+      "of Docker before 25 are not supported yet)", junk);
+  expect_one_line_error(r, want);
+  hres_free(&r);
+  ck_assert_int_eq(count_in(store, "tmp"), 0);
+  layout_free(&l);
+  hctx_finish(c);
+}
+END_TEST
+
 START_TEST(bad_arguments_are_one_line_errors) {
   struct hctx *c = hctx_new();
   cleanup_free char *store = store_of(c);
@@ -457,6 +496,7 @@ static Suite *image_suite(void) {
   tcase_add_test(tc, two_imports_at_once);
   tcase_add_test(tc, import_after_sigkill_completes);
   tcase_add_test(tc, temp_files_left_by_a_kill_ignored_and_collected);
+  tcase_add_test(tc, oci_archive_import);
   tcase_add_test(tc, bad_arguments_are_one_line_errors);
   suite_add_tcase(s, tc);
   return s;
