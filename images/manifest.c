@@ -720,7 +720,7 @@ static int names_of(struct image_store *s, const struct image_digest *d,
       strv_append(out, names[i].name);
   image_names_free(names, n);
   if (*out == NULL)
-    strv_append(out, NULL);     /* an empty list, not NULL */
+    *out = xzalloc(sizeof(char *));     /* an empty list, not NULL */
   return 0;
 }
 

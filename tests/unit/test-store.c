@@ -486,6 +486,85 @@ START_TEST(refs_set_lookup_remove) {
 }
 END_TEST
 
+/* A stored image for platform arch: its manifest's descriptor JSON (with
+ * platform) for an index; n_diff_ids lets the config disagree. */
+static char *store_image(struct fixture *f, const char *arch, int n_diff_ids,
+                         struct image_digest *man) {
+  struct image_digest layer, cfg;
+  cleanup_free char *layer_text = xasprintf("layer of %s", arch);
+  put_text(f, layer_text, &layer);
+  cleanup_free char *cfg_json = xasprintf(
+      "{\"architecture\": \"%s\", \"os\": \"linux\", \"rootfs\": "
+      "{\"type\": \"layers\", \"diff_ids\": [%s%s%s]}}", arch,
+      n_diff_ids > 0 ? "\"" : "", n_diff_ids > 0 ? layer.text : "",
+      n_diff_ids > 0 ? "\"" : "");
+  put_text(f, cfg_json, &cfg);
+  cleanup_free char *c = descriptor_json(IMAGE_MT_CONFIG, &cfg,
+                                         strlen(cfg_json));
+  cleanup_free char *l = descriptor_json(
+      "application/vnd.oci.image.layer.v1.tar+gzip", &layer,
+      strlen(layer_text));
+  cleanup_free char *manifest = xasprintf(
+      "{\"schemaVersion\": 2, \"mediaType\": \"%s\", \"config\": %s, "
+      "\"layers\": [%s]}", IMAGE_MT_MANIFEST, c, l);
+  put_text(f, manifest, man);
+  return xasprintf("{\"mediaType\": \"%s\", \"digest\": \"%s\", \"size\": "
+                   "%zu, \"platform\": {\"os\": \"linux\", "
+                   "\"architecture\": \"%s\"}}", IMAGE_MT_MANIFEST, man->text,
+                   strlen(manifest), arch);
+}
+
+START_TEST(resolve_picks_the_platform_from_an_index) {
+  struct fixture f;
+  fixture_open(&f);
+  struct image_digest amd, arm, bad, ix;
+  cleanup_free char *d_amd = store_image(&f, "amd64", 1, &amd);
+  cleanup_free char *d_arm = store_image(&f, "arm64", 1, &arm);
+  cleanup_free char *d_bad = store_image(&f, "s390x", 0, &bad);
+  cleanup_free char *index = xasprintf(
+      "{\"schemaVersion\": 2, \"mediaType\": \"%s\", \"manifests\": "
+      "[%s, %s, %s]}", IMAGE_MT_INDEX, d_amd, d_arm, d_bad);
+  put_text(&f, index, &ix);
+  struct image_descriptor target = {.media_type = IMAGE_MT_INDEX,
+                                    .digest = ix,
+                                    .size = (int64_t)strlen(index)};
+  hull_error_t err = NULL;
+  char *names[] = {"example.com/multi:1", NULL};
+  ck_assert_int_eq(image_refs_set(f.s, names, &target, &err), 0);
+
+  struct image_platform p;
+  struct image_resolved r;
+  ck_assert_int_eq(image_platform_parse("linux/arm64", &p, &err), 0);
+  ck_assert_msg(image_resolve(f.s, "example.com/multi:1", &p, &r, &err) == 0,
+                "%s", err ? err->msg : "");
+  ck_assert_str_eq(r.manifest_desc.digest.text, arm.text);
+  ck_assert_str_eq(r.config->platform.architecture, "arm64");
+  ck_assert_ptr_nonnull(r.index);
+  ck_assert_str_eq(r.names[0], "example.com/multi:1");
+  ck_assert_int_eq(r.manifest->n_layers, 1);
+  image_resolved_clear(&r);
+  image_platform_clear(&p);
+
+  /* A config whose diff_ids disagree with the manifest's layers. */
+  ck_assert_int_eq(image_platform_parse("linux/s390x", &p, &err), 0);
+  ck_assert_int_lt(image_resolve(f.s, "example.com/multi:1", &p, &r, &err), 0);
+  ck_assert_msg(strstr(err->msg, ": .rootfs.diff_ids: 0 entries for the "
+                                 "manifest's 1 layers") != NULL,
+                "%s", err->msg);
+  hull_error_release(&err);
+  image_platform_clear(&p);
+  ck_assert_int_eq(image_platform_parse("linux/riscv64", &p, &err), 0);
+  ck_assert_int_lt(image_resolve(f.s, "example.com/multi:1", &p, &r, &err), 0);
+  cleanup_free char *want = xasprintf(
+      "index %s: no manifest for linux/riscv64 (it has linux/amd64, "
+      "linux/arm64, linux/s390x)", ix.text);
+  ck_assert_str_eq(err->msg, want);
+  hull_error_release(&err);
+  image_platform_clear(&p);
+  fixture_close(&f);
+}
+END_TEST
+
 /* ---- gc ------------------------------------------------------------------------ */
 
 START_TEST(gc_keeps_what_names_reach_and_removes_the_rest) {
@@ -555,6 +634,7 @@ static Suite *store_suite(void) {
   tcase_add_test(tc, index_selects_the_platform);
   tcase_add_test(tc, names_are_normalised_as_docker_does);
   tcase_add_test(tc, refs_set_lookup_remove);
+  tcase_add_test(tc, resolve_picks_the_platform_from_an_index);
   tcase_add_test(tc, gc_keeps_what_names_reach_and_removes_the_rest);
   suite_add_tcase(s, tc);
   return s;
