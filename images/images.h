@@ -3,8 +3,10 @@
  *
  * Files: digest.c (sha256/sha512 over OpenSSL's libcrypto, streaming);
  * store.c (content-addressed blobs, written once under a lock); manifest.c
- * (index, manifest and config JSON checked against the image-spec, platform
- * selection); refs.c (names -> descriptors, docker's name normalisation);
+ * (index, manifest and config JSON checked against the image-spec);
+ * platform.c (os/arch[/variant], choosing from an index); resolve.c
+ * (documents read back from the store, walks, name -> manifest + config);
+ * refs.c (names -> descriptors, docker's name normalisation);
  * import.c (OCI image layout directories); oci-archive.c (tars of them);
  * gc.c (blobs no name reaches). */
 #ifndef HULL_IMAGES_H
@@ -206,6 +208,8 @@ int image_config_parse(const char *what, const char *json,
                        struct image_config **out, hull_error_t *err);
 void image_config_free(struct image_config *c);
 
+/* ---- platforms (platform.c) ------------------------------------------------ */
+
 /* "os/arch[/variant]" ("linux/arm64/v8"); the host's as Go names it
  * (GOOS/GOARCH: x86_64 -> linux/amd64, aarch64 -> linux/arm64, ...). */
 int image_platform_parse(const char *text, struct image_platform *out,
@@ -218,6 +222,8 @@ int image_index_select(const char *what, const struct image_index *ix,
                        const struct image_platform *want,
                        const struct image_descriptor **out,
                        hull_error_t *err);
+
+/* ---- images in the store (resolve.c) ------------------------------------- */
 
 /* An image as a name or digest leads to it: the descriptor the name
  * holds, the index when that is one, and the manifest for platform (NULL:
