@@ -8,6 +8,7 @@
  * (documents read back from the store, walks, name -> manifest + config);
  * refs.c (names -> descriptors, docker's name normalisation);
  * import.c (OCI image layout directories); oci-archive.c (tars of them);
+ * docker-archive.c (docker save's format, made a layout);
  * gc.c (blobs no name reaches). */
 #ifndef HULL_IMAGES_H
 #define HULL_IMAGES_H
@@ -165,7 +166,9 @@ struct image_descriptor {
   struct image_digest digest;
   int64_t size;
   struct image_platform platform;   /* index entries */
-  char *ref_name;       /* the org.opencontainers.image.ref.name annotation */
+  char *ref_name;       /* the org.opencontainers.image.ref.name annotation,
+                           or io.containerd.image.name (a whole name, as
+                           containerd and Docker 25 write) when present */
 };
 
 struct image_index {
@@ -311,15 +314,21 @@ int image_import_layout(struct image_store *s, const char *dir,
 int image_import_layout_as(struct image_store *s, const char *dir,
                            const char *label, const char *name, char ***names,
                            hull_error_t *err);
-/* An oci-archive (oci-archive.c): a tar (plain, gzip or zstd) of a layout,
+/* An archive (oci-archive.c): a tar (plain, gzip or zstd) of a layout,
  * as `skopeo copy ... oci-archive:F`, `podman save --format oci-archive`
- * and Docker 25's `docker save` write it. Only oci-layout, index.json and
- * blobs/<alg>/<hex> are taken from it (every other member is ignored, so
- * no name in it can point outside), unpacked into the store's tmp/ and
- * imported as a layout named after the file (app.tar -> localhost/app).
- * TODO: docker save archives without index.json (Docker < 25). */
+ * and Docker 25's `docker save` write it, or the docker save archive of
+ * older Dockers (manifest.json, RepoTags). Only regular files with plain
+ * names (image_archive_member_ok) are unpacked, into the store's tmp/,
+ * and imported as a layout named after the file (app.tar ->
+ * localhost/app) where no name is recorded. */
 int image_import_archive(struct image_store *s, const char *file,
                          const char *name, char ***names, hull_error_t *err);
+bool image_archive_member_ok(const char *name);
+/* docker-archive.c: turns the unpacked docker save archive at dirfd into
+ * an OCI layout (blobs, a manifest per image, index.json with each RepoTag
+ * as a ref.name); label names the archive in errors. */
+int image_docker_archive_to_layout(int dirfd, const char *label,
+                                   hull_error_t *err);
 /* A directory is a layout, anything else an archive. */
 int image_import(struct image_store *s, const char *path, const char *name,
                  char ***names, hull_error_t *err);

@@ -222,8 +222,14 @@ static int parse_annotations(const char *what, const char *path, yajl_val v,
       cleanup_free char *k = xasprintf("%s[\"%s\"]", at, key);
       return field_error(what, k, err, "expected a string");
     }
-    if (strcmp(key, IMAGE_ANNOTATION_REF_NAME) == 0)
-      out->ref_name = xstrdup(YAJL_GET_STRING(v->u.object.values[i]));
+    const char *value = v->u.object.values[i]->u.string;
+    if (strcmp(key, IMAGE_ANNOTATION_REF_NAME) == 0 && out->ref_name == NULL)
+      out->ref_name = xstrdup(value);
+    /* containerd's (and Docker 25's) whole name beats a bare ref.name tag. */
+    if (strcmp(key, "io.containerd.image.name") == 0) {
+      free(out->ref_name);
+      out->ref_name = xstrdup(value);
+    }
   }
   return 0;
 }

@@ -1,13 +1,15 @@
-/* oci-archive.c — `hull image import FILE` of an OCI archive: a tar (plain,
- * gzip or zstd: libarchive's filters) of an image layout. Members are
- * written by names made here, never by the archive's: only oci-layout,
- * index.json and blobs/<alg>/<hex> with a valid digest are taken, as
- * regular files, into a fresh directory in the store's tmp/ (gc removes
- * it if hull dies); then the directory is imported as a layout, which
+/* oci-archive.c — `hull image import FILE` of an archive: a tar (plain,
+ * gzip or zstd: libarchive's filters) of an image layout, or a docker save
+ * archive (docker-archive.c makes a layout of it). Members are unpacked
+ * into a fresh directory in the store's tmp/ (gc removes it if hull dies):
+ * only regular files whose names are 1 to 3 plain components
+ * (image_archive_member_ok), so none lands outside and none is a link;
+ * the rest is skipped. Then the directory is imported as a layout, which
  * verifies every blob it uses. */
 #include "images/images.h"
 #include "runtime/vm/libarchive.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,32 +17,57 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The path in the layout that member `name` is, NULL when it is none. */
-static char *layout_path(const char *name) {
+/* 1 to 3 components of [A-Za-z0-9._-], none starting with a dot: every
+ * name a layout (blobs/sha256/<hex>) or a docker save archive
+ * (<hex>/layer.tar, <hex>.json) uses, and never an absolute path, "..",
+ * or a hidden file. */
+bool image_archive_member_ok(const char *name) {
+  int components = 0;
+  for (const char *p = name; *p;) {
+    size_t n = strcspn(p, "/");
+    if (n == 0 || p[0] == '.' || ++components > 3)
+      return false;
+    for (size_t i = 0; i < n; i++)
+      if (!isalnum((unsigned char)p[i]) && !strchr("._-", p[i]))
+        return false;
+    p += n;
+    if (*p == '/')
+      p++;
+  }
+  return components > 0;
+}
+
+/* Member name as its path in the directory, NULL when it is none to take. */
+static char *member_path(const char *name) {
   while (strncmp(name, "./", 2) == 0)
     name += 2;
-  if (strcmp(name, "oci-layout") == 0 || strcmp(name, "index.json") == 0)
-    return xstrdup(name);
-  if (strncmp(name, "blobs/", 6) != 0)
-    return NULL;
-  cleanup_free char *digest = xstrdup(name + 6);
-  char *slash = strchr(digest, '/');
-  if (slash == NULL)
-    return NULL;
-  *slash = ':';
-  struct image_digest d;
-  cleanup_error hull_error_t not_one = NULL;
-  if (image_digest_parse(digest, &d, &not_one) < 0)
-    return NULL;
-  return image_store_blob_path(&d);
+  size_t n = strlen(name);
+  cleanup_free char *path = xstrndup(name, n && name[n - 1] == '/' ? n - 1 : n);
+  return image_archive_member_ok(path) ? take_ptr(path) : NULL;
+}
+
+/* The directories above path, made as needed. */
+static int make_parents(int dirfd, const char *path, hull_error_t *err) {
+  cleanup_free char *p = xstrdup(path);
+  for (char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
+    *s = '\0';
+    if (mkdirat(dirfd, p, 0700) < 0 && errno != EEXIST)
+      return hull_error(err, errno, "mkdir %s", p);
+    *s = '/';
+  }
+  return 0;
 }
 
 static int extract_member(const struct archive_api *a, struct archive *ar,
                           struct archive_entry *e, const char *file,
                           int dirfd, const char *path, hull_error_t *err) {
+  if (a->archive_entry_filetype(e) == AE_IFDIR)
+    return 0;
   if (a->archive_entry_filetype(e) != AE_IFREG)
     return hull_error(err, 0, "%s: member %s: not a regular file", file,
                       a->archive_entry_pathname(e));
+  if (make_parents(dirfd, path, err) < 0)
+    return hull_error_wrap(err, "%s", file);
   cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_EXCL |
                                 O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0 && errno == EEXIST)
@@ -67,7 +94,7 @@ static int extract(const struct archive_api *a, struct archive *ar,
   int r;
   while ((r = a->archive_read_next_header(ar, &e)) == ARCHIVE_OK ||
          r == ARCHIVE_WARN) {
-    cleanup_free char *path = layout_path(a->archive_entry_pathname(e));
+    cleanup_free char *path = member_path(a->archive_entry_pathname(e));
     if (path && extract_member(a, ar, e, file, dirfd, path, err) < 0)
       return -1;
   }
@@ -86,11 +113,12 @@ static int make_layout_dir(struct image_store *s, char **out, int *dirfd,
   }
   *out = dir;
   static const char *const sub[] = {"blobs", "blobs/sha256", "blobs/sha512"};
+  /* Made first, so that an archive's members land in them. */
   *dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (*dirfd < 0)
     return hull_error(err, errno, "open `%s`", dir);
   for (size_t i = 0; i < sizeof(sub) / sizeof(*sub); i++)
-    if (mkdirat(*dirfd, sub[i], 0700) < 0)
+    if (mkdirat(*dirfd, sub[i], 0700) < 0 && errno != EEXIST)
       return hull_error(err, errno, "mkdir `%s/%s`", dir, sub[i]);
   return 0;
 }
@@ -124,10 +152,14 @@ int image_import_archive(struct image_store *s, const char *file,
   int r = make_layout_dir(s, &dir, &dirfd, err);
   if (r == 0)
     r = unpack(a, file, dirfd, err);
-  if (r == 0 && faccessat(dirfd, "oci-layout", F_OK, 0) < 0)
-    r = hull_error(err, 0, "%s: not an OCI archive (no oci-layout member; "
-                           "docker save archives of Docker before 25 are "
-                           "not supported yet)", file);
+  if (r == 0 && faccessat(dirfd, "oci-layout", F_OK, 0) < 0) {
+    if (faccessat(dirfd, "manifest.json", F_OK, 0) == 0)
+      r = image_docker_archive_to_layout(dirfd, file, err);
+    else
+      r = hull_error(err, 0, "%s: neither an OCI archive nor a docker save "
+                             "archive (no oci-layout or manifest.json "
+                             "member)", file);
+  }
   if (r == 0)
     r = image_import_layout_as(s, dir, file, name, names, err);
   cleanup_error hull_error_t ignored = NULL;

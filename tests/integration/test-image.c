@@ -456,12 +456,81 @@ START_TEST(oci_archive_import) {
                       NULL});
   r = himage(c, store, "import", junk);
   cleanup_free char *want = xasprintf(
-      "%s: not an OCI archive (no oci-layout member; docker save archives "
-      "of Docker before 25 are not supported yet)", junk);
+      "%s: neither an OCI archive nor a docker save archive (no oci-layout "
+      "or manifest.json member)", junk);
   expect_one_line_error(r, want);
   hres_free(&r);
   ck_assert_int_eq(count_in(store, "tmp"), 0);
   layout_free(&l);
+  hctx_finish(c);
+}
+END_TEST
+
+/* A docker save archive (Docker before 25, podman's docker-archive): its
+ * RepoTags become the names, its layer.tar files the layers; a
+ * manifest.json naming a file outside the archive is refused. */
+static char *docker_archive(struct hctx *c, const char *name,
+                            const char *config_member,
+                            struct image_digest *layer_digest) {
+  cleanup_free char *dir = xasprintf("%s/%s.d", c->dir, name);
+  cleanup_free char *layer = layer_bytes(3000);
+  image_digest_of(IMAGE_SHA256, layer, 3000, layer_digest);
+  cleanup_free char *layer_dir = xasprintf(
+      "%s/%s", dir, image_digest_hex(layer_digest));
+  hull_error_t err = NULL;
+  ck_assert_int_eq(mkdir_p(layer_dir, 0755, &err), 0);
+  cleanup_free char *layer_path = xasprintf("%s/layer.tar", layer_dir);
+  write_bytes(layer_path, layer, 3000);
+  cleanup_free char *cfg = xasprintf(
+      "{\"architecture\": \"amd64\", \"os\": \"linux\", \"rootfs\": "
+      "{\"type\": \"layers\", \"diff_ids\": [\"%s\"]}}", layer_digest->text);
+  struct image_digest cd;
+  image_digest_of(IMAGE_SHA256, cfg, strlen(cfg), &cd);
+  cleanup_free char *cfg_path =
+      xasprintf("%s/%s.json", dir, image_digest_hex(&cd));
+  hwrite_file(cfg_path, cfg, 0644);
+  cleanup_free char *cfg_member =
+      config_member ? xstrdup(config_member)
+                    : xasprintf("%s.json", image_digest_hex(&cd));
+  cleanup_free char *manifest = xasprintf(
+      "[{\"Config\": \"%s\", \"RepoTags\": [\"busybox:latest\", "
+      "\"example.com/bb:2\"], \"Layers\": [\"%s/layer.tar\"]}]", cfg_member,
+      image_digest_hex(layer_digest));
+  cleanup_free char *mpath = xasprintf("%s/manifest.json", dir);
+  hwrite_file(mpath, manifest, 0644);
+  char *tarball = xasprintf("%s/%s.tar", c->dir, name);
+  run_tool((char *[]){"/usr/bin/tar", "-C", dir, "-cf", tarball, ".", NULL});
+  return tarball;
+}
+
+START_TEST(docker_save_archive_import) {
+  SKIP_UNLESS(access("/usr/bin/tar", X_OK) == 0, "no /usr/bin/tar");
+  struct hctx *c = hctx_new();
+  cleanup_free char *store = store_of(c);
+  struct image_digest layer;
+  cleanup_free char *tarball = docker_archive(c, "saved", NULL, &layer);
+  struct hres r = himage(c, store, "import", tarball);
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "Loaded image: docker.io/library/busybox:latest\n"
+                          "Loaded image: example.com/bb:2\n");
+  hres_free(&r);
+  r = himage(c, store, "inspect", "busybox");
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, layer.text), "inspect: %s", r.out);
+  ck_assert(hcontains(r.out, "\"example.com/bb:2\""));
+  hres_free(&r);
+  ck_assert_int_eq(count_in(store, "blobs/sha256"), 3);
+  ck_assert_int_eq(count_in(store, "tmp"), 0);
+
+  cleanup_free char *bad = docker_archive(c, "outside", "../../etc/passwd",
+                                          &layer);
+  r = himage(c, store, "import", bad);
+  cleanup_free char *want = xasprintf(
+      "%s: manifest.json: \\\"../../etc/passwd\\\" is not a member name "
+      "hull reads", bad);
+  expect_one_line_error(r, want);
+  hres_free(&r);
+  ck_assert_int_eq(count_in(store, "tmp"), 0);
   hctx_finish(c);
 }
 END_TEST
@@ -497,6 +566,7 @@ static Suite *image_suite(void) {
   tcase_add_test(tc, import_after_sigkill_completes);
   tcase_add_test(tc, temp_files_left_by_a_kill_ignored_and_collected);
   tcase_add_test(tc, oci_archive_import);
+  tcase_add_test(tc, docker_save_archive_import);
   tcase_add_test(tc, bad_arguments_are_one_line_errors);
   suite_add_tcase(s, tc);
   return s;

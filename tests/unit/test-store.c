@@ -401,6 +401,39 @@ START_TEST(index_selects_the_platform) {
 }
 END_TEST
 
+START_TEST(archive_member_names_stay_inside) {
+  static const char *const ok[] = {"oci-layout", "index.json",
+                                   "blobs/sha256/ab12", "abc/layer.tar",
+                                   "abc.json"};
+  static const char *const bad[] = {"", "/etc/passwd", "../x", "a/../b",
+                                    "a/./b", ".hidden", "a//b", "a/b/c/d",
+                                    "a b", "a/b\\c"};
+  for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++)
+    ck_assert_msg(image_archive_member_ok(ok[i]), "%s", ok[i]);
+  for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+    ck_assert_msg(!image_archive_member_ok(bad[i]), "%s", bad[i]);
+}
+END_TEST
+
+START_TEST(containerd_name_beats_a_bare_ref_name) {
+  const char *json =
+      "{\"schemaVersion\": 2, \"manifests\": [{\"mediaType\": \"" IMAGE_MT_MANIFEST
+      "\", \"digest\": \"" D64 "\", \"size\": 1, \"annotations\": {"
+      "\"org.opencontainers.image.ref.name\": \"latest\", "
+      "\"io.containerd.image.name\": \"docker.io/library/busybox:latest\"}},"
+      "{\"mediaType\": \"" IMAGE_MT_MANIFEST "\", \"digest\": \"" D64 "\", "
+      "\"size\": 1, \"annotations\": {\"org.opencontainers.image.ref.name\": "
+      "\"1.0\"}}]}";
+  struct image_index *ix = NULL;
+  hull_error_t err = NULL;
+  ck_assert_int_eq(image_index_parse("index.json", json, &ix, &err), 0);
+  ck_assert_str_eq(ix->manifests[0].ref_name,
+                   "docker.io/library/busybox:latest");
+  ck_assert_str_eq(ix->manifests[1].ref_name, "1.0");
+  image_index_free(ix);
+}
+END_TEST
+
 /* ---- names ---------------------------------------------------------------- */
 
 START_TEST(names_are_normalised_as_docker_does) {
@@ -632,6 +665,8 @@ static Suite *store_suite(void) {
   tcase_add_test(tc, manifest_fields_are_checked_and_named);
   tcase_add_test(tc, config_needs_platform_and_layers_rootfs);
   tcase_add_test(tc, index_selects_the_platform);
+  tcase_add_test(tc, archive_member_names_stay_inside);
+  tcase_add_test(tc, containerd_name_beats_a_bare_ref_name);
   tcase_add_test(tc, names_are_normalised_as_docker_does);
   tcase_add_test(tc, refs_set_lookup_remove);
   tcase_add_test(tc, resolve_picks_the_platform_from_an_index);
