@@ -148,15 +148,23 @@ static char *entry_name(const char *dir, const char *given,
   return xasprintf("%s:%s", repo, ref);
 }
 
-/* names[i]: the normalised name of entry i, or NULL. */
+/* names[i]: the normalised name of entry i, NULL when it has none, "" when
+ * it is named through entry 0 (one --name for one image). */
 static int name_entries(struct layout *l, const char *given,
                         const struct image_index *ix, char **names,
                         hull_error_t *err) {
   if (given && has_tag(given)) {
-    if (ix->n_manifests != 1)
-      return hull_error(err, 0, "--name %s names one image, and "
-                                "%s/index.json has %zu", given, l->dir,
-                        ix->n_manifests);
+    /* Several entries may be tags of one image (umoci's 1.0 and latest). */
+    for (size_t i = 1; i < ix->n_manifests; i++) {
+      if (strcmp(ix->manifests[i].digest.text,
+                 ix->manifests[0].digest.text) != 0)
+        return hull_error(err, 0, "--name %s names one image, and "
+                                  "%s/index.json has several", given,
+                          l->dir);
+      names[i] = xstrdup("");   /* the same image: named once */
+    }
+    if (ix->n_manifests == 0)
+      return hull_error(err, 0, "%s/index.json: no image", l->dir);
     return image_ref_normalize(given, &names[0], err);
   }
   for (size_t i = 0; i < ix->n_manifests; i++) {
@@ -180,6 +188,8 @@ static int name_entries(struct layout *l, const char *given,
 static int write_names(struct layout *l, const struct image_index *ix,
                        char **names, char ***out, hull_error_t *err) {
   for (size_t i = 0; i < ix->n_manifests; i++) {
+    if (names[i] && *names[i] == '\0')
+      continue;
     if (names[i] == NULL) {
       strv_append(out, ix->manifests[i].digest.text);
       continue;

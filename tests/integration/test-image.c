@@ -235,6 +235,18 @@ START_TEST(import_ls_inspect_tag_rm_gc) {
   r = himage(c, store, "ls");
   ck_assert_str_eq(r.out, "NAME   DIGEST         SIZE\n");
   hres_free(&r);
+
+  /* --name with a tag names the image (both of umoci's tags are it);
+   * without one it is the repository for each ref.name. */
+  r = himage(c, store, "import", "--name", "myapp:v2", lay);
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "Loaded image: docker.io/library/myapp:v2\n");
+  hres_free(&r);
+  r = himage(c, store, "import", lay, "--name", "example.com/team/app");
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "Loaded image: example.com/team/app:1.0\n"
+                          "Loaded image: example.com/team/app:latest\n");
+  hres_free(&r);
   hctx_finish(c);
 }
 END_TEST
