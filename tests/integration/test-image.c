@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -547,6 +548,34 @@ START_TEST(docker_save_archive_import) {
 }
 END_TEST
 
+/* A store that fills up: the import fails naming the blob and the disk,
+ * and no temp file stays to take the space. */
+START_TEST(full_store_refused_leaving_nothing) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *store = store_of(c);
+  hull_error_t err = NULL;
+  ck_assert_int_eq(mkdir_p(store, 0700, &err), 0);
+  SKIP_UNLESS(mount("tmpfs", store, "tmpfs", 0, "size=2m") == 0,
+              "cannot mount a tmpfs (not root?)");
+  struct oci_dir l = make_layout(c, "huge", 4 << 20, 0, NULL);
+  struct hres r = himage(c, store, "import", l.dir);
+  cleanup_free char *want = xasprintf("blob %s: write `%s/tmp/sha256-%s`: No "
+                                      "space left on device", l.layer.text,
+                                      store, image_digest_hex(&l.layer));
+  expect_one_line_error(r, want);
+  hres_free(&r);
+  ck_assert_int_eq(count_in(store, "tmp"), 0);
+  ck_assert_int_eq(count_in(store, "blobs/sha256"), 2);  /* manifest, config */
+  r = himage(c, store, "gc");
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert_int_eq(count_in(store, "blobs/sha256"), 0);
+  ck_assert_int_eq(umount2(store, MNT_DETACH), 0);
+  layout_free(&l);
+  hctx_finish(c);
+}
+END_TEST
+
 START_TEST(bad_arguments_are_one_line_errors) {
   struct hctx *c = hctx_new();
   cleanup_free char *store = store_of(c);
@@ -579,6 +608,7 @@ static Suite *image_suite(void) {
   tcase_add_test(tc, temp_files_left_by_a_kill_ignored_and_collected);
   tcase_add_test(tc, oci_archive_import);
   tcase_add_test(tc, docker_save_archive_import);
+  tcase_add_test(tc, full_store_refused_leaving_nothing);
   tcase_add_test(tc, bad_arguments_are_one_line_errors);
   suite_add_tcase(s, tc);
   return s;
