@@ -58,7 +58,10 @@ void image_digest_of(enum image_digest_algorithm a, const void *data,
  * <root>/tmp/<alg>-<hex>     a blob being written; the writer holds an flock
  *                            on it, so it is also the blob's lock. Left by a
  *                            killed writer, it is truncated by the next one
- *                            and removed by gc; nothing else reads tmp/.
+ *                            and removed by gc.
+ * <root>/tmp/...             also refs.json-<pid> (a names update) and
+ *                            archive-XXXXXX/ (an archive being imported): all
+ *                            a killed command can leave; gc empties tmp/.
  * <root>/lock                flock: every command holds it shared while the
  *                            store is open, gc exclusively (so gc never sees
  *                            a blob stored but not yet named)
