@@ -26,7 +26,7 @@
 
 /* ---- the image config: the fields conversion reads --------------------- */
 
-struct image_config {
+struct config_fields {
   yajl_val doc;                  /* the strings below point into it */
   const char *os, *architecture, *variant, *os_version, *author, *created;
   char *os_features;             /* the array joined with commas */
@@ -36,7 +36,7 @@ struct image_config {
   char **exposed_ports, **volumes;   /* the keys of those objects */
 };
 
-static void image_config_free(struct image_config *c) {
+static void config_fields_free(struct config_fields *c) {
   yajl_tree_free(c->doc);
   free(c->os_features);
   strv_free(c->entrypoint);
@@ -119,7 +119,7 @@ static char *join(char *const *list, const char *sep) {
   return s;
 }
 
-static int parse_labels(yajl_val config, struct image_config *c,
+static int parse_labels(yajl_val config, struct config_fields *c,
                         hull_error_t *err) {
   yajl_val labels = member(config, "Labels");
   if (labels == NULL)
@@ -134,7 +134,7 @@ static int parse_labels(yajl_val config, struct image_config *c,
   return 0;
 }
 
-static int parse_execution(yajl_val doc, struct image_config *c,
+static int parse_execution(yajl_val doc, struct config_fields *c,
                            hull_error_t *err) {
   yajl_val config = member(doc, "config");
   if (config == NULL)
@@ -157,7 +157,7 @@ static int parse_execution(yajl_val doc, struct image_config *c,
   return parse_labels(config, c, err);
 }
 
-static int parse_image_config(const char *json, struct image_config *c,
+static int parse_image_config(const char *json, struct config_fields *c,
                               hull_error_t *err) {
   char msg[1024] = "";
   c->doc = yajl_tree_parse(json, msg, sizeof(msg));
@@ -214,7 +214,7 @@ const char *image_host_architecture(void) {
 #endif
 }
 
-static int check_platform(const struct image_config *c, hull_error_t *err) {
+static int check_platform(const struct config_fields *c, hull_error_t *err) {
   if (c->os == NULL)
     return hull_error(err, 0, "os: required");
   if (strcmp(c->os, "linux") != 0)
@@ -232,7 +232,7 @@ static int check_platform(const struct image_config *c, hull_error_t *err) {
 /* ---- process.args, .env, .cwd ------------------------------------------- */
 
 /* Entrypoint, then the caller's command or else Cmd (conversion.md note 2). */
-static int process_args(const struct image_config *c,
+static int process_args(const struct config_fields *c,
                         const struct image_run_options *o, char ***out,
                         hull_error_t *err) {
   char **args = strv_dup(c->entrypoint);
@@ -268,7 +268,7 @@ static void env_set(char ***env, const char *entry) {
 /* The default's variables (TERM only with a terminal, as docker), each
  * replaced in place by the image's of the same name (note 1: no default
  * overrides the image), then the image's, then the caller's over them. */
-static char **process_env(yajl_val defaults, const struct image_config *c,
+static char **process_env(yajl_val defaults, const struct config_fields *c,
                           const struct image_run_options *o) {
   char **env = xzalloc(sizeof(char *));
   yajl_val list = member(member(defaults, "process"), "env");
@@ -285,7 +285,7 @@ static char **process_env(yajl_val defaults, const struct image_config *c,
   return env;
 }
 
-static int process_cwd(const struct image_config *c, const char **out,
+static int process_cwd(const struct config_fields *c, const char **out,
                        hull_error_t *err) {
   *out = "/";
   if (c->working_dir == NULL || c->working_dir[0] == '\0')
@@ -555,7 +555,7 @@ static int same_port_mapping(const char *exposed, char **out,
 
 /* run.oci.network.ports: the caller's (checked now, so a typo fails here
  * with the field named), else each exposed port on the same host port. */
-static int published_ports(const struct image_config *c, const char *given,
+static int published_ports(const struct config_fields *c, const char *given,
                            char **out, hull_error_t *err) {
   *out = NULL;
   if (given != NULL) {
@@ -596,7 +596,7 @@ static bool has_network_namespace(yajl_val defaults) {
   return false;
 }
 
-static int network_annotations(const struct image_config *c,
+static int network_annotations(const struct config_fields *c,
                                const struct image_run_options *o,
                                yajl_val defaults, struct annotations *a,
                                hull_error_t *err) {
@@ -617,7 +617,7 @@ static int network_annotations(const struct image_config *c,
 /* conversion.md "Annotation Fields" and "Annotations": the implicit ones,
  * then Config.Labels over them (labels win a conflict), then the network
  * the caller asked for. */
-static int build_annotations(const struct image_config *c,
+static int build_annotations(const struct config_fields *c,
                              const struct image_run_options *o,
                              yajl_val defaults, struct annotations *a,
                              hull_error_t *err) {
@@ -682,7 +682,7 @@ static char *clean_path(const char *path) {
 
 /* The volume paths (cleaned) in mount order: sorted, so a parent comes
  * before the paths below it and does not hide their mounts. */
-static int volume_paths(const struct image_config *c,
+static int volume_paths(const struct config_fields *c,
                         const struct image_run_options *o, char ***out,
                         hull_error_t *err) {
   *out = NULL;
@@ -904,7 +904,7 @@ int image_runtime_config(const char *config_json, const char *rootfs,
   if (rootfs == NULL || rootfs[0] != '/')
     return hull_error(err, 0, "rootfs \"%s\": not an absolute path",
                       rootfs ? rootfs : "");
-  struct image_config c = {0};
+  struct config_fields c = {0};
   struct conversion v = {.o = o, .rootfs = rootfs};
   yajl_val defaults = default_document(o->rootless);
   int ret = -1;
@@ -921,7 +921,7 @@ int image_runtime_config(const char *config_json, const char *rootfs,
   ret = 0;
 out:
   conversion_free(&v);
-  image_config_free(&c);
+  config_fields_free(&c);
   yajl_tree_free(defaults);
   return ret;
 }

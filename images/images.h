@@ -2,10 +2,17 @@
  * the content-addressed store, layers, and bundles made from images.
  *
  * Files: digest.c (sha256/sha512 over OpenSSL's libcrypto, loaded on first
- * use, streaming); convert.c (an image config -> a runtime config.json,
- * image-spec conversion.md); layer.c (a layer blob unpacked for overlayfs,
- * libarchive loaded lazily), layer-path.c (where a layer entry may land:
- * beneath the layer directory). */
+ * use, streaming); store.c (content-addressed blobs, written once under a
+ * lock); manifest.c (index, manifest and config JSON checked against the
+ * image-spec); platform.c (os/arch[/variant], choosing from an index);
+ * resolve.c (documents read back from the store, walks, name -> manifest +
+ * config); refs.c (names -> descriptors, docker's name normalisation);
+ * import.c (OCI image layout directories); oci-archive.c (tars of them);
+ * docker-archive.c (docker save's format, made a layout); gc.c (blobs no
+ * name reaches); layer.c (a layer blob unpacked for overlayfs, libarchive
+ * loaded lazily), layer-path.c (where a layer entry may land: beneath the
+ * layer directory); convert.c (an image config -> a runtime config.json,
+ * image-spec conversion.md). */
 #ifndef HULL_IMAGES_H
 #define HULL_IMAGES_H
 
@@ -200,5 +207,302 @@ int layer_open_parent(int dest_fd, const char *entry, const char *clean,
  * "layer entry \"<entry>\": <what, or open>: <strerror(e)>". */
 int layer_entry_error(const char *entry, const char *what, int e,
                       hull_error_t *err);
+/* ---- the store (store.c) ------------------------------------------------
+ * <root>/blobs/<alg>/<hex>   a blob, mode 0444, only ever complete: it is
+ *                            written to tmp/, checked, fsynced and renamed
+ * <root>/tmp/<alg>-<hex>     a blob being written; the writer holds an flock
+ *                            on it, so it is also the blob's lock. Left by a
+ *                            killed writer, it is truncated by the next one
+ *                            and removed by gc.
+ * <root>/tmp/...             also refs.json-<pid> (a names update) and
+ *                            archive-XXXXXX/ (an archive being imported): all
+ *                            a killed command can leave; gc empties tmp/.
+ * <root>/lock                flock: every command holds it shared while the
+ *                            store is open, gc exclusively (so gc never sees
+ *                            a blob stored but not yet named)
+ * <root>/refs.json           names (refs.c), replaced by rename under
+ *                            <root>/refs.lock
+ * Blobs are verified (size and digest) when written. Reading a JSON blob
+ * (image_store_read_blob) verifies it again; image_store_open_blob checks
+ * the size and hashes the content when asked (a layer's unpacking can hash
+ * as it reads instead). Errors about a blob name it:
+ *   "blob sha256:<hex>: size 10 does not match the descriptor's 12"
+ *   "blob sha256:<hex>: content does not match its digest" */
+
+#define IMAGE_DEFAULT_ROOT "/var/lib/hull/images"
+
+struct image_store;
+
+enum image_store_mode {
+  IMAGE_STORE_SHARED,     /* import, pull, ls, inspect, tag, rm, run */
+  IMAGE_STORE_EXCLUSIVE,  /* gc */
+};
+
+/* Opens (making it when missing) the store at root and takes its lock. */
+int image_store_open(const char *root, enum image_store_mode mode,
+                     struct image_store **out, hull_error_t *err);
+void image_store_close(struct image_store *s);
+const char *image_store_root(const struct image_store *s);
+/* The store's root directory (for openat). */
+int image_store_dirfd(const struct image_store *s);
+
+/* Whether the blob is stored (by its name; it was verified when written). */
+bool image_store_has(struct image_store *s, const struct image_digest *d);
+/* "blobs/sha256/<hex>", relative to the root (free it). */
+char *image_store_blob_path(const struct image_digest *d);
+
+/* Writing a blob in pieces (a download): begin returns 1 with *out when the
+ * caller is to write it, 0 when the blob is stored already (perhaps by a
+ * process it waited for: concurrent writers of one blob write it once).
+ * write fails once more than size bytes came; commit checks size and
+ * digest, fsyncs and renames, and frees w; abort drops it. Either way the
+ * temp file is gone or left only for the next writer or gc. */
+struct image_blob_writer;
+int image_blob_writer_begin(struct image_store *s, const struct image_digest *d,
+                            int64_t size, struct image_blob_writer **out,
+                            hull_error_t *err);
+int image_blob_writer_write(struct image_blob_writer *w, const void *data,
+                            size_t len, hull_error_t *err);
+int image_blob_writer_commit(struct image_blob_writer *w, hull_error_t *err);
+void image_blob_writer_abort(struct image_blob_writer *w);
+
+/* Stores what fd holds (read to its end; a regular file's size is checked
+ * before a byte is copied), or the len bytes at data. 0 also when the blob
+ * was there. */
+int image_store_put_fd(struct image_store *s, const struct image_digest *d,
+                       int64_t size, int fd, hull_error_t *err);
+int image_store_put_bytes(struct image_store *s, const struct image_digest *d,
+                          int64_t size, const void *data, size_t len,
+                          hull_error_t *err);
+
+/* A whole blob, verified, NUL-terminated (for JSON); refused above
+ * IMAGE_JSON_MAX bytes. */
+#define IMAGE_JSON_MAX (4 << 20)
+int image_store_read_blob(struct image_store *s, const struct image_digest *d,
+                          int64_t size, char **data, size_t *len,
+                          hull_error_t *err);
+/* An fd on the blob, at offset 0, whose size was checked; verify_content
+ * also reads it through once to check its digest. */
+int image_store_open_blob(struct image_store *s, const struct image_digest *d,
+                          int64_t size, bool verify_content, int *fd,
+                          hull_error_t *err);
+
+/* ---- index, manifest and config JSON (manifest.c) ------------------------
+ * Parsed and checked against the image-spec (and Docker's schema 2, which
+ * registries still serve). `what` names the document in errors, which read
+ * "<what>: <field>: <problem>", e.g.
+ *   "manifest sha256:<hex>: .layers[0].digest: missing". */
+
+#define IMAGE_MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define IMAGE_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define IMAGE_MT_CONFIG "application/vnd.oci.image.config.v1+json"
+#define IMAGE_MT_LAYOUT_HEADER "application/vnd.oci.layout.header.v1+json"
+#define IMAGE_MT_DOCKER_LIST \
+  "application/vnd.docker.distribution.manifest.list.v2+json"
+#define IMAGE_MT_DOCKER_MANIFEST \
+  "application/vnd.docker.distribution.manifest.v2+json"
+#define IMAGE_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define IMAGE_ANNOTATION_REF_NAME "org.opencontainers.image.ref.name"
+
+enum image_media_kind {
+  IMAGE_KIND_OTHER,     /* stored and copied as bytes, never parsed */
+  IMAGE_KIND_INDEX,     /* OCI index or Docker manifest list */
+  IMAGE_KIND_MANIFEST,  /* OCI or Docker schema 2 manifest */
+  IMAGE_KIND_CONFIG,    /* OCI or Docker image config */
+  IMAGE_KIND_LAYER,     /* tar, tar+gzip, tar+zstd (OCI or Docker) */
+};
+enum image_media_kind image_media_kind(const char *media_type);
+
+struct image_platform {
+  char *os;             /* NULL: the descriptor has no platform */
+  char *architecture;
+  char *variant;        /* NULL when none */
+};
+
+struct image_descriptor {
+  char *media_type;
+  struct image_digest digest;
+  int64_t size;
+  struct image_platform platform;   /* index entries */
+  char *ref_name;       /* the org.opencontainers.image.ref.name annotation,
+                           or io.containerd.image.name (a whole name, as
+                           containerd and Docker 25 write) when present */
+};
+
+struct image_index {
+  char *media_type;     /* the document's own; NULL when absent */
+  struct image_descriptor *manifests;
+  size_t n_manifests;
+};
+
+struct image_manifest {
+  char *media_type;     /* the document's own, or the OCI one when absent */
+  struct image_descriptor config;
+  struct image_descriptor *layers;
+  size_t n_layers;
+};
+
+struct image_config {
+  struct image_platform platform;
+  struct image_digest *diff_ids;
+  size_t n_diff_ids;
+};
+
+/* A descriptor object at JSON path `path` of document `what`; to_json
+ * writes mediaType, digest and size. */
+int image_descriptor_parse(const char *what, const char *path, yajl_val v,
+                           struct image_descriptor *out, hull_error_t *err);
+void image_descriptor_to_json(yajl_gen g, const struct image_descriptor *d);
+void image_descriptor_clear(struct image_descriptor *d);
+void image_descriptor_copy(struct image_descriptor *to,
+                           const struct image_descriptor *from);
+void image_platform_clear(struct image_platform *p);
+int image_index_parse(const char *what, const char *json,
+                      struct image_index **out, hull_error_t *err);
+void image_index_free(struct image_index *ix);
+int image_manifest_parse(const char *what, const char *json,
+                         struct image_manifest **out, hull_error_t *err);
+void image_manifest_free(struct image_manifest *m);
+/* Requires architecture, os and rootfs {type "layers", diff_ids}; the rest
+ * of the config (Entrypoint, Env, ...) is conversion's business. */
+int image_config_parse(const char *what, const char *json,
+                       struct image_config **out, hull_error_t *err);
+void image_config_free(struct image_config *c);
+
+/* ---- platforms (platform.c) ------------------------------------------------ */
+
+/* "os/arch[/variant]" ("linux/arm64/v8"); the host's as Go names it
+ * (GOOS/GOARCH: x86_64 -> linux/amd64, aarch64 -> linux/arm64, ...). */
+int image_platform_parse(const char *text, struct image_platform *out,
+                         hull_error_t *err);
+void image_platform_host(struct image_platform *out);
+char *image_platform_format(const struct image_platform *p);
+/* The entry of ix for platform want: os and architecture equal, and the
+ * variant when want has one (arm64's "" and "v8" are the same). */
+int image_index_select(const char *what, const struct image_index *ix,
+                       const struct image_platform *want,
+                       const struct image_descriptor **out,
+                       hull_error_t *err);
+
+/* ---- images in the store (resolve.c) ------------------------------------- */
+
+/* An image as a name or digest leads to it: the descriptor the name
+ * holds, the index when that is one, and the manifest for platform (NULL:
+ * the host's) with its config, all read verified from the store. raw_*
+ * keep the documents' text. */
+struct image_resolved {
+  char **names;                 /* every name of the target */
+  struct image_descriptor target;
+  struct image_index *index;    /* NULL unless target is an index */
+  struct image_descriptor manifest_desc;
+  struct image_manifest *manifest;
+  struct image_config *config;
+  char *raw_index, *raw_manifest, *raw_config;
+};
+int image_resolve(struct image_store *s, const char *ref,
+                  const struct image_platform *platform,
+                  struct image_resolved *out, hull_error_t *err);
+void image_resolved_clear(struct image_resolved *r);
+/* Calls visit for d and every descriptor below it whose blob is stored (an
+ * index's every entry, a manifest's config and layers), depth first;
+ * visit's negative return stops the walk. */
+typedef int (*image_visit_fn)(const struct image_descriptor *d, void *arg,
+                              hull_error_t *err);
+int image_walk(struct image_store *s, const struct image_descriptor *d,
+               image_visit_fn visit, void *arg, hull_error_t *err);
+/* Reads a blob of the store as the descriptor's kind ("<kind> <digest>" in
+ * errors), checking the document's own mediaType against d's. */
+int image_load_index(struct image_store *s, const struct image_descriptor *d,
+                     struct image_index **out, char **raw, hull_error_t *err);
+int image_load_manifest(struct image_store *s,
+                        const struct image_descriptor *d,
+                        struct image_manifest **out, char **raw,
+                        hull_error_t *err);
+
+/* ---- names (refs.c) -------------------------------------------------------
+ * refs.json: {"names": {"docker.io/library/debian:12": {descriptor}}}, one
+ * file replaced by rename under refs.lock, so readers never see half. */
+
+/* Docker's normalisation: "debian" -> "docker.io/library/debian:latest",
+ * "quay.io/a/b" -> "quay.io/a/b:latest", "x/y:1" -> "docker.io/x/y:1";
+ * NAME@sha256:... keeps its digest (and a tag before it). */
+int image_ref_normalize(const char *ref, char **out, hull_error_t *err);
+/* Whether text is a tag on its own ("1.0", "latest": docker's tag grammar,
+ * [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}). */
+bool image_ref_is_tag(const char *text);
+
+struct image_name {
+  char *name;
+  struct image_descriptor target;
+};
+/* Every name, sorted. */
+int image_refs_list(struct image_store *s, struct image_name **out,
+                    size_t *n, hull_error_t *err);
+void image_names_free(struct image_name *names, size_t n);
+/* Points each of names (normalised already) at target, in one update. */
+int image_refs_set(struct image_store *s, char *const *names,
+                   const struct image_descriptor *target, hull_error_t *err);
+/* What ref leads to: a name (normalised first), a digest, NAME@DIGEST, or
+ * a hex prefix of one named image's digest (12 digits, as ls shows). */
+int image_refs_lookup(struct image_store *s, const char *ref,
+                      struct image_descriptor *out, hull_error_t *err);
+/* Removes the name ref; a digest (or prefix) removes every name of it.
+ * *removed lists the names removed. */
+int image_refs_remove(struct image_store *s, const char *ref,
+                      char ***removed, hull_error_t *err);
+
+/* ---- sources (import.c) ----------------------------------------------------
+ * An OCI image layout directory (oci-layout, index.json, blobs/): every blob
+ * index.json reaches is copied into the store and verified; then the names:
+ *   - name given (--name): a name with a tag (or digest) names the one
+ *     image of the layout (more than one is refused); a repository without
+ *     a tag takes each entry's ref.name as its tag (repo:<ref.name>, or
+ *     repo:latest when the entry has none);
+ *   - no name: a ref.name that is a whole reference ("docker.io/x/y:1",
+ *     "example.com/app:2", containerd's export) is normalised as docker
+ *     does; a bare tag ("1.0", umoci's and skopeo's) becomes
+ *     localhost/<the directory's base name>:<tag> (podman's convention for
+ *     local images); an entry without one is stored unnamed, reachable by
+ *     digest until gc (a note says so).
+ * *names gets the names written, and the digest ("sha256:...") of each
+ * image left unnamed. */
+int image_import_layout(struct image_store *s, const char *dir,
+                        const char *name, char ***names, hull_error_t *err);
+/* The same, with label in errors and in the bare-tag rule for dir. */
+int image_import_layout_as(struct image_store *s, const char *dir,
+                           const char *label, const char *name, char ***names,
+                           hull_error_t *err);
+/* An archive (oci-archive.c): a tar (plain, gzip or zstd) of a layout,
+ * as `skopeo copy ... oci-archive:F`, `podman save --format oci-archive`
+ * and Docker 25's `docker save` write it, or the docker save archive of
+ * older Dockers (manifest.json, RepoTags). Only regular files with plain
+ * names (image_archive_member_ok) are unpacked, into the store's tmp/,
+ * and imported as a layout named after the file (app.tar ->
+ * localhost/app) where no name is recorded. */
+int image_import_archive(struct image_store *s, const char *file,
+                         const char *name, char ***names, hull_error_t *err);
+bool image_archive_member_ok(const char *name);
+/* docker-archive.c: turns the unpacked docker save archive at dirfd into
+ * an OCI layout (blobs, a manifest per image, index.json with each RepoTag
+ * as a ref.name); label names the archive in errors. */
+int image_docker_archive_to_layout(int dirfd, const char *label,
+                                   hull_error_t *err);
+/* A directory is a layout, anything else an archive. */
+int image_import(struct image_store *s, const char *path, const char *name,
+                 char ***names, hull_error_t *err);
+
+/* ---- garbage collection (gc.c) ---------------------------------------------
+ * With the store open exclusively: marks every blob a name reaches (an
+ * index's every platform), removes the rest and every temp file. A named
+ * manifest that cannot be read stops gc before anything is removed. */
+struct image_gc_hooks {
+  /* Keeps a blob no name reaches (a container's image whose name was
+   * removed); NULL: none is kept. Layer directories will come here too. */
+  bool (*blob_in_use)(const struct image_digest *d, void *arg);
+  void *arg;
+};
+/* *removed: the digests of the blobs removed; *bytes: their total size. */
+int image_store_gc(struct image_store *s, const struct image_gc_hooks *hooks,
+                   char ***removed, int64_t *bytes, hull_error_t *err);
 
 #endif

@@ -65,6 +65,8 @@ int cmd_ps(const struct global_options *g, int argc, char **argv,
            hull_error_t *err);
 int cmd_network(const struct global_options *g, int argc, char **argv,
                 hull_error_t *err);
+int cmd_image(const struct global_options *g, int argc, char **argv,
+              hull_error_t *err);
 /* Hidden from help: the VM guest agent. */
 int cmd_vm_agent(const struct global_options *g, int argc, char **argv,
                  hull_error_t *err);

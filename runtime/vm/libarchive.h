@@ -68,7 +68,8 @@ struct archive_api {
   API(archive_entry_linkresolver_set_strategy);
   API(archive_entry_linkresolver_free);
   API(archive_entry_linkify);
-  /* reading layers (images/layer.c): tar under gzip or zstd */
+  /* reading layers (images/layer.c: tar under gzip or zstd) and image
+   * archives (images/oci-archive.c) */
   API(archive_read_support_format_tar);
   API(archive_read_support_filter_gzip);
   API(archive_read_support_filter_zstd);

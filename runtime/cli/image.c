@@ -1,0 +1,288 @@
+/* image.c — `hull image import|ls|inspect|tag|rm|gc`: the image store at
+ * --image-root (hull-image(8)). Flags may come anywhere among the words,
+ * as with every runc-style verb. */
+#include "cli.h"
+#include "images/images.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct image_options {
+  const char *root;
+  const char *name;       /* import --name */
+  const char *platform;   /* inspect --platform */
+};
+
+/* ---- output helpers --------------------------------------------------------- */
+
+/* docker's go-units HumanSize: decimal units, 4 significant digits. */
+static void human_size(int64_t bytes, char *buf, size_t len) {
+  static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  double v = (double)bytes;
+  size_t u = 0;
+  while (v >= 1000 && u + 1 < sizeof(units) / sizeof(*units)) {
+    v /= 1000;
+    u++;
+  }
+  snprintf(buf, len, "%.4g%s", v, units[u]);
+}
+
+/* A parsed document back out through the generator, inside another. */
+static void gen_tree(yajl_gen g, yajl_val v) {
+  if (json_gen_scalar(g, v))
+    return;
+  if (YAJL_IS_ARRAY(v)) {
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < v->u.array.len; i++)
+      gen_tree(g, v->u.array.values[i]);
+    yajl_gen_array_close(g);
+    return;
+  }
+  yajl_gen_map_open(g);
+  for (size_t i = 0; i < v->u.object.len; i++) {
+    json_gen_string(g, v->u.object.keys[i]);
+    gen_tree(g, v->u.object.values[i]);
+  }
+  yajl_gen_map_close(g);
+}
+
+/* The documents were parsed once already: they are JSON objects. */
+static void gen_document(yajl_gen g, const char *key, const char *json) {
+  if (json == NULL)
+    return;
+  char msg[128];
+  yajl_val v = yajl_tree_parse(json, msg, sizeof(msg));
+  if (v == NULL)
+    return;
+  json_gen_string(g, key);
+  gen_tree(g, v);
+  yajl_tree_free(v);
+}
+
+/* ---- verbs ------------------------------------------------------------------- */
+
+static int cmd_image_import(const struct image_options *o, char **args,
+                        hull_error_t *err) {
+  if (args[0] == NULL || args[1] != NULL)
+    return hull_error(err, 0, "image import: expects one OCI image layout "
+                              "directory or OCI archive");
+  struct image_store *s = NULL;
+  if (image_store_open(o->root, IMAGE_STORE_SHARED, &s, err) < 0)
+    return -1;
+  cleanup_strv char **names = NULL;
+  int r = image_import(s, args[0], o->name, &names, err);
+  image_store_close(s);
+  if (r < 0)
+    return -1;
+  for (char **n = names; n && *n; n++)
+    if (strncmp(*n, "sha256:", 7) == 0 || strncmp(*n, "sha512:", 7) == 0)
+      printf("Loaded image ID: %s (no name: give one with --name)\n", *n);
+    else
+      printf("Loaded image: %s\n", *n);
+  return 0;
+}
+
+struct size_sum {
+  int64_t bytes;
+};
+
+static int add_size(const struct image_descriptor *d, void *arg,
+                    hull_error_t *err) {
+  ((struct size_sum *)arg)->bytes += d->size;
+  return 0;
+}
+
+static int image_ls(struct image_store *s, char **args, hull_error_t *err) {
+  if (args[0] != NULL)
+    return hull_error(err, 0, "image ls: takes no arguments");
+  struct image_name *names = NULL;
+  size_t n = 0;
+  if (image_refs_list(s, &names, &n, err) < 0)
+    return -1;
+  int w = 4;
+  for (size_t i = 0; i < n; i++)
+    if ((int)strlen(names[i].name) > w)
+      w = (int)strlen(names[i].name);
+  printf("%-*s   %-12s   %s\n", w, "NAME", "DIGEST", "SIZE");
+  int r = 0;
+  for (size_t i = 0; r == 0 && i < n; i++) {
+    struct size_sum sum = {0};
+    r = image_walk(s, &names[i].target, add_size, &sum, err);
+    char size[32];
+    human_size(sum.bytes, size, sizeof(size));
+    if (r == 0)
+      printf("%-*s   %.12s   %s\n", w, names[i].name,
+             image_digest_hex(&names[i].target.digest), size);
+  }
+  image_names_free(names, n);
+  return r;
+}
+
+static void gen_descriptor_fields(yajl_gen g, const struct image_descriptor *d) {
+  json_gen_string(g, "mediaType");
+  json_gen_string(g, d->media_type);
+  json_gen_string(g, "digest");
+  json_gen_string(g, d->digest.text);
+  json_gen_string(g, "size");
+  yajl_gen_integer(g, d->size);
+}
+
+static int image_inspect(struct image_store *s, const struct image_options *o,
+                         char **args, hull_error_t *err) {
+  if (args[0] == NULL || args[1] != NULL)
+    return hull_error(err, 0, "image inspect: expects one image");
+  struct image_platform platform = {0};
+  if (o->platform && image_platform_parse(o->platform, &platform, err) < 0)
+    return -1;
+  struct image_resolved r;
+  int ret = image_resolve(s, args[0], o->platform ? &platform : NULL, &r, err);
+  image_platform_clear(&platform);
+  if (ret < 0)
+    return -1;
+  yajl_gen g = json_gen_new(true);
+  yajl_gen_map_open(g);
+  json_gen_string(g, "names");
+  yajl_gen_array_open(g);
+  for (char **n = r.names; n && *n; n++)
+    json_gen_string(g, *n);
+  yajl_gen_array_close(g);
+  gen_descriptor_fields(g, &r.target);
+  gen_document(g, "index", r.raw_index);
+  json_gen_string(g, "manifestDigest");
+  json_gen_string(g, r.manifest_desc.digest.text);
+  gen_document(g, "manifest", r.raw_manifest);
+  gen_document(g, "config", r.raw_config);
+  yajl_gen_map_close(g);
+  cleanup_free char *json = json_gen_finish(g);
+  printf("%s\n", json);
+  image_resolved_clear(&r);
+  return 0;
+}
+
+static int image_tag(struct image_store *s, char **args, hull_error_t *err) {
+  if (args[0] == NULL || args[1] == NULL || args[2] != NULL)
+    return hull_error(err, 0, "image tag: expects an image and a new name");
+  cleanup_free char *name = NULL;
+  if (image_ref_normalize(args[1], &name, err) < 0)
+    return -1;
+  if (strchr(name, '@'))
+    return hull_error(err, 0, "image name \"%s\": a new name cannot carry a "
+                              "digest", args[1]);
+  struct image_descriptor target;
+  if (image_refs_lookup(s, args[0], &target, err) < 0)
+    return -1;
+  char *names[] = {name, NULL};
+  int r = image_refs_set(s, names, &target, err);
+  image_descriptor_clear(&target);
+  return r;
+}
+
+static int image_rm(struct image_store *s, char **args, hull_error_t *err) {
+  if (args[0] == NULL)
+    return hull_error(err, 0, "image rm: expects at least one image");
+  for (char **a = args; *a; a++) {
+    cleanup_strv char **removed = NULL;
+    if (image_refs_remove(s, *a, &removed, err) < 0)
+      return -1;
+    for (char **n = removed; n && *n; n++)
+      printf("Untagged: %s\n", *n);
+  }
+  return 0;
+}
+
+static int image_gc(const struct image_options *o, char **args,
+                    hull_error_t *err) {
+  if (args[0] != NULL)
+    return hull_error(err, 0, "image gc: takes no arguments");
+  struct image_store *s = NULL;
+  if (image_store_open(o->root, IMAGE_STORE_EXCLUSIVE, &s, err) < 0)
+    return -1;
+  /* TODO(run --image): a hook that keeps the blobs and layers of the
+   * containers under --root, once containers are made from images. */
+  cleanup_strv char **removed = NULL;
+  int64_t bytes = 0;
+  int r = image_store_gc(s, NULL, &removed, &bytes, err);
+  image_store_close(s);
+  if (r < 0)
+    return -1;
+  for (char **d = removed; d && *d; d++)
+    printf("deleted: %s\n", *d);
+  char size[32];
+  human_size(bytes, size, sizeof(size));
+  printf("Total reclaimed space: %s\n", size);
+  return 0;
+}
+
+/* The verbs that only read or name: the store open shared. */
+static int with_store(const char *sub, const struct image_options *o,
+                      char **args, hull_error_t *err) {
+  struct image_store *s = NULL;
+  if (image_store_open(o->root, IMAGE_STORE_SHARED, &s, err) < 0)
+    return -1;
+  int r;
+  if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0)
+    r = image_ls(s, args, err);
+  else if (strcmp(sub, "inspect") == 0)
+    r = image_inspect(s, o, args, err);
+  else if (strcmp(sub, "tag") == 0)
+    r = image_tag(s, args, err);
+  else
+    r = image_rm(s, args, err);
+  image_store_close(s);
+  return r;
+}
+
+static int parse_options(int argc, char **argv, struct image_options *o,
+                         hull_error_t *err) {
+  enum { OPT_IMAGE_ROOT = 256, OPT_NAME, OPT_PLATFORM };
+  static const struct option opts[] = {
+      {"image-root", required_argument, NULL, OPT_IMAGE_ROOT},
+      {"name", required_argument, NULL, OPT_NAME},
+      {"platform", required_argument, NULL, OPT_PLATFORM},
+      {NULL, 0, NULL, 0},
+  };
+  cli_flags_first(argc, argv, "", opts);
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    switch (c) {
+    case OPT_IMAGE_ROOT: o->root = optarg; break;
+    case OPT_NAME: o->name = optarg; break;
+    case OPT_PLATFORM: o->platform = optarg; break;
+    default:
+      return hull_error(err, 0, "flag provided but not defined: %s",
+                        argv[optind - 1]);
+    }
+  }
+  return optind;
+}
+
+int cmd_image(const struct global_options *g, int argc, char **argv,
+              hull_error_t *err) {
+  struct image_options o = {.root = IMAGE_DEFAULT_ROOT};
+  int first = parse_options(argc, argv, &o, err);
+  if (first < 0)
+    return -1;
+  const char *sub = first < argc ? argv[first] : NULL;
+  char **args = argv + first + (sub ? 1 : 0);
+  if (sub == NULL)
+    return hull_error(err, 0, "image: expects one of import, ls, inspect, "
+                              "tag, rm, gc");
+  if (o.name && strcmp(sub, "import") != 0)
+    return hull_error(err, 0, "image %s: --name is for import", sub);
+  if (o.platform && strcmp(sub, "inspect") != 0)
+    return hull_error(err, 0, "image %s: --platform is for inspect", sub);
+  if (strcmp(sub, "import") == 0)
+    return cmd_image_import(&o, args, err) < 0 ? -1 : 0;
+  if (strcmp(sub, "gc") == 0)
+    return image_gc(&o, args, err) < 0 ? -1 : 0;
+  if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0 ||
+      strcmp(sub, "inspect") == 0 || strcmp(sub, "tag") == 0 ||
+      strcmp(sub, "rm") == 0)
+    return with_store(sub, &o, args, err) < 0 ? -1 : 0;
+  return hull_error(err, 0, "image: unknown command \"%s\" (import, ls, "
+                            "inspect, tag, rm, gc)", sub);
+}
