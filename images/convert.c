@@ -733,24 +733,6 @@ static void conversion_free(struct conversion *v) {
   strv_free(v->volumes);
 }
 
-static void gen_tree(yajl_gen g, yajl_val v) {
-  if (json_gen_scalar(g, v))
-    return;
-  if (YAJL_IS_ARRAY(v)) {
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < v->u.array.len; i++)
-      gen_tree(g, v->u.array.values[i]);
-    yajl_gen_array_close(g);
-    return;
-  }
-  yajl_gen_map_open(g);
-  for (size_t i = 0; i < v->u.object.len; i++) {
-    json_gen_string(g, v->u.object.keys[i]);
-    gen_tree(g, v->u.object.values[i]);
-  }
-  yajl_gen_map_close(g);
-}
-
 static void gen_strv(yajl_gen g, char *const *v) {
   yajl_gen_array_open(g);
   for (size_t i = 0; v && v[i]; i++)
@@ -791,7 +773,7 @@ static void gen_process(yajl_gen g, yajl_val process,
     else if (strcmp(key, "cwd") == 0)
       json_gen_string(g, v->cwd);
     else
-      gen_tree(g, process->u.object.values[i]);
+      json_gen_tree(g, process->u.object.values[i]);
   }
   yajl_gen_map_close(g);
 }
@@ -832,7 +814,7 @@ static void gen_mounts(yajl_gen g, yajl_val mounts,
                        const struct conversion *v) {
   yajl_gen_array_open(g);
   for (size_t i = 0; YAJL_IS_ARRAY(mounts) && i < mounts->u.array.len; i++)
-    gen_tree(g, mounts->u.array.values[i]);
+    json_gen_tree(g, mounts->u.array.values[i]);
   for (size_t i = 0; v->volumes && v->volumes[i]; i++)
     gen_volume_mount(g, v->volumes[i], v->o);
   yajl_gen_array_close(g);
@@ -870,7 +852,7 @@ static char *gen_document(yajl_val defaults, const struct conversion *v) {
       json_gen_string(g, v->o->hostname);
       hostname_done = true;
     } else {
-      gen_tree(g, value);
+      json_gen_tree(g, value);
     }
   }
   if (v->o->hostname != NULL && !hostname_done) {

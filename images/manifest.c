@@ -82,21 +82,12 @@ static int field_error(const char *what, const char *path, hull_error_t *err,
   return hull_error(err, 0, "%s: %s: %s", what, *path ? path : ".", msg);
 }
 
-static yajl_val member(yajl_val obj, const char *key) {
-  if (!YAJL_IS_OBJECT(obj))
-    return NULL;
-  for (size_t i = 0; i < obj->u.object.len; i++)
-    if (strcmp(obj->u.object.keys[i], key) == 0)
-      return obj->u.object.values[i];
-  return NULL;
-}
-
 /* Member key of obj (at path): a string, or absent (1 / 0; -1 on error). */
 static int get_string(const char *what, const char *path, yajl_val obj,
                       const char *key, bool required, const char **out,
                       hull_error_t *err) {
   cleanup_free char *at = xasprintf("%s.%s", path, key);
-  yajl_val v = member(obj, key);
+  yajl_val v = json_member(obj, key);
   *out = NULL;
   if (v == NULL) {
     if (required)
@@ -112,7 +103,7 @@ static int get_string(const char *what, const char *path, yajl_val obj,
 static int get_array(const char *what, const char *path, yajl_val obj,
                      const char *key, yajl_val *out, hull_error_t *err) {
   cleanup_free char *at = xasprintf("%s.%s", path, key);
-  *out = member(obj, key);
+  *out = json_member(obj, key);
   if (*out == NULL)
     return field_error(what, at, err, "missing");
   if (!YAJL_IS_ARRAY(*out))
@@ -122,7 +113,7 @@ static int get_array(const char *what, const char *path, yajl_val obj,
 
 static int check_schema_version(const char *what, yajl_val root,
                                 hull_error_t *err) {
-  yajl_val v = member(root, "schemaVersion");
+  yajl_val v = json_member(root, "schemaVersion");
   if (v == NULL)
     return field_error(what, ".schemaVersion", err, "missing");
   if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) != 2)
@@ -274,15 +265,15 @@ static int fill_descriptor(const char *what, const char *path, yajl_val v,
     return -1;
   if (image_digest_parse(digest, &out->digest, err) < 0)
     return hull_error_wrap(err, "%s: %s.digest", what, path);
-  if (parse_size(what, path, member(v, "size"), &out->size, err) < 0)
+  if (parse_size(what, path, json_member(v, "size"), &out->size, err) < 0)
     return -1;
-  yajl_val p = member(v, "platform");
+  yajl_val p = json_member(v, "platform");
   if (p && parse_platform(what, path, p, &out->platform, err) < 0)
     return -1;
-  yajl_val a = member(v, "annotations");
+  yajl_val a = json_member(v, "annotations");
   if (a && parse_annotations(what, path, a, out, err) < 0)
     return -1;
-  yajl_val u = member(v, "urls");
+  yajl_val u = json_member(v, "urls");
   if (u && parse_urls(what, path, u, err) < 0)
     return -1;
   return 0;
@@ -403,7 +394,7 @@ static int fill_manifest(const char *what, yajl_val root,
     return -1;
   if (m->media_type == NULL)
     m->media_type = xstrdup(IMAGE_MT_MANIFEST);
-  yajl_val config = member(root, "config"), layers;
+  yajl_val config = json_member(root, "config"), layers;
   if (config == NULL)
     return field_error(what, ".config", err, "missing");
   if (image_descriptor_parse(what, ".config", config, &m->config, err) < 0 ||
@@ -441,7 +432,7 @@ void image_config_free(struct image_config *c) {
 
 static int fill_rootfs(const char *what, yajl_val root, struct image_config *c,
                        hull_error_t *err) {
-  yajl_val rootfs = member(root, "rootfs"), ids;
+  yajl_val rootfs = json_member(root, "rootfs"), ids;
   if (rootfs == NULL)
     return field_error(what, ".rootfs", err, "missing");
   if (!YAJL_IS_OBJECT(rootfs))

@@ -29,25 +29,6 @@ static void human_size(int64_t bytes, char *buf, size_t len) {
   snprintf(buf, len, "%.4g%s", v, units[u]);
 }
 
-/* A parsed document back out through the generator, inside another. */
-static void gen_tree(yajl_gen g, yajl_val v) {
-  if (json_gen_scalar(g, v))
-    return;
-  if (YAJL_IS_ARRAY(v)) {
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < v->u.array.len; i++)
-      gen_tree(g, v->u.array.values[i]);
-    yajl_gen_array_close(g);
-    return;
-  }
-  yajl_gen_map_open(g);
-  for (size_t i = 0; i < v->u.object.len; i++) {
-    json_gen_string(g, v->u.object.keys[i]);
-    gen_tree(g, v->u.object.values[i]);
-  }
-  yajl_gen_map_close(g);
-}
-
 /* The documents were parsed once already: they are JSON objects. */
 static void gen_document(yajl_gen g, const char *key, const char *json) {
   if (json == NULL)
@@ -57,7 +38,7 @@ static void gen_document(yajl_gen g, const char *key, const char *json) {
   if (v == NULL)
     return;
   json_gen_string(g, key);
-  gen_tree(g, v);
+  json_gen_tree(g, v);
   yajl_tree_free(v);
 }
 

@@ -207,6 +207,10 @@ void json_gen_string(yajl_gen g, const char *s);
  * which the caller walks its own way. */
 #include <yajl/yajl_tree.h>
 bool json_gen_scalar(yajl_gen g, yajl_val v);
+/* Writes a whole parsed value (objects and arrays walked) through g. */
+void json_gen_tree(yajl_gen g, yajl_val v);
+/* Member key of the object obj; NULL when obj is no object or lacks it. */
+yajl_val json_member(yajl_val obj, const char *key);
 /* Returns the generated document as a new string and frees the generator. */
 char *json_gen_finish(yajl_gen g);
 

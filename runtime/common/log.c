@@ -66,6 +66,33 @@ bool json_gen_scalar(yajl_gen g, yajl_val v) {
   return true;
 }
 
+void json_gen_tree(yajl_gen g, yajl_val v) {
+  if (json_gen_scalar(g, v))
+    return;
+  if (YAJL_IS_ARRAY(v)) {
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < v->u.array.len; i++)
+      json_gen_tree(g, v->u.array.values[i]);
+    yajl_gen_array_close(g);
+    return;
+  }
+  yajl_gen_map_open(g);
+  for (size_t i = 0; i < v->u.object.len; i++) {
+    json_gen_string(g, v->u.object.keys[i]);
+    json_gen_tree(g, v->u.object.values[i]);
+  }
+  yajl_gen_map_close(g);
+}
+
+yajl_val json_member(yajl_val obj, const char *key) {
+  if (!YAJL_IS_OBJECT(obj))
+    return NULL;
+  for (size_t i = 0; i < obj->u.object.len; i++)
+    if (strcmp(obj->u.object.keys[i], key) == 0)
+      return obj->u.object.values[i];
+  return NULL;
+}
+
 yajl_gen json_gen_new(bool pretty) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)

@@ -524,15 +524,6 @@ static void gen_value(yajl_gen g, yajl_val v) {
   }
 }
 
-static yajl_val member(yajl_val obj, const char *key) {
-  if (!YAJL_IS_OBJECT(obj))
-    return NULL;
-  for (size_t i = 0; i < obj->u.object.len; i++)
-    if (strcmp(obj->u.object.keys[i], key) == 0)
-      return obj->u.object.values[i];
-  return NULL;
-}
-
 /* Annotations without the ones that asked the host for a VM or for one
  * of hull's networks (the host made it: the guest gets its cards), plus
  * the container's id, which the agent names the guest container by. */
@@ -569,7 +560,7 @@ static void gen_root(yajl_gen g, yajl_val v) {
 }
 
 static bool has_bind_option(yajl_val mount) {
-  yajl_val opts = member(mount, "options");
+  yajl_val opts = json_member(mount, "options");
   for (size_t i = 0; opts && YAJL_IS_ARRAY(opts) && i < opts->u.array.len;
        i++) {
     yajl_val o = opts->u.array.values[i];
@@ -619,7 +610,7 @@ static void gen_mounts(yajl_gen g, yajl_val v, const struct spec *spec) {
   yajl_gen_array_open(g);
   for (size_t i = 0; i < n; i++) {
     yajl_val m = v->u.array.values[i];
-    yajl_val type = member(m, "type"), source = member(m, "source");
+    yajl_val type = json_member(m, "type"), source = json_member(m, "source");
     if (!bind_source_copied(YAJL_IS_STRING(type) ? type->u.string : NULL,
                             has_bind_option(m),
                             YAJL_IS_STRING(source) ? source->u.string : NULL)) {
@@ -644,7 +635,7 @@ static void gen_mounts(yajl_gen g, yajl_val v, const struct spec *spec) {
  * namespace on the host (guest/network.c), as in Kata: joined by path, so
  * that the config still has one (net.* sysctls apply to it). */
 static bool is_network_namespace(yajl_val ns) {
-  yajl_val type = member(ns, "type");
+  yajl_val type = json_member(ns, "type");
   return YAJL_IS_STRING(type) && strcmp(type->u.string, "network") == 0;
 }
 
