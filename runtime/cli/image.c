@@ -252,6 +252,10 @@ int cmd_image(const struct global_options *g, int argc, char **argv,
   if (sub == NULL)
     return hull_error(err, 0, "image: expects one of import, ls, inspect, "
                               "tag, rm, gc");
+  /* Every image command verifies digests: a missing libcrypto is an
+   * error here, not an abort half-way. */
+  if (image_digests_load(err) < 0)
+    return -1;
   if (o.name && strcmp(sub, "import") != 0)
     return hull_error(err, 0, "image %s: --name is for import", sub);
   if (o.platform && strcmp(sub, "inspect") != 0)
