@@ -267,8 +267,16 @@ static int fetch_token(struct image_registry *r, const char *challenge,
       es ? es : "", esc ? "&scope=" : "", esc ? esc : "");
   r->api->curl_free(es);
   r->api->curl_free(esc);
+  struct curl_slist *h = NULL;
+  cleanup_free char *basic = NULL;
+  if (r->creds) {
+    cleanup_free char *b64 = base64(r->creds);
+    basic = xasprintf("Authorization: Basic %s", b64);
+    h = r->api->curl_slist_append(h, basic);
+  }
   struct exchange x = {.r = r, .body_max = 1 << 20};
-  int ret = perform(r, url, realm, NULL, &x, err);
+  int ret = perform(r, url, realm, h, &x, err);
+  r->api->curl_slist_free_all(h);
   if (ret == 0 && x.status != 200)
     ret = hull_error(err, 0, "GET %s: %ld %s", realm, x.status, x.reason);
   if (ret == 0) {

@@ -12,6 +12,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,36 +200,57 @@ struct pushed {
   size_t manifest_len;
 };
 
-/* A one-layer image for arch (its layer's bytes differ by arch), tagged
- * tag when tag is not NULL (an index's entries are pushed by digest). */
-static struct pushed push_image(const struct registry *r, const char *repo,
-                                const char *tag, const char *arch) {
-  struct pushed p;
-  size_t layer_len = 200 * 1024;
-  cleanup_free char *layer = xmalloc(layer_len);
+/* A one-layer image's bytes; its layer differs by arch. */
+struct image_bytes {
+  char *layer, *config, *manifest;
+  size_t layer_len;
+  struct pushed d;
+};
+
+static struct image_bytes make_image(const char *arch) {
+  struct image_bytes b = {.layer_len = 200 * 1024};
+  b.layer = xmalloc(b.layer_len);
   uint32_t x = 7919;
   for (const char *a = arch; *a; a++)
     x = x * 31 + (unsigned char)*a;
-  for (size_t i = 0; i < layer_len; i++) {
+  for (size_t i = 0; i < b.layer_len; i++) {
     x = x * 1103515245 + 12345;
-    layer[i] = (char)(x >> 16);
+    b.layer[i] = (char)(x >> 16);
   }
-  push_blob(r, repo, layer, layer_len, &p.layer);
-  cleanup_free char *config = xasprintf(
+  image_digest_of(IMAGE_SHA256, b.layer, b.layer_len, &b.d.layer);
+  b.config = xasprintf(
       "{\"architecture\":\"%s\",\"os\":\"linux\",\"rootfs\":{\"type\":"
-      "\"layers\",\"diff_ids\":[\"%s\"]}}", arch, p.layer.text);
-  push_blob(r, repo, config, strlen(config), &p.config);
-  cleanup_free char *manifest = xasprintf(
+      "\"layers\",\"diff_ids\":[\"%s\"]}}", arch, b.d.layer.text);
+  image_digest_of(IMAGE_SHA256, b.config, strlen(b.config), &b.d.config);
+  b.manifest = xasprintf(
       "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
       "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":"
       "\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
-      IMAGE_MT_MANIFEST, IMAGE_MT_CONFIG, p.config.text, strlen(config),
-      LAYER_MT, p.layer.text, layer_len);
-  struct image_digest md;
-  image_digest_of(IMAGE_SHA256, manifest, strlen(manifest), &md);
-  push_manifest(r, repo, tag ? tag : md.text, IMAGE_MT_MANIFEST, manifest,
-                &p.manifest);
-  p.manifest_len = strlen(manifest);
+      IMAGE_MT_MANIFEST, IMAGE_MT_CONFIG, b.d.config.text, strlen(b.config),
+      LAYER_MT, b.d.layer.text, b.layer_len);
+  b.d.manifest_len = strlen(b.manifest);
+  image_digest_of(IMAGE_SHA256, b.manifest, b.d.manifest_len, &b.d.manifest);
+  return b;
+}
+
+static void image_bytes_free(struct image_bytes *b) {
+  free(b->layer);
+  free(b->config);
+  free(b->manifest);
+}
+
+/* The image for arch pushed, tagged tag when tag is not NULL (an index's
+ * entries are pushed by digest). */
+static struct pushed push_image(const struct registry *r, const char *repo,
+                                const char *tag, const char *arch) {
+  struct image_bytes b = make_image(arch);
+  struct image_digest d;
+  push_blob(r, repo, b.layer, b.layer_len, &d);
+  push_blob(r, repo, b.config, strlen(b.config), &d);
+  push_manifest(r, repo, tag ? tag : b.d.manifest.text, IMAGE_MT_MANIFEST,
+                b.manifest, &d);
+  struct pushed p = b.d;
+  image_bytes_free(&b);
   return p;
 }
 
@@ -255,6 +279,137 @@ static void push_index(const struct registry *r, const char *repo,
       IMAGE_MT_INDEX, entries);
   struct image_digest d;
   push_manifest(r, repo, tag, IMAGE_MT_INDEX, index, &d);
+}
+
+/* ---- a registry of the test's own ------------------------------------------
+ * For what docker-registry cannot be made to do: die half-way through a
+ * blob, or ask for credentials (it would need bcrypt files or token
+ * certificates). A thread serving one image of busybox:1 from memory,
+ * one request per connection. */
+
+struct fake {
+  int fd;
+  int port;
+  pthread_t thread;
+  const struct image_bytes *image;
+  bool truncate_layer;     /* the layer: its whole length announced, half
+                              sent, the connection closed */
+  const char *bearer;      /* required "Authorization: Bearer <this>" */
+  const char *basic;       /* required "Authorization: Basic <this>" (on
+                              the token endpoint when bearer is set) */
+  int token_requests;
+  atomic_bool stop;
+};
+
+static void fake_reply(int fd, const char *status, const char *extra,
+                       const char *body, size_t len, size_t send) {
+  cleanup_free char *head = xasprintf(
+      "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n",
+      status, len, extra ? extra : "");
+  if (write_all(fd, head, strlen(head)) == 0 && send)
+    write_all(fd, body, send);
+}
+
+static void fake_serve(struct fake *f, int fd) {
+  char req[8192];
+  size_t got = 0;
+  while (got < sizeof(req) - 1) {
+    ssize_t n = read(fd, req + got, sizeof(req) - 1 - got);
+    if (n <= 0)
+      return;
+    got += (size_t)n;
+    req[got] = '\0';
+    if (strstr(req, "\r\n\r\n"))
+      break;
+  }
+  char path[4096] = "";
+  if (sscanf(req, "GET %4095s", path) != 1)
+    return;
+  char auth[512] = "";
+  const char *a = strcasestr(req, "\r\nAuthorization: ");
+  if (a)
+    sscanf(a + 17, "%511[^\r]", auth);
+  const struct image_bytes *im = f->image;
+  cleanup_free char *want_basic =
+      f->basic ? xasprintf("Basic %s", f->basic) : NULL;
+  cleanup_free char *want_bearer =
+      f->bearer ? xasprintf("Bearer %s", f->bearer) : NULL;
+  if (strncmp(path, "/token?", 7) == 0) {
+    f->token_requests++;
+    if (want_basic && strcmp(auth, want_basic) != 0) {
+      fake_reply(fd, "401 Unauthorized", NULL, NULL, 0, 0);
+      return;
+    }
+    cleanup_free char *body = xasprintf("{\"token\":\"%s\"}", f->bearer);
+    fake_reply(fd, "200 OK", "Content-Type: application/json\r\n", body,
+               strlen(body), strlen(body));
+    return;
+  }
+  if (want_bearer && strcmp(auth, want_bearer) != 0) {
+    cleanup_free char *challenge = xasprintf(
+        "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:%d/token\","
+        "service=\"fake\",scope=\"repository:busybox:pull\"\r\n", f->port);
+    fake_reply(fd, "401 Unauthorized", challenge, NULL, 0, 0);
+    return;
+  }
+  if (!want_bearer && want_basic && strcmp(auth, want_basic) != 0) {
+    fake_reply(fd, "401 Unauthorized",
+               "WWW-Authenticate: Basic realm=\"fake\"\r\n", NULL, 0, 0);
+    return;
+  }
+  cleanup_free char *config = xasprintf("/v2/busybox/blobs/%s",
+                                        im->d.config.text);
+  cleanup_free char *layer = xasprintf("/v2/busybox/blobs/%s",
+                                       im->d.layer.text);
+  if (strcmp(path, "/v2/busybox/manifests/1") == 0)
+    fake_reply(fd, "200 OK", "Content-Type: " IMAGE_MT_MANIFEST "\r\n",
+               im->manifest, strlen(im->manifest), strlen(im->manifest));
+  else if (strcmp(path, config) == 0)
+    fake_reply(fd, "200 OK", NULL, im->config, strlen(im->config),
+               strlen(im->config));
+  else if (strcmp(path, layer) == 0)
+    fake_reply(fd, "200 OK", NULL, im->layer, im->layer_len,
+               f->truncate_layer ? im->layer_len / 2 : im->layer_len);
+  else
+    fake_reply(fd, "404 Not Found", NULL, NULL, 0, 0);
+}
+
+static void *fake_main(void *arg) {
+  struct fake *f = arg;
+  while (!atomic_load(&f->stop)) {
+    struct pollfd p = {.fd = f->fd, .events = POLLIN};
+    if (poll(&p, 1, 50) <= 0)
+      continue;
+    int conn = accept4(f->fd, NULL, NULL, SOCK_CLOEXEC);
+    if (conn < 0)
+      continue;
+    fake_serve(f, conn);
+    close(conn);
+  }
+  return NULL;
+}
+
+static void fake_start(struct fake *f, int port,
+                       const struct image_bytes *image) {
+  f->image = image;
+  f->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(f->fd, 0);
+  int one = 1;
+  setsockopt(f->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  ck_assert_int_eq(bind(f->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  ck_assert_int_eq(listen(f->fd, 16), 0);
+  f->port = port;
+  atomic_store(&f->stop, false);
+  ck_assert_int_eq(pthread_create(&f->thread, NULL, fake_main, f), 0);
+}
+
+static void fake_stop(struct fake *f) {
+  atomic_store(&f->stop, true);
+  pthread_join(f->thread, NULL);
+  close(f->fd);
 }
 
 /* ---- the store ------------------------------------------------------------------ */
@@ -508,6 +663,122 @@ START_TEST(index_gives_the_hosts_platform_or_the_one_asked_for) {
 }
 END_TEST
 
+START_TEST(registry_dying_mid_blob_leaves_no_blob_and_a_later_pull_completes) {
+  SKIP_UNLESS_REGISTRY();
+  struct hctx *c = hctx_new();
+  struct registry reg = {0};
+  registry_new(c, &reg);
+  struct image_bytes im = make_image(image_host_architecture());
+  struct pushed p = push_image(&reg, "busybox", "1", image_host_architecture());
+  ck_assert_str_eq(p.layer.text, im.d.layer.text);
+  /* The registry's port now answers with half of the layer. */
+  registry_stop(&reg);
+  struct fake f = {.truncate_layer = true};
+  fake_start(&f, reg.port, &im);
+
+  cleanup_free char *store = store_of(c);
+  cleanup_free char *ref = xasprintf("127.0.0.1:%d/busybox:1", reg.port);
+  struct hres r = himage(c, store, "pull", ref);
+  cleanup_free char *want = xasprintf(
+      "pull %s: GET /v2/busybox/blobs/%s: transfer closed with %zu bytes "
+      "remaining to read", ref, im.d.layer.text,
+      im.layer_len - im.layer_len / 2);
+  expect_one_line_error(r, want);
+  hres_free(&r);
+  fake_stop(&f);
+  ck_assert(!stored(store, &p.layer));
+  ck_assert_int_eq(count_entries(store, "tmp"), 0);
+  expect_no_names(c, store);
+
+  registry_start(c, &reg);
+  r = himage(c, store, "pull", ref);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert(stored(store, &p.layer));
+  image_bytes_free(&im);
+  registry_free(&reg);
+  hctx_finish(c);
+}
+END_TEST
+
+/* "user:secret" in base64. */
+#define USER_SECRET_B64 "dXNlcjpzZWNyZXQ="
+
+START_TEST(bearer_token_fetched_on_401) {
+  struct hctx *c = hctx_new();
+  struct image_bytes im = make_image(image_host_architecture());
+  struct fake f = {.bearer = "tok-123"};
+  fake_start(&f, free_port(), &im);
+  cleanup_free char *store = store_of(c);
+  cleanup_free char *ref = xasprintf("127.0.0.1:%d/busybox:1", f.port);
+  struct hres r = himage(c, store, "pull", ref);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert(stored(store, &im.d.layer));
+  /* One token serves every request of the pull. */
+  ck_assert_int_eq(f.token_requests, 1);
+  fake_stop(&f);
+
+  /* A token endpoint that wants credentials gets --creds. */
+  struct image_bytes im2 = make_image("ppc64le");
+  struct fake g = {.bearer = "tok-456", .basic = USER_SECRET_B64};
+  fake_start(&g, free_port(), &im2);
+  cleanup_free char *ref2 = xasprintf("127.0.0.1:%d/busybox:1", g.port);
+  r = himage(c, store, "pull", ref2);
+  cleanup_free char *want = xasprintf(
+      "pull %s: GET /v2/busybox/manifests/1: token: GET "
+      "http://127.0.0.1:%d/token: 401 Unauthorized", ref2, g.port);
+  expect_one_line_error(r, want);
+  hres_free(&r);
+  r = himage(c, store, "pull", "--creds", "user:secret", ref2);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert(stored(store, &im2.d.layer));
+  fake_stop(&g);
+  image_bytes_free(&im);
+  image_bytes_free(&im2);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(basic_auth_with_creds) {
+  struct hctx *c = hctx_new();
+  struct image_bytes im = make_image(image_host_architecture());
+  struct fake f = {.basic = USER_SECRET_B64};
+  fake_start(&f, free_port(), &im);
+  cleanup_free char *store = store_of(c);
+  cleanup_free char *ref = xasprintf("127.0.0.1:%d/busybox:1", f.port);
+  struct hres r = himage(c, store, "pull", ref);
+  cleanup_free char *want = xasprintf(
+      "pull %s: GET /v2/busybox/manifests/1: 401 Unauthorized", ref);
+  expect_one_line_error(r, want);
+  hres_free(&r);
+  r = himage(c, store, "pull", "--creds", "user:wrong", ref);
+  expect_one_line_error(r, want);
+  hres_free(&r);
+  r = himage(c, store, "pull", "--creds", "user:secret", ref);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert(stored(store, &im.d.layer));
+  fake_stop(&f);
+  image_bytes_free(&im);
+  hctx_finish(c);
+}
+END_TEST
+
+/* Only `hull image pull` loads libcurl: hull is not linked with it. */
+START_TEST(hull_is_not_linked_with_libcurl) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *out = xasprintf("%s/ldd", c->dir);
+  cleanup_free char *cmd = xasprintf("ldd %s > %s 2>&1", getenv("HULL"), out);
+  ck_assert_int_eq(system(cmd), 0);
+  cleanup_free char *text = hread_file(out);
+  ck_assert_msg(hcontains(text, "libc.so"), "ldd: %s", text);
+  ck_assert_msg(!hcontains(text, "libcurl"), "ldd: %s", text);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *image_pull_suite(void) {
   Suite *s = suite_create("integration-image-pull");
   TCase *tc = harness_tcase("image-pull", 60);
@@ -517,6 +788,11 @@ static Suite *image_pull_suite(void) {
   tcase_add_test(tc, corrupted_blob_on_the_registry_refused_leaving_nothing);
   tcase_add_test(tc, registry_gone_is_one_line_and_a_later_pull_completes);
   tcase_add_test(tc, index_gives_the_hosts_platform_or_the_one_asked_for);
+  tcase_add_test(tc,
+                 registry_dying_mid_blob_leaves_no_blob_and_a_later_pull_completes);
+  tcase_add_test(tc, bearer_token_fetched_on_401);
+  tcase_add_test(tc, basic_auth_with_creds);
+  tcase_add_test(tc, hull_is_not_linked_with_libcurl);
   suite_add_tcase(s, tc);
   return s;
 }
