@@ -507,9 +507,8 @@ struct image_registry_options {
 };
 
 struct image_registry;
-/* Loads libcurl (once per process): "images: pull needs libcurl ...". */
-int image_registry_load(hull_error_t *err);
-/* host as a normalised name has it ("docker.io", "127.0.0.1:5000"). */
+/* host as a normalised name has it ("docker.io", "127.0.0.1:5000");
+ * loads libcurl on the first call ("images: pull needs libcurl ..."). */
 int image_registry_open(const char *host, const char *repository,
                         const struct image_registry_options *o,
                         struct image_registry **out, hull_error_t *err);

@@ -75,14 +75,6 @@ struct exchange {
   hull_error_t write_err;      /* why the write callback stopped */
 };
 
-int image_registry_load(hull_error_t *err) {
-  const void *table;
-  if (lazylib_load(&libcurl, &table, err) < 0)
-    return hull_error_wrap(err, "images: pull needs libcurl (apt-get install "
-                                "libcurl4)");
-  return 0;
-}
-
 static bool is_local_host(const char *host) {
   static const char *const local[] = {"localhost", "127.0.0.1", "[::1]"};
   for (size_t i = 0; i < sizeof(local) / sizeof(*local); i++) {
@@ -337,6 +329,24 @@ static int perform(struct image_registry *r, const char *url, const char *path,
   return 0;
 }
 
+/* HTTP/2 has no reason phrases: the usual ones, for errors that read as
+ * HTTP/1.1's do. */
+static const char *standard_reason(long status) {
+  switch (status) {
+  case 400: return "Bad Request";
+  case 401: return "Unauthorized";
+  case 403: return "Forbidden";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 429: return "Too Many Requests";
+  case 500: return "Internal Server Error";
+  case 502: return "Bad Gateway";
+  case 503: return "Service Unavailable";
+  case 504: return "Gateway Timeout";
+  default: return "(no reason given)";
+  }
+}
+
 /* A GET of <base>/v2/<repository>/<what>, with a token fetched and the
  * request made again on a 401. */
 static int get(struct image_registry *r, const char *what, const char *accept,
@@ -374,7 +384,7 @@ static int get(struct image_registry *r, const char *what, const char *accept,
   }
   if (x->status != 200)
     return hull_error(err, 0, "GET %s: %ld %s", path, x->status,
-                      *x->reason ? x->reason : "(no reason given)");
+                      *x->reason ? x->reason : standard_reason(x->status));
   return 0;
 }
 

@@ -207,6 +207,9 @@ struct image_bytes {
   struct pushed d;
 };
 
+/* Docker's schema 2 media types instead of OCI's. */
+static bool docker_types;
+
 static struct image_bytes make_image(const char *arch) {
   struct image_bytes b = {.layer_len = 200 * 1024};
   b.layer = xmalloc(b.layer_len);
@@ -226,8 +229,12 @@ static struct image_bytes make_image(const char *arch) {
       "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
       "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":"
       "\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
-      IMAGE_MT_MANIFEST, IMAGE_MT_CONFIG, b.d.config.text, strlen(b.config),
-      LAYER_MT, b.d.layer.text, b.layer_len);
+      docker_types ? IMAGE_MT_DOCKER_MANIFEST : IMAGE_MT_MANIFEST,
+      docker_types ? IMAGE_MT_DOCKER_CONFIG : IMAGE_MT_CONFIG,
+      b.d.config.text, strlen(b.config),
+      docker_types ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
+                   : LAYER_MT,
+      b.d.layer.text, b.layer_len);
   b.d.manifest_len = strlen(b.manifest);
   image_digest_of(IMAGE_SHA256, b.manifest, b.d.manifest_len, &b.d.manifest);
   return b;
@@ -247,7 +254,8 @@ static struct pushed push_image(const struct registry *r, const char *repo,
   struct image_digest d;
   push_blob(r, repo, b.layer, b.layer_len, &d);
   push_blob(r, repo, b.config, strlen(b.config), &d);
-  push_manifest(r, repo, tag ? tag : b.d.manifest.text, IMAGE_MT_MANIFEST,
+  push_manifest(r, repo, tag ? tag : b.d.manifest.text,
+                docker_types ? IMAGE_MT_DOCKER_MANIFEST : IMAGE_MT_MANIFEST,
                 b.manifest, &d);
   struct pushed p = b.d;
   image_bytes_free(&b);
@@ -294,6 +302,7 @@ struct fake {
   const struct image_bytes *image;
   bool truncate_layer;     /* the layer: its whole length announced, half
                               sent, the connection closed */
+  bool redirect_layer;     /* the layer: a 307 to /storage/layer */
   const char *bearer;      /* required "Authorization: Bearer <this>" */
   const char *basic;       /* required "Authorization: Basic <this>" (on
                               the token endpoint when bearer is set) */
@@ -367,7 +376,10 @@ static void fake_serve(struct fake *f, int fd) {
   else if (strcmp(path, config) == 0)
     fake_reply(fd, "200 OK", NULL, im->config, strlen(im->config),
                strlen(im->config));
-  else if (strcmp(path, layer) == 0)
+  else if (strcmp(path, layer) == 0 && f->redirect_layer)
+    fake_reply(fd, "307 Temporary Redirect",
+               "Location: /storage/layer\r\n", "moved", 5, 5);
+  else if (strcmp(path, layer) == 0 || strcmp(path, "/storage/layer") == 0)
     fake_reply(fd, "200 OK", NULL, im->layer, im->layer_len,
                f->truncate_layer ? im->layer_len / 2 : im->layer_len);
   else
@@ -766,6 +778,54 @@ START_TEST(basic_auth_with_creds) {
 }
 END_TEST
 
+START_TEST(blob_redirect_followed) {
+  struct hctx *c = hctx_new();
+  struct image_bytes im = make_image(image_host_architecture());
+  struct fake f = {.redirect_layer = true};
+  fake_start(&f, free_port(), &im);
+  cleanup_free char *store = store_of(c);
+  cleanup_free char *ref = xasprintf("127.0.0.1:%d/busybox:1", f.port);
+  struct hres r = himage(c, store, "pull", ref);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert(stored(store, &im.d.layer));
+  fake_stop(&f);
+  image_bytes_free(&im);
+  hctx_finish(c);
+}
+END_TEST
+
+/* A registry turns a docker schema 2 manifest into schema 1 for a client
+ * that does not accept it: the digest pulled is the one pushed only when
+ * hull's Accept names schema 2. */
+START_TEST(docker_schema2_manifest_pulled_as_pushed) {
+  SKIP_UNLESS_REGISTRY();
+  struct hctx *c = hctx_new();
+  struct registry reg = {0};
+  registry_new(c, &reg);
+  docker_types = true;
+  struct pushed p = push_image(&reg, "dockerish", "1",
+                               image_host_architecture());
+  docker_types = false;
+  cleanup_free char *store = store_of(c);
+  cleanup_free char *ref = xasprintf("127.0.0.1:%d/dockerish:1", reg.port);
+  struct hres r = himage(c, store, "pull", ref);
+  ck_assert_hres(r, 0);
+  cleanup_free char *want = xasprintf("Digest: %s\n", p.manifest.text);
+  ck_assert_msg(hcontains(r.out, want), "out: %s", r.out);
+  hres_free(&r);
+  r = himage(c, store, "inspect", ref);
+  ck_assert_hres(r, 0);
+  const char *mt_path[] = {"mediaType", NULL};
+  cleanup_free char *mt = hjson_string(r.out, mt_path);
+  ck_assert_str_eq(mt, IMAGE_MT_DOCKER_MANIFEST);
+  hres_free(&r);
+  ck_assert(stored(store, &p.layer));
+  registry_free(&reg);
+  hctx_finish(c);
+}
+END_TEST
+
 /* Only `hull image pull` loads libcurl: hull is not linked with it. */
 START_TEST(hull_is_not_linked_with_libcurl) {
   struct hctx *c = hctx_new();
@@ -792,6 +852,8 @@ static Suite *image_pull_suite(void) {
                  registry_dying_mid_blob_leaves_no_blob_and_a_later_pull_completes);
   tcase_add_test(tc, bearer_token_fetched_on_401);
   tcase_add_test(tc, basic_auth_with_creds);
+  tcase_add_test(tc, blob_redirect_followed);
+  tcase_add_test(tc, docker_schema2_manifest_pulled_as_pushed);
   tcase_add_test(tc, hull_is_not_linked_with_libcurl);
   suite_add_tcase(s, tc);
   return s;
