@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -328,6 +329,13 @@ static void fake_serve(struct fake *f, int fd) {
       return;
     got += (size_t)n;
     req[got] = '\0';
+    if (req[0] == 0x16) {
+      /* A TLS handshake: answer as Go's server does a client that speaks
+       * TLS to plain HTTP. */
+      static const char bad[] = "HTTP/1.0 400 Bad Request\r\n\r\n";
+      write_all(fd, bad, sizeof(bad) - 1);
+      return;
+    }
     if (strstr(req, "\r\n\r\n"))
       break;
   }
@@ -395,14 +403,17 @@ static void *fake_main(void *arg) {
     int conn = accept4(f->fd, NULL, NULL, SOCK_CLOEXEC);
     if (conn < 0)
       continue;
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     fake_serve(f, conn);
     close(conn);
   }
   return NULL;
 }
 
-static void fake_start(struct fake *f, int port,
-                       const struct image_bytes *image) {
+/* On 127.0.0.<host_octet>. */
+static void fake_start_on(struct fake *f, int host_octet, int port,
+                          const struct image_bytes *image) {
   f->image = image;
   f->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ck_assert_int_ge(f->fd, 0);
@@ -410,12 +421,18 @@ static void fake_start(struct fake *f, int port,
   setsockopt(f->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   struct sockaddr_in a = {.sin_family = AF_INET,
                           .sin_port = htons((uint16_t)port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+                          .sin_addr.s_addr =
+                              htonl(0x7f000000u | (uint32_t)host_octet)};
   ck_assert_int_eq(bind(f->fd, (struct sockaddr *)&a, sizeof(a)), 0);
   ck_assert_int_eq(listen(f->fd, 16), 0);
   f->port = port;
   atomic_store(&f->stop, false);
   ck_assert_int_eq(pthread_create(&f->thread, NULL, fake_main, f), 0);
+}
+
+static void fake_start(struct fake *f, int port,
+                       const struct image_bytes *image) {
+  fake_start_on(f, 1, port, image);
 }
 
 static void fake_stop(struct fake *f) {
@@ -826,6 +843,35 @@ START_TEST(docker_schema2_manifest_pulled_as_pushed) {
 }
 END_TEST
 
+/* docker's rule: plain HTTP for localhost and 127.0.0.1 only (127.0.0.2
+ * is as local, but not by name), or with --insecure. */
+START_TEST(https_unless_local_or_insecure) {
+  struct hctx *c = hctx_new();
+  struct image_bytes im = make_image(image_host_architecture());
+  struct fake f = {0};
+  fake_start_on(&f, 2, free_port(), &im);
+  cleanup_free char *store = store_of(c);
+  cleanup_free char *ref = xasprintf("127.0.0.2:%d/busybox:1", f.port);
+  struct hres r = himage(c, store, "pull", ref);
+  ck_assert_hres(r, 1);
+  /* TLS spoken to a plain HTTP server: curl says how the handshake broke. */
+  cleanup_free char *want =
+      xasprintf("pull %s: GET /v2/busybox/manifests/1: ", ref);
+  ck_assert_msg(hcontains(r.err, want), "stderr: %s", r.err);
+  ck_assert_msg(hcontains(r.err, "SSL") || hcontains(r.err, "TLS"),
+                "stderr: %s", r.err);
+  hres_free(&r);
+  expect_no_names(c, store);
+  r = himage(c, store, "pull", "--insecure", ref);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert(stored(store, &im.d.layer));
+  fake_stop(&f);
+  image_bytes_free(&im);
+  hctx_finish(c);
+}
+END_TEST
+
 /* Only `hull image pull` loads libcurl: hull is not linked with it. */
 START_TEST(hull_is_not_linked_with_libcurl) {
   struct hctx *c = hctx_new();
@@ -854,6 +900,7 @@ static Suite *image_pull_suite(void) {
   tcase_add_test(tc, basic_auth_with_creds);
   tcase_add_test(tc, blob_redirect_followed);
   tcase_add_test(tc, docker_schema2_manifest_pulled_as_pushed);
+  tcase_add_test(tc, https_unless_local_or_insecure);
   tcase_add_test(tc, hull_is_not_linked_with_libcurl);
   suite_add_tcase(s, tc);
   return s;
