@@ -112,7 +112,7 @@ int image_registry_open(const char *host, const char *repository,
 }
 
 void image_registry_close(struct image_registry *r) {
-    if (r == NULL)
+  if (r == NULL)
     return;
   r->api->curl_easy_cleanup(r->curl);
   free(r->base);
@@ -202,6 +202,24 @@ static void exchange_clear(struct exchange *x) {
   hull_error_release(&x->write_err);
 }
 
+/* HTTP/2 has no reason phrases: the usual ones, for errors that read as
+ * HTTP/1.1's do. */
+static const char *standard_reason(long status) {
+  switch (status) {
+  case 400: return "Bad Request";
+  case 401: return "Unauthorized";
+  case 403: return "Forbidden";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 429: return "Too Many Requests";
+  case 500: return "Internal Server Error";
+  case 502: return "Bad Gateway";
+  case 503: return "Service Unavailable";
+  case 504: return "Gateway Timeout";
+  default: return "(no reason given)";
+  }
+}
+
 /* ---- auth ----------------------------------------------------------------- */
 
 static char *base64(const char *text) {
@@ -219,6 +237,12 @@ static char *base64(const char *text) {
     out[o++] = i + 2 < n ? tbl[v & 63] : '=';
   }
   return out;
+}
+
+/* "Authorization: Basic <base64 of user:pass>" */
+static char *basic_header(const char *creds) {
+  cleanup_free char *b64 = base64(creds);
+  return xasprintf("Authorization: Basic %s", b64);
 }
 
 /* The value of key="..." in a WWW-Authenticate challenge. */
@@ -260,17 +284,15 @@ static int fetch_token(struct image_registry *r, const char *challenge,
   r->api->curl_free(es);
   r->api->curl_free(esc);
   struct curl_slist *h = NULL;
-  cleanup_free char *basic = NULL;
-  if (r->creds) {
-    cleanup_free char *b64 = base64(r->creds);
-    basic = xasprintf("Authorization: Basic %s", b64);
+  cleanup_free char *basic = r->creds ? basic_header(r->creds) : NULL;
+  if (basic)
     h = r->api->curl_slist_append(h, basic);
-  }
   struct exchange x = {.r = r, .body_max = 1 << 20};
   int ret = perform(r, url, realm, h, &x, err);
   r->api->curl_slist_free_all(h);
   if (ret == 0 && x.status != 200)
-    ret = hull_error(err, 0, "GET %s: %ld %s", realm, x.status, x.reason);
+    ret = hull_error(err, 0, "GET %s: %ld %s", realm, x.status,
+                     *x.reason ? x.reason : standard_reason(x.status));
   if (ret == 0) {
     char msg[128];
     yajl_val root = yajl_tree_parse(x.body ? x.body : "", msg, sizeof(msg));
@@ -316,6 +338,9 @@ static int perform(struct image_registry *r, const char *url, const char *path,
   api->curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
   api->curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   api->curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+  /* Our Authorization header is not sent on a redirect to another host
+   * (libcurl >= 7.58 drops it there, CURLOPT_UNRESTRICTED_AUTH unset): a
+   * blob's storage gets a URL signed for it instead. */
   if (headers)
     api->curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   CURLcode rc = api->curl_easy_perform(c);
@@ -329,22 +354,18 @@ static int perform(struct image_registry *r, const char *url, const char *path,
   return 0;
 }
 
-/* HTTP/2 has no reason phrases: the usual ones, for errors that read as
- * HTTP/1.1's do. */
-static const char *standard_reason(long status) {
-  switch (status) {
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 429: return "Too Many Requests";
-  case 500: return "Internal Server Error";
-  case 502: return "Bad Gateway";
-  case 503: return "Service Unavailable";
-  case 504: return "Gateway Timeout";
-  default: return "(no reason given)";
+/* Sets r->authorization for a 401's challenge: 1 when the request is
+ * worth making again, 0 when hull has nothing to answer it with. */
+static int answer_challenge(struct image_registry *r, const char *challenge,
+                            hull_error_t *err) {
+  if (strncasecmp(challenge, "Bearer ", 7) == 0)
+    return fetch_token(r, challenge, err) < 0 ? -1 : 1;
+  if (strncasecmp(challenge, "Basic", 5) == 0 && r->creds) {
+    free(r->authorization);
+    r->authorization = basic_header(r->creds);
+    return 1;
   }
+  return 0;
 }
 
 /* A GET of <base>/v2/<repository>/<what>, with a token fetched and the
@@ -365,17 +386,11 @@ static int get(struct image_registry *r, const char *what, const char *accept,
       return -1;
     if (x->status != 401 || attempt > 0 || x->www_authenticate == NULL)
       break;
-    cleanup_free char *challenge = xstrdup(x->www_authenticate);
-    if (strncasecmp(challenge, "Bearer ", 7) == 0) {
-      if (fetch_token(r, challenge, err) < 0)
-        return hull_error_wrap(err, "GET %s: token", path);
-    } else if (strncasecmp(challenge, "Basic", 5) == 0 && r->creds) {
-      cleanup_free char *b64 = base64(r->creds);
-      free(r->authorization);
-      r->authorization = xasprintf("Authorization: Basic %s", b64);
-    } else {
+    int again = answer_challenge(r, x->www_authenticate, err);
+    if (again < 0)
+      return hull_error_wrap(err, "GET %s: token", path);
+    if (again == 0)
       break;
-    }
     /* Again, from a clean slate. */
     struct image_blob_writer *w = x->writer;
     size_t max = x->body_max;
