@@ -891,6 +891,72 @@ START_TEST(hull_is_not_linked_with_libcurl) {
 }
 END_TEST
 
+START_TEST(pull_by_digest) {
+  SKIP_UNLESS_REGISTRY();
+  struct hctx *c = hctx_new();
+  struct registry reg = {0};
+  registry_new(c, &reg);
+  struct pushed p = push_image(&reg, "busybox", "1", image_host_architecture());
+  cleanup_free char *store = store_of(c);
+  cleanup_free char *ref = xasprintf("127.0.0.1:%d/busybox@%s", reg.port,
+                                     p.manifest.text);
+  struct hres r = himage(c, store, "pull", ref);
+  ck_assert_hres(r, 0);
+  cleanup_free char *want = xasprintf("Pulled image: %s\nDigest: %s\n", ref,
+                                      p.manifest.text);
+  ck_assert_str_eq(r.out, want);
+  hres_free(&r);
+  ck_assert(stored(store, &p.layer));
+
+  /* A digest the registry does not have. */
+  struct image_digest none;
+  image_digest_of(IMAGE_SHA256, "x", 1, &none);
+  cleanup_free char *ref2 = xasprintf("127.0.0.1:%d/busybox@%s", reg.port,
+                                      none.text);
+  r = himage(c, store, "pull", ref2);
+  cleanup_free char *want2 = xasprintf(
+      "pull %s: GET /v2/busybox/manifests/%s: 404 Not Found", ref2, none.text);
+  expect_one_line_error(r, want2);
+  hres_free(&r);
+  registry_free(&reg);
+  hctx_finish(c);
+}
+END_TEST
+
+/* Two pulls of one image at once: each blob fetched and stored once (the
+ * store's blob lock), both succeed. */
+START_TEST(two_pulls_at_once) {
+  SKIP_UNLESS_REGISTRY();
+  struct hctx *c = hctx_new();
+  struct registry reg = {0};
+  registry_new(c, &reg);
+  struct pushed p = push_image(&reg, "busybox", "1", image_host_architecture());
+  cleanup_free char *store = store_of(c);
+  cleanup_free char *ref = xasprintf("127.0.0.1:%d/busybox:1", reg.port);
+  int gate[2];
+  ck_assert_int_eq(pipe(gate), 0);
+  char *args[] = {"image", "--image-root", store, "pull", ref, NULL};
+  struct hbg a = hstart(c, args, gate[0], -1);
+  struct hbg b = hstart(c, args, gate[0], -1);
+  close(gate[0]);
+  ck_assert_int_eq(write(gate[1], "gg", 2), 2);
+  close(gate[1]);
+  struct hres ra = hbg_wait(&a, 30000), rb = hbg_wait(&b, 30000);
+  ck_assert_hres(ra, 0);
+  ck_assert_hres(rb, 0);
+  hres_free(&ra);
+  hres_free(&rb);
+  ck_assert(stored(store, &p.layer));
+  ck_assert_int_eq(count_entries(store, "blobs/sha256"), 3);
+  ck_assert_int_eq(count_entries(store, "tmp"), 0);
+  /* Whichever pull comes second to a blob waits for the first's lock and
+   * finds it stored: config and layer are fetched once each. */
+  ck_assert_int_eq(blob_gets(&reg, "busybox"), 2);
+  registry_free(&reg);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *image_pull_suite(void) {
   Suite *s = suite_create("integration-image-pull");
   TCase *tc = harness_tcase("image-pull", 60);
@@ -904,6 +970,8 @@ static Suite *image_pull_suite(void) {
                  registry_dying_mid_blob_leaves_no_blob_and_a_later_pull_completes);
   tcase_add_test(tc, bearer_token_fetched_on_401);
   tcase_add_test(tc, basic_auth_with_creds);
+  tcase_add_test(tc, pull_by_digest);
+  tcase_add_test(tc, two_pulls_at_once);
   tcase_add_test(tc, blob_redirect_followed);
   tcase_add_test(tc, docker_schema2_manifest_pulled_as_pushed);
   tcase_add_test(tc, https_unless_local_or_insecure);
