@@ -379,8 +379,11 @@ int image_platform_parse(const char *text, struct image_platform *out,
                          hull_error_t *err);
 void image_platform_host(struct image_platform *out);
 char *image_platform_format(const struct image_platform *p);
-/* The entry of ix for platform want: os and architecture equal, and the
- * variant when want has one (arm64's "" and "v8" are the same). */
+/* Whether have is want: os and architecture equal, and the variant when
+ * want has one (arm64's "" and "v8" are the same). */
+bool image_platform_matches(const struct image_platform *have,
+                            const struct image_platform *want);
+/* The entry of ix for platform want (image_platform_matches). */
 int image_index_select(const char *what, const struct image_index *ix,
                        const struct image_platform *want,
                        const struct image_descriptor **out,

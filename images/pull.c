@@ -80,13 +80,46 @@ static int fetch_document(struct pull *p, const char *reference,
   return 0;
 }
 
+/* The config, stored already, read as run will read it; for a manifest
+ * the tag leads to directly, its platform checked against the one asked
+ * for (want NULL: none was), as an index's entry would be. */
+static int check_config(struct pull *p, const struct image_manifest *m,
+                        const struct image_platform *want,
+                        hull_error_t *err) {
+  const struct image_descriptor *c = &m->config;
+  cleanup_free char *raw = NULL;
+  if (image_store_read_blob(p->store, &c->digest, c->size, &raw, NULL,
+                            err) < 0)
+    return -1;
+  cleanup_free char *what = xasprintf("config %s", c->digest.text);
+  struct image_config *config = NULL;
+  if (image_config_parse(what, raw, &config, err) < 0)
+    return -1;
+  int r = 0;
+  if (config->n_diff_ids != m->n_layers) {
+    r = hull_error(err, 0, "%s: .rootfs.diff_ids: %zu entries for the "
+                           "manifest's %zu layers", what, config->n_diff_ids,
+                   m->n_layers);
+  } else if (want && !image_platform_matches(&config->platform, want)) {
+    cleanup_free char *has = image_platform_format(&config->platform);
+    cleanup_free char *wanted = image_platform_format(want);
+    r = hull_error(err, 0, "%s: the image is for %s, not %s", what, has,
+                   wanted);
+  }
+  image_config_free(config);
+  return r;
+}
+
 static int fetch_manifest_blobs(struct pull *p,
                                 const struct image_descriptor *md,
+                                const struct image_platform *want,
                                 hull_error_t *err) {
   struct image_manifest *m = NULL;
   if (image_load_manifest(p->store, md, &m, NULL, err) < 0)
     return -1;
   int r = image_registry_get_blob(p->registry, p->store, &m->config, err);
+  if (r == 0)
+    r = check_config(p, m, want, err);
   for (size_t i = 0; r == 0 && i < m->n_layers; i++)
     r = image_registry_get_blob(p->registry, p->store, &m->layers[i], err);
   image_manifest_free(m);
@@ -115,7 +148,7 @@ static int fetch_platform_manifest(struct pull *p,
     image_descriptor_clear(&got);
   }
   if (r == 0)
-    r = fetch_manifest_blobs(p, entry, err);
+    r = fetch_manifest_blobs(p, entry, NULL, err);
   image_index_free(ix);
   return r;
 }
@@ -142,7 +175,8 @@ static int pull(struct image_store *s, const struct pull_ref *ref,
       r = fetch_platform_manifest(&p, &top, &want, err);
       break;
     case IMAGE_KIND_MANIFEST:
-      r = fetch_manifest_blobs(&p, &top, err);
+      r = fetch_manifest_blobs(&p, &top, o && o->platform ? &want : NULL,
+                               err);
       break;
     default:
       r = hull_error(err, 0, "GET /v2/%s/manifests/%s: media type \"%s\" is "

@@ -957,6 +957,34 @@ START_TEST(two_pulls_at_once) {
 }
 END_TEST
 
+/* A tag that leads to a manifest, not an index: --platform checks its
+ * config. */
+START_TEST(platform_checked_on_a_single_manifest) {
+  SKIP_UNLESS_REGISTRY();
+  struct hctx *c = hctx_new();
+  struct registry reg = {0};
+  registry_new(c, &reg);
+  struct pushed p = push_image(&reg, "busybox", "1", image_host_architecture());
+  cleanup_free char *store = store_of(c);
+  cleanup_free char *ref = xasprintf("127.0.0.1:%d/busybox:1", reg.port);
+  cleanup_free char *other = xasprintf("linux/%s", other_arch());
+  struct hres r = himage(c, store, "pull", "--platform", other, ref);
+  cleanup_free char *want = xasprintf(
+      "pull %s: config %s: the image is for linux/%s, not %s", ref,
+      p.config.text, image_host_architecture(), other);
+  expect_one_line_error(r, want);
+  hres_free(&r);
+  ck_assert(!stored(store, &p.layer));
+  expect_no_names(c, store);
+  cleanup_free char *host = xasprintf("linux/%s", image_host_architecture());
+  r = himage(c, store, "pull", "--platform", host, ref);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  registry_free(&reg);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *image_pull_suite(void) {
   Suite *s = suite_create("integration-image-pull");
   TCase *tc = harness_tcase("image-pull", 60);
@@ -970,6 +998,7 @@ static Suite *image_pull_suite(void) {
                  registry_dying_mid_blob_leaves_no_blob_and_a_later_pull_completes);
   tcase_add_test(tc, bearer_token_fetched_on_401);
   tcase_add_test(tc, basic_auth_with_creds);
+  tcase_add_test(tc, platform_checked_on_a_single_manifest);
   tcase_add_test(tc, pull_by_digest);
   tcase_add_test(tc, two_pulls_at_once);
   tcase_add_test(tc, blob_redirect_followed);
