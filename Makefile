@@ -11,7 +11,7 @@ GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 PKGS = libcap libseccomp yajl libmnl
 # Headers only: hull loads these with dlopen when a command needs them
 # (lazylib.c), so the commands that do not start without them.
-DLOPEN_PKGS = libnftnl libcrypto
+DLOPEN_PKGS = libnftnl libcrypto libcurl
 CC ?= cc
 CFLAGS ?= -O2 -g
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \

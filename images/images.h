@@ -8,7 +8,9 @@
  * resolve.c (documents read back from the store, walks, name -> manifest +
  * config); refs.c (names -> descriptors, docker's name normalisation);
  * import.c (OCI image layout directories); oci-archive.c (tars of them);
- * docker-archive.c (docker save's format, made a layout); gc.c (blobs no
+ * docker-archive.c (docker save's format, made a layout); registry.c (the
+ * distribution API over libcurl, loaded lazily); pull.c (an image from a
+ * registry into the store); gc.c (blobs no
  * name reaches); layer.c (a layer blob unpacked for overlayfs, libarchive
  * loaded lazily), layer-path.c (where a layer entry may land: beneath the
  * layer directory); convert.c (an image config -> a runtime config.json,
@@ -377,8 +379,11 @@ int image_platform_parse(const char *text, struct image_platform *out,
                          hull_error_t *err);
 void image_platform_host(struct image_platform *out);
 char *image_platform_format(const struct image_platform *p);
-/* The entry of ix for platform want: os and architecture equal, and the
- * variant when want has one (arm64's "" and "v8" are the same). */
+/* Whether have is want: os and architecture equal, and the variant when
+ * want has one (arm64's "" and "v8" are the same). */
+bool image_platform_matches(const struct image_platform *have,
+                            const struct image_platform *want);
+/* The entry of ix for platform want (image_platform_matches). */
 int image_index_select(const char *what, const struct image_index *ix,
                        const struct image_platform *want,
                        const struct image_descriptor **out,
@@ -490,6 +495,54 @@ int image_docker_archive_to_layout(int dirfd, const char *label,
 /* A directory is a layout, anything else an archive. */
 int image_import(struct image_store *s, const char *path, const char *name,
                  char ***names, hull_error_t *err);
+
+/* ---- registries (registry.c, pull.c) ---------------------------------------
+ * The distribution API's pull side over libcurl (loaded on first use):
+ * https, or plain http with insecure and for localhost, 127.0.0.1 and
+ * [::1] (docker's rule); redirects followed; anonymous first, then the
+ * bearer token a 401's WWW-Authenticate points at, or basic auth with
+ * creds. Errors name the request: "GET /v2/busybox/manifests/1: 404 Not
+ * Found". */
+
+struct image_registry_options {
+  bool insecure;           /* plain http for any host */
+  const char *creds;       /* "user:pass", or NULL */
+};
+
+struct image_registry;
+/* host as a normalised name has it ("docker.io", "127.0.0.1:5000");
+ * loads libcurl on the first call ("images: pull needs libcurl ..."). */
+int image_registry_open(const char *host, const char *repository,
+                        const struct image_registry_options *o,
+                        struct image_registry **out, hull_error_t *err);
+void image_registry_close(struct image_registry *r);
+/* GET /v2/<repository>/manifests/<reference> accepting OCI and docker
+ * schema 2 manifests and indexes: the body (NUL-terminated, at most
+ * IMAGE_JSON_MAX) and its media type (the Content-Type, else the
+ * document's mediaType). The caller checks the digest. */
+int image_registry_get_manifest(struct image_registry *r,
+                                const char *reference, char **body,
+                                size_t *len, char **media_type,
+                                hull_error_t *err);
+/* GET /v2/<repository>/blobs/<digest> streamed into the store's blob
+ * writer, which checks size and digest; nothing is fetched when the store
+ * has the blob. A failure leaves no blob. */
+int image_registry_get_blob(struct image_registry *r, struct image_store *s,
+                            const struct image_descriptor *d,
+                            hull_error_t *err);
+
+struct image_pull_options {
+  struct image_registry_options registry;
+  const char *platform;    /* "os/arch[/variant]"; NULL: the host's */
+};
+/* `hull image pull REF`: the name normalised, its manifest (or index,
+ * then the platform's manifest) fetched, config and layers stored, the
+ * name set to what the tag leads to (the index, when it is one). *name
+ * gets the name, *digest that target's digest. Errors read "pull REF:
+ * ...", and a failed pull names nothing. */
+int image_pull(struct image_store *s, const char *ref,
+               const struct image_pull_options *o, char **name,
+               struct image_digest *digest, hull_error_t *err);
 
 /* ---- garbage collection (gc.c) ---------------------------------------------
  * With the store open exclusively: marks every blob a name reaches (an

@@ -79,8 +79,8 @@ static const char *variant_of(const struct image_platform *p) {
   return p->variant;
 }
 
-static bool platform_matches(const struct image_platform *have,
-                             const struct image_platform *want) {
+bool image_platform_matches(const struct image_platform *have,
+                            const struct image_platform *want) {
   if (have->os == NULL || strcmp(have->os, want->os) != 0 ||
       strcmp(have->architecture, want->architecture) != 0)
     return false;
@@ -95,7 +95,7 @@ int image_index_select(const char *what, const struct image_index *ix,
   for (size_t i = 0; i < ix->n_manifests; i++) {
     const struct image_descriptor *d = &ix->manifests[i];
     if (image_media_kind(d->media_type) == IMAGE_KIND_MANIFEST &&
-        platform_matches(&d->platform, want)) {
+        image_platform_matches(&d->platform, want)) {
       *out = d;
       return 0;
     }

@@ -51,8 +51,10 @@ static const struct command commands[] = {
      "[--rootless] [--bundle|-b DIR]"},
     {"network", cmd_network, "list, check or remove hull's own networks",
      "ls | check | rm NAME"},
-    {"image", cmd_image, "import, list, inspect, name and collect OCI images",
-     "[--image-root DIR] import [--name NAME] DIR|FILE | ls | inspect "
+    {"image", cmd_image,
+     "import, pull, list, inspect, name and collect OCI images",
+     "[--image-root DIR] import [--name NAME] DIR|FILE | pull [--platform "
+     "OS/ARCH[/VARIANT]] [--insecure] [--creds USER:PASS] NAME | ls | inspect "
      "[--platform OS/ARCH[/VARIANT]] IMAGE | tag IMAGE NAME | rm IMAGE... | "
      "gc"},
     {"features", cmd_features, "show the enabled features", ""},

@@ -1,4 +1,4 @@
-/* image.c — `hull image import|ls|inspect|tag|rm|gc`: the image store at
+/* image.c — `hull image import|pull|ls|inspect|tag|rm|gc`: the image store at
  * --image-root (hull-image(8)). Flags may come anywhere among the words,
  * as with every runc-style verb. */
 #include "cli.h"
@@ -12,7 +12,9 @@
 struct image_options {
   const char *root;
   const char *name;       /* import --name */
-  const char *platform;   /* inspect --platform */
+  const char *platform;   /* inspect and pull --platform */
+  bool insecure;          /* pull --insecure */
+  const char *creds;      /* pull --creds */
 };
 
 /* ---- output helpers --------------------------------------------------------- */
@@ -62,6 +64,27 @@ static int cmd_image_import(const struct image_options *o, char **args,
       printf("Loaded image ID: %s (no name: give one with --name)\n", *n);
     else
       printf("Loaded image: %s\n", *n);
+  return 0;
+}
+
+static int cmd_image_pull(const struct image_options *o, char **args,
+                          hull_error_t *err) {
+  if (args[0] == NULL || args[1] != NULL)
+    return hull_error(err, 0, "image pull: expects one image name");
+  struct image_store *s = NULL;
+  if (image_store_open(o->root, IMAGE_STORE_SHARED, &s, err) < 0)
+    return -1;
+  struct image_pull_options po = {
+      .registry = {.insecure = o->insecure, .creds = o->creds},
+      .platform = o->platform,
+  };
+  cleanup_free char *name = NULL;
+  struct image_digest digest;
+  int r = image_pull(s, args[0], &po, &name, &digest, err);
+  image_store_close(s);
+  if (r < 0)
+    return -1;
+  printf("Pulled image: %s\nDigest: %s\n", name, digest.text);
   return 0;
 }
 
@@ -217,11 +240,14 @@ static int with_store(const char *sub, const struct image_options *o,
 
 static int parse_options(int argc, char **argv, struct image_options *o,
                          hull_error_t *err) {
-  enum { OPT_IMAGE_ROOT = 256, OPT_NAME, OPT_PLATFORM };
+  enum { OPT_IMAGE_ROOT = 256, OPT_NAME, OPT_PLATFORM, OPT_INSECURE,
+         OPT_CREDS };
   static const struct option opts[] = {
       {"image-root", required_argument, NULL, OPT_IMAGE_ROOT},
       {"name", required_argument, NULL, OPT_NAME},
       {"platform", required_argument, NULL, OPT_PLATFORM},
+      {"insecure", no_argument, NULL, OPT_INSECURE},
+      {"creds", required_argument, NULL, OPT_CREDS},
       {NULL, 0, NULL, 0},
   };
   cli_flags_first(argc, argv, "", opts);
@@ -233,6 +259,8 @@ static int parse_options(int argc, char **argv, struct image_options *o,
     case OPT_IMAGE_ROOT: o->root = optarg; break;
     case OPT_NAME: o->name = optarg; break;
     case OPT_PLATFORM: o->platform = optarg; break;
+    case OPT_INSECURE: o->insecure = true; break;
+    case OPT_CREDS: o->creds = optarg; break;
     default:
       return hull_error(err, 0, "flag provided but not defined: %s",
                         argv[optind - 1]);
@@ -250,24 +278,30 @@ int cmd_image(const struct global_options *g, int argc, char **argv,
   const char *sub = first < argc ? argv[first] : NULL;
   char **args = argv + first + (sub ? 1 : 0);
   if (sub == NULL)
-    return hull_error(err, 0, "image: expects one of import, ls, inspect, "
-                              "tag, rm, gc");
+    return hull_error(err, 0, "image: expects one of import, pull, ls, "
+                              "inspect, tag, rm, gc");
   /* Every image command verifies digests: a missing libcrypto is an
    * error here, not an abort half-way. */
   if (image_digests_load(err) < 0)
     return -1;
   if (o.name && strcmp(sub, "import") != 0)
     return hull_error(err, 0, "image %s: --name is for import", sub);
-  if (o.platform && strcmp(sub, "inspect") != 0)
-    return hull_error(err, 0, "image %s: --platform is for inspect", sub);
+  if (o.platform && strcmp(sub, "inspect") != 0 && strcmp(sub, "pull") != 0)
+    return hull_error(err, 0, "image %s: --platform is for inspect and pull",
+                      sub);
+  if ((o.insecure || o.creds) && strcmp(sub, "pull") != 0)
+    return hull_error(err, 0, "image %s: --%s is for pull", sub,
+                      o.insecure ? "insecure" : "creds");
   if (strcmp(sub, "import") == 0)
     return cmd_image_import(&o, args, err) < 0 ? -1 : 0;
+  if (strcmp(sub, "pull") == 0)
+    return cmd_image_pull(&o, args, err) < 0 ? -1 : 0;
   if (strcmp(sub, "gc") == 0)
     return image_gc(&o, args, err) < 0 ? -1 : 0;
   if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0 ||
       strcmp(sub, "inspect") == 0 || strcmp(sub, "tag") == 0 ||
       strcmp(sub, "rm") == 0)
     return with_store(sub, &o, args, err) < 0 ? -1 : 0;
-  return hull_error(err, 0, "image: unknown command \"%s\" (import, ls, "
-                            "inspect, tag, rm, gc)", sub);
+  return hull_error(err, 0, "image: unknown command \"%s\" (import, pull, "
+                            "ls, inspect, tag, rm, gc)", sub);
 }

@@ -604,8 +604,8 @@ START_TEST(bad_arguments_are_one_line_errors) {
                            "format: repository name must be lowercase");
   hres_free(&r);
   r = himage(c, store, "frob");
-  expect_one_line_error(r, "image: unknown command \\\"frob\\\" (import, ls, "
-                           "inspect, tag, rm, gc)");
+  expect_one_line_error(r, "image: unknown command \\\"frob\\\" (import, pull, "
+                           "ls, inspect, tag, rm, gc)");
   hres_free(&r);
   hctx_finish(c);
 }
