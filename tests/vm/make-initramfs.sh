@@ -83,8 +83,8 @@ copy_with_libs "$hull" "$stage/hull/hull"
 copy_with_libs "$integ" "$stage/hull/run-integration"
 # What hull loads itself (dlopen) when a command needs it: libnftnl for
 # hull's networks, libcrypto for image digests, libcurl for pulls,
-# libarchive for VM images
-# and image layers. Absent here, absent in the guest.
+# libarchive for VM images and image layers. Absent here, absent in the
+# guest.
 for soname in libnftnl.so.11 libcrypto.so.3 libarchive.so.13 libcurl.so.4; do
 	lib=$(ldconfig -p | sed -n "s/.*$soname .*=> \(.*\)/\1/p" | head -n 1)
 	[ -n "$lib" ] || continue
