@@ -404,6 +404,81 @@ START_TEST(unknown_image_is_one_line_error) {
 }
 END_TEST
 
+
+START_TEST(two_runs_at_once_unpack_each_layer_once) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *store = store_of(c);
+  make_image(c, store);
+  cleanup_free char *id_a = xasprintf("%s-a", c->id);
+  cleanup_free char *id_b = xasprintf("%s-b", c->id);
+  char *args_a[] = {"run", "--image", REF, "--image-root", store, "--rm",
+                    "--name", id_a, "--", "/bin/echo", "a", NULL};
+  char *args_b[] = {"run", "--image", REF, "--image-root", store, "--rm",
+                    "--name", id_b, "--", "/bin/echo", "b", NULL};
+  int gate[2];
+  ck_assert_int_eq(pipe(gate), 0);
+  struct hbg a = hstart(c, args_a, gate[0], -1);
+  struct hbg b = hstart(c, args_b, gate[0], -1);
+  close(gate[0]);
+  ck_assert_int_eq(write(gate[1], "gg", 2), 2);
+  close(gate[1]);
+  struct hres ra = hbg_wait(&a, 30000), rb = hbg_wait(&b, 30000);
+  ck_assert_hres(ra, 0);
+  ck_assert_hres(rb, 0);
+  ck_assert_str_eq(ra.out, "a\n");
+  ck_assert_str_eq(rb.out, "b\n");
+  hres_free(&ra);
+  hres_free(&rb);
+  ck_assert_int_eq(count_in(store, "layers/sha256"), 2);
+  ck_assert_int_eq(count_in(store, "containers"), 0);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(leftover_unpack_ignored_and_collected) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *store = store_of(c);
+  make_image(c, store);
+  /* What an unpack killed half-way leaves: a temp directory in tmp/. */
+  cleanup_free char *half = xasprintf("%s/tmp/layer-%064d-Ab12Cd/etc", store,
+                                      0);
+  hull_error_t err = NULL;
+  ck_assert_int_eq(mkdir_p(half, 0755, &err), 0);
+  struct hres r = hrun_image(c, store, "--rm", "--", "/bin/cat", "/etc/marker");
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "two\n");
+  hres_free(&r);
+  hrun_expect(0, c, "image", "--image-root", store, "gc");
+  ck_assert_int_eq(count_in(store, "tmp"), 0);
+  /* The named image's layers stay. */
+  ck_assert_int_eq(count_in(store, "layers/sha256"), 2);
+  hctx_finish(c);
+}
+END_TEST
+
+START_TEST(detached_run_then_delete_force) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *store = store_of(c);
+  make_image(c, store);
+  struct hres r = hrun_image(c, store, "-d", "--name", c->id, "--",
+                             "/bin/sleep", "60");
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert(hwait_status(c, c->id, "running", 5000));
+  cleanup_free char *rootfs = xasprintf("%s/containers/%s/rootfs", store,
+                                        c->id);
+  ck_assert(mounted_under(rootfs));
+  r = hrun_image(c, store, "-d", "--rm", "--name", "x");
+  expect_one_line_error(r, "run: --rm and --detach cannot go together "
+                           "(nothing stays to remove the container)");
+  hres_free(&r);
+  hrun_expect(0, c, "delete", "--force", c->id);
+  ck_assert(!mounted_under(store));
+  ck_assert_int_eq(count_in(store, "containers"), 0);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *image_run_suite(void) {
   Suite *s = suite_create("integration-image-run");
   TCase *tc = harness_tcase("image-run", 90);
@@ -415,6 +490,9 @@ static Suite *image_run_suite(void) {
   tcase_add_test(tc, gc_keeps_what_containers_use);
   tcase_add_test(tc, mismatched_diff_id_refused_leaving_nothing);
   tcase_add_test(tc, unknown_image_is_one_line_error);
+  tcase_add_test(tc, two_runs_at_once_unpack_each_layer_once);
+  tcase_add_test(tc, leftover_unpack_ignored_and_collected);
+  tcase_add_test(tc, detached_run_then_delete_force);
   suite_add_tcase(s, tc);
   return s;
 }
