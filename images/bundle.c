@@ -119,8 +119,9 @@ static int copy_layers(char *const *dirs, const char *rootfs,
     struct stat st;
     if (copy_layer_dir(dirs[i], rootfs, err) < 0)
       return -1;
-    if (stat(dirs[i], &st) == 0)
-      copy_metadata(rootfs, &st, err);
+    /* The layer's root directory gives the rootfs its owner and mode. */
+    if (stat(dirs[i], &st) == 0 && copy_metadata(rootfs, &st, err) < 0)
+      return -1;
   }
   return 0;
 }
@@ -172,6 +173,18 @@ static int write_record(const char *bundle, const struct image_resolved *r,
   }
   cleanup_free char *path = xasprintf("%s/" RECORD, bundle);
   return write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+bool image_bundle_owned_by(const char *bundle, const char *owner) {
+  cleanup_strv char **lines = NULL;
+  cleanup_error hull_error_t ignored = NULL;
+  if (image_bundle_record(bundle, &lines, &ignored) < 0)
+    return false;
+  cleanup_free char *want = xasprintf("owner %s", owner);
+  for (char **l = lines; *l; l++)
+    if (strcmp(*l, want) == 0)
+      return true;
+  return false;
 }
 
 bool image_bundle_is(const char *bundle) {

@@ -12,7 +12,9 @@
  * name reaches); layer.c (a layer blob unpacked for overlayfs, libarchive
  * loaded lazily), layer-path.c (where a layer entry may land: beneath the
  * layer directory); convert.c (an image config -> a runtime config.json,
- * image-spec conversion.md). */
+ * image-spec conversion.md); layers.c (layers unpacked once into the
+ * store, shared by bundles); bundle.c (a runtime bundle made from an
+ * image: overlayfs or a full copy, config.json, the record gc reads). */
 #ifndef HULL_IMAGES_H
 #define HULL_IMAGES_H
 
@@ -556,5 +558,7 @@ int image_bundle_remove(const char *bundle, hull_error_t *err);
 bool image_bundle_is(const char *bundle);
 /* The record's lines. */
 int image_bundle_record(const char *bundle, char ***lines, hull_error_t *err);
+/* Whether the record says "owner <owner>". */
+bool image_bundle_owned_by(const char *bundle, const char *owner);
 
 #endif

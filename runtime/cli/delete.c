@@ -20,14 +20,8 @@ static char *image_bundle_of(const char *root, const char *id) {
   yajl_val b = doc ? json_member(doc, "bundle") : NULL;
   char *bundle = YAJL_IS_STRING(b) ? xstrdup(YAJL_GET_STRING(b)) : NULL;
   yajl_tree_free(doc);
-  cleanup_strv char **lines = NULL;
-  if (bundle == NULL || !image_bundle_is(bundle) ||
-      image_bundle_record(bundle, &lines, &ignored) < 0)
-    goto not_ours;
-  for (char **l = lines; *l; l++)
-    if (strcmp(*l, "owner run") == 0)
-      return bundle;
-not_ours:
+  if (bundle && image_bundle_owned_by(bundle, "run"))
+    return bundle;
   free(bundle);
   return NULL;
 }

@@ -281,7 +281,7 @@ static int image_mount(const struct image_options *o, char **args,
 static int image_umount(char **args, hull_error_t *err) {
   if (args[0] == NULL || args[1] != NULL)
     return hull_error(err, 0, "image umount: expects a bundle directory");
-  if (!image_bundle_is(args[0]))
+  if (!image_bundle_owned_by(args[0], "mount"))
     return hull_error(err, 0, "bundle `%s`: not made by hull image mount",
                       args[0]);
   return image_bundle_remove(args[0], err);

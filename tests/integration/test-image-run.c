@@ -210,6 +210,14 @@ START_TEST(writes_land_in_upper_and_delete_removes_them) {
   cleanup_free char *in_layer = xasprintf("%s/etc/written", top);
   ck_assert(!exists(in_layer));
 
+  /* A container's bundle is not umount's to undo. */
+  r = hrun(c, "image", "umount", bundle, NULL);
+  cleanup_free char *refused = xasprintf(
+      "bundle `%s`: not made by hull image mount", bundle);
+  expect_one_line_error(r, refused);
+  hres_free(&r);
+  ck_assert(mounted_under(bundle));
+
   hrun_expect(0, c, "delete", c->id);
   ck_assert(!exists(bundle));
   ck_assert(!mounted_under(store));
