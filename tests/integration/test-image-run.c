@@ -487,6 +487,28 @@ START_TEST(detached_run_then_delete_force) {
 }
 END_TEST
 
+START_TEST(run_without_name_gets_generated_id) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *store = store_of(c);
+  make_image(c, store);
+  hrun_expect(0, c, "run", "--image", REF, "--image-root", store, "--",
+              "/bin/true");
+  struct hres r = hrun(c, "list", "-q", NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_int_eq(strlen(r.out), 13);
+  for (int i = 0; i < 12; i++)
+    ck_assert_msg(strchr("0123456789abcdef", r.out[i]), "id: %s", r.out);
+  r.out[12] = '\0';
+  cleanup_free char *id = xstrdup(r.out);
+  hres_free(&r);
+  cleanup_free char *bundle = xasprintf("%s/containers/%s", store, id);
+  ck_assert(exists(bundle));
+  hrun_expect(0, c, "delete", id);
+  ck_assert(!exists(bundle));
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *image_run_suite(void) {
   Suite *s = suite_create("integration-image-run");
   TCase *tc = harness_tcase("image-run", 90);
@@ -501,6 +523,7 @@ static Suite *image_run_suite(void) {
   tcase_add_test(tc, two_runs_at_once_unpack_each_layer_once);
   tcase_add_test(tc, leftover_unpack_ignored_and_collected);
   tcase_add_test(tc, detached_run_then_delete_force);
+  tcase_add_test(tc, run_without_name_gets_generated_id);
   suite_add_tcase(s, tc);
   return s;
 }
