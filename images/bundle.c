@@ -152,12 +152,14 @@ static int mount_overlay(char *const *dirs, const char *bundle,
 
 /* ---- bundles -------------------------------------------------------------- */
 
-static int write_record(const char *bundle, const struct image_resolved *r,
+static int write_record(struct image_store *s, const char *bundle,
+                        const struct image_resolved *r,
                         const char *ref, enum image_rootfs_mode mode,
                         const char *owner, hull_error_t *err) {
   /* One fact a line: what gc must keep and how umount undoes it. */
   cleanup_free char *text = xasprintf(
-      "ref %s\nowner %s\nrootfs %s\nblob %s\nblob %s\nblob %s\n", ref, owner,
+      "ref %s\nowner %s\nstore %s\nrootfs %s\nblob %s\nblob %s\nblob %s\n",
+      ref, owner, image_store_root(s),
       mode == IMAGE_ROOTFS_COPY ? "copy" : "overlay", r->target.digest.text,
       r->manifest_desc.digest.text, r->manifest->config.digest.text);
   for (size_t i = 0; i < r->manifest->n_layers; i++) {
@@ -206,6 +208,38 @@ int image_bundle_record(const char *bundle, char ***lines, hull_error_t *err) {
   return 0;
 }
 
+/* <store>/mounts/<sha256 of the bundle's path>: a symlink to a bundle
+ * `hull image mount` made, so gc finds its record wherever it is. */
+static char *mount_link(const char *store, const char *bundle) {
+  struct image_digest d;
+  image_digest_of(IMAGE_SHA256, bundle, strlen(bundle), &d);
+  return xasprintf("%s/mounts/%s", store, image_digest_hex(&d));
+}
+
+static int register_mount(struct image_store *s, const char *bundle,
+                          hull_error_t *err) {
+  cleanup_free char *dir = xasprintf("%s/mounts", image_store_root(s));
+  if (mkdir_p(dir, 0700, err) < 0)
+    return -1;
+  cleanup_free char *link = mount_link(image_store_root(s), bundle);
+  if (symlink(bundle, link) < 0 && errno != EEXIST)
+    return hull_error(err, errno, "bundle: make `%s`", link);
+  return 0;
+}
+
+/* Drops the bundle's mounts/ link, named by its record's "store". */
+static void unregister_mount(const char *bundle) {
+  cleanup_strv char **lines = NULL;
+  cleanup_error hull_error_t ignored = NULL;
+  if (image_bundle_record(bundle, &lines, &ignored) < 0)
+    return;
+  for (char **l = lines; *l; l++)
+    if (strncmp(*l, "store ", 6) == 0) {
+      cleanup_free char *link = mount_link(*l + 6, bundle);
+      unlink(link);
+    }
+}
+
 static int unmount_rootfs(const char *rootfs, hull_error_t *err) {
   if (umount2(rootfs, UMOUNT_NOFOLLOW) == 0 || errno == EINVAL ||
       errno == ENOENT)
@@ -213,7 +247,12 @@ static int unmount_rootfs(const char *rootfs, hull_error_t *err) {
   return hull_error(err, errno, "unmount `%s`", rootfs);
 }
 
-int image_bundle_remove(const char *bundle, hull_error_t *err) {
+int image_bundle_remove(const char *bundle_arg, hull_error_t *err) {
+  cleanup_free char *bundle = realpath(bundle_arg, NULL);
+  if (bundle == NULL)
+    return hull_error(err, errno, "bundle `%s`", bundle_arg);
+  if (image_bundle_owned_by(bundle, "mount"))
+    unregister_mount(bundle);
   cleanup_free char *rootfs = xasprintf("%s/rootfs", bundle);
   if (unmount_rootfs(rootfs, err) < 0)
     return -1;
@@ -265,15 +304,17 @@ static int make_bundle(struct image_store *s, const struct image_resolved *r,
   if (mkdir(rootfs, 0755) < 0)
     return hull_error(err, errno, "bundle: mkdir `%s`", rootfs);
   /* The record first: a bundle is undone by what it says it holds. */
-  if (write_record(bundle, r, ref, mode, owner, err) < 0 ||
+  if (write_record(s, bundle, r, ref, mode, owner, err) < 0 ||
       make_rootfs(dirs, bundle, rootfs, &mode, err) < 0 ||
-      write_record(bundle, r, ref, mode, owner, err) < 0)
+      write_record(s, bundle, r, ref, mode, owner, err) < 0)
     return -1;
   cleanup_free char *json = NULL;
   if (image_runtime_config(r->raw_config, rootfs, o, &json, err) < 0)
     return -1;
   cleanup_free char *config = xasprintf("%s/config.json", bundle);
-  return write_file_atomic(config, json, strlen(json), 0644, err);
+  if (write_file_atomic(config, json, strlen(json), 0644, err) < 0)
+    return -1;
+  return strcmp(owner, "mount") == 0 ? register_mount(s, bundle, err) : 0;
 }
 
 int image_bundle_make(struct image_store *s, const char *ref,

@@ -534,9 +534,13 @@ int image_layers_unpack(struct image_store *s, const struct image_resolved *r,
  *                     BUNDLE/.upper, workdir BUNDLE/.work; or a full copy of
  *                     the layers, whiteouts applied (IMAGE_ROOTFS_COPY)
  * BUNDLE/config.json  image_runtime_config, root.path BUNDLE/rootfs
- * BUNDLE/.hull-image  lines "ref R", "owner mount|run", "rootfs overlay|copy",
- *                     "blob D" (every blob the image uses), "layer DIFF_ID":
- *                     what gc keeps for the bundle, and its mark. */
+ * BUNDLE/.hull-image  lines "ref R", "owner mount|run", "store ROOT",
+ *                     "rootfs overlay|copy", "blob D" (every blob the image
+ *                     uses), "layer DIFF_ID": what gc keeps for the bundle,
+ *                     and its mark
+ * <root>/mounts/<sha256 of BUNDLE's path>  a symlink to a bundle of owner
+ *                     "mount", so gc finds it (run's are <root>/containers/
+ *                     <id>/); removed with the bundle */
 enum image_rootfs_mode {
   IMAGE_ROOTFS_AUTO,     /* overlayfs, a copy where the kernel has none or
                             refuses it (ENODEV, EINVAL, EPERM) */

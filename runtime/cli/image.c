@@ -184,9 +184,8 @@ static int image_rm(struct image_store *s, char **args, hull_error_t *err) {
   return 0;
 }
 
-/* What the bundles of containers made from images use
- * (<image-root>/containers/<id>/.hull-image): gc keeps it, whether or not a
- * name still reaches it. */
+/* What bundles made from images use (their .hull-image records): gc keeps
+ * it, whether or not a name still reaches it. */
 struct bundles_in_use {
   char **blobs;
   char **layers;
@@ -204,8 +203,11 @@ static void collect_bundle(const char *bundle, struct bundles_in_use *u) {
       strv_append(&u->layers, *l + 6);
 }
 
-static void collect_bundles(const char *root, struct bundles_in_use *u) {
-  cleanup_free char *dir = xasprintf("%s/containers", root);
+/* Each bundle under root/sub: containers/<id>/ of `run --image`, or a
+ * mounts/ link to a bundle of `image mount`. */
+static void collect_bundles(const char *root, const char *sub,
+                            struct bundles_in_use *u) {
+  cleanup_free char *dir = xasprintf("%s/%s", root, sub);
   DIR *d = opendir(dir);
   if (d == NULL)
     return;
@@ -243,7 +245,8 @@ static int image_gc(const struct image_options *o, char **args,
     return -1;
   /* Read with the store held exclusively: no run is making a bundle. */
   struct bundles_in_use u = {0};
-  collect_bundles(o->root, &u);
+  collect_bundles(o->root, "containers", &u);
+  collect_bundles(o->root, "mounts", &u);
   struct image_gc_hooks hooks = {.blob_in_use = blob_in_use,
                                  .layer_in_use = layer_in_use, .arg = &u};
   cleanup_strv char **removed = NULL;

@@ -282,9 +282,22 @@ START_TEST(mount_and_umount_overlay) {
   ck_assert_hres(r, 1);
   ck_assert(hcontains(r.err, "config.json exists already"));
   hres_free(&r);
+  /* gc keeps what a mounted bundle uses, even unnamed. */
+  ck_assert_int_eq(count_in(store, "mounts"), 1);
+  hrun_expect(0, c, "image", "--image-root", store, "rm", REF);
+  hrun_expect(0, c, "image", "--image-root", store, "gc");
+  ck_assert_int_eq(count_in(store, "layers/sha256"), 2);
+  free(text);
+  text = hread_file(marker);
+  ck_assert_str_eq(text, "two\n");
+
   hrun_expect(0, c, "image", "umount", bundle);
   ck_assert(!mounted_under(rootfs));
   ck_assert_int_eq(count_entries(bundle), 0);
+  ck_assert_int_eq(count_in(store, "mounts"), 0);
+  hrun_expect(0, c, "image", "--image-root", store, "gc");
+  ck_assert_int_eq(count_in(store, "layers/sha256"), 0);
+  ck_assert_int_eq(count_in(store, "blobs/sha256"), 0);
   hctx_finish(c);
 }
 END_TEST
