@@ -34,10 +34,34 @@ static bool is_opaque(const char *dir) {
   return n == 1 && v[0] == 'y';
 }
 
-static int copy_metadata(const char *dst, const struct stat *st,
-                         hull_error_t *err) {
+/* The layer's xattrs but overlayfs's own (the opaque mark was applied);
+ * after the chown, which clears security.capability. */
+static int copy_xattrs(const char *src, const char *dst, hull_error_t *err) {
+  char names[4096];
+  ssize_t n = llistxattr(src, names, sizeof(names));
+  if (n < 0)
+    return errno == ENOTSUP ? 0
+                            : hull_error(err, errno, "copy layer: xattrs of "
+                                                     "`%s`", src);
+  for (char *name = names; name < names + n; name += strlen(name) + 1) {
+    if (strncmp(name, "trusted.overlay.", 16) == 0)
+      continue;
+    char value[4096];
+    ssize_t len = lgetxattr(src, name, value, sizeof(value));
+    if (len < 0)
+      return hull_error(err, errno, "copy layer: xattr %s of `%s`", name, src);
+    if (lsetxattr(dst, name, value, (size_t)len, 0) < 0)
+      return hull_error(err, errno, "copy layer: xattr %s on `%s`", name, dst);
+  }
+  return 0;
+}
+
+static int copy_metadata(const char *src, const char *dst,
+                         const struct stat *st, hull_error_t *err) {
   if (lchown(dst, st->st_uid, st->st_gid) < 0)
     return hull_error(err, errno, "copy layer: chown `%s`", dst);
+  if (copy_xattrs(src, dst, err) < 0)
+    return -1;
   if (!S_ISLNK(st->st_mode) && chmod(dst, st->st_mode & 07777) < 0)
     return hull_error(err, errno, "copy layer: chmod `%s`", dst);
   struct timespec t[2] = {st->st_atim, st->st_mtim};
@@ -91,7 +115,7 @@ static int copy_entry(const char *src, const char *dst, hull_error_t *err) {
   } else if (mknod(dst, st.st_mode, st.st_rdev) < 0) {
     r = hull_error(err, errno, "copy layer: mknod `%s`", dst);
   }
-  return r < 0 ? -1 : copy_metadata(dst, &st, err);
+  return r < 0 ? -1 : copy_metadata(src, dst, &st, err);
 }
 
 static int copy_layer_dir(const char *src, const char *dst, hull_error_t *err) {
@@ -120,7 +144,8 @@ static int copy_layers(char *const *dirs, const char *rootfs,
     if (copy_layer_dir(dirs[i], rootfs, err) < 0)
       return -1;
     /* The layer's root directory gives the rootfs its owner and mode. */
-    if (stat(dirs[i], &st) == 0 && copy_metadata(rootfs, &st, err) < 0)
+    if (stat(dirs[i], &st) == 0 &&
+        copy_metadata(dirs[i], rootfs, &st, err) < 0)
       return -1;
   }
   return 0;
