@@ -22,7 +22,34 @@
 
 /* ---- the copy fallback ------------------------------------------------------ */
 
-static int copy_layer_dir(const char *src, const char *dst, hull_error_t *err);
+/* The files of one layer with more than one name, by inode: a second
+ * name is linked to the first copy, so hard links stay links. */
+struct copy_links {
+  struct copied { dev_t dev; ino_t ino; char *dst; } *v;
+  size_t n;
+};
+
+static const char *copied_as(const struct copy_links *l, const struct stat *st) {
+  for (size_t i = 0; i < l->n; i++)
+    if (l->v[i].dev == st->st_dev && l->v[i].ino == st->st_ino)
+      return l->v[i].dst;
+  return NULL;
+}
+
+static void remember_copy(struct copy_links *l, const struct stat *st,
+                          const char *dst) {
+  l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+  l->v[l->n++] = (struct copied){st->st_dev, st->st_ino, xstrdup(dst)};
+}
+
+static void copy_links_free(struct copy_links *l) {
+  for (size_t i = 0; i < l->n; i++)
+    free(l->v[i].dst);
+  free(l->v);
+}
+
+static int copy_layer_dir(const char *src, const char *dst,
+                          struct copy_links *links, hull_error_t *err);
 
 static bool is_whiteout(const struct stat *st) {
   return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
@@ -82,7 +109,8 @@ static int copy_file(const char *src, const char *dst, const struct stat *st,
 }
 
 /* One entry of a layer over what the rootfs holds at dst. */
-static int copy_entry(const char *src, const char *dst, hull_error_t *err) {
+static int copy_entry(const char *src, const char *dst,
+                      struct copy_links *links, hull_error_t *err) {
   struct stat st, old;
   if (lstat(src, &st) < 0)
     return hull_error(err, errno, "copy layer: stat `%s`", src);
@@ -101,9 +129,16 @@ static int copy_entry(const char *src, const char *dst, hull_error_t *err) {
   if (S_ISDIR(st.st_mode)) {
     if (mkdir(dst, 0700) < 0 && errno != EEXIST)
       return hull_error(err, errno, "copy layer: mkdir `%s`", dst);
-    r = copy_layer_dir(src, dst, err);
+    r = copy_layer_dir(src, dst, links, err);
+  } else if (S_ISREG(st.st_mode) && st.st_nlink > 1 &&
+             copied_as(links, &st)) {
+    if (link(copied_as(links, &st), dst) < 0)
+      return hull_error(err, errno, "copy layer: link `%s`", dst);
+    return 0;
   } else if (S_ISREG(st.st_mode)) {
     r = copy_file(src, dst, &st, err);
+    if (r == 0 && st.st_nlink > 1)
+      remember_copy(links, &st, dst);
   } else if (S_ISLNK(st.st_mode)) {
     char target[PATH_MAX];
     ssize_t n = readlink(src, target, sizeof(target) - 1);
@@ -118,7 +153,8 @@ static int copy_entry(const char *src, const char *dst, hull_error_t *err) {
   return r < 0 ? -1 : copy_metadata(src, dst, &st, err);
 }
 
-static int copy_layer_dir(const char *src, const char *dst, hull_error_t *err) {
+static int copy_layer_dir(const char *src, const char *dst,
+                          struct copy_links *links, hull_error_t *err) {
   DIR *d = opendir(src);
   if (d == NULL)
     return hull_error(err, errno, "copy layer: open `%s`", src);
@@ -129,7 +165,7 @@ static int copy_layer_dir(const char *src, const char *dst, hull_error_t *err) {
       continue;
     cleanup_free char *s = xasprintf("%s/%s", src, e->d_name);
     cleanup_free char *t = xasprintf("%s/%s", dst, e->d_name);
-    r = copy_entry(s, t, err);
+    r = copy_entry(s, t, links, err);
   }
   closedir(d);
   return r;
@@ -141,7 +177,10 @@ static int copy_layers(char *const *dirs, const char *rootfs,
                        hull_error_t *err) {
   for (size_t i = 0; dirs && dirs[i]; i++) {
     struct stat st;
-    if (copy_layer_dir(dirs[i], rootfs, err) < 0)
+    struct copy_links links = {0};
+    int r = copy_layer_dir(dirs[i], rootfs, &links, err);
+    copy_links_free(&links);
+    if (r < 0)
       return -1;
     /* The layer's root directory gives the rootfs its owner and mode. */
     if (stat(dirs[i], &st) == 0 &&

@@ -5,8 +5,8 @@
  * containers use, and a layer that does not match its config refused.
  *
  * The image is the test rootfs (busybox and the helper) in two layers made
- * by umoci, the second changing /etc/marker (with an xattr) and removing
- * /etc/gone (a whiteout). The store is always under the test's directory. */
+ * by umoci, the second changing /etc/marker (with an xattr and a second
+ * name, a hard link) and removing /etc/gone (a whiteout). The store is always under the test's directory. */
 #include "tests/integration/harness.h"
 #include "images/images.h"
 #include "runtime/common/common.h"
@@ -99,6 +99,8 @@ static void make_image(struct hctx *c, const char *store) {
   cleanup_free char *gone2 = xasprintf("%s/rootfs/etc/gone", b2);
   hwrite_file(marker2, "two\n", 0644);
   ck_assert_int_eq(setxattr(marker2, "user.hull", "x", 1, 0), 0);
+  cleanup_free char *link2 = xasprintf("%s/rootfs/etc/marker-link", b2);
+  ck_assert_int_eq(link(marker2, link2), 0);
   ck_assert_int_eq(unlink(gone2), 0);
   run_tool((char *[]){UMOCI, "repack", "--image", img, b2, NULL});
   run_tool((char *[]){UMOCI, "config", "--image", img, "--config.cmd",
@@ -253,6 +255,11 @@ START_TEST(copy_fallback_run_and_mount) {
   char value[8];
   ck_assert_int_eq(lgetxattr(marker, "user.hull", value, sizeof(value)), 1);
   ck_assert_int_eq(value[0], 'x');
+  cleanup_free char *link = xasprintf("%s/rootfs/etc/marker-link", bundle);
+  struct stat a, b;
+  ck_assert_int_eq(stat(marker, &a), 0);
+  ck_assert_int_eq(stat(link, &b), 0);
+  ck_assert_int_eq(a.st_ino, b.st_ino); /* still one file */
   hrun_expect(0, c, "image", "umount", bundle);
   cleanup_free char *rootfs = xasprintf("%s/rootfs", bundle);
   ck_assert(!exists(rootfs));
