@@ -219,7 +219,8 @@ static int mount_overlay(char *const *dirs, const char *bundle,
 static int write_record(struct image_store *s, const char *bundle,
                         const struct image_resolved *r,
                         const char *ref, enum image_rootfs_mode mode,
-                        const char *owner, hull_error_t *err) {
+                        const char *owner, const char *notes,
+                        hull_error_t *err) {
   /* One fact a line: what gc must keep and how umount undoes it. */
   cleanup_free char *text = xasprintf(
       "ref %s\nowner %s\nstore %s\nrootfs %s\nblob %s\nblob %s\nblob %s\n",
@@ -234,6 +235,11 @@ static int write_record(struct image_store *s, const char *bundle,
   }
   for (size_t i = 0; i < r->config->n_diff_ids; i++) {
     char *more = xasprintf("%slayer %s\n", text, r->config->diff_ids[i].text);
+    free(text);
+    text = more;
+  }
+  if (notes) {
+    char *more = xasprintf("%s%s", text, notes);
     free(text);
     text = more;
   }
@@ -360,7 +366,7 @@ static int make_bundle(struct image_store *s, const struct image_resolved *r,
                        const char *ref, const char *bundle,
                        const struct image_run_options *o,
                        enum image_rootfs_mode mode, const char *owner,
-                       hull_error_t *err) {
+                       const char *notes, hull_error_t *err) {
   cleanup_strv char **dirs = NULL;
   if (image_layers_unpack(s, r, &dirs, err) < 0)
     return -1;
@@ -368,9 +374,9 @@ static int make_bundle(struct image_store *s, const struct image_resolved *r,
   if (mkdir(rootfs, 0755) < 0)
     return hull_error(err, errno, "bundle: mkdir `%s`", rootfs);
   /* The record first: a bundle is undone by what it says it holds. */
-  if (write_record(s, bundle, r, ref, mode, owner, err) < 0 ||
+  if (write_record(s, bundle, r, ref, mode, owner, notes, err) < 0 ||
       make_rootfs(dirs, bundle, rootfs, &mode, err) < 0 ||
-      write_record(s, bundle, r, ref, mode, owner, err) < 0)
+      write_record(s, bundle, r, ref, mode, owner, notes, err) < 0)
     return -1;
   cleanup_free char *json = NULL;
   if (image_runtime_config(r->raw_config, rootfs, o, &json, err) < 0)
@@ -384,7 +390,7 @@ static int make_bundle(struct image_store *s, const struct image_resolved *r,
 int image_bundle_make(struct image_store *s, const char *ref,
                       const char *bundle_arg, const struct image_run_options *o,
                       enum image_rootfs_mode mode, const char *owner,
-                      hull_error_t *err) {
+                      const char *notes, hull_error_t *err) {
   if (mkdir_p(bundle_arg, 0700, err) < 0)
     return -1;
   cleanup_free char *bundle = realpath(bundle_arg, NULL);
@@ -400,7 +406,7 @@ int image_bundle_make(struct image_store *s, const char *ref,
   struct image_resolved r;
   if (image_resolve(s, ref, NULL, &r, err) < 0)
     return -1;
-  int ret = make_bundle(s, &r, ref, bundle, o, mode, owner, err);
+  int ret = make_bundle(s, &r, ref, bundle, o, mode, owner, notes, err);
   image_resolved_clear(&r);
   if (ret < 0) {
     cleanup_error hull_error_t ignored = NULL;

@@ -537,7 +537,8 @@ int image_layers_unpack(struct image_store *s, const struct image_resolved *r,
  * BUNDLE/.hull-image  lines "ref R", "owner mount|run", "store ROOT",
  *                     "rootfs overlay|copy", "blob D" (every blob the image
  *                     uses), "layer DIFF_ID": what gc keeps for the bundle,
- *                     and its mark
+ *                     and its mark; then the caller's notes (run's "state
+ *                     ROOT ID" and "pid PID")
  * <root>/mounts/<sha256 of BUNDLE's path>  a symlink to a bundle of owner
  *                     "mount", so gc finds it (run's are <root>/containers/
  *                     <id>/); removed with the bundle */
@@ -550,11 +551,12 @@ enum image_rootfs_mode {
 /* Makes bundle (and its missing parents) from the image ref; refused when
  * it holds config.json, rootfs or a record already. On error nothing of
  * what it made is left but the bundle directory. owner goes in the record
- * ("mount": `hull image mount`, "run": `hull run --image`). */
+ * ("mount": `hull image mount`, "run": `hull run --image`), and notes
+ * (lines, each ending in a newline; NULL: none) at its end. */
 int image_bundle_make(struct image_store *s, const char *ref,
                       const char *bundle, const struct image_run_options *o,
                       enum image_rootfs_mode mode, const char *owner,
-                      hull_error_t *err);
+                      const char *notes, hull_error_t *err);
 /* Unmounts BUNDLE/rootfs and removes rootfs, .upper, .work, config.json and
  * the record; the bundle directory itself stays. */
 int image_bundle_remove(const char *bundle, hull_error_t *err);

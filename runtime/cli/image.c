@@ -3,9 +3,12 @@
  * as with every runc-style verb. */
 #include "cli.h"
 #include "images/images.h"
+#include "runtime/container/container.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +208,38 @@ static void collect_bundle(const char *bundle, struct bundles_in_use *u) {
 
 /* Each bundle under root/sub: containers/<id>/ of `run --image`, or a
  * mounts/ link to a bundle of `image mount`. */
+/* A bundle of `run --image` whose container never came to be: its run
+ * was killed before create recorded the container (the record's "state
+ * ROOT ID" holds none) and that run ("pid P") is gone. */
+static bool abandoned(const char *bundle) {
+  cleanup_strv char **lines = NULL;
+  cleanup_error hull_error_t ignored = NULL;
+  if (image_bundle_record(bundle, &lines, &ignored) < 0)
+    return false;
+  const char *state = NULL;
+  long pid = 0;
+  for (char **l = lines; *l; l++)
+    if (strncmp(*l, "state ", 6) == 0)
+      state = *l + 6;
+    else if (strncmp(*l, "pid ", 4) == 0)
+      pid = strtol(*l + 4, NULL, 10);
+  const char *space = state ? strrchr(state, ' ') : NULL;
+  if (space == NULL || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+    return false;
+  cleanup_free char *root = xstrndup(state, (size_t)(space - state));
+  cleanup_free char *json = NULL;
+  return container_state(root, space + 1, &json, &ignored) < 0;
+}
+
+static void remove_abandoned(const char *bundle) {
+  cleanup_error hull_error_t err = NULL;
+  if (image_bundle_remove(bundle, &err) < 0 || rmdir(bundle) < 0)
+    log_warning("gc: could not remove the bundle `%s`: %s", bundle,
+                err ? err->msg : strerror(errno));
+  else
+    printf("deleted: bundle %s\n", bundle);
+}
+
 static void collect_bundles(const char *root, const char *sub,
                             struct bundles_in_use *u) {
   cleanup_free char *dir = xasprintf("%s/%s", root, sub);
@@ -216,7 +251,10 @@ static void collect_bundles(const char *root, const char *sub,
     if (e->d_name[0] == '.')
       continue;
     cleanup_free char *bundle = xasprintf("%s/%s", dir, e->d_name);
-    collect_bundle(bundle, u);
+    if (strcmp(sub, "containers") == 0 && abandoned(bundle))
+      remove_abandoned(bundle);
+    else
+      collect_bundle(bundle, u);
   }
   closedir(d);
 }
@@ -276,7 +314,7 @@ static int image_mount(const struct image_options *o, char **args,
   struct image_run_options run = {0};
   int r = image_bundle_make(s, args[0], args[1], &run,
                             image_rootfs_mode_from_env(o->copy), "mount",
-                            err);
+                            NULL, err);
   image_store_close(s);
   return r;
 }

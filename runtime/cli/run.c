@@ -48,7 +48,10 @@ static void remove_image_bundle(const char *dir) {
             err ? err->msg : strerror(errno));
 }
 
+static bool root_is_relative(const char *root) { return root[0] != '/'; }
+
 static int make_image_bundle(const struct run_image_flags *img,
+                             const char *root, const char *id,
                              const char *dir, hull_error_t *err) {
   struct image_store *s = NULL;
   if (image_store_open(img->image_root, IMAGE_STORE_SHARED, &s, err) < 0)
@@ -59,8 +62,15 @@ static int make_image_bundle(const struct run_image_flags *img,
     r = hull_error(err, errno, "container bundle `%s`", dir);
   if (r == 0) {
     struct image_run_options run = {.args = img->args};
+    /* For gc: a bundle whose container never came to be (this run was
+     * killed before create recorded it) and whose run is gone is garbage. */
+    cleanup_free char *cwd = root_is_relative(root) ? getcwd(NULL, 0) : NULL;
+    cleanup_free char *notes = xasprintf("state %s%s%s %s\npid %d\n",
+                                         cwd ? cwd : "", cwd ? "/" : "", root,
+                                         id, (int)getpid());
     r = image_bundle_make(s, img->ref, dir, &run,
-                          image_rootfs_mode_from_env(false), "run", err);
+                          image_rootfs_mode_from_env(false), "run", notes,
+                          err);
     if (r < 0)
       rmdir(dir);
   }
@@ -85,7 +95,7 @@ static int run_image(struct create_options *o, struct run_image_flags *img,
     img->image_root = IMAGE_DEFAULT_ROOT;
   cleanup_free char *dir = xasprintf("%s/containers/%s", img->image_root,
                                      o->id);
-  if (make_image_bundle(img, dir, err) < 0)
+  if (make_image_bundle(img, o->root, o->id, dir, err) < 0)
     return -1;
   o->bundle = dir;
   o->keep = o->keep || !img->rm; /* as podman: kept until `hull delete` */

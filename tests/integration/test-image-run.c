@@ -534,6 +534,50 @@ START_TEST(run_without_name_gets_generated_id) {
 }
 END_TEST
 
+/* A pid that no process has (a child that exited and was reaped). */
+static pid_t dead_pid(void) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0)
+    _exit(0);
+  ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+  return pid;
+}
+
+START_TEST(gc_removes_bundle_of_a_run_killed_before_create) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *store = store_of(c);
+  make_image(c, store);
+  hrun_expect(0, c, "run", "--image", REF, "--image-root", store, "--name",
+              c->id, "--", "/bin/true");
+  cleanup_free char *bundle = xasprintf("%s/containers/%s", store, c->id);
+  /* While its container exists, the bundle is kept. */
+  hrun_expect(0, c, "image", "--image-root", store, "gc");
+  ck_assert(exists(bundle));
+  /* What a run SIGKILLed between making the bundle and create leaves: a
+   * record naming a container that does not exist, and a dead run. */
+  cleanup_free char *record_path = xasprintf("%s/.hull-image", bundle);
+  cleanup_free char *record = hread_file(record_path);
+  ck_assert_ptr_nonnull(record);
+  char *state = strstr(record, "\nstate ");
+  ck_assert_ptr_nonnull(state);
+  *state = '\0';
+  cleanup_free char *forged = xasprintf("%s\nstate %s %s-never\npid %d\n",
+                                        record, c->root, c->id,
+                                        (int)dead_pid());
+  hwrite_file(record_path, forged, 0600);
+  struct hres r = hrun(c, "image", "--image-root", store, "gc", NULL);
+  ck_assert_hres(r, 0);
+  cleanup_free char *line = xasprintf("deleted: bundle %s\n", bundle);
+  ck_assert_msg(hcontains(r.out, line), "gc: %s", r.out);
+  hres_free(&r);
+  ck_assert(!exists(bundle));
+  ck_assert(!mounted_under(store));
+  hrun_expect(0, c, "delete", c->id);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *image_run_suite(void) {
   Suite *s = suite_create("integration-image-run");
   TCase *tc = harness_tcase("image-run", 90);
@@ -549,6 +593,7 @@ static Suite *image_run_suite(void) {
   tcase_add_test(tc, leftover_unpack_ignored_and_collected);
   tcase_add_test(tc, detached_run_then_delete_force);
   tcase_add_test(tc, run_without_name_gets_generated_id);
+  tcase_add_test(tc, gc_removes_bundle_of_a_run_killed_before_create);
   suite_add_tcase(s, tc);
   return s;
 }
