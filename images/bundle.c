@@ -198,8 +198,16 @@ static int mount_overlay(char *const *dirs, const char *bundle,
   if (n == 0)
     return hull_error(err, 0, "image has no layers: overlayfs needs one");
   size_t len = 0;
-  for (size_t i = 0; i < n; i++)
+  /* The option string separates paths with ':' and options with ','. */
+  if (strpbrk(bundle, ":,\\"))
+    return hull_error(err, EINVAL, "overlayfs: path `%s` holds ':', ',' or "
+                                   "'\\'", bundle);
+  for (size_t i = 0; i < n; i++) {
+    if (strpbrk(dirs[i], ":,\\"))
+      return hull_error(err, EINVAL, "overlayfs: path `%s` holds ':', ',' "
+                                     "or '\\'", dirs[i]);
     len += strlen(dirs[i]) + 1;
+  }
   cleanup_free char *lower = xzalloc(len + 1);
   for (size_t i = n; i-- > 0;) { /* overlayfs wants the top layer first */
     if (i != n - 1)

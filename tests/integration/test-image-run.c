@@ -264,6 +264,16 @@ START_TEST(copy_fallback_run_and_mount) {
   cleanup_free char *rootfs = xasprintf("%s/rootfs", bundle);
   ck_assert(!exists(rootfs));
   ck_assert_int_eq(count_entries(bundle), 0);
+
+  /* A path overlayfs's options cannot carry gets the copy too. */
+  cleanup_free char *odd = xasprintf("%s/a,b:c", c->dir);
+  hrun_expect(0, c, "image", "--image-root", store, "mount", REF, odd);
+  cleanup_free char *odd_marker = xasprintf("%s/rootfs/etc/marker", odd);
+  cleanup_free char *odd_text = hread_file(odd_marker);
+  ck_assert_str_eq(odd_text, "two\n");
+  ck_assert(!mounted_under(odd));
+  hrun_expect(0, c, "image", "umount", odd);
+  ck_assert_int_eq(count_entries(odd), 0);
   hctx_finish(c);
 }
 END_TEST
