@@ -229,10 +229,12 @@ static int write_record(struct image_store *s, const char *bundle,
                         const char *ref, enum image_rootfs_mode mode,
                         const char *owner, const char *notes,
                         hull_error_t *err) {
-  /* One fact a line: what gc must keep and how umount undoes it. */
+  /* One fact a line: what gc must keep and how umount undoes it; the
+   * store absolute, as umount may run from elsewhere. */
+  cleanup_free char *store = realpath(image_store_root(s), NULL);
   cleanup_free char *text = xasprintf(
       "ref %s\nowner %s\nstore %s\nrootfs %s\nblob %s\nblob %s\nblob %s\n",
-      ref, owner, image_store_root(s),
+      ref, owner, store ? store : image_store_root(s),
       mode == IMAGE_ROOTFS_COPY ? "copy" : "overlay", r->target.digest.text,
       r->manifest_desc.digest.text, r->manifest->config.digest.text);
   for (size_t i = 0; i < r->manifest->n_layers; i++) {
@@ -296,10 +298,13 @@ static char *mount_link(const char *store, const char *bundle) {
 
 static int register_mount(struct image_store *s, const char *bundle,
                           hull_error_t *err) {
-  cleanup_free char *dir = xasprintf("%s/mounts", image_store_root(s));
+  cleanup_free char *store = realpath(image_store_root(s), NULL);
+  if (store == NULL)
+    return hull_error(err, errno, "store `%s`", image_store_root(s));
+  cleanup_free char *dir = xasprintf("%s/mounts", store);
   if (mkdir_p(dir, 0700, err) < 0)
     return -1;
-  cleanup_free char *link = mount_link(image_store_root(s), bundle);
+  cleanup_free char *link = mount_link(store, bundle);
   if (symlink(bundle, link) < 0 && errno != EEXIST)
     return hull_error(err, errno, "bundle: make `%s`", link);
   return 0;
