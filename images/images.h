@@ -14,7 +14,9 @@
  * name reaches); layer.c (a layer blob unpacked for overlayfs, libarchive
  * loaded lazily), layer-path.c (where a layer entry may land: beneath the
  * layer directory); convert.c (an image config -> a runtime config.json,
- * image-spec conversion.md). */
+ * image-spec conversion.md); layers.c (layers unpacked once into the
+ * store, shared by bundles); bundle.c (a runtime bundle made from an
+ * image: overlayfs or a full copy, config.json, the record gc reads). */
 #ifndef HULL_IMAGES_H
 #define HULL_IMAGES_H
 
@@ -546,16 +548,76 @@ int image_pull(struct image_store *s, const char *ref,
 
 /* ---- garbage collection (gc.c) ---------------------------------------------
  * With the store open exclusively: marks every blob a name reaches (an
- * index's every platform), removes the rest and every temp file. A named
+ * index's every platform) and every layer their configs list, removes the
+ * other blobs, the other unpacked layers and every temp file. A named
  * manifest that cannot be read stops gc before anything is removed. */
 struct image_gc_hooks {
   /* Keeps a blob no name reaches (a container's image whose name was
    * removed); NULL: none is kept. Layer directories will come here too. */
   bool (*blob_in_use)(const struct image_digest *d, void *arg);
+  /* Keeps an unpacked layer (layers/<alg>/<hex>) no named image's config
+   * lists; NULL: none is kept. */
+  bool (*layer_in_use)(const struct image_digest *diff_id, void *arg);
   void *arg;
 };
 /* *removed: the digests of the blobs removed; *bytes: their total size. */
 int image_store_gc(struct image_store *s, const struct image_gc_hooks *hooks,
                    char ***removed, int64_t *bytes, hull_error_t *err);
+
+/* ---- unpacked layers (layers.c) -------------------------------------------
+ * <root>/layers/<alg>/<hex of diff_id>/   a layer unpacked (image_layer_unpack)
+ *                            once, for every bundle: made in tmp/layer-<hex>-
+ *                            XXXXXX under the flock tmp/layer-<hex>.lock, its
+ *                            diff_id checked against the config's, then
+ *                            renamed into place; so a directory here is
+ *                            complete and verified, and a killed unpack
+ *                            leaves only temp files gc removes. */
+
+/* The directory of the layer diff_id (free it). */
+char *image_layer_dir(struct image_store *s, const struct image_digest *diff_id);
+/* Every layer of r unpacked (now, or by an earlier call); *dirs: their
+ * directories, bottom layer first. A layer whose content does not match
+ * the config: "layer sha256:<blob>: diff_id sha256:<x> does not match the
+ * config's rootfs.diff_ids[1] sha256:<y>", and nothing of it is kept. */
+int image_layers_unpack(struct image_store *s, const struct image_resolved *r,
+                        char ***dirs, hull_error_t *err);
+
+/* ---- bundles (bundle.c) -----------------------------------------------------
+ * BUNDLE/rootfs       overlayfs: lowerdir the layers (top first), upperdir
+ *                     BUNDLE/.upper, workdir BUNDLE/.work; or a full copy of
+ *                     the layers, whiteouts applied (IMAGE_ROOTFS_COPY)
+ * BUNDLE/config.json  image_runtime_config, root.path BUNDLE/rootfs
+ * BUNDLE/.hull-image  lines "ref R", "owner mount|run", "store ROOT",
+ *                     "rootfs overlay|copy", "blob D" (every blob the image
+ *                     uses), "layer DIFF_ID": what gc keeps for the bundle,
+ *                     and its mark; then the caller's notes (run's "state
+ *                     ROOT ID" and "pid PID")
+ * <root>/mounts/<sha256 of BUNDLE's path>  a symlink to a bundle of owner
+ *                     "mount", so gc finds it (run's are <root>/containers/
+ *                     <id>/); removed with the bundle */
+enum image_rootfs_mode {
+  IMAGE_ROOTFS_AUTO,     /* overlayfs, a copy where the kernel has none or
+                            refuses it (ENODEV, EINVAL, EPERM) */
+  IMAGE_ROOTFS_OVERLAY,  /* overlayfs or an error */
+  IMAGE_ROOTFS_COPY,     /* always a copy (HULL_IMAGE_ROOTFS=copy) */
+};
+/* Makes bundle (and its missing parents) from the image ref; refused when
+ * it holds config.json, rootfs or a record already. On error nothing of
+ * what it made is left but the bundle directory. owner goes in the record
+ * ("mount": `hull image mount`, "run": `hull run --image`), and notes
+ * (lines, each ending in a newline; NULL: none) at its end. */
+int image_bundle_make(struct image_store *s, const char *ref,
+                      const char *bundle, const struct image_run_options *o,
+                      enum image_rootfs_mode mode, const char *owner,
+                      const char *notes, hull_error_t *err);
+/* Unmounts BUNDLE/rootfs and removes rootfs, .upper, .work, config.json and
+ * the record; the bundle directory itself stays. */
+int image_bundle_remove(const char *bundle, hull_error_t *err);
+/* Whether bundle was made by image_bundle_make (holds the record). */
+bool image_bundle_is(const char *bundle);
+/* The record's lines. */
+int image_bundle_record(const char *bundle, char ***lines, hull_error_t *err);
+/* Whether the record says "owner <owner>". */
+bool image_bundle_owned_by(const char *bundle, const char *owner);
 
 #endif

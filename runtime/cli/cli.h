@@ -105,4 +105,9 @@ int parse_ram_bytes(const char *s, int64_t *out);
  * milliseconds. -1 when s is not one. */
 int parse_duration_ms(const char *s, long *ms);
 
+/* image.c: how a bundle's rootfs is made: --copy or HULL_IMAGE_ROOTFS=copy
+ * a full copy, HULL_IMAGE_ROOTFS=overlay overlayfs only, else overlayfs
+ * where it works (an enum image_rootfs_mode). */
+int image_rootfs_mode_from_env(bool copy);
+
 #endif

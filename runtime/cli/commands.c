@@ -16,7 +16,8 @@ static const struct command commands[] = {
     {"run", cmd_run, "create and run a container",
      "[--bundle|-b DIR] [--detach|-d] [--keep] [--no-subreaper] "
      "[--console-socket PATH] [--pid-file PATH] [--no-pivot] "
-     "[--no-new-keyring] [--preserve-fds N] ID"},
+     "[--no-new-keyring] [--preserve-fds N] ID | --image IMAGE "
+     "[--image-root DIR] [--name ID] [--rm] [-- COMMAND [ARG...]]"},
     {"exec", cmd_exec, "execute new process inside the container",
      "[--process|-p FILE] [--tty|-t] [--console-socket PATH] [--detach|-d] "
      "[--pid-file PATH] [--cwd DIR] [--env|-e KEY=VALUE]... "
@@ -52,11 +53,11 @@ static const struct command commands[] = {
     {"network", cmd_network, "list, check or remove hull's own networks",
      "ls | check | rm NAME"},
     {"image", cmd_image,
-     "import, pull, list, inspect, name and collect OCI images",
+     "import, pull, list, inspect, name, mount and collect OCI images",
      "[--image-root DIR] import [--name NAME] DIR|FILE | pull [--platform "
      "OS/ARCH[/VARIANT]] [--insecure] [--creds USER:PASS] NAME | ls | inspect "
      "[--platform OS/ARCH[/VARIANT]] IMAGE | tag IMAGE NAME | rm IMAGE... | "
-     "gc"},
+     "gc | mount [--copy] IMAGE BUNDLE | umount BUNDLE"},
     {"features", cmd_features, "show the enabled features", ""},
     {"help", cmd_help, "show a list of commands or one command's help",
      "[COMMAND]"},

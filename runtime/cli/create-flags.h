@@ -4,10 +4,20 @@
 
 #include "runtime/container/container.h"
 
-/* run_flags: also run's own flags (-d/--detach, --keep, --no-subreaper);
- * create does not know them. */
+/* run --image: a container made from an image of the store. */
+struct run_image_flags {
+  const char *ref;         /* --image REF */
+  const char *name;        /* --name ID (default: 12 random hex digits) */
+  const char *image_root;  /* --image-root */
+  bool rm;                 /* --rm: the container and its bundle go at exit */
+  char **args;             /* the words after the flags: the command */
+};
+
+/* run_flags: also run's own flags (-d/--detach, --keep, --no-subreaper, and
+ * into img the --image ones); create does not know them. With --image the
+ * positional words are the command, else the one container id. */
 int parse_create_flags(const char *cmd, int argc, char **argv,
                        struct create_options *o, bool run_flags,
-                       hull_error_t *err);
+                       struct run_image_flags *img, hull_error_t *err);
 
 #endif

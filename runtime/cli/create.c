@@ -8,9 +8,10 @@
 
 int parse_create_flags(const char *cmd, int argc, char **argv,
                        struct create_options *o, bool run_flags,
-                       hull_error_t *err) {
+                       struct run_image_flags *img, hull_error_t *err) {
   enum { OPT_CONSOLE = 256, OPT_PIDFILE, OPT_NOPIVOT, OPT_NOKEYRING,
-         OPT_PRESERVE, OPT_KEEP, OPT_NO_SUBREAPER };
+         OPT_PRESERVE, OPT_KEEP, OPT_NO_SUBREAPER, OPT_IMAGE, OPT_NAME,
+         OPT_IMAGE_ROOT, OPT_RM };
   static const struct option opts[] = {
       {"bundle", required_argument, NULL, 'b'},
       {"console-socket", required_argument, NULL, OPT_CONSOLE},
@@ -21,6 +22,10 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
       {"detach", no_argument, NULL, 'd'},
       {"keep", no_argument, NULL, OPT_KEEP},
       {"no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER},
+      {"image", required_argument, NULL, OPT_IMAGE},
+      {"name", required_argument, NULL, OPT_NAME},
+      {"image-root", required_argument, NULL, OPT_IMAGE_ROOT},
+      {"rm", no_argument, NULL, OPT_RM},
       {NULL, 0, NULL, 0},
   };
   cli_flags_first(argc, argv, "b:d", opts);
@@ -51,6 +56,22 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
       else
         o->no_subreaper = true;
       break;
+    case OPT_IMAGE:
+    case OPT_NAME:
+    case OPT_IMAGE_ROOT:
+    case OPT_RM:
+      if (img == NULL)
+        return hull_error(err, 0, "flag provided but not defined: %s",
+                          argv[optind - 1]);
+      if (c == OPT_IMAGE)
+        img->ref = optarg;
+      else if (c == OPT_NAME)
+        img->name = optarg;
+      else if (c == OPT_IMAGE_ROOT)
+        img->image_root = optarg;
+      else
+        img->rm = true;
+      break;
     case ':':
       return hull_error(err, 0, "flag needs an argument: %s",
                         argv[optind - 1]);
@@ -59,6 +80,13 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
                         argv[optind - 1]);
     }
   }
+  if (img && img->ref) {
+    img->args = argv + optind;
+    return 0;
+  }
+  if (img && (img->name || img->rm || img->image_root))
+    return hull_error(err, 0, "%s: --name, --rm and --image-root are for "
+                              "--image", cmd);
   if (cli_expect_args(cmd, argc, argv, optind, 1, err) < 0)
     return -1;
   o->id = argv[optind];
@@ -69,7 +97,7 @@ int cmd_create(const struct global_options *g, int argc, char **argv,
                hull_error_t *err) {
   struct create_options o = {.root = g->root, .detach = true,
                             .systemd_cgroup = g->systemd_cgroup};
-  if (parse_create_flags("create", argc, argv, &o, false, err) < 0)
+  if (parse_create_flags("create", argc, argv, &o, false, NULL, err) < 0)
     return -1;
   pid_t pid;
   interrupt_hold(); /* SIGTERM ends create's waits; it cleans up first */

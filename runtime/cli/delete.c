@@ -1,9 +1,38 @@
 /* delete.c — `hull delete [--force] ID`. */
 #include "cli.h"
+#include "images/images.h"
 #include "runtime/container/container.h"
 
 #include <getopt.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The bundle of the container when `run --image` made it (its record says
+ * "owner run"): it goes with the container. NULL otherwise. */
+static char *image_bundle_of(const char *root, const char *id) {
+  cleanup_free char *json = NULL;
+  cleanup_error hull_error_t ignored = NULL;
+  if (container_state(root, id, &json, &ignored) < 0)
+    return NULL;
+  yajl_val doc = yajl_tree_parse(json, NULL, 0);
+  yajl_val b = doc ? json_member(doc, "bundle") : NULL;
+  char *bundle = YAJL_IS_STRING(b) ? xstrdup(YAJL_GET_STRING(b)) : NULL;
+  yajl_tree_free(doc);
+  if (bundle && image_bundle_owned_by(bundle, "run"))
+    return bundle;
+  free(bundle);
+  return NULL;
+}
+
+static int remove_bundle(const char *bundle, hull_error_t *err) {
+  if (image_bundle_remove(bundle, err) < 0)
+    return hull_error_wrap(err, "delete: the container's image bundle");
+  if (rmdir(bundle) < 0)
+    return hull_error(err, errno, "delete: remove `%s`", bundle);
+  return 0;
+}
 
 int cmd_delete(const struct global_options *g, int argc, char **argv,
                hull_error_t *err) {
@@ -23,8 +52,9 @@ int cmd_delete(const struct global_options *g, int argc, char **argv,
   if (cli_expect_args("delete", argc, argv, optind, 1, err) < 0)
     return -1;
   interrupt_hold(); /* SIGTERM ends delete's waits, not its removals */
+  cleanup_free char *bundle = image_bundle_of(g->root, argv[optind]);
   if (container_delete(g->root, argv[optind], force, err) == 0)
-    return 0;
+    return bundle ? remove_bundle(bundle, err) : 0;
   /* As runc: --force on a container that is already gone succeeds. */
   if (force && (*err)->errno_value == ENOENT) {
     hull_error_release(err);

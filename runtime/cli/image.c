@@ -1,10 +1,14 @@
-/* image.c — `hull image import|pull|ls|inspect|tag|rm|gc`: the image store at
+/* image.c — `hull image import|pull|ls|inspect|tag|rm|gc|mount|umount`: the image store at
  * --image-root (hull-image(8)). Flags may come anywhere among the words,
  * as with every runc-style verb. */
 #include "cli.h"
 #include "images/images.h"
+#include "runtime/container/container.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +19,17 @@ struct image_options {
   const char *platform;   /* inspect and pull --platform */
   bool insecure;          /* pull --insecure */
   const char *creds;      /* pull --creds */
+  bool copy;              /* mount --copy: no overlayfs */
 };
+
+int image_rootfs_mode_from_env(bool copy) {
+  const char *env = getenv("HULL_IMAGE_ROOTFS");
+  if (copy || (env && strcmp(env, "copy") == 0))
+    return IMAGE_ROOTFS_COPY;
+  if (env && strcmp(env, "overlay") == 0)
+    return IMAGE_ROOTFS_OVERLAY;
+  return IMAGE_ROOTFS_AUTO;
+}
 
 /* ---- output helpers --------------------------------------------------------- */
 
@@ -196,6 +210,93 @@ static int image_rm(struct image_store *s, char **args, hull_error_t *err) {
   return 0;
 }
 
+/* What bundles made from images use (their .hull-image records): gc keeps
+ * it, whether or not a name still reaches it. */
+struct bundles_in_use {
+  char **blobs;
+  char **layers;
+};
+
+static void collect_bundle(const char *bundle, struct bundles_in_use *u) {
+  cleanup_strv char **lines = NULL;
+  cleanup_error hull_error_t ignored = NULL;
+  if (image_bundle_record(bundle, &lines, &ignored) < 0)
+    return;
+  for (char **l = lines; *l; l++)
+    if (strncmp(*l, "blob ", 5) == 0)
+      strv_append(&u->blobs, *l + 5);
+    else if (strncmp(*l, "layer ", 6) == 0)
+      strv_append(&u->layers, *l + 6);
+}
+
+/* Each bundle under root/sub: containers/<id>/ of `run --image`, or a
+ * mounts/ link to a bundle of `image mount`. */
+/* A bundle of `run --image` whose container never came to be: its run
+ * was killed before create recorded the container (the record's "state
+ * ROOT ID" holds none) and that run ("pid P") is gone. */
+static bool abandoned(const char *bundle) {
+  cleanup_strv char **lines = NULL;
+  cleanup_error hull_error_t ignored = NULL;
+  if (image_bundle_record(bundle, &lines, &ignored) < 0)
+    return false;
+  const char *state = NULL;
+  long pid = 0;
+  for (char **l = lines; *l; l++)
+    if (strncmp(*l, "state ", 6) == 0)
+      state = *l + 6;
+    else if (strncmp(*l, "pid ", 4) == 0)
+      pid = strtol(*l + 4, NULL, 10);
+  const char *space = state ? strrchr(state, ' ') : NULL;
+  if (space == NULL || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+    return false;
+  cleanup_free char *root = xstrndup(state, (size_t)(space - state));
+  cleanup_free char *json = NULL;
+  return container_state(root, space + 1, &json, &ignored) < 0;
+}
+
+static void remove_abandoned(const char *bundle) {
+  cleanup_error hull_error_t err = NULL;
+  if (image_bundle_remove(bundle, &err) < 0 || rmdir(bundle) < 0)
+    log_warning("gc: could not remove the bundle `%s`: %s", bundle,
+                err ? err->msg : strerror(errno));
+  else
+    printf("deleted: bundle %s\n", bundle);
+}
+
+static void collect_bundles(const char *root, const char *sub,
+                            struct bundles_in_use *u) {
+  cleanup_free char *dir = xasprintf("%s/%s", root, sub);
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    cleanup_free char *bundle = xasprintf("%s/%s", dir, e->d_name);
+    if (strcmp(sub, "containers") == 0 && abandoned(bundle))
+      remove_abandoned(bundle);
+    else
+      collect_bundle(bundle, u);
+  }
+  closedir(d);
+}
+
+static bool listed(char **v, const struct image_digest *d) {
+  for (; v && *v; v++)
+    if (strcmp(*v, d->text) == 0)
+      return true;
+  return false;
+}
+
+static bool blob_in_use(const struct image_digest *d, void *arg) {
+  return listed(((struct bundles_in_use *)arg)->blobs, d);
+}
+
+static bool layer_in_use(const struct image_digest *d, void *arg) {
+  return listed(((struct bundles_in_use *)arg)->layers, d);
+}
+
 static int image_gc(const struct image_options *o, char **args,
                     hull_error_t *err) {
   if (args[0] != NULL)
@@ -203,12 +304,18 @@ static int image_gc(const struct image_options *o, char **args,
   struct image_store *s = NULL;
   if (image_store_open(o->root, IMAGE_STORE_EXCLUSIVE, &s, err) < 0)
     return -1;
-  /* TODO(run --image): a hook that keeps the blobs and layers of the
-   * containers under --root, once containers are made from images. */
+  /* Read with the store held exclusively: no run is making a bundle. */
+  struct bundles_in_use u = {0};
+  collect_bundles(o->root, "containers", &u);
+  collect_bundles(o->root, "mounts", &u);
+  struct image_gc_hooks hooks = {.blob_in_use = blob_in_use,
+                                 .layer_in_use = layer_in_use, .arg = &u};
   cleanup_strv char **removed = NULL;
   int64_t bytes = 0;
-  int r = image_store_gc(s, NULL, &removed, &bytes, err);
+  int r = image_store_gc(s, &hooks, &removed, &bytes, err);
   image_store_close(s);
+  strv_free(u.blobs);
+  strv_free(u.layers);
   if (r < 0)
     return -1;
   for (char **d = removed; d && *d; d++)
@@ -217,6 +324,31 @@ static int image_gc(const struct image_options *o, char **args,
   human_size(bytes, size, sizeof(size));
   printf("Total reclaimed space: %s\n", size);
   return 0;
+}
+
+static int image_mount(const struct image_options *o, char **args,
+                       hull_error_t *err) {
+  if (args[0] == NULL || args[1] == NULL || args[2] != NULL)
+    return hull_error(err, 0, "image mount: expects an image and a bundle "
+                              "directory");
+  struct image_store *s = NULL;
+  if (image_store_open(o->root, IMAGE_STORE_SHARED, &s, err) < 0)
+    return -1;
+  struct image_run_options run = {0};
+  int r = image_bundle_make(s, args[0], args[1], &run,
+                            image_rootfs_mode_from_env(o->copy), "mount",
+                            NULL, err);
+  image_store_close(s);
+  return r;
+}
+
+static int image_umount(char **args, hull_error_t *err) {
+  if (args[0] == NULL || args[1] != NULL)
+    return hull_error(err, 0, "image umount: expects a bundle directory");
+  if (!image_bundle_owned_by(args[0], "mount"))
+    return hull_error(err, 0, "bundle `%s`: not made by hull image mount",
+                      args[0]);
+  return image_bundle_remove(args[0], err);
 }
 
 /* The verbs that only read or name: the store open shared. */
@@ -241,13 +373,14 @@ static int with_store(const char *sub, const struct image_options *o,
 static int parse_options(int argc, char **argv, struct image_options *o,
                          hull_error_t *err) {
   enum { OPT_IMAGE_ROOT = 256, OPT_NAME, OPT_PLATFORM, OPT_INSECURE,
-         OPT_CREDS };
+         OPT_CREDS, OPT_COPY };
   static const struct option opts[] = {
       {"image-root", required_argument, NULL, OPT_IMAGE_ROOT},
       {"name", required_argument, NULL, OPT_NAME},
       {"platform", required_argument, NULL, OPT_PLATFORM},
       {"insecure", no_argument, NULL, OPT_INSECURE},
       {"creds", required_argument, NULL, OPT_CREDS},
+      {"copy", no_argument, NULL, OPT_COPY},
       {NULL, 0, NULL, 0},
   };
   cli_flags_first(argc, argv, "", opts);
@@ -261,6 +394,7 @@ static int parse_options(int argc, char **argv, struct image_options *o,
     case OPT_PLATFORM: o->platform = optarg; break;
     case OPT_INSECURE: o->insecure = true; break;
     case OPT_CREDS: o->creds = optarg; break;
+    case OPT_COPY: o->copy = true; break;
     default:
       return hull_error(err, 0, "flag provided but not defined: %s",
                         argv[optind - 1]);
@@ -279,7 +413,7 @@ int cmd_image(const struct global_options *g, int argc, char **argv,
   char **args = argv + first + (sub ? 1 : 0);
   if (sub == NULL)
     return hull_error(err, 0, "image: expects one of import, pull, ls, "
-                              "inspect, tag, rm, gc");
+                              "inspect, tag, rm, gc, mount, umount");
   /* Every image command verifies digests: a missing libcrypto is an
    * error here, not an abort half-way. */
   if (image_digests_load(err) < 0)
@@ -292,6 +426,12 @@ int cmd_image(const struct global_options *g, int argc, char **argv,
   if ((o.insecure || o.creds) && strcmp(sub, "pull") != 0)
     return hull_error(err, 0, "image %s: --%s is for pull", sub,
                       o.insecure ? "insecure" : "creds");
+  if (o.copy && strcmp(sub, "mount") != 0)
+    return hull_error(err, 0, "image %s: --copy is for mount", sub);
+  if (strcmp(sub, "mount") == 0)
+    return image_mount(&o, args, err) < 0 ? -1 : 0;
+  if (strcmp(sub, "umount") == 0 || strcmp(sub, "unmount") == 0)
+    return image_umount(args, err) < 0 ? -1 : 0;
   if (strcmp(sub, "import") == 0)
     return cmd_image_import(&o, args, err) < 0 ? -1 : 0;
   if (strcmp(sub, "pull") == 0)
@@ -303,5 +443,5 @@ int cmd_image(const struct global_options *g, int argc, char **argv,
       strcmp(sub, "rm") == 0)
     return with_store(sub, &o, args, err) < 0 ? -1 : 0;
   return hull_error(err, 0, "image: unknown command \"%s\" (import, pull, "
-                            "ls, inspect, tag, rm, gc)", sub);
+                            "ls, inspect, tag, rm, gc, mount, umount)", sub);
 }

@@ -605,7 +605,7 @@ START_TEST(bad_arguments_are_one_line_errors) {
   hres_free(&r);
   r = himage(c, store, "frob");
   expect_one_line_error(r, "image: unknown command \\\"frob\\\" (import, pull, "
-                           "ls, inspect, tag, rm, gc)");
+                           "ls, inspect, tag, rm, gc, mount, umount)");
   hres_free(&r);
   hctx_finish(c);
 }
