@@ -831,3 +831,31 @@ bool has_controller(enum layout l, const char *name) {
       return true;
   return false;
 }
+
+void hrun_tool(char *const *argv) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "%s %s failed", argv[0], argv[1]);
+}
+
+int hcount_entries(const char *dir) {
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return 0;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}

@@ -149,6 +149,16 @@ char *hjson_string(const char *json, const char *const *path);
 long long hjson_int(const char *json, const char *const *path, long long dflt);
 bool hjson_valid(const char *json);
 
+/* `hull --root c->root image --image-root store ARGS...` */
+#define himage(c, store, ...)                                                 \
+  hrun(c, "image", "--image-root", store, __VA_ARGS__, NULL)
+/* Runs a tool (argv[0] a path) with stdin and stdout on /dev/null and
+ * asserts it exits 0. */
+void hrun_tool(char *const *argv);
+/* The entries of dir whose names do not start with '.'; 0 when dir is
+ * missing. */
+int hcount_entries(const char *dir);
+
 /* A TCase with a timeout and the sweep that cleans up after failed tests. */
 TCase *harness_tcase(const char *name, double timeout_seconds);
 

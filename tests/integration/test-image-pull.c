@@ -29,10 +29,6 @@
 #define REGISTRY "/usr/bin/docker-registry"
 #define LAYER_MT "application/vnd.oci.image.layer.v1.tar"
 
-/* `hull image --image-root <store> ARGS...` */
-#define himage(c, store, ...)                                                 \
-  hrun(c, "image", "--image-root", store, __VA_ARGS__, NULL)
-
 /* ---- the registry -------------------------------------------------------- */
 
 struct registry {
@@ -462,15 +458,7 @@ static bool stored(const char *store, const struct image_digest *d) {
 
 static int count_entries(const char *store, const char *sub) {
   cleanup_free char *p = xasprintf("%s/%s", store, sub);
-  DIR *d = opendir(p);
-  if (d == NULL)
-    return 0;
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)))
-    n += e->d_name[0] != '.';
-  closedir(d);
-  return n;
+  return hcount_entries(p);
 }
 
 /* Asserts exit 1 with exactly one line of error, msg. */

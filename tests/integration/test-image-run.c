@@ -24,41 +24,13 @@
 #define TAR "/usr/bin/tar"
 #define REF "localhost/app:t"
 
-static void run_tool(char *const *argv) {
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  int status;
-  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                "%s %s failed", argv[0], argv[1]);
-}
-
 static char *store_of(struct hctx *c) {
   return xasprintf("%s/images", c->dir);
 }
 
-static int count_entries(const char *dir) {
-  DIR *d = opendir(dir);
-  if (d == NULL)
-    return 0;
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)))
-    n += e->d_name[0] != '.';
-  closedir(d);
-  return n;
-}
-
 static int count_in(const char *store, const char *sub) {
   cleanup_free char *p = xasprintf("%s/%s", store, sub);
-  return count_entries(p);
+  return hcount_entries(p);
 }
 
 static bool exists(const char *path) {
@@ -85,16 +57,16 @@ static void make_image(struct hctx *c, const char *store) {
   cleanup_free char *b2 = xasprintf("%s/unpack2", c->dir);
   cleanup_free char *src = xasprintf("%s/.", rootfs);
   cleanup_free char *dst = xasprintf("%s/rootfs/", b1);
-  run_tool((char *[]){UMOCI, "init", "--layout", lay, NULL});
-  run_tool((char *[]){UMOCI, "new", "--image", img, NULL});
-  run_tool((char *[]){UMOCI, "unpack", "--image", img, b1, NULL});
-  run_tool((char *[]){"/bin/cp", "-a", src, dst, NULL});
+  hrun_tool((char *[]){UMOCI, "init", "--layout", lay, NULL});
+  hrun_tool((char *[]){UMOCI, "new", "--image", img, NULL});
+  hrun_tool((char *[]){UMOCI, "unpack", "--image", img, b1, NULL});
+  hrun_tool((char *[]){"/bin/cp", "-a", src, dst, NULL});
   cleanup_free char *marker1 = xasprintf("%s/rootfs/etc/marker", b1);
   cleanup_free char *gone = xasprintf("%s/rootfs/etc/gone", b1);
   hwrite_file(marker1, "one\n", 0644);
   hwrite_file(gone, "bye\n", 0644);
-  run_tool((char *[]){UMOCI, "repack", "--image", img, b1, NULL});
-  run_tool((char *[]){UMOCI, "unpack", "--image", img, b2, NULL});
+  hrun_tool((char *[]){UMOCI, "repack", "--image", img, b1, NULL});
+  hrun_tool((char *[]){UMOCI, "unpack", "--image", img, b2, NULL});
   cleanup_free char *marker2 = xasprintf("%s/rootfs/etc/marker", b2);
   cleanup_free char *gone2 = xasprintf("%s/rootfs/etc/gone", b2);
   hwrite_file(marker2, "two\n", 0644);
@@ -102,8 +74,8 @@ static void make_image(struct hctx *c, const char *store) {
   cleanup_free char *link2 = xasprintf("%s/rootfs/etc/marker-link", b2);
   ck_assert_int_eq(link(marker2, link2), 0);
   ck_assert_int_eq(unlink(gone2), 0);
-  run_tool((char *[]){UMOCI, "repack", "--image", img, b2, NULL});
-  run_tool((char *[]){UMOCI, "config", "--image", img, "--config.cmd",
+  hrun_tool((char *[]){UMOCI, "repack", "--image", img, b2, NULL});
+  hrun_tool((char *[]){UMOCI, "config", "--image", img, "--config.cmd",
                       "/bin/echo", "--config.cmd", "from-image", NULL});
   hull_error_t err = NULL;
   ck_assert_int_eq(remove_tree(b1, &err), 0);
@@ -168,7 +140,7 @@ START_TEST(run_image_command_and_image_cmd) {
   hres_free(&r);
   /* --rm leaves no container, bundle, upper directory or mount. */
   ck_assert_int_eq(count_in(store, "containers"), 0);
-  ck_assert_int_eq(count_entries(c->root), 0);
+  ck_assert_int_eq(hcount_entries(c->root), 0);
   ck_assert(!mounted_under(store));
   hctx_finish(c);
 }
@@ -263,7 +235,7 @@ START_TEST(copy_fallback_run_and_mount) {
   hrun_expect(0, c, "image", "umount", bundle);
   cleanup_free char *rootfs = xasprintf("%s/rootfs", bundle);
   ck_assert(!exists(rootfs));
-  ck_assert_int_eq(count_entries(bundle), 0);
+  ck_assert_int_eq(hcount_entries(bundle), 0);
 
   /* A path overlayfs's options cannot carry gets the copy too. */
   cleanup_free char *odd = xasprintf("%s/a,b:c", c->dir);
@@ -273,7 +245,7 @@ START_TEST(copy_fallback_run_and_mount) {
   ck_assert_str_eq(odd_text, "two\n");
   ck_assert(!mounted_under(odd));
   hrun_expect(0, c, "image", "umount", odd);
-  ck_assert_int_eq(count_entries(odd), 0);
+  ck_assert_int_eq(hcount_entries(odd), 0);
   hctx_finish(c);
 }
 END_TEST
@@ -315,7 +287,7 @@ START_TEST(mount_and_umount_overlay) {
 
   hrun_expect(0, c, "image", "umount", bundle);
   ck_assert(!mounted_under(rootfs));
-  ck_assert_int_eq(count_entries(bundle), 0);
+  ck_assert_int_eq(hcount_entries(bundle), 0);
   ck_assert_int_eq(count_in(store, "mounts"), 0);
   hrun_expect(0, c, "image", "--image-root", store, "gc");
   ck_assert_int_eq(count_in(store, "layers/sha256"), 0);
@@ -363,7 +335,7 @@ static void make_lying_image(struct hctx *c, const char *store,
   cleanup_free char *file = xasprintf("%s/f", content);
   hwrite_file(file, "data\n", 0644);
   cleanup_free char *tarball = xasprintf("%s/layer.tar", c->dir);
-  run_tool((char *[]){TAR, "-C", content, "-cf", tarball, "f", NULL});
+  hrun_tool((char *[]){TAR, "-C", content, "-cf", tarball, "f", NULL});
   cleanup_free char *tar = NULL;
   size_t tar_len;
   ck_assert_int_eq(read_file(tarball, &tar, &tar_len, &err), 0);

@@ -39,40 +39,9 @@ static char *store_of(struct hctx *c) {
   return xasprintf("%s/images", c->dir);
 }
 
-/* `hull --root R image --image-root <store> ARGS...` */
-#define himage(c, store, ...)                                                 \
-  hrun(c, "image", "--image-root", store, __VA_ARGS__, NULL)
-
-static void run_tool(char *const *argv) {
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  int status;
-  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                "%s %s failed", argv[0], argv[1]);
-}
-
-static int count_entries(const char *dir) {
-  DIR *d = opendir(dir);
-  ck_assert_msg(d != NULL, "opendir %s", dir);
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)))
-    n += e->d_name[0] != '.';
-  closedir(d);
-  return n;
-}
-
 static int count_in(const char *store, const char *sub) {
   cleanup_free char *p = xasprintf("%s/%s", store, sub);
-  return count_entries(p);
+  return hcount_entries(p);
 }
 
 /* ---- hand-made layouts ------------------------------------------------------ */
@@ -181,10 +150,10 @@ START_TEST(import_ls_inspect_tag_rm_gc) {
   cleanup_free char *img = xasprintf("%s:1.0", lay);
   cleanup_free char *file = xasprintf("%s/hello", c->dir);
   hwrite_file(file, "hello from a layer\n", 0644);
-  run_tool((char *[]){UMOCI, "init", "--layout", lay, NULL});
-  run_tool((char *[]){UMOCI, "new", "--image", img, NULL});
-  run_tool((char *[]){UMOCI, "insert", "--image", img, file, "/hello", NULL});
-  run_tool((char *[]){UMOCI, "tag", "--image", img, "latest", NULL});
+  hrun_tool((char *[]){UMOCI, "init", "--layout", lay, NULL});
+  hrun_tool((char *[]){UMOCI, "new", "--image", img, NULL});
+  hrun_tool((char *[]){UMOCI, "insert", "--image", img, file, "/hello", NULL});
+  hrun_tool((char *[]){UMOCI, "tag", "--image", img, "latest", NULL});
 
   struct hres r = himage(c, store, "import", lay);
   ck_assert_hres(r, 0);
@@ -465,7 +434,7 @@ START_TEST(oci_archive_import) {
   cleanup_free char *evil = xasprintf("%s/evil", c->dir);
   hwrite_file(evil, "outside\n", 0644);
   cleanup_free char *tarball = xasprintf("%s/app.tar.gz", c->dir);
-  run_tool((char *[]){"/usr/bin/tar", "-C", l.dir, "-czPf", tarball, ".",
+  hrun_tool((char *[]){"/usr/bin/tar", "-C", l.dir, "-czPf", tarball, ".",
                       "../evil", NULL});
   struct hres r = himage(c, store, "import", tarball);
   ck_assert_hres(r, 0);
@@ -479,7 +448,7 @@ START_TEST(oci_archive_import) {
   ck_assert_int_ne(access(escaped, F_OK), 0);
 
   cleanup_free char *junk = xasprintf("%s/junk.tar", c->dir);
-  run_tool((char *[]){"/usr/bin/tar", "-C", c->dir, "-cf", junk, "evil",
+  hrun_tool((char *[]){"/usr/bin/tar", "-C", c->dir, "-cf", junk, "evil",
                       NULL});
   r = himage(c, store, "import", junk);
   cleanup_free char *want = xasprintf(
@@ -526,7 +495,7 @@ static char *docker_archive(struct hctx *c, const char *name,
   cleanup_free char *mpath = xasprintf("%s/manifest.json", dir);
   hwrite_file(mpath, manifest, 0644);
   char *tarball = xasprintf("%s/%s.tar", c->dir, name);
-  run_tool((char *[]){"/usr/bin/tar", "-C", dir, "-cf", tarball, ".", NULL});
+  hrun_tool((char *[]){"/usr/bin/tar", "-C", dir, "-cf", tarball, ".", NULL});
   return tarball;
 }
 
