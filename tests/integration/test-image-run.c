@@ -336,7 +336,7 @@ END_TEST
 static void make_lying_image(struct hctx *c, const char *store,
                              struct image_digest *layer,
                              struct image_digest *claimed) {
-  SKIP_UNLESS(access(TAR, X_OK) == 0, "no tar at " TAR);
+  ck_assert_msg(access(TAR, X_OK) == 0, "a test without its tar skip");
   cleanup_free char *lay = xasprintf("%s/liar", c->dir);
   cleanup_free char *blobs = xasprintf("%s/blobs/sha256", lay);
   hull_error_t err = NULL;
@@ -387,6 +387,7 @@ static void make_lying_image(struct hctx *c, const char *store,
 }
 
 START_TEST(mismatched_diff_id_refused_leaving_nothing) {
+  SKIP_UNLESS(access(TAR, X_OK) == 0, "no tar at " TAR);
   struct hctx *c = hctx_new();
   cleanup_free char *store = store_of(c);
   struct image_digest layer, claimed;
