@@ -12,14 +12,10 @@
 /* The bundle of the container when `run --image` made it (its record says
  * "owner run"): it goes with the container. NULL otherwise. */
 static char *image_bundle_of(const char *root, const char *id) {
-  cleanup_free char *json = NULL;
+  char *bundle = NULL;
   cleanup_error hull_error_t ignored = NULL;
-  if (container_state(root, id, &json, &ignored) < 0)
+  if (container_bundle(root, id, &bundle, &ignored) < 0)
     return NULL;
-  yajl_val doc = yajl_tree_parse(json, NULL, 0);
-  yajl_val b = doc ? json_member(doc, "bundle") : NULL;
-  char *bundle = YAJL_IS_STRING(b) ? xstrdup(YAJL_GET_STRING(b)) : NULL;
-  yajl_tree_free(doc);
   if (bundle && image_bundle_owned_by(bundle, "run"))
     return bundle;
   free(bundle);

@@ -69,6 +69,10 @@ int container_exec(const struct exec_options *o, int *exit_code,
 /* The OCI state document, pretty-printed as `hull state` shows it. */
 int container_state(const char *root, const char *id, char **json,
                     hull_error_t *err);
+/* The container's bundle path as create recorded it (*bundle NULL when
+ * none): state.json alone, no status. */
+int container_bundle(const char *root, const char *id, char **bundle,
+                     hull_error_t *err);
 int container_kill(const char *root, const char *id, int sig, bool all,
                    hull_error_t *err);
 int container_delete(const char *root, const char *id, bool force,

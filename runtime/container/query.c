@@ -19,6 +19,17 @@ int container_state(const char *root, const char *id, char **json,
   return 0;
 }
 
+int container_bundle(const char *root, const char *id, char **bundle,
+                     hull_error_t *err) {
+  cleanup_lifecycle struct lifecycle lc;
+  *bundle = NULL;
+  if (lifecycle_open(root, id, &lc, err) < 0)
+    return -1;
+  if (lc.state->bundle)
+    *bundle = xstrdup(lc.state->bundle);
+  return 0;
+}
+
 static void summarize(const struct lifecycle *lc,
                       struct container_summary *s) {
   const struct container_state *st = lc->state;
