@@ -128,7 +128,7 @@ deps:
 	  procps util-linux man-db \
 	  qemu-system-x86 linux-image-amd64 cpio xz-utils systemd \
 	  containerd podman docker.io uidmap conmon \
-	  containernetworking-plugins docker-registry umoci zstd
+	  containernetworking-plugins docker-registry umoci zstd ca-certificates
 
 install: hull
 	install -D -m 0755 hull $(DESTDIR)$(BINDIR)/hull

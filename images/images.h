@@ -357,6 +357,9 @@ struct image_config {
 int image_descriptor_parse(const char *what, const char *path, yajl_val v,
                            struct image_descriptor *out, hull_error_t *err);
 void image_descriptor_to_json(yajl_gen g, const struct image_descriptor *d);
+/* The same three members, into a map the caller has open. */
+void image_descriptor_fields_to_json(yajl_gen g,
+                                     const struct image_descriptor *d);
 void image_descriptor_clear(struct image_descriptor *d);
 void image_descriptor_copy(struct image_descriptor *to,
                            const struct image_descriptor *from);

@@ -289,14 +289,19 @@ int image_descriptor_parse(const char *what, const char *path, yajl_val v,
   return 0;
 }
 
-void image_descriptor_to_json(yajl_gen g, const struct image_descriptor *d) {
-  yajl_gen_map_open(g);
+void image_descriptor_fields_to_json(yajl_gen g,
+                                     const struct image_descriptor *d) {
   json_gen_string(g, "mediaType");
   json_gen_string(g, d->media_type);
   json_gen_string(g, "digest");
   json_gen_string(g, d->digest.text);
   json_gen_string(g, "size");
   yajl_gen_integer(g, d->size);
+}
+
+void image_descriptor_to_json(yajl_gen g, const struct image_descriptor *d) {
+  yajl_gen_map_open(g);
+  image_descriptor_fields_to_json(g, d);
   yajl_gen_map_close(g);
 }
 

@@ -138,15 +138,6 @@ static int image_ls(struct image_store *s, char **args, hull_error_t *err) {
   return r;
 }
 
-static void gen_descriptor_fields(yajl_gen g, const struct image_descriptor *d) {
-  json_gen_string(g, "mediaType");
-  json_gen_string(g, d->media_type);
-  json_gen_string(g, "digest");
-  json_gen_string(g, d->digest.text);
-  json_gen_string(g, "size");
-  yajl_gen_integer(g, d->size);
-}
-
 static int image_inspect(struct image_store *s, const struct image_options *o,
                          char **args, hull_error_t *err) {
   if (args[0] == NULL || args[1] != NULL)
@@ -166,7 +157,7 @@ static int image_inspect(struct image_store *s, const struct image_options *o,
   for (char **n = r.names; n && *n; n++)
     json_gen_string(g, *n);
   yajl_gen_array_close(g);
-  gen_descriptor_fields(g, &r.target);
+  image_descriptor_fields_to_json(g, &r.target);
   gen_document(g, "index", r.raw_index);
   json_gen_string(g, "manifestDigest");
   json_gen_string(g, r.manifest_desc.digest.text);
