@@ -45,6 +45,10 @@ int container_kill(const char *root, const char *id, int sig, bool all,
     if (signal_all(&lc, sig, status == STATUS_STOPPED, err) < 0)
       return -1;
   } else if (kill(lc.state->pid, sig) < 0) {
+    /* It died and was reaped since the status check (another kill, or
+     * its own exit): what the status would say now. */
+    if (errno == ESRCH)
+      return hull_error(err, 0, "container not running");
     return hull_error(err, errno, "kill container init %d",
                       (int)lc.state->pid);
   }
