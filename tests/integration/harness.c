@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <linux/magic.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -469,7 +470,14 @@ struct hctx *hctx_new(void) {
   static int counter;
   ensure_base_dir();
   struct hctx *c = xzalloc(sizeof *c);
-  c->id = xasprintf("hullt-%d-%d", (int)getpid(), ++counter);
+  /* The random part keeps ids unique across runs: the leak checks look for
+   * cgroups and mounts by id, and a pid-only id reused after pid wrap-around
+   * would blame this test for what an earlier, killed run left. */
+  unsigned int salt = 0;
+  if (getrandom(&salt, sizeof(salt), 0) != (ssize_t)sizeof(salt))
+    salt = (unsigned int)now_ms();
+  c->id = xasprintf("hullt-%d-%d-%06x", (int)getpid(), ++counter,
+                    salt & 0xffffff);
   c->dir = xasprintf("%s/%s", base_dir, c->id);
   c->root = xasprintf("%s/state", c->dir);
   c->bundle = xasprintf("%s/bundle", c->dir);
