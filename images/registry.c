@@ -491,12 +491,16 @@ static void set_tls(struct image_registry *r) {
   }
 }
 
-/* An insecure registry whose port does not speak TLS: plain http from
- * now on (docker's fallback for insecure registries). */
+/* An insecure registry whose port does not speak TLS (the handshake
+ * fails, or the server hangs up on it): plain http from now on (docker's
+ * fallback for insecure registries). */
 static bool fall_back_to_http(struct image_registry *r,
                               const struct exchange *x) {
-  if (!r->insecure || x->curl_rc != CURLE_SSL_CONNECT_ERROR ||
-      strncmp(r->base, "https://", 8) != 0)
+  bool no_tls = x->curl_rc == CURLE_SSL_CONNECT_ERROR ||
+                x->curl_rc == CURLE_GOT_NOTHING ||
+                x->curl_rc == CURLE_RECV_ERROR ||
+                x->curl_rc == CURLE_SEND_ERROR;
+  if (!r->insecure || !no_tls || strncmp(r->base, "https://", 8) != 0)
     return false;
   char *plain = xasprintf("http://%s", r->base + 8);
   free(r->base);
@@ -690,12 +694,12 @@ static void pause_before_try(int tried) {
 }
 
 /* The blob's bytes from where w stands, tried again while the transfer
- * breaks. *keep: the failure left a partial temp file worth keeping. */
+ * breaks. */
 static int transfer_blob(struct image_registry *r,
                          const struct image_descriptor *d,
                          struct image_blob_writer *w,
                          const struct image_blob_progress *progress,
-                         bool *keep, hull_error_t *err) {
+                         hull_error_t *err) {
   cleanup_free char *what = xasprintf("blobs/%s", d->digest.text);
   for (int tried = 1;; tried++) {
     if (image_blob_writer_offset(w) == d->size)
@@ -709,7 +713,6 @@ static int transfer_blob(struct image_registry *r,
     exchange_clear(&x);
     if (ret == 0 || !broken)
       return ret;
-    *keep = image_blob_writer_offset(w) > 0;
     if (tried == BLOB_TRIES)
       return gave_up(w, err);
     hull_error_release(err);
@@ -725,9 +728,10 @@ int image_registry_get_blob(struct image_registry *r, struct image_store *s,
   int begun = image_blob_writer_resume(s, &d->digest, d->size, &w, err);
   if (begun < 0)
     return -1;
-  bool keep = false;
-  if (begun && transfer_blob(r, d, w, progress, &keep, err) < 0) {
-    if (keep)
+  if (begun && transfer_blob(r, d, w, progress, err) < 0) {
+    /* What came is a prefix of the blob as far as anyone can tell: the
+     * next pull checks it with the rest. */
+    if (image_blob_writer_offset(w) > 0)
       image_blob_writer_keep(w);
     else
       image_blob_writer_abort(w);
