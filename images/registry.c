@@ -575,7 +575,8 @@ static int get(struct image_registry *r, const char *what, const char *accept,
   cleanup_free char *range =
       x->range_from > 0 ? xasprintf("Range: bytes=%lld-",
                                     (long long)x->range_from) : NULL;
-  for (int attempt = 0;; attempt++) {
+  bool fell_back = false, answered = false;
+  for (;;) {
     cleanup_free char *url = xasprintf("%s%s", r->base, path);
     struct curl_slist *h = NULL;
     if (accept)
@@ -586,14 +587,16 @@ static int get(struct image_registry *r, const char *what, const char *accept,
       h = r->api->curl_slist_append(h, r->authorization);
     int ret = perform(r, url, path, h, x, err);
     r->api->curl_slist_free_all(h);
-    if (ret < 0 && attempt == 0 && fall_back_to_http(r, x)) {
+    if (ret < 0 && !fell_back && fall_back_to_http(r, x)) {
+      fell_back = true;
       hull_error_release(err);
       continue;
     }
     if (ret < 0)
       return -1;
-    if (x->status != 401 || attempt > 0 || x->www_authenticate == NULL)
+    if (x->status != 401 || answered || x->www_authenticate == NULL)
       break;
+    answered = true;
     int again = answer_challenge(r, x->www_authenticate, err);
     if (again < 0)
       return hull_error_wrap(err, "GET %s: token", path);

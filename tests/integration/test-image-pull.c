@@ -1109,6 +1109,28 @@ START_TEST(https_unless_local_or_insecure) {
 }
 END_TEST
 
+/* --tls-verify=false against a plain HTTP registry on a non-local name:
+ * TLS first, plain http after the failed handshake, and a 401 there is
+ * still answered with --creds. */
+START_TEST(insecure_falls_back_to_http_and_answers_a_401) {
+  SKIP_UNLESS_LIBCURL();
+  struct hctx *c = hctx_new();
+  struct image_bytes im = make_image(image_host_architecture());
+  struct fake f = {.basic = USER_SECRET_B64};
+  fake_start_on(&f, 2, free_port(), &im);
+  cleanup_free char *store = store_of(c);
+  cleanup_free char *ref = xasprintf("127.0.0.2:%d/busybox:1", f.port);
+  struct hres r = himage(c, store, "pull", "--tls-verify=false", "--creds",
+                         "user:secret", ref);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert(stored(store, &im.d.layer));
+  fake_stop(&f);
+  image_bytes_free(&im);
+  hctx_finish(c);
+}
+END_TEST
+
 /* Only `hull image pull` loads libcurl: hull is not linked with it. */
 START_TEST(hull_is_not_linked_with_libcurl) {
   SKIP_UNLESS(access("/usr/bin/ldd", X_OK) == 0, "no /usr/bin/ldd");
@@ -1645,6 +1667,7 @@ static Suite *image_pull_suite(void) {
   tcase_add_test(tc, docker_schema2_manifest_pulled_as_pushed);
   tcase_add_test(tc, https_unless_local_or_insecure);
   tcase_add_test(tc, hull_is_not_linked_with_libcurl);
+  tcase_add_test(tc, insecure_falls_back_to_http_and_answers_a_401);
   tcase_add_test(tc, layers_fetched_several_at_once);
   tcase_add_test(tc, image_of_several_layers_from_docker_registry);
   tcase_add_test(tc, broken_transfer_resumed_from_where_it_stopped);
