@@ -73,10 +73,16 @@ struct blob_jobs {
   const struct image_descriptor *blobs;
   size_t n;
   pthread_mutex_t lock;
-  size_t next;            /* the next blob a thread takes */
+  size_t next;            /* the next blob a fetcher takes */
   bool failed;            /* no more are taken */
   hull_error_t *errs;     /* each blob's error */
-  hull_error_t setup;     /* a thread's connection that failed */
+};
+
+/* One fetcher: a thread (or the caller) with its registry handle. */
+struct fetcher {
+  struct blob_jobs *jobs;
+  struct image_registry *registry;
+  pthread_t thread;
 };
 
 static bool take_blob(struct blob_jobs *j, size_t *i) {
@@ -108,24 +114,12 @@ static int fetch_one(struct blob_jobs *j, struct image_registry *r, size_t i) {
                                  &j->errs[i]);
 }
 
-static void *blob_worker(void *arg) {
-  struct blob_jobs *j = arg;
-  struct image_registry *r = NULL;
-  hull_error_t err = NULL;
-  if (image_registry_clone(j->p->registry, &r, &err) < 0) {
-    pthread_mutex_lock(&j->lock);
-    j->failed = true;
-    if (j->setup == NULL)
-      j->setup = take_ptr(err);
-    pthread_mutex_unlock(&j->lock);
-    hull_error_release(&err);
-    return NULL;
-  }
+static void *fetcher_main(void *arg) {
+  struct fetcher *f = arg;
   size_t i;
-  while (take_blob(j, &i))
-    if (fetch_one(j, r, i) < 0)
-      mark_failed(j);
-  image_registry_close(r);
+  while (take_blob(f->jobs, &i))
+    if (fetch_one(f->jobs, f->registry, i) < 0)
+      mark_failed(f->jobs);
   return NULL;
 }
 
@@ -141,17 +135,33 @@ static int jobs_result(struct blob_jobs *j, hull_error_t *err) {
     }
     hull_error_release(&j->errs[i]);
   }
-  if (r == 0 && j->setup) {
-    hull_error_release(err);
-    *err = take_ptr(j->setup);
-    r = -1;
-  }
-  hull_error_release(&j->setup);
   return r;
 }
 
+/* Up to PULL_PARALLEL - 1 threads besides the caller, each with a handle
+ * cloned before any starts (the caller's own handle changes as it works:
+ * a token, a fallback to http). Returns how many started. */
+static size_t start_fetchers(struct blob_jobs *j, struct fetcher *f,
+                             size_t want) {
+  size_t started = 0;
+  hull_error_t ignored = NULL;
+  for (size_t k = 0; k < want; k++) {
+    f[k].jobs = j;
+    if (image_registry_clone(j->p->registry, &f[k].registry, &ignored) < 0)
+      break;    /* fewer fetchers, not a failed pull */
+  }
+  hull_error_release(&ignored);
+  while (started < want && f[started].registry &&
+         pthread_create(&f[started].thread, NULL, fetcher_main,
+                        &f[started]) == 0)
+    started++;
+  for (size_t k = started; k < want; k++)
+    image_registry_close(f[k].registry);
+  return started;
+}
+
 /* The n blobs stored, up to PULL_PARALLEL fetched at once; the calling
- * thread is one of the fetchers. */
+ * thread is one of the fetchers, with the pull's own handle. */
 static int fetch_blobs(struct pull *p, const char *kind,
                        const struct image_descriptor *blobs, size_t n,
                        hull_error_t *err) {
@@ -160,14 +170,15 @@ static int fetch_blobs(struct pull *p, const char *kind,
   pthread_mutex_init(&j.lock, NULL);
   if (p->progress)
     image_progress_batch(p->progress, kind, blobs, n);
-  pthread_t threads[PULL_PARALLEL - 1];
-  size_t started = 0;
-  while (started + 1 < PULL_PARALLEL && started + 1 < n &&
-         pthread_create(&threads[started], NULL, blob_worker, &j) == 0)
-    started++;
-  blob_worker(&j);
-  for (size_t i = 0; i < started; i++)
-    pthread_join(threads[i], NULL);
+  struct fetcher others[PULL_PARALLEL - 1] = {0};
+  size_t want = n < PULL_PARALLEL ? (n ? n - 1 : 0) : PULL_PARALLEL - 1;
+  size_t started = start_fetchers(&j, others, want);
+  struct fetcher self = {.jobs = &j, .registry = p->registry};
+  fetcher_main(&self);
+  for (size_t k = 0; k < started; k++) {
+    pthread_join(others[k].thread, NULL);
+    image_registry_close(others[k].registry);
+  }
   pthread_mutex_destroy(&j.lock);
   int r = jobs_result(&j, err);
   free(j.errs);
