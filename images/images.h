@@ -216,8 +216,9 @@ int layer_entry_error(const char *entry, const char *what, int e,
  *                            written to tmp/, checked, fsynced and renamed
  * <root>/tmp/<alg>-<hex>     a blob being written; the writer holds an flock
  *                            on it, so it is also the blob's lock. Left by a
- *                            killed writer, it is truncated by the next one
- *                            and removed by gc.
+ *                            killed writer (or kept by a failed download),
+ *                            a pull goes on from its end, another writer
+ *                            truncates it, and gc removes it.
  * <root>/tmp/...             also refs.json-<pid> (a names update) and
  *                            archive-XXXXXX/ (an archive being imported): all
  *                            a killed command can leave; gc empties tmp/.
@@ -260,7 +261,12 @@ char *image_store_blob_path(const struct image_digest *d);
  * process it waited for: concurrent writers of one blob write it once).
  * write fails once more than size bytes came; commit checks size and
  * digest, fsyncs and renames, and frees w; abort drops it. Either way the
- * temp file is gone or left only for the next writer or gc. */
+ * temp file is gone or left only for the next writer or gc.
+ * resume is begin for a download that can go on where an earlier one
+ * stopped: the temp file's content is kept and hashed, and offset says
+ * how many bytes are there (the Range to ask for); restart empties it (a
+ * server that sent the whole blob instead); keep closes w leaving the
+ * temp file for the next resume (or gc). */
 struct image_blob_writer;
 int image_blob_writer_begin(struct image_store *s, const struct image_digest *d,
                             int64_t size, struct image_blob_writer **out,
@@ -269,6 +275,13 @@ int image_blob_writer_write(struct image_blob_writer *w, const void *data,
                             size_t len, hull_error_t *err);
 int image_blob_writer_commit(struct image_blob_writer *w, hull_error_t *err);
 void image_blob_writer_abort(struct image_blob_writer *w);
+int image_blob_writer_resume(struct image_store *s,
+                             const struct image_digest *d, int64_t size,
+                             struct image_blob_writer **out,
+                             hull_error_t *err);
+int64_t image_blob_writer_offset(const struct image_blob_writer *w);
+int image_blob_writer_restart(struct image_blob_writer *w, hull_error_t *err);
+void image_blob_writer_keep(struct image_blob_writer *w);
 
 /* Stores what fd holds (read to its end; a regular file's size is checked
  * before a byte is copied), or the len bytes at data. 0 also when the blob
@@ -510,8 +523,9 @@ int image_import(struct image_store *s, const char *path, const char *name,
  * Found". */
 
 struct image_registry_options {
-  bool insecure;           /* plain http for any host */
+  bool insecure;           /* TLS unverified, or plain http, for any host */
   const char *creds;       /* "user:pass", or NULL */
+  const char *cert_dir;    /* *.crt CAs; NULL: /etc/hull/certs.d/HOST */
 };
 
 struct image_registry;
@@ -521,6 +535,10 @@ int image_registry_open(const char *host, const char *repository,
                         const struct image_registry_options *o,
                         struct image_registry **out, hull_error_t *err);
 void image_registry_close(struct image_registry *r);
+/* A second handle on the same registry (its own connection; the token r
+ * has so far), for a transfer on another thread. */
+int image_registry_clone(const struct image_registry *r,
+                         struct image_registry **out, hull_error_t *err);
 /* GET /v2/<repository>/manifests/<reference> accepting OCI and docker
  * schema 2 manifests and indexes: the body (NUL-terminated, at most
  * IMAGE_JSON_MAX) and its media type (the Content-Type, else the
@@ -529,16 +547,28 @@ int image_registry_get_manifest(struct image_registry *r,
                                 const char *reference, char **body,
                                 size_t *len, char **media_type,
                                 hull_error_t *err);
+/* Told of a blob's bytes as they come (done of total), and once more
+ * with finished when it is stored. Called on the transfer's thread. */
+struct image_blob_progress {
+  void (*update)(void *arg, int64_t done, int64_t total, bool finished);
+  void *arg;
+};
 /* GET /v2/<repository>/blobs/<digest> streamed into the store's blob
  * writer, which checks size and digest; nothing is fetched when the store
- * has the blob. A failure leaves no blob. */
+ * has the blob. A broken transfer is tried again from where it stopped
+ * (Range), also from what an earlier pull left in the temp file; after
+ * the last try the bytes received stay there for the next pull. Content
+ * that fails the check leaves no blob and no temp file. progress may be
+ * NULL. */
 int image_registry_get_blob(struct image_registry *r, struct image_store *s,
                             const struct image_descriptor *d,
+                            const struct image_blob_progress *progress,
                             hull_error_t *err);
 
 struct image_pull_options {
   struct image_registry_options registry;
   const char *platform;    /* "os/arch[/variant]"; NULL: the host's */
+  int progress_fd;         /* a terminal to show transfers on; 0: none */
 };
 /* `hull image pull REF`: the name normalised, its manifest (or index,
  * then the platform's manifest) fetched, config and layers stored, the
@@ -548,6 +578,21 @@ struct image_pull_options {
 int image_pull(struct image_store *s, const char *ref,
                const struct image_pull_options *o, char **name,
                struct image_digest *digest, hull_error_t *err);
+
+/* ---- transfers on a terminal (progress.c) ----------------------------------
+ * One line per blob of a batch, rewritten in place ("Copying blob
+ * <12 hex> 1.2 MiB / 3.4 MiB", then "... done 3.4 MiB"); for a terminal
+ * only: the caller decides (isatty). Safe from several threads. */
+struct image_progress;
+struct image_progress *image_progress_new(int fd);
+void image_progress_free(struct image_progress *p);
+/* Prints the batch's lines (kind: "blob", "config"), all waiting. */
+void image_progress_batch(struct image_progress *p, const char *kind,
+                          const struct image_descriptor *blobs, size_t n);
+/* The callback that draws the batch's line i. */
+struct image_blob_progress image_progress_line(struct image_progress *p,
+                                               size_t i);
+void image_progress_skipped(struct image_progress *p, size_t i);
 
 /* ---- garbage collection (gc.c) ---------------------------------------------
  * With the store open exclusively: marks every blob a name reaches (an

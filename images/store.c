@@ -5,8 +5,10 @@
  * fsynced and renamed. The temp file doubles as the blob's lock: a writer
  * holds an flock on it, so a second process storing the same blob waits,
  * then finds the blob stored and writes nothing. A writer killed half-way
- * leaves the temp file unlocked: the next writer of that blob truncates it,
- * gc removes it, and nothing else looks in tmp/. */
+ * (or a download that failed and kept it) leaves the temp file unlocked:
+ * the next writer of that blob truncates it, or, resuming (a pull), hashes
+ * it and goes on from its end; gc removes it, and nothing else looks in
+ * tmp/. */
 #include "images/images.h"
 
 #include <errno.h>
@@ -137,9 +139,34 @@ static int lock_temp(struct image_store *s, const char *tmp, int *out,
   return 0;
 }
 
-int image_blob_writer_begin(struct image_store *s, const struct image_digest *d,
-                            int64_t size, struct image_blob_writer **out,
-                            hull_error_t *err) {
+/* The prefix a killed or failed download left in fd, hashed, so the
+ * transfer can go on from its end; more than size bytes is no prefix of
+ * the blob: dropped. */
+static int take_prefix(struct image_blob_writer *w, hull_error_t *err) {
+  struct stat st;
+  if (fstat(w->fd, &st) < 0)
+    return hull_error(err, errno, "stat `%s/%s`", w->store->root, w->tmp);
+  if (st.st_size > w->size)
+    return image_blob_writer_restart(w, err);
+  char buf[64 << 10];
+  while (w->written < st.st_size) {
+    ssize_t n = pread(w->fd, buf, sizeof(buf), w->written);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return hull_error(err, n < 0 ? errno : 0, "blob %s: read `%s/%s`",
+                        w->digest.text, w->store->root, w->tmp);
+    image_hasher_update(w->hasher, buf, (size_t)n);
+    w->written += n;
+  }
+  if (lseek(w->fd, w->written, SEEK_SET) < 0)
+    return hull_error(err, errno, "seek `%s/%s`", w->store->root, w->tmp);
+  return 0;
+}
+
+static int writer_begin(struct image_store *s, const struct image_digest *d,
+                        int64_t size, bool resume,
+                        struct image_blob_writer **out, hull_error_t *err) {
   if (size < 0)
     return hull_error(err, 0, "blob %s: negative size %lld", d->text,
                       (long long)size);
@@ -157,9 +184,8 @@ int image_blob_writer_begin(struct image_store *s, const struct image_digest *d,
       unlinkat(s->dirfd, tmp, 0);
       return 0;
     }
-    /* Ours now; whatever is in it was left by a writer that died. */
-    if (ftruncate(fd, 0) < 0)
-      return hull_error(err, errno, "truncate `%s/%s`", s->root, tmp);
+    /* Ours now; whatever is in it was left by a writer that died or
+     * kept it (image_blob_writer_keep). */
     struct image_blob_writer *w = xzalloc(sizeof(*w));
     w->store = s;
     w->digest = *d;
@@ -167,9 +193,40 @@ int image_blob_writer_begin(struct image_store *s, const struct image_digest *d,
     w->fd = take_fd(&fd);
     w->tmp = take_ptr(tmp);
     w->hasher = image_hasher_new(d->algorithm);
+    int r = resume ? take_prefix(w, err) : image_blob_writer_restart(w, err);
+    if (r < 0) {
+      image_blob_writer_abort(w);
+      return -1;
+    }
     *out = w;
     return 1;
   }
+}
+
+int image_blob_writer_begin(struct image_store *s, const struct image_digest *d,
+                            int64_t size, struct image_blob_writer **out,
+                            hull_error_t *err) {
+  return writer_begin(s, d, size, false, out, err);
+}
+
+int image_blob_writer_resume(struct image_store *s,
+                             const struct image_digest *d, int64_t size,
+                             struct image_blob_writer **out,
+                             hull_error_t *err) {
+  return writer_begin(s, d, size, true, out, err);
+}
+
+int64_t image_blob_writer_offset(const struct image_blob_writer *w) {
+  return w->written;
+}
+
+int image_blob_writer_restart(struct image_blob_writer *w, hull_error_t *err) {
+  if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
+    return hull_error(err, errno, "truncate `%s/%s`", w->store->root, w->tmp);
+  image_hasher_free(w->hasher);
+  w->hasher = image_hasher_new(w->digest.algorithm);
+  w->written = 0;
+  return 0;
 }
 
 int image_blob_writer_write(struct image_blob_writer *w, const void *data,
@@ -183,6 +240,20 @@ int image_blob_writer_write(struct image_blob_writer *w, const void *data,
                       w->store->root, w->tmp);
   w->written += (int64_t)len;
   return 0;
+}
+
+/* Closes the temp file as it is, unlocked: the next resuming writer of the
+ * blob goes on from its end (gc removes it otherwise). */
+void image_blob_writer_keep(struct image_blob_writer *w) {
+  if (w == NULL)
+    return;
+  /* On disk before the lock goes: after a crash, a prefix with a hole
+   * would fail the next pull's digest check. */
+  (void)!fdatasync(w->fd);
+  close(w->fd);
+  image_hasher_free(w->hasher);
+  free(w->tmp);
+  free(w);
 }
 
 /* Unlinks the temp file while still holding its lock, so that a waiter

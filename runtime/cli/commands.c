@@ -55,7 +55,8 @@ static const struct command commands[] = {
     {"image", cmd_image,
      "import, pull, list, inspect, name, mount and collect OCI images",
      "[--image-root DIR] import [--name NAME] DIR|FILE | pull [--platform "
-     "OS/ARCH[/VARIANT]] [--insecure] [--creds USER:PASS] NAME | ls | inspect "
+     "OS/ARCH[/VARIANT]] [--insecure|--tls-verify=false] [--cert-dir DIR] "
+     "[--creds USER:PASS] NAME | ls | inspect "
      "[--platform OS/ARCH[/VARIANT]] IMAGE | tag IMAGE NAME | rm IMAGE... | "
      "gc | mount [--copy] IMAGE BUNDLE | umount BUNDLE"},
     {"features", cmd_features, "show the enabled features", ""},

@@ -12,13 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct image_options {
   const char *root;
   const char *name;       /* import --name */
   const char *platform;   /* inspect and pull --platform */
-  bool insecure;          /* pull --insecure */
+  bool insecure;          /* pull --insecure, --tls-verify=false */
+  const char *tls_verify; /* pull --tls-verify's value, as given */
   const char *creds;      /* pull --creds */
+  const char *cert_dir;   /* pull --cert-dir */
   bool copy;              /* mount --copy: no overlayfs */
 };
 
@@ -89,8 +92,11 @@ static int cmd_image_pull(const struct image_options *o, char **args,
   if (image_store_open(o->root, IMAGE_STORE_SHARED, &s, err) < 0)
     return -1;
   struct image_pull_options po = {
-      .registry = {.insecure = o->insecure, .creds = o->creds},
+      .registry = {.insecure = o->insecure, .creds = o->creds,
+                   .cert_dir = o->cert_dir},
       .platform = o->platform,
+      /* Progress for a person watching; none for logs and scripts. */
+      .progress_fd = isatty(STDERR_FILENO) ? STDERR_FILENO : 0,
   };
   cleanup_free char *name = NULL;
   struct image_digest digest;
@@ -364,13 +370,15 @@ static int with_store(const char *sub, const struct image_options *o,
 static int parse_options(int argc, char **argv, struct image_options *o,
                          hull_error_t *err) {
   enum { OPT_IMAGE_ROOT = 256, OPT_NAME, OPT_PLATFORM, OPT_INSECURE,
-         OPT_CREDS, OPT_COPY };
+         OPT_CREDS, OPT_COPY, OPT_CERT_DIR, OPT_TLS_VERIFY };
   static const struct option opts[] = {
       {"image-root", required_argument, NULL, OPT_IMAGE_ROOT},
       {"name", required_argument, NULL, OPT_NAME},
       {"platform", required_argument, NULL, OPT_PLATFORM},
       {"insecure", no_argument, NULL, OPT_INSECURE},
       {"creds", required_argument, NULL, OPT_CREDS},
+      {"cert-dir", required_argument, NULL, OPT_CERT_DIR},
+      {"tls-verify", optional_argument, NULL, OPT_TLS_VERIFY},
       {"copy", no_argument, NULL, OPT_COPY},
       {NULL, 0, NULL, 0},
   };
@@ -385,6 +393,8 @@ static int parse_options(int argc, char **argv, struct image_options *o,
     case OPT_PLATFORM: o->platform = optarg; break;
     case OPT_INSECURE: o->insecure = true; break;
     case OPT_CREDS: o->creds = optarg; break;
+    case OPT_CERT_DIR: o->cert_dir = optarg; break;
+    case OPT_TLS_VERIFY: o->tls_verify = optarg ? optarg : "true"; break;
     case OPT_COPY: o->copy = true; break;
     default:
       return hull_error(err, 0, "flag provided but not defined: %s",
@@ -392,6 +402,23 @@ static int parse_options(int argc, char **argv, struct image_options *o,
     }
   }
   return optind;
+}
+
+/* podman's --tls-verify[=BOOL]: false is --insecure. */
+static int tls_verify_option(struct image_options *o, hull_error_t *err) {
+  if (o->tls_verify == NULL)
+    return 0;
+  if (strcmp(o->tls_verify, "false") == 0) {
+    o->insecure = true;
+    return 0;
+  }
+  if (strcmp(o->tls_verify, "true") != 0)
+    return hull_error(err, 0, "image pull: --tls-verify: expects true or "
+                              "false, not \"%s\"", o->tls_verify);
+  if (o->insecure)
+    return hull_error(err, 0, "image pull: --insecure and --tls-verify=true "
+                              "contradict each other");
+  return 0;
 }
 
 int cmd_image(const struct global_options *g, int argc, char **argv,
@@ -414,9 +441,15 @@ int cmd_image(const struct global_options *g, int argc, char **argv,
   if (o.platform && strcmp(sub, "inspect") != 0 && strcmp(sub, "pull") != 0)
     return hull_error(err, 0, "image %s: --platform is for inspect and pull",
                       sub);
-  if ((o.insecure || o.creds) && strcmp(sub, "pull") != 0)
-    return hull_error(err, 0, "image %s: --%s is for pull", sub,
-                      o.insecure ? "insecure" : "creds");
+  const char *pull_flag = o.insecure     ? "insecure"
+                          : o.creds      ? "creds"
+                          : o.cert_dir   ? "cert-dir"
+                          : o.tls_verify ? "tls-verify"
+                                         : NULL;
+  if (pull_flag && strcmp(sub, "pull") != 0)
+    return hull_error(err, 0, "image %s: --%s is for pull", sub, pull_flag);
+  if (tls_verify_option(&o, err) < 0)
+    return -1;
   if (o.copy && strcmp(sub, "mount") != 0)
     return hull_error(err, 0, "image %s: --copy is for mount", sub);
   if (strcmp(sub, "mount") == 0)

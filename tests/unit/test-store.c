@@ -222,6 +222,70 @@ START_TEST(a_killed_writers_temp_file_is_taken_over) {
 }
 END_TEST
 
+/* A kept prefix is hashed and gone on from; a prefix longer than the blob
+ * is dropped; restart empties it; wrong content fails the check leaving
+ * no temp file. */
+START_TEST(a_kept_prefix_is_resumed) {
+  struct fixture f;
+  fixture_open(&f);
+  struct image_digest d;
+  image_digest_of(IMAGE_SHA256, "complete", 8, &d);
+  cleanup_free char *tmp = xasprintf("%s/tmp/sha256-%s", f.root,
+                                     image_digest_hex(&d));
+  hull_error_t err = NULL;
+  struct image_blob_writer *w = NULL;
+  ck_assert_int_eq(image_blob_writer_resume(f.s, &d, 8, &w, &err), 1);
+  ck_assert_int_eq(image_blob_writer_offset(w), 0);
+  ck_assert_int_eq(image_blob_writer_write(w, "comp", 4, &err), 0);
+  image_blob_writer_keep(w);
+  struct stat st;
+  ck_assert_int_eq(stat(tmp, &st), 0);
+  ck_assert_int_eq(st.st_size, 4);
+
+  ck_assert_int_eq(image_blob_writer_resume(f.s, &d, 8, &w, &err), 1);
+  ck_assert_int_eq(image_blob_writer_offset(w), 4);
+  ck_assert_int_eq(image_blob_writer_write(w, "lete", 4, &err), 0);
+  ck_assert_msg(image_blob_writer_commit(w, &err) == 0, "%s",
+                err ? err->msg : "");
+  ck_assert(image_store_has(f.s, &d));
+  ck_assert_int_ne(stat(tmp, &st), 0);
+
+  /* Longer than the blob: no prefix of it. Then a restart. */
+  struct image_digest d2;
+  image_digest_of(IMAGE_SHA256, "other", 5, &d2);
+  cleanup_free char *tmp2 = xasprintf("%s/tmp/sha256-%s", f.root,
+                                      image_digest_hex(&d2));
+  int fd = open(tmp2, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write_all(fd, "toolongtext", 11), 0);
+  close(fd);
+  ck_assert_int_eq(image_blob_writer_resume(f.s, &d2, 5, &w, &err), 1);
+  ck_assert_int_eq(image_blob_writer_offset(w), 0);
+  ck_assert_int_eq(image_blob_writer_write(w, "ot", 2, &err), 0);
+  ck_assert_int_eq(image_blob_writer_restart(w, &err), 0);
+  ck_assert_int_eq(image_blob_writer_offset(w), 0);
+  ck_assert_int_eq(image_blob_writer_write(w, "othe", 4, &err), 0);
+  image_blob_writer_keep(w);
+
+  /* A wrong prefix: the digest check fails, nothing stays. */
+  fd = open(tmp2, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write_all(fd, "xthe", 4), 0);
+  close(fd);
+  ck_assert_int_eq(image_blob_writer_resume(f.s, &d2, 5, &w, &err), 1);
+  ck_assert_int_eq(image_blob_writer_offset(w), 4);
+  ck_assert_int_eq(image_blob_writer_write(w, "r", 1, &err), 0);
+  ck_assert_int_lt(image_blob_writer_commit(w, &err), 0);
+  cleanup_free char *want = xasprintf(
+      "blob %s: content does not match its digest", d2.text);
+  ck_assert_str_eq(err->msg, want);
+  hull_error_release(&err);
+  ck_assert(!image_store_has(f.s, &d2));
+  ck_assert_int_eq(count_entries(f.root, "tmp"), 0);
+  fixture_close(&f);
+}
+END_TEST
+
 /* Eight processes store one 4 MiB blob at once: all succeed, the blob is
  * whole, and no temp file stays. */
 START_TEST(concurrent_writers_store_a_blob_once) {
@@ -661,6 +725,7 @@ static Suite *store_suite(void) {
   tcase_add_test(tc, streamed_writer_refuses_more_than_the_size);
   tcase_add_test(tc, corruption_in_the_store_is_caught_on_read);
   tcase_add_test(tc, a_killed_writers_temp_file_is_taken_over);
+  tcase_add_test(tc, a_kept_prefix_is_resumed);
   tcase_add_test(tc, concurrent_writers_store_a_blob_once);
   tcase_add_test(tc, manifest_fields_are_checked_and_named);
   tcase_add_test(tc, config_needs_platform_and_layers_rootfs);
