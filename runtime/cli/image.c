@@ -20,6 +20,7 @@ struct image_options {
   bool insecure;          /* pull --insecure */
   const char *creds;      /* pull --creds */
   bool copy;              /* mount --copy: no overlayfs */
+  struct image_id_maps maps; /* mount --uidmap/--gidmap */
 };
 
 int image_rootfs_mode_from_env(bool copy) {
@@ -325,7 +326,8 @@ static int image_mount(const struct image_options *o, char **args,
   struct image_store *s = NULL;
   if (image_store_open(o->root, IMAGE_STORE_SHARED, &s, err) < 0)
     return -1;
-  struct image_run_options run = {0};
+  struct image_run_options run = {
+      .id_maps = o->maps.n_uid > 0 ? &o->maps : NULL};
   int r = image_bundle_make(s, args[0], args[1], &run,
                             image_rootfs_mode_from_env(o->copy), "mount",
                             NULL, err);
@@ -364,7 +366,7 @@ static int with_store(const char *sub, const struct image_options *o,
 static int parse_options(int argc, char **argv, struct image_options *o,
                          hull_error_t *err) {
   enum { OPT_IMAGE_ROOT = 256, OPT_NAME, OPT_PLATFORM, OPT_INSECURE,
-         OPT_CREDS, OPT_COPY };
+         OPT_CREDS, OPT_COPY, OPT_UIDMAP, OPT_GIDMAP };
   static const struct option opts[] = {
       {"image-root", required_argument, NULL, OPT_IMAGE_ROOT},
       {"name", required_argument, NULL, OPT_NAME},
@@ -372,6 +374,8 @@ static int parse_options(int argc, char **argv, struct image_options *o,
       {"insecure", no_argument, NULL, OPT_INSECURE},
       {"creds", required_argument, NULL, OPT_CREDS},
       {"copy", no_argument, NULL, OPT_COPY},
+      {"uidmap", required_argument, NULL, OPT_UIDMAP},
+      {"gidmap", required_argument, NULL, OPT_GIDMAP},
       {NULL, 0, NULL, 0},
   };
   cli_flags_first(argc, argv, "", opts);
@@ -386,12 +390,19 @@ static int parse_options(int argc, char **argv, struct image_options *o,
     case OPT_INSECURE: o->insecure = true; break;
     case OPT_CREDS: o->creds = optarg; break;
     case OPT_COPY: o->copy = true; break;
+    case OPT_UIDMAP:
+    case OPT_GIDMAP:
+      if (image_id_maps_add(&o->maps, c == OPT_UIDMAP ? "--uidmap"
+                                                       : "--gidmap",
+                            optarg, err) < 0)
+        return -1;
+      break;
     default:
       return hull_error(err, 0, "flag provided but not defined: %s",
                         argv[optind - 1]);
     }
   }
-  return optind;
+  return image_id_maps_finish(&o->maps, err) < 0 ? -1 : optind;
 }
 
 int cmd_image(const struct global_options *g, int argc, char **argv,
@@ -419,6 +430,9 @@ int cmd_image(const struct global_options *g, int argc, char **argv,
                       o.insecure ? "insecure" : "creds");
   if (o.copy && strcmp(sub, "mount") != 0)
     return hull_error(err, 0, "image %s: --copy is for mount", sub);
+  if (o.maps.n_uid > 0 && strcmp(sub, "mount") != 0)
+    return hull_error(err, 0, "image %s: --uidmap and --gidmap are for mount",
+                      sub);
   if (strcmp(sub, "mount") == 0)
     return image_mount(&o, args, err) < 0 ? -1 : 0;
   if (strcmp(sub, "umount") == 0 || strcmp(sub, "unmount") == 0)
