@@ -150,6 +150,7 @@ static char *fs_name(const char *dir) {
       {BTRFS_SUPER_MAGIC, "btrfs"}, {TMPFS_MAGIC, "tmpfs"},
       {OVERLAYFS_SUPER_MAGIC, "overlayfs"}, {V9FS_MAGIC, "9p"},
       {NFS_SUPER_MAGIC, "nfs"},     {F2FS_SUPER_MAGIC, "f2fs"},
+      {RAMFS_MAGIC, "ramfs"},
   };
   struct statfs fs;
   if (statfs(dir, &fs) < 0)
