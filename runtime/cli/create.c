@@ -93,10 +93,13 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
     img->args = argv + optind;
     return image_id_maps_finish(&img->maps, err);
   }
-  if (img && (img->name || img->rm || img->image_root ||
-              img->maps.n_uid > 0 || img->maps.n_gid > 0))
-    return hull_error(err, 0, "%s: --name, --rm, --image-root, --uidmap and "
-                              "--gidmap are for --image", cmd);
+  if (img && (img->name || img->rm || img->image_root))
+    return hull_error(err, 0, "%s: --name, --rm and --image-root are for "
+                              "--image", cmd);
+  /* A bundle's config.json says its own user namespace. */
+  if (img && (img->maps.n_uid > 0 || img->maps.n_gid > 0))
+    return hull_error(err, 0, "%s: --uidmap and --gidmap are for --image",
+                      cmd);
   if (cli_expect_args(cmd, argc, argv, optind, 1, err) < 0)
     return -1;
   o->id = argv[optind];
