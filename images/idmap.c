@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -30,7 +29,7 @@
 
 #define OVERFLOW_ID 65534u
 
-/* ---- the flags -------------------------------------------------------------- */
+/* ---- the flags ------------------------------------------------------- */
 
 /* A decimal number of 32 bits ending at *end (':' or '\0'). */
 static bool parse_u32(const char *s, char stop, uint32_t *out,
@@ -140,7 +139,7 @@ uint32_t image_id_maps_host_gid(const struct image_id_maps *m, uint32_t id) {
   return to_host(m->gid, m->n_gid, id);
 }
 
-/* ---- idmapped lowers -------------------------------------------------------- */
+/* ---- idmapped lowers ------------------------------------------------- */
 
 /* The file system a layer directory is on, for the message when the kernel
  * cannot idmap it. */
