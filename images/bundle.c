@@ -9,12 +9,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -23,10 +25,13 @@
 /* ---- the copy fallback ------------------------------------------------------ */
 
 /* The files of one layer with more than one name, by inode: a second
- * name is linked to the first copy, so hard links stay links. */
+ * name is linked to the first copy, so hard links stay links. maps: a
+ * user-namespaced container's, whose copy is owned as its idmapped
+ * overlay would show it (NULL: as in the layer). */
 struct copy_links {
   struct copied { dev_t dev; ino_t ino; char *dst; } *v;
   size_t n;
+  const struct image_id_maps *maps;
 };
 
 static const char *copied_as(const struct copy_links *l, const struct stat *st) {
@@ -84,8 +89,11 @@ static int copy_xattrs(const char *src, const char *dst, hull_error_t *err) {
 }
 
 static int copy_metadata(const char *src, const char *dst,
-                         const struct stat *st, hull_error_t *err) {
-  if (lchown(dst, st->st_uid, st->st_gid) < 0)
+                         const struct stat *st,
+                         const struct image_id_maps *maps, hull_error_t *err) {
+  uid_t uid = maps ? image_id_maps_host_uid(maps, st->st_uid) : st->st_uid;
+  gid_t gid = maps ? image_id_maps_host_gid(maps, st->st_gid) : st->st_gid;
+  if (lchown(dst, uid, gid) < 0)
     return hull_error(err, errno, "copy layer: chown `%s`", dst);
   if (copy_xattrs(src, dst, err) < 0)
     return -1;
@@ -150,7 +158,7 @@ static int copy_entry(const char *src, const char *dst,
   } else if (mknod(dst, st.st_mode, st.st_rdev) < 0) {
     r = hull_error(err, errno, "copy layer: mknod `%s`", dst);
   }
-  return r < 0 ? -1 : copy_metadata(src, dst, &st, err);
+  return r < 0 ? -1 : copy_metadata(src, dst, &st, links->maps, err);
 }
 
 static int copy_layer_dir(const char *src, const char *dst,
@@ -174,17 +182,17 @@ static int copy_layer_dir(const char *src, const char *dst,
 /* The layers (bottom first) copied into rootfs in order, whiteouts and
  * opaque directories applied as overlayfs would. */
 static int copy_layers(char *const *dirs, const char *rootfs,
-                       hull_error_t *err) {
+                       const struct image_id_maps *maps, hull_error_t *err) {
   for (size_t i = 0; dirs && dirs[i]; i++) {
     struct stat st;
-    struct copy_links links = {0};
+    struct copy_links links = {.maps = maps};
     int r = copy_layer_dir(dirs[i], rootfs, &links, err);
     copy_links_free(&links);
     if (r < 0)
       return -1;
     /* The layer's root directory gives the rootfs its owner and mode. */
     if (stat(dirs[i], &st) == 0 &&
-        copy_metadata(dirs[i], rootfs, &st, err) < 0)
+        copy_metadata(dirs[i], rootfs, &st, maps, err) < 0)
       return -1;
   }
   return 0;
@@ -337,7 +345,8 @@ int image_bundle_remove(const char *bundle_arg, hull_error_t *err) {
   if (image_bundle_owned_by(bundle, "mount"))
     unregister_mount(bundle);
   cleanup_free char *rootfs = xasprintf("%s/rootfs", bundle);
-  if (unmount_rootfs(rootfs, err) < 0)
+  if (unmount_rootfs(rootfs, err) < 0 ||
+      image_idmapped_lowers_remove(bundle, err) < 0)
     return -1;
   const char *const made[] = {"rootfs", ".upper", ".work", "config.json",
                               RECORD};
@@ -349,15 +358,63 @@ int image_bundle_remove(const char *bundle_arg, hull_error_t *err) {
   return 0;
 }
 
+/* .upper and .work, the container root's with maps: the merged root
+ * directory is the upper one, so it owns its "/" and what it writes. */
+static int make_upper(const char *bundle, const struct image_id_maps *maps,
+                      hull_error_t *err) {
+  const char *const dirs[] = {".upper", ".work"};
+  for (size_t i = 0; i < 2; i++) {
+    cleanup_free char *p = xasprintf("%s/%s", bundle, dirs[i]);
+    if (mkdir_p(p, i == 0 ? 0755 : 0700, err) < 0)
+      return -1;
+    if (maps && chown(p, image_id_maps_host_uid(maps, 0),
+                      image_id_maps_host_gid(maps, 0)) < 0)
+      return hull_error(err, errno, "bundle: chown `%s`", p);
+  }
+  return 0;
+}
+
+/* The overlay of a user-namespaced container: on the layers' idmapped
+ * clones, which go again once it holds its own. Where the overlay cannot
+ * be had on them, the same overlay on the plain layers tells whether
+ * overlayfs refuses idmapped lowers or anything at all. */
+static int mount_idmapped_overlay(char *const *dirs, const char *bundle,
+                                  const char *rootfs,
+                                  const struct image_id_maps *maps,
+                                  hull_error_t *err) {
+  cleanup_strv char **lowers = NULL;
+  int r = image_idmapped_lowers(dirs, bundle, maps, &lowers, err);
+  if (r == 0 && mount_overlay(lowers, bundle, rootfs, err) < 0) {
+    r = -1;
+    cleanup_error hull_error_t plain = NULL;
+    if (mount_overlay(dirs, bundle, rootfs, &plain) == 0) {
+      umount2(rootfs, UMOUNT_NOFOLLOW);
+      hull_error_wrap(err, "overlayfs refuses idmapped lowers (--copy or "
+                           "HULL_IMAGE_ROOTFS=copy makes a chowned copy)");
+    }
+  }
+  cleanup_error hull_error_t detach_err = NULL;
+  if (image_idmapped_lowers_remove(bundle, &detach_err) < 0 && r == 0) {
+    umount2(rootfs, UMOUNT_NOFOLLOW);
+    *err = detach_err;
+    detach_err = NULL;
+    return -1;
+  }
+  return r;
+}
+
 static int make_rootfs(char *const *dirs, const char *bundle,
-                       const char *rootfs, enum image_rootfs_mode *mode,
-                       hull_error_t *err) {
+                       const char *rootfs, const struct image_id_maps *maps,
+                       enum image_rootfs_mode *mode, hull_error_t *err) {
+  /* A chowned copy costs a copy of every layer: only when asked. */
+  if (maps && *mode == IMAGE_ROOTFS_AUTO)
+    *mode = IMAGE_ROOTFS_OVERLAY;
   if (*mode != IMAGE_ROOTFS_COPY) {
-    cleanup_free char *upper = xasprintf("%s/.upper", bundle);
-    cleanup_free char *work = xasprintf("%s/.work", bundle);
-    if (mkdir_p(upper, 0755, err) < 0 || mkdir_p(work, 0700, err) < 0)
+    if (make_upper(bundle, maps, err) < 0)
       return -1;
     cleanup_error hull_error_t overlay_err = NULL;
+    if (maps)
+      return mount_idmapped_overlay(dirs, bundle, rootfs, maps, err);
     if (mount_overlay(dirs, bundle, rootfs, &overlay_err) == 0)
       return 0;
     int e = overlay_err->errno_value;
@@ -368,11 +425,13 @@ static int make_rootfs(char *const *dirs, const char *bundle,
       overlay_err = NULL;
       return -1;
     }
+    cleanup_free char *upper = xasprintf("%s/.upper", bundle);
+    cleanup_free char *work = xasprintf("%s/.work", bundle);
     rmdir(upper);
     rmdir(work);
     *mode = IMAGE_ROOTFS_COPY;
   }
-  return copy_layers(dirs, rootfs, err);
+  return copy_layers(dirs, rootfs, maps, err);
 }
 
 static int make_bundle(struct image_store *s, const struct image_resolved *r,
@@ -388,7 +447,7 @@ static int make_bundle(struct image_store *s, const struct image_resolved *r,
     return hull_error(err, errno, "bundle: mkdir `%s`", rootfs);
   /* The record first: a bundle is undone by what it says it holds. */
   if (write_record(s, bundle, r, ref, mode, owner, notes, err) < 0 ||
-      make_rootfs(dirs, bundle, rootfs, &mode, err) < 0 ||
+      make_rootfs(dirs, bundle, rootfs, o->id_maps, &mode, err) < 0 ||
       write_record(s, bundle, r, ref, mode, owner, notes, err) < 0)
     return -1;
   cleanup_free char *json = NULL;
@@ -400,15 +459,69 @@ static int make_bundle(struct image_store *s, const struct image_resolved *r,
   return strcmp(owner, "mount") == 0 ? register_mount(s, bundle, err) : 0;
 }
 
+/* The runtime reaches a user-namespaced container's rootfs as the
+ * container's root, whose host uid must be able to search every directory
+ * from / to the bundle: a child with its host ids tries each, top down,
+ * and names the first that stops it. */
+static int check_reachable(const char *bundle, const struct image_id_maps *m,
+                           hull_error_t *err) {
+  uid_t uid = image_id_maps_host_uid(m, 0);
+  gid_t gid = image_id_maps_host_gid(m, 0);
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0)
+    return hull_error(err, errno, "pipe");
+  pid_t child = fork();
+  if (child < 0) {
+    int e = errno;
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return hull_error(err, e, "fork");
+  }
+  if (child == 0) {
+    if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+        setresuid(uid, uid, uid) < 0)
+      _exit(2);
+    for (size_t i = 1;; i++)
+      if (bundle[i] == '/' || bundle[i] == '\0') {
+        cleanup_free char *dir = xstrndup(bundle, i);
+        if (access(dir, X_OK) < 0) {
+          write_all(pipefd[1], dir, strlen(dir));
+          _exit(1);
+        }
+        if (bundle[i] == '\0')
+          _exit(0);
+      }
+  }
+  close(pipefd[1]);
+  char dir[PATH_MAX] = "";
+  ssize_t n = read_all(pipefd[0], dir, sizeof(dir) - 1);
+  close(pipefd[0]);
+  dir[n > 0 ? n : 0] = '\0';
+  int status;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return 0;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+    return hull_error(err, 0, "--uidmap: the container's root (host uid %u) "
+                              "cannot search `%s`, on the way to its rootfs",
+                      (unsigned)uid, dir);
+  return hull_error(err, 0, "--uidmap: cannot take host uid %u to check "
+                            "the way to the rootfs", (unsigned)uid);
+}
+
 int image_bundle_make(struct image_store *s, const char *ref,
                       const char *bundle_arg, const struct image_run_options *o,
                       enum image_rootfs_mode mode, const char *owner,
                       const char *notes, hull_error_t *err) {
-  if (mkdir_p(bundle_arg, 0700, err) < 0)
+  /* Searchable by others with maps: the container's root goes through. */
+  if (mkdir_p(bundle_arg, o->id_maps ? 0711 : 0700, err) < 0)
     return -1;
   cleanup_free char *bundle = realpath(bundle_arg, NULL);
   if (bundle == NULL)
     return hull_error(err, errno, "bundle `%s`", bundle_arg);
+  if (o->id_maps && check_reachable(bundle, o->id_maps, err) < 0)
+    return -1;
   const char *const taken[] = {"config.json", "rootfs", RECORD};
   for (size_t i = 0; i < sizeof(taken) / sizeof(*taken); i++) {
     cleanup_free char *p = xasprintf("%s/%s", bundle, taken[i]);

@@ -829,6 +829,61 @@ static void gen_annotations(yajl_gen g, const struct annotations *a) {
   yajl_gen_map_close(g);
 }
 
+static void gen_id_maps(yajl_gen g, const char *key,
+                        const struct spec_id_mapping *v, size_t n) {
+  json_gen_string(g, key);
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < n; i++) {
+    yajl_gen_map_open(g);
+    json_gen_string(g, "containerID");
+    yajl_gen_integer(g, v[i].container_id);
+    json_gen_string(g, "hostID");
+    yajl_gen_integer(g, v[i].host_id);
+    json_gen_string(g, "size");
+    yajl_gen_integer(g, v[i].size);
+    yajl_gen_map_close(g);
+  }
+  yajl_gen_array_close(g);
+}
+
+static bool is_user_namespace(yajl_val ns) {
+  yajl_val type = member(ns, "type");
+  return YAJL_IS_STRING(type) && strcmp(type->u.string, "user") == 0;
+}
+
+/* The default's namespaces and a new user namespace. */
+static void gen_namespaces(yajl_gen g, yajl_val list) {
+  yajl_gen_array_open(g);
+  for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len; i++)
+    if (!is_user_namespace(list->u.array.values[i]))
+      json_gen_tree(g, list->u.array.values[i]);
+  yajl_gen_map_open(g);
+  json_gen_string(g, "type");
+  json_gen_string(g, "user");
+  yajl_gen_map_close(g);
+  yajl_gen_array_close(g);
+}
+
+/* linux with the caller's maps first, where runc's rootless spec has its
+ * own. */
+static void gen_linux(yajl_gen g, yajl_val linux,
+                      const struct image_id_maps *m) {
+  yajl_gen_map_open(g);
+  gen_id_maps(g, "uidMappings", m->uid, m->n_uid);
+  gen_id_maps(g, "gidMappings", m->gid, m->n_gid);
+  for (size_t i = 0; i < linux->u.object.len; i++) {
+    const char *key = linux->u.object.keys[i];
+    if (strcmp(key, "uidMappings") == 0 || strcmp(key, "gidMappings") == 0)
+      continue;
+    json_gen_string(g, key);
+    if (strcmp(key, "namespaces") == 0)
+      gen_namespaces(g, linux->u.object.values[i]);
+    else
+      json_gen_tree(g, linux->u.object.values[i]);
+  }
+  yajl_gen_map_close(g);
+}
+
 /* The default document member by member, in its order, ours in place of
  * the members the conversion sets. */
 static char *gen_document(yajl_val defaults, const struct conversion *v) {
@@ -848,6 +903,9 @@ static char *gen_document(yajl_val defaults, const struct conversion *v) {
       gen_root(g, v);
     } else if (strcmp(key, "mounts") == 0) {
       gen_mounts(g, value, v);
+    } else if (strcmp(key, "linux") == 0 && v->o->id_maps &&
+               YAJL_IS_OBJECT(value)) {
+      gen_linux(g, value, v->o->id_maps);
     } else if (strcmp(key, "hostname") == 0 && v->o->hostname != NULL) {
       json_gen_string(g, v->o->hostname);
       hostname_done = true;

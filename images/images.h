@@ -16,7 +16,9 @@
  * layer directory); convert.c (an image config -> a runtime config.json,
  * image-spec conversion.md); layers.c (layers unpacked once into the
  * store, shared by bundles); bundle.c (a runtime bundle made from an
- * image: overlayfs or a full copy, config.json, the record gc reads). */
+ * image: overlayfs or a full copy, config.json, the record gc reads);
+ * idmap.c (--uidmap/--gidmap: their syntax, and the layers' idmapped
+ * clones that a user-namespaced container's overlayfs is made of). */
 #ifndef HULL_IMAGES_H
 #define HULL_IMAGES_H
 
@@ -82,6 +84,28 @@ enum image_volume_mode {
   IMAGE_VOLUMES_BIND,
 };
 
+/* ---- user namespace maps (idmap.c) ----------------------------------------
+ * A container of an image in a user namespace of its own: podman's
+ * --uidmap/--gidmap CONTAINER_ID:HOST_ID:SIZE, each repeatable. */
+struct spec_id_mapping; /* runtime/spec/spec.h */
+struct image_id_maps {
+  struct spec_id_mapping *uid, *gid;
+  size_t n_uid, n_gid;
+};
+/* Adds one flag's text to m (flag "--uidmap" or "--gidmap" says which
+ * list). Errors name the flag: `--uidmap "0:1": expected
+ * CONTAINER_ID:HOST_ID:SIZE`. */
+int image_id_maps_add(struct image_id_maps *m, const char *flag,
+                      const char *text, hull_error_t *err);
+/* After the flags: a list not given is the other's (as podman), and
+ * ranges of one list must not overlap on either side. */
+int image_id_maps_finish(struct image_id_maps *m, hull_error_t *err);
+void image_id_maps_clear(struct image_id_maps *m);
+/* The host uid (gid) the container's id has; 65534, the kernel's overflow
+ * id, when the maps leave it out. */
+uint32_t image_id_maps_host_uid(const struct image_id_maps *m, uint32_t id);
+uint32_t image_id_maps_host_gid(const struct image_id_maps *m, uint32_t id);
+
 /* The caller's side of the conversion: conversion.md's "externally provided
  * inputs", which win over the image's values. Zeroed means: the image's
  * command, no terminal, tmpfs volumes, no network of hull's. */
@@ -105,6 +129,9 @@ struct image_run_options {
   bool network;
   const char *network_name;
   const char *ports;
+  /* A user namespace with these maps (linux.uidMappings/gidMappings and a
+   * "user" namespace); NULL: none. image_bundle_make idmaps the layers. */
+  const struct image_id_maps *id_maps;
 };
 
 /* Writes to *out (free it) the config.json text for a container of the
@@ -133,6 +160,8 @@ struct image_run_options {
  *                     over them, leaving out labels named run.oci.* (hull
  *                     obeys those: an image must not pick its handler or
  *                     publish host ports); then o's run.oci.network*
+ *   linux             with o->id_maps: uidMappings and gidMappings, and
+ *                     a "user" namespace among the default's
  * The image's os must be linux and its architecture the host's. Errors are
  * one line naming the field: `config.User "x": no such user in
  * /etc/passwd`, `architecture "arm64": the image is not for this host
@@ -658,8 +687,26 @@ int image_bundle_make(struct image_store *s, const char *ref,
                       const char *bundle, const struct image_run_options *o,
                       enum image_rootfs_mode mode, const char *owner,
                       const char *notes, hull_error_t *err);
-/* Unmounts BUNDLE/rootfs and removes rootfs, .upper, .work, config.json and
- * the record; the bundle directory itself stays. */
+/* With o->id_maps (a user-namespaced container, idmap.c): the overlayfs's
+ * lowers are clones of the layer directories idmapped with the maps,
+ * attached at BUNDLE/.lowers/<i> while the overlay is mounted and detached
+ * after (overlayfs holds its own); .upper and .work are owned by the
+ * container root's host ids; a copy (IMAGE_ROOTFS_COPY, only when asked:
+ * AUTO is OVERLAY then) is chowned into the maps. Every directory from /
+ * to BUNDLE must be searchable by the container root's host uid (the
+ * runtime reaches the rootfs as it); the first that is not is an error.
+ * A kernel or file system that cannot idmap a layer, or an overlayfs that
+ * refuses idmapped lowers: a one-line error naming which. */
+/* Each dirs[i] cloned and idmapped with m, attached at BUNDLE/.lowers/<i>;
+ * *lowers: those paths. image_idmapped_lowers_remove undoes it, also
+ * what a failed call left. */
+int image_idmapped_lowers(char *const *dirs, const char *bundle,
+                          const struct image_id_maps *m, char ***lowers,
+                          hull_error_t *err);
+int image_idmapped_lowers_remove(const char *bundle, hull_error_t *err);
+/* Unmounts BUNDLE/rootfs (and any idmapped lowers still attached) and
+ * removes rootfs, .lowers, .upper, .work, config.json and the record; the
+ * bundle directory itself stays. */
 int image_bundle_remove(const char *bundle, hull_error_t *err);
 /* Whether bundle was made by image_bundle_make (holds the record). */
 bool image_bundle_is(const char *bundle);

@@ -58,7 +58,8 @@ static const struct command commands[] = {
      "OS/ARCH[/VARIANT]] [--insecure|--tls-verify=false] [--cert-dir DIR] "
      "[--creds USER:PASS] NAME | ls | inspect "
      "[--platform OS/ARCH[/VARIANT]] IMAGE | tag IMAGE NAME | rm IMAGE... | "
-     "gc | mount [--copy] IMAGE BUNDLE | umount BUNDLE"},
+     "gc | mount [--copy] [--uidmap C:H:N] [--gidmap C:H:N] IMAGE BUNDLE | "
+     "umount BUNDLE"},
     {"features", cmd_features, "show the enabled features", ""},
     {"help", cmd_help, "show a list of commands or one command's help",
      "[COMMAND]"},

@@ -2,6 +2,7 @@
 #ifndef HULL_CLI_CREATE_FLAGS_H
 #define HULL_CLI_CREATE_FLAGS_H
 
+#include "images/images.h"
 #include "runtime/container/container.h"
 
 /* run --image: a container made from an image of the store. */
@@ -10,6 +11,7 @@ struct run_image_flags {
   const char *name;        /* --name ID (default: 12 random hex digits) */
   const char *image_root;  /* --image-root */
   bool rm;                 /* --rm: the container and its bundle go at exit */
+  struct image_id_maps maps; /* --uidmap/--gidmap: a user namespace */
   char **args;             /* the words after the flags: the command */
 };
 

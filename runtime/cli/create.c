@@ -11,7 +11,7 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
                        struct run_image_flags *img, hull_error_t *err) {
   enum { OPT_CONSOLE = 256, OPT_PIDFILE, OPT_NOPIVOT, OPT_NOKEYRING,
          OPT_PRESERVE, OPT_KEEP, OPT_NO_SUBREAPER, OPT_IMAGE, OPT_NAME,
-         OPT_IMAGE_ROOT, OPT_RM };
+         OPT_IMAGE_ROOT, OPT_RM, OPT_UIDMAP, OPT_GIDMAP };
   static const struct option opts[] = {
       {"bundle", required_argument, NULL, 'b'},
       {"console-socket", required_argument, NULL, OPT_CONSOLE},
@@ -26,6 +26,8 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
       {"name", required_argument, NULL, OPT_NAME},
       {"image-root", required_argument, NULL, OPT_IMAGE_ROOT},
       {"rm", no_argument, NULL, OPT_RM},
+      {"uidmap", required_argument, NULL, OPT_UIDMAP},
+      {"gidmap", required_argument, NULL, OPT_GIDMAP},
       {NULL, 0, NULL, 0},
   };
   cli_flags_first(argc, argv, "b:d", opts);
@@ -60,10 +62,17 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
     case OPT_NAME:
     case OPT_IMAGE_ROOT:
     case OPT_RM:
+    case OPT_UIDMAP:
+    case OPT_GIDMAP:
       if (img == NULL)
         return hull_error(err, 0, "flag provided but not defined: %s",
                           argv[optind - 1]);
-      if (c == OPT_IMAGE)
+      if (c == OPT_UIDMAP || c == OPT_GIDMAP) {
+        if (image_id_maps_add(&img->maps, c == OPT_UIDMAP ? "--uidmap"
+                                                          : "--gidmap",
+                              optarg, err) < 0)
+          return -1;
+      } else if (c == OPT_IMAGE)
         img->ref = optarg;
       else if (c == OPT_NAME)
         img->name = optarg;
@@ -82,11 +91,15 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
   }
   if (img && img->ref) {
     img->args = argv + optind;
-    return 0;
+    return image_id_maps_finish(&img->maps, err);
   }
   if (img && (img->name || img->rm || img->image_root))
     return hull_error(err, 0, "%s: --name, --rm and --image-root are for "
                               "--image", cmd);
+  /* A bundle's config.json says its own user namespace. */
+  if (img && (img->maps.n_uid > 0 || img->maps.n_gid > 0))
+    return hull_error(err, 0, "%s: --uidmap and --gidmap are for --image",
+                      cmd);
   if (cli_expect_args(cmd, argc, argv, optind, 1, err) < 0)
     return -1;
   o->id = argv[optind];

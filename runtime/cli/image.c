@@ -23,6 +23,7 @@ struct image_options {
   const char *creds;      /* pull --creds */
   const char *cert_dir;   /* pull --cert-dir */
   bool copy;              /* mount --copy: no overlayfs */
+  struct image_id_maps maps; /* mount --uidmap/--gidmap */
 };
 
 int image_rootfs_mode_from_env(bool copy) {
@@ -331,7 +332,8 @@ static int image_mount(const struct image_options *o, char **args,
   struct image_store *s = NULL;
   if (image_store_open(o->root, IMAGE_STORE_SHARED, &s, err) < 0)
     return -1;
-  struct image_run_options run = {0};
+  struct image_run_options run = {
+      .id_maps = o->maps.n_uid > 0 ? &o->maps : NULL};
   int r = image_bundle_make(s, args[0], args[1], &run,
                             image_rootfs_mode_from_env(o->copy), "mount",
                             NULL, err);
@@ -370,7 +372,8 @@ static int with_store(const char *sub, const struct image_options *o,
 static int parse_options(int argc, char **argv, struct image_options *o,
                          hull_error_t *err) {
   enum { OPT_IMAGE_ROOT = 256, OPT_NAME, OPT_PLATFORM, OPT_INSECURE,
-         OPT_CREDS, OPT_COPY, OPT_CERT_DIR, OPT_TLS_VERIFY };
+         OPT_CREDS, OPT_COPY, OPT_CERT_DIR, OPT_TLS_VERIFY, OPT_UIDMAP,
+         OPT_GIDMAP };
   static const struct option opts[] = {
       {"image-root", required_argument, NULL, OPT_IMAGE_ROOT},
       {"name", required_argument, NULL, OPT_NAME},
@@ -380,6 +383,8 @@ static int parse_options(int argc, char **argv, struct image_options *o,
       {"cert-dir", required_argument, NULL, OPT_CERT_DIR},
       {"tls-verify", optional_argument, NULL, OPT_TLS_VERIFY},
       {"copy", no_argument, NULL, OPT_COPY},
+      {"uidmap", required_argument, NULL, OPT_UIDMAP},
+      {"gidmap", required_argument, NULL, OPT_GIDMAP},
       {NULL, 0, NULL, 0},
   };
   cli_flags_first(argc, argv, "", opts);
@@ -396,12 +401,19 @@ static int parse_options(int argc, char **argv, struct image_options *o,
     case OPT_CERT_DIR: o->cert_dir = optarg; break;
     case OPT_TLS_VERIFY: o->tls_verify = optarg ? optarg : "true"; break;
     case OPT_COPY: o->copy = true; break;
+    case OPT_UIDMAP:
+    case OPT_GIDMAP:
+      if (image_id_maps_add(&o->maps, c == OPT_UIDMAP ? "--uidmap"
+                                                       : "--gidmap",
+                            optarg, err) < 0)
+        return -1;
+      break;
     default:
       return hull_error(err, 0, "flag provided but not defined: %s",
                         argv[optind - 1]);
     }
   }
-  return optind;
+  return image_id_maps_finish(&o->maps, err) < 0 ? -1 : optind;
 }
 
 /* podman's --tls-verify[=BOOL]: false is --insecure. */
@@ -452,6 +464,9 @@ int cmd_image(const struct global_options *g, int argc, char **argv,
     return -1;
   if (o.copy && strcmp(sub, "mount") != 0)
     return hull_error(err, 0, "image %s: --copy is for mount", sub);
+  if (o.maps.n_uid > 0 && strcmp(sub, "mount") != 0)
+    return hull_error(err, 0, "image %s: --uidmap and --gidmap are for mount",
+                      sub);
   if (strcmp(sub, "mount") == 0)
     return image_mount(&o, args, err) < 0 ? -1 : 0;
   if (strcmp(sub, "umount") == 0 || strcmp(sub, "unmount") == 0)

@@ -50,6 +50,43 @@ static void remove_image_bundle(const char *dir) {
 
 static bool root_is_relative(const char *root) { return root[0] != '/'; }
 
+static bool has_maps(const struct run_image_flags *img) {
+  return img->maps.n_uid > 0;
+}
+
+/* A user-namespaced container's root reaches its rootfs through the store
+ * and containers/: they let others search them (not list them). */
+static int let_others_search(const char *dir, hull_error_t *err) {
+  struct stat st;
+  if (stat(dir, &st) < 0)
+    return hull_error(err, errno, "stat `%s`", dir);
+  if ((st.st_mode & 0011) != 0011 &&
+      chmod(dir, (st.st_mode & 07777) | 0011) < 0)
+    return hull_error(err, errno, "chmod `%s`", dir);
+  return 0;
+}
+
+static int make_bundle_in(struct image_store *s,
+                          const struct run_image_flags *img, const char *root,
+                          const char *id, const char *dir, hull_error_t *err) {
+  cleanup_free char *parent = xasprintf("%s/containers", img->image_root);
+  const char *const way[] = {img->image_root, parent, dir};
+  for (size_t i = 0; has_maps(img) && i < 3; i++)
+    if (let_others_search(way[i], err) < 0)
+      return -1;
+  struct image_run_options run = {
+      .args = img->args, .id_maps = has_maps(img) ? &img->maps : NULL};
+  /* For gc: a bundle whose container never came to be (this run was
+   * killed before create recorded it) and whose run is gone is garbage. */
+  cleanup_free char *cwd = root_is_relative(root) ? getcwd(NULL, 0) : NULL;
+  cleanup_free char *notes = xasprintf("state %s%s%s %s\npid %d\n",
+                                       cwd ? cwd : "", cwd ? "/" : "", root,
+                                       id, (int)getpid());
+  return image_bundle_make(s, img->ref, dir, &run,
+                           image_rootfs_mode_from_env(false), "run", notes,
+                           err);
+}
+
 static int make_image_bundle(const struct run_image_flags *img,
                              const char *root, const char *id,
                              const char *dir, hull_error_t *err) {
@@ -60,20 +97,8 @@ static int make_image_bundle(const struct run_image_flags *img,
   int r = mkdir_p(parent, 0700, err);
   if (r == 0 && mkdir(dir, 0700) < 0)
     r = hull_error(err, errno, "container bundle `%s`", dir);
-  if (r == 0) {
-    struct image_run_options run = {.args = img->args};
-    /* For gc: a bundle whose container never came to be (this run was
-     * killed before create recorded it) and whose run is gone is garbage. */
-    cleanup_free char *cwd = root_is_relative(root) ? getcwd(NULL, 0) : NULL;
-    cleanup_free char *notes = xasprintf("state %s%s%s %s\npid %d\n",
-                                         cwd ? cwd : "", cwd ? "/" : "", root,
-                                         id, (int)getpid());
-    r = image_bundle_make(s, img->ref, dir, &run,
-                          image_rootfs_mode_from_env(false), "run", notes,
-                          err);
-    if (r < 0)
-      rmdir(dir);
-  }
+  else if (r == 0 && (r = make_bundle_in(s, img, root, id, dir, err)) < 0)
+    rmdir(dir);
   image_store_close(s);
   return r;
 }

@@ -612,6 +612,32 @@ START_TEST(rootless_defaults) {
 }
 END_TEST
 
+/* --uidmap/--gidmap: the maps and a user namespace among the default's. */
+START_TEST(id_maps_give_a_user_namespace) {
+  struct image_id_maps m = {0};
+  hull_error_t err = NULL;
+  ck_assert_int_eq(image_id_maps_add(&m, "--uidmap", "0:100000:1000", &err),
+                   0);
+  ck_assert_int_eq(image_id_maps_add(&m, "--uidmap", "1000:300000:10",
+                                     &err), 0);
+  ck_assert_int_eq(image_id_maps_finish(&m, &err), 0);
+  struct image_run_options o = {.id_maps = &m};
+  cleanup_spec struct spec *s = convert_with("{\"Cmd\":[\"sh\"]}", &o);
+  ck_assert_ptr_nonnull(spec_namespace_find(s, SPEC_NS_USER));
+  ck_assert_ptr_nonnull(spec_namespace_find(s, SPEC_NS_NETWORK));
+  ck_assert_uint_eq(s->linux->n_uid_mappings, 2);
+  ck_assert_uint_eq(s->linux->uid_mappings[1].container_id, 1000);
+  ck_assert_uint_eq(s->linux->uid_mappings[1].host_id, 300000);
+  ck_assert_uint_eq(s->linux->uid_mappings[1].size, 10);
+  /* No --gidmap: the gids get the uid maps, as podman's. */
+  ck_assert_uint_eq(s->linux->n_gid_mappings, 2);
+  ck_assert_uint_eq(s->linux->gid_mappings[0].host_id, 100000);
+  ck_assert_uint_eq(image_id_maps_host_uid(&m, 1005), 300005);
+  ck_assert_uint_eq(image_id_maps_host_uid(&m, 2000), 65534);
+  image_id_maps_clear(&m);
+}
+END_TEST
+
 START_TEST(rootfs_must_be_absolute) {
   cleanup_free char *doc = image_config("{\"Cmd\":[\"sh\"]}");
   struct image_run_options o = {0};
@@ -683,6 +709,7 @@ static Suite *convert_suite(void) {
   tcase_add_test(tc, term_with_a_terminal_unless_the_image_sets_it);
   tcase_add_test(tc, caller_env_over_the_image);
   tcase_add_test(tc, working_dir_or_root);
+  tcase_add_test(tc, id_maps_give_a_user_namespace);
   tcase_add_test(tc, user_by_name);
   tcase_add_test(tc, user_by_uid);
   tcase_add_test(tc, user_with_group);

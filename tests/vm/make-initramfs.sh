@@ -12,7 +12,10 @@
 # Where things come from (defaults are the Makefile's outputs):
 #   HULL=./hull  INTEG=tests/integration/run-integration
 #   ROOTFS=tests/rootfs  SPEC_CASES=tests/spec-cases  BUSYBOX=/bin/busybox
-#   VM_MODULES="overlay veth tun bridge nf_tables ..."  (names as in modules.dep)
+#   VM_MODULES="overlay veth tun bridge nf_tables ..."  (names as in modules.dep;
+#                 loop and ext4: an ext4 loop mount for the image-idmap
+#                 tests, as the guest's tmpfs has no idmapped mounts before
+#                 Linux 6.3)
 #   VM_EXTRA="HOSTPATH:GUESTPATH ..."  more files or directories to copy
 #   VM_SYSTEMD=1  also Debian's systemd (/lib/systemd/systemd, its
 #                 libraries and unit files) and hull-vm.target, whose one
@@ -38,7 +41,7 @@ integ=${INTEG:-tests/integration/run-integration}
 rootfs=${ROOTFS:-tests/rootfs}
 spec_cases=${SPEC_CASES:-tests/spec-cases}
 busybox=${BUSYBOX:-/bin/busybox}
-modules=${VM_MODULES-overlay veth tun bridge crc32c_generic nf_tables nft_chain_nat nft_nat nft_masq nft_ct nft_fib_inet nft_fib_ipv4 nft_fib_ipv6}
+modules=${VM_MODULES-overlay veth tun bridge crc32c_generic loop ext4 nf_tables nft_chain_nat nft_nat nft_masq nft_ct nft_fib_inet nft_fib_ipv4 nft_fib_ipv6}
 moddir=/lib/modules/$kver
 
 die() {
