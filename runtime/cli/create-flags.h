@@ -21,7 +21,8 @@ struct image_config_flags {
   char *ports;             /* -p/--publish, joined with ','; NULL: none */
   bool publish_all;        /* -P/--publish-all: the image's ExposedPorts */
   char **annotations;      /* --annotation KEY=VALUE, --vm */
-  const char *first;       /* the first of these flags given, as written */
+  const char *first;       /* the first of these flags given: its long
+                              name ("env" for -e too) */
 };
 
 /* Their getopt_long entries (vals from IMAGE_CONFIG_OPT_FIRST up) and

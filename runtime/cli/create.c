@@ -64,7 +64,8 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
   cli_flags_first(argc, argv, shortopts, opts);
   optind = 1;
   opterr = 0;
-  const char *image_only = NULL; /* the first --image flag given */
+  const char *image_only = NULL; /* the first --image flag given: its
+                                    long name */
   int c;
   while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
     switch (c) {
@@ -99,12 +100,12 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
         img->name = optarg;
       else
         img->rm = true;
-      image_only = image_only ? image_only : c == OPT_NAME ? "--name" : "--rm";
+      image_only = image_only ? image_only : c == OPT_NAME ? "name" : "rm";
       break;
     case OPT_IMAGE: img->ref = optarg; break;
     case OPT_IMAGE_ROOT:
       img->image_root = optarg;
-      image_only = image_only ? image_only : "--image-root";
+      image_only = image_only ? image_only : "image-root";
       break;
     case ':':
       return hull_error(err, 0, "flag needs an argument: %s",
@@ -125,7 +126,7 @@ int parse_create_flags(const char *cmd, int argc, char **argv,
   if (img->ref)
     return image_positional(cmd, argc, argv, o, run_flags, img, err);
   if (image_only)
-    return hull_error(err, 0, "%s: %s is for --image", cmd, image_only);
+    return hull_error(err, 0, "%s: --%s is for --image", cmd, image_only);
   if (cli_expect_args(cmd, argc, argv, optind, 1, err) < 0)
     return -1;
   o->id = argv[optind];
