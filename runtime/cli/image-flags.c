@@ -107,6 +107,11 @@ static int set_image_volume(struct image_config_flags *f, const char *arg,
  * name, as its bridge is named after it. */
 static int set_network(struct image_config_flags *f, const char *arg,
                        hull_error_t *err) {
+  /* podman's host: here it would name a network "host" instead. */
+  if (strcmp(arg, "host") == 0)
+    return bad_value(OPT_NETWORK, arg, "the host's network namespace is not "
+                     "for image containers (bridge, none or a network's "
+                     "name)", err);
   if (strcmp(arg, "bridge") != 0 && strcmp(arg, "none") != 0 &&
       (arg[0] == '\0' || arg[0] == '.' || strlen(arg) >= IFNAMSIZ ||
        strpbrk(arg, "/:% \t\n") != NULL))

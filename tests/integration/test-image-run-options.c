@@ -231,6 +231,9 @@ START_TEST(bad_values_name_the_flag) {
       {"--network", "a/b", "invalid value \\\"a/b\\\" for flag --network: "
                            "expected bridge, none or a network's name (1 to "
                            "15 bytes, no '/', ':', '%' or space)"},
+      {"--network", "host", "invalid value \\\"host\\\" for flag --network: "
+                            "the host's network namespace is not for image "
+                            "containers (bridge, none or a network's name)"},
       {"-p", "80", "invalid value \\\"80\\\" for flag --publish: \\\"80\\\": "
                    "expected host_port:container_port[/tcp|/udp]"},
       {"--publish", "8080:80/sctp",
