@@ -387,12 +387,12 @@ START_TEST(vm_mode_from_an_image) {
   cleanup_free char *k = xasprintf("run.oci.vm.kernel=%s", kernel);
   struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--image", REF,
                        "--image-root", store, "--rm", "--vm", "--annotation",
-                       hv, "--annotation", k, "-e", "A=flag", "--",
-                       "/bin/sh", "-c",
-                       "echo $A $FROMIMG; pwd; id -u; id -g; "
+                       hv, "--annotation", k, "-e", "A=flag", "--hostname",
+                       "vmhost", "--", "/bin/sh", "-c",
+                       "echo $A $FROMIMG; pwd; id -u; id -g; hostname; "
                        "cat /proc/cmdline", NULL);
   ck_assert_hres(r, 0);
-  ck_assert_msg(hcontains(r.out, "flag image\n/etc\n1000\n1000\n"),
+  ck_assert_msg(hcontains(r.out, "flag image\n/etc\n1000\n1000\nvmhost\n"),
                 "in the guest: %s", r.out);
   ck_assert_msg(hcontains(r.out, "vm-agent"), "not in the VM: %s", r.out);
   hres_free(&r);
@@ -414,6 +414,40 @@ START_TEST(vm_mode_from_an_image) {
 }
 END_TEST
 
+/* -p with --vm: the guest's server answers on the host's loopback (the
+ * container's veth redirected to the VM's card). */
+START_TEST(vm_mode_from_an_image_publishes_a_port) {
+  SKIP_WITHOUT_UMOCI();
+  cleanup_free char *kernel = vm_host_kernel();
+  SKIP_WITHOUT_QEMU(kernel);
+  ENTER_PRIVATE_NETNS();
+  NL_OK(netns_loopback_up(&err_));
+  struct hctx *c = hctx_new();
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
+  cleanup_free char *hv = xasprintf("run.oci.vm.hypervisor=%s", QEMU);
+  cleanup_free char *k = xasprintf("run.oci.vm.kernel=%s", kernel);
+  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--image", REF,
+                       "--image-root", store, "-d", "--name", c->id, "--vm",
+                       "--annotation", hv, "--annotation", k, "-p",
+                       "8080:8000", "--", "nc", "-ll", "-p", "8000", "-e",
+                       "/bin/cat", NULL);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  char *got = NULL;
+  for (int i = 0; i < 10 && got == NULL; i++) /* the guest may still boot */
+    got = loopback_exchange(8080, "to-the-guest\n");
+  ck_assert_msg(got && hcontains(got, "to-the-guest"),
+                "127.0.0.1:8080 did not reach the guest (%s)",
+                got ? got : "no answer");
+  free(got);
+  hrun_expect(0, c, "delete", "--force", c->id);
+  assert_network_clean();
+  assert_no_container(c, store);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *image_run_options_suite(void) {
   Suite *s = suite_create("integration-image-run-options");
   TCase *tc = harness_tcase("image-run-options", 90);
@@ -429,6 +463,7 @@ static Suite *image_run_options_suite(void) {
   suite_add_tcase(s, tc);
   TCase *vm = harness_tcase("image-run-options-vm", 300);
   tcase_add_test(vm, vm_mode_from_an_image);
+  tcase_add_test(vm, vm_mode_from_an_image_publishes_a_port);
   suite_add_tcase(s, vm);
   return s;
 }
