@@ -58,9 +58,10 @@ struct run_image_flags {
 };
 
 /* run_flags: also run's own flags (-d/--detach, --keep, --no-subreaper,
- * --name, --rm); create does not know them. img: the --image flags (NULL:
- * none). With --image, run's positional words are the command, create's
- * the id and then the command; else the one container id. */
+ * --name, --rm); create does not know them. img gets the --image flags,
+ * which are errors without --image ("run: --env is for --image"). With
+ * --image, run's positional words are the command, create's the id and
+ * then the command; else the one container id. */
 int parse_create_flags(const char *cmd, int argc, char **argv,
                        struct create_options *o, bool run_flags,
                        struct run_image_flags *img, hull_error_t *err);
