@@ -614,9 +614,25 @@ static int network_annotations(const struct config_fields *c,
   return 0;
 }
 
+/* The caller's KEY=VALUE annotations (run.oci.* among them: the caller,
+ * unlike the image, may pick a handler). */
+static int callers_annotations(const struct image_run_options *o,
+                               struct annotations *a, hull_error_t *err) {
+  for (size_t i = 0; o->annotations && o->annotations[i]; i++) {
+    const char *item = o->annotations[i];
+    const char *eq = strchr(item, '=');
+    if (eq == NULL || eq == item)
+      return hull_error(err, 0, "annotation \"%s\": expected KEY=VALUE",
+                        item);
+    cleanup_free char *key = xstrndup(item, (size_t)(eq - item));
+    annotation_set(a, key, eq + 1);
+  }
+  return 0;
+}
+
 /* conversion.md "Annotation Fields" and "Annotations": the implicit ones,
- * then Config.Labels over them (labels win a conflict), then the network
- * the caller asked for. */
+ * then Config.Labels over them (labels win a conflict), then the caller's,
+ * then the network the caller asked for. */
 static int build_annotations(const struct config_fields *c,
                              const struct image_run_options *o,
                              yajl_val defaults, struct annotations *a,
@@ -642,6 +658,8 @@ static int build_annotations(const struct config_fields *c,
     else
       annotation_set(a, key, YAJL_GET_STRING(c->labels->u.object.values[i]));
   }
+  if (callers_annotations(o, a, err) < 0)
+    return -1;
   return network_annotations(c, o, defaults, a, err);
 }
 

@@ -132,6 +132,10 @@ struct image_run_options {
   /* A user namespace with these maps (linux.uidMappings/gidMappings and a
    * "user" namespace); NULL: none. image_bundle_make idmaps the layers. */
   const struct image_id_maps *id_maps;
+  /* KEY=VALUE each, set over the image's annotations and labels (run.oci.*
+   * too: the caller picks the handler, e.g. run.oci.handler=vm); NULL:
+   * none. The network's run.oci.network* above win over these. */
+  char **annotations;
 };
 
 /* Writes to *out (free it) the config.json text for a container of the
@@ -159,13 +163,15 @@ struct image_run_options {
  *                     exposedPorts} from the config, then Config.Labels
  *                     over them, leaving out labels named run.oci.* (hull
  *                     obeys those: an image must not pick its handler or
- *                     publish host ports); then o's run.oci.network*
+ *                     publish host ports); then o->annotations; then
+ *                     o's run.oci.network*
  *   linux             with o->id_maps: uidMappings and gidMappings, and
  *                     a "user" namespace among the default's
  * The image's os must be linux and its architecture the host's. Errors are
  * one line naming the field: `config.User "x": no such user in
- * /etc/passwd`, `architecture "arm64": the image is not for this host
- * (amd64)`, `image config: invalid JSON: ...`. */
+ * /etc/passwd`, `annotation "x": expected KEY=VALUE`, `architecture
+ * "arm64": the image is not for this host (amd64)`, `image config: invalid
+ * JSON: ...`. */
 int image_runtime_config(const char *config_json, const char *rootfs,
                          const struct image_run_options *o, char **out,
                          hull_error_t *err);

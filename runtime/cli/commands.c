@@ -10,14 +10,20 @@
 static const struct command commands[] = {
     {"create", cmd_create, "create a container",
      "[--bundle|-b DIR] [--console-socket PATH] [--pid-file PATH] "
-     "[--no-pivot] [--no-new-keyring] [--preserve-fds N] ID"},
+     "[--no-pivot] [--no-new-keyring] [--preserve-fds N] ID | --image IMAGE "
+     "[--image-root DIR] [IMAGE FLAGS (see run)] ID [-- COMMAND [ARG...]]"},
     {"start", cmd_start, "execute the user defined process in a created "
                          "container", "ID"},
     {"run", cmd_run, "create and run a container",
      "[--bundle|-b DIR] [--detach|-d] [--keep] [--no-subreaper] "
      "[--console-socket PATH] [--pid-file PATH] [--no-pivot] "
      "[--no-new-keyring] [--preserve-fds N] ID | --image IMAGE "
-     "[--image-root DIR] [--name ID] [--rm] [-- COMMAND [ARG...]]"},
+     "[--image-root DIR] [--name ID] [--rm] [--uidmap C:H:N]... "
+     "[--gidmap C:H:N]... [--env|-e KEY[=VALUE]]... "
+     "[--tty|-t] [--hostname NAME] [--read-only] "
+     "[--image-volume tmpfs|ignore|bind:DIR] [--network bridge|none|NAME] "
+     "[--publish|-p HOST:CTR[/PROTO]]... [--publish-all|-P] "
+     "[--annotation KEY=VALUE]... [--vm] [-- COMMAND [ARG...]]"},
     {"exec", cmd_exec, "execute new process inside the container",
      "[--process|-p FILE] [--tty|-t] [--console-socket PATH] [--detach|-d] "
      "[--pid-file PATH] [--cwd DIR] [--env|-e KEY=VALUE]... "

@@ -3,11 +3,8 @@
  * land in the container's upper directory, --rm and `delete` removing it),
  * the full-copy fallback, `hull image mount|umount`, gc keeping what
  * containers use, and a layer that does not match its config refused.
- *
- * The image is the test rootfs (busybox and the helper) in two layers made
- * by umoci, the second changing /etc/marker (with an xattr and a second
- * name, a hard link) and removing /etc/gone (a whiteout). The store is always under the test's directory. */
-#include "tests/integration/harness.h"
+ * The image and its store: image-fixture.h. */
+#include "tests/integration/image-fixture.h"
 #include "images/images.h"
 #include "runtime/common/common.h"
 
@@ -20,80 +17,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#define UMOCI "/usr/bin/umoci"
-#define TAR "/usr/bin/tar"
-
-/* First thing in a test that makes its image with umoci: a skip in a
- * helper would end only the helper. */
-#define SKIP_WITHOUT_UMOCI()                                                  \
-  SKIP_UNLESS(access(UMOCI, X_OK) == 0, "no umoci (Debian package umoci)")
-#define REF "localhost/app:t"
-
-static char *store_of(struct hctx *c) {
-  return xasprintf("%s/images", c->dir);
-}
-
-static int count_in(const char *store, const char *sub) {
-  cleanup_free char *p = xasprintf("%s/%s", store, sub);
-  return hcount_entries(p);
-}
-
 static bool exists(const char *path) {
   struct stat st;
   return lstat(path, &st) == 0;
 }
-
-/* Whether a mount point lies at or under path. */
-static bool mounted_under(const char *path) {
-  cleanup_free char *info = hread_file("/proc/self/mountinfo");
-  cleanup_free char *needle = xasprintf(" %s", path);
-  return info && hcontains(info, needle);
-}
-
-/* The test rootfs as image REF in two layers, Cmd ["/bin/echo",
- * "from-image"], imported into store. */
-static void make_image(struct hctx *c, const char *store) {
-  ck_assert_msg(access(UMOCI, X_OK) == 0, "a test without SKIP_WITHOUT_UMOCI");
-  const char *rootfs = getenv("HULL_TEST_ROOTFS");
-  ck_assert_ptr_nonnull(rootfs);
-  cleanup_free char *lay = xasprintf("%s/app", c->dir);
-  cleanup_free char *img = xasprintf("%s:t", lay);
-  cleanup_free char *b1 = xasprintf("%s/unpack1", c->dir);
-  cleanup_free char *b2 = xasprintf("%s/unpack2", c->dir);
-  cleanup_free char *src = xasprintf("%s/.", rootfs);
-  cleanup_free char *dst = xasprintf("%s/rootfs/", b1);
-  hrun_tool((char *[]){UMOCI, "init", "--layout", lay, NULL});
-  hrun_tool((char *[]){UMOCI, "new", "--image", img, NULL});
-  hrun_tool((char *[]){UMOCI, "unpack", "--image", img, b1, NULL});
-  hrun_tool((char *[]){"/bin/cp", "-a", src, dst, NULL});
-  cleanup_free char *marker1 = xasprintf("%s/rootfs/etc/marker", b1);
-  cleanup_free char *gone = xasprintf("%s/rootfs/etc/gone", b1);
-  hwrite_file(marker1, "one\n", 0644);
-  hwrite_file(gone, "bye\n", 0644);
-  hrun_tool((char *[]){UMOCI, "repack", "--image", img, b1, NULL});
-  hrun_tool((char *[]){UMOCI, "unpack", "--image", img, b2, NULL});
-  cleanup_free char *marker2 = xasprintf("%s/rootfs/etc/marker", b2);
-  cleanup_free char *gone2 = xasprintf("%s/rootfs/etc/gone", b2);
-  hwrite_file(marker2, "two\n", 0644);
-  ck_assert_int_eq(setxattr(marker2, "user.hull", "x", 1, 0), 0);
-  cleanup_free char *link2 = xasprintf("%s/rootfs/etc/marker-link", b2);
-  ck_assert_int_eq(link(marker2, link2), 0);
-  ck_assert_int_eq(unlink(gone2), 0);
-  hrun_tool((char *[]){UMOCI, "repack", "--image", img, b2, NULL});
-  hrun_tool((char *[]){UMOCI, "config", "--image", img, "--config.cmd",
-                      "/bin/echo", "--config.cmd", "from-image", NULL});
-  hull_error_t err = NULL;
-  ck_assert_int_eq(remove_tree(b1, &err), 0);
-  ck_assert_int_eq(remove_tree(b2, &err), 0);
-  struct hres r = hrun(c, "image", "--image-root", store, "import", lay, NULL);
-  ck_assert_hres(r, 0);
-  ck_assert_str_eq(r.out, "Loaded image: " REF "\n");
-  hres_free(&r);
-}
-
-/* `hull run --image REF --image-root STORE ARGS...` */
-#define hrun_image(c, store, ...)                                             \
-  hrun(c, "run", "--image", REF, "--image-root", store, __VA_ARGS__, NULL)
 
 /* The one unpacked layer directory whose etc/marker holds text. */
 static char *layer_with_marker(const char *store, const char *text) {
@@ -114,20 +41,11 @@ static char *layer_with_marker(const char *store, const char *text) {
   return found;
 }
 
-static void expect_one_line_error(struct hres r, const char *msg) {
-  ck_assert_hres(r, 1);
-  cleanup_free char *quoted = xasprintf("msg=\"%s\"", msg);
-  ck_assert_msg(hcontains(r.err, quoted), "stderr: %s\nwant: %s", r.err,
-                quoted);
-  char *nl = strchr(r.err, '\n');
-  ck_assert_msg(nl && nl[1] == '\0', "more than one line: %s", r.err);
-}
-
 START_TEST(run_image_command_and_image_cmd) {
   SKIP_WITHOUT_UMOCI();
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
-  make_image(c, store);
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
 
   struct hres r = hrun_image(c, store, "--rm", "--", "/bin/echo", "hi");
   ck_assert_hres(r, 0);
@@ -145,9 +63,9 @@ START_TEST(run_image_command_and_image_cmd) {
   ck_assert_str_eq(r.out, "two\nno-gone\n");
   hres_free(&r);
   /* --rm leaves no container, bundle, upper directory or mount. */
-  ck_assert_int_eq(count_in(store, "containers"), 0);
+  ck_assert_int_eq(image_count_in(store, "containers"), 0);
   ck_assert_int_eq(hcount_entries(c->root), 0);
-  ck_assert(!mounted_under(store));
+  ck_assert(!image_mounted_under(store));
   hctx_finish(c);
 }
 END_TEST
@@ -155,11 +73,11 @@ END_TEST
 START_TEST(layers_unpacked_once) {
   SKIP_WITHOUT_UMOCI();
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
-  make_image(c, store);
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
   hrun_expect(0, c, "run", "--image", REF, "--image-root", store, "--rm",
               "--", "/bin/true");
-  ck_assert_int_eq(count_in(store, "layers/sha256"), 2);
+  ck_assert_int_eq(image_count_in(store, "layers/sha256"), 2);
   cleanup_free char *top = layer_with_marker(store, "two\n");
   struct stat before, after;
   ck_assert_int_eq(stat(top, &before), 0);
@@ -169,7 +87,7 @@ START_TEST(layers_unpacked_once) {
   ck_assert_int_eq(stat(top, &after), 0);
   ck_assert_int_eq(before.st_ino, after.st_ino);
   ck_assert_int_eq(before.st_ctim.tv_sec, after.st_ctim.tv_sec);
-  ck_assert_int_eq(count_in(store, "layers/sha256"), 2);
+  ck_assert_int_eq(image_count_in(store, "layers/sha256"), 2);
   hctx_finish(c);
 }
 END_TEST
@@ -177,8 +95,8 @@ END_TEST
 START_TEST(writes_land_in_upper_and_delete_removes_them) {
   SKIP_WITHOUT_UMOCI();
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
-  make_image(c, store);
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
   struct hres r = hrun_image(c, store, "--name", c->id, "--", "/bin/sh", "-c",
                              "echo w > /etc/written; echo x > /etc/marker");
   ck_assert_hres(r, 0);
@@ -198,14 +116,14 @@ START_TEST(writes_land_in_upper_and_delete_removes_them) {
   r = hrun(c, "image", "umount", bundle, NULL);
   cleanup_free char *refused = xasprintf(
       "bundle `%s`: not made by hull image mount", bundle);
-  expect_one_line_error(r, refused);
+  image_expect_one_line_error(r, refused);
   hres_free(&r);
-  ck_assert(mounted_under(bundle));
+  ck_assert(image_mounted_under(bundle));
 
   hrun_expect(0, c, "delete", c->id);
   ck_assert(!exists(bundle));
-  ck_assert(!mounted_under(store));
-  ck_assert_int_eq(count_in(store, "containers"), 0);
+  ck_assert(!image_mounted_under(store));
+  ck_assert_int_eq(image_count_in(store, "containers"), 0);
   hctx_finish(c);
 }
 END_TEST
@@ -213,8 +131,8 @@ END_TEST
 START_TEST(copy_fallback_run_and_mount) {
   SKIP_WITHOUT_UMOCI();
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
-  make_image(c, store);
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
   setenv("HULL_IMAGE_ROOTFS", "copy", 1);
   struct hres r = hrun_image(c, store, "--rm", "--", "/bin/sh", "-c",
                              "cat /etc/marker; test -e /etc/gone || echo ok;"
@@ -232,7 +150,7 @@ START_TEST(copy_fallback_run_and_mount) {
   cleanup_free char *text = hread_file(marker);
   ck_assert_str_eq(text, "two\n");
   ck_assert(!exists(gone));
-  ck_assert(!mounted_under(bundle));
+  ck_assert(!image_mounted_under(bundle));
   char value[8];
   ck_assert_int_eq(lgetxattr(marker, "user.hull", value, sizeof(value)), 1);
   ck_assert_int_eq(value[0], 'x');
@@ -252,7 +170,7 @@ START_TEST(copy_fallback_run_and_mount) {
   cleanup_free char *odd_marker = xasprintf("%s/rootfs/etc/marker", odd);
   cleanup_free char *odd_text = hread_file(odd_marker);
   ck_assert_str_eq(odd_text, "two\n");
-  ck_assert(!mounted_under(odd));
+  ck_assert(!image_mounted_under(odd));
   hrun_expect(0, c, "image", "umount", odd);
   ck_assert_int_eq(hcount_entries(odd), 0);
   hctx_finish(c);
@@ -262,12 +180,12 @@ END_TEST
 START_TEST(mount_and_umount_overlay) {
   SKIP_WITHOUT_UMOCI();
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
-  make_image(c, store);
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
   cleanup_free char *bundle = xasprintf("%s/b", c->dir);
   hrun_expect(0, c, "image", "--image-root", store, "mount", REF, bundle);
   cleanup_free char *rootfs = xasprintf("%s/rootfs", bundle);
-  ck_assert(mounted_under(rootfs));
+  ck_assert(image_mounted_under(rootfs));
   cleanup_free char *marker = xasprintf("%s/etc/marker", rootfs);
   cleanup_free char *text = hread_file(marker);
   ck_assert_str_eq(text, "two\n");
@@ -287,21 +205,21 @@ START_TEST(mount_and_umount_overlay) {
   ck_assert(hcontains(r.err, "config.json exists already"));
   hres_free(&r);
   /* gc keeps what a mounted bundle uses, even unnamed. */
-  ck_assert_int_eq(count_in(store, "mounts"), 1);
+  ck_assert_int_eq(image_count_in(store, "mounts"), 1);
   hrun_expect(0, c, "image", "--image-root", store, "rm", REF);
   hrun_expect(0, c, "image", "--image-root", store, "gc");
-  ck_assert_int_eq(count_in(store, "layers/sha256"), 2);
+  ck_assert_int_eq(image_count_in(store, "layers/sha256"), 2);
   free(text);
   text = hread_file(marker);
   ck_assert_str_eq(text, "two\n");
 
   hrun_expect(0, c, "image", "umount", bundle);
-  ck_assert(!mounted_under(rootfs));
+  ck_assert(!image_mounted_under(rootfs));
   ck_assert_int_eq(hcount_entries(bundle), 0);
-  ck_assert_int_eq(count_in(store, "mounts"), 0);
+  ck_assert_int_eq(image_count_in(store, "mounts"), 0);
   hrun_expect(0, c, "image", "--image-root", store, "gc");
-  ck_assert_int_eq(count_in(store, "layers/sha256"), 0);
-  ck_assert_int_eq(count_in(store, "blobs/sha256"), 0);
+  ck_assert_int_eq(image_count_in(store, "layers/sha256"), 0);
+  ck_assert_int_eq(image_count_in(store, "blobs/sha256"), 0);
   hctx_finish(c);
 }
 END_TEST
@@ -309,24 +227,24 @@ END_TEST
 START_TEST(gc_keeps_what_containers_use) {
   SKIP_WITHOUT_UMOCI();
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
-  make_image(c, store);
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
   hrun_expect(0, c, "run", "--image", REF, "--image-root", store, "--name",
               c->id, "--", "/bin/true");
   /* The name goes; the container still uses the image. */
   hrun_expect(0, c, "image", "--image-root", store, "rm", REF);
-  int blobs = count_in(store, "blobs/sha256");
+  int blobs = image_count_in(store, "blobs/sha256");
   hrun_expect(0, c, "image", "--image-root", store, "gc");
-  ck_assert_int_eq(count_in(store, "blobs/sha256"), blobs);
-  ck_assert_int_eq(count_in(store, "layers/sha256"), 2);
+  ck_assert_int_eq(image_count_in(store, "blobs/sha256"), blobs);
+  ck_assert_int_eq(image_count_in(store, "layers/sha256"), 2);
 
   hrun_expect(0, c, "delete", c->id);
   struct hres r = hrun(c, "image", "--image-root", store, "gc", NULL);
   ck_assert_hres(r, 0);
   ck_assert_msg(hcontains(r.out, "deleted: layer sha256:"), "gc: %s", r.out);
   hres_free(&r);
-  ck_assert_int_eq(count_in(store, "blobs/sha256"), 0);
-  ck_assert_int_eq(count_in(store, "layers/sha256"), 0);
+  ck_assert_int_eq(image_count_in(store, "blobs/sha256"), 0);
+  ck_assert_int_eq(image_count_in(store, "layers/sha256"), 0);
   hctx_finish(c);
 }
 END_TEST
@@ -389,7 +307,7 @@ static void make_lying_image(struct hctx *c, const char *store,
 START_TEST(mismatched_diff_id_refused_leaving_nothing) {
   SKIP_UNLESS(access(TAR, X_OK) == 0, "no tar at " TAR);
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
+  cleanup_free char *store = image_store_of(c);
   struct image_digest layer, claimed;
   make_lying_image(c, store, &layer, &claimed);
   struct hres r = hrun(c, "run", "--image", "localhost/liar:t",
@@ -398,10 +316,10 @@ START_TEST(mismatched_diff_id_refused_leaving_nothing) {
   cleanup_free char *want = xasprintf(
       "layer %s: diff_id %s does not match the config's rootfs.diff_ids[0] "
       "%s", layer.text, layer.text, claimed.text);
-  expect_one_line_error(r, want);
+  image_expect_one_line_error(r, want);
   hres_free(&r);
-  ck_assert_int_eq(count_in(store, "layers/sha256"), 0);
-  ck_assert_int_eq(count_in(store, "containers"), 0);
+  ck_assert_int_eq(image_count_in(store, "layers/sha256"), 0);
+  ck_assert_int_eq(image_count_in(store, "containers"), 0);
   /* Only the layer's lock file is left in tmp/, no partial layer. */
   cleanup_free char *tmp = xasprintf("%s/tmp", store);
   DIR *d = opendir(tmp);
@@ -417,15 +335,14 @@ END_TEST
 
 START_TEST(unknown_image_is_one_line_error) {
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
+  cleanup_free char *store = image_store_of(c);
   struct hres r = hrun(c, "run", "--image", "nosuch", "--image-root", store,
                        "--rm", NULL);
-  expect_one_line_error(r, "image \\\"nosuch\\\": no such image");
+  image_expect_one_line_error(r, "image \\\"nosuch\\\": no such image");
   hres_free(&r);
-  ck_assert_int_eq(count_in(store, "containers"), 0);
+  ck_assert_int_eq(image_count_in(store, "containers"), 0);
   r = hrun(c, "run", "--rm", c->id, NULL);
-  expect_one_line_error(r, "run: --name, --rm and --image-root are for "
-                           "--image");
+  image_expect_one_line_error(r, "run: --rm is for --image");
   hres_free(&r);
   hctx_finish(c);
 }
@@ -435,8 +352,8 @@ END_TEST
 START_TEST(two_runs_at_once_unpack_each_layer_once) {
   SKIP_WITHOUT_UMOCI();
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
-  make_image(c, store);
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
   cleanup_free char *id_a = xasprintf("%s-a", c->id);
   cleanup_free char *id_b = xasprintf("%s-b", c->id);
   char *args_a[] = {"run", "--image", REF, "--image-root", store, "--rm",
@@ -457,8 +374,8 @@ START_TEST(two_runs_at_once_unpack_each_layer_once) {
   ck_assert_str_eq(rb.out, "b\n");
   hres_free(&ra);
   hres_free(&rb);
-  ck_assert_int_eq(count_in(store, "layers/sha256"), 2);
-  ck_assert_int_eq(count_in(store, "containers"), 0);
+  ck_assert_int_eq(image_count_in(store, "layers/sha256"), 2);
+  ck_assert_int_eq(image_count_in(store, "containers"), 0);
   hctx_finish(c);
 }
 END_TEST
@@ -466,8 +383,8 @@ END_TEST
 START_TEST(leftover_unpack_ignored_and_collected) {
   SKIP_WITHOUT_UMOCI();
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
-  make_image(c, store);
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
   /* What an unpack killed half-way leaves: a temp directory in tmp/. */
   cleanup_free char *half = xasprintf("%s/tmp/layer-%064d-Ab12Cd/etc", store,
                                       0);
@@ -478,9 +395,9 @@ START_TEST(leftover_unpack_ignored_and_collected) {
   ck_assert_str_eq(r.out, "two\n");
   hres_free(&r);
   hrun_expect(0, c, "image", "--image-root", store, "gc");
-  ck_assert_int_eq(count_in(store, "tmp"), 0);
+  ck_assert_int_eq(image_count_in(store, "tmp"), 0);
   /* The named image's layers stay. */
-  ck_assert_int_eq(count_in(store, "layers/sha256"), 2);
+  ck_assert_int_eq(image_count_in(store, "layers/sha256"), 2);
   hctx_finish(c);
 }
 END_TEST
@@ -488,8 +405,8 @@ END_TEST
 START_TEST(detached_run_then_delete_force) {
   SKIP_WITHOUT_UMOCI();
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
-  make_image(c, store);
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
   struct hres r = hrun_image(c, store, "-d", "--name", c->id, "--",
                              "/bin/sleep", "60");
   ck_assert_hres(r, 0);
@@ -497,14 +414,14 @@ START_TEST(detached_run_then_delete_force) {
   ck_assert(hwait_status(c, c->id, "running", 5000));
   cleanup_free char *rootfs = xasprintf("%s/containers/%s/rootfs", store,
                                         c->id);
-  ck_assert(mounted_under(rootfs));
+  ck_assert(image_mounted_under(rootfs));
   r = hrun_image(c, store, "-d", "--rm", "--name", "x");
-  expect_one_line_error(r, "run: --rm and --detach cannot go together "
+  image_expect_one_line_error(r, "run: --rm and --detach cannot go together "
                            "(nothing stays to remove the container)");
   hres_free(&r);
   hrun_expect(0, c, "delete", "--force", c->id);
-  ck_assert(!mounted_under(store));
-  ck_assert_int_eq(count_in(store, "containers"), 0);
+  ck_assert(!image_mounted_under(store));
+  ck_assert_int_eq(image_count_in(store, "containers"), 0);
   hctx_finish(c);
 }
 END_TEST
@@ -512,8 +429,8 @@ END_TEST
 START_TEST(run_without_name_gets_generated_id) {
   SKIP_WITHOUT_UMOCI();
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
-  make_image(c, store);
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
   hrun_expect(0, c, "run", "--image", REF, "--image-root", store, "--",
               "/bin/true");
   struct hres r = hrun(c, "list", "-q", NULL);
@@ -545,8 +462,8 @@ static pid_t dead_pid(void) {
 START_TEST(gc_removes_bundle_of_a_run_killed_before_create) {
   SKIP_WITHOUT_UMOCI();
   struct hctx *c = hctx_new();
-  cleanup_free char *store = store_of(c);
-  make_image(c, store);
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
   hrun_expect(0, c, "run", "--image", REF, "--image-root", store, "--name",
               c->id, "--", "/bin/true");
   cleanup_free char *bundle = xasprintf("%s/containers/%s", store, c->id);
@@ -571,7 +488,7 @@ START_TEST(gc_removes_bundle_of_a_run_killed_before_create) {
   ck_assert_msg(hcontains(r.out, line), "gc: %s", r.out);
   hres_free(&r);
   ck_assert(!exists(bundle));
-  ck_assert(!mounted_under(store));
+  ck_assert(!image_mounted_under(store));
   hrun_expect(0, c, "delete", c->id);
   hctx_finish(c);
 }

@@ -450,6 +450,31 @@ START_TEST(run_oci_labels_are_left_out) {
 }
 END_TEST
 
+/* The caller's annotations go over the image's labels, run.oci.* too (the
+ * caller picks the handler); the network the caller asked for wins. */
+START_TEST(caller_annotations_over_labels) {
+  struct image_run_options o = {
+      .annotations = (char *[]){"run.oci.handler=vm", "keep=yours",
+                                "eq=a=b", "empty=", "run.oci.network=x",
+                                NULL},
+      .network = true, .ports = ""};
+  cleanup_spec struct spec *s = convert_with(
+      "{\"Cmd\":[\"sh\"],\"Labels\":{\"keep\":\"mine\"}}", &o);
+  ck_assert_str_eq(annotation(s, "run.oci.handler"), "vm");
+  ck_assert_str_eq(annotation(s, "keep"), "yours");
+  ck_assert_str_eq(annotation(s, "eq"), "a=b");
+  ck_assert_str_eq(annotation(s, "empty"), "");
+  ck_assert_str_eq(annotation(s, "run.oci.network"), "bridge");
+  struct image_run_options bad = {.annotations = (char *[]){"novalue", NULL}};
+  cleanup_free char *msg = convert_error_with("{\"Cmd\":[\"sh\"]}", &bad);
+  ck_assert_str_eq(msg, "annotation \"novalue\": expected KEY=VALUE");
+  struct image_run_options nokey = {.annotations = (char *[]){"=v", NULL}};
+  cleanup_free char *msg2 = convert_error_with("{\"Cmd\":[\"sh\"]}",
+                                               &nokey);
+  ck_assert_str_eq(msg2, "annotation \"=v\": expected KEY=VALUE");
+}
+END_TEST
+
 START_TEST(labels_must_be_strings) {
   cleanup_free char *msg =
       convert_error("{\"Cmd\":[\"sh\"],\"Labels\":{\"a\":1}}");
@@ -721,6 +746,7 @@ static Suite *convert_suite(void) {
   tcase_add_test(tc, implicit_annotations);
   tcase_add_test(tc, labels_become_annotations_and_win);
   tcase_add_test(tc, run_oci_labels_are_left_out);
+  tcase_add_test(tc, caller_annotations_over_labels);
   tcase_add_test(tc, labels_must_be_strings);
   tcase_add_test(tc, exposed_ports_published_on_the_same_host_port);
   tcase_add_test(tc, caller_ports_and_network_name);
