@@ -3,9 +3,13 @@
  * archive (docker-archive.c makes a layout of it). Members are unpacked
  * into a fresh directory in the store's tmp/ (gc removes it if hull dies):
  * only regular files whose names are 1 to 3 plain components
- * (image_archive_member_ok), so none lands outside and none is a link;
- * the rest is skipped. Then the directory is imported as a layout, which
- * verifies every blob it uses. */
+ * (image_archive_member_ok), so none lands outside. A symlink member
+ * whose target, read from the link's directory, is such a name too
+ * becomes a hard link to that member once all are unpacked: docker and
+ * podman save write <id>/layer.tar as a link to the layer stored once
+ * (`../<hex>.tar`). Any other member is skipped. Then the directory is
+ * imported as a layout, which verifies every blob it uses; a blob it
+ * needs that was skipped is an error naming it. */
 #include "images/images.h"
 #include "runtime/vm/libarchive.h"
 
@@ -58,14 +62,97 @@ static int make_parents(int dirfd, const char *path, hull_error_t *err) {
   return 0;
 }
 
+/* A symlink member, made a hard link after the others are unpacked. */
+struct archive_link {
+  char *path;     /* the member */
+  char *target;   /* the member it names, resolved from path's directory */
+};
+
+struct archive_links {
+  struct archive_link *v;
+  size_t n;
+};
+
+static void archive_links_free(struct archive_links *l) {
+  for (size_t i = 0; i < l->n; i++) {
+    free(l->v[i].path);
+    free(l->v[i].target);
+  }
+  free(l->v);
+}
+#define cleanup_archive_links __attribute__((cleanup(archive_links_free)))
+
+/* target read from path's directory, without the file system: "..", "."
+ * and empty components folded. NULL when it is absolute, climbs out of
+ * the archive, or is no member name hull takes. */
+static char *link_target(const char *path, const char *target) {
+  if (target == NULL || target[0] == '/')
+    return NULL;
+  const char *slash = strrchr(path, '/');
+  cleanup_free char *joined =
+      slash ? xasprintf("%.*s/%s", (int)(slash - path), path, target)
+            : xstrdup(target);
+  cleanup_free char *out = xzalloc(strlen(joined) + 1);
+  size_t len = 0;
+  for (char *save = NULL, *c = strtok_r(joined, "/", &save); c;
+       c = strtok_r(NULL, "/", &save)) {
+    if (strcmp(c, ".") == 0)
+      continue;
+    if (strcmp(c, "..") == 0) {
+      if (len == 0)
+        return NULL;
+      char *up = strrchr(out, '/');
+      len = up ? (size_t)(up - out) : 0;
+      out[len] = '\0';
+      continue;
+    }
+    len += (size_t)sprintf(out + len, "%s%s", len ? "/" : "", c);
+  }
+  return image_archive_member_ok(out) ? take_ptr(out) : NULL;
+}
+
+static void remember_link(struct archive_links *links, const char *path,
+                          const char *target) {
+  char *resolved = link_target(path, target);
+  if (resolved == NULL)
+    return; /* skipped, as a member hull does not take */
+  links->v = xrealloc(links->v, (links->n + 1) * sizeof(*links->v));
+  links->v[links->n++] =
+      (struct archive_link){.path = xstrdup(path), .target = resolved};
+}
+
+/* Links to links are followed no further: their target is no regular
+ * member, and linkat fails on it. */
+static int make_links(const struct archive_links *links, const char *file,
+                      int dirfd, hull_error_t *err) {
+  for (size_t i = 0; i < links->n; i++) {
+    const struct archive_link *l = &links->v[i];
+    struct stat st;
+    if (fstatat(dirfd, l->target, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        !S_ISREG(st.st_mode))
+      continue; /* a link to nothing hull took: skipped as well */
+    if (make_parents(dirfd, l->path, err) < 0)
+      return hull_error_wrap(err, "%s", file);
+    if (linkat(dirfd, l->target, dirfd, l->path, 0) == 0)
+      continue;
+    if (errno == EEXIST)
+      return hull_error(err, 0, "%s: member %s: more than once", file,
+                        l->path);
+    return hull_error(err, errno, "%s: member %s", file, l->path);
+  }
+  return 0;
+}
+
 static int extract_member(const struct archive_api *a, struct archive *ar,
                           struct archive_entry *e, const char *file,
-                          int dirfd, const char *path, hull_error_t *err) {
-  if (a->archive_entry_filetype(e) == AE_IFDIR)
+                          int dirfd, const char *path,
+                          struct archive_links *links, hull_error_t *err) {
+  if (a->archive_entry_filetype(e) == AE_IFLNK) {
+    remember_link(links, path, a->archive_entry_symlink(e));
     return 0;
+  }
   if (a->archive_entry_filetype(e) != AE_IFREG)
-    return hull_error(err, 0, "%s: member %s: not a regular file", file,
-                      a->archive_entry_pathname(e));
+    return 0;
   if (make_parents(dirfd, path, err) < 0)
     return hull_error_wrap(err, "%s", file);
   cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_EXCL |
@@ -90,17 +177,19 @@ static int extract_member(const struct archive_api *a, struct archive *ar,
 
 static int extract(const struct archive_api *a, struct archive *ar,
                    const char *file, int dirfd, hull_error_t *err) {
+  cleanup_archive_links struct archive_links links = {0};
   struct archive_entry *e;
   int r;
   while ((r = a->archive_read_next_header(ar, &e)) == ARCHIVE_OK ||
          r == ARCHIVE_WARN) {
     cleanup_free char *path = member_path(a->archive_entry_pathname(e));
-    if (path && extract_member(a, ar, e, file, dirfd, path, err) < 0)
+    if (path &&
+        extract_member(a, ar, e, file, dirfd, path, &links, err) < 0)
       return -1;
   }
   if (r != ARCHIVE_EOF)
     return hull_error(err, 0, "%s: %s", file, a->archive_error_string(ar));
-  return 0;
+  return make_links(&links, file, dirfd, err);
 }
 
 static int make_layout_dir(struct image_store *s, char **out, int *dirfd,

@@ -532,6 +532,124 @@ START_TEST(docker_save_archive_import) {
 }
 END_TEST
 
+/* Docker before 25 and podman's docker-archive store a layer once and make
+ * <id>/layer.tar a symlink to it (`../<hex>.tar`): imported as the layer.
+ * A symlink leading out of the archive is skipped, so a manifest naming
+ * it finds no member. */
+START_TEST(docker_archive_with_linked_layers) {
+  SKIP_UNLESS(archive_tools(), "no GNU tar at /usr/bin/tar or no "
+                               "libarchive.so.13");
+  struct hctx *c = hctx_new();
+  cleanup_free char *store = store_of(c);
+  struct image_digest layer;
+  cleanup_free char *tarball = docker_archive(c, "linked", NULL, &layer);
+  cleanup_free char *dir = xasprintf("%s/linked.d", c->dir);
+  const char *hex = image_digest_hex(&layer);
+  /* The layer once, at <hex>.tar; <hex>/layer.tar and a second id's
+   * layer.tar link to it. */
+  cleanup_free char *old = xasprintf("%s/%s/layer.tar", dir, hex);
+  cleanup_free char *once = xasprintf("%s/%s.tar", dir, hex);
+  ck_assert_int_eq(rename(old, once), 0);
+  cleanup_free char *up = xasprintf("../%s.tar", hex);
+  ck_assert_int_eq(symlink(up, old), 0);
+  cleanup_free char *other = xasprintf("%s/other", dir);
+  ck_assert_int_eq(mkdir(other, 0755), 0);
+  cleanup_free char *other_layer = xasprintf("%s/layer.tar", other);
+  cleanup_free char *via = xasprintf("./../%s/../%s.tar", hex, hex);
+  ck_assert_int_eq(symlink(via, other_layer), 0);
+  cleanup_free char *evil = xasprintf("%s/evil", dir);
+  ck_assert_int_eq(mkdir(evil, 0755), 0);
+  cleanup_free char *evil_layer = xasprintf("%s/layer.tar", evil);
+  ck_assert_int_eq(symlink("../../../../../../etc/hostname", evil_layer), 0);
+  cleanup_free char *manifest = xasprintf("%s/manifest.json", dir);
+  cleanup_free char *text = hread_file(manifest);
+  cleanup_free char *member = xasprintf("%s/layer.tar", hex);
+  char *at = strstr(text, member);
+  ck_assert_ptr_nonnull(at);
+  cleanup_free char *linked = xasprintf(
+      "%.*sother/layer.tar%s", (int)(at - text), text, at + strlen(member));
+  hwrite_file(manifest, linked, 0644);
+  unlink(tarball);
+  hrun_tool((char *[]){"/usr/bin/tar", "-C", dir, "-cf", tarball, ".", NULL});
+
+  struct hres r = himage(c, store, "import", tarball);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  r = himage(c, store, "inspect", "busybox");
+  ck_assert_hres(r, 0);
+  ck_assert_msg(hcontains(r.out, layer.text), "inspect: %s", r.out);
+  hres_free(&r);
+  ck_assert_int_eq(count_in(store, "blobs/sha256"), 3);
+  ck_assert_int_eq(count_in(store, "tmp"), 0);
+
+  hwrite_file(manifest,
+              "[{\"Config\": \"x.json\", \"Layers\": [\"evil/layer.tar\"]}]",
+              0644);
+  cleanup_free char *bad = xasprintf("%s/evil.tar", c->dir);
+  hrun_tool((char *[]){"/usr/bin/tar", "-C", dir, "-cf", bad, ".", NULL});
+  r = himage(c, store, "import", bad);
+  cleanup_free char *want =
+      xasprintf("%s: member x.json: No such file or directory", bad);
+  expect_one_line_error(r, want);
+  hres_free(&r);
+  ck_assert_int_eq(count_in(store, "tmp"), 0);
+  hctx_finish(c);
+}
+END_TEST
+
+/* What podman itself saves (its docker-archive and oci-archive formats)
+ * imports and runs. podman works in a root of the test's own (vfs: no
+ * mounts), from a tarball of the test rootfs. */
+START_TEST(podman_save_archives_import_and_run) {
+  SKIP_UNLESS(access("/usr/bin/podman", X_OK) == 0,
+              "no podman (Debian package podman)");
+  SKIP_UNLESS(archive_tools(), "no GNU tar at /usr/bin/tar or no "
+                               "libarchive.so.13");
+  struct hctx *c = hctx_new();
+  cleanup_free char *store = store_of(c);
+  cleanup_free char *rootfs_tar = xasprintf("%s/rootfs.tar", c->dir);
+  hrun_tool((char *[]){"/usr/bin/tar", "-C", c->rootfs, "-cf", rootfs_tar,
+                       ".", NULL});
+  /* Short: podman refuses a runroot longer than 50 characters. */
+  cleanup_free char *proot = xasprintf("%s/pr", c->dir);
+  cleanup_free char *prun = xasprintf("%s/pd", c->dir);
+  cleanup_free char *root_flag = xasprintf("--root=%s", proot);
+  cleanup_free char *run_flag = xasprintf("--runroot=%s", prun);
+#define PODMAN(...)                                                           \
+  hrun_tool((char *[]){"/usr/bin/podman", root_flag, run_flag,              \
+                       "--storage-driver=vfs", "--events-backend=none",      \
+                       __VA_ARGS__, NULL})
+  PODMAN("import", "--change", "CMD [\"/bin/echo\", \"saved-by-podman\"]",
+         rootfs_tar, "example.com/saved:1");
+  cleanup_free char *docker_tar = xasprintf("%s/docker.tar", c->dir);
+  cleanup_free char *oci_tar = xasprintf("%s/oci.tar", c->dir);
+  PODMAN("save", "--format", "docker-archive", "-o", docker_tar,
+         "example.com/saved:1");
+  PODMAN("save", "--format", "oci-archive", "-o", oci_tar,
+         "example.com/saved:1");
+#undef PODMAN
+
+  struct hres r = himage(c, store, "import", docker_tar);
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "Loaded image: example.com/saved:1\n");
+  hres_free(&r);
+  r = himage(c, store, "import", "--name", "example.com/oci:1", oci_tar);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  const char *refs[] = {"example.com/saved:1", "example.com/oci:1"};
+  for (size_t i = 0; i < 2; i++) {
+    r = hrun(c, "run", "--image", refs[i], "--image-root", store, "--rm",
+             NULL);
+    ck_assert_hres(r, 0);
+    ck_assert_str_eq(r.out, "saved-by-podman\n");
+    hres_free(&r);
+  }
+  /* One layer, stored once for both names. */
+  ck_assert_int_eq(count_in(store, "layers/sha256"), 1);
+  hctx_finish(c);
+}
+END_TEST
+
 /* A store that fills up: the import fails naming the blob and the disk,
  * and no temp file stays to take the space. */
 START_TEST(full_store_refused_leaving_nothing) {
@@ -592,6 +710,8 @@ static Suite *image_suite(void) {
   tcase_add_test(tc, temp_files_left_by_a_kill_ignored_and_collected);
   tcase_add_test(tc, oci_archive_import);
   tcase_add_test(tc, docker_save_archive_import);
+  tcase_add_test(tc, docker_archive_with_linked_layers);
+  tcase_add_test(tc, podman_save_archives_import_and_run);
   tcase_add_test(tc, full_store_refused_leaving_nothing);
   tcase_add_test(tc, bad_arguments_are_one_line_errors);
   suite_add_tcase(s, tc);
