@@ -57,7 +57,7 @@ void image_make(struct hctx *c, const char *store, char *const *config) {
   cleanup_free char *marker2 = xasprintf("%s/rootfs/etc/marker", b2);
   cleanup_free char *gone2 = xasprintf("%s/rootfs/etc/gone", b2);
   hwrite_file(marker2, "two\n", 0644);
-  ck_assert_int_eq(setxattr(marker2, "user.hull", "x", 1, 0), 0);
+  ck_assert_int_eq(setxattr(marker2, "trusted.hull", "x", 1, 0), 0);
   cleanup_free char *link2 = xasprintf("%s/rootfs/etc/marker-link", b2);
   ck_assert_int_eq(link(marker2, link2), 0);
   ck_assert_int_eq(unlink(gone2), 0);

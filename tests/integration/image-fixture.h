@@ -3,9 +3,9 @@
  * directory and an image of the test rootfs made with umoci.
  *
  * The image REF is the test rootfs (busybox and the helper) in two layers,
- * the second changing /etc/marker (with an xattr and a second name, a hard
- * link) and removing /etc/gone (a whiteout); Cmd ["/bin/echo",
- * "from-image"]. */
+ * the second changing /etc/marker (with a trusted.* xattr, as tmpfs before
+ * Linux 6.6 has no user.* ones, and a second name, a hard link) and
+ * removing /etc/gone (a whiteout); Cmd ["/bin/echo", "from-image"]. */
 #ifndef HULL_TEST_IMAGE_FIXTURE_H
 #define HULL_TEST_IMAGE_FIXTURE_H
 

@@ -152,7 +152,8 @@ START_TEST(copy_fallback_run_and_mount) {
   ck_assert(!exists(gone));
   ck_assert(!image_mounted_under(bundle));
   char value[8];
-  ck_assert_int_eq(lgetxattr(marker, "user.hull", value, sizeof(value)), 1);
+  ck_assert_int_eq(lgetxattr(marker, "trusted.hull", value, sizeof(value)),
+                   1);
   ck_assert_int_eq(value[0], 'x');
   cleanup_free char *link = xasprintf("%s/rootfs/etc/marker-link", bundle);
   struct stat a, b;

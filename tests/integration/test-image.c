@@ -602,7 +602,8 @@ END_TEST
  * mounts), from a tarball of the test rootfs. */
 START_TEST(podman_save_archives_import_and_run) {
   SKIP_UNLESS(access("/usr/bin/podman", X_OK) == 0,
-              "no podman (Debian package podman)");
+              "no /usr/bin/podman (Debian package podman; the cgroup-v2 "
+              "test VM carries none)");
   SKIP_UNLESS(archive_tools(), "no GNU tar at /usr/bin/tar or no "
                                "libarchive.so.13");
   struct hctx *c = hctx_new();

@@ -5,7 +5,7 @@
 #
 # It holds Debian's static busybox, the hull binary, the integration test
 # binary and the shared libraries both need (found with ldd, with their
-# loader), the test rootfs, the spec test cases when present, the kernel
+# loader), umoci and GNU tar when the host has them, the test rootfs, the spec test cases when present, the kernel
 # modules listed in $VM_MODULES from /lib/modules/KVER with their
 # dependencies, and tests/vm/init as /init.
 #
@@ -93,6 +93,15 @@ for soname in libnftnl.so.11 libcrypto.so.3 libarchive.so.13 libcurl.so.4; do
 	[ -n "$lib" ] || continue
 	mkdir -p "$stage$(dirname "$lib")"
 	copy_with_libs "$lib" "$stage$lib"
+done
+
+# The tools the image tests make their images with (umoci; GNU tar, whose
+# -P busybox's lacks), at their paths here: without them those tests
+# would only skip in the guest.
+for tool in /usr/bin/umoci /usr/bin/tar; do
+	[ -x "$tool" ] || continue
+	mkdir -p "$stage/usr/bin"
+	copy_with_libs "$tool" "$stage$tool"
 done
 
 cp -a "$rootfs" "$stage/hull/rootfs"
