@@ -88,6 +88,15 @@ static int plan_bind(struct vm_shares *s, const struct spec_mount *m,
   return 0;
 }
 
+static bool is_bind(const struct spec_mount *m) {
+  if (m->type && strcmp(m->type, "bind") == 0)
+    return true;
+  for (char **o = m->options; o && *o; o++)
+    if (strcmp(*o, "bind") == 0 || strcmp(*o, "rbind") == 0)
+      return true;
+  return false;
+}
+
 /* Whether dest lies below the destination of one of the first n mounts:
  * the guest creates it in that mount, not in the rootfs. */
 static bool below_earlier_mount(const struct spec *spec, size_t n,
@@ -121,7 +130,7 @@ static int make_destinations(const struct spec *spec, const char *rootfs,
       continue;
     enum create_kind kind = CREATE_DIR;
     struct stat st;
-    if (vm_mount_source_to_guest(m) && stat(m->source, &st) == 0 &&
+    if (is_bind(m) && m->source && stat(m->source, &st) == 0 &&
         !S_ISDIR(st.st_mode))
       kind = CREATE_FILE;
     if (create_in_root(root_fd, m->destination, kind, 0755, err) < 0)
