@@ -105,9 +105,12 @@ static int enter_namespaces(struct monitor_config *cfg, hull_error_t *err) {
   int flags = (cfg->new_ns_flags & ~CLONE_NEWPID) | CLONE_NEWNS;
   if (unshare(flags) < 0)
     return hull_error(err, errno, "unshare the monitor's namespaces");
-  /* Nothing the monitor might mount reaches the host. */
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-    return hull_error(err, errno, "make / private");
+  /* Nothing the monitor might mount (a file share's bind mount) reaches
+   * the host; what the host mounts later (a createRuntime hook's mount in
+   * the rootfs) reaches qemu's shares, as rslave does for a namespace
+   * container's rootfs. */
+  if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+    return hull_error(err, errno, "make / a slave");
   /* The hypervisor is PID 1 of the container's pid namespace: whatever it
    * forks dies with it. (The monitor stays outside, so that it can die of
    * the container's signal.) */
