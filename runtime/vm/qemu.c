@@ -21,7 +21,11 @@
  * The container's network interfaces come as taps (net.c): each a
  * virtio-net card with the interface's MAC over `-netdev tap,fd=N`. A VM
  * with cards is a pc unless the guest kernel reads virtio-mmio cards from
- * its command line (monitor.c, vm_boot.pci). */
+ * its command line (monitor.c, vm_boot.pci).
+ *
+ * The container's rootfs and bind sources come as virtio-9p devices served
+ * by qemu itself (push_shares; share.c); for the same reason a VM with
+ * shares is a pc under such a kernel (handler.c). */
 #include "host.h"
 #include "netns/netns.h"
 #include "runtime/vm/vmm/vmm.h"

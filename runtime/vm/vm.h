@@ -6,7 +6,9 @@
  *              run.oci.handler=vm annotation and its run.oci.vm.* fellows
  *   image.c    the guest's initramfs: a cached base (hull itself as /init,
  *              the guest agent, with the shared objects it runs with) and
- *              the container's part (its config, rootfs and bind sources)
+ *              the container's part (its config; copies of its rootfs and
+ *              bind sources for the built-in VMM, else what to mount)
+ *   share.c    under qemu, the rootfs and bind sources as virtio-9p shares
  *   monitor.c  the host side of a running VM: the container's pid, it
  *              starts the hypervisor, relays stdio and signals, serves
  *              <state dir>/vm.sock, and exits with the container's status
