@@ -38,7 +38,7 @@
 /* The annotations we know, without the prefix. */
 static const char *const known_annotations[] = {
     "kernel", "initrd", "kernel_params", "vcpus",
-    "memory", "hypervisor", "timeout", NULL};
+    "memory", "hypervisor", "timeout", "rootfs", NULL};
 
 bool vm_wanted(const struct spec *spec) {
   if (spec->vm != NULL)
@@ -433,6 +433,31 @@ static int resolve_timeout(const struct spec *spec, struct vm_settings *out,
   return 0;
 }
 
+/* How the rootfs and bind sources reach the guest: shared live over
+ * virtio-9p by qemu (its default), or copied into the initramfs (the
+ * built-in VMM's only way: it has no virtio). */
+static int resolve_rootfs(const struct spec *spec, struct vm_settings *out,
+                          hull_error_t *err) {
+  const char *a = annotation(spec, "rootfs");
+  const char *label = ANNOTATION_AT "rootfs";
+  if (a == NULL) {
+    out->files_copied = out->hypervisor == NULL;
+    return 0;
+  }
+  if (strcmp(a, "initramfs") == 0) {
+    out->files_copied = true;
+    return 0;
+  }
+  if (strcmp(a, "virtio-9p") != 0)
+    return hull_error(err, 0, "%s: `%s`: expected virtio-9p or initramfs",
+                      label, a);
+  if (out->hypervisor == NULL)
+    return hull_error(err, 0, "%s: the built-in VMM has no virtio-9p (name a "
+                      "hypervisor, or use initramfs)", label);
+  out->files_copied = false;
+  return 0;
+}
+
 int vm_settings_from_spec(const struct spec *spec, struct vm_settings *out,
                           hull_error_t *err) {
   memset(out, 0, sizeof *out);
@@ -443,7 +468,8 @@ int vm_settings_from_spec(const struct spec *spec, struct vm_settings *out,
     goto fail;
   resolve_params(spec, out);
   if (resolve_vcpus(spec, out, err) < 0 || resolve_memory(spec, out, err) < 0 ||
-      resolve_timeout(spec, out, err) < 0)
+      resolve_timeout(spec, out, err) < 0 ||
+      resolve_rootfs(spec, out, err) < 0)
     goto fail;
   if (out->hypervisor == NULL && check_kvm(err) < 0)
     goto fail;

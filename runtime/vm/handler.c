@@ -87,9 +87,12 @@ static char *cache_dir_of(const char *state_dir) {
   return xasprintf("%s/.cache", dirname(copy));
 }
 
+/* shares: NULL when the files are copied into it; else the initramfs
+ * says what to mount, with the modules 9p needs. */
 static int build_initrd(const struct process_config *cfg,
-                        const struct vm_settings *s, const char *out,
-                        hull_error_t *err) {
+                        const struct vm_settings *s,
+                        const struct vm_shares *shares, char *const *modules,
+                        const char *out, hull_error_t *err) {
   cleanup_free char *cache = cache_dir_of(cfg->state_dir);
   cleanup_free char *base = NULL, *text = NULL, *guest_config = NULL;
   cleanup_free char *config = xasprintf("%s/config.json", cfg->state_dir);
@@ -97,8 +100,38 @@ static int build_initrd(const struct process_config *cfg,
       read_file(config, &text, NULL, err) < 0 ||
       vm_guest_config(text, cfg->spec, cfg->id, &guest_config, err) < 0)
     return -1;
-  return vm_image_container(s->initrd, base, cfg->spec, cfg->rootfs,
-                            guest_config, s->memory_bytes, out, err);
+  if (shares == NULL)
+    return vm_image_container(s->initrd, base, cfg->spec, cfg->rootfs,
+                              guest_config, s->memory_bytes, out, err);
+  cleanup_free char *shares_text = vm_shares_guest_text(shares);
+  return vm_image_container_shared(s->initrd, base, guest_config,
+                                   shares_text, modules, out, err);
+}
+
+/* The rootfs and bind sources as virtio-9p exports (share.c), and the
+ * guest kernel's modules for them. A microvm announces its virtio-mmio
+ * devices on the kernel's command line only, which a kernel without
+ * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (Debian's) does not read: the VM is
+ * then a pc (*pci), whose virtio-9p-pci every kernel finds, as
+ * monitor.c's prepare_network does for network cards. */
+static int plan_shares(const struct process_config *cfg,
+                       const struct vm_settings *s, bool pvh,
+                       struct vm_shares *shares, bool *pci, char ***modules,
+                       hull_error_t *err) {
+  static const char *const mmio[] = {"virtio_mmio", "9pnet_virtio", "9p",
+                                     NULL};
+  static const char *const pcim[] = {"virtio_pci", "9pnet_virtio", "9p",
+                                     NULL};
+  if (vm_shares_plan(cfg->spec, cfg->rootfs, cfg->state_dir, shares, err) < 0)
+    return -1;
+  cleanup_free char *release = vm_kernel_release(s->kernel);
+  bool microvm = qemu_uses_microvm(s, pvh);
+  if (microvm && !vm_kernel_has_mmio_cmdline(release)) {
+    microvm = false;
+    *pci = true;
+  }
+  *modules = vm_kernel_modules(release, microvm ? mmio : pcim);
+  return 0;
 }
 
 /* ---- talking to the monitor during create -------------------------------- */
@@ -286,9 +319,17 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
   cleanup_free char *cache = cache_dir_of(cfg->state_dir);
   cleanup_free char *unpacked = vm_unpacked_kernel(s.kernel, cache);
   bool pvh = unpacked != NULL || vm_kernel_is_pvh_elf(s.kernel);
+  struct vm_shares shares = {0};
+  cleanup_strv char **share_modules = NULL;
+  bool pci = false;
+  if (!s.files_copied && plan_shares(cfg, &s, pvh, &shares, &pci,
+                                     &share_modules, err) < 0) {
+    vm_settings_free(&s);
+    return -1;
+  }
   /* The built-in VMM resets through its i8042. */
   cleanup_free char *backend_params =
-      s.hypervisor ? qemu_kernel_params(&s, pvh) : xstrdup("reboot=k");
+      s.hypervisor ? qemu_kernel_params(&s, pvh && !pci) : xstrdup("reboot=k");
   cleanup_free char *cmdline = vm_kernel_cmdline(&s, backend_params);
   struct spawn_fds f = {.listen = -1, .agent = {-1, -1}, .sync = {-1, -1},
                         .slave = -1};
@@ -296,7 +337,8 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
     f.ns[t] = -1;
   int new_flags = 0;
   int ret = -1;
-  if (build_initrd(cfg, &s, initrd, err) < 0 ||
+  if (build_initrd(cfg, &s, s.files_copied ? NULL : &shares, share_modules,
+                   initrd, err) < 0 ||
       sandbox_namespaces(cfg->spec, f.ns, &new_flags, err) < 0 ||
       listen_on(cfg->state_dir, &f.listen, err) < 0)
     goto out;
@@ -314,7 +356,8 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
                .pvh_kernel = pvh,
                .kvm = s.hypervisor && qemu_kvm_native(cache),
                .initrd = initrd, .console_log = console_log,
-               .cmdline = cmdline, .agent_fd = f.agent[1], .stderr_fd = -1},
+               .cmdline = cmdline, .agent_fd = f.agent[1], .stderr_fd = -1,
+               .pci = pci, .shares = s.files_copied ? NULL : &shares},
       .state_dir = cfg->state_dir,
       .agent_fd = f.agent[0],
       .listen_fd = f.listen,
@@ -348,6 +391,7 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
   *pid = monitor;
 out:
   spawn_fds_close(&f);
+  vm_shares_free(&shares);
   vm_settings_free(&s);
   return ret;
 }

@@ -60,6 +60,36 @@ char **vm_kernel_modules(const char *release, const char *const *names);
  * as its /boot/config-<release> says; false when unknown. */
 bool vm_kernel_has_mmio_cmdline(const char *release);
 
+/* ---- the container's files, shared live with the guest (share.c) ------- */
+
+/* One virtio-9p export: qemu's -fsdev local,path=host_path. */
+struct vm_share {
+  char *tag;          /* the device's mount_tag */
+  char *host_path;    /* the directory qemu exports */
+  char *file_source;  /* a bind of a non-directory: what the monitor mounts
+                         on host_path/VM_SHARE_ENTRY; NULL for a directory */
+  char *guest_path;   /* /bundle/rootfs or /bundle/binds/N */
+  bool readonly;      /* qemu refuses writes (readonly=on) */
+};
+
+struct vm_shares {
+  struct vm_share *v;
+  size_t n;
+};
+
+/* The rootfs (read-only with root.readonly) and the source of each bind
+ * mount the guest gets (vm_mount_source_to_guest; read-only with "ro").
+ * A non-directory's share dir, <state_dir>/shares/N, is made here. */
+int vm_shares_plan(const struct spec *spec, const char *rootfs,
+                   const char *state_dir, struct vm_shares *out,
+                   hull_error_t *err);
+void vm_shares_free(struct vm_shares *s);
+/* VM_GUEST_SHARES's text. */
+char *vm_shares_guest_text(const struct vm_shares *s);
+/* In the monitor's own mount namespace (root, before its capabilities go):
+ * each non-directory source bind-mounted on its share's entry. */
+int vm_shares_mount_entries(const struct vm_shares *s, hull_error_t *err);
+
 /* What a backend needs to boot the guest. */
 struct vm_boot {
   const struct vm_settings *settings;
@@ -76,6 +106,8 @@ struct vm_boot {
                               are on PCI) */
   const struct vm_nic *nics; /* virtio-net cards (qemu only) */
   size_t n_nics;
+  const struct vm_shares *shares; /* virtio-9p exports (qemu only; NULL:
+                                     the files are in the initramfs) */
 };
 
 /* The ELF vmlinux inside the bzImage kernel, unpacked once into

@@ -483,6 +483,12 @@ static bool bind_source_copied(const char *type, bool bind_option,
   return true;
 }
 
+static bool mount_has_bind_option(const struct spec_mount *m);
+
+bool vm_mount_source_to_guest(const struct spec_mount *m) {
+  return bind_source_copied(m->type, mount_has_bind_option(m), m->source);
+}
+
 static bool is_bind_option(const char *o) {
   return strcmp(o, "bind") == 0 || strcmp(o, "rbind") == 0;
 }
@@ -1132,6 +1138,60 @@ int vm_image_container(const char *user_initrd, const char *base_path,
   return 0;
 }
 
+/* dir/NN-<name> for each of modules, in their order. */
+static int add_modules(struct cpio *c, const char *dir, char *const *modules,
+                       hull_error_t *err) {
+  if (modules && modules[0] &&
+      cpio_add_node(c, dir, S_IFDIR | 0755, 0, 0, err) < 0)
+    return -1;
+  for (size_t i = 0; modules && modules[i]; i++) {
+    const char *base = strrchr(modules[i], '/');
+    cleanup_free char *name =
+        xasprintf("%s/%02zu-%s", dir, i, base ? base + 1 : modules[i]);
+    if (cpio_add_file(c, name, 0644, modules[i], err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int write_shared_container(int fd, const char *guest_config,
+                                  const char *shares_text,
+                                  char *const *modules, hull_error_t *err) {
+  struct cpio c = {0};
+  int r = -1;
+  if (cpio_open(&c, fd, "container initramfs", err) < 0 ||
+      cpio_add_node(&c, "bundle", S_IFDIR | 0755, 0, 0, err) < 0 ||
+      add_memory_file(&c, "bundle/config.json", 0644, guest_config, err) < 0 ||
+      cpio_add_node(&c, "vm", S_IFDIR | 0755, 0, 0, err) < 0 ||
+      add_memory_file(&c, VM_GUEST_SHARES + 1, 0644, shares_text, err) < 0 ||
+      add_modules(&c, VM_GUEST_SHARE_MODULES + 1, modules, err) < 0)
+    goto out;
+  r = cpio_close(&c, "container initramfs", err);
+out:
+  cpio_discard(&c);
+  return r;
+}
+
+int vm_image_container_shared(const char *user_initrd, const char *base_path,
+                              const char *guest_config,
+                              const char *shares_text, char *const *modules,
+                              const char *out_path, hull_error_t *err) {
+  cleanup_close int fd =
+      open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+           0600);
+  if (fd < 0)
+    return hull_error(err, errno, "create `%s`", out_path);
+  if ((user_initrd != NULL &&
+       (append_file(fd, user_initrd, err) < 0 || pad_to_4(fd, err) < 0)) ||
+      append_file(fd, base_path, err) < 0 || pad_to_4(fd, err) < 0 ||
+      write_shared_container(fd, guest_config, shares_text, modules, err) <
+          0) {
+    unlink(out_path);
+    return hull_error_wrap(err, "VM initramfs `%s`", out_path);
+  }
+  return 0;
+}
+
 int vm_image_append_network(const char *path, const char *network_config,
                             char *const *modules, hull_error_t *err) {
   cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -1147,16 +1207,8 @@ int vm_image_append_network(const char *path, const char *network_config,
       cpio_add_node(&c, "vm", S_IFDIR | 0755, 0, 0, err) < 0 ||
       add_memory_file(&c, VM_GUEST_NETWORK + 1, 0644, network_config, err) < 0)
     goto out;
-  if (modules && modules[0] &&
-      cpio_add_node(&c, VM_GUEST_MODULES + 1, S_IFDIR | 0755, 0, 0, err) < 0)
+  if (add_modules(&c, VM_GUEST_MODULES + 1, modules, err) < 0)
     goto out;
-  for (size_t i = 0; modules && modules[i]; i++) {
-    const char *base = strrchr(modules[i], '/');
-    cleanup_free char *name = xasprintf("%s/%02zu-%s", VM_GUEST_MODULES + 1,
-                                        i, base ? base + 1 : modules[i]);
-    if (cpio_add_file(&c, name, 0644, modules[i], err) < 0)
-      goto out;
-  }
   r = cpio_close(&c, "network archive", err);
 out:
   cpio_discard(&c);

@@ -105,9 +105,12 @@ static int enter_namespaces(struct monitor_config *cfg, hull_error_t *err) {
   int flags = (cfg->new_ns_flags & ~CLONE_NEWPID) | CLONE_NEWNS;
   if (unshare(flags) < 0)
     return hull_error(err, errno, "unshare the monitor's namespaces");
-  /* Nothing the monitor might mount reaches the host. */
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-    return hull_error(err, errno, "make / private");
+  /* Nothing the monitor might mount (a file share's bind mount) reaches
+   * the host; what the host mounts later (a createRuntime hook's mount in
+   * the rootfs) reaches qemu's shares, as rslave does for a namespace
+   * container's rootfs. */
+  if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+    return hull_error(err, errno, "make / a slave");
   /* The hypervisor is PID 1 of the container's pid namespace: whatever it
    * forks dies with it. (The monitor stays outside, so that it can die of
    * the container's signal.) */
@@ -116,15 +119,46 @@ static int enter_namespaces(struct monitor_config *cfg, hull_error_t *err) {
   return 0;
 }
 
+/* What qemu's virtio-9p server needs to act on the shared files as the
+ * guest's users would, with security_model=passthrough (qemu.c): give a
+ * created file its creator's uid and gid (CHOWN), reach and change files
+ * whoever owns them (DAC_*, FOWNER), keep set-group-ID bits (FSETID) and
+ * make device nodes (MKNOD). A namespace container's root has these. */
+static const cap_value_t share_caps[] = {
+    CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID,
+    CAP_MKNOD};
+#define N_SHARE_CAPS (sizeof(share_caps) / sizeof(share_caps[0]))
+
+static bool is_share_cap(int c) {
+  for (size_t i = 0; i < N_SHARE_CAPS; i++)
+    if (share_caps[i] == c)
+      return true;
+  return false;
+}
+
 /* The hypervisor needs no privilege: every capability goes, from the
- * bounding set too, so not even an exec of a setuid file brings one back. */
-static int drop_privileges(hull_error_t *err) {
+ * bounding set too, so not even an exec of a setuid file brings one back.
+ * But for shares (keep_share_caps): those of share_caps stay in the
+ * bounding and permitted sets, which a root qemu's exec then gives it
+ * (no_new_privs caps what an exec gains at the permitted set). */
+static int drop_privileges(bool keep_share_caps, hull_error_t *err) {
   for (int c = 0; c <= 63; c++)
-    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+    if (!(keep_share_caps && is_share_cap(c)) &&
+        prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
       return hull_error(err, errno, "drop capability %d from the bounding set",
                         c);
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   cap_t none = cap_init();
+  cap_t now = cap_get_proc();
+  for (size_t i = 0; keep_share_caps && now && i < N_SHARE_CAPS; i++) {
+    cap_flag_value_t have = CAP_CLEAR;
+    /* Only what we have: a hull without it (not root) keeps nothing. */
+    if (cap_get_flag(now, share_caps[i], CAP_PERMITTED, &have) == 0 &&
+        have == CAP_SET)
+      cap_set_flag(none, CAP_PERMITTED, 1, &share_caps[i], CAP_SET);
+  }
+  if (now)
+    cap_free(now);
   int ret = cap_set_proc(none);
   int e = errno;
   cap_free(none);
@@ -780,7 +814,9 @@ void monitor_main(struct monitor_config *cfg) {
     _exit(255);
   struct vm_net net;
   cleanup_free char *pc_cmdline = NULL;
-  if (prepare_network(cfg, &net, &pc_cmdline, &err) < 0 || drop_privileges(&err) < 0 ||
+  if (prepare_network(cfg, &net, &pc_cmdline, &err) < 0 ||
+      vm_shares_mount_entries(cfg->boot.shares, &err) < 0 ||
+      drop_privileges(cfg->boot.shares != NULL, &err) < 0 ||
       start_hypervisor(&m, &err) < 0)
     monitor_fail(&m, err->msg);
   /* The taps are the hypervisor's now: they go when it exits. */

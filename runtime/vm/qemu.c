@@ -21,7 +21,11 @@
  * The container's network interfaces come as taps (net.c): each a
  * virtio-net card with the interface's MAC over `-netdev tap,fd=N`. A VM
  * with cards is a pc unless the guest kernel reads virtio-mmio cards from
- * its command line (monitor.c, vm_boot.pci). */
+ * its command line (monitor.c, vm_boot.pci).
+ *
+ * The container's rootfs and bind sources come as virtio-9p devices served
+ * by qemu itself (push_shares; share.c); for the same reason a VM with
+ * shares is a pc under such a kernel (handler.c). */
 #include "host.h"
 #include "netns/netns.h"
 #include "runtime/vm/vmm/vmm.h"
@@ -187,6 +191,53 @@ bool qemu_kvm_native(const char *cache_dir) {
   return native;
 }
 
+/* A path as a value in qemu's option syntax: a comma doubled. */
+static char *qemu_option_value(const char *path) {
+  size_t commas = 0;
+  for (const char *p = path; *p; p++)
+    commas += *p == ',';
+  char *out = xmalloc(strlen(path) + commas + 1), *o = out;
+  for (const char *p = path; *p; p++) {
+    *o++ = *p;
+    if (*p == ',')
+      *o++ = ',';
+  }
+  *o = '\0';
+  return out;
+}
+
+/* The shared files (share.c): a virtio-9p device per export, with qemu's
+ * own 9p server (-fsdev local: no daemon beside qemu).
+ *
+ * security_model=passthrough: files are created and changed with the
+ * guest's uids, gids and modes, on the host as they are, which is what a
+ * namespace container's writes would leave (mapped-xattr would keep them
+ * in user.virtfs.* xattrs and leave every file qemu's on the host, and
+ * the host's own tools would read the wrong owner). It needs qemu to run
+ * as root with the file capabilities the monitor keeps for it; a hull that
+ * is not root gets `none`, passthrough that ignores a chown it may not
+ * make: files are the user's, as a rootless container's are.
+ * multidevs=remap: a share may span file systems (mounts below the
+ * rootfs, a file share's bind mount); the guest is to see distinct inode
+ * numbers, not two files with one. readonly=on: root.readonly and "ro"
+ * binds are enforced by qemu, whatever the guest kernel does. */
+static void push_shares(char ***v, size_t *n, const struct vm_boot *b,
+                        bool microvm) {
+  const char *model = geteuid() == 0 ? "passthrough" : "none";
+  for (size_t i = 0; b->shares && i < b->shares->n; i++) {
+    const struct vm_share *sh = &b->shares->v[i];
+    cleanup_free char *path = qemu_option_value(sh->host_path);
+    push(v, n, xstrdup("-fsdev"));
+    push(v, n, xasprintf("local,id=fs%zu,path=%s,security_model=%s,"
+                         "multidevs=remap%s", i, path, model,
+                         sh->readonly ? ",readonly=on" : ""));
+    push(v, n, xstrdup("-device"));
+    push(v, n, xasprintf("%s,fsdev=fs%zu,mount_tag=%s",
+                         microvm ? "virtio-9p-device" : "virtio-9p-pci", i,
+                         sh->tag));
+  }
+}
+
 char **qemu_argv(const struct vm_boot *b) {
   const struct vm_settings *s = b->settings;
   char **v = NULL;
@@ -248,6 +299,7 @@ char **qemu_argv(const struct vm_boot *b) {
                            microvm ? "virtio-net-device" : "virtio-net-pci", i,
                            netns_mac_format(b->nics[i].mac, mac, sizeof(mac))));
   }
+  push_shares(&v, &n, b, microvm);
   for (size_t i = 0; user && user[i]; i++)
     push(&v, &n, xstrdup(user[i]));
   return v;

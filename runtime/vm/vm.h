@@ -6,7 +6,9 @@
  *              run.oci.handler=vm annotation and its run.oci.vm.* fellows
  *   image.c    the guest's initramfs: a cached base (hull itself as /init,
  *              the guest agent, with the shared objects it runs with) and
- *              the container's part (its config, rootfs and bind sources)
+ *              the container's part (its config; copies of its rootfs and
+ *              bind sources for the built-in VMM, else what to mount)
+ *   share.c    under qemu, the rootfs and bind sources as virtio-9p shares
  *   monitor.c  the host side of a running VM: the container's pid, it
  *              starts the hypervisor, relays stdio and signals, serves
  *              <state dir>/vm.sock, and exits with the container's status
@@ -46,6 +48,10 @@ struct vm_settings {
   unsigned vcpus;           /* >= 1 */
   uint64_t memory_bytes;    /* a whole number of MiB, >= 64 MiB */
   unsigned boot_timeout_ms; /* how long the agent may take to say READY */
+  bool files_copied;        /* the rootfs and bind sources are copied into
+                               the initramfs (the built-in VMM, which has
+                               no virtio, or run.oci.vm.rootfs=initramfs);
+                               else qemu shares them over virtio-9p */
 };
 
 /* True when the spec has a `vm` object or run.oci.handler=vm. */
@@ -91,6 +97,31 @@ int vm_image_container(const char *user_initrd, const char *base_path,
 /* The container's network namespace in the guest: the guest's own. */
 #define VM_GUEST_NETNS "/proc/1/ns/net"
 #define VM_GUEST_MODULES "/vm/modules"
+
+/* Where the guest finds the files the host shares over virtio-9p (the
+ * qemu backend, share.c): one line per share, "TAG GUEST_PATH ro|rw
+ * dir|entry" (entry: the share is a directory whose one entry,
+ * VM_SHARE_ENTRY, is bind-mounted onto GUEST_PATH; dir: the share is
+ * mounted there), and the kernel modules 9p needs (NN-<name>, loaded in
+ * the order of their names). */
+#define VM_GUEST_SHARES "/vm/shares"
+#define VM_GUEST_SHARE_MODULES "/vm/share-modules"
+#define VM_SHARE_ENTRY "entry"
+
+/* Whether the guest gets the source of mount m (a bind of an absolute
+ * host path outside /dev, /proc and /sys) at /bundle/binds/<its index>. */
+bool vm_mount_source_to_guest(const struct spec_mount *m);
+
+/* Writes out_path for a guest whose files are shared (share.c): the
+ * user's initrd (or nothing), the base, and a cpio of /bundle/config.json
+ * (guest_config), /vm/shares (shares_text) and
+ * /vm/share-modules/NN-<name> (copies of modules, in that order; may be
+ * NULL). Nothing of the container's files (the agent makes the mount
+ * points): no size limit. */
+int vm_image_container_shared(const char *user_initrd, const char *base_path,
+                              const char *guest_config,
+                              const char *shares_text, char *const *modules,
+                              const char *out_path, hull_error_t *err);
 
 /* Appends to the initramfs at path an archive of VM_GUEST_NETWORK
  * (network_config) and VM_GUEST_MODULES/NN-<name> (copies of modules, in

@@ -8,7 +8,7 @@
  * fifos, no sockets, a mount point copied empty, bind copies); the layout
  * of the concatenation (user initrd padded to 4 bytes, base, container);
  * and the half-of-memory limit. */
-#include "runtime/vm/vm.h"
+#include "runtime/vm/host.h"
 #include "runtime/vm/libarchive.h"
 #include "tests/suite.h"
 
@@ -568,6 +568,49 @@ START_TEST(missing_bind_source) {
 }
 END_TEST
 
+/* Under qemu: the rootfs and each bind source the guest gets become
+ * virtio-9p shares (a file's a share dir of its own, its entry made for
+ * the monitor's bind mount), read-only as asked; a read-only rootfs gets
+ * its missing mount points (a file for a file's bind) on the host. */
+START_TEST(shares_plan) {
+  make_trees();
+  struct spec *spec = spec_with_binds();
+  spec->root.readonly = true;
+  cleanup_free char *rootfs = sub("rootfs"), *state = sub("state");
+  ck_assert_int_eq(mkdir(state, 0700), 0);
+  struct vm_shares sh;
+  hull_error_t err = NULL;
+  ck_assert_msg(vm_shares_plan(spec, rootfs, state, &sh, &err) == 0, "%s",
+                err ? err->msg : "");
+  ck_assert_int_eq(sh.n, 3);
+  ck_assert_str_eq(sh.v[0].host_path, rootfs);
+  ck_assert(sh.v[0].readonly && sh.v[0].file_source == NULL);
+  cleanup_free char *bdir = sub("binds/dir"), *bfile = sub("binds/file");
+  ck_assert_str_eq(sh.v[1].host_path, bdir);
+  ck_assert(!sh.v[1].readonly && sh.v[1].file_source == NULL);
+  cleanup_free char *fdir = xasprintf("%s/shares/2", state);
+  ck_assert_str_eq(sh.v[2].host_path, fdir);
+  ck_assert_str_eq(sh.v[2].file_source, bfile);
+  ck_assert(sh.v[2].readonly);
+  cleanup_free char *entry = xasprintf("%s/" VM_SHARE_ENTRY, fdir);
+  struct stat st;
+  ck_assert_int_eq(stat(entry, &st), 0);
+  ck_assert(S_ISREG(st.st_mode) && st.st_size == 0);
+  cleanup_free char *text = vm_shares_guest_text(&sh);
+  ck_assert_str_eq(text, "hull-rootfs /bundle/rootfs ro dir\n"
+                         "hull-bind-1 /bundle/binds/1 rw dir\n"
+                         "hull-bind-2 /bundle/binds/2 ro entry\n");
+  cleanup_free char *x = sub("rootfs/x"), *y = sub("rootfs/y"),
+                    *tmp = sub("rootfs/tmp"), *null2 = sub("rootfs/dev/null2");
+  ck_assert(stat(x, &st) == 0 && S_ISDIR(st.st_mode));
+  ck_assert(stat(tmp, &st) == 0 && S_ISDIR(st.st_mode));
+  ck_assert(stat(y, &st) == 0 && S_ISREG(st.st_mode));
+  ck_assert(stat(null2, &st) == 0 && S_ISREG(st.st_mode));
+  vm_shares_free(&sh);
+  spec_free(spec);
+}
+END_TEST
+
 static Suite *vm_image_suite(void) {
   Suite *s = suite_create("vm-image");
   TCase *config = tcase_create("guest_config");
@@ -585,6 +628,7 @@ static Suite *vm_image_suite(void) {
   tcase_add_test(image, concatenation);
   tcase_add_test(image, too_big_for_memory);
   tcase_add_test(image, missing_bind_source);
+  tcase_add_test(image, shares_plan);
   suite_add_tcase(s, image);
   return s;
 }

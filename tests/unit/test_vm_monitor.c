@@ -292,6 +292,46 @@ START_TEST(qemu_argv_has_a_virtio_net_card_per_tap) {
 }
 END_TEST
 
+/* Shares: an -fsdev local per export (a comma in its path doubled, as
+ * qemu's option syntax wants), read-only where asked, and a virtio-9p
+ * device on the machine's bus with the share's tag. */
+START_TEST(qemu_argv_exports_each_share_over_virtio_9p) {
+  struct vm_settings s = settings("/usr/bin/qemu-system-x86_64", NULL);
+  struct vm_share v[] = {
+      {.tag = "hull-rootfs", .host_path = "/b/root,fs",
+       .guest_path = "/bundle/rootfs", .readonly = true},
+      {.tag = "hull-bind-3", .host_path = "/data",
+       .guest_path = "/bundle/binds/3"},
+  };
+  struct vm_shares shares = {v, 2};
+  struct vm_boot b = {.settings = &s, .kernel = s.kernel,
+                      .initrd = "/st/initrd",
+                      .console_log = "/st/console.log", .cmdline = "c",
+                      .agent_fd = 7, .shares = &shares};
+  const char *model = geteuid() == 0 ? "passthrough" : "none";
+  cleanup_free char *root = xasprintf(
+      "local,id=fs0,path=/b/root,,fs,security_model=%s,multidevs=remap,"
+      "readonly=on", model);
+  cleanup_free char *data = xasprintf(
+      "local,id=fs1,path=/data,security_model=%s,multidevs=remap", model);
+  cleanup_strv char **pc = qemu_argv(&b);
+  ck_assert(argv_has(pc, "-fsdev", root));
+  ck_assert(argv_has(pc, "-fsdev", data));
+  ck_assert(argv_has(pc, "-device",
+                     "virtio-9p-pci,fsdev=fs0,mount_tag=hull-rootfs"));
+  ck_assert(argv_has(pc, "-device",
+                     "virtio-9p-pci,fsdev=fs1,mount_tag=hull-bind-3"));
+  b.kernel = "/cache/vmlinux-1";
+  b.pvh_kernel = true;
+  cleanup_strv char **micro = qemu_argv(&b);
+  ck_assert(argv_has(micro, "-device",
+                     "virtio-9p-device,fsdev=fs0,mount_tag=hull-rootfs"));
+  b.shares = NULL;
+  cleanup_strv char **none = qemu_argv(&b);
+  ck_assert(!argv_has(none, "-fsdev", NULL));
+}
+END_TEST
+
 /* The guest kernel's release from its bzImage, and the modules virtio-net
  * needs from the host's /lib/modules/<release>, what they need first. */
 START_TEST(kernel_modules_come_after_what_they_need) {
@@ -842,6 +882,7 @@ static Suite *vm_monitor_suite(void) {
   tcase_add_test(lines, qemu_argv_leaves_accel_to_the_user);
   tcase_add_test(lines, qemu_argv_is_a_microvm_for_a_pvh_kernel);
   tcase_add_test(lines, qemu_argv_has_a_virtio_net_card_per_tap);
+  tcase_add_test(lines, qemu_argv_exports_each_share_over_virtio_9p);
   tcase_add_test(lines, kernel_modules_come_after_what_they_need);
   tcase_add_test(lines, qemu_kernel_params_say_how_the_guest_resets);
   tcase_add_test(lines, exit_like_passes_codes_and_signals_on);

@@ -127,7 +127,7 @@ __attribute__((noreturn)) static void run_pid1(const struct agent_flags *f) {
     guest_fatal(channel, err->msg);
   if (channel < 0 && guest_open_channel(GUEST_CHANNEL, &channel, &err) < 0)
     guest_fatal(-1, err->msg);
-  if (guest_network_up(&err) < 0)
+  if (guest_mount_shares(&err) < 0 || guest_network_up(&err) < 0)
     guest_fatal(channel, err->msg);
   if (mkdir_p(f->root, 0700, &err) < 0)
     guest_fatal(channel, err->msg);

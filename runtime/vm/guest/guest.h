@@ -7,7 +7,8 @@
  *   relay.c   the conversation (proto.h): the container's lifecycle in the
  *             guest, its processes' stdio, signals, execs, exits
  *   stream.c  one process the agent relays (stream 1 or an exec)
- *   network.c the guest's network: lo, and the cards the host gave it */
+ *   network.c the guest's network: lo, and the cards the host gave it
+ *   share.c   the container's files, shared by the host over virtio-9p */
 #ifndef HULL_VM_GUEST_H
 #define HULL_VM_GUEST_H
 
@@ -46,6 +47,16 @@ __attribute__((noreturn)) void guest_power_off(int channel);
 /* `lo` up; with VM_GUEST_NETWORK, its modules loaded and its cards
  * configured as the container's interfaces on the host were. */
 int guest_network_up(hull_error_t *err);
+/* Loads dir's kernel modules (NN-<name>.ko[.xz]) in the order of their
+ * names, with their parameters from the kernel's command line; a missing
+ * dir is no modules, a module already loaded no error. */
+int guest_load_modules(const char *dir, hull_error_t *err);
+
+/* ---- share.c (PID 1 only) ----------------------------------------------- */
+
+/* With VM_GUEST_SHARES: its modules loaded, and each virtio-9p share the
+ * host gave mounted where the guest's config looks for it. */
+int guest_mount_shares(hull_error_t *err);
 
 /* ---- stream.c ------------------------------------------------------------ */
 

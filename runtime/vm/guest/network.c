@@ -74,16 +74,15 @@ static int by_name(const struct dirent **a, const struct dirent **b) {
   return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static int load_modules(hull_error_t *err) {
+int guest_load_modules(const char *dir, hull_error_t *err) {
   struct dirent **entries = NULL;
-  int n = scandir(VM_GUEST_MODULES, &entries, NULL, by_name);
+  int n = scandir(dir, &entries, NULL, by_name);
   if (n < 0)
-    return errno == ENOENT ? 0 : hull_error(err, errno, "`%s`",
-                                            VM_GUEST_MODULES);
+    return errno == ENOENT ? 0 : hull_error(err, errno, "`%s`", dir);
   int ret = 0;
   for (int i = 0; i < n; i++) {
     if (ret == 0 && entries[i]->d_name[0] != '.')
-      ret = load_module(VM_GUEST_MODULES, entries[i]->d_name, err);
+      ret = load_module(dir, entries[i]->d_name, err);
     free(entries[i]);
   }
   free(entries);
@@ -198,7 +197,8 @@ int guest_network_up(hull_error_t *err) {
   cleanup_error hull_error_t missing = NULL;
   if (read_file(VM_GUEST_NETWORK, &text, NULL, &missing) < 0)
     return 0; /* no cards */
-  if (load_modules(err) < 0 || configure(text, err) < 0)
+  if (guest_load_modules(VM_GUEST_MODULES, err) < 0 ||
+      configure(text, err) < 0)
     return hull_error_wrap(err, "VM network");
   return 0;
 }
