@@ -10,10 +10,11 @@
 # docker-registry started on 127.0.0.1 on a free port.  Its Cmd reads every
 # file under /usr/lib and then writes /done.
 #
-# Measured (medians; the tools interleaved in rotating order, a `sync`
-# before each timed command so that none pays for another's writeback; the
-# page cache is left as it is: the layout's and the registry's blobs are
-# cached after the first read):
+# Measured (medians; the tools interleaved in rotating order; in the cold
+# part a `sync` before each timed command, so that none pays for another's
+# writeback; the page cache is left as it is: the layout's and the
+# registry's blobs are cached after the first read), the wall time and the
+# CPU time (user + system of the command and the children it reaped):
 #   unpack, cold     BENCH_N times each, every time into fresh directories:
 #       hull    `hull image import LAYOUT` + `hull image mount` (the first
 #               mount unpacks every layer into the store)
@@ -134,15 +135,18 @@ remove_work() {
 # ---------------------------------------------------------------- helpers
 
 declare -A FAILED
+TIMED_SYNC=0
 
-# timed NAME COMMAND...: time COMMAND (after a sync), append the wall time
+# timed NAME COMMAND...: time COMMAND (after a sync when TIMED_SYNC is 1:
+# the cold part, so that no tool pays for the writeback of the one before
+# it), append the wall time
 # in µs to samples/NAME and its CPU time (user + system, its children's
 # included: bash's `time' of measure, which reaps it) to samples/NAME.cpu;
 # on failure mark NAME FAILED with its first line of output and return 1.
 timed() {
 	local name=$1 us kib status user sys TIMEFORMAT='%3U %3S'
 	shift
-	sync
+	((TIMED_SYNC == 0)) || sync
 	: >"$work/out"
 	if ! { time "$work/bin/measure" -o "$work/out" -t "$BENCH_TIMEOUT" "$@" >"$work/measured"; } 2>"$work/cpu" ||
 	   ! read -r us kib status <"$work/measured"; then
@@ -166,7 +170,6 @@ timed() {
 timed_first_byte() {
 	local name=$1 expected=$2 us kib status first
 	shift 2
-	sync
 	: >"$work/out"
 	if ! read -r us kib status first < <("$work/bin/measure" -f -o "$work/out" -t "$BENCH_TIMEOUT" "$@"); then
 		FAILED[$name]="could not be measured"
@@ -225,7 +228,7 @@ put_blob() {
 }
 
 # add_layer TAR: gzips TAR into the layout; appends to LAYERS and DIFF_IDS.
-LAYERS="" DIFF_IDS="" IMAGE_BYTES=0 IMAGE_FILES=0
+LAYERS="" DIFF_IDS="" IMAGE_BYTES=0 IMAGE_FILES=0 N_LAYERS=0
 add_layer() {
 	local tar=$1 diff_id
 	diff_id=sha256:$(sha256sum "$tar" | cut -d' ' -f1)
@@ -236,6 +239,7 @@ add_layer() {
 	read -r -a blob < <(put_blob "$tar.gz")
 	LAYERS+="${LAYERS:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"${blob[0]}\",\"size\":${blob[1]}}"
 	DIFF_IDS+="${DIFF_IDS:+,}\"$diff_id\""
+	N_LAYERS=$((N_LAYERS + 1))
 }
 
 make_image() {
@@ -264,7 +268,6 @@ make_image() {
 	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"1"}}]}\n' \
 		"${manifest[0]}" "${manifest[1]}" >"$LAYOUT/index.json"
 	echo '{"imageLayoutVersion":"1.0.0"}' >"$LAYOUT/oci-layout"
-	N_LAYERS=$((i + 1))
 	GZ_BYTES=$(du -sb "$LAYOUT/blobs" | cut -f1)
 	rm -rf "$stage"
 }
@@ -273,16 +276,16 @@ make_image() {
 
 # http METHOD PATH CONTENT-TYPE [FILE]: one request to the registry on its
 # own connection (bash's /dev/tcp: no curl needed); prints the status and
-# the Location header's path.  In a subshell: a registry that hangs up
-# mid-body kills only it.
+# the Location header's path ("000 -" when it did not answer).  In a
+# subshell: a registry that hangs up mid-body kills only it.
 http() (
 	local method=$1 path=$2 ctype=$3 file=${4:-} len=0 fd line status= location=
 	[[ -z $file ]] || len=$(stat -c %s "$file")
-	exec {fd}<>"/dev/tcp/127.0.0.1/$REG_PORT" || exit 1
+	exec {fd}<>"/dev/tcp/127.0.0.1/$REG_PORT" || { echo "000 -"; exit 0; }
 	printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\nContent-Type: %s\r\nContent-Length: %s\r\n\r\n' \
 		"$method" "$path" "$REG_PORT" "$ctype" "$len" >&"$fd"
 	[[ -z $file ]] || cat "$file" >&"$fd"
-	IFS= read -r line <&"$fd" || exit 1
+	IFS= read -r line <&"$fd" || { echo "000 -"; exit 0; }
 	line=${line%$'\r'}
 	status=${line#* }
 	status=${status%% *}
@@ -312,7 +315,7 @@ start_registry() {
 		EOF
 		"$REGISTRY" serve "$work/registry.yml" </dev/null >>"$work/registry.log" 2>&1 &
 		REG_PID=$! REG_PORT=$port
-		for ((i = 0; i < 200; i++)); do
+		for ((i = 0; i < 600; i++)); do
 			kill -0 "$REG_PID" 2>/dev/null || break
 			# Ours answering, not another process that took the port.
 			if [[ $(http GET /v2/ application/json 2>/dev/null) == 200* ]] &&
@@ -411,6 +414,7 @@ cold_podman() {
 bench_cold() {
 	local i k sides=(hull-import umoci hull-pull podman) n=4
 	mkdir -p "$work/cold"
+	TIMED_SYNC=1
 	for ((i = 0; i < BENCH_N; i++)); do
 		say "cold unpack and pull $((i + 1))/$BENCH_N"
 		for ((k = 0; k < n; k++)); do
@@ -422,6 +426,7 @@ bench_cold() {
 			esac
 		done
 	done
+	TIMED_SYNC=0
 }
 
 # ---------------------------------------------------------------- 2: warm stores
@@ -685,7 +690,7 @@ report() {
 	printf 'image: %d gzip layers, %s uncompressed (%d tar entries), %s of blobs; an OCI layout and a\n' \
 		"$N_LAYERS" "$(fmt_mb "$IMAGE_BYTES")" "$IMAGE_FILES" "$(fmt_mb "$GZ_BYTES")"
 	echo "  docker-registry on 127.0.0.1.  Page cache left as it was (the blobs are cached after"
-	echo "  their first read); a sync before each timed command."
+	echo "  their first read); a sync before each timed command of the cold part."
 	printf '  hull %s; umoci %s; %s; docker-registry %s\n' "$HULL" \
 		"$("$UMOCI" --version 2>/dev/null | awk '{print $3}')" "$("$PODMAN" --version)" \
 		"$("$REGISTRY" --version 2>/dev/null | awk '{print $NF}')"
@@ -720,9 +725,9 @@ report() {
 	echo "page cache: each container (hull runs both kinds, same config.json) reads all of /usr/lib"
 	echo "  and exits; before, every file of the layers and bundles was written back and dropped from"
 	echo "  the page cache (those files only).  memcg: growth of the file pages charged to the"
-	local where=""
-	[[ -z $MEMCG ]] || where=" ($MEMCG_STAT of $MEMCG/hull, /umoci)"
-	echo "  containers' parent memory cgroup$where.  resident: the bytes"
+	echo "  containers' parent memory cgroup${MEMCG:+ ($MEMCG_STAT in the memory.stat of}"
+	[[ -z $MEMCG ]] || echo "  $MEMCG/hull and /umoci).  resident: the bytes"
+	[[ -n $MEMCG ]] || echo "  (no memory cgroup to use here).  resident: the bytes"
 	echo "  of the layers' / bundles' files in the page cache after the reads (mincore; before them:"
 	echo "  $(fmt_mb "${RESIDENT_BEFORE[hull]:-0}") / $(fmt_mb "${RESIDENT_BEFORE[umoci]:-0}"))."
 	if ((BENCH_BUNDLES != BENCH_MANY)); then
