@@ -116,6 +116,7 @@ bench: hull tests/rootfs/.done bench/net-throughput
 	bash bench/bench.sh
 	bash bench/net-bench.sh
 	bash bench/vm-bench.sh
+	bash bench/image-bench.sh
 
 bench/net-throughput: bench/net-throughput.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
