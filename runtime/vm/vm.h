@@ -35,6 +35,17 @@
 
 /* ---- what VM a container asks for (config.c) ---------------------------- */
 
+/* What backs the guest's memory on the host (run.oci.vm.memory_backing). */
+enum vm_memory_backing {
+  VM_BACKING_DEFAULT, /* the hypervisor's anonymous memory (qemu madvises
+                         it for transparent huge pages: THP when the host's
+                         policy is madvise or always) */
+  VM_BACKING_THP,     /* the same, made explicit, and refused on a host
+                         whose transparent huge pages are off */
+  VM_BACKING_HUGETLB, /* the host's reserved huge pages (a hugetlb memfd);
+                         refused when too few are free */
+};
+
 struct vm_settings {
   char *kernel;             /* absolute path of a bzImage or ELF vmlinux */
   char *initrd;             /* the user's initrd (laid under hull's), or NULL */
@@ -46,12 +57,17 @@ struct vm_settings {
   unsigned vcpus;           /* >= 1 */
   uint64_t memory_bytes;    /* a whole number of MiB, >= 64 MiB */
   unsigned boot_timeout_ms; /* how long the agent may take to say READY */
+  bool balloon;             /* a virtio-balloon with free page reporting:
+                               the guest hands back the pages it frees
+                               (qemu only; on by default there) */
+  enum vm_memory_backing memory_backing;
 };
 
 /* True when the spec has a `vm` object or run.oci.handler=vm. */
 bool vm_wanted(const struct spec *spec);
 /* The settings from spec->vm and the annotations, defaults filled in (the
- * host's newest /boot/vmlinuz-*, 1 vCPU, 256 MiB), and checked before
+ * host's newest /boot/vmlinuz-*, 1 vCPU, 256 MiB or what the container's
+ * memory limit leaves for the guest, a balloon under qemu), and checked before
  * anything starts: the kernel is a kernel image, the initrd and the
  * hypervisor exist, /dev/kvm opens for the built-in VMM, and the parts of
  * the `vm` object hull cannot honour are refused by name. */
