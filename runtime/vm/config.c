@@ -423,16 +423,20 @@ static int resolve_memory(const struct spec *spec, struct vm_settings *out,
   return fit_memory_limit(spec, found, label, out, err);
 }
 
-/* run.oci.vm.balloon=true|false; on by default under qemu, which has the
- * device; the built-in VMM has none. */
+/* run.oci.vm.balloon=true|false; without it, qemu decides per machine
+ * (VM_BALLOON_AUTO) and the built-in VMM, which has no balloon, has none. */
 static int resolve_balloon(const struct spec *spec, struct vm_settings *out,
                            hull_error_t *err) {
   const char *a = annotation(spec, "balloon");
   const char *label = ANNOTATION_AT "balloon";
-  if (a != NULL && strcmp(a, "true") != 0 && strcmp(a, "false") != 0)
+  if (a == NULL) {
+    out->balloon = out->hypervisor ? VM_BALLOON_AUTO : VM_BALLOON_OFF;
+    return 0;
+  }
+  if (strcmp(a, "true") != 0 && strcmp(a, "false") != 0)
     return hull_error(err, 0, "%s: \"%s\" is not true or false", label, a);
-  out->balloon = a != NULL ? strcmp(a, "true") == 0 : out->hypervisor != NULL;
-  if (out->balloon && out->hypervisor == NULL)
+  out->balloon = strcmp(a, "true") == 0 ? VM_BALLOON_ON : VM_BALLOON_OFF;
+  if (out->balloon == VM_BALLOON_ON && out->hypervisor == NULL)
     return hull_error(err, 0, "%s: the built-in VMM has no balloon (name a "
                       "hypervisor)", label);
   return 0;

@@ -218,9 +218,9 @@ static void push_cpus_and_memory(char ***v, size_t *n,
  * which the guest kernel tells qemu of the free pages it has gathered
  * (2 MiB blocks, a couple of seconds after they were freed) and qemu
  * drops them from its memory, so that an idle guest's RSS falls back. */
-static void push_balloon(char ***v, size_t *n, const struct vm_settings *s,
+static void push_balloon(char ***v, size_t *n, const struct vm_boot *b,
                          bool microvm) {
-  if (!s->balloon)
+  if (!b->balloon)
     return;
   push(v, n, xstrdup("-device"));
   push(v, n, xasprintf("%s,free-page-reporting=on",
@@ -284,7 +284,7 @@ char **qemu_argv(const struct vm_boot *b) {
                            microvm ? "virtio-net-device" : "virtio-net-pci", i,
                            netns_mac_format(b->nics[i].mac, mac, sizeof(mac))));
   }
-  push_balloon(&v, &n, s, microvm);
+  push_balloon(&v, &n, b, microvm);
   for (size_t i = 0; user && user[i]; i++)
     push(&v, &n, xstrdup(user[i]));
   return v;

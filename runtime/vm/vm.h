@@ -46,6 +46,17 @@ enum vm_memory_backing {
                          refused when too few are free */
 };
 
+/* Whether the guest gets a balloon (run.oci.vm.balloon). */
+enum vm_balloon {
+  VM_BALLOON_OFF,  /* run.oci.vm.balloon=false; the built-in VMM */
+  VM_BALLOON_ON,   /* run.oci.vm.balloon=true (qemu only) */
+  VM_BALLOON_AUTO, /* qemu, no annotation: when the machine is one whose
+                      virtio devices the guest kernel finds anyway (a pc,
+                      or a microvm with a kernel that reads virtio-mmio
+                      devices from its command line), not at the price of
+                      turning a microvm into a pc */
+};
+
 struct vm_settings {
   char *kernel;             /* absolute path of a bzImage or ELF vmlinux */
   char *initrd;             /* the user's initrd (laid under hull's), or NULL */
@@ -57,9 +68,8 @@ struct vm_settings {
   unsigned vcpus;           /* >= 1 */
   uint64_t memory_bytes;    /* a whole number of MiB, >= 64 MiB */
   unsigned boot_timeout_ms; /* how long the agent may take to say READY */
-  bool balloon;             /* a virtio-balloon with free page reporting:
-                               the guest hands back the pages it frees
-                               (qemu only; on by default there) */
+  enum vm_balloon balloon;  /* a virtio-balloon with free page reporting:
+                               the guest hands back the pages it frees */
   enum vm_memory_backing memory_backing;
 };
 
@@ -67,7 +77,7 @@ struct vm_settings {
 bool vm_wanted(const struct spec *spec);
 /* The settings from spec->vm and the annotations, defaults filled in (the
  * host's newest /boot/vmlinuz-*, 1 vCPU, 256 MiB or what the container's
- * memory limit leaves for the guest, a balloon under qemu), and checked before
+ * memory limit leaves for the guest), and checked before
  * anything starts: the kernel is a kernel image, the initrd and the
  * hypervisor exist, /dev/kvm opens for the built-in VMM, and the parts of
  * the `vm` object hull cannot honour are refused by name. */

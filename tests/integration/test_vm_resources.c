@@ -139,7 +139,8 @@ END_TEST
 /* The guest fills a tmpfs with 200 MiB, then removes it: qemu's RSS rises
  * by about that much, and falls back by most of it once the guest's
  * balloon has reported the free pages (a couple of seconds; polled for a
- * minute). With memory_backing=thp, qemu's memory is in huge pages. */
+ * minute). (Without the balloon it stays.) With memory_backing=thp,
+ * qemu's memory is in huge pages. */
 START_TEST(vm_balloon_gives_freed_memory_back) {
   cleanup_free char *kernel = vm_host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
@@ -150,8 +151,10 @@ START_TEST(vm_balloon_gives_freed_memory_back) {
   struct hctx *c = hctx_new();
   cleanup_free char *vm = vm_annotations(
       kernel, has_thp ? "\"run.oci.vm.memory\": \"512\", "
+                        "\"run.oci.vm.balloon\": \"true\", "
                         "\"run.oci.vm.memory_backing\": \"thp\""
-                      : "\"run.oci.vm.memory\": \"512\"");
+                      : "\"run.oci.vm.memory\": \"512\", "
+                        "\"run.oci.vm.balloon\": \"true\"");
   hctx_write_config(c, &(struct hconfig){
       .args = "\"/bin/sh\", \"-c\", \"dd if=/dev/zero of=/mnt/fill/f bs=1M "
               "count=200 2>/dev/null; echo filled; "
