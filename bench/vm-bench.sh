@@ -11,7 +11,21 @@
 #   maxrss      the largest RSS among hull, its VM process and the
 #               hypervisor (ru_maxrss over the reaped tree)
 # for each backend that works here: qemu-system-x86_64 (TCG unless
-# VM_BENCH_QEMU_ACCEL says otherwise) and hull's built-in VMM on /dev/kvm.
+# VM_BENCH_QEMU_ACCEL says otherwise), as it comes (with Debian's kernel
+# and no network card, a microvm without a balloon) and with a balloon
+# (run.oci.vm.balloon=true: a pc, since that kernel finds no virtio-mmio
+# devices), and hull's built-in VMM on /dev/kvm.
+#
+# Then, under qemu, what idle VM containers (`sleep`, started) cost:
+#   idle-rss    the host RSS and PSS (file pages shared between VMs, as
+#               qemu's mapping of the kernel, counted once) of one (its
+#               monitor and qemu), VM_BENCH_SETTLE seconds (default 5) after
+#               its process started: by then the balloon has reported what
+#               the guest freed (the initramfs it unpacked); with and
+#               without the balloon
+#   10 at once  VM_BENCH_MANY (default 10) with balloons created and
+#               started together: the time until all their processes ran,
+#               and their total host RSS and PSS once settled
 # A backend that fails is reported with its error (on a nested, emulating
 # /dev/kvm the built-in VMM cannot boot Linux), and the VMM's own setup
 # time to the first guest instruction, which does not depend on the
@@ -88,9 +102,72 @@ bench() {
 		"$(printf '%s\n' "${rss[@]}" | median)"
 }
 
+# The host "RSS PSS" (kB) of a VM container: its monitor (the container's
+# pid) and the monitor's child, the hypervisor.
+vm_rss() {
+	local pid p rss=0 pss=0 r s
+	pid=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$work/root/$1/state.json")
+	for p in $pid $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do
+		read -r r s < <(awk '/^Rss:/ { r = $2 } /^Pss:/ { s = $2 }
+			END { print r + 0, s + 0 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0 0)
+		rss=$((rss + r)) pss=$((pss + s))
+	done
+	echo "$rss $pss"
+}
+
+# idle BUNDLE COUNT NAME: COUNT containers of BUNDLE created and started
+# at once; prints "<ms until all ran> <total RSS kB> <total PSS kB>", the
+# sizes once settled.
+idle() {
+	local bundle=$1 count=$2 name=$3 i t0 t1 rss=0 pss=0 r s deadline
+	t0=$(date +%s%N)
+	for ((i = 0; i < count; i++)); do
+		("$hull" --root "$work/root" create --bundle "$bundle" "$name-$i" \
+			>"$work/$name-$i.out" 2>&1 </dev/null &&
+			"$hull" --root "$work/root" start "$name-$i") &
+	done
+	wait
+	deadline=$((SECONDS + 300))
+	for ((i = 0; i < count; i++)); do
+		until grep -q ready "$work/$name-$i.out"; do
+			((SECONDS < deadline)) || { echo "- - -"; return 0; }
+			sleep 0.05
+		done
+	done
+	t1=$(date +%s%N)
+	sleep "${VM_BENCH_SETTLE:-5}"
+	for ((i = 0; i < count; i++)); do
+		read -r r s <<<"$(vm_rss "$name-$i")"
+		rss=$((rss + r)) pss=$((pss + s))
+	done
+	for ((i = 0; i < count; i++)); do
+		"$hull" --root "$work/root" delete --force "$name-$i" >/dev/null 2>&1 || true
+	done
+	echo "$(((t1 - t0) / 1000000)) $rss $pss"
+}
+
+idle_bench() {
+	local bundle=$work/bundle-idle base many=${VM_BENCH_MANY:-10} ms rss pss
+	# Many TCG boots at once share the host's cores: more than the default
+	# 30 s to boot.
+	base="\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$kernel\", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.timeout\": \"300\""
+	for balloon in true false; do
+		make_bundle "$bundle-$balloon" "$base, \"run.oci.vm.balloon\": \"$balloon\""
+		sed -i 's|"sh", "-c", "echo hi"|"sh", "-c", "echo ready; exec sleep 1000"|' \
+			"$bundle-$balloon/config.json"
+		read -r ms rss pss <<<"$(idle "$bundle-$balloon" 1 "idle-$balloon")"
+		printf 'idle-rss   balloon=%-5s RSS %7s KiB, PSS %7s KiB per VM container (started in %s ms)\n' \
+			"$balloon" "$rss" "$pss" "$ms"
+	done
+	read -r ms rss pss <<<"$(idle "$bundle-true" "$many" many)"
+	printf '%d at once  balloon=true  all running in %s ms; RSS %s KiB, PSS %s KiB in all (PSS %s KiB each)\n' \
+		"$many" "$ms" "$rss" "$pss" "$([[ $pss == - ]] && echo - || echo $((pss / many)))"
+}
+
 echo "VM mode, $n runs each, kernel $kernel (medians):"
 if [[ -n $qemu ]]; then
 	bench qemu ", \"run.oci.vm.hypervisor\": \"$qemu\""
+	bench qemu-bal ", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.balloon\": \"true\""
 else
 	echo "qemu       skipped: no qemu-system-x86_64 (apt-get install qemu-system-x86)"
 fi
@@ -103,6 +180,8 @@ if [[ -n $qemu ]]; then
 	big=", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.memory\": \"2048\""
 	bench 500M-9p "$big" "$work/rootfs-500M"
 	bench 500M-copy "$big, \"run.oci.vm.rootfs\": \"initramfs\"" "$work/rootfs-500M"
+	echo "Idle VM containers under qemu (host RSS of monitor + qemu):"
+	idle_bench
 fi
 if [[ -f $repo/bench/vmm-bench.sh ]]; then
 	echo

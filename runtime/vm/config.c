@@ -22,6 +22,9 @@
 #define DEFAULT_BOOT_TIMEOUT_S 30
 #define MAX_BOOT_TIMEOUT_S 3600
 #define MIN_MEMORY_MIB 64
+/* A size derived from the container's limit is rounded down to this, the
+ * huge page size, so that any backing can hold it. */
+#define MEMORY_ALIGN_MIB 2
 /* What a hypervisor adds to its guest's memory in the host cgroup (qemu's
  * own RSS is ~40 MiB under TCG; hull's VMM ~2 MiB). */
 #define QEMU_OVERHEAD_MIB 64
@@ -37,8 +40,8 @@
 
 /* The annotations we know, without the prefix. */
 static const char *const known_annotations[] = {
-    "kernel", "initrd", "kernel_params", "vcpus",
-    "memory", "hypervisor", "timeout", "rootfs", NULL};
+    "kernel", "initrd", "kernel_params", "vcpus", "memory", "hypervisor",
+    "timeout", "rootfs", "balloon", "memory_backing", NULL};
 
 bool vm_wanted(const struct spec *spec) {
   if (spec->vm != NULL)
@@ -359,12 +362,13 @@ static int resolve_vcpus(const struct spec *spec, struct vm_settings *out,
   return 0;
 }
 
-/* The spec gives bytes, the annotation MiB; the VMMs take whole MiB, so
- * bytes are rounded down to one. */
 /* The hypervisor lives in the container's cgroup, so the spec's memory
- * limit must hold the guest's memory and the hypervisor's own: a default
- * shrinks to fit, a size the user chose that cannot fit is an error (the
- * VM would be OOM-killed on the host as the guest touches its memory). */
+ * limit must hold the guest's memory and the hypervisor's own. Without a
+ * size of the user's, the guest gets what the limit leaves: the container
+ * may use its limit, as a process container may (the guest's pages are
+ * taken only as it touches them, and the balloon gives freed ones back).
+ * A size the user chose that cannot fit is an error (the VM would be
+ * OOM-killed on the host as the guest touches its memory). */
 static int fit_memory_limit(const struct spec *spec, bool chosen,
                             const char *label, struct vm_settings *out,
                             hull_error_t *err) {
@@ -375,12 +379,12 @@ static int fit_memory_limit(const struct spec *spec, bool chosen,
   uint64_t overhead = out->hypervisor ? QEMU_OVERHEAD_MIB : BUILTIN_OVERHEAD_MIB;
   uint64_t room = limit_mib > overhead ? limit_mib - overhead : 0;
   uint64_t mib = out->memory_bytes >> 20;
-  if (mib <= room)
-    return 0;
   if (!chosen && room >= MIN_MEMORY_MIB) {
-    out->memory_bytes = room << 20;
+    out->memory_bytes = (room / MEMORY_ALIGN_MIB * MEMORY_ALIGN_MIB) << 20;
     return 0;
   }
+  if (mib <= room)
+    return 0;
   return hull_error(err, 0, "config.json: .linux.resources.memory.limit: "
                     "%llu MiB cannot hold the VM's %llu MiB and its "
                     "hypervisor's ~%llu MiB (raise it%s%s)",
@@ -389,6 +393,8 @@ static int fit_memory_limit(const struct spec *spec, bool chosen,
                     chosen ? label : "");
 }
 
+/* The spec gives bytes, the annotation MiB; the VMMs take whole MiB, so
+ * bytes are rounded down to one. */
 static int resolve_memory(const struct spec *spec, struct vm_settings *out,
                           hull_error_t *err) {
   char buf[128];
@@ -415,6 +421,101 @@ static int resolve_memory(const struct spec *spec, struct vm_settings *out,
                       (unsigned long long)v, unit);
   out->memory_bytes = mib << 20;
   return fit_memory_limit(spec, found, label, out, err);
+}
+
+/* run.oci.vm.balloon=true|false; without it, qemu decides per machine
+ * (VM_BALLOON_AUTO) and the built-in VMM, which has no balloon, has none. */
+static int resolve_balloon(const struct spec *spec, struct vm_settings *out,
+                           hull_error_t *err) {
+  const char *a = annotation(spec, "balloon");
+  const char *label = ANNOTATION_AT "balloon";
+  if (a == NULL) {
+    out->balloon = out->hypervisor ? VM_BALLOON_AUTO : VM_BALLOON_OFF;
+    return 0;
+  }
+  if (strcmp(a, "true") != 0 && strcmp(a, "false") != 0)
+    return hull_error(err, 0, "%s: \"%s\" is not true or false", label, a);
+  out->balloon = strcmp(a, "true") == 0 ? VM_BALLOON_ON : VM_BALLOON_OFF;
+  if (out->balloon == VM_BALLOON_ON && out->hypervisor == NULL)
+    return hull_error(err, 0, "%s: the built-in VMM has no balloon (name a "
+                      "hypervisor)", label);
+  return 0;
+}
+
+#define THP_ENABLED_PATH "/sys/kernel/mm/transparent_hugepage/enabled"
+#define MEMINFO_PATH "/proc/meminfo"
+
+/* qemu madvises its guest memory for huge pages, which the host honours
+ * unless its policy is [never] (or it has no THP at all). */
+static int check_thp(const char *label, hull_error_t *err) {
+  cleanup_free char *text = NULL;
+  cleanup_error hull_error_t e = NULL;
+  if (read_file(THP_ENABLED_PATH, &text, NULL, &e) < 0)
+    return hull_error(err, 0, "%s: thp: the host has no transparent huge "
+                      "pages (no " THP_ENABLED_PATH ")", label);
+  if (strstr(text, "[never]") != NULL)
+    return hull_error(err, 0, "%s: thp: the host's transparent huge pages are "
+                      "off (" THP_ENABLED_PATH " says [never])", label);
+  return 0;
+}
+
+/* A /proc/meminfo field's number (kB or a count); 0 when missing. */
+static uint64_t meminfo_field(const char *meminfo, const char *name) {
+  const char *p = strstr(meminfo, name);
+  return p ? strtoull(p + strlen(name), NULL, 10) : 0;
+}
+
+/* The whole of the guest's memory in free huge pages of the default size
+ * (qemu takes them as the guest touches its memory: a shortfall would kill
+ * the guest later, with SIGBUS, rather than now). */
+static int check_hugetlb(const char *label, uint64_t memory_bytes,
+                         hull_error_t *err) {
+  cleanup_free char *meminfo = NULL;
+  if (read_file(MEMINFO_PATH, &meminfo, NULL, err) < 0)
+    return hull_error_wrap(err, "%s: hugetlb", label);
+  uint64_t page_kb = meminfo_field(meminfo, "\nHugepagesize:");
+  if (page_kb == 0)
+    return hull_error(err, 0, "%s: hugetlb: the host has no huge pages (no "
+                      "Hugepagesize in " MEMINFO_PATH ")", label);
+  uint64_t page = page_kb << 10;
+  uint64_t mib = memory_bytes >> 20;
+  if (memory_bytes % page != 0)
+    return hull_error(err, 0, "%s: hugetlb: the VM's %llu MiB is not a "
+                      "multiple of the %llu kB huge page", label,
+                      (unsigned long long)mib, (unsigned long long)page_kb);
+  uint64_t free_pages = meminfo_field(meminfo, "\nHugePages_Free:");
+  uint64_t reserved = meminfo_field(meminfo, "\nHugePages_Rsvd:");
+  uint64_t available = free_pages > reserved ? free_pages - reserved : 0;
+  uint64_t need = memory_bytes / page;
+  if (available < need)
+    return hull_error(err, 0, "%s: hugetlb: the VM's %llu MiB needs %llu free "
+                      "%llu kB huge pages and the host has %llu (raise "
+                      "/proc/sys/vm/nr_hugepages)", label,
+                      (unsigned long long)mib, (unsigned long long)need,
+                      (unsigned long long)page_kb,
+                      (unsigned long long)available);
+  return 0;
+}
+
+/* run.oci.vm.memory_backing=thp|hugetlb, after the memory's size. */
+static int resolve_backing(const struct spec *spec, struct vm_settings *out,
+                           hull_error_t *err) {
+  const char *a = annotation(spec, "memory_backing");
+  const char *label = ANNOTATION_AT "memory_backing";
+  if (a == NULL)
+    return 0;
+  if (strcmp(a, "thp") == 0)
+    out->memory_backing = VM_BACKING_THP;
+  else if (strcmp(a, "hugetlb") == 0)
+    out->memory_backing = VM_BACKING_HUGETLB;
+  else
+    return hull_error(err, 0, "%s: \"%s\" is not thp or hugetlb", label, a);
+  if (out->hypervisor == NULL)
+    return hull_error(err, 0, "%s: %s: the built-in VMM backs its guest with "
+                      "its own memory (name a hypervisor)", label, a);
+  return out->memory_backing == VM_BACKING_THP
+             ? check_thp(label, err)
+             : check_hugetlb(label, out->memory_bytes, err);
 }
 
 static int resolve_timeout(const struct spec *spec, struct vm_settings *out,
@@ -468,6 +569,8 @@ int vm_settings_from_spec(const struct spec *spec, struct vm_settings *out,
     goto fail;
   resolve_params(spec, out);
   if (resolve_vcpus(spec, out, err) < 0 || resolve_memory(spec, out, err) < 0 ||
+      resolve_backing(spec, out, err) < 0 ||
+      resolve_balloon(spec, out, err) < 0 ||
       resolve_timeout(spec, out, err) < 0 ||
       resolve_rootfs(spec, out, err) < 0)
     goto fail;

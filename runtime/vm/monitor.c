@@ -724,34 +724,55 @@ static void serve(struct monitor *m) {
   }
 }
 
-/* ---- the container's network ------------------------------------------- */
+/* ---- the container's network and the guest's virtio devices ------------ */
 
-/* After GO, when whoever sets up the network (an engine before create,
- * hull's bridge network in on_ns_ready) has done so, and before the
- * capabilities go: the taps, and what the guest is to configure, added to
- * its initramfs. The built-in VMM has no network card yet: its guest
- * gets none.
+/* The guest kernel's modules for its virtio devices: the transport, then
+ * each device's driver (vm_kernel_modules adds what they need first). */
+static char **virtio_modules(const char *release, bool microvm, bool cards,
+                             bool balloon) {
+  const char *names[4];
+  size_t n = 0;
+  names[n++] = microvm ? "virtio_mmio" : "virtio_pci";
+  if (cards)
+    names[n++] = "virtio_net";
+  if (balloon)
+    names[n++] = "virtio_balloon";
+  names[n] = NULL;
+  return vm_kernel_modules(release, names);
+}
+
+/* Whether the guest gets a balloon on this machine: when asked for, and
+ * by default when its kernel finds the balloon without the machine
+ * changing (a microvm that would become a pc for it boots ~0.4 s slower
+ * under TCG: a VM with cards is a pc anyway). */
+static bool wants_balloon(const struct vm_settings *s, bool microvm_finds_virtio,
+                          bool microvm, size_t n_cards) {
+  if (s->balloon != VM_BALLOON_AUTO)
+    return s->balloon == VM_BALLOON_ON;
+  return !microvm || microvm_finds_virtio || n_cards > 0;
+}
+
+/* The guest's virtio devices (the network cards, the balloon): their
+ * modules, and the cards' configuration, added to its initramfs.
  *
- * A microvm's virtio-mmio cards are announced on the kernel's command line
- * only (it runs without ACPI), which a kernel without
+ * A microvm's virtio-mmio devices are announced on the kernel's command
+ * line only (it runs without ACPI), which a kernel without
  * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (Debian's) does not read: a VM with
- * cards is then a pc, whose virtio-net-pci every kernel finds; *cmdline
- * gets the pc's command line. */
-static int prepare_network(struct monitor_config *cfg, struct vm_net *net,
-                           char **cmdline, hull_error_t *err) {
-  *net = (struct vm_net){0};
+ * virtio devices is then a pc, whose virtio-*-pci every kernel finds;
+ * *cmdline gets the pc's command line. */
+static int prepare_virtio(struct monitor_config *cfg, const struct vm_net *net,
+                          char **cmdline, hull_error_t *err) {
   const struct vm_settings *s = cfg->boot.settings;
-  if (!cfg->network || s->hypervisor == NULL)
+  if (s->hypervisor == NULL)
     return 0;
-  if (vm_net_prepare(net, err) < 0)
-    return -1;
-  if (net->n == 0)
-    return 0;
-  static const char *const mmio[] = {"virtio_mmio", "virtio_net", NULL};
-  static const char *const pci[] = {"virtio_pci", "virtio_net", NULL};
   cleanup_free char *release = vm_kernel_release(s->kernel);
-  bool microvm = qemu_uses_microvm(s, cfg->boot.pvh_kernel);
-  if (microvm && !vm_kernel_has_mmio_cmdline(release)) {
+  /* The shares may have made it a pc already (handler.c). */
+  bool microvm = qemu_uses_microvm(s, cfg->boot.pvh_kernel) && !cfg->boot.pci;
+  bool mmio = microvm && vm_kernel_has_mmio_cmdline(release);
+  cfg->boot.balloon = wants_balloon(s, mmio, microvm, net->n);
+  if (net->n == 0 && !cfg->boot.balloon)
+    return 0;
+  if (microvm && !mmio) {
     microvm = false;
     cfg->boot.pci = true;
     cleanup_free char *params = qemu_kernel_params(s, false);
@@ -759,9 +780,24 @@ static int prepare_network(struct monitor_config *cfg, struct vm_net *net,
     cfg->boot.cmdline = *cmdline;
   }
   cleanup_strv char **modules =
-      vm_kernel_modules(release, microvm ? mmio : pci);
-  if (vm_image_append_network(cfg->boot.initrd, net->guest_config, modules,
-                              err) < 0) {
+      virtio_modules(release, microvm, net->n > 0, cfg->boot.balloon);
+  /* An empty network configuration: no cards to configure. */
+  const char *network = net->guest_config ? net->guest_config : "";
+  return vm_image_append_network(cfg->boot.initrd, network, modules, err);
+}
+
+/* After GO, when whoever sets up the network (an engine before create,
+ * hull's bridge network in on_ns_ready) has done so, and before the
+ * capabilities go: the taps, and what the guest is to configure, added to
+ * its initramfs. The built-in VMM has no network card yet: its guest
+ * gets none. */
+static int prepare_network(struct monitor_config *cfg, struct vm_net *net,
+                           char **cmdline, hull_error_t *err) {
+  *net = (struct vm_net){0};
+  const struct vm_settings *s = cfg->boot.settings;
+  if (cfg->network && s->hypervisor != NULL && vm_net_prepare(net, err) < 0)
+    return -1;
+  if (prepare_virtio(cfg, net, cmdline, err) < 0) {
     vm_net_close(net);
     return -1;
   }

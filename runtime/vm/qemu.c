@@ -238,6 +238,46 @@ static void push_shares(char ***v, size_t *n, const struct vm_boot *b,
   }
 }
 
+/* -smp and -m, and what backs the memory. Under TCG, qemu 7.2 runs each
+ * vCPU of an x86 guest on an x86 host in a thread of its own (MTTCG, its
+ * default there: threads "CPU n/TCG"), so -smp 2 uses two host cores. The
+ * memory is all there at boot (no hotplug: the guest touches only what it
+ * uses, and the balloon returns what it frees). A backend object is given
+ * only for a backing asked for: qemu's own RAM is anonymous memory it
+ * already madvises for transparent huge pages. */
+static void push_cpus_and_memory(char ***v, size_t *n,
+                                 const struct vm_settings *s) {
+  unsigned long long mib = s->memory_bytes >> 20;
+  push(v, n, xstrdup("-m"));
+  push(v, n, xasprintf("%lluM", mib));
+  push(v, n, xstrdup("-smp"));
+  push(v, n, xasprintf("%u", s->vcpus));
+  if (s->memory_backing == VM_BACKING_DEFAULT)
+    return;
+  push(v, n, xstrdup("-object"));
+  if (s->memory_backing == VM_BACKING_HUGETLB)
+    push(v, n, xasprintf("memory-backend-memfd,id=ram,size=%lluM,hugetlb=on",
+                         mib));
+  else
+    push(v, n, xasprintf("memory-backend-ram,id=ram,size=%lluM", mib));
+  /* qemu merges -machine options: this joins ours or the user's -M. */
+  push(v, n, xstrdup("-machine"));
+  push(v, n, xstrdup("memory-backend=ram"));
+}
+
+/* The balloon is never inflated: it is there for free page reporting, by
+ * which the guest kernel tells qemu of the free pages it has gathered
+ * (2 MiB blocks, a couple of seconds after they were freed) and qemu
+ * drops them from its memory, so that an idle guest's RSS falls back. */
+static void push_balloon(char ***v, size_t *n, const struct vm_boot *b,
+                         bool microvm) {
+  if (!b->balloon)
+    return;
+  push(v, n, xstrdup("-device"));
+  push(v, n, xasprintf("%s,free-page-reporting=on",
+                       microvm ? "virtio-balloon-device" : "virtio-balloon-pci"));
+}
+
 char **qemu_argv(const struct vm_boot *b) {
   const struct vm_settings *s = b->settings;
   char **v = NULL;
@@ -262,11 +302,7 @@ char **qemu_argv(const struct vm_boot *b) {
                          "-monitor", "none", "-no-reboot"};
   for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
     push(&v, &n, xstrdup(fixed[i]));
-  push(&v, &n, xstrdup("-m"));
-  push(&v, &n, xasprintf("%lluM",
-                         (unsigned long long)(s->memory_bytes >> 20)));
-  push(&v, &n, xstrdup("-smp"));
-  push(&v, &n, xasprintf("%u", s->vcpus));
+  push_cpus_and_memory(&v, &n, s);
   push(&v, &n, xstrdup("-kernel"));
   push(&v, &n, xstrdup(b->kernel));
   push(&v, &n, xstrdup("-initrd"));
@@ -300,6 +336,7 @@ char **qemu_argv(const struct vm_boot *b) {
                            netns_mac_format(b->nics[i].mac, mac, sizeof(mac))));
   }
   push_shares(&v, &n, b, microvm);
+  push_balloon(&v, &n, b, microvm);
   for (size_t i = 0; user && user[i]; i++)
     push(&v, &n, xstrdup(user[i]));
   return v;

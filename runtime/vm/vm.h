@@ -37,6 +37,28 @@
 
 /* ---- what VM a container asks for (config.c) ---------------------------- */
 
+/* What backs the guest's memory on the host (run.oci.vm.memory_backing). */
+enum vm_memory_backing {
+  VM_BACKING_DEFAULT, /* the hypervisor's anonymous memory (qemu madvises
+                         it for transparent huge pages: THP when the host's
+                         policy is madvise or always) */
+  VM_BACKING_THP,     /* the same, made explicit, and refused on a host
+                         whose transparent huge pages are off */
+  VM_BACKING_HUGETLB, /* the host's reserved huge pages (a hugetlb memfd);
+                         refused when too few are free */
+};
+
+/* Whether the guest gets a balloon (run.oci.vm.balloon). */
+enum vm_balloon {
+  VM_BALLOON_OFF,  /* run.oci.vm.balloon=false; the built-in VMM */
+  VM_BALLOON_ON,   /* run.oci.vm.balloon=true (qemu only) */
+  VM_BALLOON_AUTO, /* qemu, no annotation: when the machine is one whose
+                      virtio devices the guest kernel finds anyway (a pc,
+                      or a microvm with a kernel that reads virtio-mmio
+                      devices from its command line), not at the price of
+                      turning a microvm into a pc */
+};
+
 struct vm_settings {
   char *kernel;             /* absolute path of a bzImage or ELF vmlinux */
   char *initrd;             /* the user's initrd (laid under hull's), or NULL */
@@ -52,12 +74,16 @@ struct vm_settings {
                                the initramfs (the built-in VMM, which has
                                no virtio, or run.oci.vm.rootfs=initramfs);
                                else qemu shares them over virtio-9p */
+  enum vm_balloon balloon;  /* a virtio-balloon with free page reporting:
+                               the guest hands back the pages it frees */
+  enum vm_memory_backing memory_backing;
 };
 
 /* True when the spec has a `vm` object or run.oci.handler=vm. */
 bool vm_wanted(const struct spec *spec);
 /* The settings from spec->vm and the annotations, defaults filled in (the
- * host's newest /boot/vmlinuz-*, 1 vCPU, 256 MiB), and checked before
+ * host's newest /boot/vmlinuz-*, 1 vCPU, 256 MiB or what the container's
+ * memory limit leaves for the guest), and checked before
  * anything starts: the kernel is a kernel image, the initrd and the
  * hypervisor exist, /dev/kvm opens for the built-in VMM, and the parts of
  * the `vm` object hull cannot honour are refused by name. */

@@ -343,15 +343,22 @@ static struct spec *limited_spec(unsigned limit_mib, const char *more) {
   return parse(json);
 }
 
-/* The hypervisor lives in the container's cgroup: the default memory
- * shrinks to fit the limit, a chosen size that cannot fit is refused. */
+/* The hypervisor lives in the container's cgroup: without a size of the
+ * user's the guest gets what the limit leaves (whole huge pages), a chosen
+ * size that cannot fit is refused. */
 START_TEST(memory_fits_the_cgroup_limit) {
   struct vm_settings s;
   get_settings(limited_spec(1024, NULL), &s);
-  ck_assert_uint_eq(s.memory_bytes, 256ULL << 20);
+  ck_assert_uint_eq(s.memory_bytes, (1024ULL - 64) << 20);
+  vm_settings_free(&s);
+  get_settings(limited_spec(8193, NULL), &s);
+  ck_assert_uint_eq(s.memory_bytes, (8192ULL - 64) << 20);
   vm_settings_free(&s);
   get_settings(limited_spec(200, NULL), &s);
   ck_assert_uint_eq(s.memory_bytes, (200ULL - 64) << 20);
+  vm_settings_free(&s);
+  get_settings(limited_spec(2048, "\"run.oci.vm.memory\":\"300\""), &s);
+  ck_assert_uint_eq(s.memory_bytes, 300ULL << 20);
   vm_settings_free(&s);
   expect_error(limited_spec(100, NULL),
                "config.json: .linux.resources.memory.limit: 100 MiB cannot "
@@ -359,6 +366,64 @@ START_TEST(memory_fits_the_cgroup_limit) {
   expect_error(limited_spec(300, "\"run.oci.vm.memory\":\"256\""),
                "300 MiB cannot hold the VM's 256 MiB and its hypervisor's ~64 "
                "MiB (raise it or lower annotation run.oci.vm.memory)");
+}
+END_TEST
+
+/* The balloon: qemu's machine decides (the monitor), the built-in VMM has
+ * none; run.oci.vm.balloon says otherwise, as true or false. */
+START_TEST(balloon_setting) {
+  struct vm_settings s;
+  get_settings(ann_spec(NULL), &s);
+  ck_assert_int_eq(s.balloon, VM_BALLOON_AUTO);
+  vm_settings_free(&s);
+  get_settings(ann_spec("\"run.oci.vm.balloon\":\"true\""), &s);
+  ck_assert_int_eq(s.balloon, VM_BALLOON_ON);
+  vm_settings_free(&s);
+  get_settings(ann_spec("\"run.oci.vm.balloon\":\"false\""), &s);
+  ck_assert_int_eq(s.balloon, VM_BALLOON_OFF);
+  vm_settings_free(&s);
+  expect_error(ann_spec("\"run.oci.vm.balloon\":\"on\""),
+               "annotation run.oci.vm.balloon: \"on\" is not true or false");
+  cleanup_free char *builtin = xasprintf(
+      "\"run.oci.handler\":\"vm\",\"run.oci.vm.kernel\":\"%s\","
+      "\"run.oci.vm.balloon\":\"true\"", kernel);
+  expect_error(spec_with(NULL, builtin), "annotation run.oci.vm.balloon: the "
+               "built-in VMM has no balloon (name a hypervisor)");
+}
+END_TEST
+
+/* run.oci.vm.memory_backing: thp where the host has it, hugetlb only with
+ * enough free huge pages for the whole guest, nothing else. */
+START_TEST(memory_backing_setting) {
+  struct vm_settings s;
+  get_settings(ann_spec(NULL), &s);
+  ck_assert_int_eq(s.memory_backing, VM_BACKING_DEFAULT);
+  vm_settings_free(&s);
+  expect_error(ann_spec("\"run.oci.vm.memory_backing\":\"THP\""),
+               "annotation run.oci.vm.memory_backing: \"THP\" is not thp or "
+               "hugetlb");
+  char *thp = NULL;
+  hull_error_t err = NULL;
+  if (read_file("/sys/kernel/mm/transparent_hugepage/enabled", &thp, NULL,
+                &err) < 0)
+    hull_error_release(&err);
+  if (thp != NULL && strstr(thp, "[never]") == NULL) {
+    get_settings(ann_spec("\"run.oci.vm.memory_backing\":\"thp\""), &s);
+    ck_assert_int_eq(s.memory_backing, VM_BACKING_THP);
+    vm_settings_free(&s);
+  } else {
+    expect_error(ann_spec("\"run.oci.vm.memory_backing\":\"thp\""),
+                 "annotation run.oci.vm.memory_backing: thp: the host");
+  }
+  free(thp);
+  /* 1 TiB: more huge pages than any test host has free */
+  expect_error(ann_spec("\"run.oci.vm.memory\":\"1048576\","
+                        "\"run.oci.vm.memory_backing\":\"hugetlb\""),
+               "annotation run.oci.vm.memory_backing: hugetlb: the VM's "
+               "1048576 MiB needs");
+  expect_error(ann_spec("\"run.oci.vm.memory\":\"255\","
+                        "\"run.oci.vm.memory_backing\":\"hugetlb\""),
+               "hugetlb: the VM's 255 MiB is not a multiple of the");
 }
 END_TEST
 
@@ -392,6 +457,8 @@ static Suite *vm_config_suite(void) {
   tcase_add_test(tc, builtin_limits);
   tcase_add_test(tc, unsupported_parts);
   tcase_add_test(tc, memory_fits_the_cgroup_limit);
+  tcase_add_test(tc, balloon_setting);
+  tcase_add_test(tc, memory_backing_setting);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -367,6 +367,37 @@ START_TEST(kernel_modules_come_after_what_they_need) {
 }
 END_TEST
 
+/* The balloon, for free page reporting, in the machine's flavour; a
+ * backing of memory as a backend object the machine uses. */
+START_TEST(qemu_argv_has_the_balloon_and_the_memory_backing) {
+  struct vm_settings s = settings("/q", NULL);
+  struct vm_boot b = {.settings = &s, .kernel = "k", .initrd = "i",
+                      .console_log = "c", .cmdline = "c", .agent_fd = 3};
+  cleanup_strv char **plain = qemu_argv(&b);
+  ck_assert(!argv_has(plain, "-device", "virtio-balloon-pci,free-page-reporting=on"));
+  ck_assert(!argv_has(plain, "-object", NULL));
+  b.balloon = true;
+  cleanup_strv char **pc = qemu_argv(&b);
+  ck_assert(argv_has(pc, "-device", "virtio-balloon-pci,free-page-reporting=on"));
+  b.pvh_kernel = true;
+  cleanup_strv char **micro = qemu_argv(&b);
+  ck_assert(argv_has(micro, "-M", "microvm,accel=tcg,acpi=off"));
+  ck_assert(argv_has(micro, "-device",
+                     "virtio-balloon-device,free-page-reporting=on"));
+  b.pvh_kernel = false;
+  s.memory_backing = VM_BACKING_HUGETLB;
+  cleanup_strv char **huge = qemu_argv(&b);
+  ck_assert(argv_has(huge, "-m", "256M"));
+  ck_assert(argv_has(huge, "-object",
+                     "memory-backend-memfd,id=ram,size=256M,hugetlb=on"));
+  ck_assert(argv_has(huge, "-machine", "memory-backend=ram"));
+  s.memory_backing = VM_BACKING_THP;
+  cleanup_strv char **thp = qemu_argv(&b);
+  ck_assert(argv_has(thp, "-object", "memory-backend-ram,id=ram,size=256M"));
+  ck_assert(argv_has(thp, "-machine", "memory-backend=ram"));
+}
+END_TEST
+
 START_TEST(qemu_argv_leaves_accel_to_the_user) {
   char *accel[] = {"-accel", "kvm", NULL};
   struct vm_settings s = settings("/q", accel);
@@ -880,6 +911,7 @@ static Suite *vm_monitor_suite(void) {
   tcase_add_test(lines, kernel_cmdline_ends_with_the_agent);
   tcase_add_test(lines, qemu_argv_is_a_tcg_pc_with_two_uarts);
   tcase_add_test(lines, qemu_argv_leaves_accel_to_the_user);
+  tcase_add_test(lines, qemu_argv_has_the_balloon_and_the_memory_backing);
   tcase_add_test(lines, qemu_argv_is_a_microvm_for_a_pvh_kernel);
   tcase_add_test(lines, qemu_argv_has_a_virtio_net_card_per_tap);
   tcase_add_test(lines, qemu_argv_exports_each_share_over_virtio_9p);
