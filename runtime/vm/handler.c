@@ -286,9 +286,10 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
   cleanup_free char *cache = cache_dir_of(cfg->state_dir);
   cleanup_free char *unpacked = vm_unpacked_kernel(s.kernel, cache);
   bool pvh = unpacked != NULL || vm_kernel_is_pvh_elf(s.kernel);
+  bool pci = qemu_needs_pci(&s, pvh);
   /* The built-in VMM resets through its i8042. */
   cleanup_free char *backend_params =
-      s.hypervisor ? qemu_kernel_params(&s, pvh) : xstrdup("reboot=k");
+      s.hypervisor ? qemu_kernel_params(&s, pvh && !pci) : xstrdup("reboot=k");
   cleanup_free char *cmdline = vm_kernel_cmdline(&s, backend_params);
   struct spawn_fds f = {.listen = -1, .agent = {-1, -1}, .sync = {-1, -1},
                         .slave = -1};
@@ -314,7 +315,8 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
                .pvh_kernel = pvh,
                .kvm = s.hypervisor && qemu_kvm_native(cache),
                .initrd = initrd, .console_log = console_log,
-               .cmdline = cmdline, .agent_fd = f.agent[1], .stderr_fd = -1},
+               .cmdline = cmdline, .agent_fd = f.agent[1], .stderr_fd = -1,
+               .pci = pci},
       .state_dir = cfg->state_dir,
       .agent_fd = f.agent[0],
       .listen_fd = f.listen,

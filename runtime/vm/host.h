@@ -72,8 +72,8 @@ struct vm_boot {
   const char *cmdline;     /* the guest kernel's command line */
   int agent_fd;            /* the hypervisor's end of the agent channel */
   int stderr_fd;           /* the hypervisor's stderr (the monitor reads it) */
-  bool pci;                /* qemu: a pc even for a PVH kernel (its cards
-                              are on PCI) */
+  bool pci;                /* qemu: a pc even for a PVH kernel (its virtio
+                              devices are on PCI: qemu_needs_pci) */
   const struct vm_nic *nics; /* virtio-net cards (qemu only) */
   size_t n_nics;
 };
@@ -94,8 +94,16 @@ char *vm_kernel_cmdline(const struct vm_settings *s,
 /* Whether qemu runs s's guest as a `microvm` (else a `pc`): for a kernel
  * with a PVH entry, unless the hypervisor parameters name a machine. */
 bool qemu_uses_microvm(const struct vm_settings *s, bool pvh_kernel);
+/* Whether qemu runs a `pc` where it would run a microvm: the guest's
+ * virtio devices (the agent channel's port, network cards) are on a
+ * microvm's virtio-mmio, announced on the kernel's command line only (it
+ * runs without ACPI), which a kernel without
+ * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (Debian's) does not read; a pc's
+ * virtio-pci every kernel finds. */
+bool qemu_needs_pci(const struct vm_settings *s, bool pvh_kernel);
 /* What the qemu machine needs on the kernel's command line: how the guest
- * resets (ending qemu), and on a microvm the host's TSC rate. */
+ * resets (ending qemu), on a microvm the host's TSC rate, and the agent
+ * channel's port (VM_CHANNEL_PARAM). */
 char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel);
 
 /* Whether qemu gets accel=kvm: /dev/kvm runs guest code natively

@@ -14,7 +14,7 @@ const char *vm_frame_type_name(uint32_t type) {
       [VM_FRAME_STDIN] = "STDIN",   [VM_FRAME_STDOUT] = "STDOUT",
       [VM_FRAME_STDERR] = "STDERR", [VM_FRAME_EXIT] = "EXIT",
       [VM_FRAME_SIGNAL] = "SIGNAL", [VM_FRAME_EXEC] = "EXEC",
-      [VM_FRAME_WINSIZE] = "WINSIZE",
+      [VM_FRAME_WINSIZE] = "WINSIZE", [VM_FRAME_WINDOW] = "WINDOW",
   };
   if (type < sizeof(names) / sizeof(names[0]) && names[type])
     return names[type];

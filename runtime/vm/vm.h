@@ -12,7 +12,8 @@
  *              <state dir>/vm.sock, and exits with the container's status
  *   net.c      the container's network namespace's interfaces as taps for
  *              virtio-net cards, and what the guest is to configure
- *   modules.c  the guest kernel's virtio modules, from /lib/modules
+ *   modules.c  the guest kernel's virtio modules (the agent channel's
+ *              port, network cards), from /lib/modules
  *   qemu.c     the qemu backend (vm.hypervisor.path)
  *   handler.c  the execution handler the lifecycle calls
  *   proto.c    the agent protocol (proto.h)
@@ -93,8 +94,8 @@ int vm_image_container(const char *user_initrd, const char *base_path,
 #define VM_GUEST_MODULES "/vm/modules"
 
 /* Appends to the initramfs at path an archive of VM_GUEST_NETWORK
- * (network_config) and VM_GUEST_MODULES/NN-<name> (copies of modules, in
- * that order; may be NULL). */
+ * (network_config; NULL: none) and VM_GUEST_MODULES/NN-<name> (copies of
+ * modules, in that order; may be NULL); nothing when both are missing. */
 int vm_image_append_network(const char *path, const char *network_config,
                             char *const *modules, hull_error_t *err);
 

@@ -74,7 +74,7 @@ static int by_name(const struct dirent **a, const struct dirent **b) {
   return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static int load_modules(hull_error_t *err) {
+int guest_load_modules(hull_error_t *err) {
   struct dirent **entries = NULL;
   int n = scandir(VM_GUEST_MODULES, &entries, NULL, by_name);
   if (n < 0)
@@ -198,7 +198,7 @@ int guest_network_up(hull_error_t *err) {
   cleanup_error hull_error_t missing = NULL;
   if (read_file(VM_GUEST_NETWORK, &text, NULL, &missing) < 0)
     return 0; /* no cards */
-  if (load_modules(err) < 0 || configure(text, err) < 0)
+  if (guest_load_modules(err) < 0 || configure(text, err) < 0)
     return hull_error_wrap(err, "VM network");
   return 0;
 }
