@@ -274,6 +274,20 @@ run_monitor(struct monitor_config *mc, struct spawn_fds *f) {
   monitor_main(mc);
 }
 
+/* What the agent channel's socket holds in flight each way. The default
+ * (~200 KiB) fills in well under a millisecond at the rate a virtio port
+ * moves, and every time it is full qemu parks the port until its main
+ * loop sees room again; a few megabytes keep it streaming. Only root may
+ * go past net.core.wmem_max (FORCE); the default is fine otherwise. */
+#define CHANNEL_SOCKET_BUFFER (4 << 20)
+static void widen_channel(const int fds[2]) {
+  int size = CHANNEL_SOCKET_BUFFER;
+  for (int i = 0; i < 2; i++)
+    if (setsockopt(fds[i], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) <
+        0)
+      setsockopt(fds[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 int vm_spawn(const struct process_config *cfg, pid_t *pid,
              hull_error_t *err) {
   struct vm_settings s = {0};
@@ -306,6 +320,7 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
     hull_error(err, errno, "socketpair");
     goto out;
   }
+  widen_channel(f.agent);
   bool terminal = cfg->spec->process->terminal && cfg->console_fd >= 0;
   if (terminal && make_pty(cfg->console_fd, cfg->spec->process, &f.slave,
                            err) < 0)

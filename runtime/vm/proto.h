@@ -117,6 +117,12 @@ struct vm_outq {
 
 void vm_outq_frame(struct vm_outq *q, uint32_t type, uint32_t stream,
                    const void *payload, size_t len);
+/* A frame whose payload is read straight into the queue (no copy): begin
+ * returns room for up to max_len payload bytes, end queues the frame with
+ * the first len of them; a begin without an end queues nothing. */
+void *vm_outq_frame_begin(struct vm_outq *q, size_t max_len);
+void vm_outq_frame_end(struct vm_outq *q, uint32_t type, uint32_t stream,
+                       size_t len);
 /* Writes what fd takes now; 0 also when it would block. */
 int vm_outq_flush(struct vm_outq *q, int fd, hull_error_t *err);
 size_t vm_outq_pending(const struct vm_outq *q);
