@@ -224,7 +224,8 @@ START_TEST(qemu_argv_is_a_tcg_pc_with_a_uart_and_a_virtio_port) {
   ck_assert(argv_has(v, "-chardev", "socket,id=agent,fd=7"));
   ck_assert(argv_has(v, "-serial", "chardev:con"));
   ck_assert(!argv_has(v, "-serial", "chardev:agent"));
-  ck_assert(argv_has(v, "-device", "virtio-serial-pci,id=agentbus,max_ports=2"));
+  ck_assert(
+      argv_has(v, "-device", "virtio-serial-pci,id=agentbus,max_ports=2"));
   ck_assert(argv_has(v, "-device", "virtserialport,bus=agentbus.0,nr=1,"
                                    "chardev=agent,name=org.hull.agent"));
 }
@@ -272,7 +273,8 @@ START_TEST(qemu_argv_is_a_microvm_for_a_pvh_kernel) {
   s.hypervisor_params = machine;
   cleanup_strv char **x = qemu_argv(&b);
   ck_assert(!argv_has(x, "-M", NULL));
-  ck_assert(argv_has(x, "-device", "virtio-serial-pci,id=agentbus,max_ports=2"));
+  ck_assert(
+      argv_has(x, "-device", "virtio-serial-pci,id=agentbus,max_ports=2"));
 }
 END_TEST
 
@@ -300,7 +302,8 @@ START_TEST(qemu_argv_has_a_virtio_net_card_per_tap) {
   b.pci = true;
   cleanup_strv char **pc = qemu_argv(&b);
   ck_assert(argv_has(pc, "-M", "pc,accel=tcg"));
-  ck_assert(argv_has(pc, "-device", "virtio-serial-pci,id=agentbus,max_ports=2"));
+  ck_assert(
+      argv_has(pc, "-device", "virtio-serial-pci,id=agentbus,max_ports=2"));
   ck_assert(argv_has(pc, "-device",
                      "virtio-net-pci,netdev=net0,mac=02:42:0a:00:00:02"));
   b.n_nics = 0;

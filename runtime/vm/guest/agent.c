@@ -2,10 +2,10 @@
  *
  * As PID 1 of a VM guest (the kernel runs /init, which is hull, with
  * `vm-agent` from after the `--` of its command line) it mounts what the
- * guest needs, opens the agent channel (a virtio port, or ttyS1) and serves the host with
- * the container at /bundle, state under /run/hull; then it powers the VM
- * off. It never exits: a fatal error goes to the host as ERROR(0) and to
- * the console, and the VM resets.
+ * guest needs, opens the agent channel (a virtio port, or ttyS1) and
+ * serves the host with the container at /bundle, state under /run/hull;
+ * then it powers the VM off. It never exits: a fatal error goes to the
+ * host as ERROR(0) and to the console, and the VM resets.
  *
  * Not as PID 1 it is a test run on the host, driven over a socket:
  *   hull vm-agent --channel-fd N --bundle DIR --root DIR [--id ID]
