@@ -1,8 +1,9 @@
 /* boot.c — what the agent does as PID 1 of the guest: the mounts a
  * container runtime needs, the agent channel (a virtio-serial port under
  * qemu, the second UART under the built-in VMM), and the way out. PID 1
- * must never exit (the kernel panics): every end, good or bad, is a reset, which the host runs as a stop (reboot=k, or reboot=t on
- * qemu's microvm; qemu -no-reboot, the built-in VMM's VM_STOP_RESET). */
+ * must never exit (the kernel panics): every end, good or bad, is a
+ * reset, which the host runs as a stop (reboot=k, or reboot=t on qemu's
+ * microvm; qemu -no-reboot, the built-in VMM's VM_STOP_RESET). */
 #include "guest.h"
 
 #include <dirent.h>
