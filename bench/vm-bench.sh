@@ -101,7 +101,7 @@ stdout_rate() {
 		return 0
 	fi
 	printf '%-10s stdout %6s MB/s (%s MiB in %s ms)\n' "$name" \
-		"$(awk -v b="$bytes" -v us=$((last - first)) 'BEGIN { printf "%.1f", (us > 0 ? b / us : 0) }')" \
+		"$(awk -v b="$bytes" -v us=$((last - first)) 'BEGIN { printf "%.2f", (us > 0 ? b / us : 0) }')" \
 		"$mib" "$(ms $((last - first)))"
 }
 
