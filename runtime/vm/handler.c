@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -436,9 +437,18 @@ int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err) {
     ret = make_pty(cfg->console_fd, cfg->spec->process, &slave, err);
   if (ret == 0 && terminal)
     ret = vm_tty_raw(slave, err);
+  /* The relay is named before `exec` returns its pid (a shim may look at
+   * it at once): it closes its end of this pipe once named. */
+  int named[2] = {-1, -1};
+  if (ret == 0 && pipe2(named, O_CLOEXEC) < 0)
+    ret = hull_error(err, errno, "pipe");
   /* In the container's cgroup, as an exec'd process would be: `ps` lists
    * it, `delete` ends it. */
   pid_t child = ret == 0 ? fork_into_cgroup(cfg->cgroup_fd) : 0;
+  if (child != 0 && named[1] >= 0) {
+    close(named[1]);
+    named[1] = -1;
+  }
   if (ret == 0 && child < 0)
     ret = hull_error(err, errno, "fork the exec relay");
   if (ret == 0 && child > 0 && cfg->enter_cgroup &&
@@ -450,6 +460,10 @@ int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err) {
   }
   if (ret < 0) {
     vm_inq_free(&q);
+    if (named[0] >= 0)
+      close(named[0]);
+    if (named[1] >= 0)
+      close(named[1]);
     if (sock >= 0) {
       /* Started, but nobody will relay for it: end it. */
       struct vm_signal_msg m = {SIGKILL, 0};
@@ -460,8 +474,10 @@ int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err) {
     return -1;
   }
   if (child == 0) {
+    prctl(PR_SET_NAME, VM_RELAY_NAME, 0, 0, 0);
     /* Nothing of `hull exec`'s but its stdio: the state dir's fd carries
-     * the container's lock, which must go when `hull exec` returns. */
+     * the container's lock, which must go when `hull exec` returns (and
+     * `named`, which then tells it we are named). */
     int keep[] = {sock, slave, log_fd()};
     close_fds_except(3, keep, sizeof(keep) / sizeof(keep[0]));
     if (terminal) {
@@ -473,6 +489,10 @@ int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err) {
         errfd = terminal ? slave : 2;
     vm_relay_main(sock, &q, VM_STREAM_FIRST_EXEC, in, out, errfd, terminal);
   }
+  char c;
+  while (read(named[0], &c, 1) < 0 && errno == EINTR)
+    ;
+  close(named[0]);
   vm_inq_free(&q);
   *pid = child;
   return 0;

@@ -183,6 +183,9 @@ int vm_tty_raw(int fd, hull_error_t *err);
 
 /* ---- exec's relay (relay.c) --------------------------------------------- */
 
+/* What `ps` shows for exec's relay. */
+#define VM_RELAY_NAME "hull-vm-exec"
+
 /* Relays stdio and signals for stream between sock (vm.sock, its EXEC
  * answered) and in/out/err until the stream's EXIT; in's leftover bytes
  * are in q. Exits like the exec'd process. */

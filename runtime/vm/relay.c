@@ -242,7 +242,7 @@ static void relay_output_broken(struct relay *r, uint32_t type) {
 
 void vm_relay_main(int sock, struct vm_inq *q, uint32_t stream, int in_fd,
                    int out_fd, int err_fd, bool terminal) {
-  prctl(PR_SET_NAME, "hull-vm-exec", 0, 0, 0);
+  prctl(PR_SET_NAME, VM_RELAY_NAME, 0, 0, 0);
   struct relay r = {.sock = sock, .in = q, .stream = stream, .in_fd = in_fd,
                     .out_fd = out_fd, .err_fd = err_fd, .terminal = terminal,
                     .stdin_open = true, .sock_open = true,

@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 /* How long the agent's virtio port may take to appear once its driver is
- * loaded (the host announces ports over the device's control queue). */
-#define PORT_WAIT_MS 5000
+ * loaded (the host announces ports over the device's control queue, which
+ * a TCG guest on a busy host may serve late). Past it the console says
+ * why, which the host's boot timeout then quotes. */
+#define PORT_WAIT_MS 20000
 
 struct guest_mount {
   const char *target, *type, *source, *options;
