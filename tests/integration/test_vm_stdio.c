@@ -225,9 +225,8 @@ static void expect_stdout_whole(const struct piped *r, size_t len) {
   ck_assert_str_eq(r->out_sha, want);
 }
 
-/* 64 MiB of the container's stdout, and 16 MiB into its stdin, one boot
- * each way in one run: stdin first (sha256sum of it on stderr), then the
- * output. */
+/* 16 MiB into the container's stdin and 64 MiB of its stdout, in one
+ * boot: stdin first (its sha256sum on stderr), then the output. */
 START_TEST(vm_bulk_stdio_is_byte_exact) {
   cleanup_free char *kernel = vm_host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
@@ -277,9 +276,9 @@ START_TEST(vm_slow_reader_gets_every_byte) {
 }
 END_TEST
 
-/* exec's stdio goes through the monitor to its relay: 16 MiB in, 32 MiB
- * out (to a slow reader for its first part), beside the container's
- * process. */
+/* exec's stdio goes through the monitor to its relay: 16 MiB in, and
+ * 32 MiB out to a reader that pauses after every 8 KiB, beside the
+ * container's process. */
 START_TEST(vm_exec_bulk_stdio_is_byte_exact) {
   cleanup_free char *kernel = vm_host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
