@@ -21,9 +21,10 @@
  * through a pipe that would then stay open until the container exits.
  *
  * With -f the command's stdout is a pipe that measure reads to its end
- * (copying it to FILE), and the line gets a fourth field: the time from
- * the spawn to the first byte of output, in microseconds (-1: none).  Use
- * it for a foreground `run` only: the pipe must close when it ends.
+ * (copying it to FILE), and the line gets three more fields: the time from
+ * the spawn to the first byte of output and to the last, in microseconds
+ * (-1: none), and how many bytes came (a rate is bytes over last - first).
+ * Use it for a foreground `run` only: the pipe must close when it ends.
  *
  * Part of `make bench` (bench/bench.sh builds it with cc); no GNU time.
  */
@@ -86,21 +87,27 @@ static int status_code(int status)
 }
 
 /* Copies the pipe to out until it closes; returns when the first byte came
- * (monotonic_us), or -1 when none did. */
-static int64_t drain_output(int pipe_fd, int out_fd)
+ * (monotonic_us), or -1 when none did; *last: when the last one did, *bytes:
+ * how many. */
+static int64_t drain_output(int pipe_fd, int out_fd, int64_t *last,
+			    long long *bytes)
 {
 	int64_t first = -1;
-	char buf[4096];
+	static char buf[65536];
 	ssize_t n;
 
+	*last = -1;
+	*bytes = 0;
 	while ((n = read(pipe_fd, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR && !timed_out)
 				continue;
 			break;
 		}
+		*last = monotonic_us();
 		if (first < 0)
-			first = monotonic_us();
+			first = *last;
+		*bytes += n;
 		if (write(out_fd, buf, (size_t)n) < 0)
 			break;
 	}
@@ -121,7 +128,8 @@ int main(int argc, char **argv)
 	struct rusage usage_of_child;
 	int64_t started, ended;
 	int opt, status, rc, pipe_fds[2] = {-1, -1}, out_fd = -1;
-	int64_t first_byte = -1;
+	int64_t first_byte = -1, last_byte = -1;
+	long long bytes = 0;
 	bool first_byte_wanted = false;
 	pid_t pid;
 
@@ -164,7 +172,7 @@ int main(int argc, char **argv)
 	arm_timeout(timeout_s);
 	if (first_byte_wanted) {
 		close(pipe_fds[1]);
-		first_byte = drain_output(pipe_fds[0], out_fd);
+		first_byte = drain_output(pipe_fds[0], out_fd, &last_byte, &bytes);
 		if (timed_out == 1) {
 			kill(pid, SIGKILL);
 			timed_out = 2;
@@ -186,7 +194,9 @@ int main(int argc, char **argv)
 	printf("%lld %ld %d", (long long)(ended - started), usage_of_child.ru_maxrss,
 	       timed_out ? STATUS_TIMED_OUT : status_code(status));
 	if (first_byte_wanted)
-		printf(" %lld", first_byte < 0 ? -1LL : (long long)(first_byte - started));
+		printf(" %lld %lld %lld",
+		       first_byte < 0 ? -1LL : (long long)(first_byte - started),
+		       last_byte < 0 ? -1LL : (long long)(last_byte - started), bytes);
 	putchar('\n');
 	return 0;
 }

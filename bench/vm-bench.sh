@@ -10,11 +10,15 @@
 #   total       until `hull run` returned (the guest powered off)
 #   maxrss      the largest RSS among hull, its VM process and the
 #               hypervisor (ru_maxrss over the reaped tree)
+# and, once for qemu, the rate of the container's stdout through the agent
+# channel (a virtio-serial port): VM_BENCH_STDOUT_MIB (default 64) MiB from
+# dd, from the first byte on the host to the last. (The built-in VMM's
+# channel is still the second UART, at ~0.2 MB/s under TCG.) On a host shared with other work this is as
+# much the scheduler's number as hull's.
 # for each backend that works here: qemu-system-x86_64 (TCG unless
-# VM_BENCH_QEMU_ACCEL says otherwise), as it comes (with Debian's kernel
-# and no network card, a microvm without a balloon) and with a balloon
-# (run.oci.vm.balloon=true: a pc, since that kernel finds no virtio-mmio
-# devices), and hull's built-in VMM on /dev/kvm.
+# VM_BENCH_QEMU_ACCEL says otherwise), as it comes (with its balloon) and
+# without the balloon (run.oci.vm.balloon=false), and hull's built-in VMM
+# on /dev/kvm.
 #
 # Then, under qemu, what idle VM containers (`sleep`, started) cost:
 #   idle-rss    the host RSS and PSS (file pages shared between VMs, as
@@ -63,18 +67,18 @@ cleanup() {
 trap cleanup EXIT
 cc -O2 -Wall -Wextra -Werror -o "$work/measure" "$repo/bench/measure.c"
 
-# bundle BACKEND-ANNOTATIONS [ROOTFS]: a bundle of ROOTFS (default
-# tests/rootfs) whose process says hi.
+# make_bundle DIR BACKEND-ANNOTATIONS [ROOTFS] [SCRIPT]: a bundle of ROOTFS
+# (default tests/rootfs) whose process runs SCRIPT (default: says hi).
 make_bundle() {
-	local dir=$1 annotations=$2 rootfs=${3:-$repo/tests/rootfs}
+	local dir=$1 annotations=$2 rootfs=${3:-$repo/tests/rootfs} script=${4:-echo hi}
 	mkdir -p "$dir"
 	(cd "$dir" && "$hull" spec)
 	sed -i -e 's/"terminal": true/"terminal": false/' \
-		-e 's|^\t\t\t"sh"$|\t\t\t"sh", "-c", "echo hi"|' \
+		-e "s|^\t\t\t\"sh\"\$|\t\t\t\"sh\", \"-c\", \"$script\"|" \
 		-e "s|\"path\": \"rootfs\"|\"path\": \"$rootfs\"|" \
 		-e "s|^\t\"ociVersion\": \(.*\)$|\t\"ociVersion\": \1\n\t\"annotations\": {$annotations},|" \
 		"$dir/config.json"
-	grep -q '"echo hi"' "$dir/config.json" || die "could not adapt \`hull spec' output"
+	grep -qF "\"$script\"" "$dir/config.json" || die "could not adapt \`hull spec' output"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'; }
@@ -89,7 +93,7 @@ bench() {
 		: >"$work/out"
 		line=$("$work/measure" -f -o "$work/out" -t 120 \
 			"$hull" --root "$work/root" run --bundle "$bundle" "vmb-$name-$i")
-		read -r us kib status first <<<"$line"
+		read -r us kib status first _ <<<"$line"
 		if [[ $status != 0 ]] || ! grep -qx hi "$work/out"; then
 			printf '%-14s FAILED: %s\n' "$name" "$(grep -v '^hi$' "$work/out" | head -n 1)"
 			return 0
@@ -164,10 +168,29 @@ idle_bench() {
 		"$many" "$ms" "$rss" "$pss" "$([[ $pss == - ]] && echo - || echo $((pss / many)))"
 }
 
+# stdout_rate NAME ANNOTATIONS: MB/s of a container's bulk stdout, once.
+stdout_rate() {
+	local name=$1 bundle=$work/bundle-$1-stdout line us kib status first last bytes
+	local mib=${VM_BENCH_STDOUT_MIB:-64}
+	make_bundle "$bundle" "\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$kernel\"$2" \
+		"" "dd if=/dev/zero bs=65536 count=$((mib * 16)) 2>/dev/null"
+	line=$("$work/measure" -f -o /dev/null -t 600 \
+		"$hull" --root "$work/root" run --bundle "$bundle" "vmb-$name-stdout")
+	read -r us kib status first last bytes <<<"$line"
+	if [[ $status != 0 || $bytes != $((mib << 20)) ]]; then
+		printf '%-10s stdout FAILED: status %s, %s of %s bytes\n' "$name" "$status" "$bytes" $((mib << 20))
+		return 0
+	fi
+	printf '%-10s stdout %6s MB/s (%s MiB in %s ms)\n' "$name" \
+		"$(awk -v b="$bytes" -v us=$((last - first)) 'BEGIN { printf "%.2f", (us > 0 ? b / us : 0) }')" \
+		"$mib" "$(ms $((last - first)))"
+}
+
 echo "VM mode, $n runs each, kernel $kernel (medians):"
 if [[ -n $qemu ]]; then
 	bench qemu ", \"run.oci.vm.hypervisor\": \"$qemu\""
-	bench qemu-bal ", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.balloon\": \"true\""
+	bench qemu-nobal ", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.balloon\": \"false\""
+	stdout_rate qemu ", \"run.oci.vm.hypervisor\": \"$qemu\""
 else
 	echo "qemu       skipped: no qemu-system-x86_64 (apt-get install qemu-system-x86)"
 fi

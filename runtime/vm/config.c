@@ -423,7 +423,7 @@ static int resolve_memory(const struct spec *spec, struct vm_settings *out,
   return fit_memory_limit(spec, found, label, out, err);
 }
 
-/* run.oci.vm.balloon=true|false; without it, qemu decides per machine
+/* run.oci.vm.balloon=true|false; without it, a qemu VM has one
  * (VM_BALLOON_AUTO) and the built-in VMM, which has no balloon, has none. */
 static int resolve_balloon(const struct spec *spec, struct vm_settings *out,
                            hull_error_t *err) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -109,14 +110,11 @@ static int build_initrd(const struct process_config *cfg,
 }
 
 /* The rootfs and bind sources as virtio-9p exports (share.c), and the
- * guest kernel's modules for them. A microvm announces its virtio-mmio
- * devices on the kernel's command line only, which a kernel without
- * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (Debian's) does not read: the VM is
- * then a pc (*pci), whose virtio-9p-pci every kernel finds, as
- * monitor.c's prepare_network does for network cards. */
+ * guest kernel's modules for them: on the machine's transport (a microvm's
+ * virtio-mmio or a pc's PCI, as qemu_needs_pci chose). */
 static int plan_shares(const struct process_config *cfg,
-                       const struct vm_settings *s, bool pvh,
-                       struct vm_shares *shares, bool *pci, char ***modules,
+                       const struct vm_settings *s, bool microvm,
+                       struct vm_shares *shares, char ***modules,
                        hull_error_t *err) {
   static const char *const mmio[] = {"virtio_mmio", "9pnet_virtio", "9p",
                                      NULL};
@@ -125,11 +123,6 @@ static int plan_shares(const struct process_config *cfg,
   if (vm_shares_plan(cfg->spec, cfg->rootfs, cfg->state_dir, shares, err) < 0)
     return -1;
   cleanup_free char *release = vm_kernel_release(s->kernel);
-  bool microvm = qemu_uses_microvm(s, pvh);
-  if (microvm && !vm_kernel_has_mmio_cmdline(release)) {
-    microvm = false;
-    *pci = true;
-  }
   *modules = vm_kernel_modules(release, microvm ? mmio : pcim);
   return 0;
 }
@@ -307,6 +300,20 @@ run_monitor(struct monitor_config *mc, struct spawn_fds *f) {
   monitor_main(mc);
 }
 
+/* What the agent channel's socket holds in flight each way. The default
+ * (~200 KiB) fills in well under a millisecond at the rate a virtio port
+ * moves, and every time it is full qemu parks the port until its main
+ * loop sees room again; a few megabytes keep it streaming. Only root may
+ * go past net.core.wmem_max (FORCE); the default is fine otherwise. */
+#define CHANNEL_SOCKET_BUFFER (4 << 20)
+static void widen_channel(const int fds[2]) {
+  int size = CHANNEL_SOCKET_BUFFER;
+  for (int i = 0; i < 2; i++)
+    if (setsockopt(fds[i], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) <
+        0)
+      setsockopt(fds[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 int vm_spawn(const struct process_config *cfg, pid_t *pid,
              hull_error_t *err) {
   struct vm_settings s = {0};
@@ -319,10 +326,11 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
   cleanup_free char *cache = cache_dir_of(cfg->state_dir);
   cleanup_free char *unpacked = vm_unpacked_kernel(s.kernel, cache);
   bool pvh = unpacked != NULL || vm_kernel_is_pvh_elf(s.kernel);
+  bool pci = qemu_needs_pci(&s, pvh);
+  bool microvm = s.hypervisor && qemu_uses_microvm(&s, pvh) && !pci;
   struct vm_shares shares = {0};
   cleanup_strv char **share_modules = NULL;
-  bool pci = false;
-  if (!s.files_copied && plan_shares(cfg, &s, pvh, &shares, &pci,
+  if (!s.files_copied && plan_shares(cfg, &s, microvm, &shares,
                                      &share_modules, err) < 0) {
     vm_settings_free(&s);
     return -1;
@@ -347,6 +355,7 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
     hull_error(err, errno, "socketpair");
     goto out;
   }
+  widen_channel(f.agent);
   bool terminal = cfg->spec->process->terminal && cfg->console_fd >= 0;
   if (terminal && make_pty(cfg->console_fd, cfg->spec->process, &f.slave,
                            err) < 0)
@@ -463,9 +472,18 @@ int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err) {
     ret = make_pty(cfg->console_fd, cfg->spec->process, &slave, err);
   if (ret == 0 && terminal)
     ret = vm_tty_raw(slave, err);
+  /* The relay is named before `exec` returns its pid (a shim may look at
+   * it at once): it closes its end of this pipe once named. */
+  int named[2] = {-1, -1};
+  if (ret == 0 && pipe2(named, O_CLOEXEC) < 0)
+    ret = hull_error(err, errno, "pipe");
   /* In the container's cgroup, as an exec'd process would be: `ps` lists
    * it, `delete` ends it. */
   pid_t child = ret == 0 ? fork_into_cgroup(cfg->cgroup_fd) : 0;
+  if (child != 0 && named[1] >= 0) {
+    close(named[1]);
+    named[1] = -1;
+  }
   if (ret == 0 && child < 0)
     ret = hull_error(err, errno, "fork the exec relay");
   if (ret == 0 && child > 0 && cfg->enter_cgroup &&
@@ -477,6 +495,10 @@ int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err) {
   }
   if (ret < 0) {
     vm_inq_free(&q);
+    if (named[0] >= 0)
+      close(named[0]);
+    if (named[1] >= 0)
+      close(named[1]);
     if (sock >= 0) {
       /* Started, but nobody will relay for it: end it. */
       struct vm_signal_msg m = {SIGKILL, 0};
@@ -487,8 +509,10 @@ int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err) {
     return -1;
   }
   if (child == 0) {
+    prctl(PR_SET_NAME, VM_RELAY_NAME, 0, 0, 0);
     /* Nothing of `hull exec`'s but its stdio: the state dir's fd carries
-     * the container's lock, which must go when `hull exec` returns. */
+     * the container's lock, which must go when `hull exec` returns (and
+     * `named`, which then tells it we are named). */
     int keep[] = {sock, slave, log_fd()};
     close_fds_except(3, keep, sizeof(keep) / sizeof(keep[0]));
     if (terminal) {
@@ -500,6 +524,10 @@ int vm_exec(const struct exec_config *cfg, pid_t *pid, hull_error_t *err) {
         errfd = terminal ? slave : 2;
     vm_relay_main(sock, &q, VM_STREAM_FIRST_EXEC, in, out, errfd, terminal);
   }
+  char c;
+  while (read(named[0], &c, 1) < 0 && errno == EINTR)
+    ;
+  close(named[0]);
   vm_inq_free(&q);
   *pid = child;
   return 0;

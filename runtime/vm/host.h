@@ -102,8 +102,8 @@ struct vm_boot {
   const char *cmdline;     /* the guest kernel's command line */
   int agent_fd;            /* the hypervisor's end of the agent channel */
   int stderr_fd;           /* the hypervisor's stderr (the monitor reads it) */
-  bool pci;                /* qemu: a pc even for a PVH kernel (its cards
-                              are on PCI) */
+  bool pci;                /* qemu: a pc even for a PVH kernel (its virtio
+                              devices are on PCI: qemu_needs_pci) */
   bool balloon;            /* qemu: a virtio-balloon with free page
                               reporting (the monitor decides, from
                               settings->balloon and the machine) */
@@ -129,8 +129,16 @@ char *vm_kernel_cmdline(const struct vm_settings *s,
 /* Whether qemu runs s's guest as a `microvm` (else a `pc`): for a kernel
  * with a PVH entry, unless the hypervisor parameters name a machine. */
 bool qemu_uses_microvm(const struct vm_settings *s, bool pvh_kernel);
+/* Whether qemu runs a `pc` where it would run a microvm: the guest's
+ * virtio devices (the agent channel's port, network cards) are on a
+ * microvm's virtio-mmio, announced on the kernel's command line only (it
+ * runs without ACPI), which a kernel without
+ * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (Debian's) does not read; a pc's
+ * virtio-pci every kernel finds. */
+bool qemu_needs_pci(const struct vm_settings *s, bool pvh_kernel);
 /* What the qemu machine needs on the kernel's command line: how the guest
- * resets (ending qemu), and on a microvm the host's TSC rate. */
+ * resets (ending qemu), on a microvm the host's TSC rate, and the agent
+ * channel's port (VM_CHANNEL_PARAM). */
 char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel);
 
 /* Whether qemu gets accel=kvm: /dev/kvm runs guest code natively
@@ -209,6 +217,9 @@ void vm_exit_like(int status) __attribute__((noreturn));
 int vm_tty_raw(int fd, hull_error_t *err);
 
 /* ---- exec's relay (relay.c) --------------------------------------------- */
+
+/* What `ps` shows for exec's relay. */
+#define VM_RELAY_NAME "hull-vm-exec"
 
 /* Relays stdio and signals for stream between sock (vm.sock, its EXEC
  * answered) and in/out/err until the stream's EXIT; in's leftover bytes

@@ -1194,6 +1194,8 @@ int vm_image_container_shared(const char *user_initrd, const char *base_path,
 
 int vm_image_append_network(const char *path, const char *network_config,
                             char *const *modules, hull_error_t *err) {
+  if (network_config == NULL && (modules == NULL || modules[0] == NULL))
+    return 0;
   cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     return hull_error(err, errno, "open `%s`", path);
@@ -1205,7 +1207,9 @@ int vm_image_append_network(const char *path, const char *network_config,
   }
   if (pad_to_4(fd, err) < 0 || cpio_open(&c, fd, "network archive", err) < 0 ||
       cpio_add_node(&c, "vm", S_IFDIR | 0755, 0, 0, err) < 0 ||
-      add_memory_file(&c, VM_GUEST_NETWORK + 1, 0644, network_config, err) < 0)
+      (network_config &&
+       add_memory_file(&c, VM_GUEST_NETWORK + 1, 0644, network_config,
+                       err) < 0))
     goto out;
   if (add_modules(&c, VM_GUEST_MODULES + 1, modules, err) < 0)
     goto out;

@@ -4,7 +4,8 @@
  * It enters the container's sandbox (cgroup by vm_spawn, namespaces here,
  * no capabilities, no_new_privs), starts the hypervisor as its child, and
  * then relays between three parties without ever blocking on one of them:
- *   - the agent (the guest's ttyS1, a socketpair end): frames;
+ *   - the agent (the guest's virtio port or ttyS1, a socketpair end):
+ *     frames;
  *   - its own stdio (the engine's pipes or a pty): stream 1's STDIN, STDOUT
  *     and STDERR, and its signals, which go into the guest as SIGNAL(1);
  *   - clients of <state dir>/vm.sock (`start`, `kill --all`, `exec`): their
@@ -70,6 +71,7 @@ struct monitor {
   struct vm_outq agent_out;
   bool agent_open;
   bool ready, started, stdin_open, init_exited;
+  size_t stdin_window; /* stream 1's stdin bytes the guest will take now */
   int init_status;
   struct byte_queue out_q, err_q;
   bool out_broken, err_broken; /* their fd's reader is gone */
@@ -427,6 +429,12 @@ static void init_frame(struct monitor *m, const struct vm_frame *f) {
   case VM_FRAME_ERROR:
     answer_waiter(m, f);
     return;
+  case VM_FRAME_WINDOW: {
+    struct vm_window_msg w = {0};
+    memcpy(&w, f->payload, f->len < sizeof(w) ? f->len : sizeof(w));
+    m->stdin_window += w.bytes;
+    return;
+  }
   case VM_FRAME_STDOUT:
     if (!m->out_broken)
       byte_queue_add(&m->out_q, f->payload, f->len);
@@ -442,6 +450,8 @@ static void init_frame(struct monitor *m, const struct vm_frame *f) {
     m->init_exited = true;
     m->init_status = e.status;
     m->deadline_ms = monotonic_ms() + HYPERVISOR_GRACE_MS;
+    /* We have all it sent: it may power off (proto.h). */
+    to_agent(m, VM_FRAME_EXIT, VM_STREAM_INIT, NULL, 0);
     /* The requests still waiting will not be answered now. */
     for (size_t i = 0; i < m->n_waiters; i++) {
       struct client *c = client_by_id(m, m->waiters[i].client_id);
@@ -564,9 +574,11 @@ static void on_signals(struct monitor *m) {
 }
 
 static void read_stdin(struct monitor *m) {
-  char buf[16384];
-  ssize_t n = read(m->cfg->in_fd, buf, sizeof(buf));
+  char buf[VM_FRAME_MAX_PAYLOAD];
+  size_t want = m->stdin_window < sizeof(buf) ? m->stdin_window : sizeof(buf);
+  ssize_t n = read(m->cfg->in_fd, buf, want);
   if (n > 0) {
+    m->stdin_window -= (size_t)n;
     to_agent(m, VM_FRAME_STDIN, VM_STREAM_INIT, buf, (size_t)n);
   } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
     to_agent(m, VM_FRAME_STDIN, VM_STREAM_INIT, NULL, 0);
@@ -631,13 +643,25 @@ static void on_deadline(struct monitor *m) {
   }
 }
 
+/* Whether some reader on the host is behind: the agent channel is not
+ * read until it caught up, which holds the guest's writers (the channel
+ * keeps every stream's bytes in order, so it stops for all of them). */
+static bool output_busy(const struct monitor *m) {
+  if (byte_queue_pending(&m->out_q) > HIGH_WATER ||
+      byte_queue_pending(&m->err_q) > HIGH_WATER)
+    return true;
+  for (size_t i = 0; i < m->n_clients; i++)
+    if (vm_outq_pending(&m->clients[i]->out) > HIGH_WATER)
+      return true;
+  return false;
+}
+
 static void serve(struct monitor *m) {
   struct monitor_config *cfg = m->cfg;
   cleanup_error hull_error_t err = NULL;
   while (!finished(m)) {
     bool agent_busy = vm_outq_pending(&m->agent_out) > HIGH_WATER;
-    bool output_busy = byte_queue_pending(&m->out_q) > HIGH_WATER ||
-                       byte_queue_pending(&m->err_q) > HIGH_WATER;
+    bool out_busy = output_busy(m);
     struct pollfd p[P_CLIENTS + MAX_CLIENTS];
     for (size_t i = 0; i < P_CLIENTS + MAX_CLIENTS; i++)
       p[i] = (struct pollfd){.fd = -1};
@@ -645,7 +669,7 @@ static void serve(struct monitor *m) {
     if (m->agent_open)
       p[P_AGENT] = (struct pollfd){
           cfg->agent_fd,
-          (short)((output_busy ? 0 : POLLIN) |
+          (short)((out_busy ? 0 : POLLIN) |
                   (vm_outq_pending(&m->agent_out) ? POLLOUT : 0)),
           0};
     /* Also once the process exited: a command that comes while the VM
@@ -653,7 +677,8 @@ static void serve(struct monitor *m) {
      * in the backlog until we exit and then reading a reset. */
     if (m->ready && m->n_clients < MAX_CLIENTS)
       p[P_LISTEN] = (struct pollfd){cfg->listen_fd, POLLIN, 0};
-    if (m->started && m->stdin_open && !agent_busy && !m->init_exited)
+    if (m->started && m->stdin_open && !agent_busy && !m->init_exited &&
+        m->stdin_window > 0)
       p[P_STDIN] = (struct pollfd){cfg->in_fd, POLLIN, 0};
     if (byte_queue_pending(&m->out_q))
       p[P_STDOUT] = (struct pollfd){cfg->out_fd, POLLOUT, 0};
@@ -724,15 +749,23 @@ static void serve(struct monitor *m) {
   }
 }
 
-/* ---- the container's network and the guest's virtio devices ------------ */
+/* ---- the guest's devices ------------------------------------------------ */
+
+/* The balloon, for free page reporting, unless run.oci.vm.balloon=false:
+ * every qemu VM has virtio devices (the agent channel's port at least), so
+ * the machine is what it is without it (vm_spawn chose it). */
+static bool wants_balloon(const struct vm_settings *s) {
+  return s->balloon != VM_BALLOON_OFF;
+}
 
 /* The guest kernel's modules for its virtio devices: the transport, then
  * each device's driver (vm_kernel_modules adds what they need first). */
 static char **virtio_modules(const char *release, bool microvm, bool cards,
                              bool balloon) {
-  const char *names[4];
+  const char *names[5];
   size_t n = 0;
   names[n++] = microvm ? "virtio_mmio" : "virtio_pci";
+  names[n++] = "virtio_console";
   if (cards)
     names[n++] = "virtio_net";
   if (balloon)
@@ -741,63 +774,31 @@ static char **virtio_modules(const char *release, bool microvm, bool cards,
   return vm_kernel_modules(release, names);
 }
 
-/* Whether the guest gets a balloon on this machine: when asked for, and
- * by default when its kernel finds the balloon without the machine
- * changing (a microvm that would become a pc for it boots ~0.4 s slower
- * under TCG: a VM with cards is a pc anyway). */
-static bool wants_balloon(const struct vm_settings *s, bool microvm_finds_virtio,
-                          bool microvm, size_t n_cards) {
-  if (s->balloon != VM_BALLOON_AUTO)
-    return s->balloon == VM_BALLOON_ON;
-  return !microvm || microvm_finds_virtio || n_cards > 0;
-}
-
-/* The guest's virtio devices (the network cards, the balloon): their
- * modules, and the cards' configuration, added to its initramfs.
+/* After GO, when whoever sets up the network (an engine before create,
+ * hull's bridge network in on_ns_ready) has done so, and before the
+ * capabilities go: the taps, what the guest is to configure, and the
+ * virtio modules of the agent channel's port, the cards and the balloon
+ * (Debian's kernel has them as modules), added to its initramfs. The
+ * built-in VMM has no virtio yet: its guest talks over ttyS1 and gets no
+ * card.
  *
- * A microvm's virtio-mmio devices are announced on the kernel's command
- * line only (it runs without ACPI), which a kernel without
- * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (Debian's) does not read: a VM with
- * virtio devices is then a pc, whose virtio-*-pci every kernel finds;
- * *cmdline gets the pc's command line. */
-static int prepare_virtio(struct monitor_config *cfg, const struct vm_net *net,
-                          char **cmdline, hull_error_t *err) {
+ * The machine (a pc when the kernel cannot find a microvm's virtio-mmio
+ * devices, vm_spawn) decides the transport's module. */
+static int prepare_guest_devices(struct monitor_config *cfg,
+                                 struct vm_net *net, hull_error_t *err) {
+  *net = (struct vm_net){0};
   const struct vm_settings *s = cfg->boot.settings;
   if (s->hypervisor == NULL)
     return 0;
-  cleanup_free char *release = vm_kernel_release(s->kernel);
-  /* The shares may have made it a pc already (handler.c). */
+  if (cfg->network && vm_net_prepare(net, err) < 0)
+    return -1;
   bool microvm = qemu_uses_microvm(s, cfg->boot.pvh_kernel) && !cfg->boot.pci;
-  bool mmio = microvm && vm_kernel_has_mmio_cmdline(release);
-  cfg->boot.balloon = wants_balloon(s, mmio, microvm, net->n);
-  if (net->n == 0 && !cfg->boot.balloon)
-    return 0;
-  if (microvm && !mmio) {
-    microvm = false;
-    cfg->boot.pci = true;
-    cleanup_free char *params = qemu_kernel_params(s, false);
-    *cmdline = vm_kernel_cmdline(s, params);
-    cfg->boot.cmdline = *cmdline;
-  }
+  cfg->boot.balloon = wants_balloon(s);
+  cleanup_free char *release = vm_kernel_release(s->kernel);
   cleanup_strv char **modules =
       virtio_modules(release, microvm, net->n > 0, cfg->boot.balloon);
-  /* An empty network configuration: no cards to configure. */
-  const char *network = net->guest_config ? net->guest_config : "";
-  return vm_image_append_network(cfg->boot.initrd, network, modules, err);
-}
-
-/* After GO, when whoever sets up the network (an engine before create,
- * hull's bridge network in on_ns_ready) has done so, and before the
- * capabilities go: the taps, and what the guest is to configure, added to
- * its initramfs. The built-in VMM has no network card yet: its guest
- * gets none. */
-static int prepare_network(struct monitor_config *cfg, struct vm_net *net,
-                           char **cmdline, hull_error_t *err) {
-  *net = (struct vm_net){0};
-  const struct vm_settings *s = cfg->boot.settings;
-  if (cfg->network && s->hypervisor != NULL && vm_net_prepare(net, err) < 0)
-    return -1;
-  if (prepare_virtio(cfg, net, cmdline, err) < 0) {
+  if (vm_image_append_network(cfg->boot.initrd, net->guest_config, modules,
+                              err) < 0) {
     vm_net_close(net);
     return -1;
   }
@@ -825,7 +826,7 @@ static int start_hypervisor(struct monitor *m, hull_error_t *err) {
 
 void monitor_main(struct monitor_config *cfg) {
   struct monitor m = {.cfg = cfg, .hv_err_fd = -1, .agent_open = true,
-                      .stdin_open = true,
+                      .stdin_open = true, .stdin_window = VM_STDIN_WINDOW,
                       .next_stream = VM_STREAM_FIRST_EXEC};
   /* What `ps` and `hull ps` show for the container's pid. */
   prctl(PR_SET_NAME, "hull-vm-monitor", 0, 0, 0);
@@ -849,8 +850,7 @@ void monitor_main(struct monitor_config *cfg) {
   if (wait_for_go(cfg, &err) < 0)
     _exit(255);
   struct vm_net net;
-  cleanup_free char *pc_cmdline = NULL;
-  if (prepare_network(cfg, &net, &pc_cmdline, &err) < 0 ||
+  if (prepare_guest_devices(cfg, &net, &err) < 0 ||
       vm_shares_mount_entries(cfg->boot.shares, &err) < 0 ||
       drop_privileges(cfg->boot.shares != NULL, &err) < 0 ||
       start_hypervisor(&m, &err) < 0)

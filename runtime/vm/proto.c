@@ -14,16 +14,22 @@ const char *vm_frame_type_name(uint32_t type) {
       [VM_FRAME_STDIN] = "STDIN",   [VM_FRAME_STDOUT] = "STDOUT",
       [VM_FRAME_STDERR] = "STDERR", [VM_FRAME_EXIT] = "EXIT",
       [VM_FRAME_SIGNAL] = "SIGNAL", [VM_FRAME_EXEC] = "EXEC",
-      [VM_FRAME_WINSIZE] = "WINSIZE",
+      [VM_FRAME_WINSIZE] = "WINSIZE", [VM_FRAME_WINDOW] = "WINDOW",
   };
   if (type < sizeof(names) / sizeof(names[0]) && names[type])
     return names[type];
   return "unknown";
 }
 
-/* Room for n more bytes, moving what is pending to the front first. */
+/* Room for n more bytes. What is pending moves to the front only when
+ * the tail has no room: moving it on every frame would copy a backlog of
+ * up to a megabyte per 64 KiB added (a cost a TCG guest feels). */
 static void reserve(uint8_t **buf, size_t *off, size_t *len, size_t *cap,
                     size_t n) {
+  if (*off > 0 && *off == *len)
+    *off = *len = 0;
+  if (*len + n <= *cap)
+    return;
   if (*off > 0) {
     memmove(*buf, *buf + *off, *len - *off);
     *len -= *off;
@@ -36,6 +42,19 @@ static void reserve(uint8_t **buf, size_t *off, size_t *len, size_t *cap,
     want *= 2;
   *buf = xrealloc(*buf, want);
   *cap = want;
+}
+
+void *vm_outq_frame_begin(struct vm_outq *q, size_t max_len) {
+  reserve(&q->buf, &q->off, &q->len, &q->cap,
+          sizeof(struct vm_frame_header) + max_len);
+  return q->buf + q->len + sizeof(struct vm_frame_header);
+}
+
+void vm_outq_frame_end(struct vm_outq *q, uint32_t type, uint32_t stream,
+                       size_t len) {
+  struct vm_frame_header h = {VM_FRAME_MAGIC, type, stream, (uint32_t)len};
+  memcpy(q->buf + q->len, &h, sizeof(h));
+  q->len += sizeof(h) + len;
 }
 
 void vm_outq_frame(struct vm_outq *q, uint32_t type, uint32_t stream,
@@ -71,7 +90,7 @@ void vm_outq_free(struct vm_outq *q) {
 }
 
 int vm_inq_read(struct vm_inq *q, int fd, hull_error_t *err) {
-  reserve(&q->buf, &q->off, &q->len, &q->cap, 16384);
+  reserve(&q->buf, &q->off, &q->len, &q->cap, 2 * VM_FRAME_MAX_PAYLOAD);
   ssize_t n;
   do
     n = read(fd, q->buf + q->len, q->cap - q->len);

@@ -1,7 +1,8 @@
 /* proto.h — the agent protocol: the frames hull's VM monitor on the host
- * and hull's agent in the guest exchange over the guest's second UART
- * (ttyS1), and that hull's commands (`start`, `kill`, `exec`) exchange with
- * the monitor over <state dir>/vm.sock.
+ * and hull's agent in the guest exchange over the agent channel (qemu: a
+ * virtio-serial port named VM_AGENT_PORT; the built-in VMM: the guest's
+ * second UART, ttyS1), and that hull's commands (`start`, `kill`, `exec`)
+ * exchange with the monitor over <state dir>/vm.sock.
  *
  * A frame is a 16-byte header (magic, type, stream, payload length; host
  * byte order: both ends are the same machine or its guest) and a payload
@@ -12,7 +13,12 @@
  *   ← READY  (0)  the agent has the guest container created and waits;
  *                 payload: the guest kernel's release (`uname -r`)
  *   START    (1)  run the container's process    ← OK | ERROR
- *   STDIN    (s)  bytes for s's stdin; an empty payload closes it
+ *   STDIN    (s)  bytes for s's stdin; an empty payload closes it. At
+ *                 most VM_STDIN_WINDOW bytes may be on their way (sent, not
+ *                 yet acknowledged by a WINDOW)
+ *   ← WINDOW (s)  uint32: s's process took (or, its stdin gone, the agent
+ *                 dropped) that many more stdin bytes; the host may send as
+ *                 many again
  *   ← STDOUT, STDERR (s)  s's output; an empty payload: that pipe closed
  *   STDOUT, STDERR (s)  empty: nobody on the host reads that output any
  *                 more; the guest closes it (the writer gets EPIPE)
@@ -21,10 +27,19 @@
  *   EXEC     (s)  a config.md process object (JSON) to run as s
  *                 ← OK (payload: its guest pid, decimal) | ERROR
  *   WINSIZE  (s)  struct vm_winsize_msg for s's terminal
- *   ← EXIT   (s)  struct vm_exit_msg: s ended (a wait(2) status); after
- *                 stream 1's EXIT the guest powers off
+ *   ← EXIT   (s)  struct vm_exit_msg: s ended (a wait(2) status)
+ *   EXIT     (1)  the host read everything up to stream 1's EXIT: the
+ *                 guest powers off (a virtio port's last bytes may still
+ *                 wait in the hypervisor until then)
  * The monitor passes a command's frames on with the stream renumbered, so
- * a client sees the same conversation for its own stream. */
+ * a client sees the same conversation for its own stream.
+ *
+ * Back-pressure: output is lossless and in order because every queue on
+ * its way stops taking more at a high-water mark (the agent stops reading
+ * the process's pipe, the channel's reader stops reading the channel, and
+ * virtio-serial or the UART then holds the guest's writes). Stdin has its
+ * window instead: a process that does not read its stdin must not stop the
+ * channel, whose SIGNAL frames may be what is to end it. */
 #ifndef HULL_VM_PROTO_H
 #define HULL_VM_PROTO_H
 
@@ -38,6 +53,15 @@
 #define VM_STREAM_CONTROL 0u
 #define VM_STREAM_INIT 1u
 #define VM_STREAM_FIRST_EXEC 2u
+/* The stdin bytes a stream may have in flight (see WINDOW). */
+#define VM_STDIN_WINDOW (1024u * 1024)
+/* The name of qemu's virtio-serial port for the agent channel; the guest
+ * finds it in /sys/class/virtio-ports/<port>/name. */
+#define VM_AGENT_PORT "org.hull.agent"
+/* The kernel parameter that names that port to the agent (without it the
+ * agent channel is ttyS1); the kernel ignores a dotted parameter it does
+ * not know and leaves it in /proc/cmdline. */
+#define VM_CHANNEL_PARAM "hull.channel"
 
 enum vm_frame_type {
   VM_FRAME_READY = 1,
@@ -51,6 +75,7 @@ enum vm_frame_type {
   VM_FRAME_SIGNAL,
   VM_FRAME_EXEC,
   VM_FRAME_WINSIZE,
+  VM_FRAME_WINDOW,
 };
 
 struct vm_frame_header {
@@ -64,6 +89,10 @@ struct vm_signal_msg {
 
 struct vm_exit_msg {
   int32_t status; /* as wait(2) reports it */
+};
+
+struct vm_window_msg {
+  uint32_t bytes;
 };
 
 struct vm_winsize_msg {
@@ -88,6 +117,12 @@ struct vm_outq {
 
 void vm_outq_frame(struct vm_outq *q, uint32_t type, uint32_t stream,
                    const void *payload, size_t len);
+/* A frame whose payload is read straight into the queue (no copy): begin
+ * returns room for up to max_len payload bytes, end queues the frame with
+ * the first len of them; a begin without an end queues nothing. */
+void *vm_outq_frame_begin(struct vm_outq *q, size_t max_len);
+void vm_outq_frame_end(struct vm_outq *q, uint32_t type, uint32_t stream,
+                       size_t len);
 /* Writes what fd takes now; 0 also when it would block. */
 int vm_outq_flush(struct vm_outq *q, int fd, hull_error_t *err);
 size_t vm_outq_pending(const struct vm_outq *q);

@@ -1,7 +1,17 @@
 /* qemu.c — the qemu backend (vm.hypervisor.path names a
  * qemu-system-x86_64): a machine with no default devices, the guest's
- * console (ttyS0) in <state dir>/console.log and the agent channel on its
- * second UART (ttyS1) over the socket fd the monitor hands it.
+ * console (ttyS0, where the kernel's boot errors go) in <state
+ * dir>/console.log and the agent channel on a virtio-serial port named
+ * VM_AGENT_PORT over the socket fd the monitor hands it.
+ *
+ * The channel was the second UART, whose byte-at-a-time register writes
+ * TCG emulates at ~0.2 MB/s; a virtio port moves a whole write (up to 32
+ * KiB in the guest's virtio_console) per notification. Every stream's
+ * stdio is multiplexed on that one port as the agent's frames rather than
+ * given ports of its own: the frames cost 16 bytes per 64 KiB, one port
+ * needs one socket through the monitor (which relays every stream anyway:
+ * exec's relay talks to it over vm.sock), and an exec needs no port to be
+ * free. Back-pressure is the agent protocol's (proto.h).
  *
  * The machine is a `microvm` when the kernel is an ELF with a PVH entry
  * (a vmlinux, or what vm_unpacked_kernel makes of a bzImage): no firmware
@@ -19,13 +29,11 @@
  * `-accel` in vm.hypervisor.parameters replaces our accel=.
  *
  * The container's network interfaces come as taps (net.c): each a
- * virtio-net card with the interface's MAC over `-netdev tap,fd=N`. A VM
- * with cards is a pc unless the guest kernel reads virtio-mmio cards from
- * its command line (monitor.c, vm_boot.pci).
- *
- * The container's rootfs and bind sources come as virtio-9p devices served
- * by qemu itself (push_shares; share.c); for the same reason a VM with
- * shares is a pc under such a kernel (handler.c). */
+ * virtio-net card with the interface's MAC over `-netdev tap,fd=N`. The
+ * container's rootfs and bind sources come as virtio-9p devices served by
+ * qemu itself (push_shares; share.c). The VM is a pc unless the guest
+ * kernel reads virtio-mmio devices from its command line (qemu_needs_pci,
+ * vm_boot.pci). */
 #include "host.h"
 #include "netns/netns.h"
 #include "runtime/vm/vmm/vmm.h"
@@ -65,6 +73,13 @@ bool qemu_uses_microvm(const struct vm_settings *s, bool pvh_kernel) {
   return pvh_kernel && !params_have(s->hypervisor_params, "-M", "-machine");
 }
 
+bool qemu_needs_pci(const struct vm_settings *s, bool pvh_kernel) {
+  if (s->hypervisor == NULL || !qemu_uses_microvm(s, pvh_kernel))
+    return false;
+  cleanup_free char *release = vm_kernel_release(s->kernel);
+  return !vm_kernel_has_mmio_cmdline(release);
+}
+
 /* The host's TSC rate in kHz, or 0 when it is not a constant one. Under
  * TCG the guest's TSC is the host's (qemu's rdtsc returns the host's
  * counter), and under KVM it runs at the host's rate too. */
@@ -99,7 +114,8 @@ static unsigned long host_tsc_khz(void) {
 /* no_timer_check: the kernel's check that the PIT's interrupt arrives
  * through the IO-APIC busy-waits some ticks (~20 ms of a TCG boot); qemu
  * wires it to pin 2 as the MP table and ACPI say, on either machine. */
-char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel) {
+static char *machine_kernel_params(const struct vm_settings *s,
+                                   bool pvh_kernel) {
   if (!qemu_uses_microvm(s, pvh_kernel))
     return xstrdup("reboot=k no_timer_check");
   /* No i8042 to reset through: a triple fault resets, and qemu, run with
@@ -114,6 +130,12 @@ char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel) {
    * check it against is the jiffies TCG delivers late. */
   return xasprintf("reboot=t no_timer_check tsc_early_khz=%lu tsc=reliable",
                    khz);
+}
+
+/* The agent finds its channel by the port's name (guest/boot.c). */
+char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel) {
+  cleanup_free char *machine = machine_kernel_params(s, pvh_kernel);
+  return xasprintf("%s " VM_CHANNEL_PARAM "=" VM_AGENT_PORT, machine);
 }
 
 #define KVM_NATIVE_FILE "vm/kvm-native"
@@ -278,6 +300,21 @@ static void push_balloon(char ***v, size_t *n, const struct vm_boot *b,
                        microvm ? "virtio-balloon-device" : "virtio-balloon-pci"));
 }
 
+/* The agent channel: a virtio-serial bus (on a microvm's virtio-mmio,
+ * else PCI) with one port, VM_AGENT_PORT, on the monitor's socket. Port 0
+ * is a virtconsole's by convention: ours is 1. */
+static void push_agent_channel(char ***v, size_t *n, const struct vm_boot *b,
+                               bool microvm) {
+  push(v, n, xstrdup("-chardev"));
+  push(v, n, xasprintf("socket,id=agent,fd=%d", b->agent_fd));
+  push(v, n, xstrdup("-device"));
+  push(v, n, xasprintf("%s,id=agentbus,max_ports=2",
+                       microvm ? "virtio-serial-device" : "virtio-serial-pci"));
+  push(v, n, xstrdup("-device"));
+  push(v, n, xstrdup("virtserialport,bus=agentbus.0,nr=1,chardev=agent,"
+                     "name=" VM_AGENT_PORT));
+}
+
 char **qemu_argv(const struct vm_boot *b) {
   const struct vm_settings *s = b->settings;
   char **v = NULL;
@@ -313,17 +350,7 @@ char **qemu_argv(const struct vm_boot *b) {
   push(&v, &n, xasprintf("file,id=con,path=%s", b->console_log));
   push(&v, &n, xstrdup("-serial"));
   push(&v, &n, xstrdup("chardev:con"));
-  push(&v, &n, xstrdup("-chardev"));
-  push(&v, &n, xasprintf("socket,id=agent,fd=%d", b->agent_fd));
-  if (microvm) {
-    /* A microvm makes one UART of -serial; the second is ttyS1's
-     * standard port. */
-    push(&v, &n, xstrdup("-device"));
-    push(&v, &n, xstrdup("isa-serial,chardev=agent,iobase=0x2f8,irq=3"));
-  } else {
-    push(&v, &n, xstrdup("-serial"));
-    push(&v, &n, xstrdup("chardev:agent"));
-  }
+  push_agent_channel(&v, &n, b, microvm);
   /* The container's network: a virtio-net card per tap, with the MAC of
    * the interface it stands for (the guest finds it by that). */
   for (size_t i = 0; i < b->n_nics; i++) {

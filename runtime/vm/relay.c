@@ -22,6 +22,13 @@
 /* A pipe takes a page whenever it polls writable: no write of this size
  * after POLLOUT blocks. */
 #define WRITE_CHUNK 4096
+/* How many such writes one call makes while the fd stays writable: a pipe
+ * drained as fast as the guest fills it takes 64 KiB per poll round
+ * rather than 4. */
+#define WRITE_ROUNDS 16
+/* Output is not taken from the monitor while this much waits for a slow
+ * reader: the monitor then stops reading the guest (back-pressure). */
+#define RELAY_HIGH_WATER (1u << 20)
 
 void byte_queue_add(struct byte_queue *q, const void *data, size_t len) {
   if (q->off > 0 && q->off == q->len)
@@ -46,10 +53,8 @@ size_t byte_queue_pending(const struct byte_queue *q) {
   return q->len - q->off;
 }
 
-int byte_queue_write_some(struct byte_queue *q, int fd) {
+static int write_chunk(struct byte_queue *q, int fd) {
   size_t n = byte_queue_pending(q);
-  if (n == 0)
-    return 0;
   if (n > WRITE_CHUNK)
     n = WRITE_CHUNK;
   ssize_t w;
@@ -63,6 +68,19 @@ int byte_queue_write_some(struct byte_queue *q, int fd) {
     return -1;
   }
   q->off += (size_t)w;
+  return 0;
+}
+
+int byte_queue_write_some(struct byte_queue *q, int fd) {
+  for (int i = 0; i < WRITE_ROUNDS && byte_queue_pending(q); i++) {
+    if (i > 0) {
+      struct pollfd p = {.fd = fd, .events = POLLOUT};
+      if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
+        return 0;
+    }
+    if (write_chunk(q, fd) < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -147,6 +165,7 @@ struct relay {
   uint32_t stream;
   int in_fd, out_fd, err_fd;
   bool terminal, stdin_open, sock_open;
+  size_t stdin_window; /* stdin bytes the guest will take now (WINDOW) */
   struct byte_queue stdout_q, stderr_q;
   bool stdout_broken, stderr_broken; /* their fd's reader is gone */
   int sig_fd;
@@ -190,6 +209,12 @@ static void relay_frames(struct relay *r) {
         byte_queue_add(r->terminal ? &r->stdout_q : &r->stderr_q, f.payload,
                        f.len);
       break;
+    case VM_FRAME_WINDOW: {
+      struct vm_window_msg w = {0};
+      memcpy(&w, f.payload, f.len < sizeof(w) ? f.len : sizeof(w));
+      r->stdin_window += w.bytes;
+      break;
+    }
     case VM_FRAME_EXIT: {
       struct vm_exit_msg m = {0};
       memcpy(&m, f.payload, f.len < sizeof(m) ? f.len : sizeof(m));
@@ -217,10 +242,11 @@ static void relay_output_broken(struct relay *r, uint32_t type) {
 
 void vm_relay_main(int sock, struct vm_inq *q, uint32_t stream, int in_fd,
                    int out_fd, int err_fd, bool terminal) {
-  prctl(PR_SET_NAME, "hull-vm-exec", 0, 0, 0);
+  prctl(PR_SET_NAME, VM_RELAY_NAME, 0, 0, 0);
   struct relay r = {.sock = sock, .in = q, .stream = stream, .in_fd = in_fd,
                     .out_fd = out_fd, .err_fd = err_fd, .terminal = terminal,
-                    .stdin_open = true, .sock_open = true};
+                    .stdin_open = true, .sock_open = true,
+                    .stdin_window = VM_STDIN_WINDOW};
   signal(SIGPIPE, SIG_IGN);
   sigset_t set;
   vm_forwarded_signals(&set);
@@ -235,11 +261,15 @@ void vm_relay_main(int sock, struct vm_inq *q, uint32_t stream, int in_fd,
                           byte_queue_pending(&r.stderr_q);
     if ((r.exited || !r.sock_open) && !output_pending)
       break;
+    bool output_busy = byte_queue_pending(&r.stdout_q) > RELAY_HIGH_WATER ||
+                       byte_queue_pending(&r.stderr_q) > RELAY_HIGH_WATER;
     struct pollfd p[5] = {
         {.fd = r.sig_fd, .events = POLLIN},
         {.fd = r.sock_open ? sock : -1,
-         .events = POLLIN | (vm_outq_pending(&r.out) ? POLLOUT : 0)},
-        {.fd = r.stdin_open && !r.exited ? in_fd : -1, .events = POLLIN},
+         .events = (short)((output_busy ? 0 : POLLIN) |
+                           (vm_outq_pending(&r.out) ? POLLOUT : 0))},
+        {.fd = r.stdin_open && !r.exited && r.stdin_window > 0 ? in_fd : -1,
+         .events = POLLIN},
         {.fd = byte_queue_pending(&r.stdout_q) ? out_fd : -1,
          .events = POLLOUT},
         {.fd = byte_queue_pending(&r.stderr_q) ? err_fd : -1,
@@ -259,9 +289,12 @@ void vm_relay_main(int sock, struct vm_inq *q, uint32_t stream, int in_fd,
       relay_frames(&r);
     }
     if (p[2].revents) {
-      char buf[16384];
-      ssize_t n = read(in_fd, buf, sizeof(buf));
+      char buf[VM_FRAME_MAX_PAYLOAD];
+      ssize_t n = read(in_fd, buf, r.stdin_window < sizeof(buf)
+                                       ? r.stdin_window
+                                       : sizeof(buf));
       if (n > 0) {
+        r.stdin_window -= (size_t)n;
         vm_outq_frame(&r.out, VM_FRAME_STDIN, stream, buf, (size_t)n);
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         /* EOF, or EIO: the terminal's other side closed */

@@ -14,7 +14,8 @@
  *              <state dir>/vm.sock, and exits with the container's status
  *   net.c      the container's network namespace's interfaces as taps for
  *              virtio-net cards, and what the guest is to configure
- *   modules.c  the guest kernel's virtio modules, from /lib/modules
+ *   modules.c  the guest kernel's virtio modules (the agent channel's
+ *              port, network cards), from /lib/modules
  *   qemu.c     the qemu backend (vm.hypervisor.path)
  *   handler.c  the execution handler the lifecycle calls
  *   proto.c    the agent protocol (proto.h)
@@ -52,11 +53,9 @@ enum vm_memory_backing {
 enum vm_balloon {
   VM_BALLOON_OFF,  /* run.oci.vm.balloon=false; the built-in VMM */
   VM_BALLOON_ON,   /* run.oci.vm.balloon=true (qemu only) */
-  VM_BALLOON_AUTO, /* qemu, no annotation: when the machine is one whose
-                      virtio devices the guest kernel finds anyway (a pc,
-                      or a microvm with a kernel that reads virtio-mmio
-                      devices from its command line), not at the price of
-                      turning a microvm into a pc */
+  VM_BALLOON_AUTO, /* qemu, no annotation: on (every qemu VM has virtio
+                      devices, the agent channel's at least, so the
+                      balloon never changes the machine) */
 };
 
 struct vm_settings {
@@ -150,8 +149,8 @@ int vm_image_container_shared(const char *user_initrd, const char *base_path,
                               const char *out_path, hull_error_t *err);
 
 /* Appends to the initramfs at path an archive of VM_GUEST_NETWORK
- * (network_config) and VM_GUEST_MODULES/NN-<name> (copies of modules, in
- * that order; may be NULL). */
+ * (network_config; NULL: none) and VM_GUEST_MODULES/NN-<name> (copies of
+ * modules, in that order; may be NULL); nothing when both are missing. */
 int vm_image_append_network(const char *path, const char *network_config,
                             char *const *modules, hull_error_t *err);
 

@@ -2,7 +2,8 @@
  * in its test mode over a socketpair (no VM): it creates the container, says
  * READY with the kernel's release, and then speaks the agent protocol
  * (runtime/vm/proto.h) as the monitor would: START, STDIN, SIGNAL, EXEC,
- * WINSIZE in; OK, ERROR, STDOUT, STDERR, EXIT out. The container is hull's
+ * WINSIZE in; OK, ERROR, STDOUT, STDERR, EXIT, WINDOW out (next_frame
+ * counts the WINDOWs and passes over them). The container is hull's
  * own, so the harness's leftover checks apply unchanged. */
 #include "tests/integration/harness.h"
 #include "runtime/common/common.h"
@@ -24,6 +25,7 @@ struct agent {
   struct hbg bg;
   int fd;                    /* our end of the channel */
   struct vm_inq q;
+  size_t window[8];          /* stdin bytes WINDOW acknowledged, by stream */
 };
 
 /* A received frame, copied out of the queue. */
@@ -64,11 +66,20 @@ static struct agent agent_start_id(struct hctx *c, const struct hconfig *cfg) {
 static struct frame next_frame(struct agent *a) {
   cleanup_error hull_error_t err = NULL;
   struct vm_frame f;
-  int r = vm_frame_receive(a->fd, &a->q, &f, FRAME_TIMEOUT_MS, &err);
-  if (r < 0) {
-    struct hres res = hbg_wait(&a->bg, 1000);
-    ck_abort_msg("no frame from the agent: %s\nagent stderr: %s", err->msg,
-                 res.err);
+  for (;;) {
+    int r = vm_frame_receive(a->fd, &a->q, &f, FRAME_TIMEOUT_MS, &err);
+    if (r < 0) {
+      struct hres res = hbg_wait(&a->bg, 1000);
+      ck_abort_msg("no frame from the agent: %s\nagent stderr: %s", err->msg,
+                   res.err);
+    }
+    if (f.type != VM_FRAME_WINDOW)
+      break;
+    struct vm_window_msg w;
+    ck_assert_uint_eq(f.len, sizeof(w));
+    memcpy(&w, f.payload, sizeof(w));
+    ck_assert_uint_lt(f.stream, 8);
+    a->window[f.stream] += w.bytes;
   }
   /* Binary payloads (EXIT's status) may hold NUL bytes: copy them whole. */
   struct frame out = {.type = f.type, .stream = f.stream, .len = f.len,
@@ -246,6 +257,47 @@ START_TEST(agent_passes_stdin_and_its_end) {
   ck_assert_str_eq(o.out, "ping\npong\n");
   ck_assert(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0);
   outcome_free(&o);
+  agent_finish(c, &a);
+}
+END_TEST
+
+/* The host may send VM_STDIN_WINDOW bytes ahead: the agent gives back
+ * what the process took, so that every byte sent is acknowledged once it
+ * is in the process's pipe. */
+START_TEST(agent_acknowledges_the_stdin_the_process_took) {
+  struct hctx *c = hctx_new();
+  struct agent a = agent_started(c, &(struct hconfig){.args = "\"wc\", \"-c\""});
+  size_t sent = 0;
+  char chunk[VM_FRAME_MAX_PAYLOAD];
+  memset(chunk, 'x', sizeof(chunk));
+  for (int i = 0; i < 5; i++) {
+    send_frame(&a, VM_FRAME_STDIN, VM_STREAM_INIT, chunk, sizeof(chunk));
+    sent += sizeof(chunk);
+  }
+  send_frame(&a, VM_FRAME_STDIN, VM_STREAM_INIT, NULL, 0);
+  struct outcome o = collect(&a, VM_STREAM_INIT);
+  ck_assert_uint_eq(strtoul(o.out, NULL, 10), sent);
+  ck_assert_uint_eq(a.window[VM_STREAM_INIT], sent);
+  outcome_free(&o);
+  agent_finish(c, &a);
+}
+END_TEST
+
+/* A process that never reads its stdin holds at most a window of it, and
+ * the channel stays open to its SIGNAL (the stdin waits in the agent, not
+ * in the channel). */
+START_TEST(agent_takes_a_signal_past_unread_stdin) {
+  struct hctx *c = hctx_new();
+  struct agent a = agent_started(c, &(struct hconfig){
+      .args = "\"sleep\", \"100\"", .namespaces = no_pid_ns});
+  char chunk[VM_FRAME_MAX_PAYLOAD];
+  memset(chunk, 'y', sizeof(chunk));
+  for (size_t sent = 0; sent < VM_STDIN_WINDOW; sent += sizeof(chunk))
+    send_frame(&a, VM_FRAME_STDIN, VM_STREAM_INIT, chunk, sizeof(chunk));
+  signal_acked(&a, VM_STREAM_INIT, SIGKILL, false);
+  /* Only what a pipe holds was taken before the process died. */
+  ck_assert_uint_lt(a.window[VM_STREAM_INIT], VM_STDIN_WINDOW);
+  expect_killed_by(&a, VM_STREAM_INIT, SIGKILL);
   agent_finish(c, &a);
 }
 END_TEST
@@ -446,6 +498,8 @@ static Suite *vm_agent_suite(void) {
   tcase_add_test(tc, agent_runs_the_process_and_reports_its_output_and_exit);
   tcase_add_test(tc, agent_reports_the_exit_code);
   tcase_add_test(tc, agent_passes_stdin_and_its_end);
+  tcase_add_test(tc, agent_acknowledges_the_stdin_the_process_took);
+  tcase_add_test(tc, agent_takes_a_signal_past_unread_stdin);
   tcase_add_test(tc, agent_delivers_a_signal_to_the_process);
   tcase_add_test(tc, agent_closes_an_output_nobody_reads);
   tcase_add_test(tc, agent_kill_all_before_start_ends_the_container);

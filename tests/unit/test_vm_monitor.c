@@ -80,9 +80,27 @@ static void fake_agent(const char *mode, char **argv) {
   struct vm_inq q = {0};
   struct vm_frame f;
   hull_error_t err = NULL;
+  /* "window": stdin is counted, not acknowledged, until a SIGUSR2 asks
+   * for the count ("got:N" on stdout), which then acknowledges it. */
+  bool window = strcmp(mode, "window") == 0;
+  size_t stdin_got = 0, stdin_acked = 0;
   for (;;) {
     if (vm_frame_receive(fd, &q, &f, -1, &err) < 0)
       _exit(92);
+    if (window && f.type == VM_FRAME_STDIN) {
+      stdin_got += f.len;
+      continue;
+    }
+    if (window && f.type == VM_FRAME_SIGNAL) {
+      fake_send(fd, VM_FRAME_OK, f.stream, NULL, 0);
+      char out[64];
+      int n = snprintf(out, sizeof(out), "got:%zu\n", stdin_got);
+      fake_send(fd, VM_FRAME_STDOUT, 1, out, (size_t)n);
+      struct vm_window_msg w = {(uint32_t)(stdin_got - stdin_acked)};
+      fake_send(fd, VM_FRAME_WINDOW, 1, &w, sizeof(w));
+      stdin_acked = stdin_got;
+      continue;
+    }
     switch (f.type) {
     case VM_FRAME_START:
       fake_send(fd, VM_FRAME_OK, 1, NULL, 0);
@@ -161,24 +179,28 @@ START_TEST(kernel_cmdline_ends_with_the_agent) {
 END_TEST
 
 /* A pc resets through its i8042; a microvm has none and triple-faults,
- * which qemu -no-reboot turns into its exit. */
+ * which qemu -no-reboot turns into its exit. Either names the agent's
+ * virtio port. */
 START_TEST(qemu_kernel_params_say_how_the_guest_resets) {
   struct vm_settings s = settings("/q", NULL);
   cleanup_free char *pc = qemu_kernel_params(&s, false);
-  ck_assert_str_eq(pc, "reboot=k no_timer_check");
+  ck_assert_str_eq(pc, "reboot=k no_timer_check hull.channel=org.hull.agent");
   cleanup_free char *micro = qemu_kernel_params(&s, true);
   ck_assert_msg(strncmp(micro, "reboot=t", 8) == 0, "%s", micro);
   /* the TSC's rate comes with the promise that it is reliable */
   ck_assert(strstr(micro, "tsc_early_khz=") == NULL ||
             strstr(micro, " tsc=reliable") != NULL);
+  ck_assert(strstr(micro, " hull.channel=org.hull.agent") != NULL);
   char *machine[] = {"-M", "q35", NULL};
   s.hypervisor_params = machine;
   cleanup_free char *named = qemu_kernel_params(&s, true);
-  ck_assert_str_eq(named, "reboot=k no_timer_check");
+  ck_assert_str_eq(named,
+                   "reboot=k no_timer_check hull.channel=org.hull.agent");
 }
 END_TEST
 
-START_TEST(qemu_argv_is_a_tcg_pc_with_two_uarts) {
+/* ttyS0 the console; the agent a virtio-serial port on PCI. */
+START_TEST(qemu_argv_is_a_tcg_pc_with_a_uart_and_a_virtio_port) {
   struct vm_settings s = settings("/usr/bin/qemu-system-x86_64", NULL);
   struct vm_boot b = {.settings = &s, .kernel = s.kernel,
                       .initrd = "/st/initrd",
@@ -200,15 +222,12 @@ START_TEST(qemu_argv_is_a_tcg_pc_with_two_uarts) {
   ck_assert(argv_has(v, "-no-reboot", NULL));
   ck_assert(argv_has(v, "-chardev", "file,id=con,path=/st/console.log"));
   ck_assert(argv_has(v, "-chardev", "socket,id=agent,fd=7"));
-  /* ttyS0 the console, ttyS1 the agent: in that order */
-  size_t con = 0, agent = 0;
-  for (size_t i = 0; v[i]; i++) {
-    if (strcmp(v[i], "chardev:con") == 0)
-      con = i;
-    if (strcmp(v[i], "chardev:agent") == 0)
-      agent = i;
-  }
-  ck_assert(con > 0 && agent > con);
+  ck_assert(argv_has(v, "-serial", "chardev:con"));
+  ck_assert(!argv_has(v, "-serial", "chardev:agent"));
+  ck_assert(
+      argv_has(v, "-device", "virtio-serial-pci,id=agentbus,max_ports=2"));
+  ck_assert(argv_has(v, "-device", "virtserialport,bus=agentbus.0,nr=1,"
+                                   "chardev=agent,name=org.hull.agent"));
 }
 END_TEST
 
@@ -220,7 +239,7 @@ static size_t argv_index(char **v, const char *a) {
 }
 
 /* A PVH kernel boots on a microvm: one UART of its own (ttyS0, from
- * -serial) and ttyS1 added at its standard port. */
+ * -serial), and the agent's virtio port on virtio-mmio. */
 START_TEST(qemu_argv_is_a_microvm_for_a_pvh_kernel) {
   struct vm_settings s = settings("/usr/bin/qemu-system-x86_64", NULL);
   struct vm_boot b = {.settings = &s, .kernel = "/cache/vmlinux-1",
@@ -238,7 +257,7 @@ START_TEST(qemu_argv_is_a_microvm_for_a_pvh_kernel) {
   ck_assert(argv_has(v, "-serial", "chardev:con"));
   ck_assert(argv_has(v, "-chardev", "socket,id=agent,fd=7"));
   ck_assert(argv_has(v, "-device",
-                     "isa-serial,chardev=agent,iobase=0x2f8,irq=3"));
+                     "virtio-serial-device,id=agentbus,max_ports=2"));
   ck_assert(!argv_has(v, "-serial", "chardev:agent"));
   ck_assert(argv_index(v, "chardev:con") < argv_index(v, "-device"));
   char *accel[] = {"-accel", "kvm", NULL};
@@ -249,13 +268,13 @@ START_TEST(qemu_argv_is_a_microvm_for_a_pvh_kernel) {
   cleanup_strv char **wk = qemu_argv(&b);
   ck_assert(argv_has(wk, "-M", "microvm,acpi=off"));
   b.kvm = false;
-  /* a machine of the user's: the pc's UARTs, whatever the kernel */
+  /* a machine of the user's: the port on PCI, whatever the kernel */
   char *machine[] = {"--machine", "q35", NULL};
   s.hypervisor_params = machine;
   cleanup_strv char **x = qemu_argv(&b);
   ck_assert(!argv_has(x, "-M", NULL));
-  ck_assert(argv_has(x, "-serial", "chardev:agent"));
-  ck_assert(!argv_has(x, "-device", NULL));
+  ck_assert(
+      argv_has(x, "-device", "virtio-serial-pci,id=agentbus,max_ports=2"));
 }
 END_TEST
 
@@ -283,7 +302,8 @@ START_TEST(qemu_argv_has_a_virtio_net_card_per_tap) {
   b.pci = true;
   cleanup_strv char **pc = qemu_argv(&b);
   ck_assert(argv_has(pc, "-M", "pc,accel=tcg"));
-  ck_assert(argv_has(pc, "-serial", "chardev:agent"));
+  ck_assert(
+      argv_has(pc, "-device", "virtio-serial-pci,id=agentbus,max_ports=2"));
   ck_assert(argv_has(pc, "-device",
                      "virtio-net-pci,netdev=net0,mac=02:42:0a:00:00:02"));
   b.n_nics = 0;
@@ -738,6 +758,51 @@ START_TEST(monitor_relays_start_stdio_exec_and_signals) {
 }
 END_TEST
 
+/* The monitor sends at most VM_STDIN_WINDOW bytes of stdin the guest has
+ * not acknowledged, then waits for its WINDOW: a process that does not
+ * read its stdin holds a window of it, not the channel. */
+START_TEST(monitor_keeps_stdin_within_the_window) {
+  struct fixture fx;
+  start_monitor(&fx, "window", 10000);
+  char type;
+  free(monitor_boot(&fx, &type));
+  ck_assert_int_eq(type, MONITOR_READY);
+  hull_error_t err = NULL;
+  int c = client(&fx);
+  struct vm_inq q = {0};
+  ck_assert_int_eq(vm_frame_send(c, VM_FRAME_START, 1, NULL, 0, &err), 0);
+  expect_frame(c, &q, VM_FRAME_OK, 1);
+  close(c);
+  vm_inq_free(&q);
+  /* a window and a half, from a writer of its own (the pipe stalls) */
+  size_t total = VM_STDIN_WINDOW + VM_STDIN_WINDOW / 2;
+  pid_t writer = fork();
+  ck_assert_int_ge(writer, 0);
+  if (writer == 0) {
+    static char chunk[65536];
+    for (size_t sent = 0; sent < total; sent += sizeof(chunk))
+      if (write_all(fx.stdin_w, chunk, sizeof(chunk)) < 0)
+        _exit(1);
+    _exit(0);
+  }
+  usleep(500 * 1000);
+  cleanup_free char *first = xasprintf("got:%u\n", VM_STDIN_WINDOW);
+  kill(fx.monitor, SIGUSR2);
+  expect_output(fx.stdout_r, first);
+  /* acknowledged: the rest comes */
+  int st = 0;
+  ck_assert_int_eq(waitpid(writer, &st, 0), writer);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  usleep(200 * 1000);
+  cleanup_free char *all = xasprintf("got:%zu\n", total);
+  kill(fx.monitor, SIGUSR2);
+  expect_output(fx.stdout_r, all);
+  kill(fx.monitor, SIGKILL);
+  monitor_wait(&fx);
+  fixture_end(&fx);
+}
+END_TEST
+
 /* The fake hypervisor's pid, from the console log it wrote. */
 static pid_t fake_pid(struct fixture *fx) {
   cleanup_free char *path = xasprintf("%s/console.log", fx->dir);
@@ -909,7 +974,7 @@ static Suite *vm_monitor_suite(void) {
   TCase *lines = tcase_create("command-lines");
   tcase_set_timeout(lines, 30);
   tcase_add_test(lines, kernel_cmdline_ends_with_the_agent);
-  tcase_add_test(lines, qemu_argv_is_a_tcg_pc_with_two_uarts);
+  tcase_add_test(lines, qemu_argv_is_a_tcg_pc_with_a_uart_and_a_virtio_port);
   tcase_add_test(lines, qemu_argv_leaves_accel_to_the_user);
   tcase_add_test(lines, qemu_argv_has_the_balloon_and_the_memory_backing);
   tcase_add_test(lines, qemu_argv_is_a_microvm_for_a_pvh_kernel);
@@ -924,6 +989,7 @@ static Suite *vm_monitor_suite(void) {
   TCase *mon = tcase_create("monitor");
   tcase_set_timeout(mon, 30);
   tcase_add_test(mon, monitor_relays_start_stdio_exec_and_signals);
+  tcase_add_test(mon, monitor_keeps_stdin_within_the_window);
   tcase_add_test(mon, monitor_survives_a_resize_while_booting_and_takes_the_vm_along);
   tcase_add_test(mon, monitor_reports_a_hypervisor_that_exits_at_once);
   tcase_add_test(mon, monitor_times_out_with_the_last_console_line);

@@ -2,10 +2,10 @@
  *
  * As PID 1 of a VM guest (the kernel runs /init, which is hull, with
  * `vm-agent` from after the `--` of its command line) it mounts what the
- * guest needs, opens the agent channel on ttyS1 and serves the host with
- * the container at /bundle, state under /run/hull; then it powers the VM
- * off. It never exits: a fatal error goes to the host as ERROR(0) and to
- * the console, and the VM resets.
+ * guest needs, opens the agent channel (a virtio port, or ttyS1) and
+ * serves the host with the container at /bundle, state under /run/hull;
+ * then it powers the VM off. It never exits: a fatal error goes to the
+ * host as ERROR(0) and to the console, and the VM resets.
  *
  * Not as PID 1 it is a test run on the host, driven over a socket:
  *   hull vm-agent --channel-fd N --bundle DIR --root DIR [--id ID]
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 struct agent_flags {
-  int channel_fd;            /* -1: PID 1 mode opens GUEST_CHANNEL */
+  int channel_fd;            /* -1: PID 1 mode opens the agent channel */
   const char *bundle, *root, *id;
 };
 
@@ -125,14 +125,14 @@ __attribute__((noreturn)) static void run_pid1(const struct agent_flags *f) {
   int channel = f->channel_fd;
   if (guest_mount_all(&err) < 0)
     guest_fatal(channel, err->msg);
-  if (channel < 0 && guest_open_channel(GUEST_CHANNEL, &channel, &err) < 0)
+  if (channel < 0 && guest_open_agent_channel(&channel, &err) < 0)
     guest_fatal(-1, err->msg);
   if (guest_mount_shares(&err) < 0 || guest_network_up(&err) < 0)
     guest_fatal(channel, err->msg);
   if (mkdir_p(f->root, 0700, &err) < 0)
     guest_fatal(channel, err->msg);
   struct agent_options o = {.channel = channel, .bundle = f->bundle,
-                            .root = f->root, .id = f->id};
+                            .root = f->root, .id = f->id, .await_host = true};
   if (agent_run(&o, &err) < 0)
     guest_fatal(channel, err->msg);
   guest_power_off(channel);

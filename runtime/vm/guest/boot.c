@@ -1,19 +1,29 @@
 /* boot.c — what the agent does as PID 1 of the guest: the mounts a
- * container runtime needs, the agent channel on the second UART, and the
- * way out. PID 1 must never exit (the kernel panics): every end, good or
- * bad, is a reset, which the host runs as a stop (reboot=k, or reboot=t on
- * qemu's microvm; qemu -no-reboot, the built-in VMM's VM_STOP_RESET). */
+ * container runtime needs, the agent channel (a virtio-serial port under
+ * qemu, the second UART under the built-in VMM), and the way out. PID 1
+ * must never exit (the kernel panics): every end, good or bad, is a
+ * reset, which the host runs as a stop (reboot=k, or reboot=t on qemu's
+ * microvm; qemu -no-reboot, the built-in VMM's VM_STOP_RESET). */
 #include "guest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
+
+/* How long the agent's virtio port may take to appear once its driver is
+ * loaded (the host announces ports over the device's control queue, which
+ * a TCG guest on a busy host may serve late). Past it the console says
+ * why, which the host's boot timeout then quotes. */
+#define PORT_WAIT_MS 20000
 
 struct guest_mount {
   const char *target, *type, *source, *options;
@@ -113,6 +123,77 @@ int guest_open_channel(const char *path, int *fd, hull_error_t *err) {
   return 0;
 }
 
+/* VM_CHANNEL_PARAM's value in /proc/cmdline, or NULL. */
+static char *channel_param(void) {
+  cleanup_free char *cmdline = NULL;
+  cleanup_error hull_error_t err = NULL;
+  if (read_file("/proc/cmdline", &cmdline, NULL, &err) < 0)
+    return NULL;
+  static const char key[] = VM_CHANNEL_PARAM "=";
+  char *save = NULL;
+  for (char *t = strtok_r(cmdline, " \n", &save); t;
+       t = strtok_r(NULL, " \n", &save)) {
+    if (strcmp(t, "--") == 0)
+      break; /* init's arguments */
+    if (strncmp(t, key, sizeof(key) - 1) == 0)
+      return xstrdup(t + sizeof(key) - 1);
+  }
+  return NULL;
+}
+
+/* The /dev node of the virtio port called name ("vport1p1"), or NULL. */
+static char *port_named(const char *name) {
+  DIR *d = opendir("/sys/class/virtio-ports");
+  if (d == NULL)
+    return NULL;
+  char *found = NULL;
+  struct dirent *e;
+  while (found == NULL && (e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    cleanup_free char *path =
+        xasprintf("/sys/class/virtio-ports/%s/name", e->d_name);
+    cleanup_free char *text = NULL;
+    cleanup_error hull_error_t err = NULL;
+    if (read_file(path, &text, NULL, &err) < 0)
+      continue;
+    text[strcspn(text, "\n")] = '\0';
+    if (strcmp(text, name) == 0)
+      found = xasprintf("/dev/%s", e->d_name);
+  }
+  closedir(d);
+  return found;
+}
+
+static int open_port(const char *name, int *fd, hull_error_t *err) {
+  if (guest_load_modules(VM_GUEST_MODULES, err) < 0)
+    return hull_error_wrap(err, "the agent channel's driver");
+  int64_t until = monotonic_ms() + PORT_WAIT_MS;
+  cleanup_free char *dev = NULL;
+  while ((dev = port_named(name)) == NULL) {
+    if (monotonic_ms() >= until)
+      return hull_error(err, ENODEV, "no virtio port named `%s` for the "
+                        "agent channel (does the guest kernel have "
+                        "virtio_console?)", name);
+    nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+  }
+  /* devtmpfs makes the node as the port is added: it may lag its sysfs
+   * directory by a moment. */
+  while ((*fd = open(dev, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+    if (errno != ENOENT || monotonic_ms() >= until)
+      return hull_error(err, errno, "open the agent channel `%s`", dev);
+    nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+  }
+  return 0;
+}
+
+int guest_open_agent_channel(int *fd, hull_error_t *err) {
+  cleanup_free char *port = channel_param();
+  if (port)
+    return open_port(port, fd, err);
+  return guest_open_channel(GUEST_CHANNEL, fd, err);
+}
+
 void guest_console_message(const char *msg) {
   int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
   if (fd < 0)
@@ -137,7 +218,9 @@ static void flush_for(int channel, struct vm_outq *q, int ms) {
 }
 
 __attribute__((noreturn)) void guest_power_off(int channel) {
-  if (channel >= 0)
+  /* A UART's last bytes; a virtio port's are the host's once it said so
+   * (agent_options.await_host). */
+  if (channel >= 0 && isatty(channel))
     tcdrain(channel);
   sync();
   reboot(RB_AUTOBOOT);

@@ -34,6 +34,10 @@ int guest_mount_all(hull_error_t *err);
 /* Opens ttyS1 raw (no echo, no flow control, no line discipline),
  * non-blocking. */
 int guest_open_channel(const char *path, int *fd, hull_error_t *err);
+/* Opens the agent channel, non-blocking: the virtio port the kernel's
+ * command line names (VM_CHANNEL_PARAM; its driver loaded from
+ * VM_GUEST_MODULES first), else GUEST_CHANNEL. */
+int guest_open_agent_channel(int *fd, hull_error_t *err);
 /* Writes msg to /dev/console (and stderr when that is another file). */
 void guest_console_message(const char *msg);
 /* Sends ERROR(0, msg) over the channel (fd < 0: not open) without waiting
@@ -75,6 +79,8 @@ struct stream {
   int master;                /* the pty master (== out), or -1 */
   struct byteq stdin_q;
   bool stdin_eof;            /* close stdin once stdin_q is written */
+  size_t stdin_done;         /* stdin bytes written or dropped that the
+                                host has not been told of (WINDOW) */
   bool exited;
   int status;                /* wait(2) status, once exited */
   long long quiet_since_ms;  /* last output or the exit, for the drain */
@@ -86,9 +92,13 @@ int stream_pipes(struct stream *s, int theirs[3], hull_error_t *err);
 /* Takes the pty master instead of the pipes (closing those). */
 void stream_use_master(struct stream *s, int master);
 void stream_close(struct stream *s);
-/* Writes what stdin takes now; closes it after an EOF once empty. */
+/* Drops what waits for stdin and closes it (its reader is gone). */
+void stream_drop_stdin(struct stream *s);
+/* Writes what stdin takes now; closes it after an EOF once empty. What
+ * it wrote or dropped is added to stdin_done. */
 void stream_write_stdin(struct stream *s);
-/* Queues bytes for stdin (len 0: EOF). */
+/* Queues bytes for stdin (len 0: EOF); bytes for a closed stdin are
+ * dropped (and counted done). */
 void stream_queue_stdin(struct stream *s, const void *data, size_t len);
 /* Reads what fd (s->out or s->err) has into a STDOUT/STDERR frame;
  * closes it (and sends the empty frame) at EOF. */
@@ -108,6 +118,8 @@ struct agent_options {
   const char *bundle;
   const char *root;
   const char *id;            /* NULL: from the config, else GUEST_DEFAULT_ID */
+  bool await_host;           /* after the last EXIT, wait for the host's
+                                (PID 1: the VM is reset next) */
 };
 
 /* Creates the container, says READY and serves the host until the

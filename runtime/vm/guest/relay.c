@@ -52,6 +52,7 @@ struct agent {
   struct stream *streams;    /* streams[0] is stream 1 */
   size_t n_streams;
   bool started;
+  bool host_done;            /* the host's EXIT(1): it read all we sent */
 };
 
 static struct stream *find_stream(struct agent *a, uint32_t id) {
@@ -241,6 +242,12 @@ static void on_frame(struct agent *a, const struct vm_frame *f) {
       stream_output_unread(s, f->type);
     break;
   }
+  case VM_FRAME_EXIT:
+    if (f->stream == VM_STREAM_INIT) {
+      a->host_done = true;
+      break;
+    }
+    goto unexpected;
   case VM_FRAME_STDIN: {
     struct stream *s = find_stream(a, f->stream);
     if (s) {
@@ -249,7 +256,8 @@ static void on_frame(struct agent *a, const struct vm_frame *f) {
     }
     break;
   }
-  default: {
+  default:
+  unexpected: {
     char msg[96];
     snprintf(msg, sizeof(msg), "unexpected %s frame (type %u) from the host",
              vm_frame_type_name(f->type), f->type);
@@ -306,11 +314,7 @@ static void mark_exited(struct agent *a, pid_t pid, int status) {
       s->quiet_since_ms = monotonic_ms();
       /* Its stdin has no reader any more (on a pty, no ^D either: what
        * is left on the terminal is not to be told the input ended). */
-      s->stdin_q.off = s->stdin_q.len = 0;
-      s->stdin_eof = true;
-      if (s->in >= 0)
-        close(s->in);
-      s->in = -1;
+      stream_drop_stdin(s);
     }
   }
 }
@@ -335,6 +339,19 @@ static void reap_children(struct agent *a) {
 static void send_exit(struct agent *a, struct stream *s) {
   struct vm_exit_msg m = {.status = s->status};
   send_frame(a, VM_FRAME_EXIT, s->id, &m, sizeof(m));
+}
+
+/* Tells the host what each stdin took since the last time, so that it
+ * sends more (proto.h, WINDOW). */
+static void send_windows(struct agent *a) {
+  for (size_t i = 0; i < a->n_streams; i++) {
+    struct stream *s = &a->streams[i];
+    if (s->stdin_done == 0)
+      continue;
+    struct vm_window_msg m = {.bytes = (uint32_t)s->stdin_done};
+    send_frame(a, VM_FRAME_WINDOW, s->id, &m, sizeof(m));
+    s->stdin_done = 0;
+  }
 }
 
 /* An exec stream ends once its process exited and its output drained (or
@@ -436,6 +453,7 @@ static void agent_step(struct agent *a, int timeout_ms) {
     flush_channel(a);
   if (a->channel_open && (channel_rev & (POLLIN | POLLHUP | POLLERR)))
     read_channel(a);
+  send_windows(a);
   finish_exec_streams(a, now);
   if (a->channel_open && vm_outq_pending(&a->out))
     flush_channel(a);
@@ -499,6 +517,23 @@ static void flush_all(struct agent *a) {
   }
 }
 
+/* Until the host said it has read everything (its EXIT(1)), or hung up:
+ * the guest's last bytes may still wait in the hypervisor (a virtio
+ * port's buffers are taken when the host's socket has room), and a reset
+ * would lose them. No deadline: a host whose reader is slow holds the
+ * guest as a pipe holds its writer. */
+static void await_host(struct agent *a) {
+  while (a->channel_open && !a->host_done) {
+    struct pollfd p = {.fd = a->channel, .events = POLLIN};
+    if (poll(&p, 1, -1) < 0 && errno != EINTR)
+      break;
+    read_channel(a);
+    /* What read_channel answered (an ERROR) is not waited for. */
+    if (vm_outq_pending(&a->out))
+      flush_channel(a);
+  }
+}
+
 static void agent_free(struct agent *a) {
   for (size_t i = 0; i < a->n_streams; i++)
     stream_close(&a->streams[i]);
@@ -557,6 +592,8 @@ int agent_run(const struct agent_options *o, hull_error_t *err) {
   }
   end_container(&a);
   flush_all(&a);
+  if (o->await_host)
+    await_host(&a);
   agent_free(&a);
   return 0;
 }

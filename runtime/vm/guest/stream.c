@@ -11,8 +11,10 @@
 #include <termios.h>
 #include <unistd.h>
 
-/* What one STDOUT/STDERR frame carries at most per read. */
-#define OUTPUT_CHUNK 16384
+/* What one STDOUT/STDERR frame carries at most per read: a whole pipe
+ * buffer, so that a fast writer costs one frame (and one write to the
+ * channel) per 64 KiB. */
+#define OUTPUT_CHUNK VM_FRAME_MAX_PAYLOAD
 
 static void set_nonblock(int fd) {
   int flags = fcntl(fd, F_GETFL);
@@ -90,9 +92,19 @@ bool stream_outputs_open(const struct stream *s) {
   return s->out >= 0 || s->err >= 0;
 }
 
+void stream_drop_stdin(struct stream *s) {
+  struct byteq *q = &s->stdin_q;
+  s->stdin_done += q->len - q->off;
+  q->off = q->len = 0;
+  s->stdin_eof = true;
+  close_fd(&s->in);
+}
+
 void stream_queue_stdin(struct stream *s, const void *data, size_t len) {
-  if (s->in < 0 || s->stdin_eof)
+  if (s->in < 0 || s->stdin_eof) {
+    s->stdin_done += len;
     return;
+  }
   if (len == 0) {
     s->stdin_eof = true;
     return;
@@ -128,12 +140,15 @@ void stream_write_stdin(struct stream *s) {
       return;
     if (n < 0) {
       /* The reader is gone (EPIPE): what it did not take is dropped. */
+      s->stdin_done += q->len - q->off;
       q->off = q->len = 0;
       close_fd(&s->in);
       return;
     }
     q->off += (size_t)n;
+    s->stdin_done += (size_t)n;
   }
+  s->stdin_done += q->len - q->off; /* stdin closed under them */
   q->off = q->len = 0;
   if (s->stdin_eof && s->in >= 0) {
     if (s->master >= 0)
@@ -144,15 +159,16 @@ void stream_write_stdin(struct stream *s) {
 
 void stream_read_output(struct stream *s, int *fd, uint32_t type,
                         struct vm_outq *q, long long now_ms) {
-  char buf[OUTPUT_CHUNK];
+  /* Read into the frame itself: under TCG every copy in the guest counts. */
+  void *buf = vm_outq_frame_begin(q, OUTPUT_CHUNK);
   ssize_t n;
   do
-    n = read(*fd, buf, sizeof(buf));
+    n = read(*fd, buf, OUTPUT_CHUNK);
   while (n < 0 && errno == EINTR);
   if (n < 0 && errno == EAGAIN)
     return;
   if (n > 0) {
-    vm_outq_frame(q, type, s->id, buf, (size_t)n);
+    vm_outq_frame_end(q, type, s->id, (size_t)n);
     s->quiet_since_ms = now_ms;
     return;
   }
