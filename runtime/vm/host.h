@@ -55,10 +55,12 @@ char *vm_kernel_release(const char *kernel);
  * (not installed, or built in). */
 char **vm_kernel_modules(const char *release, const char *const *names);
 
-/* Whether the kernel of that release finds virtio-mmio cards on its
- * command line (virtio_mmio.device=, CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES),
- * as its /boot/config-<release> says; false when unknown. */
-bool vm_kernel_has_mmio_cmdline(const char *release);
+/* Whether the kernel finds virtio-mmio cards on its command line
+ * (virtio_mmio.device=, CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES), as its config
+ * says: <kernel>.config beside it (hull's own, `make guest-kernel`, is
+ * installed so), else /boot/config-<release> (release may be NULL: an ELF
+ * vmlinux carries none we read); false when unknown. */
+bool vm_kernel_has_mmio_cmdline(const char *kernel, const char *release);
 
 /* What a backend needs to boot the guest. */
 struct vm_boot {

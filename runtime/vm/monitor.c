@@ -700,9 +700,9 @@ static void serve(struct monitor *m) {
  *
  * A microvm's virtio-mmio cards are announced on the kernel's command line
  * only (it runs without ACPI), which a kernel without
- * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (Debian's) does not read: a VM with
- * cards is then a pc, whose virtio-net-pci every kernel finds; *cmdline
- * gets the pc's command line. */
+ * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (Debian's; hull's own has it) does
+ * not read: a VM with cards is then a pc, whose virtio-net-pci every
+ * kernel finds; *cmdline gets the pc's command line. */
 static int prepare_network(struct monitor_config *cfg, struct vm_net *net,
                            char **cmdline, hull_error_t *err) {
   *net = (struct vm_net){0};
@@ -717,7 +717,7 @@ static int prepare_network(struct monitor_config *cfg, struct vm_net *net,
   static const char *const pci[] = {"virtio_pci", "virtio_net", NULL};
   cleanup_free char *release = vm_kernel_release(s->kernel);
   bool microvm = qemu_uses_microvm(s, cfg->boot.pvh_kernel);
-  if (microvm && !vm_kernel_has_mmio_cmdline(release)) {
+  if (microvm && !vm_kernel_has_mmio_cmdline(s->kernel, release)) {
     microvm = false;
     cfg->boot.pci = true;
     cleanup_free char *params = qemu_kernel_params(s, false);
