@@ -4,6 +4,8 @@
 #
 # Measured, as medians over VM_BENCH_N runs (default 5) of a busybox
 # container whose process is `echo hi`:
+#   ready       `hull create` until it returned: the guest booted to its
+#               agent's READY (kernel boot, hull as /init, the mounts)
 #   first-byte  the time from spawning `hull run` to the first byte of the
 #               container's output: boot of the guest kernel, hull's agent,
 #               the guest container, the process
@@ -11,14 +13,17 @@
 #   maxrss      the largest RSS among hull, its VM process and the
 #               hypervisor (ru_maxrss over the reaped tree)
 # for each backend that works here: qemu-system-x86_64 (TCG unless
-# VM_BENCH_QEMU_ACCEL says otherwise) and hull's built-in VMM on /dev/kvm.
+# VM_BENCH_QEMU_ACCEL says otherwise) and hull's built-in VMM on /dev/kvm,
+# each with hull's own guest kernel (`make guest-kernel`; `make bench`
+# names it in $HULL_GUEST_KERNEL) and with Debian's from /boot.
 # A backend that fails is reported with its error (on a nested, emulating
 # /dev/kvm the built-in VMM cannot boot Linux), and the VMM's own setup
 # time to the first guest instruction, which does not depend on the
 # emulation, comes from bench/vmm-bench.sh.
 #
-# Environment: VM_BENCH_N, HULL (default ./hull), VM_BENCH_KERNEL (default
-# the newest /boot/vmlinuz-*), QEMU (default qemu-system-x86_64).
+# Environment: VM_BENCH_N, HULL (default ./hull), HULL_GUEST_KERNEL (hull's
+# own kernel; none: not measured), VM_BENCH_KERNEL (default the newest
+# /boot/vmlinuz-*), QEMU (default qemu-system-x86_64).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,11 +31,12 @@ n=${VM_BENCH_N:-5}
 hull=${HULL:-$repo/hull}
 qemu=$(command -v "${QEMU:-qemu-system-x86_64}" || true)
 kernel=${VM_BENCH_KERNEL:-$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)}
+own=${HULL_GUEST_KERNEL:-}
 
 die() { echo "vm-bench: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root"
 [[ -x $hull ]] || die "no $hull (run make)"
-[[ -r $kernel ]] || die "no kernel in /boot (apt-get install linux-image-amd64)"
+[[ -r $kernel || -r $own ]] || die "no guest kernel (make guest-kernel, or apt-get install linux-image-amd64)"
 
 work=$(mktemp -d /tmp/hull-vm-bench.XXXXXX)
 cleanup() {
@@ -59,35 +65,55 @@ make_bundle() {
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'; }
 ms() { awk -v us="$1" 'BEGIN { if (us == "-") print "-"; else printf "%.0f", us / 1000 }'; }
 
-# bench NAME ANNOTATIONS
+# bench NAME KERNEL ANNOTATIONS
 bench() {
 	local name=$1 bundle=$work/bundle-$1 i line us kib status first
-	local firsts=() totals=() rss=()
-	make_bundle "$bundle" "\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$kernel\"$2"
+	local firsts=() totals=() rss=() readies=()
+	make_bundle "$bundle" "\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$2\"$3"
 	for ((i = 0; i < n; i++)); do
+		# create returns once the agent said READY: the boot alone.
+		line=$("$work/measure" -o "$work/out" -t 120 \
+			"$hull" --root "$work/root" create --bundle "$bundle" "vmr-$name-$i")
+		read -r us kib status <<<"$line"
+		"$hull" --root "$work/root" delete --force "vmr-$name-$i" >/dev/null 2>&1 || true
+		if [[ $status != 0 ]]; then
+			printf '%-16s FAILED: %s\n' "$name" "$(head -n 1 "$work/out")"
+			return 0
+		fi
+		readies+=("$us")
 		: >"$work/out"
 		line=$("$work/measure" -f -o "$work/out" -t 120 \
 			"$hull" --root "$work/root" run --bundle "$bundle" "vmb-$name-$i")
 		read -r us kib status first <<<"$line"
 		if [[ $status != 0 ]] || ! grep -qx hi "$work/out"; then
-			printf '%-10s FAILED: %s\n' "$name" "$(grep -v '^hi$' "$work/out" | head -n 1)"
+			printf '%-16s FAILED: %s\n' "$name" "$(grep -v '^hi$' "$work/out" | head -n 1)"
 			return 0
 		fi
 		firsts+=("$first") totals+=("$us") rss+=("$kib")
 	done
-	printf '%-10s first-byte %6s ms   total %6s ms   maxrss %7s KiB\n' "$name" \
+	printf '%-16s ready %6s ms   first-byte %6s ms   total %6s ms   maxrss %7s KiB\n' "$name" \
+		"$(ms "$(printf '%s\n' "${readies[@]}" | median)")" \
 		"$(ms "$(printf '%s\n' "${firsts[@]}" | median)")" \
 		"$(ms "$(printf '%s\n' "${totals[@]}" | median)")" \
 		"$(printf '%s\n' "${rss[@]}" | median)"
 }
 
-echo "VM mode, $n runs each, kernel $kernel (medians):"
-if [[ -n $qemu ]]; then
-	bench qemu ", \"run.oci.vm.hypervisor\": \"$qemu\""
-else
-	echo "qemu       skipped: no qemu-system-x86_64 (apt-get install qemu-system-x86)"
-fi
-bench built-in ""
+# Each backend with each kernel there is: hull's own (NAME-hull) and
+# Debian's (NAME-debian).
+kernels=()
+[[ -r $own ]] && kernels+=("hull:$own")
+[[ -r $kernel ]] && kernels+=("debian:$kernel")
+echo "VM mode, $n runs each (medians); kernels: ${kernels[*]}"
+for k in "${kernels[@]}"; do
+	if [[ -n $qemu ]]; then
+		bench "qemu-${k%%:*}" "${k#*:}" ", \"run.oci.vm.hypervisor\": \"$qemu\""
+	else
+		echo "qemu       skipped: no qemu-system-x86_64 (apt-get install qemu-system-x86)"
+	fi
+done
+for k in "${kernels[@]}"; do
+	bench "built-in-${k%%:*}" "${k#*:}" ""
+done
 if [[ -f $repo/bench/vmm-bench.sh ]]; then
 	echo
 	sh "$repo/bench/vmm-bench.sh"
