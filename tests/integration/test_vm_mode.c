@@ -80,6 +80,8 @@ END_TEST
  * microvm (whose reset is a triple fault: reboot=t). */
 START_TEST(vm_default_kernel_is_hulls_own) {
   cleanup_free char *own = vm_own_kernel();
+  SKIP_UNLESS(own != NULL, "no $HULL_GUEST_KERNEL (make check names hull's "
+                           "guest kernel, make guest-kernel, there)");
   SKIP_WITHOUT_QEMU(own);
   struct hctx *c = hctx_new();
   cleanup_free char *vm = vm_annotations(NULL, NULL);
