@@ -126,13 +126,16 @@ bench/net-throughput: bench/net-throughput.c
 # hull's guest kernel (runtime/vm/guest-kernel/): Debian's linux-source with
 # the config kept there, built once per change of that config, the build
 # script or the source package into GUEST_KERNEL_CACHE, outside the tree so
-# that `make clean` and a fresh clone keep it (CI caches that directory).
+# that `make clean` and a fresh clone keep it (a CI runner that keeps or
+# caches that directory, keyed on runtime/vm/guest-kernel/*, builds it once).
 # ~N min cold on 2 cores; a hit costs a hash of the config.
+# GUEST_KERNEL_SRC=<an unpacked linux-source tree> builds there, kept.
 GUEST_KERNEL_CACHE ?= $(HOME)/.cache/hull/guest-kernel
 GUEST_KERNEL = $(GUEST_KERNEL_CACHE)/current/vmlinux
 GUEST_KERNEL_JOBS ?= 2
 guest-kernel:
-	nice -n 10 sh runtime/vm/guest-kernel/build.sh $(GUEST_KERNEL_CACHE) \
+	GUEST_KERNEL_SRC=$(GUEST_KERNEL_SRC) nice -n 10 \
+	  sh runtime/vm/guest-kernel/build.sh $(GUEST_KERNEL_CACHE) \
 	  $(GUEST_KERNEL_JOBS)
 .PHONY: guest-kernel
 

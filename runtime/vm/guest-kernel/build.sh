@@ -10,7 +10,9 @@
 # the fragment, this script and the source tarball's identity: a build is
 # done once per change of any of them, and older keys stay until removed
 # by hand. CACHE_DIR/current links to the newest. The source tree (~1.4 GB
-# unpacked) is built in CACHE_DIR/build.<pid> and removed afterwards.
+# unpacked) is built in CACHE_DIR/build.<pid> and removed afterwards, unless
+# GUEST_KERNEL_SRC names a tree unpacked from that same tarball to build in
+# and keep (a later build there is incremental: for work on the config).
 # Prints the vmlinux's path.
 set -eu
 
@@ -55,12 +57,16 @@ check_config() {
 }
 
 mkdir -p "$cache"
-build=$cache/build.$$
-trap 'rm -rf "$build"' EXIT INT TERM
-mkdir "$build"
-echo "build.sh: unpacking $source" >&2
-tar -xJf "$source" -C "$build" --strip-components=1
-cd "$build"
+if [ -n "${GUEST_KERNEL_SRC:-}" ]; then
+	cd "$GUEST_KERNEL_SRC"
+else
+	build=$cache/build.$$
+	trap 'rm -rf "$build"' EXIT INT TERM
+	mkdir "$build"
+	echo "build.sh: unpacking $source" >&2
+	tar -xJf "$source" -C "$build" --strip-components=1
+	cd "$build"
+fi
 make -s tinyconfig >/dev/null
 scripts/kconfig/merge_config.sh -m .config "$fragment" >/dev/null
 make -s olddefconfig
