@@ -87,7 +87,7 @@ char *vm_unpacked_kernel(const char *kernel, const char *cache_dir);
 bool vm_kernel_is_pvh_elf(const char *kernel);
 
 /* `console=ttyS0 panic=-1 quiet cryptomgr.notests <backend_params>
- * <kernel_params> -- vm-agent`: backend_params (or NULL) are what the
+ * <kernel_params> vm-agent`: backend_params (or NULL) are what the
  * hypervisor's machine needs (qemu_kernel_params; the built-in VMM's
  * `reboot=k`), before the user's, which may override them. */
 char *vm_kernel_cmdline(const struct vm_settings *s,

@@ -153,10 +153,10 @@ START_TEST(kernel_cmdline_ends_with_the_agent) {
   struct vm_settings s = settings(NULL, NULL);
   cleanup_free char *line = vm_kernel_cmdline(&s, "reboot=k");
   ck_assert_str_eq(line, "console=ttyS0 panic=-1 quiet cryptomgr.notests "
-                         "reboot=k loglevel=3 -- vm-agent");
+                         "reboot=k loglevel=3 vm-agent");
   cleanup_free char *bare = vm_kernel_cmdline(&s, NULL);
   ck_assert_str_eq(bare, "console=ttyS0 panic=-1 quiet cryptomgr.notests "
-                         "loglevel=3 -- vm-agent");
+                         "loglevel=3 vm-agent");
 }
 END_TEST
 
