@@ -128,7 +128,8 @@ bench/net-throughput: bench/net-throughput.c
 # script or the source package into GUEST_KERNEL_CACHE, outside the tree so
 # that `make clean` and a fresh clone keep it (a CI runner that keeps or
 # caches that directory, keyed on runtime/vm/guest-kernel/*, builds it once).
-# ~N min cold on 2 cores; a hit costs a hash of the config.
+# A cold build is ~22 CPU-minutes (~12 min on 2 idle cores, 40 on a busy
+# shared one; ~1150 objects); a hit costs a hash of the config.
 # GUEST_KERNEL_SRC=<an unpacked linux-source tree> builds there, kept.
 GUEST_KERNEL_CACHE ?= $(HOME)/.cache/hull/guest-kernel
 GUEST_KERNEL = $(GUEST_KERNEL_CACHE)/current/vmlinux

@@ -72,6 +72,7 @@ bench() {
 	make_bundle "$bundle" "\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$2\"$3"
 	for ((i = 0; i < n; i++)); do
 		# create returns once the agent said READY: the boot alone.
+		: >"$work/out"
 		line=$("$work/measure" -o "$work/out" -t 120 \
 			"$hull" --root "$work/root" create --bundle "$bundle" "vmr-$name-$i")
 		read -r us kib status <<<"$line"
