@@ -4,6 +4,8 @@
 #
 # Measured, as medians over VM_BENCH_N runs (default 5) of a busybox
 # container whose process is `echo hi`:
+#   ready       `hull create` until it returned: the guest booted to its
+#               agent's READY (kernel boot, hull as /init, the mounts)
 #   first-byte  the time from spawning `hull run` to the first byte of the
 #               container's output: boot of the guest kernel, hull's agent,
 #               the guest container, the process
@@ -16,11 +18,13 @@
 # channel is still the second UART, at ~0.2 MB/s under TCG.) On a host shared with other work this is as
 # much the scheduler's number as hull's.
 # for each backend that works here: qemu-system-x86_64 (TCG unless
-# VM_BENCH_QEMU_ACCEL says otherwise), as it comes (with its balloon) and
-# without the balloon (run.oci.vm.balloon=false), and hull's built-in VMM
-# on /dev/kvm.
+# VM_BENCH_QEMU_ACCEL says otherwise) and hull's built-in VMM on /dev/kvm,
+# each with hull's own guest kernel (`make guest-kernel`; `make bench`
+# names it in $HULL_GUEST_KERNEL) and with Debian's from /boot; under qemu
+# also without the balloon (run.oci.vm.balloon=false).
 #
-# Then, under qemu, what idle VM containers (`sleep`, started) cost:
+# Then, under qemu with the first of those kernels, what idle VM containers
+# (`sleep`, started) cost:
 #   idle-rss    the host RSS and PSS (file pages shared between VMs, as
 #               qemu's mapping of the kernel, counted once) of one (its
 #               monitor and qemu), VM_BENCH_SETTLE seconds (default 5) after
@@ -41,8 +45,9 @@
 # both with 2048 MiB: the copy's guest holds the initrd and the files
 # unpacked from it at once (with 1280 MiB its unpacking runs out).
 #
-# Environment: VM_BENCH_N, HULL (default ./hull), VM_BENCH_KERNEL (default
-# the newest /boot/vmlinuz-*), QEMU (default qemu-system-x86_64).
+# Environment: VM_BENCH_N, HULL (default ./hull), HULL_GUEST_KERNEL (hull's
+# own kernel; none: not measured), VM_BENCH_KERNEL (default the newest
+# /boot/vmlinuz-*), QEMU (default qemu-system-x86_64).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,11 +55,12 @@ n=${VM_BENCH_N:-5}
 hull=${HULL:-$repo/hull}
 qemu=$(command -v "${QEMU:-qemu-system-x86_64}" || true)
 kernel=${VM_BENCH_KERNEL:-$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)}
+own=${HULL_GUEST_KERNEL:-}
 
 die() { echo "vm-bench: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root"
 [[ -x $hull ]] || die "no $hull (run make)"
-[[ -r $kernel ]] || die "no kernel in /boot (apt-get install linux-image-amd64)"
+[[ -r $kernel || -r $own ]] || die "no guest kernel (make guest-kernel, or apt-get install linux-image-amd64)"
 
 work=$(mktemp -d /tmp/hull-vm-bench.XXXXXX)
 cleanup() {
@@ -84,23 +90,35 @@ make_bundle() {
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'; }
 ms() { awk -v us="$1" 'BEGIN { if (us == "-") print "-"; else printf "%.0f", us / 1000 }'; }
 
-# bench NAME ANNOTATIONS [ROOTFS]
+# bench NAME KERNEL ANNOTATIONS [ROOTFS]
 bench() {
 	local name=$1 bundle=$work/bundle-$1 i line us kib status first
-	local firsts=() totals=() rss=()
-	make_bundle "$bundle" "\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$kernel\"$2" "${3:-}"
+	local firsts=() totals=() rss=() readies=()
+	make_bundle "$bundle" "\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$2\"$3" "${4:-}"
 	for ((i = 0; i < n; i++)); do
+		# create returns once the agent said READY: the boot alone.
+		: >"$work/out"
+		line=$("$work/measure" -o "$work/out" -t 120 \
+			"$hull" --root "$work/root" create --bundle "$bundle" "vmr-$name-$i")
+		read -r us kib status <<<"$line"
+		"$hull" --root "$work/root" delete --force "vmr-$name-$i" >/dev/null 2>&1 || true
+		if [[ $status != 0 ]]; then
+			printf '%-16s FAILED: %s\n' "$name" "$(head -n 1 "$work/out")"
+			return 0
+		fi
+		readies+=("$us")
 		: >"$work/out"
 		line=$("$work/measure" -f -o "$work/out" -t 120 \
 			"$hull" --root "$work/root" run --bundle "$bundle" "vmb-$name-$i")
 		read -r us kib status first _ <<<"$line"
 		if [[ $status != 0 ]] || ! grep -qx hi "$work/out"; then
-			printf '%-14s FAILED: %s\n' "$name" "$(grep -v '^hi$' "$work/out" | head -n 1)"
+			printf '%-16s FAILED: %s\n' "$name" "$(grep -v '^hi$' "$work/out" | head -n 1)"
 			return 0
 		fi
 		firsts+=("$first") totals+=("$us") rss+=("$kib")
 	done
-	printf '%-14s first-byte %6s ms   total %6s ms   maxrss %7s KiB\n' "$name" \
+	printf '%-16s ready %6s ms   first-byte %6s ms   total %6s ms   maxrss %7s KiB\n' "$name" \
+		"$(ms "$(printf '%s\n' "${readies[@]}" | median)")" \
 		"$(ms "$(printf '%s\n' "${firsts[@]}" | median)")" \
 		"$(ms "$(printf '%s\n' "${totals[@]}" | median)")" \
 		"$(printf '%s\n' "${rss[@]}" | median)"
@@ -154,7 +172,7 @@ idle_bench() {
 	local bundle=$work/bundle-idle base many=${VM_BENCH_MANY:-10} ms rss pss
 	# Many TCG boots at once share the host's cores: more than the default
 	# 30 s to boot.
-	base="\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$kernel\", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.timeout\": \"300\""
+	base="\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$first_kernel\", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.timeout\": \"300\""
 	for balloon in true false; do
 		make_bundle "$bundle-$balloon" "$base, \"run.oci.vm.balloon\": \"$balloon\""
 		sed -i 's|"sh", "-c", "echo hi"|"sh", "-c", "echo ready; exec sleep 1000"|' \
@@ -172,7 +190,7 @@ idle_bench() {
 stdout_rate() {
 	local name=$1 bundle=$work/bundle-$1-stdout line us kib status first last bytes
 	local mib=${VM_BENCH_STDOUT_MIB:-64}
-	make_bundle "$bundle" "\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$kernel\"$2" \
+	make_bundle "$bundle" "\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$first_kernel\"$2" \
 		"" "dd if=/dev/zero bs=65536 count=$((mib * 16)) 2>/dev/null"
 	line=$("$work/measure" -f -o /dev/null -t 600 \
 		"$hull" --root "$work/root" run --bundle "$bundle" "vmb-$name-stdout")
@@ -186,23 +204,33 @@ stdout_rate() {
 		"$mib" "$(ms $((last - first)))"
 }
 
-echo "VM mode, $n runs each, kernel $kernel (medians):"
+# Each backend with each kernel there is: hull's own (NAME-hull) and
+# Debian's (NAME-debian); the rest with the first of them.
+kernels=()
+[[ -r $own ]] && kernels+=("hull:$own")
+[[ -r $kernel ]] && kernels+=("debian:$kernel")
+first_kernel=${kernels[0]#*:}
+echo "VM mode, $n runs each (medians); kernels: ${kernels[*]}"
+for k in "${kernels[@]}"; do
+	if [[ -n $qemu ]]; then
+		bench "qemu-${k%%:*}" "${k#*:}" ", \"run.oci.vm.hypervisor\": \"$qemu\""
+	else
+		echo "qemu       skipped: no qemu-system-x86_64 (apt-get install qemu-system-x86)"
+	fi
+done
+for k in "${kernels[@]}"; do
+	bench "built-in-${k%%:*}" "${k#*:}" ""
+done
 if [[ -n $qemu ]]; then
-	bench qemu ", \"run.oci.vm.hypervisor\": \"$qemu\""
-	bench qemu-nobal ", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.balloon\": \"false\""
+	bench qemu-nobal "$first_kernel" ", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.balloon\": \"false\""
 	stdout_rate qemu ", \"run.oci.vm.hypervisor\": \"$qemu\""
-else
-	echo "qemu       skipped: no qemu-system-x86_64 (apt-get install qemu-system-x86)"
-fi
-bench built-in ""
-if [[ -n $qemu ]]; then
 	echo
 	echo "A 500 MB rootfs under qemu, 2048 MiB guests (medians):"
 	cp -a "$repo/tests/rootfs" "$work/rootfs-500M"
 	dd if=/dev/zero of="$work/rootfs-500M/blob" bs=1M count=500 status=none
 	big=", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.memory\": \"2048\""
-	bench 500M-9p "$big" "$work/rootfs-500M"
-	bench 500M-copy "$big, \"run.oci.vm.rootfs\": \"initramfs\"" "$work/rootfs-500M"
+	bench 500M-9p "$first_kernel" "$big" "$work/rootfs-500M"
+	bench 500M-copy "$first_kernel" "$big, \"run.oci.vm.rootfs\": \"initramfs\"" "$work/rootfs-500M"
 	echo "Idle VM containers under qemu (host RSS of monitor + qemu):"
 	idle_bench
 fi

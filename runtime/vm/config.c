@@ -168,23 +168,47 @@ static int check_absolute(const char *label, const char *path,
 }
 
 /* The newest /boot/vmlinuz-* by version order (what Debian's
- * linux-image-amd64 installs), or an error saying how to name one. */
-static int default_kernel(char **out, hull_error_t *err) {
+ * linux-image-amd64 installs), or NULL. */
+static char *newest_boot_kernel(void) {
   glob_t g;
   int r = glob(DEFAULT_KERNEL_GLOB, 0, NULL, &g);
   if (r != 0) {
     if (r != GLOB_NOMATCH)
       globfree(&g);
-    return hull_error(err, 0, "VM mode: no guest kernel: nothing matches `"
-                      DEFAULT_KERNEL_GLOB "` (set vm.kernel.path or "
-                      "annotation " VM_ANNOTATION_PREFIX "kernel)");
+    return NULL;
   }
   const char *best = g.gl_pathv[0];
   for (size_t i = 1; i < g.gl_pathc; i++)
     if (strverscmp(g.gl_pathv[i], best) > 0)
       best = g.gl_pathv[i];
-  *out = xstrdup(best);
+  char *path = xstrdup(best);
   globfree(&g);
+  return path;
+}
+
+/* The kernel a spec that names none gets, and the label its errors carry:
+ * hull's own ($HULL_GUEST_KERNEL when set, which must then be a kernel;
+ * else the installed one if it is there), then the host's newest
+ * /boot/vmlinuz-*; an error saying how to name one when there is none. */
+static int default_kernel(char **out, const char **label, hull_error_t *err) {
+  const char *env = getenv(GUEST_KERNEL_ENV);
+  if (env != NULL && env[0] != '\0') {
+    *out = xstrdup(env);
+    *label = "VM mode: $" GUEST_KERNEL_ENV;
+    return 0;
+  }
+  *label = "VM mode: default kernel";
+  if (access(HULL_GUEST_KERNEL_PATH, F_OK) == 0) {
+    *out = xstrdup(HULL_GUEST_KERNEL_PATH);
+    return 0;
+  }
+  *out = newest_boot_kernel();
+  if (*out == NULL)
+    return hull_error(err, 0, "VM mode: no guest kernel: neither hull's own "
+                      "(`" HULL_GUEST_KERNEL_PATH "`: make guest-kernel "
+                      "install) nor anything matching `" DEFAULT_KERNEL_GLOB
+                      "` (set vm.kernel.path or annotation "
+                      VM_ANNOTATION_PREFIX "kernel)");
   return 0;
 }
 
@@ -277,12 +301,13 @@ static int resolve_paths(const struct spec *spec, struct vm_settings *out,
 
   struct setting k = path_setting(spec, "kernel", SPEC_AT "kernel.path",
                                   vm ? vm->kernel.path : NULL);
-  if (k.text != NULL)
+  const char *klabel;
+  if (k.text != NULL) {
     out->kernel = xstrdup(k.text);
-  else if (default_kernel(&out->kernel, err) < 0)
+    klabel = label_of(&k, "kernel", buf, sizeof buf);
+  } else if (default_kernel(&out->kernel, &klabel, err) < 0) {
     return -1;
-  const char *klabel = k.text ? label_of(&k, "kernel", buf, sizeof buf)
-                              : "VM mode: default kernel";
+  }
   if (check_kernel(klabel, out->kernel, err) < 0)
     return -1;
 

@@ -52,7 +52,11 @@ char *vm_kernel_cmdline(const struct vm_settings *s,
     free(line);
     line = longer;
   }
-  char *full = xasprintf("%s -- vm-agent", line);
+  /* vm-agent is init's argument without a `--` before it: a word with no
+   * `=` or `.` that the kernel does not know goes to init anyway, and
+   * what qemu's microvm appends after it (its cards' virtio_mmio.device=)
+   * stays the kernel's, which a built-in virtio_mmio reads. */
+  char *full = xasprintf("%s vm-agent", line);
   free(line);
   return full;
 }

@@ -55,10 +55,12 @@ char *vm_kernel_release(const char *kernel);
  * (not installed, or built in). */
 char **vm_kernel_modules(const char *release, const char *const *names);
 
-/* Whether the kernel of that release finds virtio-mmio cards on its
- * command line (virtio_mmio.device=, CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES),
- * as its /boot/config-<release> says; false when unknown. */
-bool vm_kernel_has_mmio_cmdline(const char *release);
+/* Whether the kernel finds virtio-mmio cards on its command line
+ * (virtio_mmio.device=, CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES), as its config
+ * says: <kernel>.config beside it (hull's own, `make guest-kernel`, is
+ * installed so), else /boot/config-<release> (release may be NULL: an ELF
+ * vmlinux carries none we read); false when unknown. */
+bool vm_kernel_has_mmio_cmdline(const char *kernel, const char *release);
 
 /* ---- the container's files, shared live with the guest (share.c) ------- */
 
@@ -120,7 +122,7 @@ char *vm_unpacked_kernel(const char *kernel, const char *cache_dir);
 bool vm_kernel_is_pvh_elf(const char *kernel);
 
 /* `console=ttyS0 panic=-1 quiet cryptomgr.notests <backend_params>
- * <kernel_params> -- vm-agent`: backend_params (or NULL) are what the
+ * <kernel_params> vm-agent`: backend_params (or NULL) are what the
  * hypervisor's machine needs (qemu_kernel_params; the built-in VMM's
  * `reboot=k`), before the user's, which may override them. */
 char *vm_kernel_cmdline(const struct vm_settings *s,

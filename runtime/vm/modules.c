@@ -2,7 +2,10 @@
  * kernel has it as a module, as Debian's does), found where the host keeps
  * the modules of that kernel: /lib/modules/<its release>/, whose
  * modules.dep says what each needs first. A guest kernel that is not the
- * host's installed one gets no modules: it must have them built in. */
+ * host's installed one gets no modules: it must have them built in, as
+ * hull's own (runtime/vm/guest-kernel/) has everything. An ELF vmlinux has
+ * no release we read, and a release without /lib/modules/<release>/
+ * (hull's "-hull") has none to add: both are no modules, not an error. */
 #include "host.h"
 
 #include <errno.h>
@@ -112,13 +115,20 @@ char **vm_kernel_modules(const char *release, const char *const *names) {
   return out;
 }
 
-bool vm_kernel_has_mmio_cmdline(const char *release) {
-  if (release == NULL)
-    return false;
-  cleanup_free char *path = xasprintf("/boot/config-%s", release);
+static bool config_has_mmio_cmdline(const char *path) {
   cleanup_free char *config = NULL;
   cleanup_error hull_error_t err = NULL;
   if (read_file(path, &config, NULL, &err) < 0)
     return false;
   return strstr(config, "\nCONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y\n") != NULL;
+}
+
+bool vm_kernel_has_mmio_cmdline(const char *kernel, const char *release) {
+  cleanup_free char *beside = xasprintf("%s.config", kernel);
+  if (access(beside, F_OK) == 0)
+    return config_has_mmio_cmdline(beside);
+  if (release == NULL)
+    return false;
+  cleanup_free char *path = xasprintf("/boot/config-%s", release);
+  return config_has_mmio_cmdline(path);
 }

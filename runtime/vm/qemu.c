@@ -77,7 +77,7 @@ bool qemu_needs_pci(const struct vm_settings *s, bool pvh_kernel) {
   if (s->hypervisor == NULL || !qemu_uses_microvm(s, pvh_kernel))
     return false;
   cleanup_free char *release = vm_kernel_release(s->kernel);
-  return !vm_kernel_has_mmio_cmdline(release);
+  return !vm_kernel_has_mmio_cmdline(s->kernel, release);
 }
 
 /* The host's TSC rate in kHz, or 0 when it is not a constant one. Under

@@ -80,9 +80,19 @@ struct vm_settings {
 
 /* True when the spec has a `vm` object or run.oci.handler=vm. */
 bool vm_wanted(const struct spec *spec);
+/* hull's own guest kernel (runtime/vm/guest-kernel/, `make guest-kernel`):
+ * where `make install` puts it (the Makefile passes $(LIBEXECDIR)'s), and
+ * the variable that names another instead (the build tree's, for `make
+ * check` and `make bench`). */
+#ifndef HULL_GUEST_KERNEL_PATH
+#define HULL_GUEST_KERNEL_PATH "/usr/local/libexec/hull/vmlinux"
+#endif
+#define GUEST_KERNEL_ENV "HULL_GUEST_KERNEL"
+
 /* The settings from spec->vm and the annotations, defaults filled in (the
- * host's newest /boot/vmlinuz-*, 1 vCPU, 256 MiB or what the container's
- * memory limit leaves for the guest), and checked before
+ * kernel: hull's own, else the host's newest /boot/vmlinuz-*; 1 vCPU,
+ * 256 MiB or what the container's memory limit leaves for the guest), and
+ * checked before
  * anything starts: the kernel is a kernel image, the initrd and the
  * hypervisor exist, /dev/kvm opens for the built-in VMM, and the parts of
  * the `vm` object hull cannot honour are refused by name. */

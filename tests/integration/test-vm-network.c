@@ -178,7 +178,7 @@ static char *namespaces_joining(pid_t holder) {
  * route; the guest pings the other end, and TCP goes both ways. The tap
  * goes with the VM, and the next container there gets eth0 again. */
 START_TEST(vm_gets_the_network_namespace_interfaces) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   SKIP_UNLESS(access("/dev/net/tun", R_OK | W_OK) == 0, "no /dev/net/tun");
   ENTER_PRIVATE_NETNS();
@@ -256,7 +256,7 @@ END_TEST
  * (run.oci.network=bridge): the VM's eth0 has the address the allocator
  * gave, and TCP goes between the two. */
 START_TEST(vm_and_namespace_container_share_a_hull_network) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   SKIP_UNLESS(access("/dev/net/tun", R_OK | W_OK) == 0, "no /dev/net/tun");
   ENTER_PRIVATE_NETNS();
@@ -297,7 +297,7 @@ END_TEST
 
 /* A network namespace with no interface but lo: no card; lo is up. */
 START_TEST(vm_without_interfaces_has_lo_only) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   struct hctx *c = hctx_new();
   cleanup_free char *vm = vm_annotations(kernel, NULL);
@@ -319,7 +319,7 @@ END_TEST
  * the namespace hull runs in (here the test's, which stands for the
  * host's), whose interfaces are never the VM's: no card, and no tc on them. */
 START_TEST(vm_without_a_network_namespace_leaves_the_hosts_alone) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   ENTER_PRIVATE_NETNS();
   struct hctx *c = hctx_new();
@@ -349,7 +349,7 @@ END_TEST
 /* An interface that cannot be joined to a tap (it has an ingress qdisc of
  * someone else's): create fails in one line naming it, and no tap is left. */
 START_TEST(vm_interface_that_cannot_be_given_is_named) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   SKIP_UNLESS(access("/dev/net/tun", R_OK | W_OK) == 0, "no /dev/net/tun");
   ENTER_PRIVATE_NETNS();

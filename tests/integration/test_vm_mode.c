@@ -43,7 +43,10 @@ static char *line_after(const char *text, const char *key) {
   return xstrndup(p, strcspn(p, "\n"));
 }
 
-/* run: the output, the exit code, the guest's kernel and memory. */
+/* run: the output, the exit code, the guest's kernel and memory. On
+ * Debian's kernel named by path: the fallback for hosts without hull's own
+ * (a bzImage, unpacked on the host; modules from /lib/modules) keeps
+ * working. */
 START_TEST(vm_run_prints_output_and_exits_with_the_code) {
   cleanup_free char *kernel = vm_host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
@@ -71,10 +74,40 @@ START_TEST(vm_run_prints_output_and_exits_with_the_code) {
 }
 END_TEST
 
+/* A VM that names no kernel boots hull's own (`make guest-kernel`, which
+ * `make check` builds and names in $HULL_GUEST_KERNEL): its release ends
+ * in the config's -hull, and, an ELF with a PVH entry, it runs on a
+ * microvm (whose reset is a triple fault: reboot=t). */
+START_TEST(vm_default_kernel_is_hulls_own) {
+  cleanup_free char *own = vm_own_kernel();
+  SKIP_UNLESS(own != NULL, "no $HULL_GUEST_KERNEL (make check names hull's "
+                           "guest kernel, make guest-kernel, there)");
+  SKIP_WITHOUT_QEMU(own);
+  struct hctx *c = hctx_new();
+  cleanup_free char *vm = vm_annotations(NULL, NULL);
+  hctx_write_config(c, &(struct hconfig){
+      .args = "\"/bin/sh\", \"-c\", \"echo release=$(uname -r); "
+              "echo cmdline=$(cat /proc/cmdline)\"",
+      .top_extra = vm});
+  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
+                       c->id, NULL);
+  ck_assert_hres(r, 0);
+  cleanup_free char *release = line_after(r.out, "release=");
+  size_t n = strlen(release);
+  ck_assert_msg(n > 5 && strcmp(release + n - 5, "-hull") == 0,
+                "release `%s` is not hull's kernel's", release);
+  cleanup_free char *cmdline = line_after(r.out, "cmdline=");
+  ck_assert_msg(strstr(cmdline, "reboot=t") != NULL, "not a microvm: %s",
+                cmdline);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 /* create → created (pid: a live monitor) → start → exec → kill → stopped
  * → delete, in one boot; switched on by annotations, as an engine does. */
 START_TEST(vm_lifecycle_create_start_exec_kill_delete) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   /* The monitor outlives `create`: reparented to this test, which can then
    * see how it ended. */
@@ -168,7 +201,7 @@ static void expect_create_error(const char *vm, const char *want) {
 }
 
 START_TEST(vm_errors_are_one_line_and_leave_nothing) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   cleanup_free char *not_kernel = vm_object("/etc/hostname", QEMU, NULL);
   expect_create_error(not_kernel, "/etc/hostname");
@@ -236,6 +269,7 @@ static Suite *vm_mode_suite(void) {
   TCase *tc = harness_tcase("vm-mode", 300);
   tcase_set_tags(tc, "vm-mode");
   tcase_add_test(tc, vm_run_prints_output_and_exits_with_the_code);
+  tcase_add_test(tc, vm_default_kernel_is_hulls_own);
   tcase_add_test(tc, vm_lifecycle_create_start_exec_kill_delete);
   tcase_add_test(tc, vm_errors_are_one_line_and_leave_nothing);
   tcase_add_test(tc, vm_builtin_vmm_runs_or_says_kvm_emulates);

@@ -132,7 +132,7 @@ static void reap_orphans(void) {
  * bytes reach it and its output comes back. Then `run -t` in the
  * foreground, with hull as the console (a person, through `script`). */
 START_TEST(vm_terminal_console_socket_and_run_t) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   struct hctx *c = hctx_new();
   cleanup_free char *vm = vm_annotations(kernel, NULL);
@@ -202,7 +202,7 @@ END_TEST
  * --console-socket --pid-file, exec -d --pid-file; then delete --force
  * leaves no process, no state and no cgroup. One boot. */
 START_TEST(vm_detached_container_as_a_shim_drives_it) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   /* The monitor, qemu and the relays outlive the commands that started
    * them: reparented here, where their ends can be watched. */
@@ -376,7 +376,7 @@ END_TEST
  * impatient person does: qemu goes with it, state says stopped, exec says
  * why it cannot, and a plain delete cleans up. */
 START_TEST(vm_killed_monitor_is_stopped_and_deletable) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   struct hctx *c = hctx_new();
@@ -423,7 +423,7 @@ END_TEST
  * is in the bundle's rootfs on the host, shared over virtio-9p, as a
  * namespace container's would be. */
 START_TEST(vm_run_stdin_eof_large_output_and_signal_status) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   struct hctx *c = hctx_new();
   cleanup_free char *vm = vm_annotations(kernel, NULL);

@@ -4,7 +4,9 @@
 
 #include <glob.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *vm_host_kernel(void) {
   glob_t g;
@@ -15,16 +17,28 @@ char *vm_host_kernel(void) {
   return k;
 }
 
+char *vm_own_kernel(void) {
+  const char *k = getenv("HULL_GUEST_KERNEL");
+  return k && *k && access(k, R_OK) == 0 ? xstrdup(k) : NULL;
+}
+
+char *vm_test_kernel(void) {
+  char *k = vm_own_kernel();
+  return k ? k : vm_host_kernel();
+}
+
 bool vm_in_test_vm(void) {
   cleanup_free char *cmdline = hread_file("/proc/cmdline");
   return cmdline && (strstr(cmdline, "hull_vm") || strstr(cmdline, "vm-agent"));
 }
 
 char *vm_annotations(const char *kernel, const char *extra) {
+  cleanup_free char *k =
+      kernel ? xasprintf(", \"run.oci.vm.kernel\": \"%s\"", kernel)
+             : xstrdup("");
   return xasprintf("\"annotations\": {\"run.oci.handler\": \"vm\", "
-                   "\"run.oci.vm.hypervisor\": \"%s\", "
-                   "\"run.oci.vm.kernel\": \"%s\"%s%s}",
-                   QEMU, kernel, extra ? ", " : "", extra ? extra : "");
+                   "\"run.oci.vm.hypervisor\": \"%s\"%s%s%s}",
+                   QEMU, k, extra ? ", " : "", extra ? extra : "");
 }
 
 struct hres vrun(struct hctx *c, int timeout_ms, ...) {

@@ -1,5 +1,6 @@
 /* vm-harness.h — what the VM-mode integration tests share (test_vm_mode.c,
- * test_vm_user.c): the guest kernel from /boot, qemu (TCG) as the
+ * test_vm_user.c, test-vm-network.c): the guest kernel (hull's own when
+ * `make check` built it, else Debian's from /boot), qemu (TCG) as the
  * hypervisor, and the reasons to skip. Each boot costs seconds under TCG:
  * a test checks as much as it can per boot. */
 #ifndef HULL_TEST_VM_HARNESS_H
@@ -14,16 +15,23 @@
 
 /* The newest /boot/vmlinuz-*, or NULL. */
 char *vm_host_kernel(void);
+/* hull's own guest kernel, as `make check` names it ($HULL_GUEST_KERNEL),
+ * or NULL when that is not set or not there. */
+char *vm_own_kernel(void);
+/* The kernel the tests boot: hull's own, else the host's newest. */
+char *vm_test_kernel(void);
 /* Inside the VM that `make check-vm` boots: no nested qemu there. */
 bool vm_in_test_vm(void);
 
 #define SKIP_WITHOUT_QEMU(kernel)                                             \
   SKIP_UNLESS(!vm_in_test_vm(), "no nested qemu in the test VM");             \
   SKIP_UNLESS(access(QEMU, X_OK) == 0, QEMU " is not installed");             \
-  SKIP_UNLESS((kernel) != NULL, "no /boot/vmlinuz-* for the guest")
+  SKIP_UNLESS((kernel) != NULL, "no guest kernel (make guest-kernel, or "  \
+                                "/boot/vmlinuz-*)")
 
 /* The config's top-level "annotations" member that asks for a VM under
- * qemu with kernel, as an engine passes it; extra: more members. */
+ * qemu with kernel (NULL: the default one), as an engine passes it;
+ * extra: more members. */
 char *vm_annotations(const char *kernel, const char *extra);
 
 /* Runs `$HULL --root c->root ARGS...` (NULL-terminated) with a timeout. */

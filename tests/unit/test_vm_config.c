@@ -128,6 +128,10 @@ START_TEST(wanted) {
 END_TEST
 
 START_TEST(defaults) {
+  /* The host's kernel is the default only without hull's own. */
+  unsetenv("HULL_GUEST_KERNEL");
+  if (access(HULL_GUEST_KERNEL_PATH, F_OK) == 0)
+    SKIP_TEST("hull's own guest kernel is installed: " HULL_GUEST_KERNEL_PATH);
   glob_t g;
   if (glob("/boot/vmlinuz-*", 0, NULL, &g) != 0)
     SKIP_TEST("no /boot/vmlinuz-* (linux-image-amd64)");
@@ -222,6 +226,33 @@ static struct spec *ann_spec(const char *more) {
       kernel, more ? "," : "", more ? more : "");
   return spec_with(NULL, ann);
 }
+
+/* hull's own kernel, named by $HULL_GUEST_KERNEL, comes before /boot's;
+ * a spec's or annotation's kernel before either. */
+START_TEST(own_kernel_is_the_default) {
+  setenv("HULL_GUEST_KERNEL", kernel2, 1);
+  struct vm_settings s;
+  get_settings(spec_with(NULL, "\"run.oci.handler\":\"vm\","
+                         "\"run.oci.vm.hypervisor\":\"" HYPERVISOR "\""),
+               &s);
+  ck_assert_str_eq(s.kernel, kernel2);
+  vm_settings_free(&s);
+  cleanup_free char *vm = xasprintf(
+      "{\"kernel\":{\"path\":\"%s\"},\"hypervisor\":{\"path\":\""
+      HYPERVISOR "\"}}", kernel);
+  get_settings(spec_with(vm, NULL), &s);
+  ck_assert_str_eq(s.kernel, kernel);
+  vm_settings_free(&s);
+
+  /* Set, it must be a kernel: no silent fallback to another. */
+  setenv("HULL_GUEST_KERNEL", text, 1);
+  cleanup_free char *want = xasprintf(
+      "VM mode: $HULL_GUEST_KERNEL: `%s` is not a kernel image", text);
+  expect_error(spec_with(NULL, "\"run.oci.handler\":\"vm\","
+                         "\"run.oci.vm.hypervisor\":\"" HYPERVISOR "\""), want);
+  unsetenv("HULL_GUEST_KERNEL");
+}
+END_TEST
 
 /* A vm object with the fake kernel and a hypervisor, plus more members. */
 static struct spec *vm_spec(const char *more) {
@@ -452,6 +483,7 @@ static Suite *vm_config_suite(void) {
   tcase_add_test(tc, vm_object);
   tcase_add_test(tc, annotations_override);
   tcase_add_test(tc, kernel_errors);
+  tcase_add_test(tc, own_kernel_is_the_default);
   tcase_add_test(tc, initrd_and_hypervisor_errors);
   tcase_add_test(tc, number_errors);
   tcase_add_test(tc, builtin_limits);

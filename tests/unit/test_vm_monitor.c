@@ -171,10 +171,10 @@ START_TEST(kernel_cmdline_ends_with_the_agent) {
   struct vm_settings s = settings(NULL, NULL);
   cleanup_free char *line = vm_kernel_cmdline(&s, "reboot=k");
   ck_assert_str_eq(line, "console=ttyS0 panic=-1 quiet cryptomgr.notests "
-                         "reboot=k loglevel=3 -- vm-agent");
+                         "reboot=k loglevel=3 vm-agent");
   cleanup_free char *bare = vm_kernel_cmdline(&s, NULL);
   ck_assert_str_eq(bare, "console=ttyS0 panic=-1 quiet cryptomgr.notests "
-                         "loglevel=3 -- vm-agent");
+                         "loglevel=3 vm-agent");
 }
 END_TEST
 
@@ -349,6 +349,39 @@ START_TEST(qemu_argv_exports_each_share_over_virtio_9p) {
   b.shares = NULL;
   cleanup_strv char **none = qemu_argv(&b);
   ck_assert(!argv_has(none, "-fsdev", NULL));
+}
+END_TEST
+
+/* A kernel with its config beside it (hull's own, installed so) says
+ * whether it reads virtio-mmio cards from its command line; one without,
+ * and no /boot/config-<release>, is taken not to. */
+START_TEST(mmio_cmdline_comes_from_the_config_beside_the_kernel) {
+  char dir[] = "/tmp/hull-mmio-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  cleanup_free char *kernel = xasprintf("%s/vmlinux", dir);
+  cleanup_free char *config = xasprintf("%s/vmlinux.config", dir);
+  hull_error_t err = NULL;
+  ck_assert_int_eq(write_file_atomic(kernel, "\177ELF", 4, 0644, &err), 0);
+  ck_assert(!vm_kernel_has_mmio_cmdline(kernel, NULL));
+  const char *no = "CONFIG_VIRTIO_MMIO=y\n"
+                   "# CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES is not set\n";
+  ck_assert_int_eq(write_file_atomic(config, no, strlen(no), 0644, &err), 0);
+  ck_assert(!vm_kernel_has_mmio_cmdline(kernel, NULL));
+  const char *yes = "CONFIG_VIRTIO_MMIO=y\n"
+                    "CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y\n";
+  ck_assert_int_eq(write_file_atomic(config, yes, strlen(yes), 0644, &err), 0);
+  ck_assert(vm_kernel_has_mmio_cmdline(kernel, NULL));
+  /* An ELF has no release to look up modules by: none, no error. */
+  ck_assert_ptr_null(vm_kernel_release(kernel));
+  ck_assert_int_eq(remove_tree(dir, &err), 0);
+}
+END_TEST
+
+/* A release with no /lib/modules/<release>/ (hull's own kernel, all built
+ * in) has no modules to add. */
+START_TEST(a_release_without_modules_adds_none) {
+  ck_assert_ptr_null(vm_kernel_modules(
+      "0.0.0-hull-none", (const char *const[]){"virtio_net", NULL}));
 }
 END_TEST
 
@@ -981,6 +1014,8 @@ static Suite *vm_monitor_suite(void) {
   tcase_add_test(lines, qemu_argv_has_a_virtio_net_card_per_tap);
   tcase_add_test(lines, qemu_argv_exports_each_share_over_virtio_9p);
   tcase_add_test(lines, kernel_modules_come_after_what_they_need);
+  tcase_add_test(lines, mmio_cmdline_comes_from_the_config_beside_the_kernel);
+  tcase_add_test(lines, a_release_without_modules_adds_none);
   tcase_add_test(lines, qemu_kernel_params_say_how_the_guest_resets);
   tcase_add_test(lines, exit_like_passes_codes_and_signals_on);
   tcase_add_test(lines, bzimage_unpacks_once_into_the_cache);
