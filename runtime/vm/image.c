@@ -1119,23 +1119,39 @@ static int pad_to_4(int fd, hull_error_t *err) {
   return 0;
 }
 
+/* out_path made afresh holding the user's initrd (if any) and the base,
+ * each padded to 4 bytes: what the container's cpio is appended to. */
+static int start_initramfs(const char *out_path, const char *user_initrd,
+                           const char *base_path, int *fd,
+                           hull_error_t *err) {
+  *fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+             0600);
+  if (*fd < 0)
+    return hull_error(err, errno, "create `%s`", out_path);
+  if ((user_initrd != NULL &&
+       (append_file(*fd, user_initrd, err) < 0 || pad_to_4(*fd, err) < 0)) ||
+      append_file(*fd, base_path, err) < 0 || pad_to_4(*fd, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* The initramfs is whole or gone. */
+static int finish_initramfs(const char *out_path, int r, hull_error_t *err) {
+  if (r == 0)
+    return 0;
+  unlink(out_path);
+  return hull_error_wrap(err, "VM initramfs `%s`", out_path);
+}
+
 int vm_image_container(const char *user_initrd, const char *base_path,
                        const struct spec *spec, const char *rootfs,
                        const char *guest_config, uint64_t memory_bytes,
                        const char *out_path, hull_error_t *err) {
-  cleanup_close int fd =
-      open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-           0600);
-  if (fd < 0)
-    return hull_error(err, errno, "create `%s`", out_path);
-  if ((user_initrd != NULL &&
-       (append_file(fd, user_initrd, err) < 0 || pad_to_4(fd, err) < 0)) ||
-      append_file(fd, base_path, err) < 0 || pad_to_4(fd, err) < 0 ||
-      write_container(fd, spec, rootfs, guest_config, memory_bytes, err) < 0) {
-    unlink(out_path);
-    return hull_error_wrap(err, "VM initramfs `%s`", out_path);
-  }
-  return 0;
+  cleanup_close int fd = -1;
+  int r = start_initramfs(out_path, user_initrd, base_path, &fd, err);
+  if (r == 0)
+    r = write_container(fd, spec, rootfs, guest_config, memory_bytes, err);
+  return fd < 0 ? r : finish_initramfs(out_path, r, err);
 }
 
 /* dir/NN-<name> for each of modules, in their order. */
@@ -1176,20 +1192,11 @@ int vm_image_container_shared(const char *user_initrd, const char *base_path,
                               const char *guest_config,
                               const char *shares_text, char *const *modules,
                               const char *out_path, hull_error_t *err) {
-  cleanup_close int fd =
-      open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-           0600);
-  if (fd < 0)
-    return hull_error(err, errno, "create `%s`", out_path);
-  if ((user_initrd != NULL &&
-       (append_file(fd, user_initrd, err) < 0 || pad_to_4(fd, err) < 0)) ||
-      append_file(fd, base_path, err) < 0 || pad_to_4(fd, err) < 0 ||
-      write_shared_container(fd, guest_config, shares_text, modules, err) <
-          0) {
-    unlink(out_path);
-    return hull_error_wrap(err, "VM initramfs `%s`", out_path);
-  }
-  return 0;
+  cleanup_close int fd = -1;
+  int r = start_initramfs(out_path, user_initrd, base_path, &fd, err);
+  if (r == 0)
+    r = write_shared_container(fd, guest_config, shares_text, modules, err);
+  return fd < 0 ? r : finish_initramfs(out_path, r, err);
 }
 
 int vm_image_append_network(const char *path, const char *network_config,

@@ -840,6 +840,15 @@ bool has_controller(enum layout l, const char *name) {
   return false;
 }
 
+void hexpect_one_line_error(struct hres r, const char *msg) {
+  ck_assert_hres(r, 1);
+  cleanup_free char *quoted = xasprintf("msg=\"%s\"", msg);
+  ck_assert_msg(hcontains(r.err, quoted), "stderr: %s\nwant: %s", r.err,
+                quoted);
+  char *nl = strchr(r.err, '\n');
+  ck_assert_msg(nl && nl[1] == '\0', "more than one line: %s", r.err);
+}
+
 void hrun_tool(char *const *argv) {
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);

@@ -144,6 +144,9 @@ pid_t hctx_spawn_host(struct hctx *c, char *const *argv);
 char *hread_file(const char *path); /* NULL when it cannot be read */
 void hwrite_file(const char *path, const char *text, mode_t mode);
 bool hcontains(const char *haystack, const char *needle);
+/* r failed with status 1 and one line of stderr holding msg="<msg>" (a
+ * logfmt value: each quote in msg written as \"). */
+void hexpect_one_line_error(struct hres r, const char *msg);
 /* Minimal JSON lookups (yajl tree) for state/features/list output. */
 char *hjson_string(const char *json, const char *const *path);
 long long hjson_int(const char *json, const char *const *path, long long dflt);

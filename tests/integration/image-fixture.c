@@ -72,11 +72,3 @@ void image_make(struct hctx *c, const char *store, char *const *config) {
   hres_free(&r);
 }
 
-void image_expect_one_line_error(struct hres r, const char *msg) {
-  ck_assert_hres(r, 1);
-  cleanup_free char *quoted = xasprintf("msg=\"%s\"", msg);
-  ck_assert_msg(hcontains(r.err, quoted), "stderr: %s\nwant: %s", r.err,
-                quoted);
-  char *nl = strchr(r.err, '\n');
-  ck_assert_msg(nl && nl[1] == '\0', "more than one line: %s", r.err);
-}

@@ -33,8 +33,6 @@ bool image_mounted_under(const char *path);
  * for the image's config (NULL-terminated; NULL: none), e.g.
  * {"--config.env", "A=1", NULL}. */
 void image_make(struct hctx *c, const char *store, char *const *config);
-/* r failed with status 1 and one line of stderr holding msg="<msg>". */
-void image_expect_one_line_error(struct hres r, const char *msg);
 
 /* `hull run --image REF --image-root STORE ARGS...` */
 #define hrun_image(c, store, ...)                                             \

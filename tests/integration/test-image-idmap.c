@@ -57,15 +57,6 @@ static void expect_owner(const char *path, uid_t uid, gid_t gid) {
                 (unsigned)st.st_gid, (unsigned)uid, (unsigned)gid);
 }
 
-static void expect_one_line_error(struct hres r, const char *msg) {
-  ck_assert_hres(r, 1);
-  cleanup_free char *quoted = xasprintf("msg=\"%s\"", msg);
-  ck_assert_msg(hcontains(r.err, quoted), "stderr: %s\nwant: %s", r.err,
-                quoted);
-  char *nl = strchr(r.err, '\n');
-  ck_assert_msg(nl && nl[1] == '\0', "more than one line: %s", r.err);
-}
-
 /* ---- where the store can be idmapped ---------------------------------------- */
 
 /* Whether the kernel idmaps a mount of dir's file system: what hull's
@@ -416,22 +407,22 @@ START_TEST(bad_maps_are_one_line_errors_leaving_nothing) {
   for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
     struct hres r = hrun(c, "run", "--image", REF, "--image-root", store,
                          "--rm", cases[i].flag, cases[i].text, NULL);
-    expect_one_line_error(r, cases[i].msg);
+    hexpect_one_line_error(r, cases[i].msg);
     hres_free(&r);
     r = hrun(c, "image", "--image-root", store, "mount", cases[i].flag,
              cases[i].text, REF, bundle, NULL);
-    expect_one_line_error(r, cases[i].msg);
+    hexpect_one_line_error(r, cases[i].msg);
     hres_free(&r);
   }
   struct hres r = hrun(c, "run", "--image", REF, "--image-root", store,
                        "--uidmap", "0:100000:10", "--uidmap", "5:300000:1",
                        NULL);
-  expect_one_line_error(r, "--uidmap \\\"5:300000:1\\\": overlaps the "
+  hexpect_one_line_error(r, "--uidmap \\\"5:300000:1\\\": overlaps the "
                            "container ids of \\\"0:100000:10\\\"");
   hres_free(&r);
   r = hrun(c, "run", "--bundle", c->bundle, "--uidmap", "0:100000:10", c->id,
            NULL);
-  expect_one_line_error(r, "run: --uidmap is for --image");
+  hexpect_one_line_error(r, "run: --uidmap is for --image");
   hres_free(&r);
   /* Nothing was made: no store, bundle or container. */
   ck_assert(!exists(store));
@@ -451,7 +442,7 @@ START_TEST(unreachable_bundle_names_the_directory) {
   cleanup_free char *want = xasprintf(
       "--uidmap: the container's root (host uid 100000) cannot search `%s`, "
       "on the way to its rootfs", closed);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   ck_assert(!mounted_under(closed));
   ck_assert_int_eq(hcount_entries(bundle), 0);
@@ -486,7 +477,7 @@ START_TEST(layer_fs_without_idmap_is_one_line_error) {
   cleanup_free char *want = xasprintf(
       "idmapped lowers: the kernel cannot idmap layer `%s` (ramfs; --copy or "
       "HULL_IMAGE_ROOTFS=copy makes a chowned copy): Invalid argument", base);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   cleanup_free char *containers = xasprintf("%s/containers", store);
   ck_assert_int_eq(hcount_entries(containers), 0);

@@ -673,16 +673,6 @@ static int count_entries(const char *store, const char *sub) {
   return hcount_entries(p);
 }
 
-/* Asserts exit 1 with exactly one line of error, msg. */
-static void expect_one_line_error(struct hres r, const char *msg) {
-  ck_assert_hres(r, 1);
-  cleanup_free char *quoted = xasprintf("msg=\"%s\"", msg);
-  ck_assert_msg(hcontains(r.err, quoted), "stderr: %s\nwant: %s", r.err,
-                quoted);
-  char *nl = strchr(r.err, '\n');
-  ck_assert_msg(nl && nl[1] == '\0', "more than one line: %s", r.err);
-}
-
 /* Asserts the store names nothing (the header line only). */
 static void expect_no_names(struct hctx *c, const char *store) {
   struct hres r = himage(c, store, "ls");
@@ -784,14 +774,14 @@ START_TEST(unknown_tag_or_repository_is_one_line_and_stores_nothing) {
   struct hres r = himage(c, store, "pull", ref);
   cleanup_free char *want = xasprintf(
       "pull %s: GET /v2/busybox/manifests/nope: 404 Not Found", ref);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
 
   cleanup_free char *ref2 = xasprintf("127.0.0.1:%d/nothere:1", reg.port);
   r = himage(c, store, "pull", ref2);
   cleanup_free char *want2 = xasprintf(
       "pull %s: GET /v2/nothere/manifests/1: 404 Not Found", ref2);
-  expect_one_line_error(r, want2);
+  hexpect_one_line_error(r, want2);
   hres_free(&r);
 
   ck_assert_int_eq(count_entries(store, "blobs/sha256"), 0);
@@ -824,7 +814,7 @@ START_TEST(corrupted_blob_on_the_registry_refused_leaving_nothing) {
   cleanup_free char *want = xasprintf(
       "pull %s: blob %s: content does not match its digest", ref,
       p.layer.text);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   ck_assert(!stored(store, &p.layer));
   ck_assert_int_eq(count_entries(store, "tmp"), 0);
@@ -938,7 +928,7 @@ START_TEST(registry_dying_mid_blob_keeps_the_part_for_a_later_pull) {
       "remaining to read (4 tries; %zu bytes kept for the next pull)", ref,
       im.d.layer.text, im.layer_len - have,
       have);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   fake_stop(&f);
   ck_assert(!stored(store, &p.layer));
@@ -987,7 +977,7 @@ START_TEST(bearer_token_fetched_on_401) {
   cleanup_free char *want = xasprintf(
       "pull %s: GET /v2/busybox/manifests/1: token: GET "
       "http://127.0.0.1:%d/token: 401 Unauthorized", ref2, g.port);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   r = himage(c, store, "pull", "--creds", "user:secret", ref2);
   ck_assert_hres(r, 0);
@@ -1011,10 +1001,10 @@ START_TEST(basic_auth_with_creds) {
   struct hres r = himage(c, store, "pull", ref);
   cleanup_free char *want = xasprintf(
       "pull %s: GET /v2/busybox/manifests/1: 401 Unauthorized", ref);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   r = himage(c, store, "pull", "--creds", "user:wrong", ref);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   r = himage(c, store, "pull", "--creds", "user:secret", ref);
   ck_assert_hres(r, 0);
@@ -1170,7 +1160,7 @@ START_TEST(pull_by_digest) {
   r = himage(c, store, "pull", ref2);
   cleanup_free char *want2 = xasprintf(
       "pull %s: GET /v2/busybox/manifests/%s: 404 Not Found", ref2, none.text);
-  expect_one_line_error(r, want2);
+  hexpect_one_line_error(r, want2);
   hres_free(&r);
   registry_free(&reg);
   hctx_finish(c);
@@ -1226,7 +1216,7 @@ START_TEST(platform_checked_on_a_single_manifest) {
   cleanup_free char *want = xasprintf(
       "pull %s: config %s: the image is for linux/%s, not %s", ref,
       p.config.text, image_host_architecture(), other);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   ck_assert(!stored(store, &p.layer));
   expect_no_names(c, store);
@@ -1402,7 +1392,7 @@ START_TEST(wrong_partial_data_fails_the_digest_check_leaving_nothing) {
   cleanup_free char *want = xasprintf(
       "pull %s: blob %s: content does not match its digest", ref,
       im.d.layer.text);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   ck_assert_str_eq(f.ranges, "bytes=1000-;");
   ck_assert(!stored(store, &im.d.layer));
@@ -1580,14 +1570,14 @@ START_TEST(tls_registry_trusted_through_cert_dir) {
   r = himage(c, store2, "pull", "--cert-dir", none, ref);
   cleanup_free char *want2 = xasprintf(
       "pull %s: cert dir `%s`: No such file or directory", ref, none);
-  expect_one_line_error(r, want2);
+  hexpect_one_line_error(r, want2);
   hres_free(&r);
   r = himage(c, store2, "pull", "--tls-verify=maybe", ref);
-  expect_one_line_error(r, "image pull: --tls-verify: expects true or "
+  hexpect_one_line_error(r, "image pull: --tls-verify: expects true or "
                            "false, not \\\"maybe\\\"");
   hres_free(&r);
   r = himage(c, store2, "ls", "--cert-dir", certs);
-  expect_one_line_error(r, "image ls: --cert-dir is for pull");
+  hexpect_one_line_error(r, "image ls: --cert-dir is for pull");
   hres_free(&r);
   registry_free(&reg);
   hctx_finish(c);
@@ -1632,11 +1622,11 @@ START_TEST(tls_registry_with_htpasswd_basic_auth) {
   struct hres r = himage(c, store, "pull", "--cert-dir", certs, ref);
   cleanup_free char *want = xasprintf(
       "pull %s: GET /v2/busybox/manifests/1: 401 Unauthorized", ref);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   r = himage(c, store, "pull", "--cert-dir", certs, "--creds", "user:wrong",
              ref);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   r = himage(c, store, "pull", "--cert-dir", certs, "--creds", "user:secret",
              ref);

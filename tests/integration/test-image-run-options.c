@@ -79,7 +79,7 @@ START_TEST(tty_gives_the_process_a_terminal) {
   hres_free(&r);
   /* Detached, a terminal needs somewhere to go, as runc says. */
   r = hrun_image(c, store, "-d", "-t", "--name", c->id);
-  image_expect_one_line_error(r, "cannot allocate tty if hull will detach "
+  hexpect_one_line_error(r, "cannot allocate tty if hull will detach "
                                  "without setting console socket");
   hres_free(&r);
   assert_no_container(c, store);
@@ -177,7 +177,7 @@ START_TEST(create_image_start_delete) {
   struct hres r = hrun(c, "create", "--image", REF, "--image-root", store,
                        c->id, NULL);
   cleanup_free char *taken = xasprintf("container with id exists: %s", c->id);
-  image_expect_one_line_error(r, taken);
+  hexpect_one_line_error(r, taken);
   hres_free(&r);
   ck_assert(image_mounted_under(rootfs));
 
@@ -201,13 +201,13 @@ START_TEST(create_image_failure_leaves_nothing) {
   image_make(c, store, NULL);
   struct hres r = hrun(c, "create", "--image", REF, "--image-root", store,
                        c->id, "--", "/nonexistent", NULL);
-  image_expect_one_line_error(r, "exec: \\\"/nonexistent\\\": stat "
+  hexpect_one_line_error(r, "exec: \\\"/nonexistent\\\": stat "
                                  "/nonexistent: No such file or directory");
   hres_free(&r);
   assert_no_container(c, store);
   r = hrun(c, "create", "--image", REF, "--image-root", store, "-t", c->id,
            NULL);
-  image_expect_one_line_error(r, "cannot allocate tty if hull will detach "
+  hexpect_one_line_error(r, "cannot allocate tty if hull will detach "
                                  "without setting console socket");
   hres_free(&r);
   assert_no_container(c, store);
@@ -244,38 +244,38 @@ START_TEST(bad_values_name_the_flag) {
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
     struct hres r = hrun_image(c, store, "--rm", bad[i].flag, bad[i].value);
-    image_expect_one_line_error(r, bad[i].msg);
+    hexpect_one_line_error(r, bad[i].msg);
     hres_free(&r);
   }
   /* What only the set tells. */
   struct hres r = hrun_image(c, store, "--rm", "-p", "8080:80", "-p",
                              "8080:81");
-  image_expect_one_line_error(r, "invalid value \\\"8080:80,8080:81\\\" for "
+  hexpect_one_line_error(r, "invalid value \\\"8080:80,8080:81\\\" for "
                                  "flag --publish: \\\"8080:81\\\": host port "
                                  "8080/tcp is published twice");
   hres_free(&r);
   r = hrun_image(c, store, "--rm", "--network", "none", "-p", "8080:80");
-  image_expect_one_line_error(r, "--publish needs a network: not with "
+  hexpect_one_line_error(r, "--publish needs a network: not with "
                                  "--network none");
   hres_free(&r);
   r = hrun_image(c, store, "--rm", "-P", "-p", "8080:80");
-  image_expect_one_line_error(r, "--publish and --publish-all cannot go "
+  hexpect_one_line_error(r, "--publish and --publish-all cannot go "
                                  "together (--publish-all publishes the "
                                  "image's ExposedPorts on the same ports)");
   hres_free(&r);
   /* Without --image they mean nothing. */
   r = hrun(c, "run", "-e", "A=1", c->id, NULL);
-  image_expect_one_line_error(r, "run: --env is for --image");
+  hexpect_one_line_error(r, "run: --env is for --image");
   hres_free(&r);
   r = hrun(c, "create", "--bundle", c->bundle, "--vm", c->id, NULL);
-  image_expect_one_line_error(r, "create: --vm is for --image");
+  hexpect_one_line_error(r, "create: --vm is for --image");
   hres_free(&r);
   r = hrun(c, "create", "--image", REF, "--image-root", store, "--name", "x",
            c->id, NULL);
-  image_expect_one_line_error(r, "flag provided but not defined: --name");
+  hexpect_one_line_error(r, "flag provided but not defined: --name");
   hres_free(&r);
   r = hrun(c, "create", "--image", REF, "--image-root", store, NULL);
-  image_expect_one_line_error(r, "create: --image needs the container's id: "
+  hexpect_one_line_error(r, "create: --image needs the container's id: "
                                  "hull create --image IMAGE ID [-- COMMAND "
                                  "[ARG...]]");
   hres_free(&r);

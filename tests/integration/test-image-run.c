@@ -116,7 +116,7 @@ START_TEST(writes_land_in_upper_and_delete_removes_them) {
   r = hrun(c, "image", "umount", bundle, NULL);
   cleanup_free char *refused = xasprintf(
       "bundle `%s`: not made by hull image mount", bundle);
-  image_expect_one_line_error(r, refused);
+  hexpect_one_line_error(r, refused);
   hres_free(&r);
   ck_assert(image_mounted_under(bundle));
 
@@ -317,7 +317,7 @@ START_TEST(mismatched_diff_id_refused_leaving_nothing) {
   cleanup_free char *want = xasprintf(
       "layer %s: diff_id %s does not match the config's rootfs.diff_ids[0] "
       "%s", layer.text, layer.text, claimed.text);
-  image_expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   ck_assert_int_eq(image_count_in(store, "layers/sha256"), 0);
   ck_assert_int_eq(image_count_in(store, "containers"), 0);
@@ -339,11 +339,11 @@ START_TEST(unknown_image_is_one_line_error) {
   cleanup_free char *store = image_store_of(c);
   struct hres r = hrun(c, "run", "--image", "nosuch", "--image-root", store,
                        "--rm", NULL);
-  image_expect_one_line_error(r, "image \\\"nosuch\\\": no such image");
+  hexpect_one_line_error(r, "image \\\"nosuch\\\": no such image");
   hres_free(&r);
   ck_assert_int_eq(image_count_in(store, "containers"), 0);
   r = hrun(c, "run", "--rm", c->id, NULL);
-  image_expect_one_line_error(r, "run: --rm is for --image");
+  hexpect_one_line_error(r, "run: --rm is for --image");
   hres_free(&r);
   hctx_finish(c);
 }
@@ -417,7 +417,7 @@ START_TEST(detached_run_then_delete_force) {
                                         c->id);
   ck_assert(image_mounted_under(rootfs));
   r = hrun_image(c, store, "-d", "--rm", "--name", "x");
-  image_expect_one_line_error(r, "run: --rm and --detach cannot go together "
+  hexpect_one_line_error(r, "run: --rm and --detach cannot go together "
                            "(nothing stays to remove the container)");
   hres_free(&r);
   hrun_expect(0, c, "delete", "--force", c->id);

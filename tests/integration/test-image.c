@@ -130,16 +130,6 @@ static struct oci_dir make_layout(struct hctx *c, const char *name,
 
 static void layout_free(struct oci_dir *l) { free(l->dir); }
 
-/* Asserts the import failed with exactly one line of error, msg. */
-static void expect_one_line_error(struct hres r, const char *msg) {
-  ck_assert_hres(r, 1);
-  cleanup_free char *quoted = xasprintf("msg=\"%s\"", msg);
-  ck_assert_msg(hcontains(r.err, quoted), "stderr: %s\nwant: %s", r.err,
-                quoted);
-  char *nl = strchr(r.err, '\n');
-  ck_assert_msg(nl && nl[1] == '\0', "more than one line: %s", r.err);
-}
-
 /* ---- tests -------------------------------------------------------------------- */
 
 START_TEST(import_ls_inspect_tag_rm_gc) {
@@ -196,7 +186,7 @@ START_TEST(import_ls_inspect_tag_rm_gc) {
   ck_assert_str_eq(r.out, "Untagged: localhost/app:1.0\n");
   hres_free(&r);
   r = himage(c, store, "inspect", "localhost/app:1.0");
-  expect_one_line_error(r, "image \\\"localhost/app:1.0\\\": no such image");
+  hexpect_one_line_error(r, "image \\\"localhost/app:1.0\\\": no such image");
   hres_free(&r);
 
   /* Other names still reach every blob: gc keeps them. */
@@ -250,7 +240,7 @@ START_TEST(corrupted_blob_refused_leaving_nothing) {
   struct hres r = himage(c, store, "import", l.dir);
   cleanup_free char *want =
       xasprintf("blob %s: content does not match its digest", l.layer.text);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   cleanup_free char *stored = xasprintf("%s/blobs/sha256/%s", store,
                                         image_digest_hex(&l.layer));
@@ -271,7 +261,7 @@ START_TEST(wrong_size_refused_leaving_nothing) {
   struct hres r = himage(c, store, "import", l.dir);
   cleanup_free char *want = xasprintf(
       "blob %s: size 1000 does not match the descriptor's 1002", l.layer.text);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   cleanup_free char *stored = xasprintf("%s/blobs/sha256/%s", store,
                                         image_digest_hex(&l.layer));
@@ -295,7 +285,7 @@ START_TEST(bad_manifest_names_blob_and_field) {
       "manifest %s: .mediaType: \\\"application/vnd.oci.image.manifest.v2"
       "+json\\\" is not an image manifest (" IMAGE_MT_MANIFEST ")",
       l.manifest.text);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   layout_free(&l);
 
@@ -304,7 +294,7 @@ START_TEST(bad_manifest_names_blob_and_field) {
   r = himage(c, store, "import", m.dir);
   cleanup_free char *want2 =
       xasprintf("manifest %s: .layers: missing", m.manifest.text);
-  expect_one_line_error(r, want2);
+  hexpect_one_line_error(r, want2);
   hres_free(&r);
   r = himage(c, store, "ls");
   ck_assert_str_eq(r.out, "NAME   DIGEST         SIZE\n");
@@ -454,7 +444,7 @@ START_TEST(oci_archive_import) {
   cleanup_free char *want = xasprintf(
       "%s: neither an OCI archive nor a docker save archive (no oci-layout "
       "or manifest.json member)", junk);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   ck_assert_int_eq(count_in(store, "tmp"), 0);
   layout_free(&l);
@@ -525,7 +515,7 @@ START_TEST(docker_save_archive_import) {
   cleanup_free char *want = xasprintf(
       "%s: manifest.json: \\\"../../etc/passwd\\\" is not a member name "
       "hull reads", bad);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   ck_assert_int_eq(count_in(store, "tmp"), 0);
   hctx_finish(c);
@@ -590,7 +580,7 @@ START_TEST(docker_archive_with_linked_layers) {
   r = himage(c, store, "import", bad);
   cleanup_free char *want =
       xasprintf("%s: member x.json: No such file or directory", bad);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   ck_assert_int_eq(count_in(store, "tmp"), 0);
   hctx_finish(c);
@@ -665,7 +655,7 @@ START_TEST(full_store_refused_leaving_nothing) {
   cleanup_free char *want = xasprintf("blob %s: write `%s/tmp/sha256-%s`: No "
                                       "space left on device", l.layer.text,
                                       store, image_digest_hex(&l.layer));
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   ck_assert_int_eq(count_in(store, "tmp"), 0);
   ck_assert_int_eq(count_in(store, "blobs/sha256"), 2);  /* manifest, config */
@@ -685,14 +675,14 @@ START_TEST(bad_arguments_are_one_line_errors) {
   struct hres r = himage(c, store, "import", c->dir);
   cleanup_free char *want = xasprintf(
       "%s: not an OCI image layout (no oci-layout file)", c->dir);
-  expect_one_line_error(r, want);
+  hexpect_one_line_error(r, want);
   hres_free(&r);
   r = himage(c, store, "tag", "nothing", "Upper");
-  expect_one_line_error(r, "image name \\\"Upper\\\": invalid reference "
+  hexpect_one_line_error(r, "image name \\\"Upper\\\": invalid reference "
                            "format: repository name must be lowercase");
   hres_free(&r);
   r = himage(c, store, "frob");
-  expect_one_line_error(r, "image: unknown command \\\"frob\\\" (import, pull, "
+  hexpect_one_line_error(r, "image: unknown command \\\"frob\\\" (import, pull, "
                            "ls, inspect, tag, rm, gc, mount, umount)");
   hres_free(&r);
   hctx_finish(c);
