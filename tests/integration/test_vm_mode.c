@@ -79,6 +79,7 @@ END_TEST
  * in the config's -hull, and, an ELF with a PVH entry, it runs on a
  * microvm (whose reset is a triple fault: reboot=t). */
 START_TEST(vm_default_kernel_is_hulls_own) {
+  SKIP_UNLESS(!vm_in_test_vm(), "no nested qemu in the test VM");
   cleanup_free char *own = vm_own_kernel();
   SKIP_UNLESS(own != NULL, "no $HULL_GUEST_KERNEL (make check names hull's "
                            "guest kernel, make guest-kernel, there)");
