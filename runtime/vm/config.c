@@ -448,20 +448,21 @@ static int resolve_memory(const struct spec *spec, struct vm_settings *out,
   return fit_memory_limit(spec, found, label, out, err);
 }
 
-/* run.oci.vm.balloon=true|false; without it, a qemu VM has one
- * (VM_BALLOON_AUTO) and the built-in VMM, which has no balloon, has none. */
+/* run.oci.vm.balloon=true|false; without it, a qemu VM has one (every
+ * qemu VM has virtio devices, the agent channel's at least, so the balloon
+ * never changes its machine) and the built-in VMM, which has none, not. */
 static int resolve_balloon(const struct spec *spec, struct vm_settings *out,
                            hull_error_t *err) {
   const char *a = annotation(spec, "balloon");
   const char *label = ANNOTATION_AT "balloon";
   if (a == NULL) {
-    out->balloon = out->hypervisor ? VM_BALLOON_AUTO : VM_BALLOON_OFF;
+    out->balloon = out->hypervisor != NULL;
     return 0;
   }
   if (strcmp(a, "true") != 0 && strcmp(a, "false") != 0)
     return hull_error(err, 0, "%s: \"%s\" is not true or false", label, a);
-  out->balloon = strcmp(a, "true") == 0 ? VM_BALLOON_ON : VM_BALLOON_OFF;
-  if (out->balloon == VM_BALLOON_ON && out->hypervisor == NULL)
+  out->balloon = strcmp(a, "true") == 0;
+  if (out->balloon && out->hypervisor == NULL)
     return hull_error(err, 0, "%s: the built-in VMM has no balloon (name a "
                       "hypervisor)", label);
   return 0;

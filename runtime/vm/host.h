@@ -106,9 +106,6 @@ struct vm_boot {
   int stderr_fd;           /* the hypervisor's stderr (the monitor reads it) */
   bool pci;                /* qemu: a pc even for a PVH kernel (its virtio
                               devices are on PCI: qemu_needs_pci) */
-  bool balloon;            /* qemu: a virtio-balloon with free page
-                              reporting (the monitor decides, from
-                              settings->balloon and the machine) */
   const struct vm_nic *nics; /* virtio-net cards (qemu only) */
   size_t n_nics;
   const struct vm_shares *shares; /* virtio-9p exports (qemu only; NULL:

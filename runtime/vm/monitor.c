@@ -751,13 +751,6 @@ static void serve(struct monitor *m) {
 
 /* ---- the guest's devices ------------------------------------------------ */
 
-/* The balloon, for free page reporting, unless run.oci.vm.balloon=false:
- * every qemu VM has virtio devices (the agent channel's port at least), so
- * the machine is what it is without it (vm_spawn chose it). */
-static bool wants_balloon(const struct vm_settings *s) {
-  return s->balloon != VM_BALLOON_OFF;
-}
-
 /* The guest kernel's modules for its virtio devices: the transport, then
  * each device's driver (vm_kernel_modules adds what they need first). */
 static char **virtio_modules(const char *release, bool microvm, bool cards,
@@ -793,10 +786,9 @@ static int prepare_guest_devices(struct monitor_config *cfg,
   if (cfg->network && vm_net_prepare(net, err) < 0)
     return -1;
   bool microvm = qemu_uses_microvm(s, cfg->boot.pvh_kernel) && !cfg->boot.pci;
-  cfg->boot.balloon = wants_balloon(s);
   cleanup_free char *release = vm_kernel_release(s->kernel);
   cleanup_strv char **modules =
-      virtio_modules(release, microvm, net->n > 0, cfg->boot.balloon);
+      virtio_modules(release, microvm, net->n > 0, s->balloon);
   if (vm_image_append_network(cfg->boot.initrd, net->guest_config, modules,
                               err) < 0) {
     vm_net_close(net);

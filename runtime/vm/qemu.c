@@ -293,7 +293,7 @@ static void push_cpus_and_memory(char ***v, size_t *n,
  * drops them from its memory, so that an idle guest's RSS falls back. */
 static void push_balloon(char ***v, size_t *n, const struct vm_boot *b,
                          bool microvm) {
-  if (!b->balloon)
+  if (!b->settings->balloon)
     return;
   push(v, n, xstrdup("-device"));
   push(v, n, xasprintf("%s,free-page-reporting=on",

@@ -49,15 +49,6 @@ enum vm_memory_backing {
                          refused when too few are free */
 };
 
-/* Whether the guest gets a balloon (run.oci.vm.balloon). */
-enum vm_balloon {
-  VM_BALLOON_OFF,  /* run.oci.vm.balloon=false; the built-in VMM */
-  VM_BALLOON_ON,   /* run.oci.vm.balloon=true (qemu only) */
-  VM_BALLOON_AUTO, /* qemu, no annotation: on (every qemu VM has virtio
-                      devices, the agent channel's at least, so the
-                      balloon never changes the machine) */
-};
-
 struct vm_settings {
   char *kernel;             /* absolute path of a bzImage or ELF vmlinux */
   char *initrd;             /* the user's initrd (laid under hull's), or NULL */
@@ -73,8 +64,10 @@ struct vm_settings {
                                the initramfs (the built-in VMM, which has
                                no virtio, or run.oci.vm.rootfs=initramfs);
                                else qemu shares them over virtio-9p */
-  enum vm_balloon balloon;  /* a virtio-balloon with free page reporting:
-                               the guest hands back the pages it frees */
+  bool balloon;             /* a virtio-balloon with free page reporting:
+                               the guest hands back the pages it frees
+                               (qemu only; on unless run.oci.vm.balloon=
+                               false) */
   enum vm_memory_backing memory_backing;
 };
 

@@ -429,7 +429,7 @@ START_TEST(qemu_argv_has_the_balloon_and_the_memory_backing) {
   cleanup_strv char **plain = qemu_argv(&b);
   ck_assert(!argv_has(plain, "-device", "virtio-balloon-pci,free-page-reporting=on"));
   ck_assert(!argv_has(plain, "-object", NULL));
-  b.balloon = true;
+  s.balloon = true;
   cleanup_strv char **pc = qemu_argv(&b);
   ck_assert(argv_has(pc, "-device", "virtio-balloon-pci,free-page-reporting=on"));
   b.pvh_kernel = true;
