@@ -940,11 +940,7 @@ static char *gen_document(yajl_val defaults, const struct conversion *v) {
     gen_annotations(g, &v->annotations);
   }
   yajl_gen_map_close(g);
-  char *json = json_gen_finish(g);
-  size_t n = strlen(json);
-  if (n > 0 && json[n - 1] == '\n')
-    json[n - 1] = '\0';
-  return json;
+  return json_gen_finish_document(g);
 }
 
 static yajl_val default_document(bool rootless) {

@@ -213,5 +213,8 @@ void json_gen_tree(yajl_gen g, yajl_val v);
 yajl_val json_member(yajl_val obj, const char *key);
 /* Returns the generated document as a new string and frees the generator. */
 char *json_gen_finish(yajl_gen g);
+/* The same without the newline yajl ends a pretty document with: a
+ * config.json as runc writes it. */
+char *json_gen_finish_document(yajl_gen g);
 
 #endif

@@ -111,6 +111,14 @@ char *json_gen_finish(yajl_gen g) {
   return s;
 }
 
+char *json_gen_finish_document(yajl_gen g) {
+  char *s = json_gen_finish(g);
+  size_t n = strlen(s);
+  if (n > 0 && s[n - 1] == '\n')
+    s[n - 1] = '\0';
+  return s;
+}
+
 static char *format_json_line(enum log_level level, const char *msg,
                               const char *when) {
   yajl_gen g = json_gen_new(false);

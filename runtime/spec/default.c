@@ -234,10 +234,5 @@ char *spec_default_json(bool rootless) {
   gen_mounts(g, rootless);
   gen_linux(g, rootless);
   yajl_gen_map_close(g);
-  char *json = json_gen_finish(g);
-  /* yajl ends a pretty document with a newline; runc's file has none. */
-  size_t n = strlen(json);
-  if (n > 0 && json[n - 1] == '\n')
-    json[n - 1] = '\0';
-  return json;
+  return json_gen_finish_document(g);
 }
