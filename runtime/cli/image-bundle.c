@@ -6,6 +6,7 @@
 #include "create-flags.h"
 #include "images/images.h"
 #include "runtime/spec/spec.h"
+#include "runtime/state/state.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,15 +25,6 @@ static void random_id(char out[13]) {
   }
   for (size_t i = 0; i < sizeof(b); i++)
     snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
-/* The id names a directory: runc's id grammar, checked before it does. */
-static int check_id(const char *id, hull_error_t *err) {
-  bool ok = id[0] != '\0' && strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
-  for (const char *p = id; ok && *p; p++)
-    ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-         (*p >= '0' && *p <= '9') || strchr("_+-.", *p) != NULL;
-  return ok ? 0 : hull_error(err, 0, "invalid id format: %s", id);
 }
 
 static bool container_exists(const char *root, const char *id) {
@@ -129,7 +121,8 @@ int image_container_bundle(struct create_options *o,
     random_id(img->generated_id);
     o->id = img->generated_id;
   }
-  if (check_id(o->id, err) < 0)
+  /* The id names the bundle directory before create checks it. */
+  if (state_validate_id(o->id, err) < 0)
     return -1;
   if (container_exists(o->root, o->id))
     return hull_error(err, 0, "container with id exists: %s", o->id);
