@@ -113,21 +113,43 @@ static int build_initrd(const struct process_config *cfg,
                                    shares_text, modules, out, err);
 }
 
-/* The rootfs and bind sources as virtio-9p exports (share.c), and the
- * guest kernel's modules for them: on the machine's transport (a microvm's
- * virtio-mmio or a pc's PCI, as qemu_needs_pci chose). */
+/* The guest kernel's modules for the shares (Debian's has them as
+ * modules; vm_kernel_modules adds what each needs): the transport, each
+ * file system's, and for a disk the ext4 that mounts the images hull's
+ * tests make (crc32c_generic: ext4's metadata checksums ask the crypto
+ * API for crc32c, which the guest, having no modprobe, cannot load on
+ * demand). */
+static char **share_modules(const struct vm_settings *s, bool microvm) {
+  const char *names[8];
+  size_t n = 0;
+  names[n++] = microvm ? "virtio_mmio" : "virtio_pci";
+  if (s->share == VM_SHARE_VIRTIOFS) {
+    names[n++] = "virtiofs";
+  } else {
+    names[n++] = "9pnet_virtio";
+    names[n++] = "9p";
+  }
+  if (s->image != NULL) {
+    names[n++] = "virtio_blk";
+    names[n++] = "crc32c_generic";
+    names[n++] = "ext4";
+  }
+  names[n] = NULL;
+  cleanup_free char *release = vm_kernel_release(s->kernel);
+  return vm_kernel_modules(release, names);
+}
+
+/* The rootfs and bind sources as shares (share.c), and the guest kernel's
+ * modules for them: on the machine's transport (a microvm's virtio-mmio
+ * or a pc's PCI, as qemu_needs_pci chose). */
 static int plan_shares(const struct process_config *cfg,
                        const struct vm_settings *s, bool microvm,
                        struct vm_shares *shares, char ***modules,
                        hull_error_t *err) {
-  static const char *const mmio[] = {"virtio_mmio", "9pnet_virtio", "9p",
-                                     NULL};
-  static const char *const pcim[] = {"virtio_pci", "9pnet_virtio", "9p",
-                                     NULL};
-  if (vm_shares_plan(cfg->spec, cfg->rootfs, cfg->state_dir, shares, err) < 0)
+  if (vm_shares_plan(cfg->spec, s, cfg->rootfs, cfg->state_dir, shares,
+                     err) < 0)
     return -1;
-  cleanup_free char *release = vm_kernel_release(s->kernel);
-  *modules = vm_kernel_modules(release, microvm ? mmio : pcim);
+  *modules = share_modules(s, microvm);
   return 0;
 }
 

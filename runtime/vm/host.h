@@ -64,33 +64,51 @@ bool vm_kernel_has_mmio_cmdline(const char *kernel, const char *release);
 
 /* ---- the container's files, shared live with the guest (share.c) ------- */
 
-/* One virtio-9p export: qemu's -fsdev local,path=host_path. */
+/* One export: qemu's -fsdev local,path=host_path (virtio-9p), a
+ * virtiofsd's -o source=host_path (virtio-fs), or vm.image (disk). */
 struct vm_share {
-  char *tag;          /* the device's mount_tag */
-  char *host_path;    /* the directory qemu exports */
+  char *tag;          /* the device's mount tag; a disk's guest device */
+  char *host_path;    /* the directory exported; a disk's image */
   char *file_source;  /* a bind of a non-directory: what the monitor mounts
                          on host_path/VM_SHARE_ENTRY; NULL for a directory */
   char *guest_path;   /* /bundle/rootfs or /bundle/binds/N */
-  bool readonly;      /* qemu refuses writes (readonly=on) */
+  bool readonly;      /* refused on the host: qemu's readonly=on, or a
+                         read-only bind mount under virtiofsd */
+  bool disk;          /* the rootfs is vm.image, a virtio-blk disk */
 };
 
 struct vm_shares {
   struct vm_share *v;
   size_t n;
+  enum vm_share_transport transport; /* of the directories */
 };
 
-/* The rootfs (read-only with root.readonly) and the source of each bind
- * mount the guest gets (vm_mount_source_to_guest; read-only with "ro").
- * A non-directory's share dir, <state_dir>/shares/N, is made here. */
-int vm_shares_plan(const struct spec *spec, const char *rootfs,
-                   const char *state_dir, struct vm_shares *out,
-                   hull_error_t *err);
+/* The rootfs (read-only with root.readonly; s->image's disk when set) and
+ * the source of each bind mount the guest gets (vm_mount_source_to_guest;
+ * read-only with "ro"), over s->share. A non-directory's share dir,
+ * <state_dir>/shares/N, is made here. */
+int vm_shares_plan(const struct spec *spec, const struct vm_settings *s,
+                   const char *rootfs, const char *state_dir,
+                   struct vm_shares *out, hull_error_t *err);
 void vm_shares_free(struct vm_shares *s);
 /* VM_GUEST_SHARES's text. */
 char *vm_shares_guest_text(const struct vm_shares *s);
 /* In the monitor's own mount namespace (root, before its capabilities go):
  * each non-directory source bind-mounted on its share's entry. */
 int vm_shares_mount_entries(const struct vm_shares *s, hull_error_t *err);
+
+/* ---- virtio-fs's daemons (virtiofs.c) ---------------------------------- */
+
+/* In the monitor's own mount namespace, as root, before its capabilities
+ * go: a virtiofsd (s is VM_SHARE_VIRTIOFS) for each directory share, a
+ * read-only one over a read-only bind mount made here under state_dir,
+ * each listening on a socket whose other end, connected, is (*fds)[i]
+ * (-1 for a disk): qemu's vhost-user chardev. They write errors to
+ * stderr_fd, die with the monitor and exit when qemu hangs up. */
+int vm_virtiofs_start(const struct vm_shares *s, const char *virtiofsd,
+                      const char *state_dir, int stderr_fd, int **fds,
+                      hull_error_t *err);
+void vm_virtiofs_close(int *fds, size_t n);
 
 /* What a backend needs to boot the guest. */
 struct vm_boot {
@@ -108,8 +126,10 @@ struct vm_boot {
                               devices are on PCI: qemu_needs_pci) */
   const struct vm_nic *nics; /* virtio-net cards (qemu only) */
   size_t n_nics;
-  const struct vm_shares *shares; /* virtio-9p exports (qemu only; NULL:
+  const struct vm_shares *shares; /* the shared files (qemu only; NULL:
                                      the files are in the initramfs) */
+  const int *virtiofs_fds;  /* per share, its virtiofsd's socket (-1:
+                               none), for qemu (vm_virtiofs_start) */
 };
 
 /* The ELF vmlinux inside the bzImage kernel, unpacked once into
@@ -145,6 +165,10 @@ char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel);
  * <cache_dir>/vm/kvm-native under /proc/sys/kernel/random/boot_id. false
  * without a usable /dev/kvm. */
 bool qemu_kvm_native(const char *cache_dir);
+
+/* A line of qemu's stderr about vm.image (its -drive), as one line naming
+ * config.json's vm.image.path; NULL when line is about something else. */
+char *qemu_image_error(const struct vm_settings *s, const char *line);
 
 /* qemu's argv for b (free with strv_free); agent_fd is passed as fd=N; the
  * machine's accel= is b->kvm's unless the user's parameters have -accel. */

@@ -275,10 +275,16 @@ static void __attribute__((noreturn)) fail_hypervisor_gone(struct monitor *m) {
   drain_agent(m);
   if (m->hv_err_fd >= 0)
     read_hypervisor_stderr(m);
+  const char *path = m->cfg->boot.settings->hypervisor;
   cleanup_free char *how = describe_status(m->hypervisor_status);
   cleanup_free char *line = last_line(m->hv_err, m->hv_err_len);
+  /* A bad vm.image is the spec's fault, not the hypervisor's. */
+  cleanup_free char *image = path ? qemu_image_error(m->cfg->boot.settings,
+                                                     line)
+                                  : NULL;
+  if (image != NULL)
+    monitor_fail(m, image);
   cleanup_free char *console = console_last_line(m->cfg->boot.console_log);
-  const char *path = m->cfg->boot.settings->hypervisor;
   cleanup_free char *name = path ? xasprintf("hypervisor `%s`", path)
                                  : xstrdup("the built-in VMM");
   cleanup_free char *msg =
@@ -799,21 +805,45 @@ static int prepare_guest_devices(struct monitor_config *cfg,
   return 0;
 }
 
-static int start_hypervisor(struct monitor *m, hull_error_t *err) {
-  struct monitor_config *cfg = m->cfg;
+/* The pipe the hypervisor's stderr (and its virtiofsds') goes to. */
+static int open_hypervisor_stderr(struct monitor *m, hull_error_t *err) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) < 0)
     return hull_error(err, errno, "pipe");
-  cfg->boot.stderr_fd = pipe_fds[1];
+  m->cfg->boot.stderr_fd = pipe_fds[1];
+  m->hv_err_fd = pipe_fds[0];
+  fcntl(m->hv_err_fd, F_SETFL, O_NONBLOCK);
+  return 0;
+}
+
+/* virtio-fs shares' daemons (virtiofs.c): root's work, before the
+ * capabilities go; qemu gets their sockets. */
+static int start_virtiofs(struct monitor_config *cfg, int **fds,
+                          hull_error_t *err) {
+  if (vm_virtiofs_start(cfg->boot.shares, cfg->boot.settings->virtiofsd,
+                        cfg->state_dir, cfg->boot.stderr_fd, fds, err) < 0)
+    return -1;
+  cfg->boot.virtiofs_fds = *fds;
+  return 0;
+}
+
+static int start_hypervisor(struct monitor *m, hull_error_t *err) {
+  struct monitor_config *cfg = m->cfg;
   int ret = cfg->boot.settings->hypervisor
                 ? qemu_start(&cfg->boot, &m->hypervisor, err)
                 : builtin_start(&cfg->boot, &m->hypervisor, err);
-  close(pipe_fds[1]);
+  close(cfg->boot.stderr_fd);
+  cfg->boot.stderr_fd = -1;
   close(cfg->boot.agent_fd);
   cfg->boot.agent_fd = -1;
-  m->hv_err_fd = pipe_fds[0];
-  fcntl(m->hv_err_fd, F_SETFL, O_NONBLOCK);
   return ret;
+}
+
+/* qemu uses the shared files as root (9p's passthrough) only over
+ * virtio-9p; over virtio-fs the virtiofsds do. */
+static bool hypervisor_shares_files(const struct monitor_config *cfg) {
+  const struct vm_shares *s = cfg->boot.shares;
+  return s != NULL && s->transport == VM_SHARE_9P;
 }
 
 void monitor_main(struct monitor_config *cfg) {
@@ -842,11 +872,17 @@ void monitor_main(struct monitor_config *cfg) {
   if (wait_for_go(cfg, &err) < 0)
     _exit(255);
   struct vm_net net;
+  int *virtiofs_fds = NULL;
   if (prepare_guest_devices(cfg, &net, &err) < 0 ||
       vm_shares_mount_entries(cfg->boot.shares, &err) < 0 ||
-      drop_privileges(cfg->boot.shares != NULL, &err) < 0 ||
+      open_hypervisor_stderr(&m, &err) < 0 ||
+      start_virtiofs(cfg, &virtiofs_fds, &err) < 0 ||
+      drop_privileges(hypervisor_shares_files(cfg), &err) < 0 ||
       start_hypervisor(&m, &err) < 0)
     monitor_fail(&m, err->msg);
+  /* The sockets are qemu's now. */
+  vm_virtiofs_close(virtiofs_fds, cfg->boot.shares ? cfg->boot.shares->n : 0);
+  cfg->boot.virtiofs_fds = NULL;
   /* The taps are the hypervisor's now: they go when it exits. */
   vm_net_close(&net);
   cfg->boot.nics = NULL;

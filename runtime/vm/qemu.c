@@ -31,9 +31,10 @@
  * The container's network interfaces come as taps (net.c): each a
  * virtio-net card with the interface's MAC over `-netdev tap,fd=N`. The
  * container's rootfs and bind sources come as virtio-9p devices served by
- * qemu itself (push_shares; share.c). The VM is a pc unless the guest
- * kernel reads virtio-mmio devices from its command line (qemu_needs_pci,
- * vm_boot.pci). */
+ * qemu itself, or as virtio-fs devices served by a virtiofsd each
+ * (push_shares; share.c, virtiofs.c); vm.image is a virtio-blk disk
+ * (push_disk). The VM is a pc unless the guest kernel reads virtio-mmio
+ * devices from its command line (qemu_needs_pci, vm_boot.pci). */
 #include "host.h"
 #include "netns/netns.h"
 #include "runtime/vm/vmm/vmm.h"
@@ -243,21 +244,91 @@ static char *qemu_option_value(const char *path) {
  * rootfs, a file share's bind mount); the guest is to see distinct inode
  * numbers, not two files with one. readonly=on: root.readonly and "ro"
  * binds are enforced by qemu, whatever the guest kernel does. */
+static void push_9p_share(char ***v, size_t *n, const struct vm_share *sh,
+                          size_t i, bool microvm) {
+  const char *model = geteuid() == 0 ? "passthrough" : "none";
+  cleanup_free char *path = qemu_option_value(sh->host_path);
+  push(v, n, xstrdup("-fsdev"));
+  push(v, n, xasprintf("local,id=fs%zu,path=%s,security_model=%s,"
+                       "multidevs=remap%s", i, path, model,
+                       sh->readonly ? ",readonly=on" : ""));
+  push(v, n, xstrdup("-device"));
+  push(v, n, xasprintf("%s,fsdev=fs%zu,mount_tag=%s",
+                       microvm ? "virtio-9p-device" : "virtio-9p-pci", i,
+                       sh->tag));
+}
+
+/* virtio-fs: a vhost-user-fs device on the socket its virtiofsd listens
+ * on (virtiofs.c; read-only is enforced there). The guest's RAM is shared
+ * with the daemon (push_cpus_and_memory). */
+static void push_virtiofs_share(char ***v, size_t *n, const struct vm_boot *b,
+                                size_t i, bool microvm) {
+  push(v, n, xstrdup("-chardev"));
+  push(v, n, xasprintf("socket,id=vfs%zu,fd=%d", i, b->virtiofs_fds[i]));
+  push(v, n, xstrdup("-device"));
+  push(v, n, xasprintf("%s,chardev=vfs%zu,tag=%s",
+                       microvm ? "vhost-user-fs-device" : "vhost-user-fs-pci",
+                       i, b->shares->v[i].tag));
+}
+
+/* vm.image: a virtio-blk disk in the format the spec names (qemu is never
+ * left to probe it: a raw image could then pass itself off as a qcow2
+ * naming a host file as its backing), read-only for root.readonly. Its id
+ * lets qemu_image_error recognise qemu's complaints about it. */
+#define IMAGE_DRIVE_ID "hull-image"
+static void push_disk(char ***v, size_t *n, const struct vm_boot *b,
+                      const struct vm_share *sh, bool microvm) {
+  cleanup_free char *path = qemu_option_value(sh->host_path);
+  push(v, n, xstrdup("-drive"));
+  push(v, n, xasprintf("file=%s,format=%s,if=none,id=" IMAGE_DRIVE_ID
+                       ",readonly=%s", path, b->settings->image_format,
+                       sh->readonly ? "on" : "off"));
+  push(v, n, xstrdup("-device"));
+  push(v, n, xasprintf("%s,drive=" IMAGE_DRIVE_ID,
+                       microvm ? "virtio-blk-device" : "virtio-blk-pci"));
+}
+
+static bool shares_memory(const struct vm_boot *b);
+
 static void push_shares(char ***v, size_t *n, const struct vm_boot *b,
                         bool microvm) {
-  const char *model = geteuid() == 0 ? "passthrough" : "none";
+  /* A microvm's virtio-mmio devices are legacy (virtio 0.9) by default,
+   * which vhost-user's library refuses ("virtio legacy devices aren't
+   * supported by libvhost-user"): virtio 1.0 for all of them, which every
+   * kernel with virtio-mmio drives as well. */
+  if (microvm && shares_memory(b)) {
+    push(v, n, xstrdup("-global"));
+    push(v, n, xstrdup("virtio-mmio.force-legacy=false"));
+  }
   for (size_t i = 0; b->shares && i < b->shares->n; i++) {
     const struct vm_share *sh = &b->shares->v[i];
-    cleanup_free char *path = qemu_option_value(sh->host_path);
-    push(v, n, xstrdup("-fsdev"));
-    push(v, n, xasprintf("local,id=fs%zu,path=%s,security_model=%s,"
-                         "multidevs=remap%s", i, path, model,
-                         sh->readonly ? ",readonly=on" : ""));
-    push(v, n, xstrdup("-device"));
-    push(v, n, xasprintf("%s,fsdev=fs%zu,mount_tag=%s",
-                         microvm ? "virtio-9p-device" : "virtio-9p-pci", i,
-                         sh->tag));
+    if (sh->disk)
+      push_disk(v, n, b, sh, microvm);
+    else if (b->shares->transport == VM_SHARE_VIRTIOFS)
+      push_virtiofs_share(v, n, b, i, microvm);
+    else
+      push_9p_share(v, n, sh, i, microvm);
   }
+}
+
+char *qemu_image_error(const struct vm_settings *s, const char *line) {
+  if (s->image == NULL || strstr(line, "id=" IMAGE_DRIVE_ID) == NULL)
+    return NULL;
+  /* "qemu-system-x86_64: -drive file=...,id=hull-image,...: WHAT" */
+  const char *what = strstr(line, "id=" IMAGE_DRIVE_ID);
+  const char *colon = strstr(what, ": ");
+  return xasprintf("config.json: .vm.image.path: `%s`: %s", s->image,
+                   colon ? colon + 2 : line);
+}
+
+/* Whether the guest's RAM is shared with a virtiofsd. */
+static bool shares_memory(const struct vm_boot *b) {
+  if (b->shares == NULL || b->shares->transport != VM_SHARE_VIRTIOFS)
+    return false;
+  for (size_t i = 0; i < b->shares->n; i++)
+    if (!b->shares->v[i].disk)
+      return true;
+  return false;
 }
 
 /* -smp and -m, and what backs the memory. Under TCG, qemu 7.2 runs each
@@ -268,17 +339,25 @@ static void push_shares(char ***v, size_t *n, const struct vm_boot *b,
  * only for a backing asked for: qemu's own RAM is anonymous memory it
  * already madvises for transparent huge pages. */
 static void push_cpus_and_memory(char ***v, size_t *n,
-                                 const struct vm_settings *s) {
+                                 const struct vm_settings *s, bool shared) {
   unsigned long long mib = s->memory_bytes >> 20;
   push(v, n, xstrdup("-m"));
   push(v, n, xasprintf("%lluM", mib));
   push(v, n, xstrdup("-smp"));
   push(v, n, xasprintf("%u", s->vcpus));
-  if (s->memory_backing == VM_BACKING_DEFAULT)
+  if (s->memory_backing == VM_BACKING_DEFAULT && !shared)
     return;
   push(v, n, xstrdup("-object"));
+  /* virtio-fs (shared): virtiofsd reads and writes the guest's buffers in
+   * place, so the RAM is a memfd mapped shared (share=on) that qemu
+   * passes it. Its huge pages are then hugetlb's, or shmem's THP (which
+   * config.c checks the host allows); the balloon's free page reporting
+   * punches holes in the memfd, which frees the pages for both. */
   if (s->memory_backing == VM_BACKING_HUGETLB)
-    push(v, n, xasprintf("memory-backend-memfd,id=ram,size=%lluM,hugetlb=on",
+    push(v, n, xasprintf("memory-backend-memfd,id=ram,size=%lluM,hugetlb=on%s",
+                         mib, shared ? ",share=on" : ""));
+  else if (shared)
+    push(v, n, xasprintf("memory-backend-memfd,id=ram,size=%lluM,share=on",
                          mib));
   else
     push(v, n, xasprintf("memory-backend-ram,id=ram,size=%lluM", mib));
@@ -339,7 +418,7 @@ char **qemu_argv(const struct vm_boot *b) {
                          "-monitor", "none", "-no-reboot"};
   for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
     push(&v, &n, xstrdup(fixed[i]));
-  push_cpus_and_memory(&v, &n, s);
+  push_cpus_and_memory(&v, &n, s, shares_memory(b));
   push(&v, &n, xstrdup("-kernel"));
   push(&v, &n, xstrdup(b->kernel));
   push(&v, &n, xstrdup("-initrd"));
@@ -380,15 +459,23 @@ int vm_backend_child_setup(const struct vm_boot *b, hull_error_t *err) {
     return hull_error(err, errno, "open /dev/null");
   if (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(b->stderr_fd, 2) < 0)
     return hull_error(err, errno, "dup2 the hypervisor's stdio");
-  int *keep = xmalloc((1 + b->n_nics) * sizeof(int));
-  keep[0] = b->agent_fd;
+  size_t n_vfs = b->virtiofs_fds && b->shares ? b->shares->n : 0;
+  int *keep = xmalloc((1 + b->n_nics + n_vfs) * sizeof(int));
+  size_t n_keep = 0;
+  keep[n_keep++] = b->agent_fd;
   for (size_t i = 0; i < b->n_nics; i++)
-    keep[1 + i] = b->nics[i].fd;
-  close_fds_except(3, keep, 1 + b->n_nics);
+    keep[n_keep++] = b->nics[i].fd;
+  for (size_t i = 0; i < n_vfs; i++)
+    if (b->virtiofs_fds[i] >= 0)
+      keep[n_keep++] = b->virtiofs_fds[i];
+  close_fds_except(3, keep, n_keep);
   free(keep);
   for (size_t i = 0; i < b->n_nics; i++)
     if (set_cloexec(b->nics[i].fd, false) < 0)
       return hull_error(err, errno, "fcntl tap fd");
+  for (size_t i = 0; i < n_vfs; i++)
+    if (b->virtiofs_fds[i] >= 0 && set_cloexec(b->virtiofs_fds[i], false) < 0)
+      return hull_error(err, errno, "fcntl virtiofs fd");
   if (set_cloexec(b->agent_fd, false) < 0)
     return hull_error(err, errno, "fcntl agent fd");
   sigset_t none;

@@ -14,7 +14,13 @@
  * monitor bind-mounts the source in its private mount namespace: qemu (its
  * child, in that namespace) exports just that file, writes reach the real
  * one, and the mount goes with the monitor and qemu: nothing to undo on
- * the host. The agent bind-mounts the entry onto /bundle/binds/N. */
+ * the host. The agent bind-mounts the entry onto /bundle/binds/N.
+ *
+ * The same shares go over virtio-fs instead where a virtiofsd runs
+ * (vm_settings.share; virtiofs.c serves them), and when the spec's `vm`
+ * object names an image, the rootfs is that disk's file system rather
+ * than root.path's files: the share is then a virtio-blk disk (qemu.c
+ * attaches it; the guest mounts it). */
 #include "host.h"
 #include "runtime/linux/linux.h"
 
@@ -140,16 +146,24 @@ static int make_destinations(const struct spec *spec, const char *rootfs,
   return 0;
 }
 
-int vm_shares_plan(const struct spec *spec, const char *rootfs,
-                   const char *state_dir, struct vm_shares *out,
-                   hull_error_t *err) {
-  *out = (struct vm_shares){0};
-  if (spec->root.readonly && make_destinations(spec, rootfs, err) < 0)
+/* The guest's device for the one disk qemu gives it (virtio-blk, qemu.c):
+ * the first, and only, virtio disk. */
+#define DISK_DEVICE "vda"
+
+int vm_shares_plan(const struct spec *spec, const struct vm_settings *s,
+                   const char *rootfs, const char *state_dir,
+                   struct vm_shares *out, hull_error_t *err) {
+  *out = (struct vm_shares){.transport = s->share};
+  /* An image's mount points are the guest's to make (or its own). */
+  if (spec->root.readonly && s->image == NULL &&
+      make_destinations(spec, rootfs, err) < 0)
     return -1;
-  add_share(out, (struct vm_share){.tag = xstrdup("hull-rootfs"),
-                                   .host_path = xstrdup(rootfs),
-                                   .guest_path = xstrdup("/bundle/rootfs"),
-                                   .readonly = spec->root.readonly});
+  add_share(out, (struct vm_share){
+                     .tag = xstrdup(s->image ? DISK_DEVICE : "hull-rootfs"),
+                     .host_path = xstrdup(s->image ? s->image : rootfs),
+                     .guest_path = xstrdup("/bundle/rootfs"),
+                     .readonly = spec->root.readonly,
+                     .disk = s->image != NULL});
   for (size_t i = 0; i < spec->n_mounts; i++) {
     const struct spec_mount *m = &spec->mounts[i];
     if (!vm_mount_source_to_guest(m))
@@ -177,9 +191,15 @@ char *vm_shares_guest_text(const struct vm_shares *s) {
   char *text = xstrdup("");
   for (size_t i = 0; i < s->n; i++) {
     const struct vm_share *sh = &s->v[i];
-    char *longer = xasprintf("%s%s %s %s %s\n", text, sh->tag, sh->guest_path,
-                             sh->readonly ? "ro" : "rw",
-                             sh->file_source ? "entry" : "dir");
+    const char *kind = sh->disk          ? "disk"
+                       : sh->file_source ? "entry"
+                                         : "dir";
+    const char *transport = sh->disk ? "virtio-blk"
+                            : s->transport == VM_SHARE_VIRTIOFS ? "virtiofs"
+                                                                : "9p";
+    char *longer = xasprintf("%s%s %s %s %s %s\n", text, sh->tag,
+                             sh->guest_path, sh->readonly ? "ro" : "rw", kind,
+                             transport);
     free(text);
     text = longer;
   }

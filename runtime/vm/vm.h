@@ -8,7 +8,10 @@
  *              the guest agent, with the shared objects it runs with) and
  *              the container's part (its config; copies of its rootfs and
  *              bind sources for the built-in VMM, else what to mount)
- *   share.c    under qemu, the rootfs and bind sources as virtio-9p shares
+ *   share.c    under qemu, the rootfs and bind sources shared live with the
+ *              guest (virtio-9p or virtio-fs), or the rootfs a disk image
+ *   virtiofs.c the virtiofsd processes that serve virtio-fs shares
+ *   disk.c     vm.image as a virtio-blk disk
  *   monitor.c  the host side of a running VM: the container's pid, it
  *              starts the hypervisor, relays stdio and signals, serves
  *              <state dir>/vm.sock, and exits with the container's status
@@ -49,6 +52,13 @@ enum vm_memory_backing {
                          refused when too few are free */
 };
 
+/* How qemu shares the container's files with the guest
+ * (run.oci.vm.rootfs). */
+enum vm_share_transport {
+  VM_SHARE_9P,       /* qemu's own virtio-9p server (share.c) */
+  VM_SHARE_VIRTIOFS, /* virtio-fs: a virtiofsd per share (virtiofs.c) */
+};
+
 struct vm_settings {
   char *kernel;             /* absolute path of a bzImage or ELF vmlinux */
   char *initrd;             /* the user's initrd (laid under hull's), or NULL */
@@ -63,13 +73,25 @@ struct vm_settings {
   bool files_copied;        /* the rootfs and bind sources are copied into
                                the initramfs (the built-in VMM, which has
                                no virtio, or run.oci.vm.rootfs=initramfs);
-                               else qemu shares them over virtio-9p */
+                               else qemu shares them (share) */
+  enum vm_share_transport share; /* how, when not copied */
+  char *virtiofsd;          /* the virtiofsd that serves VM_SHARE_VIRTIOFS */
+  char *image;              /* vm.image.path: a virtio-blk disk holding the
+                               container's rootfs (NULL: root.path's files,
+                               shared or copied) */
+  const char *image_format; /* qemu's name of vm.image.format's driver */
   bool balloon;             /* a virtio-balloon with free page reporting:
                                the guest hands back the pages it frees
                                (qemu only; on unless run.oci.vm.balloon=
                                false) */
   enum vm_memory_backing memory_backing;
 };
+
+/* The virtiofsd to run (virtiofs.c): `virtiofsd` on $PATH, else Debian's
+ * virtiofsd package's /usr/libexec/virtiofsd, else qemu's own
+ * /usr/lib/qemu/virtiofsd; NULL when none is executable. */
+char *vm_virtiofsd_find(void);
+#define VM_VIRTIOFSD_PLACES "$PATH, /usr/libexec/virtiofsd, /usr/lib/qemu/virtiofsd"
 
 /* True when the spec has a `vm` object or run.oci.handler=vm. */
 bool vm_wanted(const struct spec *spec);
@@ -126,12 +148,14 @@ int vm_image_container(const char *user_initrd, const char *base_path,
 #define VM_GUEST_NETNS "/proc/1/ns/net"
 #define VM_GUEST_MODULES "/vm/modules"
 
-/* Where the guest finds the files the host shares over virtio-9p (the
- * qemu backend, share.c): one line per share, "TAG GUEST_PATH ro|rw
- * dir|entry" (entry: the share is a directory whose one entry,
- * VM_SHARE_ENTRY, is bind-mounted onto GUEST_PATH; dir: the share is
- * mounted there), and the kernel modules 9p needs (NN-<name>, loaded in
- * the order of their names). */
+/* Where the guest finds the files the host shares (the qemu backend,
+ * share.c): one line per share, "TAG GUEST_PATH ro|rw dir|entry|disk
+ * 9p|virtiofs|virtio-blk" (dir: the share is mounted on GUEST_PATH;
+ * entry: the share is a directory whose one entry, VM_SHARE_ENTRY, is
+ * bind-mounted onto GUEST_PATH; disk: TAG is the guest's block device,
+ * whose file system, or its first partition's, is mounted there), and the
+ * kernel modules they need (NN-<name>, loaded in the order of their
+ * names). */
 #define VM_GUEST_SHARES "/vm/shares"
 #define VM_GUEST_SHARE_MODULES "/vm/share-modules"
 #define VM_SHARE_ENTRY "entry"

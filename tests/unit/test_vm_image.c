@@ -569,7 +569,7 @@ START_TEST(missing_bind_source) {
 END_TEST
 
 /* Under qemu: the rootfs and each bind source the guest gets become
- * virtio-9p shares (a file's a share dir of its own, its entry made for
+ * virtio-9p (or virtio-fs) shares, vm.image's disk the rootfs (a file's a share dir of its own, its entry made for
  * the monitor's bind mount), read-only as asked; a read-only rootfs gets
  * its missing mount points (a file for a file's bind) on the host. */
 START_TEST(shares_plan) {
@@ -580,8 +580,9 @@ START_TEST(shares_plan) {
   ck_assert_int_eq(mkdir(state, 0700), 0);
   struct vm_shares sh;
   hull_error_t err = NULL;
-  ck_assert_msg(vm_shares_plan(spec, rootfs, state, &sh, &err) == 0, "%s",
-                err ? err->msg : "");
+  struct vm_settings nine_p = {.share = VM_SHARE_9P};
+  ck_assert_msg(vm_shares_plan(spec, &nine_p, rootfs, state, &sh, &err) == 0,
+                "%s", err ? err->msg : "");
   ck_assert_int_eq(sh.n, 3);
   ck_assert_str_eq(sh.v[0].host_path, rootfs);
   ck_assert(sh.v[0].readonly && sh.v[0].file_source == NULL);
@@ -597,15 +598,29 @@ START_TEST(shares_plan) {
   ck_assert_int_eq(stat(entry, &st), 0);
   ck_assert(S_ISREG(st.st_mode) && st.st_size == 0);
   cleanup_free char *text = vm_shares_guest_text(&sh);
-  ck_assert_str_eq(text, "hull-rootfs /bundle/rootfs ro dir\n"
-                         "hull-bind-1 /bundle/binds/1 rw dir\n"
-                         "hull-bind-2 /bundle/binds/2 ro entry\n");
+  ck_assert_str_eq(text, "hull-rootfs /bundle/rootfs ro dir 9p\n"
+                         "hull-bind-1 /bundle/binds/1 rw dir 9p\n"
+                         "hull-bind-2 /bundle/binds/2 ro entry 9p\n");
   cleanup_free char *x = sub("rootfs/x"), *y = sub("rootfs/y"),
                     *tmp = sub("rootfs/tmp"), *null2 = sub("rootfs/dev/null2");
   ck_assert(stat(x, &st) == 0 && S_ISDIR(st.st_mode));
   ck_assert(stat(tmp, &st) == 0 && S_ISDIR(st.st_mode));
   ck_assert(stat(y, &st) == 0 && S_ISREG(st.st_mode));
   ck_assert(stat(null2, &st) == 0 && S_ISREG(st.st_mode));
+  vm_shares_free(&sh);
+
+  /* over virtio-fs, with vm.image: the rootfs is the guest's first disk */
+  struct vm_settings fs = {.share = VM_SHARE_VIRTIOFS,
+                           .image = (char *)"/images/root.qcow2"};
+  ck_assert_msg(vm_shares_plan(spec, &fs, rootfs, state, &sh, &err) == 0,
+                "%s", err ? err->msg : "");
+  ck_assert(sh.v[0].disk && sh.v[0].readonly);
+  ck_assert_str_eq(sh.v[0].host_path, "/images/root.qcow2");
+  free(take_ptr(text));
+  text = vm_shares_guest_text(&sh);
+  ck_assert_str_eq(text, "vda /bundle/rootfs ro disk virtio-blk\n"
+                         "hull-bind-1 /bundle/binds/1 rw dir virtiofs\n"
+                         "hull-bind-2 /bundle/binds/2 ro entry virtiofs\n");
   vm_shares_free(&sh);
   spec_free(spec);
 }

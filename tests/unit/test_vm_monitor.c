@@ -323,7 +323,7 @@ START_TEST(qemu_argv_exports_each_share_over_virtio_9p) {
       {.tag = "hull-bind-3", .host_path = "/data",
        .guest_path = "/bundle/binds/3"},
   };
-  struct vm_shares shares = {v, 2};
+  struct vm_shares shares = {v, 2, VM_SHARE_9P};
   struct vm_boot b = {.settings = &s, .kernel = s.kernel,
                       .initrd = "/st/initrd",
                       .console_log = "/st/console.log", .cmdline = "c",
@@ -349,6 +349,58 @@ START_TEST(qemu_argv_exports_each_share_over_virtio_9p) {
   b.shares = NULL;
   cleanup_strv char **none = qemu_argv(&b);
   ck_assert(!argv_has(none, "-fsdev", NULL));
+}
+END_TEST
+
+/* virtio-fs: a vhost-user-fs device per directory share on its
+ * virtiofsd's socket (fd=N), the guest's RAM a shared memfd (a hugetlb one
+ * for memory_backing=hugetlb), virtio 1.0 on a microvm's virtio-mmio; a
+ * vm.image disk is a -drive of the named format, read-only as asked. */
+START_TEST(qemu_argv_virtiofs_shares_and_disk) {
+  struct vm_settings s = settings("/usr/bin/qemu-system-x86_64", NULL);
+  s.image = "/img/root,1.qcow2";
+  s.image_format = "qcow2";
+  struct vm_share v[] = {
+      {.tag = "vda", .host_path = "/img/root,1.qcow2",
+       .guest_path = "/bundle/rootfs", .readonly = true, .disk = true},
+      {.tag = "hull-bind-3", .host_path = "/data",
+       .guest_path = "/bundle/binds/3"},
+  };
+  struct vm_shares shares = {v, 2, VM_SHARE_VIRTIOFS};
+  int fds[] = {-1, 9};
+  struct vm_boot b = {.settings = &s, .kernel = s.kernel,
+                      .initrd = "/st/initrd",
+                      .console_log = "/st/console.log", .cmdline = "c",
+                      .agent_fd = 7, .shares = &shares, .virtiofs_fds = fds};
+  cleanup_strv char **pc = qemu_argv(&b);
+  ck_assert(argv_has(pc, "-chardev", "socket,id=vfs1,fd=9"));
+  ck_assert(argv_has(pc, "-device",
+                     "vhost-user-fs-pci,chardev=vfs1,tag=hull-bind-3"));
+  ck_assert(argv_has(pc, "-object",
+                     "memory-backend-memfd,id=ram,size=256M,share=on"));
+  ck_assert(argv_has(pc, "-machine", "memory-backend=ram"));
+  ck_assert(argv_has(pc, "-drive", "file=/img/root,,1.qcow2,format=qcow2,"
+                                   "if=none,id=hull-image,readonly=on"));
+  ck_assert(argv_has(pc, "-device", "virtio-blk-pci,drive=hull-image"));
+  ck_assert(!argv_has(pc, "-fsdev", NULL));
+  ck_assert(!argv_has(pc, "-global", NULL));
+  s.memory_backing = VM_BACKING_HUGETLB;
+  b.kernel = "/cache/vmlinux-1";
+  b.pvh_kernel = true;
+  cleanup_strv char **micro = qemu_argv(&b);
+  ck_assert(argv_has(micro, "-object", "memory-backend-memfd,id=ram,"
+                                       "size=256M,hugetlb=on,share=on"));
+  ck_assert(argv_has(micro, "-global", "virtio-mmio.force-legacy=false"));
+  ck_assert(argv_has(micro, "-device",
+                     "vhost-user-fs-device,chardev=vfs1,tag=hull-bind-3"));
+  ck_assert(argv_has(micro, "-device", "virtio-blk-device,drive=hull-image"));
+  /* qemu's complaint about the drive, as the spec's field */
+  cleanup_free char *msg = qemu_image_error(
+      &s, "qemu-system-x86_64: -drive file=/img/root,,1.qcow2,format=qcow2,"
+          "if=none,id=hull-image,readonly=on: Image is not in qcow2 format");
+  ck_assert_str_eq(msg, "config.json: .vm.image.path: `/img/root,1.qcow2`: "
+                        "Image is not in qcow2 format");
+  ck_assert_ptr_null(qemu_image_error(&s, "qemu-system-x86_64: -chardev x"));
 }
 END_TEST
 
@@ -1013,6 +1065,7 @@ static Suite *vm_monitor_suite(void) {
   tcase_add_test(lines, qemu_argv_is_a_microvm_for_a_pvh_kernel);
   tcase_add_test(lines, qemu_argv_has_a_virtio_net_card_per_tap);
   tcase_add_test(lines, qemu_argv_exports_each_share_over_virtio_9p);
+  tcase_add_test(lines, qemu_argv_virtiofs_shares_and_disk);
   tcase_add_test(lines, kernel_modules_come_after_what_they_need);
   tcase_add_test(lines, mmio_cmdline_comes_from_the_config_beside_the_kernel);
   tcase_add_test(lines, a_release_without_modules_adds_none);
