@@ -1,5 +1,7 @@
 /* test-vm-share.c — the container's files under qemu are shared live with
- * the guest over virtio-9p, not copied into its initramfs: writes land in
+ * the guest over virtio-9p (run.oci.vm.rootfs=virtio-9p; virtio-fs, the
+ * default where a virtiofsd runs, is test-vm-virtiofs.c's), not copied
+ * into its initramfs: writes land in
  * the bundle, host edits are seen, the size is not bounded by the guest's
  * memory, and read-only is enforced by qemu. Each boot costs seconds under
  * TCG: a test checks as much as it can per boot. Skipped like the other VM
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #define GIB (1024LL * 1024 * 1024)
+#define NINE_P "\"run.oci.vm.rootfs\": \"virtio-9p\""
 
 /* A sparse file of size bytes at path. */
 static void make_sparse(const char *path, off_t size) {
@@ -93,7 +96,7 @@ START_TEST(vm_share_rootfs_and_binds_live_both_ways) {
       "{\"destination\": \"/etc/shared-file\", \"type\": \"bind\", "
       "\"source\": \"%s\", \"options\": [\"rbind\", \"rw\"]}",
       data, ro, file);
-  cleanup_free char *vm = vm_annotations(kernel, NULL);
+  cleanup_free char *vm = vm_annotations(kernel, NINE_P);
   hctx_write_config(c, &(struct hconfig){
       .args = "\"/bin/sh\", \"-c\", \"exec sleep 1000\"",
       .namespaces = "{\"type\": \"network\"}, {\"type\": \"ipc\"}, "
@@ -192,7 +195,7 @@ START_TEST(vm_share_readonly_root_refuses_writes) {
   cleanup_free char *mounts = xasprintf(
       "{\"destination\": \"/new/dir\", \"type\": \"bind\", \"source\": "
       "\"%s\", \"options\": [\"rbind\"]}", data);
-  cleanup_free char *vm = vm_annotations(kernel, NULL);
+  cleanup_free char *vm = vm_annotations(kernel, NINE_P);
   hctx_write_config(c, &(struct hconfig){
       .args = "\"/bin/sh\", \"-c\", \"echo x >/data-here; "
               "touch /new/dir/ok && echo made\"",
@@ -236,7 +239,8 @@ START_TEST(vm_share_initramfs_copy_keeps_its_limit) {
   r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle, c->id, NULL);
   ck_assert_int_ne(r.status, 0);
   ck_assert_msg(hcontains(r.err, "annotation run.oci.vm.rootfs: `nfs`: "
-                                 "expected virtio-9p or initramfs"),
+                                 "expected virtio-fs, virtio-9p or "
+                                 "initramfs"),
                 "%s", r.err);
   ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
                 "more than one line: %s", r.err);
