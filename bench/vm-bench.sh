@@ -40,10 +40,14 @@
 # emulation, comes from bench/vmm-bench.sh.
 #
 # Then, under qemu, how a 500 MB rootfs (tests/rootfs and a 500 MB file
-# of real blocks) reaches the guest: shared over virtio-9p (qemu's
-# default) and copied into the initramfs (run.oci.vm.rootfs=initramfs),
-# both with 2048 MiB: the copy's guest holds the initrd and the files
-# unpacked from it at once (with 1280 MiB its unpacking runs out).
+# of real blocks) reaches the guest: shared over virtio-fs (where a
+# virtiofsd is installed) and over virtio-9p, and copied into the
+# initramfs (run.oci.vm.rootfs=initramfs), all with 2048 MiB: the copy's
+# guest holds the initrd and the files unpacked from it at once (with
+# 1280 MiB its unpacking runs out). And the two shares side by side under
+# file system work (fs_bench: untar, stat, a big write and read, rm).
+#
+# VM_BENCH_ONLY=fs runs only that comparison.
 #
 # Environment: VM_BENCH_N, HULL (default ./hull), HULL_GUEST_KERNEL (hull's
 # own kernel; none: not measured), VM_BENCH_KERNEL (default the newest
@@ -56,6 +60,8 @@ hull=${HULL:-$repo/hull}
 qemu=$(command -v "${QEMU:-qemu-system-x86_64}" || true)
 kernel=${VM_BENCH_KERNEL:-$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)}
 own=${HULL_GUEST_KERNEL:-}
+# Where hull looks for one (runtime/vm/virtiofs.c).
+virtiofsd=$(command -v virtiofsd || ls /usr/libexec/virtiofsd /usr/lib/qemu/virtiofsd 2>/dev/null | head -n 1 || true)
 
 die() { echo "vm-bench: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root"
@@ -125,11 +131,20 @@ bench() {
 }
 
 # The host "RSS PSS" (kB) of a VM container: its monitor (the container's
-# pid) and the monitor's child, the hypervisor.
+# pid) and the monitor's descendants: the hypervisor, and virtio-fs's
+# virtiofsds.
+descendants() {
+	local c
+	for c in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
 vm_rss() {
 	local pid p rss=0 pss=0 r s
 	pid=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$work/root/$1/state.json")
-	for p in $pid $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do
+	for p in $pid $(descendants "$pid"); do
 		read -r r s < <(awk '/^Rss:/ { r = $2 } /^Pss:/ { s = $2 }
 			END { print r + 0, s + 0 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0 0)
 		rss=$((rss + r)) pss=$((pss + s))
@@ -186,6 +201,67 @@ idle_bench() {
 		"$many" "$ms" "$rss" "$pss" "$([[ $pss == - ]] && echo - || echo $((pss / many)))"
 }
 
+# fs_bench NAME ANNOTATIONS: file system work in a started container of
+# a rootfs holding a tarball of VM_BENCH_FS_FILES (default 2000) 4 KiB
+# files, each step a `hull exec` timed on the host (median of n, less the
+# median of an empty exec):
+#   untar   tar x of the tree into the rootfs (creates, writes)
+#   stat    ls -lR of it (a lookup and a stat per file)
+#   write   256 MiB written with dd and fsync'ed
+#   read    the same file read back
+#   rm      rm -r of the tree
+fs_bench() {
+	local name=$1 bundle=$work/bundle-$1-fs rootfs=$work/rootfs-$1-fs id=vmfs-$1
+	local files=${VM_BENCH_FS_FILES:-2000} step i t0 t1 base
+	local -A cmd=(
+		[untar]="mkdir /tree && tar xf /tree.tar -C /tree"
+		[stat]="ls -lR /tree >/dev/null"
+		[write]="dd if=/dev/zero of=/big bs=1M count=256 conv=fsync 2>/dev/null"
+		[read]="dd if=/big of=/dev/null bs=1M 2>/dev/null"
+		[rm]="rm -rf /tree /big"
+	)
+	rm -rf "$rootfs" && cp -a "$repo/tests/rootfs" "$rootfs"
+	mkdir -p "$work/tree"
+	for ((i = 0; i < files; i++)); do
+		head -c 4096 /dev/urandom >"$work/tree/f$i"
+	done
+	tar cf "$rootfs/tree.tar" -C "$work/tree" .
+	rm -rf "$work/tree"
+	make_bundle "$bundle" "\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$first_kernel\"$2" \
+		"$rootfs" "exec sleep 100000"
+	sed -i 's/"readonly": true/"readonly": false/' "$bundle/config.json"
+	if ! "$hull" --root "$work/root" create --bundle "$bundle" "$id" >"$work/out" 2>&1 ||
+		! "$hull" --root "$work/root" start "$id" >>"$work/out" 2>&1; then
+		printf '%-10s fs FAILED: %s\n' "$name" "$(head -n 1 "$work/out")"
+		"$hull" --root "$work/root" delete --force "$id" >/dev/null 2>&1 || true
+		return 0
+	fi
+	# exec_ms SCRIPT: one exec's wall time in ms.
+	exec_ms() {
+		t0=$(date +%s%N)
+		"$hull" --root "$work/root" exec "$id" sh -c "$1" >/dev/null 2>"$work/out" ||
+			{ echo "-"; return 0; }
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000000))
+	}
+	base=$(for ((i = 0; i < n; i++)); do exec_ms true; done | median)
+	local -A took=()
+	local runs
+	for step in untar stat write read rm; do took[$step]=""; done
+	for ((i = 0; i < n; i++)); do
+		for step in untar stat write read rm; do
+			took[$step]+="$(exec_ms "${cmd[$step]}") "
+		done
+	done
+	printf '%-10s' "$name"
+	for step in untar stat write read rm; do
+		runs=$(tr ' ' '\n' <<<"${took[$step]}" | grep . | median)
+		printf '  %s %6s ms' "$step" "$([[ $runs == - ]] && echo - || echo $((runs - base)))"
+	done
+	printf '  (exec alone %s ms; %s files)\n' "$base" "$files"
+	"$hull" --root "$work/root" delete --force "$id" >/dev/null 2>&1 || true
+}
+
 # stdout_rate NAME ANNOTATIONS: MB/s of a container's bulk stdout, once.
 stdout_rate() {
 	local name=$1 bundle=$work/bundle-$1-stdout line us kib status first last bytes
@@ -210,6 +286,13 @@ kernels=()
 [[ -r $own ]] && kernels+=("hull:$own")
 [[ -r $kernel ]] && kernels+=("debian:$kernel")
 first_kernel=${kernels[0]#*:}
+if [[ ${VM_BENCH_ONLY:-} == fs ]]; then
+	[[ -n $qemu ]] || die "no qemu-system-x86_64"
+	echo "File system work in the shared rootfs under qemu, $n runs each (medians); kernel $first_kernel:"
+	[[ -n $virtiofsd ]] && fs_bench virtiofs ", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.rootfs\": \"virtio-fs\""
+	fs_bench 9p ", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.rootfs\": \"virtio-9p\""
+	exit 0
+fi
 echo "VM mode, $n runs each (medians); kernels: ${kernels[*]}"
 for k in "${kernels[@]}"; do
 	if [[ -n $qemu ]]; then
@@ -229,8 +312,21 @@ if [[ -n $qemu ]]; then
 	cp -a "$repo/tests/rootfs" "$work/rootfs-500M"
 	dd if=/dev/zero of="$work/rootfs-500M/blob" bs=1M count=500 status=none
 	big=", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.memory\": \"2048\""
-	bench 500M-9p "$first_kernel" "$big" "$work/rootfs-500M"
+	if [[ -n $virtiofsd ]]; then
+		bench 500M-virtiofs "$first_kernel" "$big, \"run.oci.vm.rootfs\": \"virtio-fs\"" "$work/rootfs-500M"
+	else
+		echo "500M-virtiofs    skipped: no virtiofsd (apt-get install virtiofsd)"
+	fi
+	bench 500M-9p "$first_kernel" "$big, \"run.oci.vm.rootfs\": \"virtio-9p\"" "$work/rootfs-500M"
 	bench 500M-copy "$first_kernel" "$big, \"run.oci.vm.rootfs\": \"initramfs\"" "$work/rootfs-500M"
+	echo
+	echo "File system work in the shared rootfs under qemu, virtio-fs vs virtio-9p (medians):"
+	if [[ -n $virtiofsd ]]; then
+		fs_bench virtiofs ", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.rootfs\": \"virtio-fs\""
+	else
+		echo "virtiofs   skipped: no virtiofsd (apt-get install virtiofsd)"
+	fi
+	fs_bench 9p ", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.rootfs\": \"virtio-9p\""
 	echo "Idle VM containers under qemu (host RSS of monitor + qemu):"
 	idle_bench
 fi
