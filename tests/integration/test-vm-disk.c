@@ -112,6 +112,41 @@ START_TEST(vm_disk_qcow2_image_is_the_rootfs) {
 }
 END_TEST
 
+/* hull's own kernel has no block file system built in (it would need
+ * CONFIG_EXT4_FS): the image boots and is the rootfs if it has one, else
+ * create fails in one line naming the device and what the kernel has. */
+START_TEST(vm_disk_own_kernel_mounts_or_says_why) {
+  cleanup_free char *kernel = vm_own_kernel();
+  SKIP_UNLESS(kernel != NULL, "no hull guest kernel ($HULL_GUEST_KERNEL)");
+  SKIP_WITHOUT_QEMU(kernel);
+  SKIP_UNLESS(access(MKFS_EXT4, X_OK) == 0, MKFS_EXT4 " is not installed");
+  struct hctx *c = hctx_new();
+  cleanup_free char *image = xasprintf("%s/disk.raw", c->dir);
+  make_raw_image(c, image);
+  cleanup_free char *vm = vm_with_image(kernel, image, "raw");
+  hctx_write_config(c, &(struct hconfig){
+      .args = "\"/bin/sh\", \"-c\", \"grep ' / ' /proc/mounts | "
+              "cut -d' ' -f1,3\"",
+      .top_extra = vm});
+  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
+                       c->id, NULL);
+  if (r.status == 0)
+    ck_assert_str_eq(r.out, "/dev/vda ext4\n");
+  else {
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(hcontains(r.err, "msg=\"VM shares: mount the VM image's "
+                                   "disk `/dev/vda` on `/bundle/rootfs` as "
+                                   "any block file system the guest kernel "
+                                   "has ("),
+                  "%s", r.err);
+    ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                  "more than one line: %s", r.err);
+  }
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 /* Each refused with one line naming the field, exit 1, nothing left: a
  * missing image, a format the spec does not list, and an image that is
  * not of the format named (qemu's own words, after the path). */
@@ -163,6 +198,7 @@ static Suite *vm_disk_suite(void) {
   tcase_set_tags(tc, "vm-mode");
   tcase_add_test(tc, vm_disk_raw_image_is_the_rootfs);
   tcase_add_test(tc, vm_disk_qcow2_image_is_the_rootfs);
+  tcase_add_test(tc, vm_disk_own_kernel_mounts_or_says_why);
   tcase_add_test(tc, vm_disk_bad_images_refused_by_name);
   suite_add_tcase(s, tc);
   return s;

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -88,7 +89,9 @@ static char *disk_device(const char *disk) {
   return xasprintf("/dev/%s", disk);
 }
 
-/* Each block file system the kernel has, until one takes dev. */
+/* Each block file system the kernel has, until one takes dev; the error
+ * names those tried (none: the kernel has no block file system at all,
+ * as hull's own kernel, which would need CONFIG_EXT4_FS). */
 static int mount_disk(const char *disk, const char *target, bool ro,
                       hull_error_t *err) {
   if (mkdir_p(target, 0755, err) < 0)
@@ -97,6 +100,7 @@ static int mount_disk(const char *disk, const char *target, bool ro,
   cleanup_free char *types = NULL;
   if (read_file("/proc/filesystems", &types, NULL, err) < 0)
     return -1;
+  cleanup_free char *tried = xstrdup("");
   int last = ENODEV;
   char *save = NULL;
   for (char *line = strtok_r(types, "\n", &save); line;
@@ -106,12 +110,14 @@ static int mount_disk(const char *disk, const char *target, bool ro,
     const char *type = line + strspn(line, " \t");
     if (mount(dev, target, type, ro ? MS_RDONLY : 0, NULL) == 0)
       return 0;
-    if (errno != EINVAL || last == ENODEV)
-      last = errno;
+    last = errno;
+    char *longer = xasprintf("%s%s%s", tried, *tried ? ", " : "", type);
+    free(tried);
+    tried = longer;
   }
-  return hull_error(err, last, "mount the VM image's disk `%s` on `%s` (its "
-                    "file system: does the guest kernel have it?)", dev,
-                    target);
+  return hull_error(err, last, "mount the VM image's disk `%s` on `%s` as "
+                    "any block file system the guest kernel has (%s)", dev,
+                    target, *tried ? tried : "it has none");
 }
 
 /* "TAG GUEST_PATH ro|rw dir|entry|disk 9p|virtiofs|virtio-blk" */
