@@ -593,6 +593,7 @@ static int choose_virtiofs(const char *label, struct vm_settings *out,
     return hull_error(err, 0, "%s: virtio-fs: no virtiofsd (looked in "
                       VM_VIRTIOFSD_PLACES ")", label);
   out->share = VM_SHARE_VIRTIOFS;
+  out->virtiofsd_qemus = vm_virtiofsd_is_qemus(out->virtiofsd);
   return check_virtiofs_backing(label, out, err);
 }
 

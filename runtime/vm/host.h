@@ -102,12 +102,13 @@ int vm_shares_mount_entries(const struct vm_shares *s, hull_error_t *err);
 /* In the monitor's own mount namespace, as root, before its capabilities
  * go: a virtiofsd (s is VM_SHARE_VIRTIOFS) for each directory share, a
  * read-only one over a read-only bind mount made here under state_dir,
+ * with qemu's options or the Rust one's (qemus: vm_virtiofsd_is_qemus),
  * each listening on a socket whose other end, connected, is (*fds)[i]
  * (-1 for a disk): qemu's vhost-user chardev. They write errors to
  * stderr_fd, die with the monitor and exit when qemu hangs up. */
 int vm_virtiofs_start(const struct vm_shares *s, const char *virtiofsd,
-                      const char *state_dir, int stderr_fd, int **fds,
-                      hull_error_t *err);
+                      bool qemus, const char *state_dir, int stderr_fd,
+                      int **fds, hull_error_t *err);
 void vm_virtiofs_close(int *fds, size_t n);
 
 /* What a backend needs to boot the guest. */

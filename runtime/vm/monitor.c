@@ -820,7 +820,8 @@ static int open_hypervisor_stderr(struct monitor *m, hull_error_t *err) {
  * capabilities go; qemu gets their sockets. */
 static int start_virtiofs(struct monitor_config *cfg, int **fds,
                           hull_error_t *err) {
-  if (vm_virtiofs_start(cfg->boot.shares, cfg->boot.settings->virtiofsd,
+  const struct vm_settings *s = cfg->boot.settings;
+  if (vm_virtiofs_start(cfg->boot.shares, s->virtiofsd, s->virtiofsd_qemus,
                         cfg->state_dir, cfg->boot.stderr_fd, fds, err) < 0)
     return -1;
   cfg->boot.virtiofs_fds = *fds;

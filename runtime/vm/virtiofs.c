@@ -23,7 +23,16 @@
  * the guest's writes fail there with EROFS, whatever the guest kernel
  * does. A read-only file share's entry mount is made read-only in place.
  *
- * Options: cache=auto with timeout=0 — no attribute or entry caching in
+ * Two virtiofsds are about: qemu's own in C (up to qemu 7.2, as
+ * /usr/lib/qemu/virtiofsd: only -o options) and the Rust one that replaced
+ * it (Debian's virtiofsd package: long options; its -o compatibility
+ * refuses timeout= and log_level=). qemu's says "using FUSE kernel
+ * interface" in its --version, which tells them apart (config.c asks
+ * before anything starts: a fork of the monitor's would be the first in
+ * the container's pid namespace, its init). Only qemu's could be tried
+ * here.
+ *
+ * qemu's options: cache=auto with timeout=0 — no attribute or entry caching in
  * the guest (each lookup and stat asks the host, so a host edit is seen
  * at once, as virtio-9p's cache=mmap does) but a page cache per open
  * (cache=none would use direct I/O, which refuses shared writable mmap);
@@ -31,7 +40,10 @@
  * passthrough; --rlimit-nofile=0 leaves the fd limit alone (raising it
  * needs CAP_SYS_RESOURCE, which a container host may not grant); the
  * default sandbox=namespace: each pivots into its tree in namespaces of
- * its own and drops its other capabilities. */
+ * its own and drops its other capabilities. The Rust one's: --cache=auto
+ * (it has no timeout: its attributes are kept a second, so a host edit
+ * may take that long to be seen; its --cache=never would use direct
+ * I/O), --xattr, --rlimit-nofile=0, --log-level=error. */
 #include "host.h"
 #include "runtime/linux/linux.h"
 
@@ -45,6 +57,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *const virtiofsd_places[] = {"/usr/libexec/virtiofsd",
@@ -157,9 +170,38 @@ static int socket_pair_listening(const char *state_dir, size_t i,
 
 /* ---- the daemon ------------------------------------------------------------ */
 
+bool vm_virtiofsd_is_qemus(const char *virtiofsd) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0)
+    return false;
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(fds[1], 1) < 0 ||
+        dup2(null, 2) < 0)
+      _exit(127);
+    execl(virtiofsd, virtiofsd, "--version", (char *)NULL);
+    _exit(127);
+  }
+  close(fds[1]);
+  char buf[4096];
+  size_t len = 0;
+  ssize_t n;
+  while (pid > 0 && len < sizeof(buf) - 1 &&
+         ((n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0 ||
+          (n < 0 && errno == EINTR)))
+    len += n > 0 ? (size_t)n : 0;
+  buf[len] = '\0';
+  close(fds[0]);
+  if (pid > 0)
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  return strstr(buf, "using FUSE kernel interface") != NULL;
+}
+
 static void __attribute__((noreturn))
-exec_virtiofsd(const char *virtiofsd, const char *source, int listen_fd,
-               int stderr_fd) {
+exec_virtiofsd(const char *virtiofsd, bool qemus, const char *source,
+               int listen_fd, int stderr_fd) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
     _exit(127);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -175,21 +217,25 @@ exec_virtiofsd(const char *virtiofsd, const char *source, int listen_fd,
   signal(SIGPIPE, SIG_DFL);
   cleanup_free char *fd_arg = xasprintf("--fd=%d", listen_fd);
   cleanup_free char *source_arg = xasprintf("source=%s", source);
-  char *argv[] = {(char *)virtiofsd, fd_arg, "-o", source_arg,
-                  "-o", "cache=auto", "-o", "timeout=0", "-o", "xattr",
-                  "-o", "log_level=err", "--rlimit-nofile=0", NULL};
-  execv(virtiofsd, argv);
+  cleanup_free char *shared_dir = xasprintf("--shared-dir=%s", source);
+  char *qemu_argv[] = {(char *)virtiofsd, fd_arg, "-o", source_arg,
+                       "-o", "cache=auto", "-o", "timeout=0", "-o", "xattr",
+                       "-o", "log_level=err", "--rlimit-nofile=0", NULL};
+  char *rust_argv[] = {(char *)virtiofsd, fd_arg, shared_dir,
+                       "--cache=auto", "--xattr", "--log-level=error",
+                       "--rlimit-nofile=0", NULL};
+  execv(virtiofsd, qemus ? qemu_argv : rust_argv);
   dprintf(2, "exec `%s`: %s\n", virtiofsd, strerror(errno));
   _exit(127);
 }
 
-static int start_one(const char *virtiofsd, const char *source, int listen_fd,
-                     int stderr_fd, hull_error_t *err) {
+static int start_one(const char *virtiofsd, bool qemus, const char *source,
+                     int listen_fd, int stderr_fd, hull_error_t *err) {
   pid_t pid = fork();
   if (pid < 0)
     return hull_error(err, errno, "fork virtiofsd");
   if (pid == 0)
-    exec_virtiofsd(virtiofsd, source, listen_fd, stderr_fd);
+    exec_virtiofsd(virtiofsd, qemus, source, listen_fd, stderr_fd);
   /* The monitor reaps it with the hypervisor (waitpid(-1)). */
   return 0;
 }
@@ -202,8 +248,8 @@ void vm_virtiofs_close(int *fds, size_t n) {
 }
 
 int vm_virtiofs_start(const struct vm_shares *s, const char *virtiofsd,
-                      const char *state_dir, int stderr_fd, int **fds,
-                      hull_error_t *err) {
+                      bool qemus, const char *state_dir, int stderr_fd,
+                      int **fds, hull_error_t *err) {
   *fds = NULL;
   if (s == NULL || s->transport != VM_SHARE_VIRTIOFS)
     return 0;
@@ -218,7 +264,7 @@ int vm_virtiofs_start(const struct vm_shares *s, const char *virtiofsd,
     cleanup_close int listen_fd = -1;
     if (export_path(sh, i, state_dir, &source, err) < 0 ||
         socket_pair_listening(state_dir, i, &listen_fd, &out[i], err) < 0 ||
-        start_one(virtiofsd, source, listen_fd, stderr_fd, err) < 0) {
+        start_one(virtiofsd, qemus, source, listen_fd, stderr_fd, err) < 0) {
       vm_virtiofs_close(out, s->n);
       return hull_error_wrap(err, "virtio-fs share of `%s`", sh->host_path);
     }

@@ -76,6 +76,7 @@ struct vm_settings {
                                else qemu shares them (share) */
   enum vm_share_transport share; /* how, when not copied */
   char *virtiofsd;          /* the virtiofsd that serves VM_SHARE_VIRTIOFS */
+  bool virtiofsd_qemus;     /* it is qemu's (vm_virtiofsd_is_qemus) */
   char *image;              /* vm.image.path: a virtio-blk disk holding the
                                container's rootfs (NULL: root.path's files,
                                shared or copied) */
@@ -92,6 +93,9 @@ struct vm_settings {
  * /usr/lib/qemu/virtiofsd; NULL when none is executable. */
 char *vm_virtiofsd_find(void);
 #define VM_VIRTIOFSD_PLACES "$PATH, /usr/libexec/virtiofsd, /usr/lib/qemu/virtiofsd"
+/* Whether it is qemu's own (C; -o options) rather than the Rust one: its
+ * --version says "using FUSE kernel interface". Runs it. */
+bool vm_virtiofsd_is_qemus(const char *virtiofsd);
 
 /* True when the spec has a `vm` object or run.oci.handler=vm. */
 bool vm_wanted(const struct spec *spec);

@@ -327,6 +327,47 @@ START_TEST(vm_virtiofs_refused_by_name) {
 }
 END_TEST
 
+/* A virtiofsd that is not qemu's (the Rust one, as Debian's virtiofsd
+ * package installs it) gets its own long options, not qemu's -o ones it
+ * refuses; and a virtiofsd that fails fails create in one line, leaving
+ * nothing. A stand-in first on $PATH records its arguments and fails. */
+START_TEST(vm_virtiofs_rust_daemon_gets_its_options) {
+  cleanup_free char *kernel = vm_host_kernel();
+  SKIP_WITHOUT_QEMU(kernel);
+  SKIP_UNLESS(geteuid() == 0, "virtio-fs needs hull to run as root");
+  struct hctx *c = hctx_new();
+  cleanup_free char *bin = xasprintf("%s/bin", c->dir);
+  ck_assert_int_eq(mkdir(bin, 0755), 0);
+  cleanup_free char *args = xasprintf("%s/virtiofsd.args", c->dir);
+  cleanup_free char *fake = xasprintf("%s/virtiofsd", bin);
+  cleanup_free char *script = xasprintf(
+      "#!/bin/sh\n"
+      "[ \"$1\" = --version ] && { echo 'virtiofsd 1.10.1'; exit 0; }\n"
+      "echo \"$@\" >>'%s'\n"
+      "echo 'virtiofsd: fake, refusing' >&2\n"
+      "exit 1\n", args);
+  hwrite_file(fake, script, 0755);
+  cleanup_free char *path = xasprintf("%s:%s", bin, getenv("PATH"));
+  setenv("PATH", path, 1);
+  cleanup_free char *vm = vm_annotations(kernel, VIRTIOFS);
+  hctx_write_config(c, &(struct hconfig){.top_extra = vm});
+  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
+                       c->id, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                "more than one line: %s", r.err);
+  hres_free(&r);
+  cleanup_free char *got = hread_file(args);
+  ck_assert_ptr_nonnull(got);
+  cleanup_free char *want = xasprintf(
+      "--shared-dir=%s --cache=auto --xattr --log-level=error "
+      "--rlimit-nofile=0\n", c->rootfs);
+  ck_assert_msg(strncmp(got, "--fd=", 5) == 0 && hcontains(got, want),
+                "virtiofsd's arguments: %s", got);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *vm_virtiofs_suite(void) {
   Suite *s = suite_create("integration-vm-virtiofs");
   TCase *tc = harness_tcase("vm-virtiofs", 300);
@@ -335,6 +376,7 @@ static Suite *vm_virtiofs_suite(void) {
   tcase_add_test(tc, vm_virtiofs_readonly_root_with_debian_kernel);
   tcase_add_test(tc, vm_virtiofs_daemons_die_with_the_monitor);
   tcase_add_test(tc, vm_virtiofs_refused_by_name);
+  tcase_add_test(tc, vm_virtiofs_rust_daemon_gets_its_options);
   suite_add_tcase(s, tc);
   return s;
 }

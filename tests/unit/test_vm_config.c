@@ -482,6 +482,8 @@ START_TEST(share_and_image_settings) {
     get_settings(ann_spec("\"run.oci.vm.rootfs\":\"virtio-fs\""), &s);
     ck_assert_int_eq(s.share, VM_SHARE_VIRTIOFS);
     ck_assert_str_eq(s.virtiofsd, virtiofsd);
+    if (strcmp(virtiofsd, "/usr/lib/qemu/virtiofsd") == 0)
+      ck_assert(s.virtiofsd_qemus); /* qemu 7.2's, in C */
     vm_settings_free(&s);
   }
   cleanup_free char *shmem =
