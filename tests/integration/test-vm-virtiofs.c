@@ -186,6 +186,15 @@ START_TEST(vm_virtiofs_rootfs_and_binds_live_both_ways) {
   text = hread_file(file);
   ck_assert_str_eq(text, "host line\n");
 
+  /* no socket left in the state dir: each was unlinked once connected */
+  cleanup_free char *state = xasprintf("%s/%s", c->root, c->id);
+  for (int i = 0; i < 4; i++) {
+    cleanup_free char *sock = xasprintf("%s/virtiofs-%d.sock", state, i);
+    ck_assert_msg(access(sock, F_OK) != 0, "%s is left", sock);
+  }
+  cleanup_free char *shares = xasprintf("%s/shares", state);
+  ck_assert_int_eq(access(shares, F_OK), 0); /* ro-N mount points, entries */
+
   /* a virtiofsd per share (each its sandboxed child too), none after */
   pid_t daemons[32];
   size_t n = 0;
