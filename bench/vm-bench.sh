@@ -327,7 +327,7 @@ if [[ -n $qemu ]]; then
 		echo "virtiofs   skipped: no virtiofsd (apt-get install virtiofsd)"
 	fi
 	fs_bench 9p ", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.rootfs\": \"virtio-9p\""
-	echo "Idle VM containers under qemu (host RSS of monitor + qemu):"
+	echo "Idle VM containers under qemu (host RSS of the monitor, qemu and any virtiofsd):"
 	idle_bench
 fi
 if [[ -f $repo/bench/vmm-bench.sh ]]; then
