@@ -133,6 +133,10 @@ int console_send_master(int socket_fd, int master, hull_error_t *err);
 /* ---- namespaces (namespaces.c) ------------------------------------------ */
 
 int ns_clone_flag(enum spec_ns_type type);
+/* hull itself runs in a user namespace other than the initial one (as
+ * under podman's rootless mode): root there cannot mknod, and may be
+ * denied what the host's root owns. */
+bool ns_running_in_user_ns(void);
 /* Opens every namespace `path` of the spec (checking with NS_GET_NSTYPE that
  * it is a namespace of the declared type); fds[type] = -1 for the others. */
 int ns_open_paths(const struct spec *spec, int fds[SPEC_NS_COUNT],
