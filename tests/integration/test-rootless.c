@@ -449,6 +449,47 @@ START_TEST(rootless_flag_decides_whether_a_cgroup_is_required) {
 }
 END_TEST
 
+/* As under podman's rootless mode: root, but in a user namespace hull did
+ * not make (unshare --map-root-user, the user's id as root). runc's rules
+ * make that rootless too: the state under $XDG_RUNTIME_DIR/hull ($USER is
+ * not root), no cgroup required, devices bound, not made. */
+START_TEST(rootless_as_root_in_a_user_namespace_it_did_not_make) {
+  SKIP_UNLESS(user.why_not == NULL, user.why_not);
+  SKIP_UNLESS(access("/usr/bin/unshare", X_OK) == 0, "/usr/bin/unshare");
+  bool run_hull_was_missing = run_hull_missing();
+  struct rl r = rl_new();
+  hctx_write_config(r.c, &(struct hconfig){.args = HELPER("id")});
+  chown_tree(r.c->bundle);
+  struct hres res = rl_run(&r, "run", "--bundle", r.c->bundle, r.c->id);
+  /* the same without the namespace: the user is refused (no user
+   * namespace in the config) */
+  hexpect_one_line_error(res, "config.json: .linux.namespaces: rootless "
+                              "container requires user namespaces");
+  hres_free(&res);
+  cleanup_free char *reuid = xasprintf("--reuid=%u", (unsigned)user.uid);
+  cleanup_free char *regid = xasprintf("--regid=%u", (unsigned)user.gid);
+  cleanup_free char *xdg_env = xasprintf("XDG_RUNTIME_DIR=%s", r.xdg);
+  cleanup_free char *user_env = xasprintf("USER=%s", user.name);
+  char *prefix[] = {"/usr/bin/setpriv", reuid, regid, "--init-groups",
+                    "/usr/bin/env", "-i",
+                    "PATH=/usr/local/bin:/usr/bin:/bin", xdg_env, user_env,
+                    "/usr/bin/unshare", "--user", "--map-root-user", NULL};
+  res = hrun_wrapped(r.c, prefix, NULL,
+                     (char *[]){"run", "--bundle", r.c->bundle, r.c->id,
+                                NULL},
+                     10000);
+  ck_assert_hres(res, 0);
+  ck_assert_msg(hcontains(res.out, "uid=0\neuid=0\n"), "%s", res.out);
+  hres_free(&res);
+  struct stat st;
+  ck_assert_msg(stat(r.state, &st) == 0 && st.st_uid == user.uid,
+                "no state root %s of the user's", r.state);
+  ck_assert_msg(!run_hull_was_missing || run_hull_missing(),
+                "/run/hull was made by a rootless hull");
+  rl_finish(&r);
+}
+END_TEST
+
 /* ---- hull spec --rootless against runc's -------------------------------- */
 
 /* What hull's template is known to differ in from runc 1.1's: it follows
@@ -570,6 +611,7 @@ static Suite *rootless_suite(void) {
   tcase_add_test(tc, rootless_refusals_are_one_line_and_leave_nothing);
   tcase_add_test(tc, rootless_without_a_cgroup_verbs_say_why);
   tcase_add_test(tc, rootless_flag_decides_whether_a_cgroup_is_required);
+  tcase_add_test(tc, rootless_as_root_in_a_user_namespace_it_did_not_make);
   tcase_add_test(tc, rootless_spec_is_runcs_rootless_template);
   suite_add_tcase(s, tc);
   return s;
