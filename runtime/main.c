@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static void print_version(void) {
   printf("hull version %s\ncommit: %s\nspec: 1.2.0\n", HULL_VERSION,
