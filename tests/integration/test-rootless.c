@@ -252,6 +252,28 @@ START_TEST(rootless_run_exec_kill_delete_as_a_user) {
 }
 END_TEST
 
+/* Its first process is hull until start, kept from the user's other
+ * processes: exec waits for start, and says so. */
+START_TEST(rootless_exec_before_start_is_refused) {
+  SKIP_UNLESS(user.why_not == NULL, user.why_not);
+  struct rl r = rl_new();
+  write_rootless_config(&r, HELPER("exit", "0"), NULL, NULL);
+  struct hres res = rl_run(&r, "create", "--bundle", r.c->bundle, r.c->id);
+  ck_assert_hres(res, 0);
+  hres_free(&res);
+  res = rl_run(&r, "exec", r.c->id, "/bin/hull-test-helper", "id");
+  ck_assert_int_eq(res.status, 255);
+  ck_assert_msg(hcontains(res.err, "msg=\"exec failed: cannot exec in a "
+                                   "created container as a user other than "
+                                   "root: start it first\""), "%s", res.err);
+  hres_free(&res);
+  res = rl_run(&r, "delete", "--force", r.c->id);
+  ck_assert_hres(res, 0);
+  hres_free(&res);
+  rl_finish(&r);
+}
+END_TEST
+
 /* Its root is the user: what it writes on a bind mount is the user's. */
 START_TEST(rootless_bind_mount_writes_are_the_users) {
   SKIP_UNLESS(user.why_not == NULL, user.why_not);
@@ -606,6 +628,7 @@ static Suite *rootless_suite(void) {
    * have. */
   tcase_add_unchecked_fixture(tc, make_user, remove_user);
   tcase_add_test(tc, rootless_run_exec_kill_delete_as_a_user);
+  tcase_add_test(tc, rootless_exec_before_start_is_refused);
   tcase_add_test(tc, rootless_bind_mount_writes_are_the_users);
   tcase_add_test(tc, rootless_maps_its_subordinate_ids_through_newuidmap);
   tcase_add_test(tc, rootless_refusals_are_one_line_and_leave_nothing);
