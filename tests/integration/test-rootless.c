@@ -388,6 +388,13 @@ START_TEST(rootless_refusals_are_one_line_and_leave_nothing) {
                               "user other than root keeps its state in "
                               "$XDG_RUNTIME_DIR/hull (or give --root)");
   hres_free(&res);
+  /* One the user may not write: runc's words, and where. */
+  res = rl_run_env(&r, r.c->dir, (const char *[]){"list", NULL});
+  cleanup_free char *not_writable = xasprintf(
+      "the path in $XDG_RUNTIME_DIR must be writable by the user: mkdir "
+      "`%s/hull`: Permission denied", r.c->dir);
+  hexpect_one_line_error(res, not_writable);
+  hres_free(&res);
   rl_finish(&r);
 }
 END_TEST
