@@ -116,6 +116,10 @@ struct cgroup_manager {
                hull_error_t *err);
 };
 
+/* The first set field of res (NULL: none) other than devices, as a path
+ * below linux.resources ("memory.limit"), or NULL when none is. */
+const char *cgroup_resources_first_set(const struct spec_resources *res);
+
 enum cgroup_mode cgroup_detect_mode(void);
 const struct cgroup_manager *cgroup_manager_for(enum cgroup_mode mode);
 

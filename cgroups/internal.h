@@ -125,9 +125,6 @@ int cgroup_v1_apply_devices(struct cgroup *cg,
                             const struct spec_resources *res,
                             const struct spec_device *devices,
                             size_t n_devices, hull_error_t *err);
-/* The first set field of res other than devices, as a JSON path, or NULL
- * when none is. */
-const char *cgroup_resources_first_set(const struct spec_resources *res);
 /* The same per controller (resources.c): a manager applies a controller
  * only when its predicate names a field. */
 const char *cgroup_memory_first_set(const struct spec_resources *r);

@@ -1,11 +1,12 @@
 /* main.c — global options, dispatch to a verb, and the one place where an
  * error becomes a message and an exit status. */
 #include "runtime/cli/cli.h"
+#include "runtime/linux/linux.h"
+#include "runtime/state/state.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static void print_version(void) {
   printf("hull version %s\ncommit: %s\nspec: 1.2.0\n", HULL_VERSION,
@@ -19,23 +20,6 @@ enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD,
  * ignore. */
 static int unsupported(const char *flag, hull_error_t *err) {
   return hull_error(err, 0, "%s is not supported by hull yet", flag);
-}
-
-/* --rootless takes what runc takes: Go's boolean spellings, "auto" (any
- * case) or "". hull has no rootless mode: as root, "auto" means not
- * rootless, and "true" runs as usual, as runc's does there (its rootless
- * cgroup manager only differs when cgroups cannot be written). */
-static int check_rootless(const char *value, hull_error_t *err) {
-  static const char *const accepted[] = {
-      "", "1", "t", "T", "TRUE", "true", "True",
-      "0", "f", "F", "FALSE", "false", "False"};
-  if (strcasecmp(value, "auto") == 0)
-    return 0;
-  for (size_t i = 0; i < sizeof(accepted) / sizeof(*accepted); i++)
-    if (strcmp(value, accepted[i]) == 0)
-      return 0;
-  return hull_error(err, 0, "invalid value \"%s\" for flag --rootless: "
-                    "want true, false or auto", value);
 }
 
 /* Returns the index of the verb in argv, 0 when the run is over (help or
@@ -71,7 +55,7 @@ static int parse_global(int argc, char **argv, struct global_options *g,
     case OPT_DEBUG: g->debug = true; break;
     case OPT_SYSTEMD: g->systemd_cgroup = true; break;
     case OPT_ROOTLESS:
-      if (check_rootless(optarg, err) < 0)
+      if (cli_parse_rootless(optarg, &g->rootless, err) < 0)
         return -1;
       break;
     case OPT_CRIU: return unsupported("--criu", err);
@@ -87,7 +71,15 @@ static int parse_global(int argc, char **argv, struct global_options *g,
   return optind;
 }
 
-static int dispatch(const struct global_options *g, int argc, char **argv,
+/* The verbs that never read --root: no default root is made for them, so
+ * that `spec` works for a user without $XDG_RUNTIME_DIR. (vm-agent is given
+ * its own.) */
+static bool keeps_state(const struct command *c) {
+  return c->run != cmd_spec && c->run != cmd_features &&
+         c->run != cmd_help && c->run != cmd_image && c->run != cmd_vm_agent;
+}
+
+static int dispatch(struct global_options *g, int argc, char **argv,
                     hull_error_t *err) {
   const struct command *c = command_find(argv[0]);
   if (c == NULL)
@@ -98,11 +90,17 @@ static int dispatch(const struct global_options *g, int argc, char **argv,
     print_command_help(c);
     return 0;
   }
+  cleanup_free char *default_root = NULL;
+  if (g->root == NULL && keeps_state(c)) {
+    if (state_root_default(ns_running_in_user_ns(), &default_root, err) < 0)
+      return -1;
+    g->root = default_root;
+  }
   return c->run(g, argc, argv, err);
 }
 
 int main(int argc, char **argv) {
-  struct global_options g = {.root = HULL_DEFAULT_ROOT};
+  struct global_options g = {0};
   cleanup_error hull_error_t err = NULL;
   int verb = parse_global(argc, argv, &g, &err);
   int status = verb;

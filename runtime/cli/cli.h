@@ -6,15 +6,18 @@
 
 #include "runtime/common/common.h"
 
-#define HULL_DEFAULT_ROOT "/run/hull"
+/* --rootless: runc's values; auto unless given. */
+enum rootless_mode { ROOTLESS_AUTO, ROOTLESS_TRUE, ROOTLESS_FALSE };
 
 struct global_options {
-  const char *root;
+  const char *root;          /* --root, else (for a verb that keeps state)
+                                state_root_default's */
   const char *log;
   enum log_format log_format;
   bool debug;
   bool systemd_cgroup;       /* --systemd-cgroup (create and run use it;
                                 later verbs read it from the state) */
+  enum rootless_mode rootless;
 };
 
 /* A verb returns its exit status (>= 0), or -1 with *err set. */
@@ -70,6 +73,14 @@ int cmd_image(const struct global_options *g, int argc, char **argv,
 /* Hidden from help: the VM guest agent. */
 int cmd_vm_agent(const struct global_options *g, int argc, char **argv,
                  hull_error_t *err);
+
+/* rootless.c: --rootless's value (runc's: Go booleans, auto, ""). */
+int cli_parse_rootless(const char *value, enum rootless_mode *out,
+                       hull_error_t *err);
+/* Whether a cgroup hull may not make is no reason to fail create (runc's
+ * rootless cgroup manager): --rootless, or when auto, hull run by a user
+ * other than root or by root in a user namespace it did not make. */
+bool cli_rootless_cgroups(const struct global_options *g);
 
 /* Shared by the verbs. */
 void print_command_help(const struct command *c);

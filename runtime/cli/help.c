@@ -1,5 +1,7 @@
 /* help.c — `hull help [COMMAND]`, `hull --help`. */
 #include "cli.h"
+#include "runtime/linux/linux.h"
+#include "runtime/state/state.h"
 
 static void print_overview(void) {
   size_t n;
@@ -9,15 +11,19 @@ static void print_overview(void) {
          "[arguments...]\n\nCOMMANDS:\n");
   for (size_t i = 0; i < n; i++)
     printf("   %-10s %s\n", c[i].name, c[i].summary);
+  cleanup_free char *root = state_root_default_name(ns_running_in_user_ns());
   printf("\nGLOBAL OPTIONS:\n"
          "   --root DIR            root directory for storage of container "
-         "state (default: \"" HULL_DEFAULT_ROOT "\")\n"
+         "state (default: \"%s\")\n"
          "   --log FILE            write log messages to FILE "
          "(default: stderr)\n"
          "   --log-format FORMAT   text or json (default: \"text\")\n"
          "   --debug               enable debug logging\n"
+         "   --systemd-cgroup      place containers in systemd scopes\n"
+         "   --rootless VALUE      ignore cgroup permission errors (true, "
+         "false or auto) (default: \"auto\")\n"
          "   --help, -h            show help\n"
-         "   --version, -v         print the version\n");
+         "   --version, -v         print the version\n", root);
 }
 
 int cmd_help(const struct global_options *g, int argc, char **argv,

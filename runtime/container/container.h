@@ -23,6 +23,10 @@ struct create_options {
                                 without its own pid namespace are not
                                 reparented to hull */
   bool systemd_cgroup;       /* --systemd-cgroup: a scope via systemd */
+  /* --rootless (runc's rootless cgroup manager): a cgroup hull may not
+   * make, when the config names none (no cgroupsPath) and asks for no
+   * limit, is no reason to fail: the container runs in hull's own. */
+  bool rootless_cgroups;
 };
 
 int container_create(const struct create_options *o, pid_t *pid,

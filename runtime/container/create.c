@@ -88,6 +88,11 @@ static int check_linux_needs(const struct spec *spec, hull_error_t *err) {
       !(created & CLONE_NEWTIME))
     return hull_error(err, 0, "config.json: .linux.timeOffsets: needs a new "
                               "time namespace (one without a path)");
+  /* runc's rootless check: only in a user namespace does a runtime that
+   * is not root have the privileges to set a container up. */
+  if (geteuid() != 0 && spec_namespace_find(spec, SPEC_NS_USER) == NULL)
+    return hull_error(err, 0, "config.json: .linux.namespaces: rootless "
+                              "container requires user namespaces");
   if ((created & CLONE_NEWUSER) && spec->linux->n_uid_mappings == 0)
     return hull_error(err, 0, "config.json: .linux.uidMappings: required "
                               "with a new user namespace");
@@ -163,9 +168,16 @@ static int make_exec_fifo(struct lifecycle *lc, hull_error_t *err) {
   uid_t uid = host_id_of_root(l->uid_mappings, l->n_uid_mappings);
   gid_t gid = host_id_of_root(l->gid_mappings, l->n_gid_mappings);
   if ((uid || gid) &&
-      fchownat(lc->dir.fd, STATE_EXEC_FIFO, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+      fchownat(lc->dir.fd, STATE_EXEC_FIFO, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+    /* A runtime that is not root cannot give the fifo to a container root
+     * mapped to another (subordinate) id: it opens it for writing as
+     * runc's is (0622), behind the state root, which is the user's own. */
+    if (errno == EPERM && geteuid() != 0 &&
+        fchmodat(lc->dir.fd, STATE_EXEC_FIFO, 0622, 0) == 0)
+      return 0;
     return hull_error(err, errno, "chown `%s/%s`", lc->dir.path,
                       STATE_EXEC_FIFO);
+  }
   return 0;
 }
 
@@ -230,6 +242,70 @@ static bool cgroup_is_busy(struct cgroup *cg) {
   return true;
 }
 
+/* A cgroup the kernel refused to make for want of permission: what a
+ * runtime that is not root meets on a v1 host, or on a v2 tree that no one
+ * delegated to it. */
+static bool refused_for_permission(const hull_error_t e) {
+  return e->errno_value == EACCES || e->errno_value == EPERM ||
+         e->errno_value == EROFS;
+}
+
+/* What a host writable in part (one hierarchy delegated, not the others)
+ * let create make before it was refused. */
+static void remove_partial_cgroup(struct lifecycle *lc) {
+  struct cgroup *cg = NULL;
+  cleanup_error hull_error_t ignored = NULL;
+  if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path,
+                        lc->state->cgroup_own, &cg, &ignored) == 0)
+    lc->cgroups->destroy(cg, &ignored);
+  cgroup_free(cg);
+}
+
+/* runc's rootless cgroup manager: with --rootless (auto: hull not run by
+ * root, or by root in a user namespace it did not make), a cgroup hull may
+ * not make is no reason to fail when the config names none (no
+ * cgroupsPath) and sets no limit: the container runs in hull's own cgroup,
+ * and its state records none (ps, pause, events and update say so). A
+ * limit is an error naming it, never silently dropped. Device rules are
+ * not limits here: a user namespace cannot make a device node anyway, and
+ * runc ignores them rootless. */
+static int run_without_cgroup(struct lifecycle *lc,
+                              const struct create_options *o,
+                              hull_error_t *err) {
+  const struct spec_linux *l = lc->spec->linux;
+  if (!o->rootless_cgroups || (l->cgroups_path && *l->cgroups_path) ||
+      !refused_for_permission(*err))
+    return -1;
+  const char *limit = cgroup_resources_first_set(l->resources);
+  if (limit)
+    return hull_error_wrap(err, "config.json: .%s: cannot "
+                           "be applied without a cgroup of the container's "
+                           "own (rootless)", limit);
+  log_debug("rootless: running without a cgroup of the container's own: "
+            "%s", (*err)->msg);
+  hull_error_release(err);
+  remove_partial_cgroup(lc);
+  lc->cgroups = cgroup_manager_for(CGROUP_MODE_DISABLED);
+  return 0;
+}
+
+/* The container's cgroup; with no cgroup of its own (run_without_cgroup,
+ * state->cgroup_path NULL) an object of the disabled manager, which has no
+ * directories, so that what follows needs no special case. */
+static int make_cgroup(struct lifecycle *lc, const struct create_options *o,
+                       struct cgroup **cg, hull_error_t *err) {
+  if (lc->cgroups->create(lc->cgroups, lc->state->cgroup_path, cg, err) == 0) {
+    log_debug("cgroup `%s` created", lc->state->cgroup_path);
+    return 0;
+  }
+  if (run_without_cgroup(lc, o, err) < 0 ||
+      lc->cgroups->create(lc->cgroups, lc->state->cgroup_path, cg, err) < 0)
+    return -1;
+  free(take_ptr(lc->state->cgroup_path));
+  free(take_ptr(lc->state->cgroup_own));
+  return 0;
+}
+
 static int create_in(struct lifecycle *lc, const struct create_options *o,
                      const char *config_text, int *master, pid_t *pid,
                      hull_error_t *err) {
@@ -246,13 +322,14 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
   const struct exec_handler *handler = exec_handler_for(lc->spec);
   if (handler->prepare && handler->prepare(lc->spec, err) < 0)
     return -1;
-  if (lc->cgroups->create(lc->cgroups, lc->state->cgroup_path, &ctx.cgroup,
-                          err) < 0)
+  if (make_cgroup(lc, o, &ctx.cgroup, err) < 0)
     return -1;
-  log_debug("cgroup `%s` created", lc->state->cgroup_path);
-  lc->state->cgroup_shared = cgroup_is_busy(ctx.cgroup);
-  int ret = lc->cgroups->apply(ctx.cgroup, lc->spec->linux, err);
-  log_debug("resources applied");
+  int ret = 0;
+  if (lc->state->cgroup_path) {
+    lc->state->cgroup_shared = cgroup_is_busy(ctx.cgroup);
+    ret = lc->cgroups->apply(ctx.cgroup, lc->spec->linux, err);
+    log_debug("resources applied");
+  }
   cleanup_free int *self_fds = NULL;
   size_t n_self_fds = 0;
   if (ret == 0 && handler->moves_itself_into_cgroup)

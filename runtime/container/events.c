@@ -291,7 +291,8 @@ int container_events(const struct events_options *o, hull_error_t *err) {
     w.pid = lc.state->pid;
     w.start_time = lc.state->pid_start_time;
     w.manager = lc.cgroups;
-    if (lifecycle_cgroup(&lc, &w.cg, err) < 0)
+    if (lifecycle_refuse_cgroupless(&lc, "events", err) < 0 ||
+        lifecycle_cgroup(&lc, &w.cg, err) < 0)
       return -1;
   }
   if (w.cg == NULL)

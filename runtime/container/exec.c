@@ -20,6 +20,13 @@ static int check_execable(const struct lifecycle *lc, bool ignore_paused,
                           hull_error_t *err) {
   switch (lifecycle_status(lc)) {
   case STATUS_CREATED:
+    /* Its first process is still hull, not dumpable: a runtime that is
+     * not root cannot open its namespaces (init.c) until it execs. */
+    if (geteuid() != 0 && (lc->state->handler == NULL ||
+                           strcmp(lc->state->handler, "process") == 0))
+      return hull_error(err, 0, "cannot exec in a created container as a "
+                                "user other than root: start it first");
+    return 0;
   case STATUS_RUNNING:
     return 0;
   case STATUS_PAUSED:

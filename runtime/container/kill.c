@@ -4,6 +4,13 @@
 #include <errno.h>
 #include <signal.h>
 
+static bool has_own_pid_namespace(struct lifecycle *lc) {
+  const struct spec *spec = lifecycle_spec(lc);
+  const struct spec_namespace *ns =
+      spec ? spec_namespace_find(spec, SPEC_NS_PID) : NULL;
+  return ns != NULL && (ns->path == NULL || *ns->path == '\0');
+}
+
 static int signal_all(struct lifecycle *lc, int sig, bool stopped,
                       hull_error_t *err) {
   /* A VM's processes are in the guest: its handler reaches them. The
@@ -23,6 +30,17 @@ static int signal_all(struct lifecycle *lc, int sig, bool stopped,
     }
     log_debug("kill --all through the %s handler: %s", h->name,
               handler_err->msg);
+  }
+  /* Without a cgroup, SIGKILL of an init with a pid namespace of its own
+   * takes every process of it; nothing else tells hull which they are. */
+  if (lifecycle_refuse_cgroupless(lc, "kill --all", err) < 0) {
+    if (sig != SIGKILL || !has_own_pid_namespace(lc))
+      return -1;
+    hull_error_release(err);
+    if (!stopped && kill(lc->state->pid, SIGKILL) < 0 && errno != ESRCH)
+      return hull_error(err, errno, "kill container init %d",
+                        (int)lc->state->pid);
+    return 0;
   }
   struct cgroup *cg = NULL;
   if (lc->cgroups->load(lc->cgroups, lc->state->cgroup_path,

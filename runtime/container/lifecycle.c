@@ -74,6 +74,19 @@ int lifecycle_cgroup(const struct lifecycle *lc, struct cgroup **cg,
                            lc->state->cgroup_own, cg, err);
 }
 
+int lifecycle_refuse_cgroupless(const struct lifecycle *lc, const char *what,
+                                hull_error_t *err) {
+  /* create records the path before it makes the cgroup, and drops it only
+   * when it goes without one; a bare directory (a create that died
+   * before) is no container to ask about. */
+  if (lc->state_missing ||
+      (lc->state->cgroup_path && *lc->state->cgroup_path))
+    return 0;
+  return hull_error(err, 0, "container %s runs without a cgroup (rootless: "
+                    "none was writable when it was created): %s needs one",
+                    lc->state->id, what);
+}
+
 /* The cgroup (NULL: none) for lifecycle.c's own use: owned by the cache
  * when there is one, else by the caller (*owned). A failed load is not
  * cached. */

@@ -40,6 +40,11 @@ enum container_status lifecycle_status(const struct lifecycle *lc);
  * died early); free with cgroup_free. */
 int lifecycle_cgroup(const struct lifecycle *lc, struct cgroup **cg,
                      hull_error_t *err);
+/* The container runs without a cgroup of its own (create fell back to
+ * none, rootless: see create.c's run_without_cgroup): an error saying that
+ * `what` needs one, else 0. */
+int lifecycle_refuse_cgroupless(const struct lifecycle *lc, const char *what,
+                                hull_error_t *err);
 /* Thaws the cgroup when it is frozen: on v1 a frozen task does not act on
  * a signal, not even SIGKILL, until it is thawed. */
 int lifecycle_thaw_if_frozen(const struct lifecycle *lc, hull_error_t *err);

@@ -5,7 +5,8 @@
 
 static int set_frozen(struct lifecycle *lc, bool frozen, hull_error_t *err) {
   struct cgroup *cg = NULL;
-  if (lifecycle_cgroup(lc, &cg, err) < 0)
+  if (lifecycle_refuse_cgroupless(lc, frozen ? "pause" : "resume", err) < 0 ||
+      lifecycle_cgroup(lc, &cg, err) < 0)
     return -1;
   if (cg == NULL)
     return hull_error(err, 0, "container %s has no cgroup to %s",

@@ -11,7 +11,8 @@ int container_pids(const char *root, const char *id, pid_t **pids, size_t *n,
   if (lifecycle_open(root, id, &lc, err) < 0)
     return -1;
   struct cgroup *cg = NULL;
-  if (lifecycle_cgroup(&lc, &cg, err) < 0)
+  if (lifecycle_refuse_cgroupless(&lc, "ps", err) < 0 ||
+      lifecycle_cgroup(&lc, &cg, err) < 0)
     return -1;
   /* A stopped container whose cgroup is gone simply has none (runc). */
   int ret = cg ? cgroup_pids(cg, pids, n, err) : 0;

@@ -85,7 +85,8 @@ int container_update(const struct update_options *o, hull_error_t *err) {
       spec_json_merge(current, update, &merged, err) < 0)
     return hull_error_wrap(err, "update container %s", o->id);
   struct cgroup *cg = NULL;
-  if (lifecycle_cgroup(&lc, &cg, err) < 0)
+  if (lifecycle_refuse_cgroupless(&lc, "update", err) < 0 ||
+      lifecycle_cgroup(&lc, &cg, err) < 0)
     return -1;
   if (cg == NULL)
     return hull_error(err, 0, "container %s has no cgroup", o->id);

@@ -34,10 +34,16 @@ static int become_root_in_new_userns(int sync_fd, pid_t report_pid,
   if (sync_send(sync_fd, SYNC_USERMAP_REQ, report_pid, NULL, err) < 0 ||
       sync_expect(sync_fd, SYNC_USERMAP_ACK, &msg, err) < 0)
     return -1;
+  /* A change of host uid (root mapped to another id than the runtime's)
+   * makes us not dumpable; a rootless runtime still needs us so (see
+   * init_main). */
+  int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
   if (setresgid(0, 0, 0) < 0)
     return hull_error(err, errno, "setresgid to root in the user namespace");
   if (setresuid(0, 0, 0) < 0)
     return hull_error(err, errno, "setresuid to root in the user namespace");
+  if (dumpable == 1)
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   return 0;
 }
 
@@ -256,7 +262,10 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
       .rootfs = cfg->rootfs,
       .bundle = cfg->bundle,
       .cgroup_path = cfg->cgroup_path,
-      .in_user_ns = (new_ns & CLONE_NEWUSER) != 0,
+      /* A joined user namespace, or hull's own (podman's rootless mode
+       * runs runtimes as root in one): the kernel makes no device node
+       * there either (as runc's RunningInUserNS). */
+      .in_user_ns = (new_ns & CLONE_NEWUSER) != 0 || ns_running_in_user_ns(),
       .new_cgroup_ns = (new_ns & CLONE_NEWCGROUP) != 0,
       .terminal = spec->process->terminal,
       .shares_mount_ns = spec_namespace_find(spec, SPEC_NS_MOUNT) == NULL,
@@ -319,7 +328,8 @@ __attribute__((noreturn)) static void run_user_program(struct init_run *r,
 }
 
 void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
-               int *bind_fds, bool staged, int sync_fd) {
+               int *bind_fds, bool staged, bool rootless_runtime,
+               int sync_fd) {
   hull_error_t err = NULL;
   struct init_run r = {.cfg = cfg, .bind_fds = bind_fds, .sync_fd = sync_fd,
                        .fifo_path_fd = cfg->exec_fifo_fd,
@@ -329,8 +339,13 @@ void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
    * hull binary through /proc/PID/exe, nor its memory, environ or fds
    * (CVE-2019-5736). Non-dumpable closes those to anyone without
    * CAP_SYS_PTRACE on the host; execve makes the user program dumpable
-   * again. */
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+   * again. A runtime that is not root has no such capability: it writes
+   * our maps (or has newuidmap write them) and opens our bind sources in
+   * our mount namespace through our /proc files, which are its only while
+   * we are dumpable, so we stay so until then (runc's init is dumpable
+   * the same way). Nothing of the container runs meanwhile. */
+  if (!rootless_runtime)
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* The signals create holds (interrupt_hold) are the container's to get:
    * `kill` of a created container, and the user program's. */
   sigset_t none;
@@ -350,6 +365,7 @@ void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
     if (receive_bind_sources(cfg->spec, sync_fd, bind_fds, &err) < 0)
       sync_fail(sync_fd, &err);
   }
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (setup_container(&r, &err) < 0)
     sync_fail(sync_fd, &err);
   /* `create` returns once it reads SYNC_READY; we outlive it. */

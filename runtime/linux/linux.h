@@ -130,9 +130,13 @@ int console_setup_exec(int socket_fd, const struct spec_process *p,
  * (SCM_RIGHTS; VM mode's host-side pty goes the same way). */
 int console_send_master(int socket_fd, int master, hull_error_t *err);
 
-/* ---- namespaces (namespaces.c) ------------------------------------------ */
+/* ---- namespaces (namespaces.c, id-maps.c) -------------------------------- */
 
 int ns_clone_flag(enum spec_ns_type type);
+/* hull itself runs in a user namespace other than the initial one (as
+ * under podman's rootless mode): root there cannot mknod, and may be
+ * denied what the host's root owns. */
+bool ns_running_in_user_ns(void);
 /* Opens every namespace `path` of the spec (checking with NS_GET_NSTYPE that
  * it is a namespace of the declared type); fds[type] = -1 for the others. */
 int ns_open_paths(const struct spec *spec, int fds[SPEC_NS_COUNT],
@@ -147,7 +151,11 @@ int ns_clone_flags(const struct spec *spec);
 /* Joins the opened namespaces, user first so the others are entered with
  * its privileges. */
 int ns_join(int fds[SPEC_NS_COUNT], hull_error_t *err);
-/* Parent side: writes linux.uidMappings/gidMappings for pid. */
+/* Parent side (id-maps.c): writes linux.uidMappings/gidMappings for pid.
+ * Root writes them itself; a runtime that is not root writes a map of only
+ * its own id itself (setgroups denied first for the gid map) and has
+ * newuidmap/newgidmap write any other, whose refusal is the error
+ * ("linux.uidMappings: newuidmap: uid range ... not allowed"). */
 int ns_write_id_maps(const struct spec *spec, pid_t pid, hull_error_t *err);
 /* A user namespace with these uid and gid maps ("containerID hostID size"
  * lines), held by *fd (for idmapped mounts). */

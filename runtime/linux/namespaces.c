@@ -16,6 +16,19 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
+bool ns_running_in_user_ns(void) {
+  /* runc's test: the initial user namespace maps every id to itself, in
+   * one line; no uid_map (a kernel without user namespaces) is that too. */
+  cleanup_free char *map = NULL;
+  cleanup_error hull_error_t err = NULL;
+  if (read_file("/proc/self/uid_map", &map, NULL, &err) < 0)
+    return false;
+  unsigned long long inside, outside, count;
+  if (sscanf(map, "%llu %llu %llu", &inside, &outside, &count) != 3)
+    return true;
+  return !(inside == 0 && outside == 0 && count == 4294967295ULL);
+}
+
 int ns_clone_flag(enum spec_ns_type type) {
   static const int flags[SPEC_NS_COUNT] = {
       [SPEC_NS_PID] = CLONE_NEWPID,   [SPEC_NS_NETWORK] = CLONE_NEWNET,
@@ -97,76 +110,6 @@ int ns_join(int fds[SPEC_NS_COUNT], hull_error_t *err) {
                         spec_ns_type_name(t));
   }
   return 0;
-}
-
-static char *format_id_map(const struct spec_id_mapping *m, size_t n) {
-  size_t cap = n * 40 + 1, used = 0;
-  char *s = xmalloc(cap);
-  s[0] = '\0';
-  for (size_t i = 0; i < n; i++)
-    used += (size_t)snprintf(s + used, cap - used, "%u %u %u\n",
-                             m[i].container_id, m[i].host_id, m[i].size);
-  return s;
-}
-
-static int write_map(pid_t pid, const char *file,
-                     const struct spec_id_mapping *m, size_t n,
-                     hull_error_t *err) {
-  if (n == 0)
-    return 0;
-  cleanup_free char *path = xasprintf("/proc/%d/%s", (int)pid, file);
-  cleanup_free char *map = format_id_map(m, n);
-  if (write_file(path, map, strlen(map), err) < 0)
-    return hull_error_wrap(err, "linux.%s", strcmp(file, "uid_map") == 0
-                                                ? "uidMappings"
-                                                : "gidMappings");
-  return 0;
-}
-
-int ns_write_id_maps(const struct spec *spec, pid_t pid, hull_error_t *err) {
-  const struct spec_linux *l = spec->linux;
-  if (write_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0)
-    return -1;
-  return write_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err);
-}
-
-int ns_new_user_fd(const struct spec_id_mapping *uid, size_t n_uid,
-                   const struct spec_id_mapping *gid, size_t n_gid, int *fd,
-                   hull_error_t *err) {
-  /* A child holds the namespace while its maps are written and its fd is
-   * opened; it waits for the pipe to close and exits. */
-  int gate[2];
-  if (pipe2(gate, O_CLOEXEC) < 0)
-    return hull_error(err, errno, "pipe");
-  pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
-  if (child < 0) {
-    int e = errno;
-    close(gate[0]);
-    close(gate[1]);
-    return hull_error(err, e, "clone a user namespace");
-  }
-  if (child == 0) {
-    char byte;
-    close(gate[1]);
-    while (read(gate[0], &byte, 1) < 0 && errno == EINTR)
-      ;
-    _exit(0);
-  }
-  close(gate[0]);
-  int ret = 0;
-  if (write_map(child, "uid_map", uid, n_uid, err) < 0 ||
-      write_map(child, "gid_map", gid, n_gid, err) < 0) {
-    ret = -1;
-  } else {
-    cleanup_free char *path = xasprintf("/proc/%d/ns/user", (int)child);
-    *fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (*fd < 0)
-      ret = hull_error(err, errno, "open `%s`", path);
-  }
-  close(gate[1]);
-  while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-    ;
-  return ret;
 }
 
 int ns_write_time_offsets(const struct spec *spec, hull_error_t *err) {

@@ -174,6 +174,7 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
     return hull_error(err, errno, "socketpair");
   }
   bool staged = needs_staged_setup(cfg->spec, ns_fds);
+  bool rootless = geteuid() != 0;
   uint64_t flags = staged ? 0 : (uint64_t)ns_clone_flags(cfg->spec);
   pid_t child = clone3_fork(flags, staged ? -1 : cfg->cgroup_fd);
   if (child < 0) {
@@ -186,7 +187,7 @@ int process_spawn(const struct process_config *cfg, pid_t *pid,
   }
   if (child == 0) {
     close(sv[0]);
-    init_main(cfg, ns_fds, bind_fds, staged, sv[1]);
+    init_main(cfg, ns_fds, bind_fds, staged, rootless, sv[1]);
   }
   close(sv[1]);
   ns_close_paths(ns_fds);

@@ -1,6 +1,7 @@
 /* state.h — where hull remembers containers between commands.
  *
- * Layout under --root (default /run/hull):
+ * Layout under --root (default /run/hull; a user other than root:
+ * $XDG_RUNTIME_DIR/hull, see state_root_default):
  *   <root>/<id>/state.json   what `state` reports, written atomically
  *   <root>/<id>/config.json  the bundle's config as it was at create
  *   <root>/<id>/exec.fifo    exists while the container is `created`
@@ -14,6 +15,17 @@
 #include "runtime/spec/spec.h"
 
 #define STATE_MAX_ID_LEN 1024
+#define STATE_DEFAULT_ROOT "/run/hull"
+
+/* The --root a command gets when none is given, by runc's rule (root.c):
+ * $XDG_RUNTIME_DIR/hull for a user other than root, and for root in a user
+ * namespace (in_user_ns: one hull did not make, as podman's rootless mode)
+ * unless $USER is "root" -- made 0700 and sticky, as runc does; else
+ * STATE_DEFAULT_ROOT. A user other than root without $XDG_RUNTIME_DIR is
+ * an error saying so. */
+int state_root_default(bool in_user_ns, char **root, hull_error_t *err);
+/* The same path, for help, without making anything or failing. */
+char *state_root_default_name(bool in_user_ns);
 
 enum container_status {
   STATUS_CREATING, STATUS_CREATED, STATUS_RUNNING, STATUS_STOPPED,

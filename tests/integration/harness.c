@@ -192,7 +192,17 @@ struct hres hbg_wait(struct hbg *b, int timeout_ms) {
 
 struct hres hrun_argv(struct hctx *c, const char *root, char *const *args,
                       int timeout_ms) {
-  char **argv = runtime_argv(root, args);
+  return hrun_wrapped(c, NULL, root, args, timeout_ms);
+}
+
+struct hres hrun_wrapped(struct hctx *c, char *const *prefix, const char *root,
+                         char *const *args, int timeout_ms) {
+  cleanup_free char **runtime = runtime_argv(root, args);
+  size_t n_prefix = prefix ? strv_len(prefix) : 0;
+  char **argv = xzalloc((n_prefix + strv_len(runtime) + 1) * sizeof *argv);
+  for (size_t i = 0; i < n_prefix; i++)
+    argv[i] = prefix[i];
+  memcpy(argv + n_prefix, runtime, strv_len(runtime) * sizeof *argv);
   int k = ++c->n_runs;
   struct hres r = {0};
   r.out_path = xasprintf("%s/out.%d", c->dir, k);

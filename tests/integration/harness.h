@@ -101,6 +101,11 @@ struct hres hrun(struct hctx *c, ...) __attribute__((sentinel));
 /* The same with an explicit timeout, and without --root when root is NULL. */
 struct hres hrun_argv(struct hctx *c, const char *root, char *const *args,
                       int timeout_ms);
+/* The same run through a wrapper: `PREFIX... $HULL [--root root] ARGS...`
+ * (prefix NULL-terminated, e.g. setpriv and env running hull as another
+ * user in an environment of the test's making). */
+struct hres hrun_wrapped(struct hctx *c, char *const *prefix, const char *root,
+                         char *const *args, int timeout_ms);
 void hres_free(struct hres *r);
 
 /* A runtime started in the background (own process group). */

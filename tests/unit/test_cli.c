@@ -1,12 +1,15 @@
-/* test_cli.c — the signal names and numbers `kill` accepts, and flags
- * anywhere among a command's arguments (cli_flags_first). */
+/* test_cli.c — the signal names and numbers `kill` accepts, flags
+ * anywhere among a command's arguments (cli_flags_first), and --rootless's
+ * values. */
 #include "runtime/cli/cli.h"
+#include "runtime/linux/linux.h"
 #include "tests/suite.h"
 
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int parsed(const char *s) {
   int sig = -1;
@@ -182,6 +185,52 @@ START_TEST(double_dash_ends_the_flags) {
 }
 END_TEST
 
+static enum rootless_mode rootless_of(const char *value) {
+  enum rootless_mode m = ROOTLESS_FALSE;
+  hull_error_t err = NULL;
+  ck_assert_msg(cli_parse_rootless(value, &m, &err) == 0, "`%s`: %s", value,
+                err ? err->msg : "");
+  return m;
+}
+
+/* runc's parseBoolOrAuto: Go's boolean spellings, auto in any case, and
+ * the empty string for auto. */
+START_TEST(rootless_values_are_runcs) {
+  const char *yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+  const char *no[] = {"0", "f", "F", "FALSE", "false", "False"};
+  for (size_t i = 0; i < 6; i++) {
+    ck_assert_int_eq(rootless_of(yes[i]), ROOTLESS_TRUE);
+    ck_assert_int_eq(rootless_of(no[i]), ROOTLESS_FALSE);
+  }
+  ck_assert_int_eq(rootless_of("auto"), ROOTLESS_AUTO);
+  ck_assert_int_eq(rootless_of("AuTo"), ROOTLESS_AUTO);
+  ck_assert_int_eq(rootless_of(""), ROOTLESS_AUTO);
+  const char *bad[] = {"yes", "tRUE", "2", "autox"};
+  for (size_t i = 0; i < 4; i++) {
+    enum rootless_mode m;
+    hull_error_t err = NULL;
+    ck_assert_int_lt(cli_parse_rootless(bad[i], &m, &err), 0);
+    cleanup_free char *want = xasprintf("invalid value \"%s\" for flag "
+                                        "--rootless: want true, false or "
+                                        "auto", bad[i]);
+    ck_assert_str_eq(err->msg, want);
+    hull_error_release(&err);
+  }
+}
+END_TEST
+
+/* --rootless decides the cgroup rule; auto follows who runs hull. */
+START_TEST(rootless_cgroups_follow_the_flag) {
+  struct global_options g = {.rootless = ROOTLESS_TRUE};
+  ck_assert(cli_rootless_cgroups(&g));
+  g.rootless = ROOTLESS_FALSE;
+  ck_assert(!cli_rootless_cgroups(&g));
+  g.rootless = ROOTLESS_AUTO;
+  ck_assert_int_eq(cli_rootless_cgroups(&g), geteuid() != 0 ||
+                                               ns_running_in_user_ns());
+}
+END_TEST
+
 static Suite *cli_suite(void) {
   Suite *s = suite_create("cli");
   TCase *tc = tcase_create("signals");
@@ -199,6 +248,10 @@ static Suite *cli_suite(void) {
   tcase_add_test(order, long_flags_as_getopt_reads_them);
   tcase_add_test(order, double_dash_ends_the_flags);
   suite_add_tcase(s, order);
+  TCase *rootless = tcase_create("rootless");
+  tcase_add_test(rootless, rootless_values_are_runcs);
+  tcase_add_test(rootless, rootless_cgroups_follow_the_flag);
+  suite_add_tcase(s, rootless);
   return s;
 }
 HULL_SUITE(cli_suite)

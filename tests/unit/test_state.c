@@ -205,11 +205,32 @@ START_TEST(start_time_of_a_zombie_is_zero) {
 }
 END_TEST
 
+/* runc's rule for the default root: the real root keeps /run/hull even
+ * when $XDG_RUNTIME_DIR names /run/user/0; root in a user namespace whose
+ * $USER is not root, and any other user, take $XDG_RUNTIME_DIR/hull. */
+START_TEST(default_root_follows_runcs_rule) {
+  setenv("XDG_RUNTIME_DIR", "/run/user/4242", 1);
+  setenv("USER", "someone", 1);
+  cleanup_free char *host = state_root_default_name(false);
+  cleanup_free char *userns = state_root_default_name(true);
+  bool root = geteuid() == 0;
+  ck_assert_str_eq(host, root ? "/run/hull" : "/run/user/4242/hull");
+  ck_assert_str_eq(userns, "/run/user/4242/hull");
+  setenv("USER", "root", 1);
+  cleanup_free char *root_in_userns = state_root_default_name(true);
+  ck_assert_str_eq(root_in_userns, root ? "/run/hull" : "/run/user/4242/hull");
+  unsetenv("XDG_RUNTIME_DIR");
+  cleanup_free char *no_xdg = state_root_default_name(true);
+  ck_assert_str_eq(no_xdg, "/run/hull");
+}
+END_TEST
+
 static Suite *state_suite(void) {
   Suite *s = suite_create("state");
   TCase *ids = tcase_create("ids");
   tcase_add_test(ids, good_ids);
   tcase_add_test(ids, bad_ids);
+  tcase_add_test(ids, default_root_follows_runcs_rule);
   suite_add_tcase(s, ids);
   TCase *files = tcase_create("files");
   tcase_add_checked_fixture(files, setup, teardown);
