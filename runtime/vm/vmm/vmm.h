@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 struct vm_config {
   const char *kernel_path;  /* bzImage or ELF vmlinux */
@@ -315,5 +316,313 @@ struct vm_devices {
 /* Handles one port access of the guest; data is in/out. */
 int ioport_access(struct vm_devices *dev, uint16_t port, bool is_write,
                   uint8_t *data, unsigned size, hull_error_t *err);
+
+/* ---- guest memory, as devices see it (guest-memory.c) ------------------ */
+
+/* Guest RAM from the devices' side: guest-physical 0 is base[0]. Devices
+ * reach guest memory only through guest_memory_at, so a hostile guest's
+ * addresses can never make the VMM read or write outside it. */
+struct guest_memory {
+  uint8_t *base;
+  uint64_t size;
+};
+
+/* The host address of guest-physical [addr, addr + len), or NULL when any
+ * of it lies outside guest RAM (overflow included). */
+void *guest_memory_at(const struct guest_memory *m, uint64_t addr,
+                      uint64_t len);
+
+/* ---- split virtqueues (virtqueue.c) ------------------------------------- */
+
+#define VIRTQ_MAX_SIZE 256 /* QueueNumMax of every device */
+#define VIRTQ_DESC_F_NEXT 1
+#define VIRTQ_DESC_F_WRITE 2
+#define VIRTQ_DESC_F_INDIRECT 4
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+
+struct virtqueue {
+  /* What the driver wrote through the transport. */
+  uint16_t size;                        /* QueueNum */
+  bool ready;                           /* QueueReady, once the rings check */
+  uint64_t desc_addr, avail_addr, used_addr;
+  /* Set by virtq_enable: the rings in host memory. */
+  uint8_t *desc, *avail, *used;
+  uint16_t last_avail;                  /* the next avail entry we take */
+  uint16_t used_idx;                    /* what we last wrote to used->idx */
+  bool broken;                          /* the driver broke the rules */
+};
+
+/* One descriptor chain: its readable buffers (the device reads them) in
+ * iov[0..n_out), then its writable ones in iov[n_out..n_out + n_in). */
+struct virtq_chain {
+  uint16_t head;
+  unsigned n_out, n_in;
+  uint64_t out_len, in_len;
+  struct iovec iov[VIRTQ_MAX_SIZE];
+};
+
+/* Checks the rings the driver set up (size a power of 2 up to
+ * VIRTQ_MAX_SIZE, aligned, inside guest memory) and makes the queue ready;
+ * -1 without touching it when they do not check. */
+int virtq_enable(struct virtqueue *q, const struct guest_memory *m,
+                 hull_error_t *err);
+/* Forgets everything (a device reset). */
+void virtq_reset(struct virtqueue *q);
+/* Whether the driver has made a chain available that we have not taken. */
+bool virtq_has_chain(struct virtqueue *q);
+/* Takes the next available chain: 1 with *c filled, 0 when there is none,
+ * -1 when the driver broke the rules (a head or next out of range, a loop
+ * or a chain longer than the queue, a buffer outside guest memory, a
+ * readable buffer after a writable one, an indirect descriptor we did not
+ * offer, more than max_bytes in all, the avail index running ahead by more
+ * than the queue's size): the queue is then broken, and stays so until
+ * the device is reset. */
+int virtq_pop(struct virtqueue *q, const struct guest_memory *m,
+              uint64_t max_bytes, struct virtq_chain *c, hull_error_t *err);
+/* Gives the chain back to the driver, len bytes written into it. */
+void virtq_push(struct virtqueue *q, uint16_t head, uint32_t len);
+/* Whether the driver wants an interrupt for used buffers now. */
+bool virtq_wants_interrupt(struct virtqueue *q);
+
+/* Copies between a chain's buffers and flat memory, from offset bytes into
+ * its readable (copy_out) or writable (copy_in) part; returns the bytes
+ * copied (fewer when the chain ends first). */
+size_t virtq_copy_out(const struct virtq_chain *c, uint64_t offset,
+                      void *dst, size_t len);
+size_t virtq_copy_in(const struct virtq_chain *c, uint64_t offset,
+                     const void *src, size_t len);
+/* The iovecs of len bytes at offset into the readable (writable = false)
+ * or writable part, for preadv/pwritev; returns how many (0: out of range). */
+unsigned virtq_slice(const struct virtq_chain *c, bool writable,
+                     uint64_t offset, uint64_t len, struct iovec *out);
+
+/* ---- the virtio-mmio transport (virtio-mmio.c) -------------------------- */
+
+/* Where the devices go (kvmtool's layout: one 0x200 window each above RAM,
+ * below the IOAPIC, with its own legacy IRQ line from 5 up). */
+#define VIRTIO_MMIO_BASE 0xd0000000ULL
+#define VIRTIO_MMIO_SIZE 0x200ULL
+#define VIRTIO_MMIO_FIRST_IRQ 5
+#define VIRTIO_MMIO_MAX_QUEUES 2
+
+#define VIRTIO_MMIO_MAGIC 0x74726976 /* "virt" */
+#define VIRTIO_MMIO_VERSION 2
+#define VIRTIO_MMIO_VENDOR 0x6c6c7568 /* "hull" */
+
+enum virtio_mmio_reg {
+  VIRTIO_MMIO_MAGIC_VALUE = 0x000,
+  VIRTIO_MMIO_VERSION_REG = 0x004,
+  VIRTIO_MMIO_DEVICE_ID = 0x008,
+  VIRTIO_MMIO_VENDOR_ID = 0x00c,
+  VIRTIO_MMIO_DEVICE_FEATURES = 0x010,
+  VIRTIO_MMIO_DEVICE_FEATURES_SEL = 0x014,
+  VIRTIO_MMIO_DRIVER_FEATURES = 0x020,
+  VIRTIO_MMIO_DRIVER_FEATURES_SEL = 0x024,
+  VIRTIO_MMIO_QUEUE_SEL = 0x030,
+  VIRTIO_MMIO_QUEUE_NUM_MAX = 0x034,
+  VIRTIO_MMIO_QUEUE_NUM = 0x038,
+  VIRTIO_MMIO_QUEUE_READY = 0x044,
+  VIRTIO_MMIO_QUEUE_NOTIFY = 0x050,
+  VIRTIO_MMIO_INTERRUPT_STATUS = 0x060,
+  VIRTIO_MMIO_INTERRUPT_ACK = 0x064,
+  VIRTIO_MMIO_STATUS = 0x070,
+  VIRTIO_MMIO_QUEUE_DESC_LOW = 0x080,
+  VIRTIO_MMIO_QUEUE_DESC_HIGH = 0x084,
+  VIRTIO_MMIO_QUEUE_DRIVER_LOW = 0x090,
+  VIRTIO_MMIO_QUEUE_DRIVER_HIGH = 0x094,
+  VIRTIO_MMIO_QUEUE_DEVICE_LOW = 0x0a0,
+  VIRTIO_MMIO_QUEUE_DEVICE_HIGH = 0x0a4,
+  VIRTIO_MMIO_CONFIG_GENERATION = 0x0fc,
+  VIRTIO_MMIO_CONFIG = 0x100,
+};
+
+#define VIRTIO_STATUS_ACKNOWLEDGE 1
+#define VIRTIO_STATUS_DRIVER 2
+#define VIRTIO_STATUS_DRIVER_OK 4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 64
+#define VIRTIO_STATUS_FAILED 128
+#define VIRTIO_INT_USED 1
+#define VIRTIO_INT_CONFIG 2
+#define VIRTIO_F_VERSION_1 (1ULL << 32)
+
+struct virtio_mmio;
+
+/* What a device tells the transport about itself. */
+struct virtio_device {
+  const char *name;       /* "virtio-blk", in messages */
+  uint32_t id;            /* VIRTIO_ID_* */
+  uint64_t features;      /* device-specific; VERSION_1 is added */
+  unsigned nqueues;
+  const uint8_t *config;  /* its configuration space, read-only to the guest */
+  size_t config_size;
+  /* The driver notified queue q (or a host thread asks the device to look
+   * at it again); the transport's lock is held. */
+  void (*notify)(struct virtio_mmio *t, unsigned q);
+  /* The driver reset the device (status 0); the lock is held. */
+  void (*reset)(struct virtio_mmio *t);
+};
+
+/* One device's window. The vCPU thread (register accesses) and a device's
+ * host-side thread share it under lock; set_irq is called with it held. */
+struct virtio_mmio {
+  pthread_mutex_t lock;
+  struct virtio_device dev;
+  void *opaque;           /* the device's own state */
+  struct guest_memory mem;
+  uint64_t base;
+  unsigned irq;
+  int (*set_irq)(void *opaque, unsigned irq, int level);
+  void *irq_opaque;
+  int irq_level;
+  uint32_t status, device_features_sel, driver_features_sel, queue_sel;
+  uint32_t interrupt_status, config_generation;
+  uint64_t driver_features;
+  struct virtqueue queues[VIRTIO_MMIO_MAX_QUEUES];
+  char *last_error;       /* why the device last needed a reset (or NULL) */
+};
+
+void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *dev,
+                      void *opaque, const struct guest_memory *mem,
+                      uint64_t base, unsigned irq,
+                      int (*set_irq)(void *opaque, unsigned irq, int level),
+                      void *irq_opaque);
+void virtio_mmio_destroy(struct virtio_mmio *t);
+/* The guest's accesses; offset is from base. Registers take 32-bit
+ * accesses only (others read 0 and are ignored); the configuration space
+ * takes 1, 2, 4 and 8 bytes. */
+void virtio_mmio_read(struct virtio_mmio *t, uint64_t offset, uint8_t *data,
+                      unsigned size);
+void virtio_mmio_write(struct virtio_mmio *t, uint64_t offset,
+                       const uint8_t *data, unsigned size);
+/* For devices, with the lock held: the driver is up (DRIVER_OK, no reset
+ * pending); queue q's used buffers are there (interrupts unless the driver
+ * said not to); the driver broke queue q's rules (err says how): the
+ * device stops it and asks for a reset (NEEDS_RESET, a config
+ * interrupt). */
+bool virtio_mmio_running(const struct virtio_mmio *t);
+void virtio_mmio_used(struct virtio_mmio *t, unsigned q);
+void virtio_mmio_broken(struct virtio_mmio *t, unsigned q, hull_error_t *err);
+/* `virtio_mmio.device=<size>@<base>:<irq>`, for the kernel's command line. */
+char *virtio_mmio_cmdline(const struct virtio_mmio *t);
+
+/* ---- virtio-console (virtio-console.c, virtio-console-io.c) ------------- */
+
+#define VIRTIO_ID_CONSOLE 3
+#define VIRTIO_CONSOLE_RX 0 /* receiveq: host to guest */
+#define VIRTIO_CONSOLE_TX 1 /* transmitq: guest to host */
+/* Output buffered for out_fd beyond which the device leaves the guest's
+ * transmit buffers in the ring until out_fd takes some. */
+#define VIRTIO_CONSOLE_TX_LIMIT (256 * 1024)
+/* The most one transmit buffer may carry (Linux sends at most 32 KiB). */
+#define VIRTIO_CONSOLE_CHAIN_MAX (1024 * 1024)
+#define VIRTIO_CONSOLE_CONFIG_SIZE 12
+
+/* A single-port console (no MULTIPORT): the guest's /dev/hvc0. What the
+ * guest transmits goes to out_fd (buffered when out_fd does not take it,
+ * never dropped); what in_fd gives fills the guest's receive buffers, only
+ * as many bytes as they hold (input waits in in_fd meanwhile). */
+struct virtio_console {
+  struct virtio_mmio mmio;
+  uint8_t config[VIRTIO_CONSOLE_CONFIG_SIZE];
+  int in_fd, out_fd;  /* -1: none */
+  int wake_fd;        /* the I/O thread's eventfd, -1 without one */
+  bool in_closed;     /* EOF or error on in_fd: no more input */
+  uint8_t *tx;        /* output out_fd has not taken yet */
+  size_t tx_len, tx_cap;
+  int tx_errno;       /* out_fd failed: output is dropped from now on */
+  uint64_t bytes_in, bytes_out;
+};
+
+void virtio_console_init(struct virtio_console *c,
+                         const struct guest_memory *mem, uint64_t base,
+                         unsigned irq, int in_fd, int out_fd,
+                         int (*set_irq)(void *opaque, unsigned irq, int level),
+                         void *irq_opaque);
+void virtio_console_destroy(struct virtio_console *c);
+/* The host side (the I/O thread): whether the guest has a receive buffer
+ * waiting; receive fills them from buf and returns how many bytes they
+ * took (0 when there are none); input_closed marks in_fd's EOF; flush
+ * writes buffered output, then takes the transmit buffers that waited for
+ * room. */
+bool virtio_console_can_receive(struct virtio_console *c);
+size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf,
+                              size_t len);
+void virtio_console_input_closed(struct virtio_console *c);
+bool virtio_console_tx_pending(struct virtio_console *c);
+int virtio_console_flush(struct virtio_console *c, hull_error_t *err);
+
+/* The thread that moves a console's bytes between its fds and the guest. */
+struct virtio_console_io {
+  pthread_t thread;
+  bool running;
+  atomic_bool stop;
+  int wake_fd;
+  struct virtio_console *console;
+  uint8_t held[64 * 1024];  /* read from in_fd, not yet taken by the guest */
+  size_t held_len, held_off;
+};
+
+int virtio_console_io_start(struct virtio_console_io *io,
+                            struct virtio_console *c, hull_error_t *err);
+/* Joins the thread, then flushes what output is left (up to 2 s). */
+void virtio_console_io_stop(struct virtio_console_io *io);
+
+/* ---- virtio-blk (virtio-blk.c) ------------------------------------------ */
+
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_BLK_F_SEG_MAX (1ULL << 2)
+#define VIRTIO_BLK_F_RO (1ULL << 5)
+#define VIRTIO_BLK_F_FLUSH (1ULL << 9)
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+#define VIRTIO_BLK_SECTOR 512
+#define VIRTIO_BLK_ID_BYTES 20
+#define VIRTIO_BLK_CONFIG_SIZE 24
+/* The most one request may move (no allocation: it goes straight between
+ * the file and guest memory, but a request is served in one exit). */
+#define VIRTIO_BLK_REQUEST_MAX (64ULL * 1024 * 1024)
+
+/* A raw image file as a disk of its size rounded down to 512 bytes;
+ * requests are served in the vCPU thread that notifies. */
+struct virtio_blk {
+  struct virtio_mmio mmio;
+  uint8_t config[VIRTIO_BLK_CONFIG_SIZE];
+  int fd;
+  uint64_t sectors;
+  bool read_only;
+  char id[VIRTIO_BLK_ID_BYTES]; /* the image's name, for GET_ID */
+};
+
+/* Opens path (read-only when read_only, which the guest is told); the
+ * error names the path. */
+int virtio_blk_init(struct virtio_blk *b, const struct guest_memory *mem,
+                    uint64_t base, unsigned irq, const char *path,
+                    bool read_only,
+                    int (*set_irq)(void *opaque, unsigned irq, int level),
+                    void *irq_opaque, hull_error_t *err);
+void virtio_blk_destroy(struct virtio_blk *b);
+
+/* ---- the MP table (mptable.c) ------------------------------------------- */
+
+#define VM_MAX_VCPUS 32
+#define MPTABLE_ADDR VM_EBDA_START /* where Linux looks: 639 KiB */
+#define MPTABLE_MAX_SIZE 1024      /* the EBDA's first KiB */
+#define MPTABLE_IOAPIC_ADDR 0xfec00000u
+#define MPTABLE_LAPIC_ADDR 0xfee00000u
+#define MPTABLE_ISA_IRQS 16
+
+/* Writes the Intel MP floating pointer and configuration table for vcpus
+ * processors (LAPIC ids 0..vcpus-1, the first the BSP), one ISA bus, the
+ * IOAPIC (id vcpus) with ISA IRQ n on its pin n, and the LAPICs' LINT0
+ * (ExtINT) and LINT1 (NMI) at out, which is guest-physical MPTABLE_ADDR;
+ * returns the bytes written (at most MPTABLE_MAX_SIZE), 0 when vcpus is
+ * 0 or over VM_MAX_VCPUS. */
+size_t mptable_write(uint8_t *out, unsigned vcpus);
 
 #endif
