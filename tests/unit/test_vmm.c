@@ -2,11 +2,14 @@
  *
  * Without /dev/kvm: the boot protocol on synthetic images (bzImage setup
  * header, ELF64 program headers, garbage), the zero page, initrd placement,
- * and the UART's registers.
+ * the UART's registers, and the vCPU limit. (The virtio devices and the MP
+ * table: test-virtio.c.)
  *
  * With /dev/kvm (skipped with a message when it is missing): the test guest
  * of tests/vm-guest/ (make builds it), as an ELF and wrapped as a bzImage,
- * must reach the UART from hull's long-mode state and reset the VM; and
+ * must reach the UART from hull's long-mode state and reset the VM, echo a
+ * stream over COM2 and over the virtio console (driving the virtqueues
+ * itself), and start a second vCPU with INIT/SIPI; and
  * Debian's kernel from /boot must print its "Linux version" banner through
  * hull's UART. Where /dev/kvm is nested and emulating, the kernel may die in
  * KVM's instruction emulation before the banner: that test is then skipped
@@ -708,19 +711,20 @@ static void *run_echo_vm(void *arg) {
 
 static uint8_t upper(uint8_t c) { return c >= 'a' && c <= 'z' ? c - 0x20 : c; }
 
-/* The test guest in echo mode on COM2, driven as the monitor will drive the
- * agent: a non-blocking socketpair, writing and reading at once, once the
- * guest has said it is ready. 100 KiB of
- * bytes 1..255 go in through a 16-byte FIFO and come back upper-cased,
- * complete and in order (the I/O thread reads only what the FIFO takes);
- * then a NUL, on which the guest resets. */
-START_TEST(agent_channel_echoes_a_stream) {
-  SKIP_WITHOUT_KVM();
+/* The test guest in echo mode on COM2 (or, with virtio, on the virtio
+ * console), driven as the monitor will drive the agent: a non-blocking
+ * socketpair, writing and reading at once, once the guest has said it is
+ * ready. 100 KiB of bytes 1..255 go in through a 16-byte FIFO (or one
+ * 256-byte receive buffer) and come back upper-cased, complete and in
+ * order (the I/O thread reads only what the guest takes); then a NUL, on
+ * which the guest resets. */
+static void echo_stream(bool virtio) {
   int sv[2];
   ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
   struct echo_vm vm = {.cfg = {.kernel_path = GUEST_ELF, .memory_mib = 16,
-                               .cmdline = "echo", .timeout_ms = 40000,
-                               .agent_fd = sv[0]}};
+                               .cmdline = virtio ? "vcon" : "echo",
+                               .timeout_ms = 40000, .agent_fd = sv[0],
+                               .agent_virtio = virtio}};
   cleanup_free uint8_t *stream = xmalloc(ECHO_STREAM_BYTES + 1);
   uint32_t x = 2463534242u;
   for (size_t i = 0; i < ECHO_STREAM_BYTES; i++) {
@@ -773,11 +777,53 @@ START_TEST(agent_channel_echoes_a_stream) {
                   "byte %zu: got %#x, sent %#x", i, echo[i], stream[i]);
   ck_assert_str_eq(vm_stop_reason_name(vm.info.reason), "reset");
   ck_assert_str_eq(vm.console, GUEST_HELLO);
-  fprintf(stderr, "test_vmm: echoed %d KiB over COM2 in %.2f s, %llu exits\n",
-          ECHO_STREAM_BYTES / 1024, vm.info.ns_total / 1e9,
-          (unsigned long long)vm.info.exits);
+  fprintf(stderr, "test_vmm: echoed %d KiB over %s in %.2f s, %llu exits\n",
+          ECHO_STREAM_BYTES / 1024, virtio ? "virtio-console" : "COM2",
+          vm.info.ns_total / 1e9, (unsigned long long)vm.info.exits);
   free(vm.error);
   free(vm.console);
+}
+
+START_TEST(agent_channel_echoes_a_stream) {
+  SKIP_WITHOUT_KVM();
+  echo_stream(false);
+}
+END_TEST
+
+/* The same through the virtio console: the guest drives its virtqueues
+ * over virtio-mmio, and the device's window and IRQ are on its command
+ * line. */
+START_TEST(virtio_console_echoes_a_stream) {
+  SKIP_WITHOUT_KVM();
+  echo_stream(true);
+}
+END_TEST
+
+/* Two vCPUs: the guest finds the MP table, starts vCPU 1 with INIT/SIPI
+ * through its LAPIC, and sees it run. */
+START_TEST(second_vcpu_starts_on_sipi) {
+  SKIP_WITHOUT_KVM();
+  cleanup_close int out = memfd_create("serial", MFD_CLOEXEC);
+  struct vm_config cfg = {.kernel_path = GUEST_ELF, .memory_mib = 16,
+                          .cmdline = "smp2", .vcpus = 2, .timeout_ms = 10000,
+                          .agent_fd = -1};
+  struct vm_exit_info info;
+  cleanup_error hull_error_t err = NULL;
+  int r = vm_run(&cfg, out, &info, &err);
+  ck_assert_msg(r == 0, "vm_run: %s", err ? err->msg : "?");
+  cleanup_free char *got = read_back(out);
+  ck_assert_str_eq(got, GUEST_HELLO "hull-guest: smp\n");
+  ck_assert_str_eq(vm_stop_reason_name(info.reason), "reset");
+}
+END_TEST
+
+START_TEST(too_many_vcpus_refused) {
+  struct vm_config cfg = {.kernel_path = GUEST_ELF, .vcpus = VM_MAX_VCPUS + 1,
+                          .agent_fd = -1};
+  struct vm_exit_info info;
+  cleanup_error hull_error_t err = NULL;
+  ck_assert_int_lt(vm_run(&cfg, -1, &info, &err), 0);
+  ck_assert_str_eq(err->msg, "vm: 33 vCPUs requested, at most 32");
 }
 END_TEST
 
@@ -908,6 +954,7 @@ static Suite *vmm_suite(void) {
   tcase_add_test(boot, garbage_is_not_a_kernel);
   tcase_add_test(boot, boot_params_filled);
   tcase_add_test(boot, initrd_goes_on_top);
+  tcase_add_test(boot, too_many_vcpus_refused);
   suite_add_tcase(s, boot);
   TCase *uart = tcase_create("serial");
   /* The stream test may take seconds on a loaded machine (it spins with
@@ -928,6 +975,8 @@ static Suite *vmm_suite(void) {
   tcase_add_test(kvm, triple_fault_is_shutdown);
   tcase_add_test(kvm, vm_run_rejects_garbage_kernel);
   tcase_add_test(kvm, agent_channel_echoes_a_stream);
+  tcase_add_test(kvm, virtio_console_echoes_a_stream);
+  tcase_add_test(kvm, second_vcpu_starts_on_sipi);
   tcase_add_test(kvm, debian_kernel_prints_banner);
   suite_add_tcase(s, kvm);
   return s;

@@ -192,6 +192,10 @@ bool virtio_console_tx_pending(struct virtio_console *c) {
   return r;
 }
 
+static int output_failed(int e, hull_error_t *err) {
+  return hull_error(err, e, "virtio-console: writing its output");
+}
+
 int virtio_console_flush(struct virtio_console *c, hull_error_t *err) {
   pthread_mutex_lock(&c->mmio.lock);
   write_out(c);
@@ -199,7 +203,12 @@ int virtio_console_flush(struct virtio_console *c, hull_error_t *err) {
     take_output(c); /* the buffers that waited for room */
   int e = c->tx_errno;
   pthread_mutex_unlock(&c->mmio.lock);
-  if (e)
-    return hull_error(err, e, "virtio-console: writing its output");
-  return 0;
+  return e ? output_failed(e, err) : 0;
+}
+
+int virtio_console_output_error(struct virtio_console *c, hull_error_t *err) {
+  pthread_mutex_lock(&c->mmio.lock);
+  int e = c->tx_errno;
+  pthread_mutex_unlock(&c->mmio.lock);
+  return e ? output_failed(e, err) : 0;
 }

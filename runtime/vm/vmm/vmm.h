@@ -1,23 +1,34 @@
 /* vmm.h — hull's built-in VMM on /dev/kvm: boots an x86-64 Linux kernel
- * (bzImage or ELF vmlinux, 64-bit boot protocol) with an in-kernel irqchip
- * and PIT, a 16550A UART on 0x3f8 (COM1, ttyS0) as its console, and a second
- * one on 0x2f8 (COM2, ttyS1) as the channel to hull's guest agent.
+ * (bzImage or ELF vmlinux, 64-bit boot protocol) on 1..VM_MAX_VCPUS vCPUs
+ * (an MP table; the in-kernel irqchip and PIT), a 16550A UART on 0x3f8
+ * (COM1, ttyS0) as its console, and hull's agent channel on either a
+ * virtio console (hvc0, over virtio-mmio) or a second UART on 0x2f8 (COM2,
+ * ttyS1); optionally a virtio-blk disk.
  *
  * One file per concern (kvmtool's layout):
- *   kvm.c    /dev/kvm, the VM, guest memory, CPUID, the vCPU and KVM_RUN
+ *   kvm.c    /dev/kvm, the VM, guest memory, CPUID, the vCPUs
  *   boot.c   kernel image parsing, loading, boot_params (zero page), e820
  *   cpu.c    long-mode entry state: page tables, GDT, sregs/regs
+ *   mptable.c the Intel MP table: the vCPUs, the IOAPIC, the ISA IRQs
  *   serial.c the 16550A UART's registers, FIFO and output buffer
  *   serial_io.c the thread that moves the UARTs' bytes to and from their fds
  *   ioport.c port I/O dispatch: UARTs, i8042 reset, ports we absorb
- *   vm.c     vm_run(): the pieces in order, and the run loop
+ *   mmio.c   MMIO dispatch: the virtio-mmio windows, else nothing
+ *   guest-memory.c bounds-checked guest addresses, for devices
+ *   virtqueue.c split virtqueues, from the device's side
+ *   virtio-mmio.c the virtio-mmio transport's registers
+ *   virtio-console.c, virtio-console-io.c the console and its I/O thread
+ *   virtio-blk.c a block device over a raw image
+ *   vm.c     vm_run(): the pieces in order, and the vCPUs' run loops
  *   probe.c  vmm_probe_native(): does /dev/kvm run guest code natively?
  *
  * Guest physical memory layout (low addresses are fixed, like Firecracker):
  *   0x00500 GDT   0x00520 IDT   0x07000 boot_params   0x08ff0 initial stack
  *   0x09000 PML4  0x0a000 PDPT  0x0b000..0x0efff four page directories
- *   0x20000 command line        kernel at its preferred address (>= 1 MiB)
- *   initrd at the top of RAM below the kernel's initrd_addr_max. */
+ *   0x20000 command line        0x9fc00 MP table (the EBDA's first KiB)
+ *   kernel at its preferred address (>= 1 MiB)
+ *   initrd at the top of RAM below the kernel's initrd_addr_max
+ *   0xd0000000 + 0x200 n: virtio-mmio device n (IRQ 5 + n), above RAM. */
 #ifndef HULL_VMM_H
 #define HULL_VMM_H
 
@@ -33,7 +44,7 @@ struct vm_config {
   const char *initrd_path;  /* NULL: none */
   const char *cmdline;      /* NULL: empty */
   unsigned memory_mib;      /* 0: 128 MiB; at most 3072 (below the PCI hole) */
-  unsigned vcpus;           /* 0 or 1 for now (SMP needs MP/ACPI tables) */
+  unsigned vcpus;           /* 0: 1; at most VM_MAX_VCPUS */
   unsigned timeout_ms;      /* 0: run until the guest stops */
   /* The agent channel, COM2: what the guest writes to it goes to agent_fd,
    * what agent_fd gives enters its receive FIFO (as fast as the guest reads
@@ -46,6 +57,15 @@ struct vm_config {
    * read as absent, so Linux registers no ttyS1); 0 is stdin, so callers
    * set it explicitly. */
   int agent_fd;
+  /* The agent channel on a virtio console (the guest's /dev/hvc0) instead
+   * of COM2: the same fd semantics, at virtio's speed. The guest kernel
+   * needs virtio_mmio with command-line devices and virtio_console built
+   * in; vm_run announces the device on its command line. */
+  bool agent_virtio;
+  /* A raw disk image for a virtio-blk device (the guest's /dev/vda), or
+   * NULL; read-only to the guest with disk_read_only. */
+  const char *disk_path;
+  bool disk_read_only;
   /* For a nested /dev/kvm that emulates guest memory accesses (this
    * project's test host): hide from CPUID what KVM's instruction emulator
    * cannot execute (CX16, XSAVE and the AVX family, PCID/INVPCID, FSGSBASE,
@@ -286,19 +306,28 @@ void serial_io_stop(struct serial_io *io);
 
 /* ---- KVM (kvm.c) ------------------------------------------------------- */
 
-struct kvm_vm {
-  int kvm_fd, vm_fd, vcpu_fd;
-  uint8_t *mem;
-  uint64_t mem_size;
+#define VM_MAX_VCPUS 32 /* what the MP table holds in the EBDA's KiB */
+
+struct kvm_vcpu {
+  unsigned id;            /* also its APIC id; 0 is the BSP */
+  int fd;
   struct kvm_run *run;
   size_t run_size;
+};
+
+struct kvm_vm {
+  int kvm_fd, vm_fd;
+  uint8_t *mem;
+  uint64_t mem_size;
+  struct kvm_vcpu vcpus[VM_MAX_VCPUS];
+  unsigned nvcpus;
 };
 
 /* Opens /dev/kvm and checks the API version and the extensions we need;
  * the error says what is missing (tests skip on it). */
 int kvm_open(int *kvm_fd, hull_error_t *err);
 int kvm_create(struct kvm_vm *vm, uint64_t mem_size, hull_error_t *err);
-/* minimal_cpu: see struct vm_config. */
+/* Adds the next vCPU (id nvcpus). minimal_cpu: see struct vm_config. */
 int kvm_create_vcpu(struct kvm_vm *vm, bool minimal_cpu, hull_error_t *err);
 int kvm_set_irq_line(struct kvm_vm *vm, unsigned irq, int level,
                      hull_error_t *err);
@@ -307,15 +336,28 @@ const char *kvm_exit_reason_name(uint32_t reason);
 
 /* ---- port I/O (ioport.c) ----------------------------------------------- */
 
+struct virtio_console;
+struct virtio_blk;
+
 struct vm_devices {
   struct serial com1, com2;
   bool have_com2;
-  bool reset_requested;
+  atomic_bool reset_requested; /* any vCPU may ask */
+  struct virtio_console *console; /* NULL: none */
+  struct virtio_blk *blk;         /* NULL: none */
 };
 
 /* Handles one port access of the guest; data is in/out. */
 int ioport_access(struct vm_devices *dev, uint16_t port, bool is_write,
                   uint8_t *data, unsigned size, hull_error_t *err);
+
+/* ---- MMIO (mmio.c) ---------------------------------------------------- */
+
+/* Handles one MMIO access of the guest: a virtio device's window, else
+ * nothing there (reads all ones, writes vanish). An error only when the
+ * console's out_fd failed (`virtio-console: writing its output: ...`). */
+int mmio_access(struct vm_devices *dev, uint64_t addr, bool is_write,
+                uint8_t *data, unsigned size, hull_error_t *err);
 
 /* ---- guest memory, as devices see it (guest-memory.c) ------------------ */
 
@@ -551,6 +593,9 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf,
 void virtio_console_input_closed(struct virtio_console *c);
 bool virtio_console_tx_pending(struct virtio_console *c);
 int virtio_console_flush(struct virtio_console *c, hull_error_t *err);
+/* -1 with `virtio-console: writing its output: <errno>` once out_fd has
+ * failed. */
+int virtio_console_output_error(struct virtio_console *c, hull_error_t *err);
 
 /* The thread that moves a console's bytes between its fds and the guest. */
 struct virtio_console_io {
@@ -610,7 +655,6 @@ void virtio_blk_destroy(struct virtio_blk *b);
 
 /* ---- the MP table (mptable.c) ------------------------------------------- */
 
-#define VM_MAX_VCPUS 32
 #define MPTABLE_ADDR VM_EBDA_START /* where Linux looks: 639 KiB */
 #define MPTABLE_MAX_SIZE 1024      /* the EBDA's first KiB */
 #define MPTABLE_IOAPIC_ADDR 0xfec00000u
