@@ -772,8 +772,9 @@ static char **virtio_modules(const char *release, bool microvm, bool cards,
  * capabilities go: the taps, what the guest is to configure, and the
  * virtio modules of the agent channel's port, the cards and the balloon
  * (Debian's kernel has them as modules), added to its initramfs. The
- * built-in VMM has no virtio yet: its guest talks over ttyS1 and gets no
- * card.
+ * built-in VMM adds none: its guest talks over hvc0 only with a kernel that
+ * has its virtio devices built in (builtin_agent_on_virtio), else over
+ * ttyS1, and gets no card.
  *
  * The machine (a pc when the kernel cannot find a microvm's virtio-mmio
  * devices, vm_spawn) decides the transport's module. */

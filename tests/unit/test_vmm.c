@@ -14,6 +14,7 @@
  * hull's UART. Where /dev/kvm is nested and emulating, the kernel may die in
  * KVM's instruction emulation before the banner: that test is then skipped
  * with the reason (a limit of the host's KVM, not of hull's VMM). */
+#include "runtime/vm/host.h"
 #include "runtime/vm/vmm/vmm.h"
 #include "tests/suite.h"
 
@@ -945,6 +946,40 @@ START_TEST(debian_kernel_prints_banner) {
 }
 END_TEST
 
+/* ---- the backend's choice of channel (builtin.c) ------------------------- */
+
+/* The agent goes on the virtio console only for a kernel that finds it
+ * (virtio-mmio command-line devices) and drives it (virtio_console built
+ * in: nothing loads modules before the agent opens its channel), as the
+ * config beside it says; else COM2, named by nothing. */
+START_TEST(builtin_agent_channel_follows_the_kernels_config) {
+  char dir[] = "/tmp/hull-builtin-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  cleanup_free char *kernel = xasprintf("%s/vmlinux", dir);
+  cleanup_free char *config = xasprintf("%s/vmlinux.config", dir);
+  cleanup_error hull_error_t err = NULL;
+  ck_assert_int_eq(write_file_atomic(kernel, "\177ELF", 4, 0644, &err), 0);
+  struct vm_settings s = {.kernel = kernel, .vcpus = 1};
+  cleanup_free char *none = builtin_kernel_params(&s);
+  ck_assert_str_eq(none, "reboot=k");
+  const char *module = "#\nCONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y\n"
+                       "CONFIG_VIRTIO_CONSOLE=m\n";
+  ck_assert_int_eq(write_file_atomic(config, module, strlen(module), 0644,
+                                     &err), 0);
+  cleanup_free char *as_module = builtin_kernel_params(&s);
+  ck_assert_str_eq(as_module, "reboot=k");
+  ck_assert(!builtin_agent_on_virtio(&s));
+  const char *built_in = "#\nCONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y\n"
+                         "CONFIG_VIRTIO_CONSOLE=y\n";
+  ck_assert_int_eq(write_file_atomic(config, built_in, strlen(built_in), 0644,
+                                     &err), 0);
+  cleanup_free char *virtio = builtin_kernel_params(&s);
+  ck_assert_str_eq(virtio, "reboot=k hull.channel=/dev/hvc0");
+  ck_assert(builtin_agent_on_virtio(&s));
+  ck_assert_int_eq(remove_tree(dir, &err), 0);
+}
+END_TEST
+
 static Suite *vmm_suite(void) {
   Suite *s = suite_create("vmm");
   TCase *boot = tcase_create("boot-protocol");
@@ -955,6 +990,7 @@ static Suite *vmm_suite(void) {
   tcase_add_test(boot, boot_params_filled);
   tcase_add_test(boot, initrd_goes_on_top);
   tcase_add_test(boot, too_many_vcpus_refused);
+  tcase_add_test(boot, builtin_agent_channel_follows_the_kernels_config);
   suite_add_tcase(s, boot);
   TCase *uart = tcase_create("serial");
   /* The stream test may take seconds on a loaded machine (it spins with
