@@ -341,6 +341,33 @@ START_TEST(console_transmits_a_split_buffer_and_interrupts) {
 }
 END_TEST
 
+/* A notify before DRIVER_OK is not acted on; DRIVER_OK takes what waits. */
+START_TEST(console_takes_what_waited_for_driver_ok) {
+  struct console_rig r;
+  memset(&r, 0, sizeof r);
+  ram_open(&r.ram);
+  ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+                              r.host), 0);
+  virtio_console_init(&r.con, &r.ram.mem, VIRTIO_MMIO_BASE, 5, r.host[0],
+                      r.host[0], record_irq, &r.irq);
+  struct virtio_mmio *t = &r.con.mmio;
+  ck_assert(negotiate(t, VIRTIO_F_VERSION_1));
+  ck_assert(setup_queue(t, &r.ram, &r.rx, VIRTIO_CONSOLE_RX, QSIZE));
+  ck_assert(setup_queue(t, &r.ram, &r.tx, VIRTIO_CONSOLE_TX, QSIZE));
+  memcpy(at(&r.ram, DATA_AREA), "early", 5);
+  add_chain(&r.tx, &(struct buf){DATA_AREA, 5, false}, 1);
+  notify(t, VIRTIO_CONSOLE_TX);
+  ck_assert_uint_eq(used_idx(&r.tx), 0);
+  ck_assert_uint_eq(r.con.bytes_out, 0);
+  driver_ok(t);
+  char got[8] = {0};
+  ck_assert_int_eq(read_available(r.host[1], got, sizeof got), 5);
+  ck_assert_str_eq(got, "early");
+  ck_assert_uint_eq(used_idx(&r.tx), 1);
+  console_down(&r);
+}
+END_TEST
+
 START_TEST(console_receives_into_the_guests_buffers_only) {
   struct console_rig r;
   console_up(&r);
@@ -855,6 +882,7 @@ static Suite *virtio_suite(void) {
   tcase_set_timeout(console, 45);
   tcase_add_test(console, console_transmits_a_split_buffer_and_interrupts);
   tcase_add_test(console, console_receives_into_the_guests_buffers_only);
+  tcase_add_test(console, console_takes_what_waited_for_driver_ok);
   tcase_add_test(console, console_back_pressure_keeps_every_byte_in_order);
   tcase_add_test(console, console_tx_stops_at_its_limit);
   tcase_add_test(console, console_io_thread_feeds_the_guest_with_back_pressure);

@@ -98,11 +98,20 @@ static uint64_t offered(const struct virtio_mmio *t) {
   return t->dev.features | VIRTIO_F_VERSION_1;
 }
 
+/* Buffers the driver made available before DRIVER_OK (its notifies were
+ * not acted on then) are looked at now. */
+static void driver_came_up(struct virtio_mmio *t) {
+  for (unsigned q = 0; q < t->dev.nqueues; q++)
+    if (t->queues[q].ready && virtio_mmio_running(t) && t->dev.notify)
+      t->dev.notify(t, q);
+}
+
 static void write_status(struct virtio_mmio *t, uint32_t value) {
   if (value == 0) {
     reset(t);
     return;
   }
+  bool was_running = virtio_mmio_running(t);
   bool features_ok = (value & VIRTIO_STATUS_FEATURES_OK) &&
                      !(t->status & VIRTIO_STATUS_FEATURES_OK);
   if (features_ok &&
@@ -112,6 +121,8 @@ static void write_status(struct virtio_mmio *t, uint32_t value) {
   /* The driver only adds bits; NEEDS_RESET is ours to set. */
   t->status = (value & ~VIRTIO_STATUS_NEEDS_RESET) |
               (t->status & VIRTIO_STATUS_NEEDS_RESET);
+  if (!was_running && virtio_mmio_running(t))
+    driver_came_up(t);
 }
 
 static struct virtqueue *selected(struct virtio_mmio *t) {
