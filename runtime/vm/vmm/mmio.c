@@ -14,10 +14,9 @@ static bool in_window(const struct virtio_mmio *t, uint64_t addr,
 
 static struct virtio_mmio *device_at(struct vm_devices *dev, uint64_t addr,
                                      unsigned size) {
-  if (dev->console && in_window(&dev->console->mmio, addr, size))
-    return &dev->console->mmio;
-  if (dev->blk && in_window(&dev->blk->mmio, addr, size))
-    return &dev->blk->mmio;
+  for (size_t i = 0; i < dev->n_virtio; i++)
+    if (in_window(dev->virtio[i], addr, size))
+      return dev->virtio[i];
   return NULL;
 }
 

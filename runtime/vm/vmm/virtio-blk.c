@@ -174,7 +174,7 @@ int virtio_blk_init(struct virtio_blk *b, const struct guest_memory *mem,
 }
 
 void virtio_blk_destroy(struct virtio_blk *b) {
-  if (b->mmio.dev.name)
+  if (b->mmio.dev.name) /* NULL: never initialized, or failed before */
     virtio_mmio_destroy(&b->mmio);
   if (b->fd >= 0)
     close(b->fd);

@@ -49,6 +49,9 @@ struct vm_session {
   struct virtio_console console;
   struct virtio_console_io console_io;
   struct virtio_blk blk;
+  struct virtio_net nets[VM_MAX_TAPS];
+  struct virtio_net_io net_io[VM_MAX_TAPS];
+  size_t n_nets;
   uint64_t start_ns, deadline_ns;
   struct vm_exit_info *info;
   bool minimal_cpu;
@@ -84,6 +87,9 @@ static int check_config(const struct vm_config *cfg, hull_error_t *err) {
   if (cfg->vcpus > VM_MAX_VCPUS)
     return hull_error(err, 0, "vm: %u vCPUs requested, at most %d",
                       cfg->vcpus, VM_MAX_VCPUS);
+  if (cfg->n_taps > VM_MAX_TAPS)
+    return hull_error(err, 0, "vm: %zu network cards, at most %d",
+                      cfg->n_taps, VM_MAX_TAPS);
   unsigned mib = cfg->memory_mib ? cfg->memory_mib : DEFAULT_MEMORY_MIB;
   if (mib < MIN_MEMORY_MIB || mib > MAX_MEMORY_MIB)
     return hull_error(err, 0, "vm: memory %u MiB is outside %u..%u MiB", mib,
@@ -96,9 +102,22 @@ static int irq_from_device(void *opaque, unsigned irq, int level) {
   return kvm_set_irq_line(opaque, irq, level, &err);
 }
 
+/* The free ISA IRQ lines the virtio devices take in turn (0-4 and 8 are
+ * the PIT, keyboard, cascade, UARTs and RTC; 13 the FPU). */
+static const unsigned virtio_irqs[] = {5, 6, 7, 9, 10, 11, 12, 14, 15};
+_Static_assert(VM_MAX_VIRTIO <= sizeof virtio_irqs / sizeof *virtio_irqs,
+               "an IRQ line for each virtio device");
+
+/* The next device's window and IRQ line. */
+static void place_virtio(struct vm_devices *d, uint64_t *base,
+                         unsigned *irq) {
+  *base = VIRTIO_MMIO_BASE + d->n_virtio * VIRTIO_MMIO_SIZE;
+  *irq = virtio_irqs[d->n_virtio];
+}
+
 /* COM1: console output only. The agent channel: COM2, or the virtio
- * console. A disk: virtio-blk. The virtio devices take the windows and
- * IRQs from VIRTIO_MMIO_BASE and VIRTIO_MMIO_FIRST_IRQ up, in that order. */
+ * console. A disk: virtio-blk. Cards: virtio-net. The virtio devices take
+ * the windows from VIRTIO_MMIO_BASE up, in that order. */
 static int create_devices(struct vm_session *s, const struct vm_config *cfg,
                           int serial_fd, hull_error_t *err) {
   struct vm_devices *d = &s->dev;
@@ -109,21 +128,29 @@ static int create_devices(struct vm_session *s, const struct vm_config *cfg,
   serial_init(&d->com2, "COM2", SERIAL_COM2_IRQ, com2_fd, com2_fd,
               irq_from_device, &s->kvm);
   d->have_com2 = com2_fd >= 0;
-  uint64_t base = VIRTIO_MMIO_BASE;
-  unsigned irq = VIRTIO_MMIO_FIRST_IRQ;
+  uint64_t base;
+  unsigned irq;
   if (virtio_agent) {
+    place_virtio(d, &base, &irq);
     virtio_console_init(&s->console, &s->mem, base, irq, cfg->agent_fd,
                         cfg->agent_fd, irq_from_device, &s->kvm);
     d->console = &s->console;
-    base += VIRTIO_MMIO_SIZE;
-    irq++;
+    d->virtio[d->n_virtio++] = &s->console.mmio;
   }
   if (cfg->disk_path) {
+    place_virtio(d, &base, &irq);
     if (virtio_blk_init(&s->blk, &s->mem, base, irq, cfg->disk_path,
                         cfg->disk_read_only, irq_from_device, &s->kvm,
                         err) < 0)
       return -1;
-    d->blk = &s->blk;
+    d->virtio[d->n_virtio++] = &s->blk.mmio;
+  }
+  for (size_t i = 0; i < cfg->n_taps; i++) {
+    place_virtio(d, &base, &irq);
+    virtio_net_init(&s->nets[i], &s->mem, base, irq, cfg->taps[i].fd,
+                    cfg->taps[i].mac, irq_from_device, &s->kvm);
+    d->virtio[d->n_virtio++] = &s->nets[i].mmio;
+    s->n_nets++;
   }
   return 0;
 }
@@ -135,10 +162,17 @@ static int start_device_io(struct vm_session *s, hull_error_t *err) {
   if (s->dev.console &&
       virtio_console_io_start(&s->console_io, s->dev.console, err) < 0)
     return -1;
+  for (size_t i = 0; i < s->n_nets; i++)
+    if (virtio_net_io_start(&s->net_io[i], &s->nets[i], err) < 0)
+      return -1;
   return 0;
 }
 
 static void destroy_devices(struct vm_session *s) {
+  for (size_t i = 0; i < s->n_nets; i++) {
+    virtio_net_io_stop(&s->net_io[i]);
+    virtio_net_destroy(&s->nets[i]);
+  }
   virtio_console_io_stop(&s->console_io);
   serial_io_stop(&s->io);
   if (s->dev.com1.name) {
@@ -147,23 +181,14 @@ static void destroy_devices(struct vm_session *s) {
   }
   if (s->dev.console)
     virtio_console_destroy(s->dev.console);
-  if (s->dev.blk)
-    virtio_blk_destroy(s->dev.blk);
-  else if (s->blk.fd >= 0)
-    virtio_blk_destroy(&s->blk); /* opened, then failed */
+  virtio_blk_destroy(&s->blk); /* also one opened, then failed */
 }
 
 /* The caller's command line, then each virtio device's announcement. */
 static char *full_cmdline(const struct vm_session *s, const char *cmdline) {
   char *line = xstrdup(cmdline ? cmdline : "");
-  const struct virtio_mmio *devices[] = {
-      s->dev.console ? &s->dev.console->mmio : NULL,
-      s->dev.blk ? &s->dev.blk->mmio : NULL,
-  };
-  for (size_t i = 0; i < sizeof devices / sizeof *devices; i++) {
-    if (devices[i] == NULL)
-      continue;
-    cleanup_free char *device = virtio_mmio_cmdline(devices[i]);
+  for (size_t i = 0; i < s->dev.n_virtio; i++) {
+    cleanup_free char *device = virtio_mmio_cmdline(s->dev.virtio[i]);
     char *longer = xasprintf("%s%s%s", line, *line ? " " : "", device);
     free(line);
     line = longer;
@@ -553,6 +578,8 @@ int vm_run(const struct vm_config *cfg, int serial_fd,
                            .io = {.wake_fd = -1},
                            .console_io = {.wake_fd = -1},
                            .blk = {.fd = -1}};
+  for (size_t i = 0; i < VM_MAX_TAPS; i++)
+    s->net_io[i].wake_fd = -1;
   pthread_mutex_init(&s->stop_lock, NULL);
   memset(info, 0, sizeof *info);
   int r = -1;

@@ -19,6 +19,7 @@
  *   virtio-mmio.c the virtio-mmio transport's registers
  *   virtio-console.c, virtio-console-io.c the console and its I/O thread
  *   virtio-blk.c a block device over a raw image
+ *   virtio-net.c, virtio-net-io.c a network card over a tap, its thread
  *   vm.c     vm_run(): the pieces in order, and the vCPUs' run loops
  *   probe.c  vmm_probe_native(): does /dev/kvm run guest code natively?
  *
@@ -38,6 +39,13 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/uio.h>
+
+struct vm_tap {
+  int fd;
+  uint8_t mac[6];
+};
+
+#define VM_MAX_TAPS 4
 
 struct vm_config {
   const char *kernel_path;  /* bzImage or ELF vmlinux */
@@ -66,6 +74,10 @@ struct vm_config {
    * NULL; read-only to the guest with disk_read_only. */
   const char *disk_path;
   bool disk_read_only;
+  /* Network cards, each a virtio-net device over a tap fd (IFF_TAP |
+   * IFF_NO_PI, non-blocking) with the MAC the guest sees. */
+  const struct vm_tap *taps;
+  size_t n_taps;
   /* For a nested /dev/kvm that emulates guest memory accesses (this
    * project's test host): hide from CPUID what KVM's instruction emulator
    * cannot execute (CX16, XSAVE and the AVX family, PCID/INVPCID, FSGSBASE,
@@ -336,15 +348,19 @@ const char *kvm_exit_reason_name(uint32_t reason);
 
 /* ---- port I/O (ioport.c) ----------------------------------------------- */
 
+struct virtio_mmio;
 struct virtio_console;
-struct virtio_blk;
+
+/* The agent's console, a disk, the cards. */
+#define VM_MAX_VIRTIO (2 + VM_MAX_TAPS)
 
 struct vm_devices {
   struct serial com1, com2;
   bool have_com2;
   atomic_bool reset_requested; /* any vCPU may ask */
-  struct virtio_console *console; /* NULL: none */
-  struct virtio_blk *blk;         /* NULL: none */
+  struct virtio_mmio *virtio[VM_MAX_VIRTIO]; /* in window order */
+  size_t n_virtio;
+  struct virtio_console *console; /* among them, or NULL */
 };
 
 /* Handles one port access of the guest; data is in/out. */
@@ -441,10 +457,9 @@ unsigned virtq_slice(const struct virtq_chain *c, bool writable,
 /* ---- the virtio-mmio transport (virtio-mmio.c) -------------------------- */
 
 /* Where the devices go (kvmtool's layout: one 0x200 window each above RAM,
- * below the IOAPIC, with its own legacy IRQ line from 5 up). */
+ * below the IOAPIC, each with its own free ISA IRQ line: 5, 6, 7, 9...). */
 #define VIRTIO_MMIO_BASE 0xd0000000ULL
 #define VIRTIO_MMIO_SIZE 0x200ULL
-#define VIRTIO_MMIO_FIRST_IRQ 5
 #define VIRTIO_MMIO_MAX_QUEUES 2
 
 #define VIRTIO_MMIO_MAGIC 0x74726976 /* "virt" */
@@ -652,6 +667,53 @@ int virtio_blk_init(struct virtio_blk *b, const struct guest_memory *mem,
                     int (*set_irq)(void *opaque, unsigned irq, int level),
                     void *irq_opaque, hull_error_t *err);
 void virtio_blk_destroy(struct virtio_blk *b);
+
+/* ---- virtio-net (virtio-net.c, virtio-net-io.c) ------------------------ */
+
+#define VIRTIO_ID_NET 1
+#define VIRTIO_NET_F_MAC (1ULL << 5)
+#define VIRTIO_NET_RX 0
+#define VIRTIO_NET_TX 1
+#define VIRTIO_NET_HDR_SIZE 12 /* struct virtio_net_hdr_v1 */
+#define VIRTIO_NET_FRAME_MAX 65536
+
+/* A card whose frames come from and go to a tap (IFF_TAP | IFF_NO_PI,
+ * non-blocking), with the MAC the guest reads from its configuration. */
+struct virtio_net {
+  struct virtio_mmio mmio;
+  uint8_t config[6];  /* the MAC */
+  int tap_fd;
+  int wake_fd;        /* the I/O thread's eventfd, -1 without one */
+  uint64_t frames_in, frames_out, dropped_in, dropped_out;
+};
+
+void virtio_net_init(struct virtio_net *n, const struct guest_memory *mem,
+                     uint64_t base, unsigned irq, int tap_fd,
+                     const uint8_t mac[6],
+                     int (*set_irq)(void *opaque, unsigned irq, int level),
+                     void *irq_opaque);
+void virtio_net_destroy(struct virtio_net *n);
+/* The host side (the I/O thread): whether the guest has a receive buffer
+ * waiting; receive puts one frame in the next one: true when the frame is
+ * done with (delivered, or dropped as larger than the buffer), false when
+ * there was no buffer (keep it for later). */
+bool virtio_net_can_receive(struct virtio_net *n);
+bool virtio_net_receive(struct virtio_net *n, const uint8_t *frame,
+                        size_t len);
+
+struct virtio_net_io {
+  pthread_t thread;
+  bool running;
+  atomic_bool stop;
+  int wake_fd;
+  struct virtio_net *net;
+  uint8_t held[VIRTIO_NET_FRAME_MAX]; /* a frame read, not yet delivered */
+  size_t held_len;
+};
+
+int virtio_net_io_start(struct virtio_net_io *io, struct virtio_net *n,
+                        hull_error_t *err);
+void virtio_net_io_stop(struct virtio_net_io *io);
 
 /* ---- the MP table (mptable.c) ------------------------------------------- */
 
