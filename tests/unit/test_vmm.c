@@ -9,7 +9,8 @@
  * of tests/vm-guest/ (make builds it), as an ELF and wrapped as a bzImage,
  * must reach the UART from hull's long-mode state and reset the VM, echo a
  * stream over COM2 and over the virtio console (driving the virtqueues
- * itself), and start a second vCPU with INIT/SIPI; and
+ * itself), read and write a virtio-blk disk, and start a second vCPU with
+ * INIT/SIPI; and
  * Debian's kernel from /boot must print its "Linux version" banner through
  * hull's UART. Where /dev/kvm is nested and emulating, the kernel may die in
  * KVM's instruction emulation before the banner: that test is then skipped
@@ -818,6 +819,34 @@ START_TEST(second_vcpu_starts_on_sipi) {
 }
 END_TEST
 
+/* The test guest reads sector 1 of a raw image through virtio-blk (and
+ * prints it), then writes sector 2, which the file then holds. */
+START_TEST(test_guest_reads_and_writes_a_virtio_disk) {
+  SKIP_WITHOUT_KVM();
+  char disk[] = "/tmp/hull-test-disk-XXXXXX";
+  cleanup_close int fd = mkstemp(disk);
+  ck_assert_int_ge(fd, 0);
+  uint8_t sectors[3 * 512] = {0};
+  strcpy((char *)sectors + 512, "hull-disk: sector one\n");
+  ck_assert_int_eq(write_all(fd, sectors, sizeof sectors), 0);
+  cleanup_close int out = memfd_create("serial", MFD_CLOEXEC);
+  struct vm_config cfg = {.kernel_path = GUEST_ELF, .memory_mib = 16,
+                          .cmdline = "vblk", .timeout_ms = 10000,
+                          .agent_fd = -1, .disk_path = disk};
+  struct vm_exit_info info;
+  cleanup_error hull_error_t err = NULL;
+  int r = vm_run(&cfg, out, &info, &err);
+  char written[32] = {0};
+  ck_assert_int_eq(pread(fd, written, 20, 1024), 20);
+  unlink(disk);
+  ck_assert_msg(r == 0, "vm_run: %s", err ? err->msg : "?");
+  cleanup_free char *got = read_back(out);
+  ck_assert_str_eq(got, GUEST_HELLO "hull-disk: sector one\n");
+  ck_assert_str_eq(written, "hull-guest: written\n");
+  ck_assert_str_eq(vm_stop_reason_name(info.reason), "reset");
+}
+END_TEST
+
 START_TEST(too_many_vcpus_refused) {
   struct vm_config cfg = {.kernel_path = GUEST_ELF, .vcpus = VM_MAX_VCPUS + 1,
                           .agent_fd = -1};
@@ -1013,6 +1042,7 @@ static Suite *vmm_suite(void) {
   tcase_add_test(kvm, agent_channel_echoes_a_stream);
   tcase_add_test(kvm, virtio_console_echoes_a_stream);
   tcase_add_test(kvm, second_vcpu_starts_on_sipi);
+  tcase_add_test(kvm, test_guest_reads_and_writes_a_virtio_disk);
   tcase_add_test(kvm, debian_kernel_prints_banner);
   suite_add_tcase(s, kvm);
   return s;

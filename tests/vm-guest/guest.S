@@ -24,6 +24,10 @@
  * sends them back, until a NUL. It polls the used rings (interrupts stay
  * off), so each queue has one descriptor, reused.
  *
+ * With "vblk" it drives the virtio-blk disk at 0xd0000000 the same way:
+ * reads sector 1 and prints it (a NUL-terminated line) on COM1, then
+ * writes "hull-guest: written\n" to sector 2, checking each status.
+ *
  * With "smp2" it checks the MP table's "_MP_" at 0x9fc00, starts vCPU 1
  * with INIT and SIPI through its LAPIC (vector 0x10: the AP runs a 16-bit
  * stub copied to 0x10000 that writes 0x55 to 0x10100 and halts), waits for
@@ -60,6 +64,8 @@ _start:
         je      echo
         cmpl    $0x6e6f6376, (%rdi)         /* "vcon" */
         je      vcon
+        cmpl    $0x6b6c6276, (%rdi)         /* "vblk" */
+        je      vblk
         cmpl    $0x32706d73, (%rdi)         /* "smp2" */
         je      smp
         jmp     reset
@@ -113,12 +119,26 @@ echo:
         .set    RXBUF, 0x48000
         .set    RXBUF_LEN, 256
 vcon:
+        mov     $3, %eax                    /* DeviceID: console */
+        call    vio_start
+        xor     %eax, %eax                  /* receiveq */
+        mov     $RXQ, %ebx
+        call    vq_setup
+        mov     $1, %eax                    /* transmitq */
+        mov     $TXQ, %ebx
+        call    vq_setup
+        movl    $15, 0x070(%r12)            /* DRIVER_OK */
+        jmp     vcon_ready
+
+/* vio_start: the device at VIO (R12) must be virtio-mmio version 2 with
+ * DeviceID EAX; resets it and negotiates VERSION_1 alone. */
+vio_start:
         mov     $VIO, %r12d
         cmpl    $0x74726976, 0x000(%r12)    /* MagicValue "virt" */
         jne     fail
         cmpl    $2, 0x004(%r12)             /* Version */
         jne     fail
-        cmpl    $3, 0x008(%r12)             /* DeviceID: console */
+        cmp     %eax, 0x008(%r12)           /* DeviceID */
         jne     fail
         movl    $0, 0x070(%r12)             /* Status: reset */
         movl    $1, 0x070(%r12)             /* ACKNOWLEDGE */
@@ -130,13 +150,9 @@ vcon:
         movl    $11, 0x070(%r12)            /* FEATURES_OK */
         testl   $8, 0x070(%r12)
         jz      fail
-        xor     %eax, %eax                  /* receiveq */
-        mov     $RXQ, %ebx
-        call    vq_setup
-        mov     $1, %eax                    /* transmitq */
-        mov     $TXQ, %ebx
-        call    vq_setup
-        movl    $15, 0x070(%r12)            /* DRIVER_OK */
+        ret
+
+vcon_ready:
         lea     ready(%rip), %rsi
         mov     $1, %ecx
         call    vq_send
@@ -218,6 +234,68 @@ vq_recv:
         dec     %eax
         and     $15, %eax
         mov     RXQ + 0x2008(,%rax,8), %eax /* used.ring[i].len */
+        ret
+
+/* ---- vblk: a read and a write on the virtio disk ------------------------ */
+        .set    BLKHDR, 0x4a000
+        .set    BLKSTATUS, 0x4a100
+        .set    BLKDATA, 0x4b000
+vblk:
+        mov     $2, %eax                    /* DeviceID: block */
+        call    vio_start
+        xor     %eax, %eax                  /* requestq */
+        mov     $RXQ, %ebx
+        call    vq_setup
+        movl    $15, 0x070(%r12)            /* DRIVER_OK */
+        xor     %eax, %eax                  /* VIRTIO_BLK_T_IN */
+        mov     $1, %ebx                    /* sector 1 */
+        mov     $3, %ecx                    /* the data: NEXT | WRITE */
+        call    blk_request
+        test    %eax, %eax
+        jnz     fail
+        mov     $BLKDATA, %esi
+        call    puts
+        lea     written(%rip), %rsi
+        mov     $BLKDATA, %edi
+        mov     $(written_end - written), %ecx
+        rep movsb
+        mov     $1, %eax                    /* VIRTIO_BLK_T_OUT */
+        mov     $2, %ebx                    /* sector 2 */
+        mov     $1, %ecx                    /* the data: NEXT */
+        call    blk_request
+        test    %eax, %eax
+        jnz     fail
+        jmp     reset
+
+/* blk_request: type EAX, sector EBX, 512 bytes at BLKDATA whose
+ * descriptor has flags ECX; waits for it; EAX = its status byte. */
+blk_request:
+        mov     %eax, BLKHDR                /* type */
+        movl    $0, BLKHDR + 4              /* reserved */
+        mov     %rbx, BLKHDR + 8            /* sector */
+        movb    $0xff, BLKSTATUS
+        movq    $BLKHDR, RXQ                /* desc 0: the header */
+        movl    $16, RXQ + 8
+        movw    $1, RXQ + 12                /* NEXT */
+        movw    $1, RXQ + 14
+        movq    $BLKDATA, RXQ + 16          /* desc 1: the data */
+        movl    $512, RXQ + 24
+        movw    %cx, RXQ + 28
+        movw    $2, RXQ + 30
+        movq    $BLKSTATUS, RXQ + 32        /* desc 2: the status */
+        movl    $1, RXQ + 40
+        movw    $2, RXQ + 44                /* WRITE */
+        movw    $0, RXQ + 46
+        movzwl  RXQ + 0x1002, %eax
+        mov     %eax, %edx
+        and     $15, %edx
+        movw    $0, RXQ + 0x1004(,%rdx,2)   /* ring[idx % 16] = desc 0 */
+        inc     %eax
+        movw    %ax, RXQ + 0x1002
+        movl    $0, 0x050(%r12)             /* QueueNotify: requestq */
+1:      cmpw    %ax, RXQ + 0x2002
+        jne     1b
+        movzbl  BLKSTATUS, %eax
         ret
 
 /* ---- smp2: start vCPU 1 ------------------------------------------------- */
@@ -322,6 +400,8 @@ pvh_gdt_desc:
 
 hello:  .asciz  "hull-guest: hello\n"
 smp_ok: .asciz  "hull-guest: smp\n"
+written: .ascii "hull-guest: written\n"
+written_end:
 ready:  .ascii  ">"
 broken: .asciz  "hull-guest: wrong entry state\n"
 
