@@ -110,11 +110,6 @@ static void console_notify(struct virtio_mmio *t, unsigned q) {
     wake_io(c); /* new receive buffers: the thread may read in_fd again */
 }
 
-static void console_reset(struct virtio_mmio *t) {
-  /* Output already taken still goes out; nothing else is kept. */
-  (void)t;
-}
-
 void virtio_console_init(struct virtio_console *c,
                          const struct guest_memory *mem, uint64_t base,
                          unsigned irq, int in_fd, int out_fd,
@@ -129,7 +124,7 @@ void virtio_console_init(struct virtio_console *c,
       .config = c->config,
       .config_size = sizeof c->config,
       .notify = console_notify,
-      .reset = console_reset,
+      /* No reset of its own: output already taken still goes out. */
   };
   virtio_mmio_init(&c->mmio, &dev, c, mem, base, irq, set_irq, irq_opaque);
 }

@@ -29,7 +29,8 @@
  *   0x20000 command line        0x9fc00 MP table (the EBDA's first KiB)
  *   kernel at its preferred address (>= 1 MiB)
  *   initrd at the top of RAM below the kernel's initrd_addr_max
- *   0xd0000000 + 0x200 n: virtio-mmio device n (IRQ 5 + n), above RAM. */
+ *   0xd0000000 + 0x200 n: virtio-mmio device n (the nth free ISA IRQ:
+ *   5, 6, 7, 9, ...), above RAM. */
 #ifndef HULL_VMM_H
 #define HULL_VMM_H
 
@@ -40,6 +41,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+/* A network card: its tap and the MAC the guest sees. */
 struct vm_tap {
   int fd;
   uint8_t mac[6];
@@ -108,16 +110,18 @@ struct vm_exit_info {
 };
 
 /* Boots cfg's kernel and runs it until it resets, halts, triple-faults or
- * times out; COM1's output goes to serial_fd (-1: discarded), COM2 talks
- * over cfg->agent_fd. Output the fds have not taken when the guest stops is
- * flushed for up to 2 s before vm_run returns. A guest that dies in KVM's
- * instruction emulation is an error that names the exit reason, RIP and
- * the instruction's bytes; so does a failed write to serial_fd/agent_fd
- * (`serial COM2: writing its output: Broken pipe`). With the in-kernel LAPIC, HLT sleeps in the kernel and
- * never reaches us: guests stop by reset (Linux: `reboot=k` and reboot(2),
- * or i8042 0xfe), by triple fault (`reboot=t`), or by the timeout.
- * Runs the vCPU on the calling thread; with a timeout it blocks a realtime
- * signal in that thread for the duration (see vm.c). */
+ * times out; COM1's output goes to serial_fd (-1: discarded), COM2 or the
+ * virtio console talks over cfg->agent_fd. Output the fds have not taken
+ * when the guest stops is flushed for up to 2 s before vm_run returns. A
+ * guest that dies in KVM's instruction emulation is an error that names
+ * the exit reason, RIP and the instruction's bytes; so does a failed write
+ * to serial_fd/agent_fd (`serial COM2: writing its output: Broken pipe`,
+ * `virtio-console: writing its output: ...`); one on another vCPU than
+ * the first says which (`vCPU 1: KVM_RUN: ...`). With the in-kernel LAPIC,
+ * HLT sleeps in the kernel and never reaches us: guests stop by reset
+ * (Linux: `reboot=k` and reboot(2), or i8042 0xfe), by triple fault
+ * (`reboot=t`), or by the timeout. Runs vCPU 0 on the calling thread and
+ * blocks a realtime signal in that thread for the duration (see vm.c). */
 int vm_run(const struct vm_config *cfg, int serial_fd,
            struct vm_exit_info *info, hull_error_t *err);
 /* (info->reason means something only when vm_run returned 0; the times
