@@ -88,6 +88,14 @@ static uint8_t *at(struct fake_ram *r, uint64_t addr) {
 }
 
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+/* Ring indexes, which the device reads from another thread: published
+ * with release and read with acquire ordering, as a guest's driver does. */
+static void publish16(uint8_t *p, uint16_t v) {
+  __atomic_store_n((uint16_t *)p, v, __ATOMIC_RELEASE);
+}
+static uint16_t observe16(const uint8_t *p) {
+  return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);
+}
 static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
@@ -164,7 +172,7 @@ static void write_desc(struct drv_queue *dq, uint16_t i, uint64_t addr,
 
 static void make_avail(struct drv_queue *dq, uint16_t head) {
   put16(at(dq->ram, dq->avail + 4 + 2 * (dq->avail_idx % dq->size)), head);
-  put16(at(dq->ram, dq->avail + 2), ++dq->avail_idx);
+  publish16(at(dq->ram, dq->avail + 2), ++dq->avail_idx);
 }
 
 /* Adds a chain of n buffers (descriptors taken in turn); returns its head. */
@@ -184,7 +192,7 @@ static uint16_t add_chain(struct drv_queue *dq, const struct buf *b,
 }
 
 static uint16_t used_idx(struct drv_queue *dq) {
-  return get16(at(dq->ram, dq->used + 2));
+  return observe16(at(dq->ram, dq->used + 2));
 }
 
 /* The next used element: its id and len. */
