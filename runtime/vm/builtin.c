@@ -4,9 +4,10 @@
  * console, the guest's hvc0, when its kernel can find one (else on COM2,
  * ttyS1), and hwConfig.vcpus vCPUs, just as qemu gets them. Its errors go
  * to its stderr, which the monitor reads: on this machine that is KVM's
- * instruction-emulation failure. It has no network device yet: the monitor
- * gives its guest no cards (the container's interfaces stay unused in its
- * network namespace). */
+ * instruction-emulation failure. The monitor's taps (b->nics) become
+ * virtio-net cards, as under qemu; a kernel without virtio-mmio devices
+ * gets none (the container's interfaces stay unused in its network
+ * namespace). */
 #include "host.h"
 #include "vmm/vmm.h"
 
@@ -16,8 +17,26 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The monitor's taps as the VMM's cards. */
+static int taps_of(const struct vm_boot *b, struct vm_tap *taps,
+                   hull_error_t *err) {
+  if (b->n_nics > VM_MAX_TAPS)
+    return hull_error(err, 0, "the built-in VMM gives a guest at most %d "
+                      "network cards; the container's network namespace has "
+                      "%zu interfaces for it (name a hypervisor)",
+                      VM_MAX_TAPS, b->n_nics);
+  for (size_t i = 0; i < b->n_nics; i++) {
+    taps[i].fd = b->nics[i].fd;
+    memcpy(taps[i].mac, b->nics[i].mac, sizeof taps[i].mac);
+  }
+  return 0;
+}
+
 static int run_vmm(const struct vm_boot *b, hull_error_t *err) {
   const struct vm_settings *s = b->settings;
+  struct vm_tap taps[VM_MAX_TAPS];
+  if (taps_of(b, taps, err) < 0)
+    return -1;
   cleanup_close int console =
       open(b->console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (console < 0)
@@ -30,6 +49,8 @@ static int run_vmm(const struct vm_boot *b, hull_error_t *err) {
       .vcpus = s->vcpus,
       .agent_fd = b->agent_fd,
       .agent_virtio = builtin_agent_on_virtio(s),
+      .taps = taps,
+      .n_taps = b->n_nics,
   };
   struct vm_exit_info info;
   if (vm_run(&cfg, console, &info, err) < 0) {

@@ -109,7 +109,7 @@ struct vm_boot {
   int stderr_fd;           /* the hypervisor's stderr (the monitor reads it) */
   bool pci;                /* qemu: a pc even for a PVH kernel (its virtio
                               devices are on PCI: qemu_needs_pci) */
-  const struct vm_nic *nics; /* virtio-net cards (qemu only) */
+  const struct vm_nic *nics; /* virtio-net cards */
   size_t n_nics;
   const struct vm_shares *shares; /* virtio-9p exports (qemu only; NULL:
                                      the files are in the initramfs) */

@@ -77,7 +77,7 @@ struct vm_config {
   const char *disk_path;
   bool disk_read_only;
   /* Network cards, each a virtio-net device over a tap fd (IFF_TAP |
-   * IFF_NO_PI, non-blocking) with the MAC the guest sees. */
+   * IFF_NO_PI) with the MAC the guest sees. */
   const struct vm_tap *taps;
   size_t n_taps;
   /* For a nested /dev/kvm that emulates guest memory accesses (this
@@ -681,8 +681,9 @@ void virtio_blk_destroy(struct virtio_blk *b);
 #define VIRTIO_NET_HDR_SIZE 12 /* struct virtio_net_hdr_v1 */
 #define VIRTIO_NET_FRAME_MAX 65536
 
-/* A card whose frames come from and go to a tap (IFF_TAP | IFF_NO_PI,
- * non-blocking), with the MAC the guest reads from its configuration. */
+/* A card whose frames come from and go to a tap (IFF_TAP | IFF_NO_PI: a
+ * write never waits, a full queue drops), with the MAC the guest reads
+ * from its configuration. */
 struct virtio_net {
   struct virtio_mmio mmio;
   uint8_t config[6];  /* the MAC */
