@@ -847,13 +847,22 @@ START_TEST(test_guest_reads_and_writes_a_virtio_disk) {
 }
 END_TEST
 
+/* Refused before anything is made; and nothing of the caller's is closed
+ * on the way out (fd 0 stands in for any). */
 START_TEST(too_many_vcpus_refused) {
   struct vm_config cfg = {.kernel_path = GUEST_ELF, .vcpus = VM_MAX_VCPUS + 1,
                           .agent_fd = -1};
   struct vm_exit_info info;
   cleanup_error hull_error_t err = NULL;
+  cleanup_close int saved = dup(0);
+  int null = open("/dev/null", O_RDONLY);
+  ck_assert_int_ge(null, 0);
+  ck_assert_int_eq(dup2(null, 0), 0);
+  close(null);
   ck_assert_int_lt(vm_run(&cfg, -1, &info, &err), 0);
   ck_assert_str_eq(err->msg, "vm: 33 vCPUs requested, at most 32");
+  ck_assert_msg(fcntl(0, F_GETFD) >= 0, "vm_run closed fd 0");
+  dup2(saved, 0);
 }
 END_TEST
 

@@ -573,7 +573,8 @@ static int create_vcpus(struct vm_session *s, const struct vm_config *cfg,
 int vm_run(const struct vm_config *cfg, int serial_fd,
            struct vm_exit_info *info, hull_error_t *err) {
   struct vm_session *s = xzalloc(sizeof *s);
-  *s = (struct vm_session){.start_ns = now_ns(), .info = info,
+  *s = (struct vm_session){.kvm = {.kvm_fd = -1, .vm_fd = -1},
+                           .start_ns = now_ns(), .info = info,
                            .minimal_cpu = cfg->minimal_cpu,
                            .io = {.wake_fd = -1},
                            .console_io = {.wake_fd = -1},
