@@ -15,7 +15,10 @@
 # and, once for qemu, the rate of the container's stdout through the agent
 # channel (a virtio-serial port): VM_BENCH_STDOUT_MIB (default 64) MiB from
 # dd, from the first byte on the host to the last. (The built-in VMM's
-# channel is still the second UART, at ~0.2 MB/s under TCG.) On a host shared with other work this is as
+# channel is its virtio console, hvc0, with hull's own kernel, and the
+# second UART, ~0.2 MB/s, with a kernel that cannot find virtio-mmio
+# devices; it needs a /dev/kvm that runs guest code, so it is not measured
+# here.) On a host shared with other work this is as
 # much the scheduler's number as hull's.
 # for each backend that works here: qemu-system-x86_64 (TCG unless
 # VM_BENCH_QEMU_ACCEL says otherwise) and hull's built-in VMM on /dev/kvm,

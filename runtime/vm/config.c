@@ -30,10 +30,10 @@
 #define QEMU_OVERHEAD_MIB 64
 #define BUILTIN_OVERHEAD_MIB 16
 #define MAX_VCPUS 64
-/* The built-in VMM's limits (vmm.h): RAM below the PCI hole, one vCPU
- * until it writes MP/ACPI tables. */
+/* The built-in VMM's limits (vmm.h): RAM below the PCI hole, the vCPUs
+ * its MP table describes. */
 #define BUILTIN_MAX_MEMORY_MIB 3072
-#define BUILTIN_MAX_VCPUS 1
+#define BUILTIN_MAX_VCPUS VM_MAX_VCPUS
 
 #define SPEC_AT "config.json: .vm."
 #define ANNOTATION_AT "annotation " VM_ANNOTATION_PREFIX
@@ -378,8 +378,8 @@ static int resolve_vcpus(const struct spec *spec, struct vm_settings *out,
     return hull_error(err, 0, "%s: %llu vCPUs: must be 1 to %d", label,
                       (unsigned long long)v, MAX_VCPUS);
   if (out->hypervisor == NULL && v > BUILTIN_MAX_VCPUS)
-    return hull_error(err, 0, "%s: %llu vCPUs: the built-in VMM runs %d "
-                      "(name a hypervisor for more)", label,
+    return hull_error(err, 0, "%s: %llu vCPUs: the built-in VMM runs at "
+                      "most %d (name a hypervisor for more)", label,
                       (unsigned long long)v, BUILTIN_MAX_VCPUS);
   out->vcpus = (unsigned)v;
   return 0;

@@ -361,9 +361,9 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
     vm_settings_free(&s);
     return -1;
   }
-  /* The built-in VMM resets through its i8042. */
   cleanup_free char *backend_params =
-      s.hypervisor ? qemu_kernel_params(&s, pvh && !pci) : xstrdup("reboot=k");
+      s.hypervisor ? qemu_kernel_params(&s, pvh && !pci)
+                   : builtin_kernel_params(&s);
   cleanup_free char *cmdline = vm_kernel_cmdline(&s, backend_params);
   struct spawn_fds f = {.listen = -1, .agent = {-1, -1}, .sync = {-1, -1},
                         .slave = -1};

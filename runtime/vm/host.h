@@ -61,6 +61,9 @@ char **vm_kernel_modules(const char *release, const char *const *names);
  * installed so), else /boot/config-<release> (release may be NULL: an ELF
  * vmlinux carries none we read); false when unknown. */
 bool vm_kernel_has_mmio_cmdline(const char *kernel, const char *release);
+/* Whether that config has the line `option=y` (built in). */
+bool vm_kernel_builds_in(const char *kernel, const char *release,
+                         const char *option);
 
 /* ---- the container's files, shared live with the guest (share.c) ------- */
 
@@ -125,7 +128,7 @@ struct vm_boot {
   int stderr_fd;           /* the hypervisor's stderr (the monitor reads it) */
   bool pci;                /* qemu: a pc even for a PVH kernel (its virtio
                               devices are on PCI: qemu_needs_pci) */
-  const struct vm_nic *nics; /* virtio-net cards (qemu only) */
+  const struct vm_nic *nics; /* virtio-net cards */
   size_t n_nics;
   const struct vm_shares *shares; /* the shared files (qemu only; NULL:
                                      the files are in the initramfs) */
@@ -182,6 +185,13 @@ int qemu_start(const struct vm_boot *b, pid_t *pid, hull_error_t *err);
 /* The child's side of either: its stdio, fds and death with the parent. */
 int vm_backend_child_setup(const struct vm_boot *b, hull_error_t *err);
 int builtin_start(const struct vm_boot *b, pid_t *pid, hull_error_t *err);
+/* Whether the built-in VMM gives s's guest its agent channel on a virtio
+ * console (hvc0) rather than COM2 (ttyS1): when the kernel has virtio-mmio
+ * command-line devices and virtio_console built in, as hull's own has. */
+bool builtin_agent_on_virtio(const struct vm_settings *s);
+/* The built-in VMM's kernel parameters: how the guest resets, and where
+ * the agent finds its channel (VM_CHANNEL_PARAM) when it is not ttyS1. */
+char *builtin_kernel_params(const struct vm_settings *s);
 
 /* ---- the monitor (monitor.c) ------------------------------------------- */
 

@@ -115,20 +115,27 @@ char **vm_kernel_modules(const char *release, const char *const *names) {
   return out;
 }
 
-static bool config_has_mmio_cmdline(const char *path) {
+static bool config_has(const char *path, const char *option) {
   cleanup_free char *config = NULL;
   cleanup_error hull_error_t err = NULL;
   if (read_file(path, &config, NULL, &err) < 0)
     return false;
-  return strstr(config, "\nCONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y\n") != NULL;
+  cleanup_free char *line = xasprintf("\n%s=y\n", option);
+  return strstr(config, line) != NULL;
 }
 
-bool vm_kernel_has_mmio_cmdline(const char *kernel, const char *release) {
+bool vm_kernel_builds_in(const char *kernel, const char *release,
+                         const char *option) {
   cleanup_free char *beside = xasprintf("%s.config", kernel);
   if (access(beside, F_OK) == 0)
-    return config_has_mmio_cmdline(beside);
+    return config_has(beside, option);
   if (release == NULL)
     return false;
   cleanup_free char *path = xasprintf("/boot/config-%s", release);
-  return config_has_mmio_cmdline(path);
+  return config_has(path, option);
+}
+
+bool vm_kernel_has_mmio_cmdline(const char *kernel, const char *release) {
+  return vm_kernel_builds_in(kernel, release,
+                             "CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES");
 }

@@ -778,8 +778,9 @@ static char **virtio_modules(const char *release, bool microvm, bool cards,
  * capabilities go: the taps, what the guest is to configure, and the
  * virtio modules of the agent channel's port, the cards and the balloon
  * (Debian's kernel has them as modules), added to its initramfs. The
- * built-in VMM has no virtio yet: its guest talks over ttyS1 and gets no
- * card.
+ * built-in VMM's cards, like its console, are virtio-mmio devices on the
+ * kernel's command line: a kernel that cannot find those
+ * (builtin_agent_on_virtio) gets no card there, and talks over ttyS1.
  *
  * The machine (a pc when the kernel cannot find a microvm's virtio-mmio
  * devices, vm_spawn) decides the transport's module. */
@@ -787,11 +788,13 @@ static int prepare_guest_devices(struct monitor_config *cfg,
                                  struct vm_net *net, hull_error_t *err) {
   *net = (struct vm_net){0};
   const struct vm_settings *s = cfg->boot.settings;
-  if (s->hypervisor == NULL)
+  bool builtin = s->hypervisor == NULL;
+  if (builtin && !builtin_agent_on_virtio(s))
     return 0;
   if (cfg->network && vm_net_prepare(net, err) < 0)
     return -1;
-  bool microvm = qemu_uses_microvm(s, cfg->boot.pvh_kernel) && !cfg->boot.pci;
+  bool microvm = builtin || (qemu_uses_microvm(s, cfg->boot.pvh_kernel) &&
+                             !cfg->boot.pci);
   cleanup_free char *release = vm_kernel_release(s->kernel);
   cleanup_strv char **modules =
       virtio_modules(release, microvm, net->n > 0, s->balloon);

@@ -62,6 +62,10 @@
  * agent channel is ttyS1); the kernel ignores a dotted parameter it does
  * not know and leaves it in /proc/cmdline. */
 #define VM_CHANNEL_PARAM "hull.channel"
+/* The built-in VMM's agent channel: its virtio console's only port, which
+ * has no name; the parameter names its device instead (a value that
+ * starts with '/'). */
+#define VM_AGENT_HVC "/dev/hvc0"
 
 enum vm_frame_type {
   VM_FRAME_READY = 1,

@@ -270,6 +270,47 @@ START_TEST(vm_builtin_vmm_runs_or_says_kvm_emulates) {
 }
 END_TEST
 
+/* The built-in VMM with hull's own kernel: two vCPUs (its MP table; the
+ * guest starts the second), and the agent channel on its virtio console
+ * (hvc0, a virtio-mmio device on the kernel's command line), which carries
+ * 1 MiB of stdout whole. Needs a /dev/kvm that runs guest code natively. */
+START_TEST(vm_builtin_vmm_two_vcpus_and_virtio_console) {
+  SKIP_UNLESS(access("/dev/kvm", R_OK | W_OK) == 0, "no /dev/kvm");
+  cleanup_free char *kernel = vm_own_kernel();
+  SKIP_UNLESS(kernel != NULL, "no $HULL_GUEST_KERNEL (hull's own kernel has "
+                              "the built-in VMM's virtio-mmio devices)");
+  bool native = false;
+  cleanup_error hull_error_t probe_err = NULL;
+  ck_assert_msg(vmm_probe_native(&native, &probe_err) == 0, "KVM probe: %s",
+                probe_err ? probe_err->msg : "");
+  SKIP_UNLESS(native, "this /dev/kvm emulates guest code (nested KVM): "
+                      "Linux cannot boot on the built-in VMM here");
+  struct hctx *c = hctx_new();
+  cleanup_free char *vm = xasprintf(
+      "\"vm\": {\"kernel\": {\"path\": \"%s\"}, \"hwConfig\": {\"vcpus\": 2, "
+      "\"memory\": 268435456}}", kernel);
+  hctx_write_config(c, &(struct hconfig){
+      .args = "\"/bin/sh\", \"-c\", \"echo cpus=$(nproc); "
+              "echo cmdline=$(cat /proc/cmdline); "
+              "head -c 1048576 /dev/zero | tr '\\\\0' x; echo\"",
+      .top_extra = vm});
+  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
+                       c->id, NULL);
+  ck_assert_hres(r, 0);
+  cleanup_free char *cpus = line_after(r.out, "cpus=");
+  ck_assert_str_eq(cpus, "2");
+  cleanup_free char *cmdline = line_after(r.out, "cmdline=");
+  ck_assert_msg(strstr(cmdline, "hull.channel=/dev/hvc0") &&
+                    strstr(cmdline, "virtio_mmio.device=512@0xd0000000:5"),
+                "not the virtio console: %s", cmdline);
+  const char *xs = strchr(r.out, 'x');
+  ck_assert_ptr_nonnull(xs);
+  ck_assert_uint_eq(strspn(xs, "x"), 1048576);
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *vm_mode_suite(void) {
   Suite *s = suite_create("integration-vm-mode");
   TCase *tc = harness_tcase("vm-mode", 300);
@@ -279,6 +320,7 @@ static Suite *vm_mode_suite(void) {
   tcase_add_test(tc, vm_lifecycle_create_start_exec_kill_delete);
   tcase_add_test(tc, vm_errors_are_one_line_and_leave_nothing);
   tcase_add_test(tc, vm_builtin_vmm_runs_or_says_kvm_emulates);
+  tcase_add_test(tc, vm_builtin_vmm_two_vcpus_and_virtio_console);
   suite_add_tcase(s, tc);
   return s;
 }

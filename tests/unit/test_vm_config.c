@@ -359,6 +359,25 @@ START_TEST(builtin_limits) {
   get_settings(ann_spec("\"run.oci.vm.memory\":\"4096\""), &s);
   ck_assert_uint_eq(s.memory_bytes, 4096ULL << 20);
   vm_settings_free(&s);
+  /* vCPUs: as many as its MP table holds. */
+  cleanup_free char *many = xasprintf(
+      "\"run.oci.handler\":\"vm\",\"run.oci.vm.kernel\":\"%s\","
+      "\"run.oci.vm.vcpus\":\"33\"", kernel);
+  expect_error(spec_with(NULL, many), "annotation run.oci.vm.vcpus: 33 vCPUs: "
+               "the built-in VMM runs at most 32 (name a hypervisor for more)");
+  cleanup_free char *two = xasprintf(
+      "{\"kernel\":{\"path\":\"%s\"},\"hwConfig\":{\"vcpus\":2}}", kernel);
+  struct vm_settings s2;
+  hull_error_t err = NULL;
+  struct spec *spec = spec_with(two, NULL);
+  if (vm_settings_from_spec(spec, &s2, &err) == 0) {
+    ck_assert_uint_eq(s2.vcpus, 2);
+    vm_settings_free(&s2);
+  } else { /* only for want of /dev/kvm, not for the vCPUs */
+    ck_assert_msg(strstr(err->msg, "/dev/kvm") != NULL, "%s", err->msg);
+    hull_error_release(&err);
+  }
+  spec_free(spec);
 }
 END_TEST
 

@@ -2,15 +2,20 @@
  *
  * Without /dev/kvm: the boot protocol on synthetic images (bzImage setup
  * header, ELF64 program headers, garbage), the zero page, initrd placement,
- * and the UART's registers.
+ * the UART's registers, and the vCPU limit. (The virtio devices and the MP
+ * table: test-virtio.c.)
  *
  * With /dev/kvm (skipped with a message when it is missing): the test guest
  * of tests/vm-guest/ (make builds it), as an ELF and wrapped as a bzImage,
- * must reach the UART from hull's long-mode state and reset the VM; and
+ * must reach the UART from hull's long-mode state and reset the VM, echo a
+ * stream over COM2 and over the virtio console (driving the virtqueues
+ * itself), read and write a virtio-blk disk, and start a second vCPU with
+ * INIT/SIPI; and
  * Debian's kernel from /boot must print its "Linux version" banner through
  * hull's UART. Where /dev/kvm is nested and emulating, the kernel may die in
  * KVM's instruction emulation before the banner: that test is then skipped
  * with the reason (a limit of the host's KVM, not of hull's VMM). */
+#include "runtime/vm/host.h"
 #include "runtime/vm/vmm/vmm.h"
 #include "tests/suite.h"
 
@@ -708,19 +713,20 @@ static void *run_echo_vm(void *arg) {
 
 static uint8_t upper(uint8_t c) { return c >= 'a' && c <= 'z' ? c - 0x20 : c; }
 
-/* The test guest in echo mode on COM2, driven as the monitor will drive the
- * agent: a non-blocking socketpair, writing and reading at once, once the
- * guest has said it is ready. 100 KiB of
- * bytes 1..255 go in through a 16-byte FIFO and come back upper-cased,
- * complete and in order (the I/O thread reads only what the FIFO takes);
- * then a NUL, on which the guest resets. */
-START_TEST(agent_channel_echoes_a_stream) {
-  SKIP_WITHOUT_KVM();
+/* The test guest in echo mode on COM2 (or, with virtio, on the virtio
+ * console), driven as the monitor will drive the agent: a non-blocking
+ * socketpair, writing and reading at once, once the guest has said it is
+ * ready. 100 KiB of bytes 1..255 go in through a 16-byte FIFO (or one
+ * 256-byte receive buffer) and come back upper-cased, complete and in
+ * order (the I/O thread reads only what the guest takes); then a NUL, on
+ * which the guest resets. */
+static void echo_stream(bool virtio) {
   int sv[2];
   ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
   struct echo_vm vm = {.cfg = {.kernel_path = GUEST_ELF, .memory_mib = 16,
-                               .cmdline = "echo", .timeout_ms = 40000,
-                               .agent_fd = sv[0]}};
+                               .cmdline = virtio ? "vcon" : "echo",
+                               .timeout_ms = 40000, .agent_fd = sv[0],
+                               .agent_virtio = virtio}};
   cleanup_free uint8_t *stream = xmalloc(ECHO_STREAM_BYTES + 1);
   uint32_t x = 2463534242u;
   for (size_t i = 0; i < ECHO_STREAM_BYTES; i++) {
@@ -773,11 +779,90 @@ START_TEST(agent_channel_echoes_a_stream) {
                   "byte %zu: got %#x, sent %#x", i, echo[i], stream[i]);
   ck_assert_str_eq(vm_stop_reason_name(vm.info.reason), "reset");
   ck_assert_str_eq(vm.console, GUEST_HELLO);
-  fprintf(stderr, "test_vmm: echoed %d KiB over COM2 in %.2f s, %llu exits\n",
-          ECHO_STREAM_BYTES / 1024, vm.info.ns_total / 1e9,
-          (unsigned long long)vm.info.exits);
+  fprintf(stderr, "test_vmm: echoed %d KiB over %s in %.2f s, %llu exits\n",
+          ECHO_STREAM_BYTES / 1024, virtio ? "virtio-console" : "COM2",
+          vm.info.ns_total / 1e9, (unsigned long long)vm.info.exits);
   free(vm.error);
   free(vm.console);
+}
+
+START_TEST(agent_channel_echoes_a_stream) {
+  SKIP_WITHOUT_KVM();
+  echo_stream(false);
+}
+END_TEST
+
+/* The same through the virtio console: the guest drives its virtqueues
+ * over virtio-mmio, and the device's window and IRQ are on its command
+ * line. */
+START_TEST(virtio_console_echoes_a_stream) {
+  SKIP_WITHOUT_KVM();
+  echo_stream(true);
+}
+END_TEST
+
+/* Two vCPUs: the guest finds the MP table, starts vCPU 1 with INIT/SIPI
+ * through its LAPIC, and sees it run. */
+START_TEST(second_vcpu_starts_on_sipi) {
+  SKIP_WITHOUT_KVM();
+  cleanup_close int out = memfd_create("serial", MFD_CLOEXEC);
+  struct vm_config cfg = {.kernel_path = GUEST_ELF, .memory_mib = 16,
+                          .cmdline = "smp2", .vcpus = 2, .timeout_ms = 10000,
+                          .agent_fd = -1};
+  struct vm_exit_info info;
+  cleanup_error hull_error_t err = NULL;
+  int r = vm_run(&cfg, out, &info, &err);
+  ck_assert_msg(r == 0, "vm_run: %s", err ? err->msg : "?");
+  cleanup_free char *got = read_back(out);
+  ck_assert_str_eq(got, GUEST_HELLO "hull-guest: smp\n");
+  ck_assert_str_eq(vm_stop_reason_name(info.reason), "reset");
+}
+END_TEST
+
+/* The test guest reads sector 1 of a raw image through virtio-blk (and
+ * prints it), then writes sector 2, which the file then holds. */
+START_TEST(test_guest_reads_and_writes_a_virtio_disk) {
+  SKIP_WITHOUT_KVM();
+  char disk[] = "/tmp/hull-test-disk-XXXXXX";
+  cleanup_close int fd = mkstemp(disk);
+  ck_assert_int_ge(fd, 0);
+  uint8_t sectors[3 * 512] = {0};
+  strcpy((char *)sectors + 512, "hull-disk: sector one\n");
+  ck_assert_int_eq(write_all(fd, sectors, sizeof sectors), 0);
+  cleanup_close int out = memfd_create("serial", MFD_CLOEXEC);
+  struct vm_config cfg = {.kernel_path = GUEST_ELF, .memory_mib = 16,
+                          .cmdline = "vblk", .timeout_ms = 10000,
+                          .agent_fd = -1, .disk_path = disk};
+  struct vm_exit_info info;
+  cleanup_error hull_error_t err = NULL;
+  int r = vm_run(&cfg, out, &info, &err);
+  char written[32] = {0};
+  ck_assert_int_eq(pread(fd, written, 20, 1024), 20);
+  unlink(disk);
+  ck_assert_msg(r == 0, "vm_run: %s", err ? err->msg : "?");
+  cleanup_free char *got = read_back(out);
+  ck_assert_str_eq(got, GUEST_HELLO "hull-disk: sector one\n");
+  ck_assert_str_eq(written, "hull-guest: written\n");
+  ck_assert_str_eq(vm_stop_reason_name(info.reason), "reset");
+}
+END_TEST
+
+/* Refused before anything is made; and nothing of the caller's is closed
+ * on the way out (fd 0 stands in for any). */
+START_TEST(too_many_vcpus_refused) {
+  struct vm_config cfg = {.kernel_path = GUEST_ELF, .vcpus = VM_MAX_VCPUS + 1,
+                          .agent_fd = -1};
+  struct vm_exit_info info;
+  cleanup_error hull_error_t err = NULL;
+  cleanup_close int saved = dup(0);
+  int null = open("/dev/null", O_RDONLY);
+  ck_assert_int_ge(null, 0);
+  ck_assert_int_eq(dup2(null, 0), 0);
+  close(null);
+  ck_assert_int_lt(vm_run(&cfg, -1, &info, &err), 0);
+  ck_assert_str_eq(err->msg, "vm: 33 vCPUs requested, at most 32");
+  ck_assert_msg(fcntl(0, F_GETFD) >= 0, "vm_run closed fd 0");
+  dup2(saved, 0);
 }
 END_TEST
 
@@ -899,6 +984,40 @@ START_TEST(debian_kernel_prints_banner) {
 }
 END_TEST
 
+/* ---- the backend's choice of channel (builtin.c) ------------------------- */
+
+/* The agent goes on the virtio console only for a kernel that finds it
+ * (virtio-mmio command-line devices) and drives it (virtio_console built
+ * in: nothing loads modules before the agent opens its channel), as the
+ * config beside it says; else COM2, named by nothing. */
+START_TEST(builtin_agent_channel_follows_the_kernels_config) {
+  char dir[] = "/tmp/hull-builtin-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  cleanup_free char *kernel = xasprintf("%s/vmlinux", dir);
+  cleanup_free char *config = xasprintf("%s/vmlinux.config", dir);
+  cleanup_error hull_error_t err = NULL;
+  ck_assert_int_eq(write_file_atomic(kernel, "\177ELF", 4, 0644, &err), 0);
+  struct vm_settings s = {.kernel = kernel, .vcpus = 1};
+  cleanup_free char *none = builtin_kernel_params(&s);
+  ck_assert_str_eq(none, "reboot=k");
+  const char *module = "#\nCONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y\n"
+                       "CONFIG_VIRTIO_CONSOLE=m\n";
+  ck_assert_int_eq(write_file_atomic(config, module, strlen(module), 0644,
+                                     &err), 0);
+  cleanup_free char *as_module = builtin_kernel_params(&s);
+  ck_assert_str_eq(as_module, "reboot=k");
+  ck_assert(!builtin_agent_on_virtio(&s));
+  const char *built_in = "#\nCONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y\n"
+                         "CONFIG_VIRTIO_CONSOLE=y\n";
+  ck_assert_int_eq(write_file_atomic(config, built_in, strlen(built_in), 0644,
+                                     &err), 0);
+  cleanup_free char *virtio = builtin_kernel_params(&s);
+  ck_assert_str_eq(virtio, "reboot=k hull.channel=/dev/hvc0");
+  ck_assert(builtin_agent_on_virtio(&s));
+  ck_assert_int_eq(remove_tree(dir, &err), 0);
+}
+END_TEST
+
 static Suite *vmm_suite(void) {
   Suite *s = suite_create("vmm");
   TCase *boot = tcase_create("boot-protocol");
@@ -908,6 +1027,8 @@ static Suite *vmm_suite(void) {
   tcase_add_test(boot, garbage_is_not_a_kernel);
   tcase_add_test(boot, boot_params_filled);
   tcase_add_test(boot, initrd_goes_on_top);
+  tcase_add_test(boot, too_many_vcpus_refused);
+  tcase_add_test(boot, builtin_agent_channel_follows_the_kernels_config);
   suite_add_tcase(s, boot);
   TCase *uart = tcase_create("serial");
   /* The stream test may take seconds on a loaded machine (it spins with
@@ -928,6 +1049,9 @@ static Suite *vmm_suite(void) {
   tcase_add_test(kvm, triple_fault_is_shutdown);
   tcase_add_test(kvm, vm_run_rejects_garbage_kernel);
   tcase_add_test(kvm, agent_channel_echoes_a_stream);
+  tcase_add_test(kvm, virtio_console_echoes_a_stream);
+  tcase_add_test(kvm, second_vcpu_starts_on_sipi);
+  tcase_add_test(kvm, test_guest_reads_and_writes_a_virtio_disk);
   tcase_add_test(kvm, debian_kernel_prints_banner);
   suite_add_tcase(s, kvm);
   return s;

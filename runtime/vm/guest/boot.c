@@ -187,8 +187,19 @@ static int open_port(const char *name, int *fd, hull_error_t *err) {
   return 0;
 }
 
+/* A channel named by its device (the built-in VMM's /dev/hvc0): a tty
+ * like ttyS1, whose node devtmpfs may add a moment after init starts. */
+static int open_device(const char *path, int *fd, hull_error_t *err) {
+  int64_t until = monotonic_ms() + PORT_WAIT_MS;
+  while (access(path, F_OK) < 0 && monotonic_ms() < until)
+    nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+  return guest_open_channel(path, fd, err);
+}
+
 int guest_open_agent_channel(int *fd, hull_error_t *err) {
   cleanup_free char *port = channel_param();
+  if (port && port[0] == '/')
+    return open_device(port, fd, err);
   if (port)
     return open_port(port, fd, err);
   return guest_open_channel(GUEST_CHANNEL, fd, err);

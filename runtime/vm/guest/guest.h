@@ -34,9 +34,10 @@ int guest_mount_all(hull_error_t *err);
 /* Opens ttyS1 raw (no echo, no flow control, no line discipline),
  * non-blocking. */
 int guest_open_channel(const char *path, int *fd, hull_error_t *err);
-/* Opens the agent channel, non-blocking: the virtio port the kernel's
- * command line names (VM_CHANNEL_PARAM; its driver loaded from
- * VM_GUEST_MODULES first), else GUEST_CHANNEL. */
+/* Opens the agent channel, non-blocking: what the kernel's command line
+ * names (VM_CHANNEL_PARAM): a device path (the built-in VMM's
+ * VM_AGENT_HVC), else a virtio port's name (its driver loaded from
+ * VM_GUEST_MODULES first); without one GUEST_CHANNEL. */
 int guest_open_agent_channel(int *fd, hull_error_t *err);
 /* Writes msg to /dev/console (and stderr when that is another file). */
 void guest_console_message(const char *msg);

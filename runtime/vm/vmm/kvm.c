@@ -1,6 +1,8 @@
 /* kvm.c — the /dev/kvm side: check the API, create the VM with an
  * in-kernel irqchip and PIT, back guest RAM with anonymous memory, give
- * the vCPU the host's supported CPUID and map its kvm_run page. */
+ * each vCPU the host's supported CPUID (with its own APIC id) and map its
+ * kvm_run page. vCPU 0 is the bootstrap processor; the in-kernel LAPIC
+ * keeps the others waiting for the guest's INIT/SIPI. */
 #include "runtime/vm/vmm/vmm.h"
 
 #include <errno.h>
@@ -80,7 +82,7 @@ static int create_memory(struct kvm_vm *vm, uint64_t mem_size,
 }
 
 int kvm_create(struct kvm_vm *vm, uint64_t mem_size, hull_error_t *err) {
-  *vm = (struct kvm_vm){.kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1};
+  *vm = (struct kvm_vm){.kvm_fd = -1, .vm_fd = -1};
   if (kvm_open(&vm->kvm_fd, err) < 0)
     return -1;
   vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
@@ -110,6 +112,19 @@ int kvm_create(struct kvm_vm *vm, uint64_t mem_size, hull_error_t *err) {
 #define CPUID7_EBX_AVX512 0xdc230000u
 #define CPUID7_ECX_RDPID (1u << 22)
 
+/* CPUID leaves that carry the processor's initial APIC id: leaf 1 in
+ * EBX[31:24], the x2APIC topology leaves in EDX. KVM_GET_SUPPORTED_CPUID
+ * leaves them 0, which would make every vCPU claim to be the BSP's. */
+static void set_apic_id(struct kvm_cpuid2 *cpuid, unsigned id) {
+  for (uint32_t i = 0; i < cpuid->nent; i++) {
+    struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+    if (e->function == 1)
+      e->ebx = (e->ebx & 0x00ffffffu) | id << 24;
+    else if (e->function == 0xb || e->function == 0x1f)
+      e->edx = id;
+  }
+}
+
 /* What the guest does not see with minimal_cpu: leaf 1's CX16 and the
  * XSAVE family, leaf 7's AVX2/AVX-512, and leaf 0xd (XSAVE state) empty. */
 static void hide_emulator_gaps(struct kvm_cpuid2 *cpuid) {
@@ -131,7 +146,8 @@ static void hide_emulator_gaps(struct kvm_cpuid2 *cpuid) {
 
 /* The guest sees what the host CPU and KVM can offer, as Firecracker and
  * kvmtool do; KVM fills in the hypervisor leaves itself. */
-static int set_cpuid(struct kvm_vm *vm, bool minimal_cpu, hull_error_t *err) {
+static int set_cpuid(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
+                     bool minimal_cpu, hull_error_t *err) {
   size_t size = sizeof(struct kvm_cpuid2) +
                 CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
   cleanup_free struct kvm_cpuid2 *cpuid = xzalloc(size);
@@ -140,25 +156,32 @@ static int set_cpuid(struct kvm_vm *vm, bool minimal_cpu, hull_error_t *err) {
     return hull_error(err, errno, "KVM_GET_SUPPORTED_CPUID");
   if (minimal_cpu)
     hide_emulator_gaps(cpuid);
-  if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, cpuid) < 0)
+  set_apic_id(cpuid, vcpu->id);
+  if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0)
     return hull_error(err, errno, "KVM_SET_CPUID2");
   return 0;
 }
 
 int kvm_create_vcpu(struct kvm_vm *vm, bool minimal_cpu, hull_error_t *err) {
-  vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
-  if (vm->vcpu_fd < 0)
-    return hull_error(err, errno, "KVM_CREATE_VCPU");
+  if (vm->nvcpus >= VM_MAX_VCPUS)
+    return hull_error(err, 0, "KVM_CREATE_VCPU: at most %d vCPUs",
+                      VM_MAX_VCPUS);
+  struct kvm_vcpu *vcpu = &vm->vcpus[vm->nvcpus];
+  *vcpu = (struct kvm_vcpu){.id = vm->nvcpus};
+  vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)vcpu->id);
+  if (vcpu->fd < 0)
+    return hull_error(err, errno, "KVM_CREATE_VCPU %u", vcpu->id);
+  vm->nvcpus++;
   int run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
   if (run_size < (int)sizeof(struct kvm_run))
     return hull_error(err, errno, "KVM_GET_VCPU_MMAP_SIZE");
   void *run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE,
-                   MAP_SHARED, vm->vcpu_fd, 0);
+                   MAP_SHARED, vcpu->fd, 0);
   if (run == MAP_FAILED)
     return hull_error(err, errno, "mmap the vCPU's kvm_run");
-  vm->run = run;
-  vm->run_size = (size_t)run_size;
-  return set_cpuid(vm, minimal_cpu, err);
+  vcpu->run = run;
+  vcpu->run_size = (size_t)run_size;
+  return set_cpuid(vm, vcpu, minimal_cpu, err);
 }
 
 int kvm_set_irq_line(struct kvm_vm *vm, unsigned irq, int level,
@@ -170,17 +193,18 @@ int kvm_set_irq_line(struct kvm_vm *vm, unsigned irq, int level,
 }
 
 void kvm_destroy(struct kvm_vm *vm) {
-  if (vm->run)
-    munmap(vm->run, vm->run_size);
+  for (unsigned i = 0; i < vm->nvcpus; i++) {
+    if (vm->vcpus[i].run)
+      munmap(vm->vcpus[i].run, vm->vcpus[i].run_size);
+    close(vm->vcpus[i].fd);
+  }
   if (vm->mem)
     munmap(vm->mem, vm->mem_size);
-  if (vm->vcpu_fd >= 0)
-    close(vm->vcpu_fd);
   if (vm->vm_fd >= 0)
     close(vm->vm_fd);
   if (vm->kvm_fd >= 0)
     close(vm->kvm_fd);
-  *vm = (struct kvm_vm){.kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1};
+  *vm = (struct kvm_vm){.kvm_fd = -1, .vm_fd = -1};
 }
 
 const char *kvm_exit_reason_name(uint32_t reason) {

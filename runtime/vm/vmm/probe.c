@@ -37,19 +37,19 @@ static const uint8_t probe_code[] = {
 
 static uint64_t guest_rip(struct kvm_vm *vm) {
   struct kvm_regs r;
-  return ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0 ? 0 : r.rip;
+  return ioctl(vm->vcpus[0].fd, KVM_GET_REGS, &r) < 0 ? 0 : r.rip;
 }
 
 /* Runs the loaded guest: *native when it reaches the reset, not when KVM's
  * emulator gives up on it; anything else is an error naming the exit. */
 static int run_probe(struct kvm_vm *vm, bool *native, hull_error_t *err) {
   for (int i = 0; i < PROBE_MAX_EXITS; i++) {
-    if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+    if (ioctl(vm->vcpus[0].fd, KVM_RUN, 0) < 0) {
       if (errno == EINTR || errno == EAGAIN)
         continue;
       return hull_error(err, errno, "probe: KVM_RUN");
     }
-    struct kvm_run *run = vm->run;
+    struct kvm_run *run = vm->vcpus[0].run;
     switch (run->exit_reason) {
     case KVM_EXIT_IO: {
       const uint8_t *data = (const uint8_t *)run + run->io.data_offset;
@@ -88,7 +88,7 @@ int vmm_probe_native(bool *native, hull_error_t *err) {
   cpu_write_tables(vm.mem);
   memcpy(vm.mem + PROBE_CODE_ADDR, probe_code, sizeof probe_code);
   memset(vm.mem + PROBE_DATA_ADDR, 0, 16);
-  if (cpu_enter_long_mode(vm.vcpu_fd, PROBE_CODE_ADDR, err) < 0)
+  if (cpu_enter_long_mode(vm.vcpus[0].fd, PROBE_CODE_ADDR, err) < 0)
     goto out;
   ret = run_probe(&vm, native, err);
 out:
