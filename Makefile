@@ -149,7 +149,7 @@ deps:
 	  procps util-linux man-db \
 	  qemu-system-x86 qemu-utils linux-image-amd64 cpio xz-utils systemd \
 	  linux-source bc bison flex libelf-dev \
-	  containerd podman docker.io uidmap conmon \
+	  containerd podman docker.io uidmap conmon passt slirp4netns \
 	  containernetworking-plugins docker-registry umoci zstd ca-certificates
 
 install: hull guest-kernel
