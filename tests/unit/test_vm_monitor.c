@@ -513,8 +513,9 @@ START_TEST(bzimage_unpacks_once_into_the_cache) {
   ck_assert_str_eq(again, elf);
   ck_assert_int_eq(stat(again, &after), 0);
   ck_assert_int_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
-  /* not a bzImage: booted as it is */
+  /* not a bzImage: booted as it is; nor is what was unpacked */
   ck_assert_ptr_null(vm_unpacked_kernel("/etc/hostname", dir));
+  ck_assert_ptr_null(vm_unpacked_kernel(elf, dir));
   globfree(&g);
   cleanup_free char *cmd = xasprintf("rm -rf %s", dir);
   ck_assert_int_eq(system(cmd), 0);
