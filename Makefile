@@ -125,8 +125,8 @@ bench/net-throughput: bench/net-throughput.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 # hull's guest kernel (runtime/vm/guest-kernel/): Debian's linux-source with
-# the config kept there, built once per change of that config, the build
-# script or the source package into GUEST_KERNEL_CACHE, outside the tree so
+# the patches and the config kept there, built once per change of them, the
+# build script or the source package into GUEST_KERNEL_CACHE, outside the tree so
 # that `make clean` and a fresh clone keep it (a CI runner that keeps or
 # caches that directory, keyed on runtime/vm/guest-kernel/*, builds it once).
 # A cold build is ~22 CPU-minutes (~12 min on 2 idle cores, 40 on a busy
