@@ -148,7 +148,7 @@ deps:
 	  libmnl-dev libnftnl-dev libssl-dev libcurl4-openssl-dev libsystemd-dev libarchive-dev libarchive13 check libsubunit-dev busybox-static iproute2 crun runc \
 	  procps util-linux man-db \
 	  qemu-system-x86 linux-image-amd64 cpio xz-utils systemd \
-	  linux-source bc bison flex libelf-dev \
+	  linux-source patch bc bison flex libelf-dev \
 	  containerd podman docker.io uidmap conmon \
 	  containernetworking-plugins docker-registry umoci zstd ca-certificates
 
