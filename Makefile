@@ -125,8 +125,8 @@ bench/net-throughput: bench/net-throughput.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 # hull's guest kernel (runtime/vm/guest-kernel/): Debian's linux-source with
-# the config kept there, built once per change of that config, the build
-# script or the source package into GUEST_KERNEL_CACHE, outside the tree so
+# the patches and the config kept there, built once per change of them, the
+# build script or the source package into GUEST_KERNEL_CACHE, outside the tree so
 # that `make clean` and a fresh clone keep it (a CI runner that keeps or
 # caches that directory, keyed on runtime/vm/guest-kernel/*, builds it once).
 # A cold build is ~22 CPU-minutes (~12 min on 2 idle cores, 40 on a busy
@@ -148,7 +148,7 @@ deps:
 	  libmnl-dev libnftnl-dev libssl-dev libcurl4-openssl-dev libsystemd-dev libarchive-dev libarchive13 check libsubunit-dev busybox-static iproute2 crun runc \
 	  procps util-linux man-db \
 	  qemu-system-x86 qemu-utils linux-image-amd64 cpio xz-utils systemd \
-	  linux-source bc bison flex libelf-dev \
+	  linux-source patch bc bison flex libelf-dev \
 	  containerd podman docker.io uidmap conmon passt slirp4netns \
 	  containernetworking-plugins docker-registry umoci zstd ca-certificates
 

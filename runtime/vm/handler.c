@@ -361,8 +361,9 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
     vm_settings_free(&s);
     return -1;
   }
+  bool kvm = s.hypervisor && qemu_kvm_native(cache);
   cleanup_free char *backend_params =
-      s.hypervisor ? qemu_kernel_params(&s, pvh && !pci)
+      s.hypervisor ? qemu_kernel_params(&s, pvh && !pci, kvm)
                    : builtin_kernel_params(&s);
   cleanup_free char *cmdline = vm_kernel_cmdline(&s, backend_params);
   struct spawn_fds f = {.listen = -1, .agent = {-1, -1}, .sync = {-1, -1},
@@ -389,7 +390,7 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
   struct monitor_config mc = {
       .boot = {.settings = &s, .kernel = unpacked ? unpacked : s.kernel,
                .pvh_kernel = pvh,
-               .kvm = s.hypervisor && qemu_kvm_native(cache),
+               .kvm = kvm,
                .initrd = initrd, .console_log = console_log,
                .cmdline = cmdline, .agent_fd = f.agent[1], .stderr_fd = -1,
                .pci = pci, .shares = s.files_copied ? NULL : &shares},

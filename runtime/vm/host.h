@@ -160,9 +160,11 @@ bool qemu_uses_microvm(const struct vm_settings *s, bool pvh_kernel);
  * virtio-pci every kernel finds. */
 bool qemu_needs_pci(const struct vm_settings *s, bool pvh_kernel);
 /* What the qemu machine needs on the kernel's command line: how the guest
- * resets (ending qemu), on a microvm the host's TSC rate, and the agent
+ * resets (ending qemu), on a microvm the host's TSC rate, without kvm
+ * (TCG) what spares the guest's boot slow emulated work, and the agent
  * channel's port (VM_CHANNEL_PARAM). */
-char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel);
+char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel,
+                         bool kvm);
 
 /* Whether qemu gets accel=kvm: /dev/kvm runs guest code natively
  * (vmm_probe_native), probed once per host boot and cached in

@@ -133,10 +133,23 @@ static char *machine_kernel_params(const struct vm_settings *s,
                    khz);
 }
 
+/* What spares a TCG guest's boot the kernel's work that emulation makes
+ * slow (KVM runs it at native speed, and has the TSC-deadline timer that
+ * needs no calibration):
+ * noapictimer: no local APIC timer, whose calibration (TCG offers no
+ *   TSC-deadline timer) counts 100 ms of PIT ticks and checks it over 100
+ *   more. The PIT is the tick then, broadcast to the other vCPUs by IPI.
+ * noreplace-smp: with one vCPU the kernel would rewrite each of its ~4000
+ *   lock prefixes, one text_poke (a page-table switch and a TLB flush)
+ *   each: ~50 ms of TCG. */
+static const char tcg_kernel_params[] = "noapictimer noreplace-smp";
+
 /* The agent finds its channel by the port's name (guest/boot.c). */
-char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel) {
+char *qemu_kernel_params(const struct vm_settings *s, bool pvh_kernel,
+                         bool kvm) {
   cleanup_free char *machine = machine_kernel_params(s, pvh_kernel);
-  return xasprintf("%s " VM_CHANNEL_PARAM "=" VM_AGENT_PORT, machine);
+  return xasprintf("%s%s%s " VM_CHANNEL_PARAM "=" VM_AGENT_PORT, machine,
+                   kvm ? "" : " ", kvm ? "" : tcg_kernel_params);
 }
 
 #define KVM_NATIVE_FILE "vm/kvm-native"

@@ -110,8 +110,19 @@ static bool has_pvh_note(int fd) {
   return false;
 }
 
+static bool is_elf(const char *kernel) {
+  cleanup_close int fd = open(kernel, O_RDONLY | O_CLOEXEC);
+  char magic[SELFMAG];
+  return fd >= 0 && pread(fd, magic, SELFMAG, 0) == SELFMAG &&
+         memcmp(magic, ELFMAG, SELFMAG) == 0;
+}
+
 static int unpack(const char *kernel, const char *dir, char **out,
                   hull_error_t *err) {
+  /* A vmlinux (hull's own kernel) is booted as it is: its ~16 MB are not
+   * read only to learn that they are no bzImage. */
+  if (is_elf(kernel))
+    return hull_error(err, 0, "`%s` is an ELF file", kernel);
   struct stat st;
   if (stat(kernel, &st) < 0)
     return hull_error(err, errno, "stat `%s`", kernel);

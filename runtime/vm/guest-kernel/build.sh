@@ -1,18 +1,20 @@
 #!/bin/sh
 # build.sh — hull's guest kernel (`make guest-kernel`): Debian's
-# linux-source tarball, `make tinyconfig` with ./config merged over it,
-# `make vmlinux`, stripped. The result is an ELF with a PVH entry, booted
-# as it is (no decompression in the guest).
+# linux-source tarball with ./*.patch applied, `make tinyconfig` with
+# ./config merged over it, `make vmlinux`, stripped. The result is an ELF
+# with a PVH entry, booted as it is (no decompression in the guest).
 #
 # Usage: build.sh CACHE_DIR [JOBS]
 #
 # CACHE_DIR/<key>/vmlinux (and vmlinux.config beside it) where key hashes
-# the fragment, this script and the source tarball's identity: a build is
-# done once per change of any of them, and older keys stay until removed
-# by hand. CACHE_DIR/current links to the newest. The source tree (~1.4 GB
+# the fragment, the patches, this script and the source tarball's identity:
+# a build is done once per change of any of them, and older keys stay until
+# removed by hand. CACHE_DIR/current links to the newest. The source tree (~1.4 GB
 # unpacked) is built in CACHE_DIR/build.<pid> and removed afterwards, unless
 # GUEST_KERNEL_SRC names a tree unpacked from that same tarball to build in
-# and keep (a later build there is incremental: for work on the config).
+# and keep (a later build there is incremental: for work on the config; a
+# patch already applied there is not applied again, and one taken out of
+# this directory stays in it until the tree is unpacked afresh).
 # Prints the vmlinux's path.
 set -eu
 
@@ -29,7 +31,10 @@ if [ -z "$source" ]; then
 	exit 1
 fi
 
-key=$( { stat -c '%n %s %Y' "$source"; cat "$fragment" "$0"; } | sha256sum | cut -c1-16)
+# Small changes to the kernel's source, each file saying why (patch -p1).
+patches=$(ls "$here"/*.patch 2>/dev/null | sort || true)
+
+key=$( { stat -c '%n %s %Y' "$source"; cat "$fragment" $patches "$0"; } | sha256sum | cut -c1-16)
 out=$cache/$key
 if [ -s "$out/vmlinux" ]; then
 	ln -sfn "$key" "$cache/current"
@@ -67,6 +72,11 @@ else
 	tar -xJf "$source" -C "$build" --strip-components=1
 	cd "$build"
 fi
+for p in $patches; do
+	if ! patch -p1 -R -s -f --dry-run <"$p" >/dev/null 2>&1; then
+		patch -p1 -s -f <"$p"
+	fi
+done
 make -s tinyconfig >/dev/null
 scripts/kconfig/merge_config.sh -m .config "$fragment" >/dev/null
 make -s olddefconfig
