@@ -3,8 +3,8 @@
  * in the guest (runtime/vm/share.c, guest/share.c); what the guest writes
  * is in the image afterwards. The images are made here (mkfs.ext4 -d of
  * the test rootfs; qemu-img convert for qcow2) and booted with Debian's
- * kernel, whose ext4 hull loads from /lib/modules (hull's own kernel has
- * no block file system built in). Bad input is one line naming
+ * kernel, whose ext4 hull loads from /lib/modules, and with hull's own,
+ * which has ext4 built in. Bad input is one line naming
  * vm.image.path or vm.image.format, and leaves nothing. */
 #include "tests/integration/vm-harness.h"
 #include "runtime/common/common.h"
@@ -112,10 +112,9 @@ START_TEST(vm_disk_qcow2_image_is_the_rootfs) {
 }
 END_TEST
 
-/* hull's own kernel has no block file system built in (it would need
- * CONFIG_EXT4_FS): the image boots and is the rootfs if it has one, else
- * create fails in one line naming the device and what the kernel has. */
-START_TEST(vm_disk_own_kernel_mounts_or_says_why) {
+/* hull's own kernel has ext4 built in (runtime/vm/guest-kernel/config):
+ * an ext4 image is the container's rootfs with no module to load. */
+START_TEST(vm_disk_own_kernel_mounts_an_ext4_image) {
   cleanup_free char *kernel = vm_own_kernel();
   SKIP_UNLESS(kernel != NULL, "no hull guest kernel ($HULL_GUEST_KERNEL)");
   SKIP_WITHOUT_QEMU(kernel);
@@ -130,18 +129,36 @@ START_TEST(vm_disk_own_kernel_mounts_or_says_why) {
       .top_extra = vm});
   struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
                        c->id, NULL);
-  if (r.status == 0)
-    ck_assert_str_eq(r.out, "/dev/vda ext4\n");
-  else {
-    ck_assert_int_eq(r.status, 1);
-    ck_assert_msg(hcontains(r.err, "msg=\"VM shares: mount the VM image's "
-                                   "disk `/dev/vda` on `/bundle/rootfs` as "
-                                   "any block file system the guest kernel "
-                                   "has ("),
-                  "%s", r.err);
-    ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
-                  "more than one line: %s", r.err);
-  }
+  ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+  ck_assert_str_eq(r.out, "/dev/vda ext4\n");
+  hres_free(&r);
+  hctx_finish(c);
+}
+END_TEST
+
+/* An image with no file system on it (zeros): create fails in one line
+ * naming the device and the file systems the guest kernel tried, and
+ * leaves nothing. */
+START_TEST(vm_disk_without_a_file_system_says_what_was_tried) {
+  cleanup_free char *kernel = vm_test_kernel();
+  SKIP_WITHOUT_QEMU(kernel);
+  struct hctx *c = hctx_new();
+  cleanup_free char *image = xasprintf("%s/zeros.raw", c->dir);
+  int fd = open(image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(ftruncate(fd, 8 << 20), 0);
+  close(fd);
+  cleanup_free char *vm = vm_with_image(kernel, image, "raw");
+  hctx_write_config(c, &(struct hconfig){.top_extra = vm});
+  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
+                       c->id, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(hcontains(r.err, "mount the VM image's disk `/dev/vda` on "
+                                 "`/bundle/rootfs` as any block file system "
+                                 "the guest kernel has ("),
+                "%s", r.err);
+  ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+                "more than one line: %s", r.err);
   hres_free(&r);
   hctx_finish(c);
 }
@@ -198,7 +215,8 @@ static Suite *vm_disk_suite(void) {
   tcase_set_tags(tc, "vm-mode");
   tcase_add_test(tc, vm_disk_raw_image_is_the_rootfs);
   tcase_add_test(tc, vm_disk_qcow2_image_is_the_rootfs);
-  tcase_add_test(tc, vm_disk_own_kernel_mounts_or_says_why);
+  tcase_add_test(tc, vm_disk_own_kernel_mounts_an_ext4_image);
+  tcase_add_test(tc, vm_disk_without_a_file_system_says_what_was_tried);
   tcase_add_test(tc, vm_disk_bad_images_refused_by_name);
   suite_add_tcase(s, tc);
   return s;
