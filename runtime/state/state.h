@@ -146,8 +146,8 @@ uint64_t userns_pool_largest(const struct userns_pool *pool);
 struct userns_lease {
   int fd;                    /* the record, flocked; -1: none */
   struct userns_span range;
-  char *path, *done_path;    /* the pending record, and its name once
-                                create has succeeded */
+  char *root;                /* --root */
+  char *name;                /* the pending record's, in <root>/.userns */
 };
 /* The lowest free range of size ids in the pool for container id (whose
  * state dir exists), under the pool's lock; reclaims on the way the ranges

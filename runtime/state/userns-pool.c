@@ -15,10 +15,12 @@
  *                                            flock on the file
  *
  * A record is a name (as netns/ipam.c's addresses): one readdir tells who
- * holds what. It appears (O_EXCL) under the lock, after the container's
- * state dir, so a taker that reads the directory under the lock sees every
- * range held or being taken; it is renamed once create has succeeded, and
- * unlinked by delete (and by a failed create) before the state dir goes.
+ * holds what. It appears (O_EXCL) after the container's state dir, is
+ * renamed once create has succeeded, and is unlinked by delete (and by a
+ * failed create) before the state dir goes -- each under the lock, so a
+ * taker that reads the directory under the lock sees every range held or
+ * being taken (a directory read while an entry is renamed may return
+ * neither name).
  *
  * A range is free again when
  *   - its container's state dir is gone (a delete killed in between), or
@@ -414,8 +416,8 @@ int userns_lease_take(const char *root, const char *id,
     }
     out->fd = take_fd(&fd);
     out->range = got;
-    out->path = xasprintf("%s/%s", d.path, name);
-    out->done_path = xasprintf("%s/%s", d.path, name + sizeof(PENDING) - 1);
+    out->root = xstrdup(root);
+    out->name = take_ptr(name);
     return 0;
   }
   return hull_error(err, 0, "no free range of %" PRIu32 " ids left in the "
@@ -423,8 +425,15 @@ int userns_lease_take(const char *root, const char *id,
 }
 
 int userns_lease_commit(struct userns_lease *l, hull_error_t *err) {
-  if (rename(l->path, l->done_path) < 0)
-    return hull_error(err, errno, "rename `%s`", l->path);
+  /* Under the lock, as every change of a name: a directory read while
+   * an entry is renamed may return neither name. */
+  cleanup_pool_dir struct pool_dir d = {.dir = -1, .lock = -1};
+  if (pool_dir_lock(l->root, false, &d, err) < 0)
+    return -1;
+  const char *done = l->name + sizeof(PENDING) - 1;
+  if (d.dir < 0 || renameat(d.dir, l->name, d.dir, done) < 0)
+    return hull_error(err, d.dir < 0 ? ENOENT : errno, "rename `%s/%s`",
+                      d.path, l->name);
   userns_lease_close(l);
   return 0;
 }
@@ -432,8 +441,8 @@ int userns_lease_commit(struct userns_lease *l, hull_error_t *err) {
 void userns_lease_close(struct userns_lease *l) {
   if (l->fd >= 0)
     close(l->fd); /* drops the flock */
-  free(l->path);
-  free(l->done_path);
+  free(l->root);
+  free(l->name);
   *l = (struct userns_lease){.fd = -1};
 }
 
