@@ -19,12 +19,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #define OVERFLOW_ID 65534u
@@ -141,43 +139,14 @@ uint32_t image_id_maps_host_gid(const struct image_id_maps *m, uint32_t id) {
 
 /* ---- idmapped lowers ------------------------------------------------- */
 
-/* The file system a layer directory is on, for the message when the kernel
- * cannot idmap it. */
-static char *fs_name(const char *dir) {
-  static const struct { unsigned long magic; const char *name; } known[] = {
-      {EXT4_SUPER_MAGIC, "ext4"},   {XFS_SUPER_MAGIC, "xfs"},
-      {BTRFS_SUPER_MAGIC, "btrfs"}, {TMPFS_MAGIC, "tmpfs"},
-      {OVERLAYFS_SUPER_MAGIC, "overlayfs"}, {V9FS_MAGIC, "9p"},
-      {NFS_SUPER_MAGIC, "nfs"},     {F2FS_SUPER_MAGIC, "f2fs"},
-      {RAMFS_MAGIC, "ramfs"},
-  };
-  struct statfs fs;
-  if (statfs(dir, &fs) < 0)
-    return xstrdup("an unknown file system");
-  for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
-    if ((unsigned long)fs.f_type == known[i].magic)
-      return xasprintf("%s", known[i].name);
-  return xasprintf("file system 0x%lx", (unsigned long)fs.f_type);
-}
-
 /* dir cloned, given the maps' user namespace, attached at target. */
 static int attach_idmapped(const char *dir, int userns, const char *target,
                            hull_error_t *err) {
-  cleanup_close int tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE |
-                                                        OPEN_TREE_CLOEXEC);
-  if (tree < 0)
-    return hull_error(err, errno, "idmapped lowers: clone the mount of "
-                                  "layer `%s`", dir);
-  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
-                            .userns_fd = (uint64_t)userns};
-  if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
-    int e = errno;
-    cleanup_free char *fs = fs_name(dir);
-    return hull_error(err, e, "idmapped lowers: the kernel cannot idmap "
-                              "layer `%s` (%s; --copy or "
-                              "HULL_IMAGE_ROOTFS=copy makes a chowned copy)",
-                      dir, fs);
-  }
+  cleanup_close int tree = -1;
+  if (idmap_clone_tree(dir, false, userns, "layer", "--copy or "
+                       "HULL_IMAGE_ROOTFS=copy makes a chowned copy", &tree,
+                       err) < 0)
+    return hull_error_wrap(err, "idmapped lowers");
   if (mkdir(target, 0700) < 0)
     return hull_error(err, errno, "idmapped lowers: mkdir `%s`", target);
   if (move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)

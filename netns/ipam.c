@@ -159,21 +159,9 @@ static void networks_close(struct networks *n) {
 }
 #define cleanup_networks __attribute__((cleanup(networks_close)))
 
-/* flock waits past signals: a command that holds the interrupt signals (see
- * common.h) tries again and again, so that SIGTERM still ends its wait. The
- * lock is held for microseconds: short naps. */
-static int wait_for_lock(int fd, int how, const char *path,
-                         hull_error_t *err) {
-  bool interruptible = interrupt_held();
-  for (int nap = 1;; nap = nap < 4 ? nap * 2 : 4) {
-    if (flock(fd, how | (interruptible ? LOCK_NB : 0)) == 0)
-      return 0;
-    if (errno != EINTR && errno != EWOULDBLOCK)
-      return hull_error(err, errno, "lock `%s`", path);
-    if (errno == EWOULDBLOCK &&
-        wait_ms(nap, "waiting for the networks' lock", err) < 0)
-      return -1;
-  }
+/* The lock is held for microseconds: short naps (flock_wait). */
+static int wait_for_lock(int fd, int how, hull_error_t *err) {
+  return flock_wait(fd, how, 4, "waiting for the networks' lock", err);
 }
 
 /* Opens <root>/.networks (made first when make is true; else its absence
@@ -198,8 +186,7 @@ static int networks_lock(const char *root, bool make, int how,
                    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (n->lock < 0)
     return hull_error(err, errno, "open `%s/.lock`", n->path);
-  cleanup_free char *lock_path = xasprintf("%s/.lock", n->path);
-  return wait_for_lock(n->lock, how, lock_path, err);
+  return wait_for_lock(n->lock, how, err);
 }
 
 /* The network's directory; "does not exist" when it is not there. */

@@ -14,7 +14,7 @@ static void print_version(void) {
 }
 
 enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD,
-       OPT_ROOTLESS, OPT_CRIU };
+       OPT_ROOTLESS, OPT_CRIU, OPT_USERNS_POOL };
 
 /* Flags engines may pass that hull does not implement: refuse, never
  * ignore. */
@@ -34,6 +34,7 @@ static int parse_global(int argc, char **argv, struct global_options *g,
       {"systemd-cgroup", no_argument, NULL, OPT_SYSTEMD},
       {"rootless", required_argument, NULL, OPT_ROOTLESS},
       {"criu", required_argument, NULL, OPT_CRIU},
+      {"userns-pool", required_argument, NULL, OPT_USERNS_POOL},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'v'},
       {NULL, 0, NULL, 0},
@@ -59,6 +60,16 @@ static int parse_global(int argc, char **argv, struct global_options *g,
         return -1;
       break;
     case OPT_CRIU: return unsupported("--criu", err);
+    case OPT_USERNS_POOL: {
+      /* Checked now, whatever the command, so that a typo never waits
+       * for the first run.oci.userns=auto container. */
+      struct userns_pool pool;
+      if (userns_pool_parse(optarg, &pool, err) < 0)
+        return -1;
+      userns_pool_clear(&pool);
+      g->userns_pool = optarg;
+      break;
+    }
     case 'h': return cmd_help(g, 1, argv, err) < 0 ? -1 : 0;
     case 'v': print_version(); return 0;
     default:

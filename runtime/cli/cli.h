@@ -18,6 +18,7 @@ struct global_options {
   bool systemd_cgroup;       /* --systemd-cgroup (create and run use it;
                                 later verbs read it from the state) */
   enum rootless_mode rootless;
+  const char *userns_pool;   /* --userns-pool START:SIZE (checked) */
 };
 
 /* A verb returns its exit status (>= 0), or -1 with *err set. */

@@ -22,6 +22,9 @@ static void print_overview(void) {
          "   --systemd-cgroup      place containers in systemd scopes\n"
          "   --rootless VALUE      ignore cgroup permission errors (true, "
          "false or auto) (default: \"auto\")\n"
+         "   --userns-pool START:SIZE  host ids run.oci.userns=auto takes "
+         "ranges from\n"
+         "                         (default: /etc/subuid's entry for hull)\n"
          "   --help, -h            show help\n"
          "   --version, -v         print the version\n", root);
 }

@@ -132,6 +132,11 @@ int wait_fd(int fd, short events, int timeout_ms, const char *what,
             hull_error_t *err);
 /* Sleeps ms unless interrupted (-1). */
 int wait_ms(int ms, const char *what, hull_error_t *err);
+/* flock(fd, how) that a held interrupt ends: tried again and again with
+ * naps from 1 ms doubling up to max_nap_ms (flock cannot wait on a signal
+ * too); blocks plainly when no interrupt is held. */
+int flock_wait(int fd, int how, int max_nap_ms, const char *what,
+               hull_error_t *err);
 
 /* ---- shared libraries loaded on first use (lazylib.c) -----------------
  * A library only some commands need (libarchive for VM mode, libnftnl for

@@ -10,6 +10,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <sys/file.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -113,4 +114,17 @@ int wait_fd(int fd, short events, int timeout_ms, const char *what,
 
 int wait_ms(int ms, const char *what, hull_error_t *err) {
   return wait_fd(-1, 0, ms, what, err) < 0 ? -1 : 0;
+}
+
+int flock_wait(int fd, int how, int max_nap_ms, const char *what,
+               hull_error_t *err) {
+  bool interruptible = interrupt_held();
+  for (int nap = 1;; nap = nap < max_nap_ms ? nap * 2 : max_nap_ms) {
+    if (flock(fd, how | (interruptible ? LOCK_NB : 0)) == 0)
+      return 0;
+    if (errno != EINTR && errno != EWOULDBLOCK)
+      return hull_error(err, errno, "%s", what);
+    if (errno == EWOULDBLOCK && wait_ms(nap, what, err) < 0)
+      return -1;
+  }
 }

@@ -93,10 +93,14 @@ static int check_linux_needs(const struct spec *spec, hull_error_t *err) {
   if (geteuid() != 0 && spec_namespace_find(spec, SPEC_NS_USER) == NULL)
     return hull_error(err, 0, "config.json: .linux.namespaces: rootless "
                               "container requires user namespaces");
-  if ((created & CLONE_NEWUSER) && spec->linux->n_uid_mappings == 0)
+  /* run.oci.userns=auto's maps come once the state dir exists. */
+  bool maps_later = userns_auto_wanted(spec);
+  if ((created & CLONE_NEWUSER) && spec->linux->n_uid_mappings == 0 &&
+      !maps_later)
     return hull_error(err, 0, "config.json: .linux.uidMappings: required "
                               "with a new user namespace");
-  if ((created & CLONE_NEWUSER) && spec->linux->n_gid_mappings == 0)
+  if ((created & CLONE_NEWUSER) && spec->linux->n_gid_mappings == 0 &&
+      !maps_later)
     return hull_error(err, 0, "config.json: .linux.gidMappings: required "
                               "with a new user namespace");
   return 0;
@@ -220,6 +224,7 @@ static int load_bundle(const struct create_options *o, char **bundle,
     return -1;
   if (spec_parse(*text, strlen(*text), "config.json", spec, err) < 0 ||
       spec_validate_for_run(*spec, err) < 0 ||
+      userns_auto_check(*spec, err) < 0 ||
       check_linux_needs(*spec, err) < 0 ||
       net_devices_check(*spec, err) < 0 ||
       network_check(*spec, err) < 0 ||
@@ -306,11 +311,29 @@ static int make_cgroup(struct lifecycle *lc, const struct create_options *o,
   return 0;
 }
 
+/* run.oci.userns=auto: the rootfs as the container's ids see it, made
+ * here (only a runtime privileged over its file system can map it) for the
+ * init to attach; -1 otherwise. */
+static int open_rootfs_tree(const struct lifecycle *lc,
+                            const struct userns_lease *lease, int *fd,
+                            hull_error_t *err) {
+  *fd = -1;
+  if (lease->fd < 0)
+    return 0;
+  if (rootfs_open_idmapped(lc->spec, lc->state->rootfs, fd, err) < 0)
+    return hull_error_wrap(err, "annotation run.oci.userns=auto");
+  return 0;
+}
+
 static int create_in(struct lifecycle *lc, const struct create_options *o,
+                     const struct userns_lease *lease,
                      const char *config_text, int *master, pid_t *pid,
                      hull_error_t *err) {
   struct create_ctx ctx = {.lc = lc};
   cleanup_close int ours = -1;
+  cleanup_close int rootfs_tree = -1;
+  if (open_rootfs_tree(lc, lease, &rootfs_tree, err) < 0)
+    return -1;
   if (state_write(&lc->dir, lc->state, err) < 0 ||
       save_config(lc, config_text, err) < 0 || make_exec_fifo(lc, err) < 0)
     return -1;
@@ -348,6 +371,7 @@ static int create_in(struct lifecycle *lc, const struct create_options *o,
       .cgroup_self_fds = self_fds,
       .n_cgroup_self_fds = n_self_fds,
       .console_fd = -1,
+      .rootfs_tree_fd = rootfs_tree,
       .preserve_fds = o->preserve_fds + socket_activation_fds(),
       .no_pivot = o->no_pivot,
       .no_new_keyring = o->no_new_keyring,
@@ -438,8 +462,12 @@ int lifecycle_create(const struct create_options *o, int *master, pid_t *pid,
                          err) < 0)
     return -1;
   lc.cgroups = cgroup_manager_for_path(lc.state->cgroup_path, o->systemd_cgroup);
-  if (add_engine_passthrough(&lc, err) == 0 &&
-      create_in(&lc, o, text, master, pid, err) == 0)
+  /* Taken with the state dir held: a range is never without its owner. */
+  cleanup_userns_lease struct userns_lease lease = {.fd = -1};
+  if (userns_auto_take(&lc, o->root, o->userns_pool, &lease, err) == 0 &&
+      add_engine_passthrough(&lc, err) == 0 &&
+      create_in(&lc, o, &lease, text, master, pid, err) == 0 &&
+      (lease.fd < 0 || userns_lease_commit(&lease, err) == 0))
     return 0;
   if (*master >= 0)
     close(*master);

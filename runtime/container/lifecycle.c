@@ -247,5 +247,8 @@ int lifecycle_destroy(struct lifecycle *lc, hull_error_t *err) {
     cleanup_free char *json = state_oci_json(lc->state, STATUS_STOPPED, false);
     hooks_run_warn("poststop", &spec->hooks.poststop, json);
   }
+  /* The processes are gone: the ids are no one's now. */
+  if (userns_auto_release(lc, err) < 0)
+    return -1;
   return state_dir_remove(&lc->dir, err);
 }

@@ -100,6 +100,25 @@ int network_attach(struct lifecycle *lc, const struct network_attachment *at,
  * safe to repeat, and after a crash at any point. */
 int network_detach(struct lifecycle *lc, hull_error_t *err);
 
+/* ---- tenant id ranges: run.oci.userns=auto (userns-auto.c) ------------ */
+
+/* True when the annotations ask for a range of the pool. */
+bool userns_auto_wanted(const struct spec *spec);
+/* What create checks before it makes anything: the annotation parses,
+ * hull is root, the config maps no ids itself, joins no user namespace
+ * and has a mount namespace; then the spec gets its new user namespace
+ * (maps come with userns_auto_take). Nothing without the annotation. */
+int userns_auto_check(struct spec *spec, hull_error_t *err);
+/* With the state dir made: a range from the pool (--userns-pool's text,
+ * or NULL: /etc/subuid's and /etc/subgid's entries for user hull) held by
+ * *lease, and lc->spec's maps 0 -> it. lease->fd -1 without the
+ * annotation. */
+int userns_auto_take(struct lifecycle *lc, const char *root,
+                     const char *pool_option, struct userns_lease *lease,
+                     hull_error_t *err);
+/* delete, a failed create: the container's range goes back to the pool. */
+int userns_auto_release(const struct lifecycle *lc, hull_error_t *err);
+
 /* Forwards the signals a foreground `run`/`exec` passes on (as runc) to
  * pid until it exits; returns its exit code (128+N when killed by N). */
 int lifecycle_wait_forwarding(pid_t pid);

@@ -7,12 +7,18 @@
  * the init exists, maps the copy that rootfs_open_bind_sources made, and the
  * init attaches it. A mapping line "containerID hostID size" reads as a user
  * namespace's: a file owned by containerID on disk shows as hostID through
- * the mount (and as whatever the container's own namespace makes of that). */
+ * the mount (and as whatever the container's own namespace makes of that).
+ *
+ * Also the copies others map whole: an image's layers (images/idmap.c) and
+ * the rootfs of a container given its ids by run.oci.userns=auto
+ * (idmap_clone_tree, rootfs_open_idmapped). */
 #include "rootfs-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 bool mount_is_idmapped(const struct spec_mount *m,
@@ -86,4 +92,56 @@ int idmap_apply(int tree_fd, const struct spec *spec, size_t index,
     return hull_error(err, errno, "mounts[%zu]: idmap `%s`", index,
                       m->source ? m->source : "");
   return 0;
+}
+
+/* ---- whole trees: layers, a rootfs ------------------------------------ */
+
+char *fs_type_name(const char *path) {
+  static const struct { unsigned long magic; const char *name; } known[] = {
+      {EXT4_SUPER_MAGIC, "ext4"},   {XFS_SUPER_MAGIC, "xfs"},
+      {BTRFS_SUPER_MAGIC, "btrfs"}, {TMPFS_MAGIC, "tmpfs"},
+      {OVERLAYFS_SUPER_MAGIC, "overlayfs"}, {V9FS_MAGIC, "9p"},
+      {NFS_SUPER_MAGIC, "nfs"},     {F2FS_SUPER_MAGIC, "f2fs"},
+      {RAMFS_MAGIC, "ramfs"},
+  };
+  struct statfs fs;
+  if (statfs(path, &fs) < 0)
+    return xstrdup("an unknown file system");
+  for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
+    if ((unsigned long)fs.f_type == known[i].magic)
+      return xstrdup(known[i].name);
+  return xasprintf("file system 0x%lx", (unsigned long)fs.f_type);
+}
+
+int idmap_clone_tree(const char *path, bool recursive, int userns,
+                     const char *what, const char *fallback, int *tree,
+                     hull_error_t *err) {
+  unsigned rec = recursive ? AT_RECURSIVE : 0;
+  cleanup_close int fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE |
+                                                       OPEN_TREE_CLOEXEC | rec);
+  if (fd < 0)
+    return hull_error(err, errno, "clone the mount of %s `%s`", what, path);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
+                            .userns_fd = (uint64_t)userns};
+  if (mount_setattr(fd, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0) {
+    int e = errno;
+    cleanup_free char *fs = fs_type_name(path);
+    return hull_error(err, e, "the kernel cannot idmap %s `%s` (%s; %s)",
+                      what, path, fs, fallback);
+  }
+  *tree = take_fd(&fd);
+  return 0;
+}
+
+int rootfs_open_idmapped(const struct spec *spec, const char *rootfs,
+                         int *tree, hull_error_t *err) {
+  const struct spec_linux *l = spec->linux;
+  cleanup_close int userns = -1;
+  if (ns_new_user_fd(l->uid_mappings, l->n_uid_mappings, l->gid_mappings,
+                     l->n_gid_mappings, &userns, err) < 0)
+    return hull_error_wrap(err, "idmapped rootfs");
+  return idmap_clone_tree(rootfs, true, userns, "rootfs",
+                          "give the container linux.uidMappings and "
+                          "gidMappings of its own and a rootfs chowned to "
+                          "them instead", tree, err);
 }

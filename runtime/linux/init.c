@@ -171,7 +171,7 @@ static void close_runtime_fds(const struct process_config *cfg,
                               const int *bind_fds, int sync_fd) {
   size_t n_bind = bind_fds ? cfg->spec->n_mounts : 0;
   cleanup_free int *keep = xmalloc(
-      (SPEC_NS_COUNT + 4 + cfg->n_cgroup_self_fds + n_bind) * sizeof(*keep));
+      (SPEC_NS_COUNT + 5 + cfg->n_cgroup_self_fds + n_bind) * sizeof(*keep));
   size_t n = 0;
   for (size_t i = 0; i < n_bind; i++)
     keep[n++] = bind_fds[i];
@@ -180,6 +180,7 @@ static void close_runtime_fds(const struct process_config *cfg,
   keep[n++] = sync_fd;
   keep[n++] = cfg->console_fd;
   keep[n++] = cfg->exec_fifo_fd;
+  keep[n++] = cfg->rootfs_tree_fd;
   keep[n++] = log_fd();
   for (size_t i = 0; i < cfg->n_cgroup_self_fds; i++)
     keep[n++] = cfg->cgroup_self_fds[i];
@@ -270,6 +271,7 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
       .terminal = spec->process->terminal,
       .shares_mount_ns = spec_namespace_find(spec, SPEC_NS_MOUNT) == NULL,
       .bind_fds = r->bind_fds,
+      .rootfs_tree = cfg->rootfs_tree_fd >= 0 ? &cfg->rootfs_tree_fd : NULL,
   };
   if (rootfs_prepare(spec, &ro, err) < 0)
     return -1;

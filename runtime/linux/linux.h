@@ -25,6 +25,9 @@ struct rootfs_options {
    * runtime made before the user namespace (rootfs_open_bind_sources), or
    * -1; NULL for none. */
   const int *bind_fds;
+  /* A detached copy of the rootfs (rootfs_open_idmapped) attached at the
+   * rootfs in place of binding it onto itself; NULL for none. */
+  const int *rootfs_tree;
 };
 
 /* Runs in the container's child, inside its new mount namespace, before
@@ -60,6 +63,25 @@ bool rootfs_source_from_runtime(const struct spec *spec, size_t index);
 int rootfs_open_sources_in(const struct spec *spec, const char *bundle,
                            pid_t pid, int **fds, size_t *n, hull_error_t *err);
 void rootfs_close_bind_sources(int *fds, size_t n);
+
+/* A detached copy of the mount tree at path (open_tree OPEN_TREE_CLONE;
+ * recursive: with the mounts below it) that shows its files' ids through
+ * the maps of the user namespace userns (mount_setattr MOUNT_ATTR_IDMAP):
+ * shared files seen as another id range's, never chowned (idmap.c). `what`
+ * names the tree in errors ("layer", "rootfs"); where the kernel cannot
+ * idmap its file system the error names that and ends with `fallback`,
+ * what to do instead. */
+int idmap_clone_tree(const char *path, bool recursive, int userns,
+                     const char *what, const char *fallback, int *tree,
+                     hull_error_t *err);
+/* The name of the file system path is on ("ext4", "ramfs", or its magic
+ * number), for messages. */
+char *fs_type_name(const char *path);
+/* The rootfs, recursively, as idmap_clone_tree makes it for the spec's
+ * linux.uidMappings and gidMappings (container root's files are the host
+ * root's, seen as the container root's), for rootfs_options.rootfs_tree. */
+int rootfs_open_idmapped(const struct spec *spec, const char *rootfs,
+                         int *tree, hull_error_t *err);
 
 /* pivot_root into the rootfs and detach the old root; with no_pivot,
  * MS_MOVE the rootfs onto / and chroot. Ends with cwd "/". */
@@ -195,6 +217,9 @@ struct process_config {
   const int *cgroup_self_fds;
   size_t n_cgroup_self_fds;
   int console_fd;            /* connected --console-socket, or -1 */
+  /* rootfs_open_idmapped's copy of the rootfs, which the init attaches
+   * in place of binding the rootfs; -1 for none. */
+  int rootfs_tree_fd;
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;

@@ -77,9 +77,18 @@ static int isolate_root(const struct spec *spec,
   return make_parent_mount_private(opts->rootfs, err);
 }
 
+/* The rootfs becomes a mount point: bound onto itself, or, when the
+ * runtime made a detached (idmapped) copy of it, that copy attached there. */
 static int bind_rootfs(const struct rootfs_options *opts, hull_error_t *err) {
-  if (mount(opts->rootfs, opts->rootfs, "bind", MS_BIND | MS_REC, NULL) < 0)
+  if (opts->rootfs_tree) {
+    if (move_mount(*opts->rootfs_tree, "", AT_FDCWD, opts->rootfs,
+                   MOVE_MOUNT_F_EMPTY_PATH) < 0)
+      return hull_error(err, errno, "attach the idmapped rootfs at `%s`",
+                        opts->rootfs);
+  } else if (mount(opts->rootfs, opts->rootfs, "bind", MS_BIND | MS_REC,
+                   NULL) < 0) {
     return hull_error(err, errno, "bind rootfs `%s` onto itself", opts->rootfs);
+  }
   if (opts->shares_mount_ns &&
       mount(NULL, opts->rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
     return hull_error(err, errno, "make rootfs `%s` private", opts->rootfs);

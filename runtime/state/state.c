@@ -44,21 +44,10 @@ void state_dir_close(struct state_dir *d) {
   d->path = NULL;
 }
 
-/* flock cannot wait on a signal too: a command that holds the interrupt
- * signals tries again and again (1 ms, doubling up to 32 ms, between
- * tries), so that SIGTERM ends its wait behind a holder that takes long
- * (a hook without a timeout). */
+/* A holder may take long (a hook without a timeout): naps up to 32 ms. */
 static int wait_for_lock(struct state_dir *d, hull_error_t *err) {
-  bool interruptible = interrupt_held();
-  for (int nap = 1;; nap = nap < 32 ? nap * 2 : 32) {
-    if (flock(d->fd, LOCK_EX | (interruptible ? LOCK_NB : 0)) == 0)
-      return 0;
-    if (errno != EINTR && errno != EWOULDBLOCK)
-      return hull_error(err, errno, "lock `%s`", d->path);
-    if (errno == EWOULDBLOCK && wait_ms(nap, "waiting for the container's "
-                                            "lock", err) < 0)
-      return -1;
-  }
+  return flock_wait(d->fd, LOCK_EX, 32, "waiting for the container's lock",
+                    err);
 }
 
 /* Locks an open container directory; fails when it was removed while we

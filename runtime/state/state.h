@@ -115,6 +115,55 @@ uint64_t process_start_time(pid_t pid);
 /* True while pid is alive, not a zombie, and started at start_time. */
 bool process_is_alive(pid_t pid, uint64_t start_time);
 
+/* ---- tenant id ranges: run.oci.userns=auto (userns-pool.c) ----------- */
+
+/* Host uids [uid, uid+size) beside host gids [gid, gid+size). */
+struct userns_span { uint32_t uid, gid, size; };
+
+/* Where containers' ranges come from. */
+struct userns_pool {
+  struct userns_span *spans;
+  size_t n;
+  char *source;              /* for messages: "--userns-pool 100000:65536" */
+};
+/* --userns-pool START:SIZE: uids and gids START.. alike. Refuses a pool
+ * holding id 0 or reaching (uid_t)-1. */
+int userns_pool_parse(const char *text, struct userns_pool *pool,
+                      hull_error_t *err);
+/* user's entries in subuid and subgid (NAME:START:SIZE lines, NAME also
+ * the user's uid), line i of one beside line i of the other; "no id pool:
+ * /etc/subuid has no entry for user "hull" (...)" without any. */
+int userns_pool_from_subid(const char *subuid, const char *subgid,
+                           const char *user, struct userns_pool *pool,
+                           hull_error_t *err);
+void userns_pool_clear(struct userns_pool *pool);
+/* The most ids one range can have. */
+uint64_t userns_pool_largest(const struct userns_pool *pool);
+
+/* A range taken for a create that is under way: a pending record under
+ * <root>/.userns that the creator holds an flock on, so that a taker can
+ * tell a create that died from one that runs. */
+struct userns_lease {
+  int fd;                    /* the record, flocked; -1: none */
+  struct userns_span range;
+  char *root;                /* --root */
+  char *name;                /* the pending record's, in <root>/.userns */
+};
+/* The lowest free range of size ids in the pool for container id (whose
+ * state dir exists), under the pool's lock; reclaims on the way the ranges
+ * of containers whose state dir is gone and of creates that died. */
+int userns_lease_take(const char *root, const char *id,
+                      const struct userns_pool *pool, uint32_t size,
+                      struct userns_lease *out, hull_error_t *err);
+/* create succeeded: the range stays with the container until
+ * userns_release; closes the lease. */
+int userns_lease_commit(struct userns_lease *l, hull_error_t *err);
+void userns_lease_close(struct userns_lease *l);
+#define cleanup_userns_lease __attribute__((cleanup(userns_lease_close)))
+/* Frees the ranges container id holds (delete, a failed create); none is
+ * fine. */
+int userns_release(const char *root, const char *id, hull_error_t *err);
+
 #define STATE_EXEC_FIFO "exec.fifo"
 #define STATE_CONFIG "config.json"
 #define OCI_VERSION "1.2.0"
