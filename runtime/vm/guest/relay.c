@@ -44,9 +44,6 @@
  * more (a virtio port's are a page each): 256 KiB, then the processes'
  * output gets its turn. */
 #define CHANNEL_READS 64
-/* A stream's WINDOW waits until its process took this much: every frame
- * to the host is a write to the port, and the window (1 MiB) is ample. */
-#define WINDOW_ACK_MIN (VM_STDIN_WINDOW / 4)
 
 struct agent {
   const struct agent_options *o;
@@ -361,13 +358,14 @@ static void send_exit(struct agent *a, struct stream *s) {
 }
 
 /* Tells the host what each stdin took since the last time, once that is
- * WINDOW_ACK_MIN, so that it sends more (proto.h, WINDOW). Less never
- * stalls it: while the host waits, a whole window is unacknowledged, and
- * what of it is not taken yet waits for the process anyway. */
+ * VM_STDIN_ACK, so that it sends more (proto.h, WINDOW): every frame to the
+ * host is a write to the port, which a TCG guest feels per 64 KiB. Less
+ * never stalls the host: while it waits, a whole window is unacknowledged,
+ * and what of it is not taken yet waits for the process anyway. */
 static void send_windows(struct agent *a) {
   for (size_t i = 0; i < a->n_streams; i++) {
     struct stream *s = &a->streams[i];
-    if (s->stdin_done < WINDOW_ACK_MIN)
+    if (s->stdin_done < VM_STDIN_ACK)
       continue;
     struct vm_window_msg m = {.bytes = (uint32_t)s->stdin_done};
     send_frame(a, VM_FRAME_WINDOW, s->id, &m, sizeof(m));
