@@ -2,7 +2,9 @@
  * (a virtio-serial port) carries tens of megabytes each way byte-exact and
  * in order, and a host reader that is slow holds the guest's writer back
  * rather than losing bytes. What went in is compared with what came out by
- * sha256: the guest's busybox sha256sum against the host's hasher.
+ * sha256: the guest's busybox sha256sum against the host's hasher. The
+ * kernel is hull's own when $HULL_GUEST_KERNEL names it, else Debian's:
+ * run the suite both ways.
  *
  * No timing is asserted here: bench/vm-bench.sh measures the rate. */
 #include "tests/integration/vm-harness.h"
@@ -231,7 +233,7 @@ static void expect_stdout_whole(const struct piped *r, size_t len) {
 /* 16 MiB into the container's stdin and 64 MiB of its stdout, in one
  * boot: stdin first (its sha256sum on stderr), then the output. */
 START_TEST(vm_bulk_stdio_is_byte_exact) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   struct hctx *c = hctx_new();
   cleanup_free char *vm = vm_config(kernel);
@@ -264,7 +266,7 @@ END_TEST
  * waits), then the rest: every byte arrives, in order, also the tail of a
  * size that is no multiple of any frame, window or acknowledgement. */
 START_TEST(vm_stdin_to_a_paused_reader_is_byte_exact) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   struct hctx *c = hctx_new();
   cleanup_free char *vm = vm_config(kernel);
@@ -292,7 +294,7 @@ END_TEST
  * its output still comes whole and its exit status as soon as it exits
  * (stdin's window holds the host's bytes, not the channel). */
 START_TEST(vm_unread_stdin_holds_neither_output_nor_exit) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   struct hctx *c = hctx_new();
   cleanup_free char *vm = vm_config(kernel);
@@ -319,7 +321,7 @@ END_TEST
  * socket's, the monitor's), so the guest's writer waits for it, and every
  * byte arrives, in order. */
 START_TEST(vm_slow_reader_gets_every_byte) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   struct hctx *c = hctx_new();
   cleanup_free char *vm = vm_config(kernel);
@@ -338,7 +340,7 @@ END_TEST
  * 32 MiB out to a reader that pauses after every 8 KiB, beside the
  * container's process. */
 START_TEST(vm_exec_bulk_stdio_is_byte_exact) {
-  cleanup_free char *kernel = vm_host_kernel();
+  cleanup_free char *kernel = vm_test_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   struct hctx *c = hctx_new();
