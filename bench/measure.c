@@ -1,10 +1,11 @@
 /*
  * measure — run one command and report what it cost.
  *
- *   measure [-o FILE] [-t SECONDS] [-f] COMMAND [ARG...]
+ *   measure [-i FILE] [-o FILE] [-t SECONDS] [-f] COMMAND [ARG...]
  *
- * Spawns COMMAND with stdin from /dev/null and stdout+stderr appended to
- * FILE (default /dev/null), waits for it with wait4(2) and prints one line:
+ * Spawns COMMAND with stdin from /dev/null (-i: from FILE) and stdout+stderr
+ * appended to FILE (default /dev/null), waits for it with wait4(2) and
+ * prints one line:
  *
  *   <wall_us> <maxrss_kib> <status>
  *
@@ -116,13 +117,14 @@ static int64_t drain_output(int pipe_fd, int out_fd, int64_t *last,
 
 static void usage(void)
 {
-	fputs("usage: measure [-o FILE] [-t SECONDS] [-f] COMMAND [ARG...]\n", stderr);
+	fputs("usage: measure [-i FILE] [-o FILE] [-t SECONDS] [-f] COMMAND [ARG...]\n",
+	      stderr);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *output = "/dev/null";
+	const char *input = "/dev/null", *output = "/dev/null";
 	unsigned timeout_s = 0;
 	posix_spawn_file_actions_t actions;
 	struct rusage usage_of_child;
@@ -134,8 +136,10 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	/* '+': stop at the first non-option, the command's flags are its own. */
-	while ((opt = getopt(argc, argv, "+o:t:f")) != -1) {
-		if (opt == 'f')
+	while ((opt = getopt(argc, argv, "+i:o:t:f")) != -1) {
+		if (opt == 'i')
+			input = optarg;
+		else if (opt == 'f')
 			first_byte_wanted = true;
 		else if (opt == 'o')
 			output = optarg;
@@ -148,7 +152,7 @@ int main(int argc, char **argv)
 		usage();
 
 	posix_spawn_file_actions_init(&actions);
-	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0);
 	if (first_byte_wanted) {
 		out_fd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (out_fd < 0 || pipe2(pipe_fds, O_CLOEXEC) < 0) {

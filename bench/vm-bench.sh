@@ -14,12 +14,15 @@
 #               hypervisor (ru_maxrss over the reaped tree)
 # and, once for qemu, the rate of the container's stdout through the agent
 # channel (a virtio-serial port): VM_BENCH_STDOUT_MIB (default 64) MiB from
-# dd, from the first byte on the host to the last. (The built-in VMM's
-# channel is its virtio console, hvc0, with hull's own kernel, and the
-# second UART, ~0.2 MB/s, with a kernel that cannot find virtio-mmio
-# devices; it needs a /dev/kvm that runs guest code, so it is not measured
-# here.) On a host shared with other work this is as
-# much the scheduler's number as hull's.
+# dd, from the first byte on the host to the last; and of its stdin:
+# VM_BENCH_STDIN_MIB (default 64) MiB from a file that dd in the guest
+# reads 64 KiB at a time, from the first byte of the container's output
+# (`start`, before dd reads) to the last (dd's count, once it read all).
+# (The built-in VMM's channel is its virtio console, hvc0, with hull's own
+# kernel, and the second UART, ~0.2 MB/s, with a kernel that cannot find
+# virtio-mmio devices; it needs a /dev/kvm that runs guest code, so it is
+# not measured here.) On a host shared with other work this is as much the
+# scheduler's number as hull's.
 # for each backend that works here: qemu-system-x86_64 (TCG unless
 # VM_BENCH_QEMU_ACCEL says otherwise) and hull's built-in VMM on /dev/kvm,
 # each with hull's own guest kernel (`make guest-kernel`; `make bench`
@@ -283,6 +286,28 @@ stdout_rate() {
 		"$mib" "$(ms $((last - first)))"
 }
 
+# stdin_rate NAME ANNOTATIONS: MB/s of a container's bulk stdin, once.
+stdin_rate() {
+	local name=$1 bundle=$work/bundle-$1-stdin line us kib status first last bytes
+	local mib=${VM_BENCH_STDIN_MIB:-64}
+	make_bundle "$bundle" "\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$first_kernel\"$2" \
+		"" "echo start; dd bs=65536 iflag=fullblock of=/dev/null"
+	dd if=/dev/urandom of="$work/stdin" bs=1M count="$mib" status=none
+	: >"$work/out"
+	line=$("$work/measure" -i "$work/stdin" -f -o "$work/out" -t 600 \
+		"$hull" --root "$work/root" run --bundle "$bundle" "vmb-$name-stdin")
+	read -r us kib status first last bytes <<<"$line"
+	rm -f "$work/stdin"
+	if [[ $status != 0 ]] || ! grep -q "^$((mib * 16))+0 records in" "$work/out"; then
+		printf '%-10s stdin  FAILED: status %s, %s\n' "$name" "$status" \
+			"$(grep records "$work/out" | head -n 1)"
+		return 0
+	fi
+	printf '%-10s stdin  %6s MB/s (%s MiB in %s ms)\n' "$name" \
+		"$(awk -v b=$((mib << 20)) -v us=$((last - first)) 'BEGIN { printf "%.2f", (us > 0 ? b / us : 0) }')" \
+		"$mib" "$(ms $((last - first)))"
+}
+
 # Each backend with each kernel there is: hull's own (NAME-hull) and
 # Debian's (NAME-debian); the rest with the first of them.
 kernels=()
@@ -310,6 +335,7 @@ done
 if [[ -n $qemu ]]; then
 	bench qemu-nobal "$first_kernel" ", \"run.oci.vm.hypervisor\": \"$qemu\", \"run.oci.vm.balloon\": \"false\""
 	stdout_rate qemu ", \"run.oci.vm.hypervisor\": \"$qemu\""
+	stdin_rate qemu ", \"run.oci.vm.hypervisor\": \"$qemu\""
 	echo
 	echo "A 500 MB rootfs under qemu, 2048 MiB guests (medians):"
 	cp -a "$repo/tests/rootfs" "$work/rootfs-500M"

@@ -18,7 +18,9 @@
  *                 yet acknowledged by a WINDOW)
  *   ← WINDOW (s)  uint32: s's process took (or, its stdin gone, the agent
  *                 dropped) that many more stdin bytes; the host may send as
- *                 many again
+ *                 many again. Sent once that is VM_STDIN_ACK or more (a
+ *                 frame per write to the port costs a TCG guest): a host
+ *                 that waits has a whole window unacknowledged
  *   ← STDOUT, STDERR (s)  s's output; an empty payload: that pipe closed
  *   STDOUT, STDERR (s)  empty: nobody on the host reads that output any
  *                 more; the guest closes it (the writer gets EPIPE)
@@ -55,6 +57,9 @@
 #define VM_STREAM_FIRST_EXEC 2u
 /* The stdin bytes a stream may have in flight (see WINDOW). */
 #define VM_STDIN_WINDOW (1024u * 1024)
+/* What the agent acknowledges at least per WINDOW: it owes the host less
+ * than this of what the process took. */
+#define VM_STDIN_ACK (VM_STDIN_WINDOW / 4)
 /* The name of qemu's virtio-serial port for the agent channel; the guest
  * finds it in /sys/class/virtio-ports/<port>/name. */
 #define VM_AGENT_PORT "org.hull.agent"

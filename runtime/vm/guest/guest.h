@@ -65,10 +65,10 @@ int guest_mount_shares(hull_error_t *err);
 
 /* ---- stream.c ------------------------------------------------------------ */
 
-/* Bytes waiting for a process's stdin. */
+/* Bytes waiting for a process's stdin: buf[off, len) of cap. */
 struct byteq {
   uint8_t *buf;
-  size_t off, len;
+  size_t off, len, cap;
 };
 
 /* One process whose stdio the agent relays. With a terminal, out is the
@@ -98,9 +98,10 @@ void stream_drop_stdin(struct stream *s);
 /* Writes what stdin takes now; closes it after an EOF once empty. What
  * it wrote or dropped is added to stdin_done. */
 void stream_write_stdin(struct stream *s);
-/* Queues bytes for stdin (len 0: EOF); bytes for a closed stdin are
- * dropped (and counted done). */
-void stream_queue_stdin(struct stream *s, const void *data, size_t len);
+/* Bytes for stdin (len 0: EOF): written at once as far as the pipe takes
+ * them, the rest queued behind what waits already; bytes for a closed
+ * stdin are dropped (and counted done). */
+void stream_feed_stdin(struct stream *s, const void *data, size_t len);
 /* Reads what fd (s->out or s->err) has into a STDOUT/STDERR frame;
  * closes it (and sends the empty frame) at EOF. */
 void stream_read_output(struct stream *s, int *fd, uint32_t type,

@@ -40,6 +40,10 @@
  * would cut off a slow but moving channel: up to OUTQ_HIGH may be queued,
  * and a loaded TCG host moves the UART at well under 100 KB/s. */
 #define FINAL_FLUSH_STALL_MS 10000
+/* How many reads of the channel one round makes at most while it has
+ * more (a virtio port's are a page each): 256 KiB, then the processes'
+ * output gets its turn. */
+#define CHANNEL_READS 64
 
 struct agent {
   const struct agent_options *o;
@@ -250,10 +254,8 @@ static void on_frame(struct agent *a, const struct vm_frame *f) {
     goto unexpected;
   case VM_FRAME_STDIN: {
     struct stream *s = find_stream(a, f->stream);
-    if (s) {
-      stream_queue_stdin(s, f->payload, f->len);
-      stream_write_stdin(s);
-    }
+    if (s)
+      stream_feed_stdin(s, f->payload, f->len);
     break;
   }
   default:
@@ -268,16 +270,9 @@ static void on_frame(struct agent *a, const struct vm_frame *f) {
 
 /* ---- the loop -------------------------------------------------------------- */
 
-static void read_channel(struct agent *a) {
+/* Handles every whole frame the channel's queue holds. */
+static void handle_frames(struct agent *a) {
   hull_error_t err = NULL;
-  int r = vm_inq_read(&a->in, a->channel, &err);
-  if (r <= 0) {
-    if (err)
-      log_warning("%s", err->msg);
-    hull_error_release(&err);
-    a->channel_open = false;
-    return;
-  }
   struct vm_frame f;
   for (;;) {
     int got = vm_inq_next(&a->in, &f, &err);
@@ -291,6 +286,27 @@ static void read_channel(struct agent *a) {
       continue;
     }
     on_frame(a, &f);
+  }
+}
+
+/* Reads what the channel has, up to CHANNEL_READS reads. A virtio port
+ * gives one of its buffers (a page) per read: going back to poll after
+ * each would cost a poll per 4 KiB of stdin. */
+static void read_channel(struct agent *a) {
+  for (int i = 0; i < CHANNEL_READS && a->channel_open; i++) {
+    hull_error_t err = NULL;
+    size_t before = a->in.len - a->in.off;
+    int r = vm_inq_read(&a->in, a->channel, &err);
+    if (r <= 0) {
+      if (err)
+        log_warning("%s", err->msg);
+      hull_error_release(&err);
+      a->channel_open = false;
+      return;
+    }
+    if (a->in.len - a->in.off == before)
+      return; /* EAGAIN: all read */
+    handle_frames(a);
   }
 }
 
@@ -341,12 +357,15 @@ static void send_exit(struct agent *a, struct stream *s) {
   send_frame(a, VM_FRAME_EXIT, s->id, &m, sizeof(m));
 }
 
-/* Tells the host what each stdin took since the last time, so that it
- * sends more (proto.h, WINDOW). */
+/* Tells the host what each stdin took since the last time, once that is
+ * VM_STDIN_ACK, so that it sends more (proto.h, WINDOW): every frame to the
+ * host is a write to the port, which a TCG guest feels per 64 KiB. Less
+ * never stalls the host: while it waits, a whole window is unacknowledged,
+ * and what of it is not taken yet waits for the process anyway. */
 static void send_windows(struct agent *a) {
   for (size_t i = 0; i < a->n_streams; i++) {
     struct stream *s = &a->streams[i];
-    if (s->stdin_done == 0)
+    if (s->stdin_done < VM_STDIN_ACK)
       continue;
     struct vm_window_msg m = {.bytes = (uint32_t)s->stdin_done};
     send_frame(a, VM_FRAME_WINDOW, s->id, &m, sizeof(m));

@@ -15,6 +15,10 @@
  * buffer, so that a fast writer costs one frame (and one write to the
  * channel) per 64 KiB. */
 #define OUTPUT_CHUNK VM_FRAME_MAX_PAYLOAD
+/* The stdin pipe's size: a frame fits whole beside what the process has
+ * not read yet, so the agent passes it on in one write rather than
+ * copying the rest into its queue and coming back for it. */
+#define STDIN_PIPE_SIZE (1024 * 1024)
 
 static void set_nonblock(int fd) {
   int flags = fcntl(fd, F_GETFL);
@@ -55,6 +59,8 @@ int stream_pipes(struct stream *s, int theirs[3], hull_error_t *err) {
   set_nonblock(s->in);
   set_nonblock(s->out);
   set_nonblock(s->err);
+  /* Best effort: the default (64 KiB) works too. */
+  fcntl(s->in, F_SETPIPE_SZ, STDIN_PIPE_SIZE);
   return 0;
 }
 
@@ -100,24 +106,65 @@ void stream_drop_stdin(struct stream *s) {
   close_fd(&s->in);
 }
 
-void stream_queue_stdin(struct stream *s, const void *data, size_t len) {
+/* Appends to q, moving what waits to the front only when the tail has no
+ * room (as proto.c's queues do: not a megabyte moved per frame). */
+static void byteq_add(struct byteq *q, const void *data, size_t len) {
+  if (q->off > 0 && q->off == q->len)
+    q->off = q->len = 0;
+  if (q->len + len > q->cap && q->off > 0) {
+    memmove(q->buf, q->buf + q->off, q->len - q->off);
+    q->len -= q->off;
+    q->off = 0;
+  }
+  if (q->len + len > q->cap) {
+    size_t want = q->cap ? q->cap : VM_FRAME_MAX_PAYLOAD;
+    while (want < q->len + len)
+      want *= 2;
+    q->buf = xrealloc(q->buf, want);
+    q->cap = want;
+  }
+  memcpy(q->buf + q->len, data, len);
+  q->len += len;
+}
+
+/* Writes what the pipe takes of data now: the bytes written, 0 when it
+ * takes none, or -1 when stdin is gone (EPIPE). */
+static ssize_t write_some(int fd, const void *data, size_t len) {
+  ssize_t n;
+  do
+    n = write(fd, data, len);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EAGAIN)
+    return 0;
+  return n;
+}
+
+void stream_feed_stdin(struct stream *s, const void *data, size_t len) {
   if (s->in < 0 || s->stdin_eof) {
     s->stdin_done += len;
     return;
   }
   if (len == 0) {
     s->stdin_eof = true;
+    stream_write_stdin(s);
     return;
   }
   struct byteq *q = &s->stdin_q;
-  if (q->off > 0) {
-    memmove(q->buf, q->buf + q->off, q->len - q->off);
-    q->len -= q->off;
-    q->off = 0;
+  if (q->off == q->len) {
+    /* Nothing waits: straight from the frame into the pipe, no copy in
+     * between (under TCG every copy in the guest counts). */
+    ssize_t n = write_some(s->in, data, len);
+    if (n < 0) {
+      s->stdin_done += len;
+      close_fd(&s->in);
+      return;
+    }
+    s->stdin_done += (size_t)n;
+    data = (const uint8_t *)data + n;
+    len -= (size_t)n;
   }
-  q->buf = xrealloc(q->buf, q->len + len);
-  memcpy(q->buf + q->len, data, len);
-  q->len += len;
+  if (len)
+    byteq_add(q, data, len);
 }
 
 /* A terminal has no half-close: its EOF is the VEOF character (^D), which
@@ -133,10 +180,8 @@ static void end_terminal_input(struct stream *s) {
 void stream_write_stdin(struct stream *s) {
   struct byteq *q = &s->stdin_q;
   while (s->in >= 0 && q->off < q->len) {
-    ssize_t n = write(s->in, q->buf + q->off, q->len - q->off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0 && errno == EAGAIN)
+    ssize_t n = write_some(s->in, q->buf + q->off, q->len - q->off);
+    if (n == 0)
       return;
     if (n < 0) {
       /* The reader is gone (EPIPE): what it did not take is dropped. */
