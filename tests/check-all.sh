@@ -1,6 +1,7 @@
 #!/bin/sh
 # check-all.sh — `make check`: the unit tests, the integration tests on this
-# host, the integration tests again in a qemu VM with a pure cgroup v2
+# host, the VM-mode ones again with Debian's guest kernel, the integration
+# tests again in a qemu VM with a pure cgroup v2
 # hierarchy, and the systemd driver in a VM with systemd as PID 1. Every
 # part runs even when an earlier one failed. Each part ends its output with
 #   LABEL: N passed, N failed, N skipped
@@ -55,6 +56,10 @@ export HULL="$top/hull" HULL_TEST_ROOTFS="$top/tests/rootfs" \
 
 run_part unit tests/unit/run-unit
 run_part integration tests/integration/run-integration
+# The VM-mode suites again with Debian's kernel (/boot) where they boot
+# hull's own above: both kernels must run every one of them.
+run_part integration-vm-debian-kernel env HULL_TEST_KERNEL=debian \
+	CK_INCLUDE_TAGS=vm-mode tests/integration/run-integration
 run_part integration-cgroup2-vm sh tests/vm/run-vm-tests.sh
 run_part systemd-vm env VM_SYSTEMD=1 \
 	VM_EXTRA="$top/tests/vm/systemd-test.sh:/hull/systemd-test.sh" \

@@ -387,6 +387,7 @@ END_TEST
 static Suite *vm_stdio_suite(void) {
   Suite *s = suite_create("integration-vm-stdio");
   TCase *tc = harness_tcase("vm-stdio", 900);
+  tcase_set_tags(tc, "vm-mode");
   tcase_add_test(tc, vm_bulk_stdio_is_byte_exact);
   tcase_add_test(tc, vm_slow_reader_gets_every_byte);
   tcase_add_test(tc, vm_stdin_to_a_paused_reader_is_byte_exact);

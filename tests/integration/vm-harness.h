@@ -18,7 +18,8 @@ char *vm_host_kernel(void);
 /* hull's own guest kernel, as `make check` names it ($HULL_GUEST_KERNEL),
  * or NULL when that is not set or not there. */
 char *vm_own_kernel(void);
-/* The kernel the tests boot: hull's own, else the host's newest. */
+/* The kernel the tests boot: hull's own, else the host's newest; the
+ * host's when HULL_TEST_KERNEL=debian (make check's second VM pass). */
 char *vm_test_kernel(void);
 /* Inside the VM that `make check-vm` boots: no nested qemu there. */
 bool vm_in_test_vm(void);
