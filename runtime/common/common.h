@@ -78,6 +78,11 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len,
 int write_file_atomic(const char *path, const char *data, size_t len,
                       mode_t mode, hull_error_t *err);
 /* Writes data to an existing file (e.g. /proc or cgroupfs knobs). */
+/* Whether path is a regular file we may execute. */
+bool is_executable_file(const char *path);
+/* The first absolute directory of $PATH holding an executable name, or
+ * NULL. */
+char *find_on_path(const char *name);
 int write_file(const char *path, const char *data, size_t len,
                hull_error_t *err);
 int write_file_at(int dirfd, const char *path, const char *data, size_t len,

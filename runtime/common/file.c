@@ -280,3 +280,27 @@ void close_fds_except(int first_fd, const int *keep, size_t n_keep) {
   close_fds_from(from, &ignored);
   hull_error_release(&ignored);
 }
+
+bool is_executable_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+         access(path, X_OK) == 0;
+}
+
+char *find_on_path(const char *name) {
+  const char *path = getenv("PATH");
+  if (path == NULL)
+    return NULL;
+  cleanup_free char *copy = xstrdup(path);
+  char *save = NULL;
+  for (char *dir = strtok_r(copy, ":", &save); dir;
+       dir = strtok_r(NULL, ":", &save)) {
+    if (dir[0] != '/')
+      continue; /* a relative $PATH entry would depend on the cwd */
+    char *candidate = xasprintf("%s/%s", dir, name);
+    if (is_executable_file(candidate))
+      return candidate;
+    free(candidate);
+  }
+  return NULL;
+}

@@ -20,6 +20,7 @@
 #define DEFAULT_VCPUS 1
 #define DEFAULT_MEMORY_MIB 256
 #define DEFAULT_BOOT_TIMEOUT_S 30
+#define DEFAULT_QEMU "qemu-system-x86_64"
 #define MAX_BOOT_TIMEOUT_S 3600
 #define MIN_MEMORY_MIB 64
 /* A size derived from the container's limit is rounded down to this, the
@@ -280,12 +281,29 @@ static int check_hypervisor(const char *label, const char *path,
   return 0;
 }
 
+/* None named: the built-in VMM where /dev/kvm opens, else qemu from $PATH
+ * (a host without /dev/kvm still runs VM containers, under TCG). The
+ * choice comes first: the limits that follow depend on the backend. With
+ * neither, the built-in VMM's limits are checked and then check_kvm says
+ * what is missing. */
+static void default_backend(struct vm_settings *out) {
+  int fd;
+  hull_error_t kvm_err = NULL;
+  if (kvm_open(&fd, &kvm_err) == 0) {
+    close(fd);
+    return;
+  }
+  hull_error_release(&kvm_err);
+  out->hypervisor = find_on_path(DEFAULT_QEMU);
+}
+
 static int check_kvm(hull_error_t *err) {
   int fd;
   if (kvm_open(&fd, err) < 0)
-    return hull_error_wrap(err, "VM mode: the built-in VMM needs /dev/kvm "
-                           "(or name a hypervisor: vm.hypervisor.path or "
-                           "annotation " VM_ANNOTATION_PREFIX "hypervisor)");
+    return hull_error_wrap(err, "VM mode: the built-in VMM needs /dev/kvm and "
+                           "there is no " DEFAULT_QEMU " in $PATH (name a "
+                           "hypervisor: vm.hypervisor.path or annotation "
+                           VM_ANNOTATION_PREFIX "hypervisor)");
   close(fd);
   return 0;
 }
@@ -326,6 +344,8 @@ static int resolve_paths(const struct spec *spec, struct vm_settings *out,
                          out->hypervisor, err) < 0)
       return -1;
   }
+  if (h.text == NULL)
+    default_backend(out);
   return 0;
 }
 

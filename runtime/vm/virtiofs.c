@@ -63,37 +63,13 @@
 static const char *const virtiofsd_places[] = {"/usr/libexec/virtiofsd",
                                                "/usr/lib/qemu/virtiofsd"};
 
-static bool executable_file(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-         access(path, X_OK) == 0;
-}
-
-static char *on_path(const char *name) {
-  const char *path = getenv("PATH");
-  if (path == NULL)
-    return NULL;
-  cleanup_free char *copy = xstrdup(path);
-  char *save = NULL;
-  for (char *dir = strtok_r(copy, ":", &save); dir;
-       dir = strtok_r(NULL, ":", &save)) {
-    if (dir[0] != '/')
-      continue; /* a relative $PATH entry would depend on the cwd */
-    char *candidate = xasprintf("%s/%s", dir, name);
-    if (executable_file(candidate))
-      return candidate;
-    free(candidate);
-  }
-  return NULL;
-}
-
 char *vm_virtiofsd_find(void) {
-  char *found = on_path("virtiofsd");
+  char *found = find_on_path("virtiofsd");
   if (found != NULL)
     return found;
   for (size_t i = 0; i < sizeof(virtiofsd_places) / sizeof(*virtiofsd_places);
        i++)
-    if (executable_file(virtiofsd_places[i]))
+    if (is_executable_file(virtiofsd_places[i]))
       return xstrdup(virtiofsd_places[i]);
   return NULL;
 }

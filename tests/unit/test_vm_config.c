@@ -4,8 +4,8 @@
  * and the path.
  *
  * Kernels here are synthetic bzImages in a temporary directory; the
- * defaults test uses the host's /boot/vmlinuz-* and /dev/kvm (it expects
- * the /dev/kvm error where that does not open). Most tests name a
+ * defaults test uses the host's /boot/vmlinuz-* and /dev/kvm (without
+ * it, qemu from $PATH is the backend). Most tests name a
  * hypervisor (/bin/true) so that they do not depend on /dev/kvm. */
 #include "runtime/vm/vm.h"
 #include "runtime/vm/vmm/vmm.h"
@@ -140,20 +140,28 @@ START_TEST(defaults) {
     if (strverscmp(g.gl_pathv[i], newest) > 0)
       newest = g.gl_pathv[i];
   struct spec *spec = spec_with(NULL, "\"run.oci.handler\":\"vm\"");
+  /* The backend: the built-in VMM where /dev/kvm opens, else qemu. */
   int kvm;
   hull_error_t kerr = NULL;
-  if (kvm_open(&kvm, &kerr) < 0) {
-    hull_error_release(&kerr);
-    expect_error(spec, "/dev/kvm");
+  bool has_kvm = kvm_open(&kvm, &kerr) == 0;
+  if (has_kvm)
+    close(kvm);
+  hull_error_release(&kerr);
+  cleanup_free char *qemu = find_on_path("qemu-system-x86_64");
+  if (!has_kvm && qemu == NULL) {
+    expect_error(spec, "the built-in VMM needs /dev/kvm and there is no "
+                       "qemu-system-x86_64 in $PATH");
     globfree(&g);
     return;
   }
-  close(kvm);
   struct vm_settings s;
   get_settings(spec, &s);
   ck_assert_str_eq(s.kernel, newest);
   ck_assert_ptr_null(s.initrd);
-  ck_assert_ptr_null(s.hypervisor);
+  if (has_kvm)
+    ck_assert_ptr_null(s.hypervisor);
+  else
+    ck_assert_str_eq(s.hypervisor, qemu);
   ck_assert_ptr_nonnull(s.kernel_params);
   ck_assert_ptr_null(s.kernel_params[0]);
   ck_assert_ptr_nonnull(s.hypervisor_params);
@@ -163,6 +171,38 @@ START_TEST(defaults) {
   ck_assert_uint_eq(s.boot_timeout_ms, 30000);
   vm_settings_free(&s);
   globfree(&g);
+}
+END_TEST
+
+/* Without /dev/kvm the default backend is qemu from $PATH: these hide it
+ * so that a test can reach the built-in VMM's own checks (which come
+ * before the /dev/kvm one). */
+static char *hide_qemu(void) {
+  char *old = xstrdup(getenv("PATH") ? getenv("PATH") : "");
+  setenv("PATH", "/nonexistent", 1);
+  return old;
+}
+
+static void restore_path(const char *old) { setenv("PATH", old, 1); }
+
+/* No hypervisor named, no /dev/kvm and no qemu on $PATH: one line naming
+ * both and how to name one. */
+START_TEST(no_backend_is_one_line_error) {
+  int kvm;
+  hull_error_t kerr = NULL;
+  if (kvm_open(&kvm, &kerr) == 0) {
+    close(kvm);
+    SKIP_TEST("/dev/kvm opens here: the built-in VMM is the backend");
+  }
+  hull_error_release(&kerr);
+  cleanup_free char *old = hide_qemu();
+  cleanup_free char *ann = xasprintf(
+      "\"run.oci.handler\":\"vm\",\"run.oci.vm.kernel\":\"%s\"", kernel);
+  expect_error(spec_with(NULL, ann),
+               "VM mode: the built-in VMM needs /dev/kvm and there is no "
+               "qemu-system-x86_64 in $PATH (name a hypervisor: "
+               "vm.hypervisor.path or annotation run.oci.vm.hypervisor)");
+  restore_path(old);
 }
 END_TEST
 
@@ -345,6 +385,7 @@ END_TEST
 
 /* The built-in VMM's limits apply only when no hypervisor is named. */
 START_TEST(builtin_limits) {
+  cleanup_free char *path = hide_qemu();
   cleanup_free char *ann = xasprintf(
       "\"run.oci.handler\":\"vm\",\"run.oci.vm.kernel\":\"%s\","
       "\"run.oci.vm.memory\":\"4096\"", kernel);
@@ -378,6 +419,7 @@ START_TEST(builtin_limits) {
     hull_error_release(&err);
   }
   spec_free(spec);
+  restore_path(path);
 }
 END_TEST
 
@@ -437,8 +479,10 @@ START_TEST(balloon_setting) {
   cleanup_free char *builtin = xasprintf(
       "\"run.oci.handler\":\"vm\",\"run.oci.vm.kernel\":\"%s\","
       "\"run.oci.vm.balloon\":\"true\"", kernel);
+  cleanup_free char *path = hide_qemu();
   expect_error(spec_with(NULL, builtin), "annotation run.oci.vm.balloon: the "
                "built-in VMM has no balloon (name a hypervisor)");
+  restore_path(path);
 }
 END_TEST
 
@@ -568,6 +612,7 @@ static Suite *vm_config_suite(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, wanted);
   tcase_add_test(tc, defaults);
+  tcase_add_test(tc, no_backend_is_one_line_error);
   tcase_add_test(tc, vm_object);
   tcase_add_test(tc, annotations_override);
   tcase_add_test(tc, kernel_errors);
