@@ -4,11 +4,13 @@
  * go, the bound's environment variable, and users that never fail while
  * eviction runs concurrently (plain entries and the VM base initramfs). */
 #include "runtime/common/common.h"
+#include "runtime/vm/host.h"
 #include "runtime/vm/vm.h"
 #include "tests/suite.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +268,40 @@ START_TEST(vm_base_users_never_fail_while_eviction_runs) {
 }
 END_TEST
 
+/* And the kernel unpacked from a bzImage, which qemu opens by path. */
+static char *bzimage;
+
+static int use_unpacked_kernel(int rounds) {
+  for (int i = 0; i < rounds; i++) {
+    int lock;
+    cleanup_free char *path = vm_unpacked_kernel(bzimage, tmpdir, &lock);
+    if (path == NULL)
+      return 1;
+    cleanup_close int by_path = open(path, O_RDONLY);
+    if (by_path < 0)
+      return 2;
+    close(lock);
+  }
+  return 0;
+}
+
+START_TEST(unpacked_kernel_users_never_fail_while_eviction_runs) {
+  glob_t g;
+  if (glob("/boot/vmlinuz-*", 0, NULL, &g) != 0)
+    SKIP_TEST("no /boot/vmlinuz-* (linux-image-amd64)");
+  bzimage = xstrdup(g.gl_pathv[0]);
+  globfree(&g);
+  free(dir);
+  dir = xasprintf("%s/vm", tmpdir);
+  pid_t users[2];
+  for (int i = 0; i < 2; i++)
+    users[i] = spawn_users(3, use_unpacked_kernel);
+  trim_while_users_run(users, 2);
+  ck_assert_int_eq(use_unpacked_kernel(1), 0);
+  free(bzimage);
+}
+END_TEST
+
 static Suite *cache_suite(void) {
   Suite *s = suite_create("cache");
   TCase *tc = tcase_create("cache");
@@ -278,6 +314,7 @@ static Suite *cache_suite(void) {
   tcase_add_test(tc, the_bound_comes_from_the_environment);
   tcase_add_test(tc, users_never_fail_while_eviction_runs);
   tcase_add_test(tc, vm_base_users_never_fail_while_eviction_runs);
+  tcase_add_test(tc, unpacked_kernel_users_never_fail_while_eviction_runs);
   suite_add_tcase(s, tc);
   return s;
 }
