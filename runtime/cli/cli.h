@@ -71,6 +71,10 @@ int cmd_network(const struct global_options *g, int argc, char **argv,
                 hull_error_t *err);
 int cmd_image(const struct global_options *g, int argc, char **argv,
               hull_error_t *err);
+int cmd_gc(const struct global_options *g, int argc, char **argv,
+           hull_error_t *err);
+/* docker's go-units HumanSize: decimal units, 4 significant digits. */
+void cli_human_size(int64_t bytes, char *buf, size_t len);
 /* Hidden from help: the VM guest agent. */
 int cmd_vm_agent(const struct global_options *g, int argc, char **argv,
                  hull_error_t *err);

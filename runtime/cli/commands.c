@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,9 @@ static const struct command commands[] = {
      "[--platform OS/ARCH[/VARIANT]] IMAGE | tag IMAGE NAME | rm IMAGE... | "
      "gc | mount [--copy] [--uidmap C:H:N] [--gidmap C:H:N] IMAGE BUNDLE | "
      "umount BUNDLE"},
+    {"gc", cmd_gc,
+     "remove every unused entry from the runtime's caches (<root>/.cache)",
+     ""},
     {"features", cmd_features, "show the enabled features", ""},
     {"help", cmd_help, "show a list of commands or one command's help",
      "[COMMAND]"},
@@ -121,6 +125,17 @@ int cli_expect_args(const char *cmd, int argc, char **argv, int first, int n,
     return 0;
   return hull_error(err, 0, "\"%s\" requires exactly %d argument(s)", cmd,
                     n);
+}
+
+void cli_human_size(int64_t bytes, char *buf, size_t len) {
+  static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  double v = (double)bytes;
+  size_t u = 0;
+  while (v >= 1000 && u + 1 < sizeof(units) / sizeof(*units)) {
+    v /= 1000;
+    u++;
+  }
+  snprintf(buf, len, "%.4g%s", v, units[u]);
 }
 
 int cli_parse_id(const char *cmd, int argc, char **argv, const char **id,

@@ -37,18 +37,6 @@ int image_rootfs_mode_from_env(bool copy) {
 
 /* ---- output helpers --------------------------------------------------------- */
 
-/* docker's go-units HumanSize: decimal units, 4 significant digits. */
-static void human_size(int64_t bytes, char *buf, size_t len) {
-  static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-  double v = (double)bytes;
-  size_t u = 0;
-  while (v >= 1000 && u + 1 < sizeof(units) / sizeof(*units)) {
-    v /= 1000;
-    u++;
-  }
-  snprintf(buf, len, "%.4g%s", v, units[u]);
-}
-
 /* The documents were parsed once already: they are JSON objects. */
 static void gen_document(yajl_gen g, const char *key, const char *json) {
   if (json == NULL)
@@ -136,7 +124,7 @@ static int image_ls(struct image_store *s, char **args, hull_error_t *err) {
     struct size_sum sum = {0};
     r = image_walk(s, &names[i].target, add_size, &sum, err);
     char size[32];
-    human_size(sum.bytes, size, sizeof(size));
+    cli_human_size(sum.bytes, size, sizeof(size));
     if (r == 0)
       printf("%-*s   %.12s   %s\n", w, names[i].name,
              image_digest_hex(&names[i].target.digest), size);
@@ -319,7 +307,7 @@ static int image_gc(const struct image_options *o, char **args,
   for (char **d = removed; d && *d; d++)
     printf("deleted: %s\n", *d);
   char size[32];
-  human_size(bytes, size, sizeof(size));
+  cli_human_size(bytes, size, sizeof(size));
   printf("Total reclaimed space: %s\n", size);
   return 0;
 }

@@ -227,4 +227,53 @@ char *json_gen_finish(yajl_gen g);
  * config.json as runc writes it. */
 char *json_gen_finish_document(yajl_gen g);
 
+/* ---- caches under <root>/.cache (cache.c) ------------------------------
+ * A cache directory holds entries (regular files not starting with '.'),
+ * written under a '.'-prefixed temporary and renamed in, so a reader sees
+ * a whole entry or none. Least recently used entries are evicted when the
+ * directory outgrows its bound; "used" is the entry's mtime, set on every
+ * use (atime is not kept under noatime/relatime). An entry is in use while
+ * someone holds a shared flock on it: eviction takes an exclusive one
+ * without waiting and skips what it cannot get. Lookups, renames and
+ * evictions are serialized by <dir>/.lock (shared for the first two), so
+ * eviction never removes an entry someone else just renamed in or locked. */
+
+/* Opens dir/name for use: locked shared while the fd stays open, its mtime
+ * set to now. -1 when there is no such entry (or it was just evicted). */
+int cache_use(const char *dir, const char *name);
+/* A new temporary in dir (made with mode 0600), locked shared: *tmp gets
+ * its path. The fd, kept open past cache_publish, holds the entry. */
+int cache_new_entry(const char *dir, char **tmp, hull_error_t *err);
+/* Renames tmp to dir/name, replacing any entry of that name: for entries
+ * read through their fd (cache_use) only, since whoever held the one
+ * replaced may no longer find it by its path. */
+int cache_publish(const char *dir, const char *tmp, const char *name,
+                  hull_error_t *err);
+/* Renames tmp to dir/name unless a concurrent writer got there first: then
+ * tmp is removed, and *fd (tmp's, from cache_new_entry) is closed and
+ * replaced with a held fd on the entry there. For entries used by path. */
+int cache_publish_or_use(const char *dir, const char *tmp, const char *name,
+                         int *fd, hull_error_t *err);
+struct cache_trim_result {
+  size_t removed;       /* entries and abandoned temporaries removed */
+  uint64_t freed, kept; /* bytes */
+  char **removed_paths; /* when asked for: their paths */
+};
+/* Evicts unused entries, least recently used first, until the entries'
+ * total size is at most max bytes (0: every unused entry), and removes
+ * temporaries abandoned by dead writers. A missing dir is empty. */
+int cache_trim(const char *dir, uint64_t max, bool list_removed,
+               struct cache_trim_result *r, hull_error_t *err);
+/* A cache's bound: $env when set ("1048576", "512K", "64M", "2G"), else
+ * dflt (and a warning when $env is not a size). */
+uint64_t cache_limit(const char *env, uint64_t dflt);
+/* Evicts from dir down to its bound after an entry was added: failures
+ * are logged only, a cache never fails what uses it. */
+void cache_trim_to_limit(const char *dir, const char *env, uint64_t dflt);
+
+#define SECCOMP_CACHE_MAX_ENV "HULL_SECCOMP_CACHE_MAX"
+#define SECCOMP_CACHE_MAX_DEFAULT (16ULL << 20)
+#define VM_CACHE_MAX_ENV "HULL_VM_CACHE_MAX"
+#define VM_CACHE_MAX_DEFAULT (512ULL << 20)
+
 #endif

@@ -17,7 +17,8 @@
  * corrupt, not owned by us or writable by others is ignored (and
  * overwritten by the next store), and a cache directory we may not read or
  * write (an init in a user namespace whose root is not the owner) just
- * means compiling every time. */
+ * means compiling every time. It is bounded (cache.c): each store evicts
+ * the least recently used programs beyond $HULL_SECCOMP_CACHE_MAX. */
 #include "security.h"
 
 #include <errno.h>
@@ -173,9 +174,8 @@ static bool parse_entry(const char *buf, size_t size,
 int seccomp_cache_lookup(const char *dir, const struct seccomp_profile_bytes *p,
                          struct seccomp_bpf *out) {
   cleanup_free char *path = cache_path(dir, p);
-  /* O_NONBLOCK: a fifo in its place must not hang `create`. */
-  cleanup_close int fd =
-      open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  /* Read whole through the fd: an eviction after this cannot hurt. */
+  cleanup_close int fd = cache_use(dir, strrchr(path, '/') + 1);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) < 0)
     return 0;
@@ -202,28 +202,11 @@ int seccomp_cache_lookup(const char *dir, const struct seccomp_profile_bytes *p,
 
 /* ---- writing ---------------------------------------------------------------- */
 
-/* write_file_atomic names its temporary after the pid, and every init in
- * a pid namespace is pid 1: concurrent creates need unique names. */
-static int write_unique_then_rename(const char *dir, const char *path,
-                                    const struct bytes_out *b,
-                                    hull_error_t *err) {
-  cleanup_free char *tmp = xasprintf("%s/.tmp-XXXXXX", dir);
-  cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
-  if (fd < 0)
-    return hull_error(err, errno, "create a temporary in `%s`", dir);
-  int e = 0;
-  if (write_all(fd, b->data, b->len) < 0)
-    e = hull_error(err, errno, "write `%s`", tmp);
-  else if (rename(tmp, path) < 0)
-    e = hull_error(err, errno, "rename `%s` to `%s`", tmp, path);
-  if (e < 0)
-    unlink(tmp);
-  return e;
-}
-
 int seccomp_cache_store(const char *dir, const struct seccomp_profile_bytes *p,
                         const struct seccomp_bpf *bpf, hull_error_t *err) {
-  if (mkdir_p(dir, 0700, err) < 0)
+  cleanup_free char *tmp = NULL;
+  cleanup_close int fd = cache_new_entry(dir, &tmp, err);
+  if (fd < 0)
     return -1;
   struct bytes_out b = {0};
   put(&b, CACHE_MAGIC, CACHE_MAGIC_LEN);
@@ -232,8 +215,16 @@ int seccomp_cache_store(const char *dir, const struct seccomp_profile_bytes *p,
   put_u64(&b, bpf->len);
   put(&b, bpf->insns, bpf->len * sizeof(struct sock_filter));
   cleanup_free char *path = cache_path(dir, p);
-  int rc = write_unique_then_rename(dir, path, &b, err);
+  int rc = 0;
+  if (write_all(fd, b.data, b.len) < 0)
+    rc = hull_error(err, errno, "write `%s`", tmp);
+  else
+    rc = cache_publish(dir, tmp, strrchr(path, '/') + 1, err);
+  if (rc < 0)
+    unlink(tmp);
   free(b.data);
+  if (rc == 0)
+    cache_trim_to_limit(dir, SECCOMP_CACHE_MAX_ENV, SECCOMP_CACHE_MAX_DEFAULT);
   return rc;
 }
 

@@ -101,7 +101,8 @@ static int build_initrd(const struct process_config *cfg,
   cleanup_free char *cache = cache_dir_of(cfg->state_dir);
   cleanup_free char *base = NULL, *text = NULL, *guest_config = NULL;
   cleanup_free char *config = xasprintf("%s/config.json", cfg->state_dir);
-  if (vm_image_base(cache, &base, err) < 0 ||
+  cleanup_close int base_lock = -1;
+  if (vm_image_base(cache, &base, &base_lock, err) < 0 ||
       read_file(config, &text, NULL, err) < 0 ||
       vm_guest_config(text, cfg->spec, cfg->id, &guest_config, err) < 0)
     return -1;
@@ -350,7 +351,9 @@ int vm_spawn(const struct process_config *cfg, pid_t *pid,
   cleanup_free char *console_log =
       xasprintf("%s/%s", cfg->state_dir, VM_CONSOLE_LOG_NAME);
   cleanup_free char *cache = cache_dir_of(cfg->state_dir);
-  cleanup_free char *unpacked = vm_unpacked_kernel(s.kernel, cache);
+  /* Held until the monitor has booted the VM (vm_spawn returns). */
+  cleanup_close int kernel_lock = -1;
+  cleanup_free char *unpacked = vm_unpacked_kernel(s.kernel, cache, &kernel_lock);
   bool pvh = unpacked != NULL || vm_kernel_is_pvh_elf(s.kernel);
   bool pci = qemu_needs_pci(&s, pvh);
   bool microvm = s.hypervisor && qemu_uses_microvm(&s, pvh) && !pci;

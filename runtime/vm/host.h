@@ -137,8 +137,11 @@ struct vm_boot {
 };
 
 /* The ELF vmlinux inside the bzImage kernel, unpacked once into
- * <cache_dir>/vm/ (vmlinux.c); NULL when kernel is to be booted as it is. */
-char *vm_unpacked_kernel(const char *kernel, const char *cache_dir);
+ * <cache_dir>/vm/ (vmlinux.c); NULL when kernel is to be booted as it is.
+ * *lock (-1 with NULL) holds the entry in the cache until closed: not
+ * evicted while qemu is to read it. */
+char *vm_unpacked_kernel(const char *kernel, const char *cache_dir,
+                         int *lock);
 /* Whether kernel is itself an ELF with a PVH entry (a vmlinux). */
 bool vm_kernel_is_pvh_elf(const char *kernel);
 

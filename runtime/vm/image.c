@@ -459,43 +459,49 @@ fail:
   return -1;
 }
 
-/* The cached base for key, written first when it is not there yet. */
+/* The cached base for key, written first when it is not there yet; *lock
+ * holds it (cache.c) until closed. */
 static int base_cached_or_built(const char *cache_dir, const struct objects *o,
-                                const char *key, char **path,
+                                const char *key, char **path, int *lock,
                                 hull_error_t *err) {
   cleanup_free char *dir = xasprintf("%s/vm", cache_dir);
-  cleanup_free char *final = xasprintf("%s/base-%s.cpio", dir, key);
-  struct stat st;
-  if (stat(final, &st) == 0 && S_ISREG(st.st_mode)) {
+  cleanup_free char *name = xasprintf("base-%s.cpio", key);
+  cleanup_free char *final = xasprintf("%s/%s", dir, name);
+  *lock = cache_use(dir, name);
+  if (*lock >= 0) {
     *path = take_ptr(final);
     return 0;
   }
-  if (mkdir_p(dir, 0700, err) < 0)
-    return -1;
   /* Written under a temporary name and renamed: a concurrent create sees
    * a whole file or none. */
-  cleanup_free char *tmp = xasprintf("%s/.base-XXXXXX", dir);
-  cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
+  cleanup_free char *tmp = NULL;
+  int fd = cache_new_entry(dir, &tmp, err);
   if (fd < 0)
-    return hull_error(err, errno, "create `%s`", tmp);
-  if (write_base(fd, o, err) < 0) {
+    return -1;
+  int r = write_base(fd, o, err);
+  if (r == 0 && fchmod(fd, 0644) < 0)
+    r = hull_error(err, errno, "chmod `%s`", tmp);
+  if (r == 0)
+    r = cache_publish_or_use(dir, tmp, name, &fd, err);
+  if (r < 0) {
     unlink(tmp);
+    close(fd);
     return hull_error_wrap(err, "`%s`", final);
   }
-  if (fchmod(fd, 0644) < 0 || rename(tmp, final) < 0) {
-    int e = errno;
-    unlink(tmp);
-    return hull_error(err, e, "rename `%s` to `%s`", tmp, final);
-  }
+  *lock = fd;
+  cache_trim_to_limit(dir, VM_CACHE_MAX_ENV, VM_CACHE_MAX_DEFAULT);
   *path = take_ptr(final);
   return 0;
 }
 
-int vm_image_base(const char *cache_dir, char **path, hull_error_t *err) {
+int vm_image_base(const char *cache_dir, char **path, int *lock,
+                  hull_error_t *err) {
   struct objects o = {0};
   char key[17];
+  *lock = -1;
   int r = collect_objects(&o, err) < 0 || base_key(&o, key, err) < 0 ||
-                  base_cached_or_built(cache_dir, &o, key, path, err) < 0
+                  base_cached_or_built(cache_dir, &o, key, path, lock,
+                                       err) < 0
               ? -1
               : 0;
   objects_free(&o);

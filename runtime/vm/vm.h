@@ -123,8 +123,10 @@ void vm_settings_free(struct vm_settings *s);
 
 /* The base initramfs, built once per hull binary and kept under
  * <cache_dir>/vm/ (cache_dir: <root>/.cache): hull as /init and the shared
- * objects it is running with. *path (allocated) is its path. */
-int vm_image_base(const char *cache_dir, char **path, hull_error_t *err);
+ * objects it is running with. *path (allocated) is its path; *lock holds
+ * it in the cache (cache.c: not evicted) until closed. */
+int vm_image_base(const char *cache_dir, char **path, int *lock,
+                  hull_error_t *err);
 /* The guest's config.json: the bundle's config_text with what only the
  * host can honour taken out or rewritten (vm, hooks, namespace paths,
  * the cgroup path, bind sources moved to /bundle/binds/N). spec (may be

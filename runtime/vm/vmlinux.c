@@ -32,11 +32,11 @@ static uint64_t fnv1a64(const void *p, size_t n) {
 
 /* The cache entry's name comes from the kernel file's identity, so that a
  * hit costs one stat and not a read and hash of ~8 MB per create. */
-static char *cache_path(const char *dir, const struct stat *st) {
+static char *cache_name(const struct stat *st) {
   uint64_t id[] = {st->st_dev, st->st_ino, (uint64_t)st->st_size,
                    (uint64_t)st->st_mtim.tv_sec,
                    (uint64_t)st->st_mtim.tv_nsec};
-  return xasprintf("%s/vmlinux-%016llx", dir,
+  return xasprintf("vmlinux-%016llx",
                    (unsigned long long)fnv1a64(id, sizeof(id)));
 }
 
@@ -117,7 +117,7 @@ static bool is_elf(const char *kernel) {
          memcmp(magic, ELFMAG, SELFMAG) == 0;
 }
 
-static int unpack(const char *kernel, const char *dir, char **out,
+static int unpack(const char *kernel, const char *dir, char **out, int *lock,
                   hull_error_t *err) {
   /* A vmlinux (hull's own kernel) is booted as it is: its ~16 MB are not
    * read only to learn that they are no bzImage. */
@@ -126,8 +126,10 @@ static int unpack(const char *kernel, const char *dir, char **out,
   struct stat st;
   if (stat(kernel, &st) < 0)
     return hull_error(err, errno, "stat `%s`", kernel);
-  cleanup_free char *path = cache_path(dir, &st);
-  if (access(path, R_OK) == 0) {
+  cleanup_free char *name = cache_name(&st);
+  cleanup_free char *path = xasprintf("%s/%s", dir, name);
+  *lock = cache_use(dir, name);
+  if (*lock >= 0) {
     *out = take_ptr(path);
     return 0;
   }
@@ -140,22 +142,25 @@ static int unpack(const char *kernel, const char *dir, char **out,
   if (img.kind != KERNEL_BZIMAGE || img.payload_length == 0 ||
       (uint64_t)img.payload_offset + img.payload_length > len)
     return hull_error(err, 0, "`%s`: not a bzImage with a payload", kernel);
-  if (mkdir_p(dir, 0700, err) < 0)
-    return -1;
-  cleanup_free char *tmp = xasprintf("%s.%d", path, (int)getpid());
-  cleanup_close int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  cleanup_free char *tmp = NULL;
+  int fd = cache_new_entry(dir, &tmp, err);
   if (fd < 0)
-    return hull_error(err, errno, "create `%s`", tmp);
+    return -1;
   int ret = decompress((const uint8_t *)data + img.payload_offset,
                        img.payload_length, fd, err);
   if (ret == 0 && !has_pvh_note(fd))
     ret = hull_error(err, 0, "`%s` has no PVH entry", kernel);
-  if (ret == 0 && rename(tmp, path) < 0)
-    ret = hull_error(err, errno, "rename `%s`", tmp);
+  if (ret == 0 && fchmod(fd, 0644) < 0)
+    ret = hull_error(err, errno, "chmod `%s`", tmp);
+  if (ret == 0)
+    ret = cache_publish_or_use(dir, tmp, name, &fd, err);
   if (ret < 0) {
     unlink(tmp);
+    close(fd);
     return -1;
   }
+  *lock = fd;
+  cache_trim_to_limit(dir, VM_CACHE_MAX_ENV, VM_CACHE_MAX_DEFAULT);
   *out = take_ptr(path);
   return 0;
 }
@@ -165,11 +170,13 @@ bool vm_kernel_is_pvh_elf(const char *kernel) {
   return fd >= 0 && has_pvh_note(fd);
 }
 
-char *vm_unpacked_kernel(const char *kernel, const char *cache_dir) {
+char *vm_unpacked_kernel(const char *kernel, const char *cache_dir,
+                         int *lock) {
   cleanup_free char *dir = xasprintf("%s/vm", cache_dir);
   cleanup_error hull_error_t err = NULL;
   char *out = NULL;
-  if (unpack(kernel, dir, &out, &err) < 0) {
+  *lock = -1;
+  if (unpack(kernel, dir, &out, lock, &err) < 0) {
     log_debug("booting `%s` as it is: %s", kernel, err->msg);
     return NULL;
   }

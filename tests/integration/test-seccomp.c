@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -188,14 +189,15 @@ static void assert_docker_profile_enforced(const struct hres *r) {
   ck_assert_msg(hcontains(r->out, "type=dir "), "%s", r->out);
 }
 
-/* The one file in dir (the test fails unless there is exactly one). */
+/* The one entry in dir (the test fails unless there is exactly one);
+ * dot-files are the cache's lock and temporaries. */
 static char *only_file_in(const char *dir, struct stat *st) {
   DIR *d = opendir(dir);
   ck_assert_msg(d != NULL, "open `%s`: %s", dir, strerror(errno));
   char *found = NULL;
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+    if (de->d_name[0] == '.')
       continue;
     ck_assert_msg(found == NULL, "more than one file in `%s`: %s and %s", dir,
                   found, de->d_name);
@@ -480,6 +482,158 @@ START_TEST(bad_profiles_fail_create_cleanly) {
 }
 END_TEST
 
+/* ---- the cache's bound and `hull gc` -------------------------------------- */
+
+/* A second profile, so that the cache has two entries. */
+static const char small_profile[] = SECCOMP(
+    "\"defaultAction\": \"SCMP_ACT_ALLOW\","
+    "\"syscalls\": [{\"names\": [\"personality\"],"
+    " \"action\": \"SCMP_ACT_ERRNO\"}]");
+
+static int cache_entries(const char *dir) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  if (d == NULL)
+    return 0;
+  for (struct dirent *de; (de = readdir(d)) != NULL;)
+    n += de->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+/* `hull gc` removes the unused filter and says what it freed; the next
+ * container compiles it again and is held to it. */
+START_TEST(gc_removes_unused_filters_and_reports_what_it_freed) {
+  struct hctx *c = hctx_new();
+  struct hconfig cfg = {.args = docker_probe, .linux_extra = docker_profile};
+  struct hres r = hrun_config(c, &cfg);
+  assert_docker_profile_enforced(&r);
+  hres_free(&r);
+  cleanup_free char *dir = xasprintf("%s/.cache/seccomp", c->root);
+  struct stat st;
+  cleanup_free char *path = only_file_in(dir, &st);
+
+  r = hrun(c, "gc", NULL);
+  ck_assert_hres(r, 0);
+  cleanup_free char *deleted = xasprintf("deleted: %s\n", path);
+  ck_assert_msg(hcontains(r.out, deleted), "%s", r.out);
+  ck_assert_msg(hcontains(r.out, "Total reclaimed space: ") &&
+                    !hcontains(r.out, "Total reclaimed space: 0B"),
+                "%s", r.out);
+  hres_free(&r);
+  ck_assert_int_eq(cache_entries(dir), 0);
+
+  r = hrun(c, "gc", NULL);
+  ck_assert_hres(r, 0);
+  ck_assert_str_eq(r.out, "Total reclaimed space: 0B\n");
+  hres_free(&r);
+
+  r = hrun_config(c, &cfg);
+  assert_docker_profile_enforced(&r);
+  hres_free(&r);
+  cleanup_free char *again = only_file_in(dir, &st);
+  ck_assert_str_eq(again, path);
+
+  hexpect_one_line_error(hrun(c, "gc", "extra", NULL),
+                         "gc: takes no arguments");
+  hctx_finish(c);
+}
+END_TEST
+
+static off_t size_of_file(const char *dir, const char *name) {
+  cleanup_free char *path = xasprintf("%s/%s", dir, name);
+  struct stat st;
+  ck_assert_int_eq(stat(path, &st), 0);
+  return st.st_size;
+}
+
+/* The one entry in dir not named in skip (NULL-terminated). */
+static char *entry_not_in(const char *dir, char *const *skip) {
+  DIR *d = opendir(dir);
+  ck_assert_ptr_nonnull(d);
+  char *found = NULL;
+  for (struct dirent *de; (de = readdir(d)) != NULL;) {
+    bool skipped = de->d_name[0] == '.';
+    for (char *const *k = skip; *k && !skipped; k++)
+      skipped = strcmp(*k, de->d_name) == 0;
+    if (!skipped) {
+      ck_assert_msg(found == NULL, "two new entries in `%s`", dir);
+      found = xstrdup(de->d_name);
+    }
+  }
+  closedir(d);
+  ck_assert_msg(found != NULL, "no new entry in `%s`", dir);
+  return found;
+}
+
+/* Past $HULL_SECCOMP_CACHE_MAX, storing a filter evicts the least recently
+ * *used* one: docker's was written first but used since, so the small
+ * profile's goes. */
+START_TEST(the_seccomp_cache_keeps_its_bound) {
+  static const char other_profile[] = SECCOMP(
+      "\"defaultAction\": \"SCMP_ACT_ALLOW\","
+      "\"syscalls\": [{\"names\": [\"sethostname\"],"
+      " \"action\": \"SCMP_ACT_ERRNO\"}]");
+  struct hctx *c = hctx_new();
+  cleanup_free char *dir = xasprintf("%s/.cache/seccomp", c->root);
+  struct hconfig docker = {.args = docker_probe, .linux_extra = docker_profile};
+  struct hconfig small = {.args = HELPER("syscall", "personality", "8"),
+                          .linux_extra = small_profile};
+  struct hconfig other = {.linux_extra = other_profile};
+  struct hres r = hrun_config(c, &docker);
+  assert_docker_profile_enforced(&r);
+  hres_free(&r);
+  char *none[] = {NULL};
+  cleanup_free char *docker_entry = entry_not_in(dir, none);
+  r = hrun_config(c, &small);
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  char *one[] = {docker_entry, NULL};
+  cleanup_free char *small_entry = entry_not_in(dir, one);
+  r = hrun_config(c, &docker); /* a hit: now the most recently used */
+  assert_docker_profile_enforced(&r);
+  hres_free(&r);
+
+  /* Room for docker's and two small ones, less one byte. */
+  off_t bound = size_of_file(dir, docker_entry) +
+                2 * size_of_file(dir, small_entry) - 1;
+  cleanup_free char *max = xasprintf("%lld", (long long)bound);
+  setenv("HULL_SECCOMP_CACHE_MAX", max, 1);
+  r = hrun_config(c, &other);
+  unsetenv("HULL_SECCOMP_CACHE_MAX");
+  ck_assert_hres(r, 0);
+  hres_free(&r);
+  ck_assert_int_eq(cache_entries(dir), 2);
+  ck_assert(size_of_file(dir, docker_entry) > 0);
+  cleanup_free char *gone = xasprintf("%s/%s", dir, small_entry);
+  ck_assert_int_ne(access(gone, F_OK), 0);
+  hctx_finish(c);
+}
+END_TEST
+
+/* `hull gc` in a loop never makes a create fail. */
+START_TEST(creates_never_fail_while_gc_runs) {
+  struct hctx *c = hctx_new();
+  const char *hull = getenv("HULL");
+  cleanup_free char *loop = xasprintf(
+      "while :; do '%s' --root '%s' gc; done", hull, c->root);
+  char *argv[] = {"sh", "-c", loop, NULL};
+  hctx_spawn_host(c, argv);
+  struct hconfig docker = {.args = docker_probe, .linux_extra = docker_profile};
+  struct hconfig small = {.args = HELPER("syscall", "personality", "8"),
+                          .linux_extra = small_profile};
+  for (int i = 0; i < 10; i++) {
+    struct hres r = hrun_config(c, i % 2 ? &small : &docker);
+    if (i % 2)
+      ck_assert_hres(r, 0);
+    else
+      assert_docker_profile_enforced(&r);
+    hres_free(&r);
+  }
+  hctx_finish(c);
+}
+END_TEST
+
 static Suite *seccomp_integration_suite(void) {
   Suite *s = suite_create("integration-seccomp");
   TCase *tc = harness_tcase("seccomp", 60);
@@ -492,6 +646,9 @@ static Suite *seccomp_integration_suite(void) {
   tcase_add_test(tc, syscall_numbers_past_libseccomps_table_get_enosys);
   tcase_add_test(tc, notify_reaches_the_listener);
   tcase_add_test(tc, bad_profiles_fail_create_cleanly);
+  tcase_add_test(tc, gc_removes_unused_filters_and_reports_what_it_freed);
+  tcase_add_test(tc, the_seccomp_cache_keeps_its_bound);
+  tcase_add_test(tc, creates_never_fail_while_gc_runs);
   suite_add_tcase(s, tc);
   return s;
 }

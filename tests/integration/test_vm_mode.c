@@ -74,6 +74,51 @@ START_TEST(vm_run_prints_output_and_exits_with_the_code) {
 }
 END_TEST
 
+/* Entries of <root>/.cache/vm/ whose names start with prefix. */
+static int vm_cache_entries(struct hctx *c, const char *prefix) {
+  cleanup_free char *dir = xasprintf("%s/.cache/vm", c->root);
+  DIR *d = opendir(dir);
+  int n = 0;
+  if (d == NULL)
+    return 0;
+  for (struct dirent *de; (de = readdir(d)) != NULL;)
+    n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+  closedir(d);
+  return n;
+}
+
+/* `hull gc` removes the base initramfs and the unpacked kernel a VM left
+ * in the cache, and the next VM builds them again and boots. */
+START_TEST(vm_gc_empties_the_cache_and_the_next_vm_rebuilds_it) {
+  cleanup_free char *kernel = vm_host_kernel();
+  SKIP_WITHOUT_QEMU(kernel);
+  struct hctx *c = hctx_new();
+  cleanup_free char *vm = vm_object(kernel, QEMU, NULL);
+  hctx_write_config(c, &(struct hconfig){.args = "\"/bin/echo\", \"hi\"",
+                                         .top_extra = vm});
+  for (int round = 0; round < 2; round++) {
+    struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
+                         c->id, NULL);
+    ck_assert_hres(r, 0);
+    ck_assert_msg(hcontains(r.out, "hi\n"), "output: %s", r.out);
+    hres_free(&r);
+    ck_assert_int_eq(vm_cache_entries(c, "base-"), 1);
+    ck_assert_int_eq(vm_cache_entries(c, "vmlinux-"), 1);
+    r = hrun(c, "gc", NULL);
+    ck_assert_hres(r, 0);
+    cleanup_free char *base = xasprintf("deleted: %s/.cache/vm/base-", c->root);
+    cleanup_free char *vmlinux =
+        xasprintf("deleted: %s/.cache/vm/vmlinux-", c->root);
+    ck_assert_msg(hcontains(r.out, base) && hcontains(r.out, vmlinux), "%s",
+                  r.out);
+    hres_free(&r);
+    ck_assert_int_eq(vm_cache_entries(c, "base-"), 0);
+    ck_assert_int_eq(vm_cache_entries(c, "vmlinux-"), 0);
+  }
+  hctx_finish(c);
+}
+END_TEST
+
 /* A VM that names no kernel boots hull's own (`make guest-kernel`, which
  * `make check` builds and names in $HULL_GUEST_KERNEL): its release ends
  * in the config's -hull, and, an ELF with a PVH entry, it runs on a
@@ -316,6 +361,7 @@ static Suite *vm_mode_suite(void) {
   TCase *tc = harness_tcase("vm-mode", 300);
   tcase_set_tags(tc, "vm-mode");
   tcase_add_test(tc, vm_run_prints_output_and_exits_with_the_code);
+  tcase_add_test(tc, vm_gc_empties_the_cache_and_the_next_vm_rebuilds_it);
   tcase_add_test(tc, vm_default_kernel_is_hulls_own);
   tcase_add_test(tc, vm_lifecycle_create_start_exec_kill_delete);
   tcase_add_test(tc, vm_errors_are_one_line_and_leave_nothing);

@@ -552,7 +552,8 @@ START_TEST(bzimage_unpacks_once_into_the_cache) {
     SKIP_TEST("no /boot/vmlinuz-* (linux-image-amd64)");
   char dir[] = "/tmp/hull-vmlinux-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
-  cleanup_free char *elf = vm_unpacked_kernel(g.gl_pathv[0], dir);
+  cleanup_close int lock = -1, lock_again = -1, no_lock = -1;
+  cleanup_free char *elf = vm_unpacked_kernel(g.gl_pathv[0], dir, &lock);
   ck_assert_msg(elf != NULL, "%s did not unpack", g.gl_pathv[0]);
   ck_assert(strncmp(elf, dir, strlen(dir)) == 0);
   char magic[4] = {0};
@@ -561,13 +562,18 @@ START_TEST(bzimage_unpacks_once_into_the_cache) {
   ck_assert(memcmp(magic, "\177ELF", 4) == 0);
   struct stat before, after;
   ck_assert_int_eq(stat(elf, &before), 0);
-  cleanup_free char *again = vm_unpacked_kernel(g.gl_pathv[0], dir);
+  cleanup_free char *again =
+      vm_unpacked_kernel(g.gl_pathv[0], dir, &lock_again);
   ck_assert_str_eq(again, elf);
   ck_assert_int_eq(stat(again, &after), 0);
-  ck_assert_int_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+  /* the same file (its mtime is when it was last used) */
+  ck_assert_int_eq(before.st_ino, after.st_ino);
+  ck_assert_int_ge(lock, 0);
+  ck_assert_int_ge(lock_again, 0);
   /* not a bzImage: booted as it is; nor is what was unpacked */
-  ck_assert_ptr_null(vm_unpacked_kernel("/etc/hostname", dir));
-  ck_assert_ptr_null(vm_unpacked_kernel(elf, dir));
+  ck_assert_ptr_null(vm_unpacked_kernel("/etc/hostname", dir, &no_lock));
+  ck_assert_int_eq(no_lock, -1);
+  ck_assert_ptr_null(vm_unpacked_kernel(elf, dir, &no_lock));
   globfree(&g);
   cleanup_free char *cmd = xasprintf("rm -rf %s", dir);
   ck_assert_int_eq(system(cmd), 0);

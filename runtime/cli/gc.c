@@ -1,0 +1,39 @@
+/* gc.c — `hull gc`: empties the runtime's caches under <root>/.cache (the
+ * compiled seccomp filters, the VM base initramfs and unpacked kernels) of
+ * every entry no running command holds. `hull image gc` is the image
+ * store's. Each cache also bounds itself as it grows (cache.c). */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *const caches[] = {"seccomp", "vm"};
+
+int cmd_gc(const struct global_options *g, int argc, char **argv,
+           hull_error_t *err) {
+  static const struct option none[] = {{NULL, 0, NULL, 0}};
+  cli_flags_first(argc, argv, "", none);
+  optind = 1;
+  opterr = 0;
+  if (getopt_long(argc, argv, "+", none, NULL) != -1)
+    return hull_error(err, 0, "flag provided but not defined: %s",
+                      argv[optind - 1]);
+  if (optind < argc)
+    return hull_error(err, 0, "gc: takes no arguments");
+  uint64_t freed = 0;
+  for (size_t i = 0; i < sizeof(caches) / sizeof(*caches); i++) {
+    cleanup_free char *dir = xasprintf("%s/.cache/%s", g->root, caches[i]);
+    struct cache_trim_result r;
+    if (cache_trim(dir, 0, true, &r, err) < 0)
+      return -1;
+    for (char **p = r.removed_paths; p && *p; p++)
+      printf("deleted: %s\n", *p);
+    strv_free(r.removed_paths);
+    freed += r.freed;
+  }
+  char size[32];
+  cli_human_size((int64_t)freed, size, sizeof(size));
+  printf("Total reclaimed space: %s\n", size);
+  return 0;
+}
