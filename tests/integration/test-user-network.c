@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void expect_refused(const char *annotations, const char *want) {
@@ -139,6 +140,82 @@ START_TEST(user_network_slirp4netns_dies_with_the_init) {
 }
 END_TEST
 
+/* hull SIGKILLed in a createRuntime hook, the helper running: the init
+ * dies with create (PDEATHSIG), and the keeper takes the helper with it;
+ * delete --force then finds nothing left. */
+static void helper_dies_with_create(const char *mode) {
+  SKIP_UNLESS(unet_helper_installed(mode), unet_helper_missing(mode));
+  ENTER_PRIVATE_NETNS();
+  unet_host_uplink();
+  int published = unet_free_port();
+  struct hctx *c = hctx_new();
+  cleanup_free char *marker = xasprintf("%s/hook-ran", c->dir);
+  cleanup_free char *top = xasprintf(
+      ANNOTATE("\"run.oci.network\": \"%s\", "
+               "\"run.oci.network.ports\": \"%d:80\"") ", "
+      "\"hooks\": {\"createRuntime\": [{\"path\": \"/bin/sh\", \"args\":"
+      " [\"sh\", \"-c\", \"touch %s; exec sleep 30\"]}]}",
+      mode, published, marker);
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("signal-wait"),
+                                         .top_extra = top});
+  char *args[] = {"create", "--bundle", c->bundle, c->id, NULL};
+  struct hbg bg = hstart(c, args, -1, -1);
+  ck_assert_msg(hwait_file(marker, "", 10000), "the hook never ran");
+  pid_t helper = unet_recorded_helper(c, c->id);
+  pid_t keeper = unet_recorded_keeper(c, c->id);
+  ck_assert_msg(helper > 0 && keeper > 0, "state.json names no helper");
+  kill(bg.pid, SIGKILL);
+  struct hres r = hbg_wait(&bg, 5000);
+  hres_free(&r);
+  ck_assert_msg(unet_gone(helper, 5000), "%s %d outlived create's crash",
+                mode, (int)helper);
+  ck_assert_msg(unet_gone(keeper, 5000), "keeper %d outlived create's crash",
+                (int)keeper);
+  ck_assert_msg(!unet_port_answers(published),
+                "127.0.0.1:%d answers after create's crash", published);
+  hrun_expect(0, c, "delete", "--force", c->id);
+  hctx_finish(c);
+}
+
+START_TEST(user_network_pasta_dies_with_a_killed_create) {
+  helper_dies_with_create("pasta");
+}
+END_TEST
+
+START_TEST(user_network_slirp4netns_dies_with_a_killed_create) {
+  helper_dies_with_create("slirp4netns");
+}
+END_TEST
+
+/* hull SIGKILLed at several points of create: delete --force leaves no
+ * helper (the harness finds a pasta by its pid file's path). */
+START_TEST(user_network_delete_force_after_create_killed) {
+  SKIP_UNLESS(unet_helper_installed("pasta"), unet_helper_missing("pasta"));
+  ENTER_PRIVATE_NETNS();
+  unet_host_uplink();
+  const int delays_ms[] = {0, 5, 20, 50, 100, 200};
+  for (size_t i = 0; i < sizeof(delays_ms) / sizeof(delays_ms[0]); i++) {
+    struct hctx *c = hctx_new();
+    hctx_write_config(c, &(struct hconfig){
+        .args = HELPER("sleep", "30"),
+        .top_extra = ANNOTATE("\"run.oci.network\": \"pasta\"")});
+    char *args[] = {"create", "--bundle", c->bundle, c->id, NULL};
+    struct hbg bg = hstart(c, args, -1, -1);
+    struct timespec ts = {.tv_nsec = delays_ms[i] * 1000000L};
+    nanosleep(&ts, NULL);
+    kill(bg.pid, SIGKILL);
+    struct hres r = hbg_wait(&bg, 5000);
+    hres_free(&r);
+    r = hrun(c, "delete", "--force", c->id, NULL);
+    ck_assert_msg(r.status == 0 || hcontains(r.err, "does not exist"),
+                  "delete --force after a kill at %d ms: %s", delays_ms[i],
+                  r.err);
+    hres_free(&r);
+    hctx_finish(c);
+  }
+}
+END_TEST
+
 START_TEST(user_network_bad_input_is_one_line) {
   expect_refused("\"run.oci.network\": \"nope\"",
                  "annotation run.oci.network: \\\"nope\\\" is not a network "
@@ -198,6 +275,9 @@ static Suite *user_network_suite(void) {
   tcase_add_test(tc, user_network_host_loopback_is_opt_in);
   tcase_add_test(tc, user_network_pasta_dies_with_the_init);
   tcase_add_test(tc, user_network_slirp4netns_dies_with_the_init);
+  tcase_add_test(tc, user_network_pasta_dies_with_a_killed_create);
+  tcase_add_test(tc, user_network_slirp4netns_dies_with_a_killed_create);
+  tcase_add_test(tc, user_network_delete_force_after_create_killed);
   tcase_add_test(tc, user_network_bad_input_is_one_line);
   tcase_add_test(tc, user_network_missing_helper_is_named);
   suite_add_tcase(s, tc);
