@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -98,6 +99,9 @@ static int pidfd_open(pid_t pid) {
 
 static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void report(const char *fmt, ...) {
+  /* A create that died is told nothing, and the keeper goes on keeping.
+   * Not before: the helpers must not inherit it (pasta fails then). */
+  signal(SIGPIPE, SIG_IGN);
   char buf[1024];
   va_list ap;
   va_start(ap, fmt);
@@ -149,11 +153,13 @@ static _Noreturn void helper_exited(struct keeper *k, int status, int errfd) {
   keeper_fail(k, msg);
 }
 
-/* fork + exec argv with stdin and stdout on /dev/null, stderr on errfd. */
+/* fork + exec argv with stdin and stdout on /dev/null, stderr on errfd;
+ * it dies with the keeper until it daemonizes (pasta's first process). */
 static pid_t spawn_helper(struct keeper *k, char **argv, int errfd) {
   pid_t pid = fork();
   if (pid != 0)
     return pid;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null >= 0) {
     dup2(null, 0);
@@ -242,7 +248,8 @@ static void start_pasta(struct keeper *k, int errfd) {
   ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
   if (fd >= 0)
     close(fd);
-  unlink(PASTA_PID_FILE);
+  /* The file stays for delete, should the keeper die before create
+   * recorded the pid (pasta_of_pid_file). */
   if (n > 0)
     text[n] = '\0';
   k->helper = n > 0 ? (pid_t)atoi(text) : 0;
@@ -306,9 +313,15 @@ static void start_slirp4netns(struct keeper *k, int errfd) {
                                         FD_USER);
   cleanup_free char *netns = xasprintf("/proc/self/fd/%d", FD_NET);
   const char *fixed[] = {"slirp4netns", "--configure", mtu, ready_arg,
-                         exit_arg, "--netns-type=path", NULL};
+                         exit_arg, "--netns-type=path", "--enable-seccomp",
+                         NULL};
   for (const char **a = fixed; *a; a++)
     strv_append(&argv, *a);
+  /* As root, its sandbox: a mount namespace of its own and every
+   * capability dropped but CAP_NET_BIND_SERVICE (as podman runs it). A
+   * user's slirp4netns, in the host's user namespace, may not make one. */
+  if (geteuid() == 0)
+    strv_append(&argv, "--enable-sandbox");
   if (!at->host_loopback)
     strv_append(&argv, "--disable-host-loopback");
   if (at->n_ports)
@@ -528,22 +541,30 @@ static void kill_recorded(pid_t pid, uint64_t start_time) {
 }
 
 /* A pasta that daemonized while create died before recording it: its pid
- * file is still in the state dir (the keeper removes it once read). */
+ * file is still in the state dir, and its command line names that file
+ * (so a pid reused by anything else, another container's pasta too, is
+ * never taken for it). 0 when there is none. */
 static pid_t pasta_of_pid_file(struct lifecycle *lc) {
-  char text[32] = "";
+  char text[32] = "", dir[PATH_MAX];
   int fd = openat(lc->dir.fd, PASTA_PID_FILE, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return 0;
   ssize_t n = read(fd, text, sizeof(text) - 1);
   close(fd);
   pid_t pid = n > 0 ? (pid_t)atoi(text) : 0;
-  cleanup_free char *comm_path = xasprintf("/proc/%d/comm", (int)pid);
-  cleanup_free char *comm = NULL;
-  cleanup_error hull_error_t ignored = NULL;
-  if (pid <= 0 || read_file(comm_path, &comm, NULL, &ignored) < 0 ||
-      strncmp(comm, "pasta", 5) != 0)
+  if (pid <= 0 || realpath(lc->dir.path, dir) == NULL)
     return 0;
-  return pid;
+  cleanup_free char *want = xasprintf("%s/" PASTA_PID_FILE, dir);
+  cleanup_free char *cmdline_path = xasprintf("/proc/%d/cmdline", (int)pid);
+  cleanup_free char *cmdline = NULL;
+  size_t len = 0;
+  cleanup_error hull_error_t ignored = NULL;
+  if (read_file(cmdline_path, &cmdline, &len, &ignored) < 0)
+    return 0;
+  for (size_t i = 0; i < len; i += strlen(cmdline + i) + 1)
+    if (strcmp(cmdline + i, want) == 0)
+      return pid;
+  return 0;
 }
 
 int user_network_stop(struct lifecycle *lc, hull_error_t *err) {
