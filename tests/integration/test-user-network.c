@@ -73,6 +73,32 @@ START_TEST(user_network_slirp4netns_reaches_host_and_publishes) {
 }
 END_TEST
 
+/* A foreground `run` (hull the keeper's parent, and the one to delete):
+ * the process reaches the host and exits; nothing is left. */
+START_TEST(user_network_foreground_run_reaches_host) {
+  SKIP_UNLESS(unet_helper_installed("pasta"), unet_helper_missing("pasta"));
+  ENTER_PRIVATE_NETNS();
+  unet_host_uplink();
+  int host_port = 0;
+  pid_t server = unet_host_server(&host_port);
+  struct hctx *c = hctx_new();
+  cleanup_free char *top = xasprintf(ANNOTATE(
+      "\"run.oci.network\": \"pasta\", "
+      "\"run.oci.network.allow_host_loopback\": \"true\""));
+  cleanup_free char *args = xasprintf(
+      "\"/bin/sh\", \"-c\", \"echo x | nc -w 2 %s %d\"", UNET_GATEWAY,
+      host_port);
+  struct hres r = hrun_config(c, &(struct hconfig){.args = args,
+                                                    .top_extra = top});
+  ck_assert_msg(r.status == 0 && hcontains(r.out, "from-host"),
+                "status %d, out %s, err %s", r.status, r.out, r.err);
+  hres_free(&r);
+  kill(server, SIGKILL);
+  waitpid(server, NULL, 0);
+  hctx_finish(c);
+}
+END_TEST
+
 /* Without allow_host_loopback the host's loopback stays out of reach. */
 START_TEST(user_network_host_loopback_is_opt_in) {
   const char *modes[] = {"pasta", "slirp4netns", NULL};
@@ -272,6 +298,7 @@ static Suite *user_network_suite(void) {
   TCase *tc = harness_tcase("user-network", 120);
   tcase_add_test(tc, user_network_pasta_reaches_host_and_publishes);
   tcase_add_test(tc, user_network_slirp4netns_reaches_host_and_publishes);
+  tcase_add_test(tc, user_network_foreground_run_reaches_host);
   tcase_add_test(tc, user_network_host_loopback_is_opt_in);
   tcase_add_test(tc, user_network_pasta_dies_with_the_init);
   tcase_add_test(tc, user_network_slirp4netns_dies_with_the_init);
