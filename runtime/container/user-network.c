@@ -16,9 +16,12 @@
  * pipe, and then waits on the init's pidfd: once the init is gone it kills
  * the helper and exits. state.json names both (pid and start time) before
  * create goes on; delete kills both. A create killed half-way kills its
- * init (PDEATHSIG), and so the keeper stops the helper on its own. */
+ * init (PDEATHSIG), and so the keeper stops the helper on its own; a pasta
+ * that daemonized while its keeper was being killed is found by delete by
+ * its command line, which names the state dir's pasta.pid. */
 #include "lifecycle.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -91,6 +94,7 @@ struct keeper {
   pid_t helper;
   int helper_pidfd;
   int exit_pipe;           /* slirp4netns's --exit-fd, the write end */
+  int stderr_pipe[2];      /* the helper's stderr; [0] non-blocking */
 };
 
 static int pidfd_open(pid_t pid) {
@@ -137,9 +141,9 @@ static void last_line(int fd, char *out, size_t size) {
       snprintf(out, size, "%s", l);
 }
 
-static _Noreturn void helper_exited(struct keeper *k, int status, int errfd) {
+static _Noreturn void helper_exited(struct keeper *k, int status) {
   char line[512], msg[768];
-  last_line(errfd, line, sizeof(line));
+  last_line(k->stderr_pipe[0], line, sizeof(line));
   k->helper = 0;
   if (*line)
     snprintf(msg, sizeof(msg), "%s: %s", user_network_helper(k->at->mode),
@@ -153,9 +157,9 @@ static _Noreturn void helper_exited(struct keeper *k, int status, int errfd) {
   keeper_fail(k, msg);
 }
 
-/* fork + exec argv with stdin and stdout on /dev/null, stderr on errfd;
+/* fork + exec argv with stdin and stdout on /dev/null, stderr the pipe's;
  * it dies with the keeper until it daemonizes (pasta's first process). */
-static pid_t spawn_helper(struct keeper *k, char **argv, int errfd) {
+static pid_t spawn_helper(struct keeper *k, char **argv) {
   pid_t pid = fork();
   if (pid != 0)
     return pid;
@@ -165,7 +169,7 @@ static pid_t spawn_helper(struct keeper *k, char **argv, int errfd) {
     dup2(null, 0);
     dup2(null, 1);
   }
-  dup2(errfd, 2);
+  dup2(k->stderr_pipe[1], 2);
   execv(k->helper_path, argv);
   dprintf(2, "exec `%s`: %s\n", k->helper_path, strerror(errno));
   _exit(127);
@@ -194,7 +198,7 @@ static char *pasta_ports(const struct network_attachment *at, int proto) {
   return spec;
 }
 
-static void start_pasta(struct keeper *k, int errfd) {
+static void start_pasta(struct keeper *k) {
   const struct network_attachment *at = k->at;
   cleanup_strv char **argv = NULL;
   cleanup_free char *tcp = pasta_ports(at, IPPROTO_TCP);
@@ -231,7 +235,7 @@ static void start_pasta(struct keeper *k, int errfd) {
     strv_append(&argv, "--runas");
     strv_append(&argv, ids);
   }
-  pid_t first = spawn_helper(k, argv, errfd);
+  pid_t first = spawn_helper(k, argv);
   if (first < 0)
     keeper_fail(k, "fork: cannot start pasta");
   k->helper = first;
@@ -241,7 +245,7 @@ static void start_pasta(struct keeper *k, int errfd) {
   while (waitpid(first, &status, 0) < 0 && errno == EINTR)
     ;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    helper_exited(k, status, errfd);
+    helper_exited(k, status);
   k->helper = 0;
   char text[32] = "";
   int fd = open(PASTA_PID_FILE, O_RDONLY | O_CLOEXEC);
@@ -295,7 +299,7 @@ static int slirp_publish(const struct netns_port *p, char *why, size_t size) {
   return -1;
 }
 
-static void start_slirp4netns(struct keeper *k, int errfd) {
+static void start_slirp4netns(struct keeper *k) {
   const struct network_attachment *at = k->at;
   int ready[2], quit[2];
   if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(quit, O_CLOEXEC) < 0)
@@ -330,7 +334,7 @@ static void start_slirp4netns(struct keeper *k, int errfd) {
     strv_append(&argv, userns);
   strv_append(&argv, netns);
   strv_append(&argv, INNER_NAME);
-  k->helper = spawn_helper(k, argv, errfd);
+  k->helper = spawn_helper(k, argv);
   if (k->helper < 0)
     keeper_fail(k, "fork: cannot start slirp4netns");
   close(ready[1]);
@@ -342,7 +346,7 @@ static void start_slirp4netns(struct keeper *k, int errfd) {
   if (n <= 0 || read(ready[0], &byte, 1) != 1 || byte != '1') {
     int status = 0;
     if (waitpid(k->helper, &status, n <= 0 ? WNOHANG : 0) == k->helper)
-      helper_exited(k, status, errfd);
+      helper_exited(k, status);
     keeper_fail(k, "slirp4netns: did not set the namespace up");
   }
   close(ready[0]);
@@ -411,16 +415,15 @@ static _Noreturn void keeper_main(const struct network_attachment *at,
    * state dir may be longer than a socket address takes. */
   if (chdir(state_dir) < 0)
     keeper_fail(&k, "cannot enter the state directory");
-  int err_pipe[2];
-  if (pipe2(err_pipe, O_CLOEXEC) < 0)
+  if (pipe2(k.stderr_pipe, O_CLOEXEC) < 0)
     keeper_fail(&k, "pipe failed");
-  fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
+  fcntl(k.stderr_pipe[0], F_SETFL, O_NONBLOCK);
   if (at->mode == NETWORK_PASTA)
-    start_pasta(&k, err_pipe[1]);
+    start_pasta(&k);
   else
-    start_slirp4netns(&k, err_pipe[1]);
-  close(err_pipe[0]);
-  close(err_pipe[1]);
+    start_slirp4netns(&k);
+  close(k.stderr_pipe[0]);
+  close(k.stderr_pipe[1]);
   k.helper_pidfd = pidfd_open(k.helper);
   if (k.helper_pidfd < 0)
     keeper_fail(&k, "pidfd_open of the helper failed");
@@ -540,43 +543,59 @@ static void kill_recorded(pid_t pid, uint64_t start_time) {
     kill(pid, SIGKILL);
 }
 
-/* A pasta that daemonized while create died before recording it: its pid
- * file is still in the state dir, and its command line names that file
- * (so a pid reused by anything else, another container's pasta too, is
- * never taken for it). 0 when there is none. */
-static pid_t pasta_of_pid_file(struct lifecycle *lc) {
-  char text[32] = "", dir[PATH_MAX];
-  int fd = openat(lc->dir.fd, PASTA_PID_FILE, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  ssize_t n = read(fd, text, sizeof(text) - 1);
-  close(fd);
-  pid_t pid = n > 0 ? (pid_t)atoi(text) : 0;
-  if (pid <= 0 || realpath(lc->dir.path, dir) == NULL)
-    return 0;
-  cleanup_free char *want = xasprintf("%s/" PASTA_PID_FILE, dir);
-  cleanup_free char *cmdline_path = xasprintf("/proc/%d/cmdline", (int)pid);
+/* Whether pid's command line has the argument `arg`. */
+static bool has_argument(pid_t pid, const char *arg) {
+  cleanup_free char *path = xasprintf("/proc/%d/cmdline", (int)pid);
   cleanup_free char *cmdline = NULL;
   size_t len = 0;
   cleanup_error hull_error_t ignored = NULL;
-  if (read_file(cmdline_path, &cmdline, &len, &ignored) < 0)
-    return 0;
+  if (read_file(path, &cmdline, &len, &ignored) < 0)
+    return false;
   for (size_t i = 0; i < len; i += strlen(cmdline + i) + 1)
-    if (strcmp(cmdline + i, want) == 0)
-      return pid;
-  return 0;
+    if (strcmp(cmdline + i, arg) == 0)
+      return true;
+  return false;
+}
+
+/* Kills every pasta of this container that state.json may not name: one
+ * that daemonized while create (or its keeper) was being killed. Each is
+ * known by its command line's pid file, <state dir>/pasta.pid, which no
+ * other process names. Returns how many were still there. */
+static int kill_unrecorded_pastas(struct lifecycle *lc) {
+  char dir[PATH_MAX];
+  if (realpath(lc->dir.path, dir) == NULL)
+    return 0;
+  cleanup_free char *pid_file = xasprintf("%s/" PASTA_PID_FILE, dir);
+  DIR *proc = opendir("/proc");
+  if (proc == NULL)
+    return 0;
+  int found = 0;
+  struct dirent *de;
+  while ((de = readdir(proc)) != NULL) {
+    pid_t pid = (pid_t)atoi(de->d_name);
+    if (pid <= 0 || process_start_time(pid) == 0 ||
+        !has_argument(pid, pid_file))
+      continue;
+    kill(pid, SIGKILL);
+    found++;
+  }
+  closedir(proc);
+  return found;
+}
+
+static bool is_pasta(const struct container_state *st) {
+  const char *mode = spec_map_get(&st->annotations, ANNOTATION);
+  return mode && strcmp(mode, "pasta") == 0;
 }
 
 int user_network_stop(struct lifecycle *lc, hull_error_t *err) {
   struct container_state *st = lc->state;
-  pid_t orphan = pasta_of_pid_file(lc);
-  if (st->net_keeper_pid <= 0 && st->net_helper_pid <= 0 && orphan <= 0)
+  bool pasta = is_pasta(st);
+  if (st->net_keeper_pid <= 0 && st->net_helper_pid <= 0 && !pasta)
     return 0;
-  /* The keeper first, so that it does not wait on a helper being killed. */
+  /* The keeper first: its pasta, not yet daemonized, dies with it. */
   kill_recorded(st->net_keeper_pid, st->net_keeper_start_time);
   kill_recorded(st->net_helper_pid, st->net_helper_start_time);
-  if (orphan > 0)
-    kill(orphan, SIGKILL);
   int64_t deadline = monotonic_ms() + STOP_TIMEOUT_MS;
   for (;;) {
     /* `run` made the keeper: it is this process's child to reap. */
@@ -585,8 +604,10 @@ int user_network_stop(struct lifecycle *lc, hull_error_t *err) {
     bool alive = process_is_alive(st->net_keeper_pid,
                                   st->net_keeper_start_time) ||
                  process_is_alive(st->net_helper_pid,
-                                  st->net_helper_start_time) ||
-                 (orphan > 0 && process_start_time(orphan) != 0);
+                                  st->net_helper_start_time);
+    /* Once the keeper is gone no pasta of ours can start any more. */
+    if (!alive && pasta)
+      alive = kill_unrecorded_pastas(lc) > 0;
     if (!alive)
       break;
     if (monotonic_ms() > deadline)

@@ -86,8 +86,10 @@ START_TEST(user_network_foreground_run_reaches_host) {
       "\"run.oci.network\": \"pasta\", "
       "\"run.oci.network.allow_host_loopback\": \"true\""));
   cleanup_free char *args = xasprintf(
-      "\"/bin/sh\", \"-c\", \"echo x | nc -w 2 %s %d\"", UNET_GATEWAY,
-      host_port);
+      "\"/bin/sh\", \"-c\", \"for i in $(seq 20); do "
+      "out=$(echo x | timeout 3 nc -w 1 %s %d); [ -n \\\"$out\\\" ] && "
+      "echo $out && exit 0; sleep 0.2; done; exit 1\"",
+      UNET_GATEWAY, host_port);
   struct hres r = hrun_config(c, &(struct hconfig){.args = args,
                                                     .top_extra = top});
   ck_assert_msg(r.status == 0 && hcontains(r.out, "from-host"),
@@ -116,7 +118,7 @@ START_TEST(user_network_host_loopback_is_opt_in) {
         xasprintf("\"run.oci.network\": \"%s\"", modes[i]);
     unet_start_waiter(c, NULL, annotations);
     cleanup_free char *script = xasprintf(
-        "echo x | nc -w 2 %s %d", gateways[i], host_port);
+        "echo x | timeout 3 nc -w 2 %s %d", gateways[i], host_port);
     struct hres r = hrun(c, "exec", c->id, "/bin/sh", "-c", script, NULL);
     ck_assert_msg(!hcontains(r.out, "from-host"),
                   "%s: reached the host's loopback without asking", modes[i]);
@@ -269,6 +271,42 @@ START_TEST(user_network_bad_input_is_one_line) {
 }
 END_TEST
 
+/* A published port the host already uses: create fails with the helper's
+ * own words, in one line, and leaves nothing (no helper either). */
+static void taken_port_is_refused(const char *mode) {
+  SKIP_UNLESS(unet_helper_installed(mode), unet_helper_missing(mode));
+  ENTER_PRIVATE_NETNS();
+  unet_host_uplink();
+  int taken = 0;
+  pid_t server = unet_host_server(&taken);
+  struct hctx *c = hctx_new();
+  cleanup_free char *top = xasprintf(ANNOTATE(
+      "\"run.oci.network\": \"%s\", \"run.oci.network.ports\": "
+      "\"%d:80\""), mode, taken);
+  hctx_write_config(c, &(struct hconfig){.args = HELPER("signal-wait"),
+                                         .top_extra = top});
+  struct hres r = hrun(c, "create", "--bundle", c->bundle, c->id, NULL);
+  cleanup_free char *prefix =
+      xasprintf("annotation run.oci.network=%s: %s: ", mode, mode);
+  ck_assert_msg(r.status == 1 && hcontains(r.err, prefix) &&
+                    strchr(r.err, '\n') == strrchr(r.err, '\n'),
+                "status %d, stderr %s", r.status, r.err);
+  hres_free(&r);
+  kill(server, SIGKILL);
+  waitpid(server, NULL, 0);
+  hctx_finish(c);
+}
+
+START_TEST(user_network_pasta_taken_port_is_refused) {
+  taken_port_is_refused("pasta");
+}
+END_TEST
+
+START_TEST(user_network_slirp4netns_taken_port_is_refused) {
+  taken_port_is_refused("slirp4netns");
+}
+END_TEST
+
 /* pasta hidden in a private mount namespace of hull's. */
 START_TEST(user_network_missing_helper_is_named) {
   SKIP_UNLESS(access("/usr/bin/pasta", F_OK) == 0 &&
@@ -307,6 +345,8 @@ static Suite *user_network_suite(void) {
   tcase_add_test(tc, user_network_delete_force_after_create_killed);
   tcase_add_test(tc, user_network_bad_input_is_one_line);
   tcase_add_test(tc, user_network_missing_helper_is_named);
+  tcase_add_test(tc, user_network_pasta_taken_port_is_refused);
+  tcase_add_test(tc, user_network_slirp4netns_taken_port_is_refused);
   suite_add_tcase(s, tc);
   return s;
 }
