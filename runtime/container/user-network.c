@@ -291,11 +291,18 @@ static int slirp_publish(const struct netns_port *p, char *why, size_t size) {
     return -1;
   }
   resp[n] = '\0';
-  const char *desc = strstr(resp, "\"desc\"");
   if (strstr(resp, "\"error\"") == NULL)
     return 0;
-  snprintf(why, size, "slirp4netns: publishing %u/%s: %.200s", p->host_port,
-           proto_name(p->proto), desc ? desc : resp);
+  /* {"error": {"desc": "bad request: ..."}}: the desc's text. */
+  const char *desc = strstr(resp, "\"desc\"");
+  const char *open = desc ? strchr(desc + 6, '"') : NULL;
+  const char *close_quote = open ? strchr(open + 1, '"') : NULL;
+  if (close_quote)
+    snprintf(why, size, "slirp4netns: publishing %u/%s: %.*s", p->host_port,
+             proto_name(p->proto), (int)(close_quote - open - 1), open + 1);
+  else
+    snprintf(why, size, "slirp4netns: publishing %u/%s: %.200s",
+             p->host_port, proto_name(p->proto), resp);
   return -1;
 }
 
