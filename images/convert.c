@@ -608,8 +608,10 @@ static int network_annotations(const struct config_fields *c,
   cleanup_free char *ports = NULL;
   if (published_ports(c, o->ports, &ports, err) < 0)
     return -1;
-  annotation_set(a, NETNS_ANNOTATION, "bridge");
-  annotation_set(a, NETNS_ANNOTATION ".bridge", o->network_name);
+  annotation_set(a, NETNS_ANNOTATION,
+                 o->network_mode ? o->network_mode : "bridge");
+  if (o->network_mode == NULL)
+    annotation_set(a, NETNS_ANNOTATION ".bridge", o->network_name);
   annotation_set(a, NETNS_ANNOTATION ".ports", ports);
   return 0;
 }

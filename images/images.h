@@ -125,8 +125,11 @@ struct image_run_options {
    * run.oci.network.ports syntax, "8080:80/tcp,..."; "": none), or when
    * ports is NULL each Config.ExposedPorts port on the same host port
    * ("80/tcp" -> "80:80/tcp"; a protocol other than tcp or udp is an error
-   * then). network_name and ports are ignored without network. */
+   * then). network_name and ports are ignored without network.
+   * network_mode "pasta" or "slirp4netns" (NULL: bridge) asks for that
+   * user-mode helper instead, with the same ports (network_name unused). */
   bool network;
+  const char *network_mode;
   const char *network_name;
   const char *ports;
   /* A user namespace with these maps (linux.uidMappings/gidMappings and a

@@ -22,7 +22,8 @@ static const struct command commands[] = {
      "[--image-root DIR] [--name ID] [--rm] [--uidmap C:H:N]... "
      "[--gidmap C:H:N]... [--env|-e KEY[=VALUE]]... "
      "[--tty|-t] [--hostname NAME] [--read-only] "
-     "[--image-volume tmpfs|ignore|bind:DIR] [--network bridge|none|NAME] "
+     "[--image-volume tmpfs|ignore|bind:DIR] "
+     "[--network bridge|pasta|slirp4netns|none|NAME] "
      "[--publish|-p HOST:CTR[/PROTO]]... [--publish-all|-P] "
      "[--annotation KEY=VALUE]... [--vm] [-- COMMAND [ARG...]]"},
     {"exec", cmd_exec, "execute new process inside the container",

@@ -103,8 +103,13 @@ static int set_image_volume(struct image_config_flags *f, const char *arg,
   return 0;
 }
 
-/* bridge (hull0), none, or the name of a network of hull's: an interface
- * name, as its bridge is named after it. */
+/* bridge (hull0), pasta or slirp4netns (a user-mode helper, podman's
+ * names), none, or the name of a network of hull's: an interface name, as
+ * its bridge is named after it. */
+static bool is_user_mode(const char *network) {
+  return strcmp(network, "pasta") == 0 || strcmp(network, "slirp4netns") == 0;
+}
+
 static int set_network(struct image_config_flags *f, const char *arg,
                        hull_error_t *err) {
   /* podman's host: here it would name a network "host" instead. */
@@ -113,11 +118,12 @@ static int set_network(struct image_config_flags *f, const char *arg,
                      "for image containers (bridge, none or a network's "
                      "name)", err);
   if (strcmp(arg, "bridge") != 0 && strcmp(arg, "none") != 0 &&
+      !is_user_mode(arg) &&
       (arg[0] == '\0' || arg[0] == '.' || strlen(arg) >= IFNAMSIZ ||
        strpbrk(arg, "/:% \t\n") != NULL))
-    return bad_value(OPT_NETWORK, arg, "expected bridge, none or a "
-                     "network's name (1 to 15 bytes, no '/', ':', '%' or "
-                     "space)", err);
+    return bad_value(OPT_NETWORK, arg, "expected bridge, pasta, "
+                     "slirp4netns, none or a network's name (1 to 15 bytes, "
+                     "no '/', ':', '%' or space)", err);
   f->network = arg;
   return 0;
 }
@@ -202,8 +208,11 @@ void image_config_apply(const struct image_config_flags *f,
    * as podman's -p puts it on its default network. */
   o->network = f->network ? strcmp(f->network, "none") != 0
                           : f->ports != NULL || f->publish_all;
+  o->network_mode = f->network && is_user_mode(f->network) ? f->network
+                                                           : NULL;
   o->network_name = f->network && strcmp(f->network, "bridge") != 0 &&
-                            strcmp(f->network, "none") != 0
+                            strcmp(f->network, "none") != 0 &&
+                            !is_user_mode(f->network)
                         ? f->network
                         : NULL;
   /* -P: the image's ExposedPorts (ports NULL); else only what -p gave. */

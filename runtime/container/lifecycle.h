@@ -69,8 +69,17 @@ int net_devices_move_back(struct lifecycle *lc, hull_error_t *err);
 
 /* ---- hull's own networks: run.oci.network* (network.c) ---------------- */
 
+enum network_mode {
+  NETWORK_BRIDGE,          /* a veth pair on a bridge of hull's (network.c) */
+  NETWORK_PASTA,           /* a user-mode helper (user-network.c) */
+  NETWORK_SLIRP4NETNS,
+};
+
 struct network_attachment {
-  struct netns_network net;      /* the network and its bridge */
+  enum network_mode mode;
+  bool host_loopback;            /* pasta, slirp4netns: the host's loopback
+                                    reachable at the gateway's address */
+  struct netns_network net;      /* bridge: the network and its bridge */
   struct netns_addr addr4, addr6;
   bool has_addr6;
   struct netns_port *ports;      /* to publish */
@@ -118,6 +127,25 @@ int userns_auto_take(struct lifecycle *lc, const char *root,
                      hull_error_t *err);
 /* delete, a failed create: the container's range goes back to the pool. */
 int userns_auto_release(const struct lifecycle *lc, hull_error_t *err);
+
+/* ---- pasta and slirp4netns: run.oci.network=pasta|slirp4netns
+ * (user-network.c) ------------------------------------------------------ */
+
+/* The helper's program name ("pasta", "slirp4netns"). */
+const char *user_network_helper(enum network_mode mode);
+/* The helper's path on $PATH, or an error naming the annotation. */
+int user_network_find(enum network_mode mode, char **path,
+                      hull_error_t *err);
+/* The init's namespaces exist: starts the helper on pid's network
+ * namespace (the address, routes, published ports), watched by a keeper
+ * process that stops it when the init dies; both recorded in state.json
+ * before create goes on. */
+int user_network_start(struct lifecycle *lc,
+                       const struct network_attachment *at, pid_t pid,
+                       hull_error_t *err);
+/* Stops the keeper and the helper state.json names (also those of a create
+ * killed half-way) and waits until they are gone; safe to repeat. */
+int user_network_stop(struct lifecycle *lc, hull_error_t *err);
 
 /* Forwards the signals a foreground `run`/`exec` passes on (as runc) to
  * pid until it exits; returns its exit code (128+N when killed by N). */

@@ -11,6 +11,12 @@
  *   run.oci.network.mtu=N
  *   run.oci.network.dns=ADDR,...    /etc/resolv.conf's nameservers
  *
+ *   run.oci.network=pasta|slirp4netns   a user-mode helper's `eth0`
+ *                                   (user-network.c): for rootless hull
+ *   run.oci.network.allow_host_loopback=true   the host's loopback at the
+ *                                   gateway's address (theirs only)
+ *   with .ports, .mtu and .dns as above; the bridge's own are refused.
+ *
  * Three steps. Before the init exists (network_prepare): the addresses,
  * from the allocator under --root, and /etc/hosts and /etc/resolv.conf
  * written in the state dir and bind-mounted, unless config.json mounts
@@ -35,6 +41,8 @@
 #define NETWORK_ANNOTATION NETNS_ANNOTATION
 #define NETWORK_PREFIX NETNS_ANNOTATION_PREFIX
 #define NETWORK_MODE_BRIDGE "bridge"
+#define NETWORK_MODE_PASTA "pasta"
+#define NETWORK_MODE_SLIRP4NETNS "slirp4netns"
 #define DEFAULT_NETWORK NETNS_DEFAULT_NETWORK
 #define INNER_NAME "eth0"
 #define HOSTS_FILE "hosts"
@@ -42,9 +50,19 @@
 
 static const char *const known_annotations[] = {
     "bridge", "create", "subnet", "subnet6", "ip", "ip6", "ports", "mtu",
-    "dns", NULL};
+    "dns", "allow_host_loopback", NULL};
+
+/* What only one kind of network has. */
+static const char *const bridge_only[] = {
+    "bridge", "create", "subnet", "subnet6", "ip", "ip6", NULL};
+static const char *const user_mode_only[] = {"allow_host_loopback", NULL};
+
+/* slirp4netns's largest MTU. */
+#define SLIRP4NETNS_MAX_MTU 65521
 
 struct network_request {
+  enum network_mode mode;
+  bool host_loopback;
   char bridge[IFNAMSIZ];
   bool create;
   const struct netns_addr *subnet4, *subnet6, *ip4, *ip6;
@@ -137,19 +155,75 @@ static int parse_ports(const struct spec_map *a, struct network_request *r,
   return 0;
 }
 
+static int parse_mode(const struct spec_map *a, enum network_mode *mode,
+                      hull_error_t *err) {
+  const char *text = spec_map_get(a, NETWORK_ANNOTATION);
+  if (strcmp(text, NETWORK_MODE_BRIDGE) == 0)
+    *mode = NETWORK_BRIDGE;
+  else if (strcmp(text, NETWORK_MODE_PASTA) == 0)
+    *mode = NETWORK_PASTA;
+  else if (strcmp(text, NETWORK_MODE_SLIRP4NETNS) == 0)
+    *mode = NETWORK_SLIRP4NETNS;
+  else
+    return hull_error(err, 0, "annotation " NETWORK_ANNOTATION ": \"%s\" is "
+                              "not a network mode hull has (bridge, pasta, "
+                              "slirp4netns)", text);
+  return 0;
+}
+
+/* An annotation of the other kind of network than mode's. */
+static int refuse_other_kind(const struct spec_map *a, enum network_mode mode,
+                             hull_error_t *err) {
+  const char *const *other =
+      mode == NETWORK_BRIDGE ? user_mode_only : bridge_only;
+  for (const char *const *name = other; *name; name++)
+    if (annotation(a, *name) != NULL)
+      return hull_error(err, 0, "annotation " NETWORK_PREFIX "%s: only with "
+                        NETWORK_ANNOTATION "=%s", *name,
+                        mode == NETWORK_BRIDGE
+                            ? NETWORK_MODE_PASTA " or " NETWORK_MODE_SLIRP4NETNS
+                            : NETWORK_MODE_BRIDGE);
+  return 0;
+}
+
+static int parse_host_loopback(const struct spec_map *a, bool *on,
+                               hull_error_t *err) {
+  const char *text = annotation(a, "allow_host_loopback");
+  *on = text != NULL && strcmp(text, "true") == 0;
+  if (text && !*on && strcmp(text, "false") != 0)
+    return hull_error(err, 0, "annotation " NETWORK_PREFIX
+                              "allow_host_loopback: \"%s\" is not true or "
+                              "false", text);
+  return 0;
+}
+
+/* What the annotations of a user-mode helper's network ask. */
+static int parse_user_mode(const struct spec_map *a,
+                           struct network_request *r, hull_error_t *err) {
+  if (parse_host_loopback(a, &r->host_loopback, err) < 0 ||
+      parse_mtu(a, &r->mtu, err) < 0 || parse_ports(a, r, err) < 0)
+    return -1;
+  if (r->mode == NETWORK_SLIRP4NETNS && r->mtu > SLIRP4NETNS_MAX_MTU)
+    return hull_error(err, 0, "annotation " NETWORK_PREFIX "mtu: \"%u\" is "
+                              "more than slirp4netns takes (%d)", r->mtu,
+                      SLIRP4NETNS_MAX_MTU);
+  return 0;
+}
+
 /* Everything the annotations ask, checked. */
 static int parse_request(const struct spec *spec, struct network_request *r,
                          hull_error_t *err) {
   const struct spec_map *a = &spec->annotations;
   memset(r, 0, sizeof(*r));
-  const char *mode = spec_map_get(a, NETWORK_ANNOTATION);
-  if (strcmp(mode, NETWORK_MODE_BRIDGE) != 0)
-    return hull_error(err, 0, "annotation " NETWORK_ANNOTATION ": \"%s\" is "
-                              "not a network mode hull has (bridge)", mode);
   r->dns = annotation(a, "dns");
-  if (spec_refuse_unknown_annotations(a, NETWORK_PREFIX, known_annotations,
+  if (parse_mode(a, &r->mode, err) < 0 ||
+      spec_refuse_unknown_annotations(a, NETWORK_PREFIX, known_annotations,
                                       err) < 0 ||
-      parse_bridge(a, r, err) < 0 || parse_mtu(a, &r->mtu, err) < 0 ||
+      refuse_other_kind(a, r->mode, err) < 0)
+    return -1;
+  if (r->mode != NETWORK_BRIDGE)
+    return parse_user_mode(a, r, err);
+  if (parse_bridge(a, r, err) < 0 || parse_mtu(a, &r->mtu, err) < 0 ||
       parse_ports(a, r, err) < 0)
     return -1;
   return parse_address(a, "subnet", AF_INET, true, &r->subnet4_buf,
@@ -188,6 +262,10 @@ int network_check(const struct spec *spec, hull_error_t *err) {
   int ret = parse_request(spec, &r, err);
   if (ret == 0 && r.dns)
     ret = check_dns(r.dns, err);
+  /* A helper that is not installed fails create before anything exists. */
+  cleanup_free char *helper = NULL;
+  if (ret == 0 && r.mode != NETWORK_BRIDGE)
+    ret = user_network_find(r.mode, &helper, err);
   request_free(&r);
   return ret;
 }
@@ -333,6 +411,35 @@ static int take_addresses(const char *root, const char *id,
   return 0;
 }
 
+/* slirp4netns answers DNS at this address of its network, 10.0.2.0/24. */
+#define SLIRP4NETNS_DNS "10.0.2.3"
+
+/* A user-mode helper's network: only /etc/resolv.conf to write (pasta's
+ * container reaches the host's nameservers, slirp4netns's its own
+ * forwarder); the address is the helper's to set up. */
+static int prepare_user_mode(struct lifecycle *lc, struct network_request *r,
+                             struct network_attachment **out,
+                             hull_error_t *err) {
+  if (!config_mounts(lc->spec, "/etc/resolv.conf")) {
+    const char *dns = r->dns ? r->dns
+                      : r->mode == NETWORK_SLIRP4NETNS ? SLIRP4NETNS_DNS
+                                                       : NULL;
+    cleanup_free char *text = resolv_text(dns);
+    if (write_state_file(lc, RESOLV_FILE, text, "/etc/resolv.conf", err) < 0) {
+      request_free(r);
+      return -1;
+    }
+  }
+  struct network_attachment *at = xzalloc(sizeof(*at));
+  at->mode = r->mode;
+  at->host_loopback = r->host_loopback;
+  at->ports = take_ptr(r->ports);
+  at->n_ports = r->n_ports;
+  at->mtu = r->mtu;
+  *out = at;
+  return 0;
+}
+
 int network_prepare(struct lifecycle *lc, struct network_attachment **out,
                     hull_error_t *err) {
   *out = NULL;
@@ -343,6 +450,8 @@ int network_prepare(struct lifecycle *lc, struct network_attachment **out,
     request_free(&r);
     return -1;
   }
+  if (r.mode != NETWORK_BRIDGE)
+    return prepare_user_mode(lc, &r, out, err);
   cleanup_free char *root = root_of(lc);
   struct network_attachment *at = xzalloc(sizeof(*at));
   int ret = netns_network_open(root, r.bridge, r.subnet4, r.subnet6, 0,
@@ -396,6 +505,8 @@ int network_attach(struct lifecycle *lc, const struct network_attachment *at,
                    pid_t pid, hull_error_t *err) {
   if (at == NULL)
     return 0;
+  if (at->mode != NETWORK_BRIDGE)
+    return user_network_start(lc, at, pid, err);
   struct netns_bridge_config b = {
       .name = at->net.name, .gateway4 = &at->net.gateway4,
       .gateway6 = at->net.has_v6 ? &at->net.gateway6 : NULL,
@@ -422,6 +533,12 @@ int network_attach(struct lifecycle *lc, const struct network_attachment *at,
 
 int network_detach(struct lifecycle *lc, hull_error_t *err) {
   if (!network_wanted(&lc->state->annotations))
+    return 0;
+  /* Whatever the annotation says now: a helper state.json names goes. */
+  if (user_network_stop(lc, err) < 0)
+    return -1;
+  const char *mode = spec_map_get(&lc->state->annotations, NETWORK_ANNOTATION);
+  if (strcmp(mode, NETWORK_MODE_BRIDGE) != 0)
     return 0;
   cleanup_free char *root = root_of(lc);
   const char *id = lc->state->id;

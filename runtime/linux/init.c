@@ -228,6 +228,10 @@ static int wait_for_cgroup(struct init_run *r, int new_ns, hull_error_t *err) {
   struct sync_msg ready = {0};
   if (sync_expect(r->sync_fd, SYNC_NS_READY_ACK, &ready, err) < 0)
     return -1;
+  /* Until the parent's on_ns_ready is done a rootless runtime may still
+   * open our /proc/PID/ns files (a network helper joins them, see
+   * runtime/container/user-network.c); no container code ran yet. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* Two documents, one a line (see linux.h, on_ns_ready). */
   r->state_json = ready.data;
   char *newline = r->state_json ? strchr(r->state_json, '\n') : NULL;
@@ -343,9 +347,11 @@ void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
    * CAP_SYS_PTRACE on the host; execve makes the user program dumpable
    * again. A runtime that is not root has no such capability: it writes
    * our maps (or has newuidmap write them) and opens our bind sources in
-   * our mount namespace through our /proc files, which are its only while
-   * we are dumpable, so we stay so until then (runc's init is dumpable
-   * the same way). Nothing of the container runs meanwhile. */
+   * our mount namespace, and our namespaces for a network helper, through
+   * our /proc files, which are its only while we are dumpable, so we stay
+   * so until then (runc's init is dumpable the same way): until the
+   * parent has answered SYNC_NS_READY. Nothing of the container runs
+   * meanwhile. */
   if (!rootless_runtime)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* The signals create holds (interrupt_hold) are the container's to get:
@@ -367,7 +373,8 @@ void init_main(const struct process_config *cfg, int ns_fds[SPEC_NS_COUNT],
     if (receive_bind_sources(cfg->spec, sync_fd, bind_fds, &err) < 0)
       sync_fail(sync_fd, &err);
   }
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* A rootless runtime's init stays dumpable a little longer: see
+   * wait_for_cgroup. */
   if (setup_container(&r, &err) < 0)
     sync_fail(sync_fd, &err);
   /* `create` returns once it reads SYNC_READY; we outlive it. */

@@ -133,6 +133,20 @@ static void gen_annotations(yajl_gen g, const struct spec_map *m) {
   yajl_gen_map_close(g);
 }
 
+/* "<name>Pid" and "<name>StartTime" of a process create started beside
+ * the init; nothing when there is none. */
+static void gen_process(yajl_gen g, const char *name, pid_t pid,
+                        uint64_t start_time) {
+  if (pid <= 0)
+    return;
+  cleanup_free char *pid_key = xasprintf("%sPid", name);
+  cleanup_free char *start_key = xasprintf("%sStartTime", name);
+  json_gen_string(g, pid_key);
+  yajl_gen_integer(g, pid);
+  json_gen_string(g, start_key);
+  yajl_gen_integer(g, (long long)start_time);
+}
+
 int state_write(const struct state_dir *d, const struct container_state *st,
                 hull_error_t *err) {
   yajl_gen g = json_gen_new(false);
@@ -165,6 +179,8 @@ int state_write(const struct state_dir *d, const struct container_state *st,
       json_gen_string(g, *n);
     yajl_gen_array_close(g);
   }
+  gen_process(g, "netKeeper", st->net_keeper_pid, st->net_keeper_start_time);
+  gen_process(g, "netHelper", st->net_helper_pid, st->net_helper_start_time);
   gen_annotations(g, &st->annotations);
   yajl_gen_map_close(g);
   cleanup_free char *json = json_gen_finish(g);
@@ -246,6 +262,10 @@ int state_read(const struct state_dir *d, struct container_state **out,
   st->rootfs_mount_below = (uint64_t)tree_integer(root, "rootfsMountBelow");
   st->cgroup_shared = tree_true(root, "cgroupShared");
   st->net_devices_moved = tree_strings(root, "netDevicesMoved");
+  st->net_keeper_pid = (pid_t)tree_integer(root, "netKeeperPid");
+  st->net_keeper_start_time = (uint64_t)tree_integer(root, "netKeeperStartTime");
+  st->net_helper_pid = (pid_t)tree_integer(root, "netHelperPid");
+  st->net_helper_start_time = (uint64_t)tree_integer(root, "netHelperStartTime");
   read_annotations(root, &st->annotations);
   yajl_tree_free(root);
   *out = st;
@@ -342,6 +362,8 @@ char *state_oci_json(const struct container_state *st,
   gen_kv(g, "rootfs", st->rootfs);
   gen_kv(g, "created", st->created);
   gen_kv(g, "owner", st->owner);
+  gen_process(g, "netKeeper", st->net_keeper_pid, st->net_keeper_start_time);
+  gen_process(g, "netHelper", st->net_helper_pid, st->net_helper_start_time);
   gen_annotations(g, &st->annotations);
   yajl_gen_map_close(g);
   return json_gen_finish(g);

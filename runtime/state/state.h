@@ -57,6 +57,11 @@ struct container_state {
    * none): delete moves those back. A name template ("net%d") is resolved
    * here. */
   char **net_devices_moved;
+  /* run.oci.network=pasta|slirp4netns (runtime/container/user-network.c):
+   * hull's keeper process, which stops the helper when the init dies, and
+   * the helper itself; delete kills both. 0: none. */
+  pid_t net_keeper_pid, net_helper_pid;
+  uint64_t net_keeper_start_time, net_helper_start_time;
   struct spec_map annotations;
 };
 

@@ -229,8 +229,9 @@ START_TEST(bad_values_name_the_flag) {
                                   "--image-volume: expected tmpfs, ignore or "
                                   "bind:DIR"},
       {"--network", "a/b", "invalid value \\\"a/b\\\" for flag --network: "
-                           "expected bridge, none or a network's name (1 to "
-                           "15 bytes, no '/', ':', '%' or space)"},
+                           "expected bridge, pasta, slirp4netns, none or a "
+                           "network's name (1 to 15 bytes, no '/', ':', '%' "
+                           "or space)"},
       {"--network", "host", "invalid value \\\"host\\\" for flag --network: "
                             "the host's network namespace is not for image "
                             "containers (bridge, none or a network's name)"},
@@ -369,6 +370,51 @@ START_TEST(published_port_reaches_the_container) {
 }
 END_TEST
 
+/* --network pasta|slirp4netns: the user-mode helper publishes -p's port
+ * (pasta copies the test host's default route, made here). */
+START_TEST(user_mode_network_publishes_a_port) {
+  SKIP_WITHOUT_UMOCI();
+  SKIP_UNLESS(access("/usr/bin/pasta", X_OK) == 0 &&
+                  access("/usr/bin/slirp4netns", X_OK) == 0,
+              "pasta (Debian package passt) and slirp4netns");
+  ENTER_PRIVATE_NETNS();
+  NL_OK(netns_loopback_up(&err_));
+  NL_OK(netns_link_add_veth("uplink0", "uplink0-p", &err_));
+  struct netns_addr up, gw;
+  NL_OK(netns_addr_parse("192.168.79.1/24", &up, &err_));
+  NL_OK(netns_addr_add("uplink0", &up, &err_));
+  NL_OK(netns_link_set_up("uplink0", true, &err_));
+  NL_OK(netns_link_set_up("uplink0-p", true, &err_));
+  NL_OK(netns_addr_parse("192.168.79.254", &gw, &err_));
+  NL_OK(netns_route_add("uplink0", NULL, &gw, &err_));
+  struct hctx *c = hctx_new();
+  cleanup_free char *store = image_store_of(c);
+  image_make(c, store, NULL);
+  const char *modes[] = {"pasta", "slirp4netns", NULL};
+  /* pasta gives the host's address; slirp4netns its own. */
+  const char *addresses[] = {"192.168.79.1/24", "10.0.2.100/24"};
+  for (int i = 0; modes[i]; i++) {
+    cleanup_free char *name = xasprintf("%s-%d", c->id, i);
+    hrun_expect(0, c, "run", "--image", REF, "--image-root", store, "-d",
+                "--name", name, "--network", modes[i], "-p", "8082:80", "--",
+                "nc", "-ll", "-p", "80", "-e", "/bin/cat");
+    cleanup_free char *got = loopback_exchange(8082, "user-mode\n");
+    ck_assert_msg(got && hcontains(got, "user-mode"),
+                  "%s: 127.0.0.1:8082 did not reach the container (%s)",
+                  modes[i], got ? got : "no answer");
+    struct hres r = hrun(c, "exec", name, "/bin/sh", "-c",
+                         "ip -4 addr show eth0", NULL);
+    ck_assert_hres(r, 0);
+    ck_assert_msg(hcontains(r.out, addresses[i]), "%s: eth0 %s", modes[i],
+                  r.out);
+    hres_free(&r);
+    hrun_expect(0, c, "delete", "--force", name);
+  }
+  assert_no_container(c, store);
+  hctx_finish(c);
+}
+END_TEST
+
 /* ---- VM mode ------------------------------------------------------------- */
 
 /* run --image --vm: the image's process in a qemu (TCG) microVM, with the
@@ -460,6 +506,7 @@ static Suite *image_run_options_suite(void) {
   tcase_add_test(tc, create_image_failure_leaves_nothing);
   tcase_add_test(tc, bad_values_name_the_flag);
   tcase_add_test(tc, published_port_reaches_the_container);
+  tcase_add_test(tc, user_mode_network_publishes_a_port);
   suite_add_tcase(s, tc);
   TCase *vm = harness_tcase("image-run-options-vm", 300);
   tcase_add_test(vm, vm_mode_from_an_image);

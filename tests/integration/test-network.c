@@ -405,7 +405,7 @@ START_TEST(network_bad_annotations_are_refused) {
   bring_lo_up();
   expect_refused("\"run.oci.network\": \"overlay\"",
                  "annotation run.oci.network: \\\"overlay\\\" is not a "
-                 "network mode hull has (bridge)");
+                 "network mode hull has (bridge, pasta, slirp4netns)");
   expect_refused(ON_BRIDGE ", \"run.oci.network.ip\": \"10.89.0.300\"",
                  "annotation run.oci.network.ip: \\\"10.89.0.300\\\" is not "
                  "an IPv4 address");

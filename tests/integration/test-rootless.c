@@ -6,6 +6,7 @@
  * directory of the test's that the user owns). On this project's host the
  * cgroups are v1 and none is the user's: the containers run without one. */
 #include "tests/integration/harness.h"
+#include "tests/integration/user-network-test.h"
 #include "runtime/common/common.h"
 
 #include <errno.h>
@@ -141,20 +142,42 @@ static void rl_finish(struct rl *r) {
   free(r->state);
 }
 
-/* Runs `hull ARGS...` as the user, without --root, its environment only
- * what is given here (xdg NULL: no XDG_RUNTIME_DIR). */
+/* setpriv and env running hull as the user, its environment only what is
+ * given here (xdg NULL: no XDG_RUNTIME_DIR). */
+struct rl_prefix {
+  char *reuid, *regid, *xdg_env, *user_env;
+  char *argv[11];
+};
+
+static void rl_prefix_init(struct rl_prefix *p, const char *xdg) {
+  p->reuid = xasprintf("--reuid=%u", (unsigned)user.uid);
+  p->regid = xasprintf("--regid=%u", (unsigned)user.gid);
+  p->xdg_env =
+      xdg ? xasprintf("XDG_RUNTIME_DIR=%s", xdg) : xstrdup("HULL_NO_XDG=1");
+  p->user_env = xasprintf("USER=%s", user.name);
+  char *argv[] = {"/usr/bin/setpriv", p->reuid, p->regid, "--init-groups",
+                  "/usr/bin/env", "-i",
+                  "PATH=/usr/local/bin:/usr/bin:/bin", p->xdg_env,
+                  p->user_env, "HOME=/nonexistent", NULL};
+  memcpy(p->argv, argv, sizeof(argv));
+}
+
+static void rl_prefix_free(struct rl_prefix *p) {
+  free(p->reuid);
+  free(p->regid);
+  free(p->xdg_env);
+  free(p->user_env);
+}
+
+/* Runs `hull ARGS...` as the user, without --root. */
 static struct hres rl_run_env(struct rl *r, const char *xdg,
                               const char *const *args) {
-  cleanup_free char *reuid = xasprintf("--reuid=%u", (unsigned)user.uid);
-  cleanup_free char *regid = xasprintf("--regid=%u", (unsigned)user.gid);
-  cleanup_free char *xdg_env =
-      xdg ? xasprintf("XDG_RUNTIME_DIR=%s", xdg) : xstrdup("HULL_NO_XDG=1");
-  cleanup_free char *user_env = xasprintf("USER=%s", user.name);
-  char *prefix[] = {"/usr/bin/setpriv", reuid, regid, "--init-groups",
-                    "/usr/bin/env", "-i",
-                    "PATH=/usr/local/bin:/usr/bin:/bin", xdg_env, user_env,
-                    "HOME=/nonexistent", NULL};
-  return hrun_wrapped(r->c, prefix, NULL, (char *const *)args, 10000);
+  struct rl_prefix p;
+  rl_prefix_init(&p, xdg);
+  struct hres res = hrun_wrapped(r->c, p.argv, NULL, (char *const *)args,
+                                 10000);
+  rl_prefix_free(&p);
+  return res;
 }
 
 #define rl_run(r, ...)                                                        \
@@ -170,17 +193,25 @@ static char *maps_of_user(void) {
                    (unsigned)user.uid, (unsigned)user.gid);
 }
 
-static void write_rootless_config(struct rl *r, const char *args,
-                                  const char *mounts_extra,
-                                  const char *linux_extra) {
+static void write_rootless_config_top(struct rl *r, const char *args,
+                                      const char *mounts_extra,
+                                      const char *linux_extra,
+                                      const char *top_extra) {
   cleanup_free char *maps = maps_of_user();
   cleanup_free char *lx = linux_extra ? xasprintf("%s, %s", maps, linux_extra)
                                       : xstrdup(maps);
   hctx_write_config(r->c, &(struct hconfig){.args = args,
                                             .namespaces = USERNS_NAMESPACES,
                                             .mounts_extra = mounts_extra,
-                                            .linux_extra = lx});
+                                            .linux_extra = lx,
+                                            .top_extra = top_extra});
   chown_tree(r->c->bundle);
+}
+
+static void write_rootless_config(struct rl *r, const char *args,
+                                  const char *mounts_extra,
+                                  const char *linux_extra) {
+  write_rootless_config_top(r, args, mounts_extra, linux_extra, NULL);
 }
 
 static bool run_hull_missing(void) {
@@ -628,6 +659,67 @@ START_TEST(rootless_spec_is_runcs_rootless_template) {
 }
 END_TEST
 
+/* run.oci.network=pasta|slirp4netns as the user (user-network-test.h): the
+ * container reaches the host's loopback at gateway and a published port
+ * reaches it; delete stops the helper. In a network namespace of the
+ * test's own, with an uplink and a default route (pasta copies them). */
+static void rootless_user_network(const char *mode, const char *gateway) {
+  SKIP_UNLESS(user.why_not == NULL, user.why_not);
+  SKIP_UNLESS(unet_helper_installed(mode), unet_helper_missing(mode));
+  ENTER_PRIVATE_NETNS();
+  unet_host_uplink();
+  int host_port = 0;
+  pid_t server = unet_host_server(&host_port);
+  int published = unet_free_port();
+  struct rl r = rl_new();
+  cleanup_free char *top = xasprintf(ANNOTATE(
+      "\"run.oci.network\": \"%s\", "
+      "\"run.oci.network.allow_host_loopback\": \"true\", "
+      "\"run.oci.network.ports\": \"%d:80/tcp\""), mode, published);
+  write_rootless_config_top(&r, HELPER("signal-wait"), NULL, NULL, top);
+  struct rl_prefix p;
+  rl_prefix_init(&p, r.xdg);
+  struct unet_runner as_user = {.prefix = p.argv, .root = NULL};
+  struct hres res = rl_run(&r, "run", "-d", "--bundle", r.c->bundle, r.c->id);
+  ck_assert_hres(res, 0);
+  ck_assert_msg(hwait_file(res.out_path, "ready", 5000),
+                "the container's init never got ready: %s", res.err);
+  hres_free(&res);
+  pid_t helper = unet_state_pid(r.state, r.c->id, "netHelperPid");
+  ck_assert_msg(helper > 0, "state.json names no network helper");
+  cleanup_free char *status = xasprintf("/proc/%d/status", (int)helper);
+  cleanup_free char *helper_status = hread_file(status);
+  cleanup_free char *uid_line = xasprintf("Uid:\t%u\t", (unsigned)user.uid);
+  ck_assert_msg(hcontains(helper_status, uid_line),
+                "%s runs as someone else than the user: %s", mode,
+                helper_status);
+
+  unet_assert_reaches_host(r.c, &as_user, r.c->id, gateway, host_port);
+  unet_assert_published(r.c, &as_user, r.c->id, published);
+
+  res = rl_run(&r, "delete", "--force", r.c->id);
+  ck_assert_hres(res, 0);
+  hres_free(&res);
+  ck_assert_msg(unet_gone(helper, 0), "%s %d outlived delete", mode,
+                (int)helper);
+  ck_assert_msg(!unet_port_answers(published),
+                "127.0.0.1:%d still answers after delete", published);
+  rl_prefix_free(&p);
+  kill(server, SIGKILL);
+  waitpid(server, NULL, 0);
+  rl_finish(&r);
+}
+
+START_TEST(rootless_pasta_network_reaches_out_and_publishes) {
+  rootless_user_network("pasta", UNET_GATEWAY);
+}
+END_TEST
+
+START_TEST(rootless_slirp4netns_network_reaches_out_and_publishes) {
+  rootless_user_network("slirp4netns", "10.0.2.2");
+}
+END_TEST
+
 static Suite *rootless_suite(void) {
   Suite *s = suite_create("integration-rootless");
   TCase *tc = harness_tcase("rootless", 60);
@@ -643,6 +735,8 @@ static Suite *rootless_suite(void) {
   tcase_add_test(tc, rootless_flag_decides_whether_a_cgroup_is_required);
   tcase_add_test(tc, rootless_as_root_in_a_user_namespace_it_did_not_make);
   tcase_add_test(tc, rootless_spec_is_runcs_rootless_template);
+  tcase_add_test(tc, rootless_pasta_network_reaches_out_and_publishes);
+  tcase_add_test(tc, rootless_slirp4netns_network_reaches_out_and_publishes);
   suite_add_tcase(s, tc);
   return s;
 }
