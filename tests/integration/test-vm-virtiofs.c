@@ -215,31 +215,10 @@ START_TEST(vm_virtiofs_readonly_root_with_debian_kernel) {
   cleanup_free char *kernel = vm_host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   SKIP_WITHOUT_VIRTIOFSD();
-  struct hctx *c = hctx_new();
-  cleanup_free char *data = xasprintf("%s/data", c->dir);
-  ck_assert_int_eq(mkdir(data, 0755), 0);
-  cleanup_free char *mounts = xasprintf(
-      "{\"destination\": \"/new/dir\", \"type\": \"bind\", \"source\": "
-      "\"%s\", \"options\": [\"rbind\"]}", data);
-  cleanup_free char *vm = vm_annotations(kernel, VIRTIOFS);
-  hctx_write_config(c, &(struct hconfig){
-      .args = "\"/bin/sh\", \"-c\", \"grep -q ' / virtiofs ro' /proc/mounts "
-              "&& echo virtiofs; echo x >/data-here; "
-              "touch /new/dir/ok && echo made\"",
-      .readonly_root = true,
-      .mounts_extra = mounts,
-      .top_extra = vm});
-  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
-                       c->id, NULL);
-  ck_assert_hres(r, 0);
-  ck_assert_str_eq(r.out, "virtiofs\nmade\n");
-  ck_assert_msg(hcontains(r.err, "Read-only file system"), "%s", r.err);
-  hres_free(&r);
-  cleanup_free char *refused = xasprintf("%s/data-here", c->rootfs);
-  ck_assert_int_ne(access(refused, F_OK), 0);
-  cleanup_free char *ok = xasprintf("%s/ok", data);
-  ck_assert_int_eq(access(ok, F_OK), 0);
-  hctx_finish(c);
+  vm_readonly_root_refuses_writes(
+      kernel, VIRTIOFS,
+      "grep -q ' / virtiofs ro' /proc/mounts && echo virtiofs; ",
+      "virtiofs\n");
 }
 END_TEST
 
@@ -326,12 +305,8 @@ START_TEST(vm_virtiofs_refused_by_name) {
   int status = 0;
   cleanup_free char *err = run_without_virtiofsd(c, &status);
   ck_assert_int_eq(status, 1);
-  ck_assert_msg(err && hcontains(err, "annotation run.oci.vm.rootfs: "
-                                      "virtio-fs: no virtiofsd (looked in "
-                                      VM_VIRTIOFSD_PLACES ")"),
-                "%s", err);
-  ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1,
-                "more than one line: %s", err);
+  vm_expect_one_line(err, "annotation run.oci.vm.rootfs: virtio-fs: no "
+                          "virtiofsd (looked in " VM_VIRTIOFSD_PLACES ")");
   hctx_finish(c);
 }
 END_TEST
