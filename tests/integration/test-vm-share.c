@@ -21,13 +21,6 @@
 #define NINE_P "\"run.oci.vm.rootfs\": \"virtio-9p\""
 
 /* A sparse file of size bytes at path. */
-static void write_text(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  close(fd);
-}
-
 /* The pids `hull ps` lists: the monitor first, then qemu. */
 static pid_t qemu_pid(struct hctx *c) {
   struct hres r = vrun(c, 10000, "ps", "--format", "json", c->id, NULL);
@@ -54,13 +47,6 @@ static char *cmdline_of(pid_t pid) {
   return xstrdup(buf);
 }
 
-static struct hres vexec(struct hctx *c, const char *user, const char *script) {
-  if (user)
-    return vrun(c, 60000, "exec", "--user", user, c->id, "/bin/sh", "-c",
-                script, NULL);
-  return vrun(c, 60000, "exec", c->id, "/bin/sh", "-c", script, NULL);
-}
-
 /* One boot: a rootfs with a 1 GiB file (four times the guest's memory,
  * which the initramfs could not hold) runs; a 1 GiB file written in the
  * guest is in the bundle; a bound directory and a bound file are live both
@@ -79,8 +65,8 @@ START_TEST(vm_share_rootfs_and_binds_live_both_ways) {
   ck_assert_int_eq(chmod(data, 01777), 0); /* uid 1234 writes there */
   ck_assert_int_eq(mkdir(ro, 0755), 0);
   cleanup_free char *ro_file = xasprintf("%s/kept", ro);
-  write_text(ro_file, "kept\n");
-  write_text(file, "host line\n");
+  hwrite_file(ro_file, "kept\n", 0644);
+  hwrite_file(file, "host line\n", 0644);
   cleanup_free char *mounts = xasprintf(
       "{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"%s\", "
       "\"options\": [\"rbind\", \"rw\"]}, "
@@ -116,8 +102,8 @@ START_TEST(vm_share_rootfs_and_binds_live_both_ways) {
 
   /* host edits, seen in the guest at once */
   cleanup_free char *from_host = xasprintf("%s/from-host", data);
-  write_text(from_host, "edited on the host\n");
-  write_text(file, "host line, edited\n");
+  hwrite_file(from_host, "edited on the host\n", 0644);
+  hwrite_file(file, "host line, edited\n", 0644);
   r = vexec(c, NULL, "cat /data/from-host /etc/shared-file");
   ck_assert_hres(r, 0);
   ck_assert_str_eq(r.out, "edited on the host\nhost line, edited\n");

@@ -31,13 +31,6 @@ static bool virtiofsd_here(void) {
   return found != NULL;
 }
 
-static void write_text(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  close(fd);
-}
-
 static char *comm_of(pid_t pid) {
   cleanup_free char *path = xasprintf("/proc/%d/comm", (int)pid);
   char *text = hread_file(path);
@@ -85,13 +78,6 @@ static bool all_gone(const pid_t *pids, size_t n) {
   return false;
 }
 
-static struct hres vexec(struct hctx *c, const char *user, const char *script) {
-  if (user)
-    return vrun(c, 60000, "exec", "--user", user, c->id, "/bin/sh", "-c",
-                script, NULL);
-  return vrun(c, 60000, "exec", c->id, "/bin/sh", "-c", script, NULL);
-}
-
 static void create_and_start(struct hctx *c) {
   struct hres r = vrun(c, BOOT_TIMEOUT_MS, "create", "--bundle", c->bundle,
                        c->id, NULL);
@@ -119,8 +105,8 @@ START_TEST(vm_virtiofs_rootfs_and_binds_live_both_ways) {
   ck_assert_int_eq(chmod(data, 01777), 0);
   ck_assert_int_eq(mkdir(ro, 0755), 0);
   cleanup_free char *ro_file = xasprintf("%s/kept", ro);
-  write_text(ro_file, "kept\n");
-  write_text(file, "host line\n");
+  hwrite_file(ro_file, "kept\n", 0644);
+  hwrite_file(file, "host line\n", 0644);
   cleanup_free char *mounts = xasprintf(
       "{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"%s\", "
       "\"options\": [\"rbind\", \"rw\"]}, "
@@ -150,12 +136,12 @@ START_TEST(vm_virtiofs_rootfs_and_binds_live_both_ways) {
 
   /* host edits, seen at once (no attribute cache in the guest) */
   cleanup_free char *from_host = xasprintf("%s/from-host", data);
-  write_text(from_host, "edited on the host\n");
+  hwrite_file(from_host, "edited on the host\n", 0644);
   r = vexec(c, NULL, "cat /data/from-host /etc/shared-file");
   ck_assert_hres(r, 0);
   ck_assert_str_eq(r.out, "edited on the host\nhost line\n");
   hres_free(&r);
-  write_text(from_host, "edited again, longer\n");
+  hwrite_file(from_host, "edited again, longer\n", 0644);
   r = vexec(c, NULL, "cat /data/from-host");
   ck_assert_hres(r, 0);
   ck_assert_str_eq(r.out, "edited again, longer\n");

@@ -103,3 +103,10 @@ void vm_readonly_root_refuses_writes(const char *kernel,
   ck_assert_int_eq(access(ok, F_OK), 0);
   hctx_finish(c);
 }
+
+struct hres vexec(struct hctx *c, const char *user, const char *script) {
+  if (user)
+    return vrun(c, 60000, "exec", "--user", user, c->id, "/bin/sh", "-c",
+                script, NULL);
+  return vrun(c, 60000, "exec", c->id, "/bin/sh", "-c", script, NULL);
+}

@@ -40,6 +40,9 @@ char *vm_annotations(const char *kernel, const char *extra);
 struct hres vrun(struct hctx *c, int timeout_ms, ...)
     __attribute__((sentinel));
 
+/* Runs script with /bin/sh -c in the container (as user, NULL: its own). */
+struct hres vexec(struct hctx *c, const char *user, const char *script);
+
 /* A sparse file of size bytes at path (zeros: no file system on it). */
 void vm_make_sparse(const char *path, off_t size);
 
