@@ -103,6 +103,9 @@ struct option;
  * groups, and what follows it stays positional. See flag-order.c. */
 void cli_flags_first(int argc, char **argv, const char *shortopts,
                      const struct option *longopts);
+/* For the verbs that take no flags: argv's first positional argument
+ * (optind), or an error naming the first flag, as runc's. */
+int cli_no_flags(int argc, char **argv, hull_error_t *err);
 /* For the verbs whose one argument is the container id and which have no
  * flags (start, state, pause, resume): *id, or an error in runc's words. */
 int cli_parse_id(const char *cmd, int argc, char **argv, const char **id,

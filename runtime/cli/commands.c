@@ -139,8 +139,7 @@ void cli_human_size(int64_t bytes, char *buf, size_t len) {
   snprintf(buf, len, "%.4g%s", v, units[u]);
 }
 
-int cli_parse_id(const char *cmd, int argc, char **argv, const char **id,
-                 hull_error_t *err) {
+int cli_no_flags(int argc, char **argv, hull_error_t *err) {
   static const struct option none[] = {{NULL, 0, NULL, 0}};
   cli_flags_first(argc, argv, "", none);
   optind = 1;
@@ -148,9 +147,15 @@ int cli_parse_id(const char *cmd, int argc, char **argv, const char **id,
   if (getopt_long(argc, argv, "+", none, NULL) != -1)
     return hull_error(err, 0, "flag provided but not defined: %s",
                       argv[optind - 1]);
-  if (cli_expect_args(cmd, argc, argv, optind, 1, err) < 0)
+  return optind;
+}
+
+int cli_parse_id(const char *cmd, int argc, char **argv, const char **id,
+                 hull_error_t *err) {
+  int first = cli_no_flags(argc, argv, err);
+  if (first < 0 || cli_expect_args(cmd, argc, argv, first, 1, err) < 0)
     return -1;
-  *id = argv[optind];
+  *id = argv[first];
   return 0;
 }
 

@@ -4,7 +4,6 @@
  * store's. Each cache also bounds itself as it grows (cache.c). */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,14 +11,10 @@ static const char *const caches[] = {"seccomp", "vm"};
 
 int cmd_gc(const struct global_options *g, int argc, char **argv,
            hull_error_t *err) {
-  static const struct option none[] = {{NULL, 0, NULL, 0}};
-  cli_flags_first(argc, argv, "", none);
-  optind = 1;
-  opterr = 0;
-  if (getopt_long(argc, argv, "+", none, NULL) != -1)
-    return hull_error(err, 0, "flag provided but not defined: %s",
-                      argv[optind - 1]);
-  if (optind < argc)
+  int first = cli_no_flags(argc, argv, err);
+  if (first < 0)
+    return -1;
+  if (first < argc)
     return hull_error(err, 0, "gc: takes no arguments");
   uint64_t freed = 0;
   for (size_t i = 0; i < sizeof(caches) / sizeof(*caches); i++) {

@@ -231,18 +231,11 @@ void monitor_main(struct monitor_config *cfg) __attribute__((noreturn));
 
 /* ---- streams: shared by the monitor and the exec relay ------------------ */
 
-/* Pending bytes for a blocking fd (a pipe, a file, a tty) written only
- * after POLLOUT, at most a pipe buffer's page at a time, so it never blocks
- * for long; fds the engine shares stay in blocking mode. */
-struct byte_queue {
-  uint8_t *buf;
-  size_t off, len, cap;
-};
-void byte_queue_add(struct byte_queue *q, const void *data, size_t len);
-size_t byte_queue_pending(const struct byte_queue *q);
-/* Writes some of it; -1 when fd is broken (the rest is dropped). */
+/* A byte_queue (proto.h) for a blocking fd (a pipe, a file, a tty) is
+ * written only after POLLOUT, at most a pipe buffer's page at a time, so it
+ * never blocks for long; fds the engine shares stay in blocking mode.
+ * Writes some of it; -1 when fd is broken (the rest is dropped). */
 int byte_queue_write_some(struct byte_queue *q, int fd);
-void byte_queue_free(struct byte_queue *q);
 
 /* The signals hull passes into the guest: every catchable one but SIGCHLD,
  * SIGPIPE and the synchronous faults. */

@@ -82,6 +82,21 @@ int vm_outq_flush(struct vm_outq *q, int fd, hull_error_t *err) {
   return 0;
 }
 
+void byte_queue_add(struct byte_queue *q, const void *data, size_t len) {
+  reserve(&q->buf, &q->off, &q->len, &q->cap, len);
+  memcpy(q->buf + q->len, data, len);
+  q->len += len;
+}
+
+size_t byte_queue_pending(const struct byte_queue *q) {
+  return q->len - q->off;
+}
+
+void byte_queue_free(struct byte_queue *q) {
+  free(q->buf);
+  *q = (struct byte_queue){0};
+}
+
 size_t vm_outq_pending(const struct vm_outq *q) { return q->len - q->off; }
 
 void vm_outq_free(struct vm_outq *q) {

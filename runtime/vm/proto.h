@@ -117,6 +117,19 @@ struct vm_frame {
 
 const char *vm_frame_type_name(uint32_t type);
 
+/* ---- a growable byte queue: buf[off, len) of cap ------------------------ */
+
+/* The host's relay (stdio for slow readers) and the guest agent (stdin for
+ * a process) queue bytes in one; proto.c's queues share its growth. */
+struct byte_queue {
+  uint8_t *buf;
+  size_t off, len, cap;
+};
+/* Appends, moving what waits to the front only when the tail has no room. */
+void byte_queue_add(struct byte_queue *q, const void *data, size_t len);
+size_t byte_queue_pending(const struct byte_queue *q);
+void byte_queue_free(struct byte_queue *q);
+
 /* ---- outgoing: a byte queue drained without blocking ------------------- */
 
 struct vm_outq {

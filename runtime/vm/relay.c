@@ -30,29 +30,6 @@
  * reader: the monitor then stops reading the guest (back-pressure). */
 #define RELAY_HIGH_WATER (1u << 20)
 
-void byte_queue_add(struct byte_queue *q, const void *data, size_t len) {
-  if (q->off > 0 && q->off == q->len)
-    q->off = q->len = 0;
-  if (q->len + len > q->cap) {
-    if (q->off > 0) {
-      memmove(q->buf, q->buf + q->off, q->len - q->off);
-      q->len -= q->off;
-      q->off = 0;
-    }
-    size_t want = q->cap ? q->cap : 4096;
-    while (want < q->len + len)
-      want *= 2;
-    q->buf = xrealloc(q->buf, want);
-    q->cap = want;
-  }
-  memcpy(q->buf + q->len, data, len);
-  q->len += len;
-}
-
-size_t byte_queue_pending(const struct byte_queue *q) {
-  return q->len - q->off;
-}
-
 static int write_chunk(struct byte_queue *q, int fd) {
   size_t n = byte_queue_pending(q);
   if (n > WRITE_CHUNK)
@@ -82,11 +59,6 @@ int byte_queue_write_some(struct byte_queue *q, int fd) {
       return -1;
   }
   return 0;
-}
-
-void byte_queue_free(struct byte_queue *q) {
-  free(q->buf);
-  *q = (struct byte_queue){0};
 }
 
 void vm_forwarded_signals(sigset_t *set) {

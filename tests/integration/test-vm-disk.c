@@ -23,10 +23,7 @@
 
 /* A 64 MiB raw ext4 image of the test rootfs at path. */
 static void make_raw_image(struct hctx *c, const char *path) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(ftruncate(fd, 64 << 20), 0);
-  close(fd);
+  vm_make_sparse(path, 64 << 20);
   char *argv[] = {MKFS_EXT4, "-q", "-F", "-d", c->rootfs, (char *)path, NULL};
   hrun_tool(argv);
 }
@@ -144,21 +141,15 @@ START_TEST(vm_disk_without_a_file_system_says_what_was_tried) {
   SKIP_WITHOUT_QEMU(kernel);
   struct hctx *c = hctx_new();
   cleanup_free char *image = xasprintf("%s/zeros.raw", c->dir);
-  int fd = open(image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(ftruncate(fd, 8 << 20), 0);
-  close(fd);
+  vm_make_sparse(image, 8 << 20);
   cleanup_free char *vm = vm_with_image(kernel, image, "raw");
   hctx_write_config(c, &(struct hconfig){.top_extra = vm});
   struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
                        c->id, NULL);
   ck_assert_int_eq(r.status, 1);
-  ck_assert_msg(hcontains(r.err, "mount the VM image's disk `/dev/vda` on "
-                                 "`/bundle/rootfs` as any block file system "
-                                 "the guest kernel has ("),
-                "%s", r.err);
-  ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
-                "more than one line: %s", r.err);
+  vm_expect_one_line(r.err, "mount the VM image's disk `/dev/vda` on "
+                            "`/bundle/rootfs` as any block file system the "
+                            "guest kernel has (");
   hres_free(&r);
   hctx_finish(c);
 }
@@ -182,10 +173,7 @@ START_TEST(vm_disk_bad_images_refused_by_name) {
   hres_free(&r);
 
   cleanup_free char *image = xasprintf("%s/disk.raw", c->dir);
-  int fd = open(image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(ftruncate(fd, 8 << 20), 0);
-  close(fd);
+  vm_make_sparse(image, 8 << 20);
   free(take_ptr(vm));
   vm = vm_with_image(kernel, image, "iso");
   hctx_write_config(c, &(struct hconfig){.top_extra = vm});

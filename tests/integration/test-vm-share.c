@@ -21,20 +21,6 @@
 #define NINE_P "\"run.oci.vm.rootfs\": \"virtio-9p\""
 
 /* A sparse file of size bytes at path. */
-static void make_sparse(const char *path, off_t size) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(ftruncate(fd, size), 0);
-  close(fd);
-}
-
-static void write_text(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  close(fd);
-}
-
 /* The pids `hull ps` lists: the monitor first, then qemu. */
 static pid_t qemu_pid(struct hctx *c) {
   struct hres r = vrun(c, 10000, "ps", "--format", "json", c->id, NULL);
@@ -61,13 +47,6 @@ static char *cmdline_of(pid_t pid) {
   return xstrdup(buf);
 }
 
-static struct hres vexec(struct hctx *c, const char *user, const char *script) {
-  if (user)
-    return vrun(c, 60000, "exec", "--user", user, c->id, "/bin/sh", "-c",
-                script, NULL);
-  return vrun(c, 60000, "exec", c->id, "/bin/sh", "-c", script, NULL);
-}
-
 /* One boot: a rootfs with a 1 GiB file (four times the guest's memory,
  * which the initramfs could not hold) runs; a 1 GiB file written in the
  * guest is in the bundle; a bound directory and a bound file are live both
@@ -78,7 +57,7 @@ START_TEST(vm_share_rootfs_and_binds_live_both_ways) {
   SKIP_WITHOUT_QEMU(kernel);
   struct hctx *c = hctx_new();
   cleanup_free char *huge = xasprintf("%s/huge", c->rootfs);
-  make_sparse(huge, GIB);
+  vm_make_sparse(huge, GIB);
   cleanup_free char *data = xasprintf("%s/data", c->dir);
   cleanup_free char *ro = xasprintf("%s/ro", c->dir);
   cleanup_free char *file = xasprintf("%s/shared-file", c->dir);
@@ -86,8 +65,8 @@ START_TEST(vm_share_rootfs_and_binds_live_both_ways) {
   ck_assert_int_eq(chmod(data, 01777), 0); /* uid 1234 writes there */
   ck_assert_int_eq(mkdir(ro, 0755), 0);
   cleanup_free char *ro_file = xasprintf("%s/kept", ro);
-  write_text(ro_file, "kept\n");
-  write_text(file, "host line\n");
+  hwrite_file(ro_file, "kept\n", 0644);
+  hwrite_file(file, "host line\n", 0644);
   cleanup_free char *mounts = xasprintf(
       "{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"%s\", "
       "\"options\": [\"rbind\", \"rw\"]}, "
@@ -123,8 +102,8 @@ START_TEST(vm_share_rootfs_and_binds_live_both_ways) {
 
   /* host edits, seen in the guest at once */
   cleanup_free char *from_host = xasprintf("%s/from-host", data);
-  write_text(from_host, "edited on the host\n");
-  write_text(file, "host line, edited\n");
+  hwrite_file(from_host, "edited on the host\n", 0644);
+  hwrite_file(file, "host line, edited\n", 0644);
   r = vexec(c, NULL, "cat /data/from-host /etc/shared-file");
   ck_assert_hres(r, 0);
   ck_assert_str_eq(r.out, "edited on the host\nhost line, edited\n");
@@ -189,30 +168,7 @@ END_TEST
 START_TEST(vm_share_readonly_root_refuses_writes) {
   cleanup_free char *kernel = vm_host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
-  struct hctx *c = hctx_new();
-  cleanup_free char *data = xasprintf("%s/data", c->dir);
-  ck_assert_int_eq(mkdir(data, 0755), 0);
-  cleanup_free char *mounts = xasprintf(
-      "{\"destination\": \"/new/dir\", \"type\": \"bind\", \"source\": "
-      "\"%s\", \"options\": [\"rbind\"]}", data);
-  cleanup_free char *vm = vm_annotations(kernel, NINE_P);
-  hctx_write_config(c, &(struct hconfig){
-      .args = "\"/bin/sh\", \"-c\", \"echo x >/data-here; "
-              "touch /new/dir/ok && echo made\"",
-      .readonly_root = true,
-      .mounts_extra = mounts,
-      .top_extra = vm});
-  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
-                       c->id, NULL);
-  ck_assert_hres(r, 0);
-  ck_assert_str_eq(r.out, "made\n");
-  ck_assert_msg(hcontains(r.err, "Read-only file system"), "%s", r.err);
-  hres_free(&r);
-  cleanup_free char *refused = xasprintf("%s/data-here", c->rootfs);
-  ck_assert_int_ne(access(refused, F_OK), 0);
-  cleanup_free char *ok = xasprintf("%s/ok", data);
-  ck_assert_int_eq(access(ok, F_OK), 0);
-  hctx_finish(c);
+  vm_readonly_root_refuses_writes(kernel, NINE_P, "", "");
 }
 END_TEST
 
@@ -224,7 +180,7 @@ START_TEST(vm_share_initramfs_copy_keeps_its_limit) {
   SKIP_WITHOUT_QEMU(kernel);
   struct hctx *c = hctx_new();
   cleanup_free char *huge = xasprintf("%s/huge", c->rootfs);
-  make_sparse(huge, GIB);
+  vm_make_sparse(huge, GIB);
   cleanup_free char *vm =
       vm_annotations(kernel, "\"run.oci.vm.rootfs\": \"initramfs\"");
   hctx_write_config(c, &(struct hconfig){.top_extra = vm});
@@ -238,12 +194,8 @@ START_TEST(vm_share_initramfs_copy_keeps_its_limit) {
   hctx_write_config(c, &(struct hconfig){.top_extra = vm});
   r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle, c->id, NULL);
   ck_assert_int_ne(r.status, 0);
-  ck_assert_msg(hcontains(r.err, "annotation run.oci.vm.rootfs: `nfs`: "
-                                 "expected virtio-fs, virtio-9p or "
-                                 "initramfs"),
-                "%s", r.err);
-  ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
-                "more than one line: %s", r.err);
+  vm_expect_one_line(r.err, "annotation run.oci.vm.rootfs: `nfs`: expected "
+                            "virtio-fs, virtio-9p or initramfs");
   hres_free(&r);
   hctx_finish(c);
 }

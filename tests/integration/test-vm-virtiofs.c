@@ -31,13 +31,6 @@ static bool virtiofsd_here(void) {
   return found != NULL;
 }
 
-static void write_text(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-  close(fd);
-}
-
 static char *comm_of(pid_t pid) {
   cleanup_free char *path = xasprintf("/proc/%d/comm", (int)pid);
   char *text = hread_file(path);
@@ -85,13 +78,6 @@ static bool all_gone(const pid_t *pids, size_t n) {
   return false;
 }
 
-static struct hres vexec(struct hctx *c, const char *user, const char *script) {
-  if (user)
-    return vrun(c, 60000, "exec", "--user", user, c->id, "/bin/sh", "-c",
-                script, NULL);
-  return vrun(c, 60000, "exec", c->id, "/bin/sh", "-c", script, NULL);
-}
-
 static void create_and_start(struct hctx *c) {
   struct hres r = vrun(c, BOOT_TIMEOUT_MS, "create", "--bundle", c->bundle,
                        c->id, NULL);
@@ -119,8 +105,8 @@ START_TEST(vm_virtiofs_rootfs_and_binds_live_both_ways) {
   ck_assert_int_eq(chmod(data, 01777), 0);
   ck_assert_int_eq(mkdir(ro, 0755), 0);
   cleanup_free char *ro_file = xasprintf("%s/kept", ro);
-  write_text(ro_file, "kept\n");
-  write_text(file, "host line\n");
+  hwrite_file(ro_file, "kept\n", 0644);
+  hwrite_file(file, "host line\n", 0644);
   cleanup_free char *mounts = xasprintf(
       "{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"%s\", "
       "\"options\": [\"rbind\", \"rw\"]}, "
@@ -150,12 +136,12 @@ START_TEST(vm_virtiofs_rootfs_and_binds_live_both_ways) {
 
   /* host edits, seen at once (no attribute cache in the guest) */
   cleanup_free char *from_host = xasprintf("%s/from-host", data);
-  write_text(from_host, "edited on the host\n");
+  hwrite_file(from_host, "edited on the host\n", 0644);
   r = vexec(c, NULL, "cat /data/from-host /etc/shared-file");
   ck_assert_hres(r, 0);
   ck_assert_str_eq(r.out, "edited on the host\nhost line\n");
   hres_free(&r);
-  write_text(from_host, "edited again, longer\n");
+  hwrite_file(from_host, "edited again, longer\n", 0644);
   r = vexec(c, NULL, "cat /data/from-host");
   ck_assert_hres(r, 0);
   ck_assert_str_eq(r.out, "edited again, longer\n");
@@ -215,31 +201,10 @@ START_TEST(vm_virtiofs_readonly_root_with_debian_kernel) {
   cleanup_free char *kernel = vm_host_kernel();
   SKIP_WITHOUT_QEMU(kernel);
   SKIP_WITHOUT_VIRTIOFSD();
-  struct hctx *c = hctx_new();
-  cleanup_free char *data = xasprintf("%s/data", c->dir);
-  ck_assert_int_eq(mkdir(data, 0755), 0);
-  cleanup_free char *mounts = xasprintf(
-      "{\"destination\": \"/new/dir\", \"type\": \"bind\", \"source\": "
-      "\"%s\", \"options\": [\"rbind\"]}", data);
-  cleanup_free char *vm = vm_annotations(kernel, VIRTIOFS);
-  hctx_write_config(c, &(struct hconfig){
-      .args = "\"/bin/sh\", \"-c\", \"grep -q ' / virtiofs ro' /proc/mounts "
-              "&& echo virtiofs; echo x >/data-here; "
-              "touch /new/dir/ok && echo made\"",
-      .readonly_root = true,
-      .mounts_extra = mounts,
-      .top_extra = vm});
-  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
-                       c->id, NULL);
-  ck_assert_hres(r, 0);
-  ck_assert_str_eq(r.out, "virtiofs\nmade\n");
-  ck_assert_msg(hcontains(r.err, "Read-only file system"), "%s", r.err);
-  hres_free(&r);
-  cleanup_free char *refused = xasprintf("%s/data-here", c->rootfs);
-  ck_assert_int_ne(access(refused, F_OK), 0);
-  cleanup_free char *ok = xasprintf("%s/ok", data);
-  ck_assert_int_eq(access(ok, F_OK), 0);
-  hctx_finish(c);
+  vm_readonly_root_refuses_writes(
+      kernel, VIRTIOFS,
+      "grep -q ' / virtiofs ro' /proc/mounts && echo virtiofs; ",
+      "virtiofs\n");
 }
 END_TEST
 
@@ -326,12 +291,8 @@ START_TEST(vm_virtiofs_refused_by_name) {
   int status = 0;
   cleanup_free char *err = run_without_virtiofsd(c, &status);
   ck_assert_int_eq(status, 1);
-  ck_assert_msg(err && hcontains(err, "annotation run.oci.vm.rootfs: "
-                                      "virtio-fs: no virtiofsd (looked in "
-                                      VM_VIRTIOFSD_PLACES ")"),
-                "%s", err);
-  ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1,
-                "more than one line: %s", err);
+  vm_expect_one_line(err, "annotation run.oci.vm.rootfs: virtio-fs: no "
+                          "virtiofsd (looked in " VM_VIRTIOFSD_PLACES ")");
   hctx_finish(c);
 }
 END_TEST

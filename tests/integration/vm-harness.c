@@ -2,7 +2,9 @@
 #include "tests/integration/vm-harness.h"
 #include "runtime/common/common.h"
 
+#include <fcntl.h>
 #include <glob.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,4 +57,56 @@ struct hres vrun(struct hctx *c, int timeout_ms, ...) {
   va_end(ap);
   args[n] = NULL;
   return hrun_argv(c, c->root, args, timeout_ms);
+}
+
+void vm_make_sparse(const char *path, off_t size) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(ftruncate(fd, size), 0);
+  close(fd);
+}
+
+void vm_expect_one_line(const char *err, const char *part) {
+  ck_assert_msg(err && hcontains(err, part), "%s", err);
+  ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1,
+                "more than one line: %s", err);
+}
+
+void vm_readonly_root_refuses_writes(const char *kernel,
+                                     const char *share_annotation,
+                                     const char *probe,
+                                     const char *probe_out) {
+  struct hctx *c = hctx_new();
+  cleanup_free char *data = xasprintf("%s/data", c->dir);
+  ck_assert_int_eq(mkdir(data, 0755), 0);
+  cleanup_free char *mounts = xasprintf(
+      "{\"destination\": \"/new/dir\", \"type\": \"bind\", \"source\": "
+      "\"%s\", \"options\": [\"rbind\"]}", data);
+  cleanup_free char *vm = vm_annotations(kernel, share_annotation);
+  cleanup_free char *args = xasprintf(
+      "\"/bin/sh\", \"-c\", \"%secho x >/data-here; "
+      "touch /new/dir/ok && echo made\"", probe);
+  hctx_write_config(c, &(struct hconfig){.args = args,
+                                         .readonly_root = true,
+                                         .mounts_extra = mounts,
+                                         .top_extra = vm});
+  struct hres r = vrun(c, BOOT_TIMEOUT_MS, "run", "--bundle", c->bundle,
+                       c->id, NULL);
+  ck_assert_hres(r, 0);
+  cleanup_free char *want = xasprintf("%smade\n", probe_out);
+  ck_assert_str_eq(r.out, want);
+  ck_assert_msg(hcontains(r.err, "Read-only file system"), "%s", r.err);
+  hres_free(&r);
+  cleanup_free char *refused = xasprintf("%s/data-here", c->rootfs);
+  ck_assert_int_ne(access(refused, F_OK), 0);
+  cleanup_free char *ok = xasprintf("%s/ok", data);
+  ck_assert_int_eq(access(ok, F_OK), 0);
+  hctx_finish(c);
+}
+
+struct hres vexec(struct hctx *c, const char *user, const char *script) {
+  if (user)
+    return vrun(c, 60000, "exec", "--user", user, c->id, "/bin/sh", "-c",
+                script, NULL);
+  return vrun(c, 60000, "exec", c->id, "/bin/sh", "-c", script, NULL);
 }

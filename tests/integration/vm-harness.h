@@ -9,6 +9,7 @@
 #include "tests/integration/harness.h"
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #define QEMU "/usr/bin/qemu-system-x86_64"
 #define BOOT_TIMEOUT_MS 120000 /* a whole run under TCG, with slack */
@@ -38,5 +39,23 @@ char *vm_annotations(const char *kernel, const char *extra);
 /* Runs `$HULL --root c->root ARGS...` (NULL-terminated) with a timeout. */
 struct hres vrun(struct hctx *c, int timeout_ms, ...)
     __attribute__((sentinel));
+
+/* Runs script with /bin/sh -c in the container (as user, NULL: its own). */
+struct hres vexec(struct hctx *c, const char *user, const char *script);
+
+/* A sparse file of size bytes at path (zeros: no file system on it). */
+void vm_make_sparse(const char *path, off_t size);
+
+/* err is one line (a failed create's) and names part. */
+void vm_expect_one_line(const char *err, const char *part);
+
+/* root.readonly with the rootfs shared as share_annotation asks: the
+ * container runs probe (a shell command list, "" for none) and then tries
+ * to write to its root and to a bind whose mount point the rootfs lacks;
+ * the run prints probe_out and then "made", the root write is refused and
+ * the bind's lands. A whole test: it makes and finishes its hctx. */
+void vm_readonly_root_refuses_writes(const char *kernel,
+                                     const char *share_annotation,
+                                     const char *probe, const char *probe_out);
 
 #endif

@@ -65,12 +65,6 @@ int guest_mount_shares(hull_error_t *err);
 
 /* ---- stream.c ------------------------------------------------------------ */
 
-/* Bytes waiting for a process's stdin: buf[off, len) of cap. */
-struct byteq {
-  uint8_t *buf;
-  size_t off, len, cap;
-};
-
 /* One process whose stdio the agent relays. With a terminal, out is the
  * pty master and in a dup of it; err is -1. */
 struct stream {
@@ -78,7 +72,7 @@ struct stream {
   pid_t pid;
   int in, out, err;          /* agent's ends, -1 once closed */
   int master;                /* the pty master (== out), or -1 */
-  struct byteq stdin_q;
+  struct byte_queue stdin_q; /* bytes waiting for its stdin */
   bool stdin_eof;            /* close stdin once stdin_q is written */
   size_t stdin_done;         /* stdin bytes written or dropped that the
                                 host has not been told of (WINDOW) */

@@ -90,8 +90,7 @@ void stream_close(struct stream *s) {
   close_fd(&s->out);
   close_fd(&s->err);
   s->master = -1;
-  free(s->stdin_q.buf);
-  s->stdin_q = (struct byteq){0};
+  byte_queue_free(&s->stdin_q);
 }
 
 bool stream_outputs_open(const struct stream *s) {
@@ -99,32 +98,11 @@ bool stream_outputs_open(const struct stream *s) {
 }
 
 void stream_drop_stdin(struct stream *s) {
-  struct byteq *q = &s->stdin_q;
+  struct byte_queue *q = &s->stdin_q;
   s->stdin_done += q->len - q->off;
   q->off = q->len = 0;
   s->stdin_eof = true;
   close_fd(&s->in);
-}
-
-/* Appends to q, moving what waits to the front only when the tail has no
- * room (as proto.c's queues do: not a megabyte moved per frame). */
-static void byteq_add(struct byteq *q, const void *data, size_t len) {
-  if (q->off > 0 && q->off == q->len)
-    q->off = q->len = 0;
-  if (q->len + len > q->cap && q->off > 0) {
-    memmove(q->buf, q->buf + q->off, q->len - q->off);
-    q->len -= q->off;
-    q->off = 0;
-  }
-  if (q->len + len > q->cap) {
-    size_t want = q->cap ? q->cap : VM_FRAME_MAX_PAYLOAD;
-    while (want < q->len + len)
-      want *= 2;
-    q->buf = xrealloc(q->buf, want);
-    q->cap = want;
-  }
-  memcpy(q->buf + q->len, data, len);
-  q->len += len;
 }
 
 /* Writes what the pipe takes of data now: the bytes written, 0 when it
@@ -149,7 +127,7 @@ void stream_feed_stdin(struct stream *s, const void *data, size_t len) {
     stream_write_stdin(s);
     return;
   }
-  struct byteq *q = &s->stdin_q;
+  struct byte_queue *q = &s->stdin_q;
   if (q->off == q->len) {
     /* Nothing waits: straight from the frame into the pipe, no copy in
      * between (under TCG every copy in the guest counts). */
@@ -164,7 +142,7 @@ void stream_feed_stdin(struct stream *s, const void *data, size_t len) {
     len -= (size_t)n;
   }
   if (len)
-    byteq_add(q, data, len);
+    byte_queue_add(q, data, len);
 }
 
 /* A terminal has no half-close: its EOF is the VEOF character (^D), which
@@ -178,7 +156,7 @@ static void end_terminal_input(struct stream *s) {
 }
 
 void stream_write_stdin(struct stream *s) {
-  struct byteq *q = &s->stdin_q;
+  struct byte_queue *q = &s->stdin_q;
   while (s->in >= 0 && q->off < q->len) {
     ssize_t n = write_some(s->in, q->buf + q->off, q->len - q->off);
     if (n == 0)

@@ -98,12 +98,7 @@ static unsigned rx_trigger(const struct serial *s) {
   return (s->fcr & FCR_FIFO_ENABLE) ? levels[s->fcr >> 6] : 1;
 }
 
-static void wake_io(struct serial *s) {
-  uint64_t one = 1;
-  if (s->wake_fd >= 0 && write(s->wake_fd, &one, sizeof one) < 0) {
-    /* an eventfd only fails when its counter would overflow: still awake */
-  }
-}
+static void wake_io(struct serial *s) { io_wake(s->wake_fd); }
 
 /* The I/O thread waits for room in the FIFO: tell it there is some. */
 static void rx_made_room(struct serial *s) {
@@ -167,24 +162,6 @@ static bool tx_busy(const struct serial *s) {
   return s->tx_len >= SERIAL_TX_LIMIT;
 }
 
-/* Writes what the fd takes without blocking on a socket (MSG_DONTWAIT) and
- * without SIGPIPE; other fds are written as they are. Returns the bytes
- * taken (0: would block) or -1 with errno. */
-static ssize_t write_some(int fd, const uint8_t *buf, size_t len) {
-  for (;;) {
-    ssize_t n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0 && errno == ENOTSOCK)
-      n = write(fd, buf, len);
-    if (n >= 0)
-      return n;
-    if (errno == EINTR)
-      continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      return 0;
-    return -1;
-  }
-}
-
 static void tx_append(struct serial *s, const uint8_t *buf, size_t len) {
   if (s->tx_len + len > s->tx_cap) {
     s->tx_cap = s->tx_cap ? s->tx_cap * 2 : 4096;
@@ -213,7 +190,7 @@ static int transmit(struct serial *s, uint8_t byte, hull_error_t *err) {
   if (s->tx_errno)
     return tx_failed(s, err);
   if (s->out_fd >= 0) {
-    ssize_t n = s->tx_len ? 0 : write_some(s->out_fd, &byte, 1);
+    ssize_t n = s->tx_len ? 0 : io_write_some(s->out_fd, &byte, 1);
     if (n < 0) {
       s->tx_errno = errno;
       return tx_failed(s, err);
@@ -382,7 +359,7 @@ int serial_flush(struct serial *s, hull_error_t *err) {
   int r = 0;
   bool was_busy = tx_busy(s);
   if (s->tx_len && !s->tx_errno && s->out_fd >= 0) {
-    ssize_t n = write_some(s->out_fd, s->tx, s->tx_len);
+    ssize_t n = io_write_some(s->out_fd, s->tx, s->tx_len);
     if (n < 0) {
       s->tx_errno = errno;
       r = tx_failed(s, err);

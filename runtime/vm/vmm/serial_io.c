@@ -10,14 +10,8 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-#define FINAL_FLUSH_MS 2000
 
 /* Bytes read but not yet taken: the guest shrank its FIFO (FCR) between
  * our look at the room and the read. They go in before anything new. */
@@ -29,20 +23,10 @@ static void push_held(struct serial_io_port *p) {
   p->held_len -= taken;
 }
 
-static ssize_t read_some(int fd, uint8_t *buf, size_t len) {
-  for (;;) {
-    ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
-    if (n < 0 && errno == ENOTSOCK)
-      n = read(fd, buf, len); /* poll said readable: this does not block */
-    if (n >= 0 || errno != EINTR)
-      return n;
-  }
-}
-
 static void receive(struct serial_io_port *p, size_t room) {
   uint8_t buf[SERIAL_FIFO_SIZE];
-  ssize_t n = read_some(p->uart->in_fd, buf, room < sizeof buf ? room
-                                                                 : sizeof buf);
+  ssize_t n = io_read_some(p->uart->in_fd, buf,
+                           room < sizeof buf ? room : sizeof buf);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
     return;
   if (n <= 0) { /* EOF or error: the other end is gone, stop reading */
@@ -71,17 +55,8 @@ static void *io_main(void *arg) {
           .fd = serial_tx_pending(p->uart) ? p->uart->out_fd : -1,
           .events = POLLOUT};
     }
-    if (poll(fds, 1 + 2 * io->nports, -1) < 0) {
-      if (errno == EINTR)
-        continue;
+    if (!io_wait(io->wake_fd, fds, 1 + 2 * (unsigned)io->nports))
       break;
-    }
-    if (fds[0].revents) {
-      uint64_t count;
-      if (read(io->wake_fd, &count, sizeof count) < 0) {
-        /* EAGAIN: another wake-up took it; nothing to do */
-      }
-    }
     for (size_t i = 0; i < io->nports; i++) {
       struct serial_io_port *p = &io->ports[i];
       if (fds[1 + 2 * i].revents)
@@ -112,51 +87,21 @@ int serial_io_start(struct serial_io *io, struct serial **uarts, size_t n,
     pthread_mutex_unlock(&uarts[i]->lock);
   }
   io->nports = n;
-  /* The thread takes no signals: the vCPU kick and the caller's handlers
-   * stay with the threads that expect them. */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  errno = pthread_create(&io->thread, NULL, io_main, io);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = io_thread_spawn(&io->thread, io_main, io);
   if (errno != 0)
     return hull_error(err, errno, "starting the serial I/O thread");
   io->running = true;
   return 0;
 }
 
-/* What the guest wrote before it stopped still goes out (its last words,
- * the agent's EXIT), as long as the other end keeps reading. */
-static void flush_rest(struct serial *s) {
-  uint64_t deadline = monotonic_ms() + FINAL_FLUSH_MS;
-  while (serial_tx_pending(s)) {
-    uint64_t now = monotonic_ms();
-    if (now >= deadline)
-      return;
-    struct pollfd p = {.fd = s->out_fd, .events = POLLOUT};
-    if (poll(&p, 1, (int)(deadline - now)) <= 0)
-      return;
-    hull_error_t ignored = NULL;
-    int r = serial_flush(s, &ignored);
-    hull_error_release(&ignored);
-    if (r < 0)
-      return;
-  }
-}
+static bool tx_pending(void *s) { return serial_tx_pending(s); }
+static int flush(void *s, hull_error_t *err) { return serial_flush(s, err); }
 
 void serial_io_stop(struct serial_io *io) {
-  if (io->running) {
-    atomic_store(&io->stop, true);
-    uint64_t one = 1;
-    if (write(io->wake_fd, &one, sizeof one) < 0) {
-      /* cannot fail short of a counter overflow, which still wakes it */
-    }
-    pthread_join(io->thread, NULL);
-    io->running = false;
-  }
+  io_thread_stop(io->thread, &io->stop, &io->running, io->wake_fd);
   for (size_t i = 0; i < io->nports; i++) {
     struct serial *s = io->ports[i].uart;
-    flush_rest(s);
+    io_flush_rest(s->out_fd, tx_pending, flush, s);
     pthread_mutex_lock(&s->lock);
     s->wake_fd = -1;
     pthread_mutex_unlock(&s->lock);

@@ -25,33 +25,11 @@ static struct virtio_console *console_of(struct virtio_mmio *t) {
   return t->opaque;
 }
 
-static void wake_io(struct virtio_console *c) {
-  uint64_t one = 1;
-  if (c->wake_fd >= 0 && write(c->wake_fd, &one, sizeof one) < 0) {
-    /* EAGAIN: the counter is full, so the thread is awake anyway */
-  }
-}
-
-/* What the fd takes without blocking on a socket and without SIGPIPE;
- * other fds (a log file) are written as they are. 0: it would block. */
-static ssize_t write_some(int fd, const uint8_t *buf, size_t len) {
-  for (;;) {
-    ssize_t n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0 && errno == ENOTSOCK)
-      n = write(fd, buf, len);
-    if (n >= 0)
-      return n;
-    if (errno == EINTR)
-      continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      return 0;
-    return -1;
-  }
-}
+static void wake_io(struct virtio_console *c) { io_wake(c->wake_fd); }
 
 static void write_out(struct virtio_console *c) {
   while (c->tx_len && !c->tx_errno) {
-    ssize_t n = write_some(c->out_fd, c->tx, c->tx_len);
+    ssize_t n = io_write_some(c->out_fd, c->tx, c->tx_len);
     if (n < 0)
       c->tx_errno = errno;
     if (n <= 0)

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -26,17 +25,8 @@ static void *io_main(void *arg) {
         {.fd = io->wake_fd, .events = POLLIN},
         {.fd = want ? n->tap_fd : -1, .events = POLLIN},
     };
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR)
-        continue;
+    if (!io_wait(io->wake_fd, fds, 2))
       break;
-    }
-    if (fds[0].revents) {
-      uint64_t count;
-      if (read(io->wake_fd, &count, sizeof count) < 0) {
-        /* EAGAIN: another wake-up took it; nothing to do */
-      }
-    }
     if (!(fds[1].revents & POLLIN))
       continue;
     ssize_t len = read(n->tap_fd, io->held, sizeof io->held);
@@ -58,11 +48,7 @@ int virtio_net_io_start(struct virtio_net_io *io, struct virtio_net *n,
   pthread_mutex_lock(&n->mmio.lock);
   n->wake_fd = io->wake_fd;
   pthread_mutex_unlock(&n->mmio.lock);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  errno = pthread_create(&io->thread, NULL, io_main, io);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = io_thread_spawn(&io->thread, io_main, io);
   if (errno != 0)
     return hull_error(err, errno, "starting the virtio-net thread");
   io->running = true;
@@ -72,15 +58,7 @@ int virtio_net_io_start(struct virtio_net_io *io, struct virtio_net *n,
 void virtio_net_io_stop(struct virtio_net_io *io) {
   if (io->net == NULL)
     return; /* never started */
-  if (io->running) {
-    atomic_store(&io->stop, true);
-    uint64_t one = 1;
-    if (write(io->wake_fd, &one, sizeof one) < 0) {
-      /* cannot fail short of a counter overflow, which still wakes it */
-    }
-    pthread_join(io->thread, NULL);
-    io->running = false;
-  }
+  io_thread_stop(io->thread, &io->stop, &io->running, io->wake_fd);
   pthread_mutex_lock(&io->net->mmio.lock);
   io->net->wake_fd = -1;
   pthread_mutex_unlock(&io->net->mmio.lock);

@@ -19,12 +19,7 @@
 
 static struct virtio_net *net_of(struct virtio_mmio *t) { return t->opaque; }
 
-static void wake_io(struct virtio_net *n) {
-  uint64_t one = 1;
-  if (n->wake_fd >= 0 && write(n->wake_fd, &one, sizeof one) < 0) {
-    /* EAGAIN: the counter is full, so the thread is awake anyway */
-  }
-}
+static void wake_io(struct virtio_net *n) { io_wake(n->wake_fd); }
 
 static void send_frame(struct virtio_net *n, const struct virtq_chain *c) {
   struct iovec iov[VIRTQ_MAX_SIZE];

@@ -20,6 +20,7 @@
  *   virtio-console.c, virtio-console-io.c the console and its I/O thread
  *   virtio-blk.c a block device over a raw image
  *   virtio-net.c, virtio-net-io.c a network card over a tap, its thread
+ *   io-thread.c what the devices' I/O threads share: spawn, wake, poll, stop
  *   vm.c     vm_run(): the pieces in order, and the vCPUs' run loops
  *   probe.c  vmm_probe_native(): does /dev/kvm run guest code natively?
  *
@@ -246,6 +247,34 @@ int boot_load_kernel(uint8_t *mem, uint64_t mem_size, const uint8_t *data,
 void cpu_write_tables(uint8_t *mem);
 /* Puts the vCPU in long mode at entry with RSI = boot_params. */
 int cpu_enter_long_mode(int vcpu_fd, uint64_t entry, hull_error_t *err);
+
+/* ---- what the device I/O threads share (io-thread.c) ------------------- */
+
+struct pollfd;
+
+/* Wakes the thread polling wake_fd (an eventfd; -1: no thread, a no-op). */
+void io_wake(int wake_fd);
+/* Starts fn(arg) with every signal blocked, so the vCPU kick and the
+ * caller's handlers stay with the threads that expect them. Returns 0 or
+ * an errno value. */
+int io_thread_spawn(pthread_t *thread, void *(*fn)(void *), void *arg);
+/* One wait of an I/O thread's loop: polls fds, fds[0] being wake_fd, and
+ * consumes a wake-up. false: poll failed, the thread should end. An
+ * interrupted poll is true with no revents, so the loop goes round. */
+bool io_wait(int wake_fd, struct pollfd *fds, unsigned nfds);
+/* Tells the thread to stop, wakes it and joins it, if *running. */
+void io_thread_stop(pthread_t thread, atomic_bool *stop, bool *running,
+                    int wake_fd);
+/* read/recv without blocking on a socket, retried on EINTR. */
+ssize_t io_read_some(int fd, uint8_t *buf, size_t len);
+/* What the fd takes without blocking on a socket (MSG_DONTWAIT) and
+ * without SIGPIPE; other fds (a log file) are written as they are. Returns
+ * the bytes taken (0: would block) or -1 with errno. */
+ssize_t io_write_some(int fd, const uint8_t *buf, size_t len);
+/* What a device buffered before it stopped still goes out (its last
+ * words, the agent's EXIT), for up to 2 s while out_fd keeps taking it. */
+void io_flush_rest(int out_fd, bool (*pending)(void *dev),
+                   int (*flush)(void *dev, hull_error_t *err), void *dev);
 
 /* ---- the UARTs (serial.c, serial_io.c) --------------------------------- */
 
