@@ -111,6 +111,9 @@ struct vm_frame {
 };
 
 const char *vm_frame_type_name(uint32_t type);
+/* The stdin window after the WINDOW frame f: never more than
+ * VM_STDIN_WINDOW, whatever the guest claims its process took. */
+size_t vm_stdin_window_add(size_t window, const struct vm_frame *f);
 
 /* ---- outgoing: a byte queue drained without blocking ------------------- */
 
