@@ -39,9 +39,8 @@
 #define MAX_CLIENTS 64
 #define TAIL_MAX 4096
 /* What the guest may say on the host: its errors are logged this many
- * times at most, each cut to GUEST_TEXT_MAX bytes of one line. */
+ * times at most (each one line, vm_frame_text). */
 #define AGENT_ERRORS_LOGGED 10
-#define GUEST_TEXT_MAX 1024
 
 enum waiter_kind { WAIT_START, WAIT_SIGNAL, WAIT_NOBODY };
 
@@ -202,18 +201,6 @@ static char *last_line(const char *text, size_t len) {
     if (*p == '\r' || (unsigned char)*p < 0x20)
       *p = ' ';
   return line;
-}
-
-/* Text from the guest, fit for a one-line error on the host: at most
- * GUEST_TEXT_MAX bytes, control characters (a terminal's escape sequences,
- * line breaks) made spaces. */
-static char *guest_text(const struct vm_frame *f) {
-  char *text = xstrndup((const char *)f->payload,
-                        f->len < GUEST_TEXT_MAX ? f->len : GUEST_TEXT_MAX);
-  for (char *p = text; *p; p++)
-    if ((unsigned char)*p < 0x20 || *p == 0x7f)
-      *p = ' ';
-  return text;
 }
 
 static char *console_last_line(const char *path) {
@@ -495,7 +482,7 @@ static void forward_winsize(struct monitor *m);
 static void log_agent_error(struct monitor *m, const struct vm_frame *f) {
   if (m->agent_errors >= AGENT_ERRORS_LOGGED)
     return;
-  cleanup_free char *text = guest_text(f);
+  cleanup_free char *text = vm_frame_text(f);
   log_msg(LOG_ERROR, "VM agent: %s", text);
   if (++m->agent_errors == AGENT_ERRORS_LOGGED)
     log_msg(LOG_ERROR, "VM agent: further errors are not logged");
@@ -506,7 +493,7 @@ static void agent_frame(struct monitor *m, const struct vm_frame *f) {
     if (f->type == VM_FRAME_READY) {
       m->ready = true;
       m->deadline_ms = 0;
-      cleanup_free char *release = guest_text(f);
+      cleanup_free char *release = vm_frame_text(f);
       sync_send(m->cfg, MONITOR_READY, release);
       close(m->cfg->sync_fd);
       m->cfg->sync_fd = -1;
@@ -514,7 +501,7 @@ static void agent_frame(struct monitor *m, const struct vm_frame *f) {
       if (m->cfg->terminal)
         forward_winsize(m);
     } else if (f->type == VM_FRAME_ERROR) {
-      cleanup_free char *msg = guest_text(f);
+      cleanup_free char *msg = vm_frame_text(f);
       monitor_fail(m, msg);
     }
     return;

@@ -21,6 +21,16 @@ const char *vm_frame_type_name(uint32_t type) {
   return "unknown";
 }
 
+char *vm_frame_text(const struct vm_frame *f) {
+  char *text = xstrndup((const char *)f->payload, f->len < VM_FRAME_TEXT_MAX
+                                                      ? f->len
+                                                      : VM_FRAME_TEXT_MAX);
+  for (char *p = text; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      *p = ' ';
+  return text;
+}
+
 size_t vm_stdin_window_add(size_t window, const struct vm_frame *f) {
   struct vm_window_msg w = {0};
   memcpy(&w, f->payload, f->len < sizeof(w) ? f->len : sizeof(w));

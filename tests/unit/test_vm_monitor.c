@@ -49,6 +49,7 @@ static void fake_exit(int fd, uint32_t stream, int status) {
 
 /* A guest that turned against the host, after READY: it answers START
  * with OK, then
+ *   "start-error": an ERROR with a terminal's escape sequences instead;
  *   "garbage": a frame with a bad magic, and hangs on;
  *   "exit-flood": the process's EXIT, then EXITs forever, reading nothing;
  *   "error-flood": first thousands of ERRORs on stream 0 (with escape
@@ -61,6 +62,12 @@ static void __attribute__((noreturn)) hostile_agent(int fd, const char *how) {
     if (vm_frame_receive(fd, &q, &f, -1, &err) < 0)
       _exit(92);
   while (f.type != VM_FRAME_START);
+  if (strcmp(how, "start-error") == 0) {
+    const char *msg = "\033]0;owned\007no\nway";
+    fake_send(fd, VM_FRAME_ERROR, 1, msg, strlen(msg));
+    for (;;)
+      pause();
+  }
   if (strcmp(how, "error-flood") == 0) {
     const char *msg = "\033[2Jbad\nline";
     for (int i = 0; i < 5000; i++)
@@ -1153,6 +1160,24 @@ START_TEST(monitor_logs_a_flood_of_agent_errors_in_a_few_lines) {
 }
 END_TEST
 
+/* The guest's answer is shown to the user of `hull start` as one line
+ * without a terminal's escape sequences. */
+START_TEST(start_shows_the_guests_error_as_plain_text) {
+  struct fixture fx;
+  start_monitor(&fx, "hostile-start-error", 10000);
+  char type;
+  free(monitor_boot(&fx, &type));
+  ck_assert_int_eq(type, MONITOR_READY);
+  hull_error_t err = NULL;
+  ck_assert_int_eq(vm_release(fx.dir, 0, 0, NULL, NULL, &err), -1);
+  ck_assert_str_eq(err->msg, " ]0;owned no way");
+  hull_error_release(&err);
+  kill(fx.monitor, SIGKILL);
+  monitor_wait(&fx);
+  fixture_end(&fx);
+}
+END_TEST
+
 /* A WINDOW for stdin the guest never got does not open the window wider
  * than VM_STDIN_WINDOW. */
 START_TEST(monitor_keeps_stdin_within_the_window_of_a_lying_guest) {
@@ -1330,6 +1355,7 @@ static Suite *vm_monitor_suite(void) {
   tcase_add_test(mon, monitor_takes_one_exit_and_stops_a_vm_that_repeats_it);
   tcase_add_test(mon, monitor_logs_a_flood_of_agent_errors_in_a_few_lines);
   tcase_add_test(mon, monitor_keeps_stdin_within_the_window_of_a_lying_guest);
+  tcase_add_test(mon, start_shows_the_guests_error_as_plain_text);
   suite_add_tcase(s, mon);
   return s;
 }
