@@ -450,8 +450,11 @@ static int request(const char *state_dir, uint32_t type, uint32_t stream,
       return hull_error_wrap(err, "%s", vm_frame_type_name(type));
     if (f.stream != stream)
       continue;
-    if (f.type == VM_FRAME_ERROR)
-      return hull_error(err, 0, "%.*s", (int)f.len, (const char *)f.payload);
+    if (f.type == VM_FRAME_ERROR) {
+      /* The guest's words, on the user's terminal. */
+      cleanup_free char *text = vm_frame_text(&f);
+      return hull_error(err, 0, "%s", text);
+    }
     if (f.type == VM_FRAME_OK)
       break;
   }

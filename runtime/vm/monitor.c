@@ -38,6 +38,9 @@
 #define HIGH_WATER (1u << 20) /* stop reading a source beyond this backlog */
 #define MAX_CLIENTS 64
 #define TAIL_MAX 4096
+/* What the guest may say on the host: its errors are logged this many
+ * times at most (each one line, vm_frame_text). */
+#define AGENT_ERRORS_LOGGED 10
 
 enum waiter_kind { WAIT_START, WAIT_SIGNAL, WAIT_NOBODY };
 
@@ -81,6 +84,7 @@ struct monitor {
   struct waiter *waiters;
   size_t n_waiters;
   uint32_t next_stream;
+  unsigned agent_errors; /* stream 0's ERRORs so far */
   uint64_t deadline_ms; /* boot timeout, then the hypervisor's grace */
 };
 
@@ -435,12 +439,9 @@ static void init_frame(struct monitor *m, const struct vm_frame *f) {
   case VM_FRAME_ERROR:
     answer_waiter(m, f);
     return;
-  case VM_FRAME_WINDOW: {
-    struct vm_window_msg w = {0};
-    memcpy(&w, f->payload, f->len < sizeof(w) ? f->len : sizeof(w));
-    m->stdin_window += w.bytes;
+  case VM_FRAME_WINDOW:
+    m->stdin_window = vm_stdin_window_add(m->stdin_window, f);
     return;
-  }
   case VM_FRAME_STDOUT:
     if (!m->out_broken)
       byte_queue_add(&m->out_q, f->payload, f->len);
@@ -451,6 +452,10 @@ static void init_frame(struct monitor *m, const struct vm_frame *f) {
                      f->len);
     return;
   case VM_FRAME_EXIT: {
+    /* Once: a guest that says it again must not hold the VM past its
+     * grace (the deadline) nor queue an answer per claim. */
+    if (m->init_exited)
+      return;
     struct vm_exit_msg e = {0};
     memcpy(&e, f->payload, f->len < sizeof(e) ? f->len : sizeof(e));
     m->init_exited = true;
@@ -472,12 +477,23 @@ static void init_frame(struct monitor *m, const struct vm_frame *f) {
 
 static void forward_winsize(struct monitor *m);
 
+/* The guest's own errors go to the log, but a guest that floods them
+ * does not fill the host's disk. */
+static void log_agent_error(struct monitor *m, const struct vm_frame *f) {
+  if (m->agent_errors >= AGENT_ERRORS_LOGGED)
+    return;
+  cleanup_free char *text = vm_frame_text(f);
+  log_msg(LOG_ERROR, "VM agent: %s", text);
+  if (++m->agent_errors == AGENT_ERRORS_LOGGED)
+    log_msg(LOG_ERROR, "VM agent: further errors are not logged");
+}
+
 static void agent_frame(struct monitor *m, const struct vm_frame *f) {
   if (!m->ready) {
     if (f->type == VM_FRAME_READY) {
       m->ready = true;
       m->deadline_ms = 0;
-      cleanup_free char *release = xstrndup((const char *)f->payload, f->len);
+      cleanup_free char *release = vm_frame_text(f);
       sync_send(m->cfg, MONITOR_READY, release);
       close(m->cfg->sync_fd);
       m->cfg->sync_fd = -1;
@@ -485,7 +501,7 @@ static void agent_frame(struct monitor *m, const struct vm_frame *f) {
       if (m->cfg->terminal)
         forward_winsize(m);
     } else if (f->type == VM_FRAME_ERROR) {
-      cleanup_free char *msg = xstrndup((const char *)f->payload, f->len);
+      cleanup_free char *msg = vm_frame_text(f);
       monitor_fail(m, msg);
     }
     return;
@@ -496,8 +512,7 @@ static void agent_frame(struct monitor *m, const struct vm_frame *f) {
   }
   if (f->stream == VM_STREAM_CONTROL) {
     if (f->type == VM_FRAME_ERROR)
-      log_msg(LOG_ERROR, "VM agent: %.*s", (int)f->len,
-              (const char *)f->payload);
+      log_agent_error(m, f);
     return;
   }
   struct client *c = client_by_guest_stream(m, f->stream);
@@ -512,6 +527,22 @@ static void agent_frame(struct monitor *m, const struct vm_frame *f) {
     c->done = true;
 }
 
+/* The guest broke the protocol: nothing it says can be trusted any more
+ * (nor its channel read on: where the next frame starts is unknown), so
+ * the VM stops, and the container's process counts as failed, rather than
+ * running on with nobody able to reach it. */
+static void agent_broke_protocol(struct monitor *m, const char *what) {
+  log_msg(LOG_ERROR, "VM monitor: stopping the VM: %s", what);
+  m->agent_open = false;
+  kill_hypervisor(m);
+  if (!m->init_exited) {
+    m->init_exited = true;
+    m->init_status = 255 << 8;
+  }
+  /* What the host's readers still have to take gets its grace. */
+  m->deadline_ms = monotonic_ms() + HYPERVISOR_GRACE_MS;
+}
+
 static void agent_read(struct monitor *m) {
   cleanup_error hull_error_t err = NULL;
   int got = vm_inq_read(&m->agent_in, m->cfg->agent_fd, &err);
@@ -522,8 +553,7 @@ static void agent_read(struct monitor *m) {
   if (r < 0) {
     if (!m->ready)
       monitor_fail(m, err->msg);
-    log_msg(LOG_ERROR, "VM monitor: %s", err->msg);
-    m->agent_open = false;
+    agent_broke_protocol(m, err->msg);
   }
   if (got <= 0)
     m->agent_open = false;

@@ -21,6 +21,23 @@ const char *vm_frame_type_name(uint32_t type) {
   return "unknown";
 }
 
+char *vm_frame_text(const struct vm_frame *f) {
+  char *text = xstrndup((const char *)f->payload, f->len < VM_FRAME_TEXT_MAX
+                                                      ? f->len
+                                                      : VM_FRAME_TEXT_MAX);
+  for (char *p = text; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      *p = ' ';
+  return text;
+}
+
+size_t vm_stdin_window_add(size_t window, const struct vm_frame *f) {
+  struct vm_window_msg w = {0};
+  memcpy(&w, f->payload, f->len < sizeof(w) ? f->len : sizeof(w));
+  return w.bytes > VM_STDIN_WINDOW - window ? VM_STDIN_WINDOW
+                                            : window + w.bytes;
+}
+
 /* Room for n more bytes. What is pending moves to the front only when
  * the tail has no room: moving it on every frame would copy a backlog of
  * up to a megabyte per 64 KiB added (a cost a TCG guest feels). */

@@ -116,6 +116,14 @@ struct vm_frame {
 };
 
 const char *vm_frame_type_name(uint32_t type);
+/* A frame's text (an ERROR's, READY's) as the guest may put it before a
+ * user on the host: one line of at most VM_FRAME_TEXT_MAX bytes, control
+ * characters (a terminal's escape sequences, line breaks) made spaces. */
+#define VM_FRAME_TEXT_MAX 1024
+char *vm_frame_text(const struct vm_frame *f);
+/* The stdin window after the WINDOW frame f: never more than
+ * VM_STDIN_WINDOW, whatever the guest claims its process took. */
+size_t vm_stdin_window_add(size_t window, const struct vm_frame *f);
 
 /* ---- a growable byte queue: buf[off, len) of cap ------------------------ */
 

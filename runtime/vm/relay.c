@@ -77,6 +77,10 @@ void vm_forwarded_signals(sigset_t *set) {
 void vm_exit_like(int status) {
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
+    /* No process ends by a stop signal (a guest may claim anything): the
+     * monitor or relay must end, not stop forever. */
+    if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+      _exit(128 + sig);
     struct rlimit none = {0, 0};
     setrlimit(RLIMIT_CORE, &none);
     signal(sig, SIG_DFL);
@@ -181,12 +185,9 @@ static void relay_frames(struct relay *r) {
         byte_queue_add(r->terminal ? &r->stdout_q : &r->stderr_q, f.payload,
                        f.len);
       break;
-    case VM_FRAME_WINDOW: {
-      struct vm_window_msg w = {0};
-      memcpy(&w, f.payload, f.len < sizeof(w) ? f.len : sizeof(w));
-      r->stdin_window += w.bytes;
+    case VM_FRAME_WINDOW:
+      r->stdin_window = vm_stdin_window_add(r->stdin_window, &f);
       break;
-    }
     case VM_FRAME_EXIT: {
       struct vm_exit_msg m = {0};
       memcpy(&m, f.payload, f.len < sizeof(m) ? f.len : sizeof(m));

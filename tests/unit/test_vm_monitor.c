@@ -47,6 +47,42 @@ static void fake_exit(int fd, uint32_t stream, int status) {
   fake_send(fd, VM_FRAME_EXIT, stream, &e, sizeof(e));
 }
 
+/* A guest that turned against the host, after READY: it answers START
+ * with OK, then
+ *   "start-error": an ERROR with a terminal's escape sequences instead;
+ *   "garbage": a frame with a bad magic, and hangs on;
+ *   "exit-flood": the process's EXIT, then EXITs forever, reading nothing;
+ *   "error-flood": first thousands of ERRORs on stream 0 (with escape
+ *     sequences and line breaks), then the OK, and hangs on. */
+static void __attribute__((noreturn)) hostile_agent(int fd, const char *how) {
+  struct vm_inq q = {0};
+  struct vm_frame f;
+  hull_error_t err = NULL;
+  do
+    if (vm_frame_receive(fd, &q, &f, -1, &err) < 0)
+      _exit(92);
+  while (f.type != VM_FRAME_START);
+  if (strcmp(how, "start-error") == 0) {
+    const char *msg = "\033]0;owned\007no\nway";
+    fake_send(fd, VM_FRAME_ERROR, 1, msg, strlen(msg));
+    for (;;)
+      pause();
+  }
+  if (strcmp(how, "error-flood") == 0) {
+    const char *msg = "\033[2Jbad\nline";
+    for (int i = 0; i < 5000; i++)
+      fake_send(fd, VM_FRAME_ERROR, 0, msg, strlen(msg));
+  }
+  fake_send(fd, VM_FRAME_OK, 1, NULL, 0);
+  if (strcmp(how, "garbage") == 0)
+    write_all(fd, "not a frame, not at all", 23);
+  if (strcmp(how, "exit-flood") == 0)
+    for (;;)
+      fake_exit(fd, 1, 0);
+  for (;;)
+    pause();
+}
+
 /* "ok": READY, then serve; "slow": the same after half a second; "fail": exit 1 at once with a word on stderr;
  * "silent": never answer; "error": an ERROR instead of READY, then the
  * guest's reset. */
@@ -77,6 +113,14 @@ static void fake_agent(const char *mode, char **argv) {
   /* Line noise before the first frame, as a UART may carry. */
   write_all(fd, "\r\n", 2);
   fake_send(fd, VM_FRAME_READY, 0, "6.1-fake", 8);
+  if (strncmp(mode, "hostile-", 8) == 0)
+    hostile_agent(fd, mode + 8);
+  if (strcmp(mode, "window-lie") == 0) {
+    /* acknowledges stdin it never got */
+    struct vm_window_msg w = {UINT32_MAX};
+    fake_send(fd, VM_FRAME_WINDOW, 1, &w, sizeof(w));
+    mode = "window";
+  }
   struct vm_inq q = {0};
   struct vm_frame f;
   hull_error_t err = NULL;
@@ -716,6 +760,10 @@ static void start_monitor(struct fixture *fx, const char *mode,
   ck_assert_int_ge(fx->monitor, 0);
   if (fx->monitor == 0) {
     close(sync[0]);
+    cleanup_free char *log = xasprintf("%s/monitor.log", fx->dir);
+    int log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log_fd < 0 || dup2(log_fd, 2) < 0)
+      _exit(93);
     monitor_main(&mc);
   }
   unsetenv("HULL_FAKE_AGENT");
@@ -995,6 +1043,205 @@ START_TEST(monitor_reports_the_agents_error) {
 }
 END_TEST
 
+/* ---- a hostile guest ------------------------------------------------------- */
+
+/* Boots a monitor with the hostile agent `mode` and starts the process. */
+static void start_hostile(struct fixture *fx, const char *mode) {
+  start_monitor(fx, mode, 10000);
+  char type;
+  free(monitor_boot(fx, &type));
+  ck_assert_int_eq(type, MONITOR_READY);
+  hull_error_t err = NULL;
+  int c = client(fx);
+  struct vm_inq q = {0};
+  ck_assert_int_eq(vm_frame_send(c, VM_FRAME_START, 1, NULL, 0, &err), 0);
+  expect_frame(c, &q, VM_FRAME_OK, 1);
+  close(c);
+  vm_inq_free(&q);
+}
+
+/* The monitor's status, once it ended within timeout_ms (else fails). */
+static int monitor_wait_within(struct fixture *fx, unsigned timeout_ms) {
+  for (unsigned waited = 0;; waited += 10) {
+    int status = 0;
+    pid_t r = waitpid(fx->monitor, &status, WNOHANG);
+    ck_assert_int_ge(r, 0);
+    if (r == fx->monitor)
+      return status;
+    if (waited >= timeout_ms) {
+      kill(fx->monitor, SIGKILL);
+      monitor_wait(fx);
+      ck_abort_msg("the monitor still ran after %u ms", timeout_ms);
+    }
+    usleep(10 * 1000);
+  }
+}
+
+static bool process_gone(pid_t pid) {
+  for (int i = 0; i < 200; i++) {
+    cleanup_free char *stat = NULL;
+    cleanup_free char *path = xasprintf("/proc/%d/stat", (int)pid);
+    hull_error_t err = NULL;
+    /* gone, or a zombie waiting for init */
+    bool gone = read_file(path, &stat, NULL, &err) < 0 ||
+                strstr(stat, ") Z ") != NULL;
+    hull_error_release(&err);
+    if (gone)
+      return true;
+    usleep(10 * 1000);
+  }
+  return false;
+}
+
+static char *monitor_log(struct fixture *fx) {
+  cleanup_free char *path = xasprintf("%s/monitor.log", fx->dir);
+  char *text = NULL;
+  hull_error_t err = NULL;
+  ck_assert_int_eq(read_file(path, &text, NULL, &err), 0);
+  return text;
+}
+
+static size_t count_lines(const char *text) {
+  size_t n = 0;
+  for (const char *p = text; *p; p++)
+    n += *p == '\n';
+  return n;
+}
+
+/* A frame that is no frame: the guest is beyond trust, so the VM stops
+ * (rather than running on unreachable) with one line naming why, and the
+ * container's process counts as failed. */
+START_TEST(monitor_stops_a_vm_whose_agent_sends_garbage) {
+  struct fixture fx;
+  start_hostile(&fx, "hostile-garbage");
+  pid_t hv = fake_pid(&fx);
+  int st = monitor_wait_within(&fx, 5000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 255, "status %#x", st);
+  ck_assert_msg(process_gone(hv), "the hypervisor %d outlived its monitor",
+                (int)hv);
+  cleanup_free char *log = monitor_log(&fx);
+  ck_assert_msg(count_lines(log) == 1 &&
+                    strstr(log, "VM monitor: stopping the VM: agent channel: "
+                                "bad frame magic 0x20746f6e"),
+                "log: %s", log);
+  fixture_end(&fx);
+}
+END_TEST
+
+/* The process exited; a guest that says so again and again (and reads
+ * nothing) neither holds the VM beyond its grace nor grows the queue of
+ * what is to be sent to it. */
+START_TEST(monitor_takes_one_exit_and_stops_a_vm_that_repeats_it) {
+  struct fixture fx;
+  start_hostile(&fx, "hostile-exit-flood");
+  pid_t hv = fake_pid(&fx);
+  usleep(2000 * 1000);
+  cleanup_free char *path = xasprintf("/proc/%d/status", (int)fx.monitor);
+  cleanup_free char *status = NULL;
+  hull_error_t err = NULL;
+  ck_assert_int_eq(read_file(path, &status, NULL, &err), 0);
+  const char *rss = strstr(status, "VmRSS:");
+  ck_assert_ptr_nonnull(rss);
+  ck_assert_msg(atol(rss + 6) < 64 * 1024, "the monitor grew to %ld kB",
+                atol(rss + 6));
+  int st = monitor_wait_within(&fx, 10000);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+  ck_assert(process_gone(hv));
+  fixture_end(&fx);
+}
+END_TEST
+
+/* What the guest says on the host (its errors in the log) is bounded:
+ * a few lines, each one line of printable text. */
+START_TEST(monitor_logs_a_flood_of_agent_errors_in_a_few_lines) {
+  struct fixture fx;
+  start_hostile(&fx, "hostile-error-flood");
+  kill(fx.monitor, SIGKILL);
+  monitor_wait(&fx);
+  cleanup_free char *log = monitor_log(&fx);
+  ck_assert_msg(count_lines(log) <= 20, "%zu lines", count_lines(log));
+  ck_assert_ptr_null(strchr(log, '\033'));
+  ck_assert_msg(strstr(log, "VM agent:  [2Jbad line\""), "log: %.300s", log);
+  fixture_end(&fx);
+}
+END_TEST
+
+/* The guest's answer is shown to the user of `hull start` as one line
+ * without a terminal's escape sequences. */
+START_TEST(start_shows_the_guests_error_as_plain_text) {
+  struct fixture fx;
+  start_monitor(&fx, "hostile-start-error", 10000);
+  char type;
+  free(monitor_boot(&fx, &type));
+  ck_assert_int_eq(type, MONITOR_READY);
+  hull_error_t err = NULL;
+  ck_assert_int_eq(vm_release(fx.dir, 0, 0, NULL, NULL, &err), -1);
+  ck_assert_str_eq(err->msg, " ]0;owned no way");
+  hull_error_release(&err);
+  kill(fx.monitor, SIGKILL);
+  monitor_wait(&fx);
+  fixture_end(&fx);
+}
+END_TEST
+
+/* A WINDOW for stdin the guest never got does not open the window wider
+ * than VM_STDIN_WINDOW. */
+START_TEST(monitor_keeps_stdin_within_the_window_of_a_lying_guest) {
+  struct fixture fx;
+  start_monitor(&fx, "window-lie", 10000);
+  char type;
+  free(monitor_boot(&fx, &type));
+  ck_assert_int_eq(type, MONITOR_READY);
+  hull_error_t err = NULL;
+  int c = client(&fx);
+  struct vm_inq q = {0};
+  ck_assert_int_eq(vm_frame_send(c, VM_FRAME_START, 1, NULL, 0, &err), 0);
+  expect_frame(c, &q, VM_FRAME_OK, 1);
+  close(c);
+  vm_inq_free(&q);
+  size_t total = 2 * VM_STDIN_WINDOW;
+  pid_t writer = fork();
+  ck_assert_int_ge(writer, 0);
+  if (writer == 0) {
+    static char chunk[65536];
+    for (size_t sent = 0; sent < total; sent += sizeof(chunk))
+      if (write_all(fx.stdin_w, chunk, sizeof(chunk)) < 0)
+        _exit(1);
+    _exit(0);
+  }
+  usleep(500 * 1000);
+  cleanup_free char *first = xasprintf("got:%u\n", VM_STDIN_WINDOW);
+  kill(fx.monitor, SIGUSR2);
+  expect_output(fx.stdout_r, first);
+  kill(writer, SIGKILL);
+  waitpid(writer, NULL, 0);
+  kill(fx.monitor, SIGKILL);
+  monitor_wait(&fx);
+  fixture_end(&fx);
+}
+END_TEST
+
+/* A guest that claims its process was stopped (not a way to end): the
+ * monitor and exec's relay end all the same, rather than stop forever. */
+START_TEST(exit_like_ends_for_a_stop_signal) {
+  int stops[] = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU};
+  for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+      vm_exit_like(stops[i]);
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, WUNTRACED), pid);
+    if (WIFSTOPPED(st)) {
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+    }
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 128 + stops[i],
+                  "signal %d: status %#x", stops[i], st);
+  }
+}
+END_TEST
+
 /* ---- exec's relay --------------------------------------------------------- */
 
 START_TEST(relay_forwards_output_signals_and_exit_status) {
@@ -1096,6 +1343,7 @@ static Suite *vm_monitor_suite(void) {
   tcase_add_test(lines, qemu_kernel_params_say_how_the_guest_resets);
   tcase_add_test(lines, qemu_kernel_params_spare_a_tcg_guest_its_slow_boot_work);
   tcase_add_test(lines, exit_like_passes_codes_and_signals_on);
+  tcase_add_test(lines, exit_like_ends_for_a_stop_signal);
   tcase_add_test(lines, bzimage_unpacks_once_into_the_cache);
   tcase_add_test(lines, kvm_probe_answers_once_per_boot);
   suite_add_tcase(s, lines);
@@ -1109,6 +1357,11 @@ static Suite *vm_monitor_suite(void) {
   tcase_add_test(mon, monitor_reports_the_agents_error);
   tcase_add_test(mon, relay_forwards_output_signals_and_exit_status);
   tcase_add_test(mon, vm_waits_end_at_their_timeout_or_on_sigterm);
+  tcase_add_test(mon, monitor_stops_a_vm_whose_agent_sends_garbage);
+  tcase_add_test(mon, monitor_takes_one_exit_and_stops_a_vm_that_repeats_it);
+  tcase_add_test(mon, monitor_logs_a_flood_of_agent_errors_in_a_few_lines);
+  tcase_add_test(mon, monitor_keeps_stdin_within_the_window_of_a_lying_guest);
+  tcase_add_test(mon, start_shows_the_guests_error_as_plain_text);
   suite_add_tcase(s, mon);
   return s;
 }
