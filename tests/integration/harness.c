@@ -2,6 +2,8 @@
 #include "tests/integration/harness.h"
 #include "netns/netns.h"
 #include "runtime/common/common.h"
+#include "runtime/linux/linux.h"
+#include "runtime/spec/spec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -893,4 +895,23 @@ int hcount_entries(const char *dir) {
     n += e->d_name[0] != '.';
   closedir(d);
   return n;
+}
+
+bool hcan_idmap(const char *dir) {
+  struct spec_id_mapping map = {0, 100000, 65536};
+  int userns = -1;
+  hull_error_t err = NULL;
+  if (ns_new_user_fd(&map, 1, &map, 1, &userns, &err) < 0) {
+    hull_error_release(&err);
+    return false;
+  }
+  int tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
+                            .userns_fd = (uint64_t)userns};
+  bool ok = tree >= 0 &&
+            mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0;
+  if (tree >= 0)
+    close(tree);
+  close(userns);
+  return ok;
 }

@@ -151,6 +151,9 @@ void hwrite_file(const char *path, const char *text, mode_t mode);
 bool hcontains(const char *haystack, const char *needle);
 /* r failed with status 1 and one line of stderr holding msg="<msg>" (a
  * logfmt value: each quote in msg written as \"). */
+/* Whether the kernel idmaps a mount of dir's file system (tmpfs only
+ * since Linux 6.3): what idmapped rootfs and image lowers need. */
+bool hcan_idmap(const char *dir);
 void hexpect_one_line_error(struct hres r, const char *msg);
 /* Minimal JSON lookups (yajl tree) for state/features/list output. */
 char *hjson_string(const char *json, const char *const *path);

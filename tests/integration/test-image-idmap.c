@@ -59,27 +59,6 @@ static void expect_owner(const char *path, uid_t uid, gid_t gid) {
 
 /* ---- where the store can be idmapped ---------------------------------------- */
 
-/* Whether the kernel idmaps a mount of dir's file system: what hull's
- * lowers need. */
-static bool can_idmap(const char *dir) {
-  struct spec_id_mapping map = {0, 100000, 65536};
-  int userns = -1;
-  hull_error_t err = NULL;
-  if (ns_new_user_fd(&map, 1, &map, 1, &userns, &err) < 0) {
-    hull_error_release(&err);
-    return false;
-  }
-  int tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
-                            .userns_fd = (uint64_t)userns};
-  bool ok = tree >= 0 &&
-            mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0;
-  if (tree >= 0)
-    close(tree);
-  close(userns);
-  return ok;
-}
-
 static const char *tool(const char *a, const char *b) {
   return access(a, X_OK) == 0 ? a : access(b, X_OK) == 0 ? b : NULL;
 }
@@ -106,7 +85,7 @@ static char *mount_ext4(struct hctx *c, const char **why) {
   /* ext4's driver mounts busybox's ext2 too, idmappable as ext4. */
   hrun_tool((char *[]){(char *)mount_cmd, "-t", "ext4", "-o", "loop", file,
                       mnt, NULL});
-  if (!can_idmap(mnt)) {
+  if (!hcan_idmap(mnt)) {
     umount2(mnt, MNT_DETACH);
     free(mnt);
     *why = "the kernel idmaps neither the test directory's file system nor "
@@ -120,7 +99,7 @@ static char *mount_ext4(struct hctx *c, const char **why) {
  * mount made for it (unmount_store), or NULL. */
 static char *store_dir(struct hctx *c, char **mnt, const char **why) {
   *mnt = NULL;
-  if (can_idmap(c->dir))
+  if (hcan_idmap(c->dir))
     return xasprintf("%s/images", c->dir);
   *mnt = mount_ext4(c, why);
   return *mnt ? xasprintf("%s/images", *mnt) : NULL;
@@ -463,7 +442,7 @@ START_TEST(layer_fs_without_idmap_is_one_line_error) {
     hctx_finish(c);
     SKIP_TEST("no ramfs: %s", strerror(errno));
   }
-  if (can_idmap(ram)) {
+  if (hcan_idmap(ram)) {
     ck_assert_int_eq(umount2(ram, 0), 0);
     hctx_finish(c);
     SKIP_TEST("this kernel idmaps ramfs");
