@@ -102,8 +102,10 @@ static int dispatch(struct global_options *g, int argc, char **argv,
     return 0;
   }
   cleanup_free char *default_root = NULL;
+  if (keeps_state(c))
+    g->in_user_ns = ns_running_in_user_ns();
   if (g->root == NULL && keeps_state(c)) {
-    if (state_root_default(ns_running_in_user_ns(), &default_root, err) < 0)
+    if (state_root_default(g->in_user_ns, &default_root, err) < 0)
       return -1;
     g->root = default_root;
   }

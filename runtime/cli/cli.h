@@ -19,6 +19,9 @@ struct global_options {
                                 later verbs read it from the state) */
   enum rootless_mode rootless;
   const char *userns_pool;   /* --userns-pool START:SIZE (checked) */
+  bool in_user_ns;           /* hull runs in a user namespace it did not
+                                make (read once by main, for a verb that
+                                keeps state) */
 };
 
 /* A verb returns its exit status (>= 0), or -1 with *err set. */

@@ -166,6 +166,7 @@ int cmd_create(const struct global_options *g, int argc, char **argv,
   struct create_options o = {.root = g->root, .detach = true,
                             .systemd_cgroup = g->systemd_cgroup,
                             .rootless_cgroups = cli_rootless_cgroups(g),
+                            .runtime_in_user_ns = g->in_user_ns,
                             .userns_pool = g->userns_pool};
   struct run_image_flags img = {0};
   int r = parse_create_flags("create", argc, argv, &o, false, &img, err);

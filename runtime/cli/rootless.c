@@ -46,5 +46,5 @@ bool cli_rootless_cgroups(const struct global_options *g) {
   case ROOTLESS_AUTO:
     break;
   }
-  return geteuid() != 0 || ns_running_in_user_ns();
+  return geteuid() != 0 || g->in_user_ns;
 }

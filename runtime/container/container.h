@@ -27,6 +27,9 @@ struct create_options {
    * make, when the config names none (no cgroupsPath) and asks for no
    * limit, is no reason to fail: the container runs in hull's own. */
   bool rootless_cgroups;
+  /* hull itself runs in a user namespace it did not make (podman's
+   * rootless mode): no device node can be made there. */
+  bool runtime_in_user_ns;
   /* --userns-pool START:SIZE, the ids run.oci.userns=auto takes ranges
    * from; NULL: /etc/subuid's and /etc/subgid's entries for user hull. */
   const char *userns_pool;

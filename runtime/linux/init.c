@@ -270,7 +270,7 @@ static int setup_container(struct init_run *r, hull_error_t *err) {
       /* A joined user namespace, or hull's own (podman's rootless mode
        * runs runtimes as root in one): the kernel makes no device node
        * there either (as runc's RunningInUserNS). */
-      .in_user_ns = (new_ns & CLONE_NEWUSER) != 0 || ns_running_in_user_ns(),
+      .in_user_ns = (new_ns & CLONE_NEWUSER) != 0 || cfg->runtime_in_user_ns,
       .new_cgroup_ns = (new_ns & CLONE_NEWCGROUP) != 0,
       .terminal = spec->process->terminal,
       .shares_mount_ns = spec_namespace_find(spec, SPEC_NS_MOUNT) == NULL,

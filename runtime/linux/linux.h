@@ -208,6 +208,8 @@ struct process_config {
   const char *rootfs;        /* absolute */
   const char *state_dir;     /* the container's state directory */
   int exec_fifo_fd;          /* O_PATH fd of exec.fifo (see create.c) */
+  bool runtime_in_user_ns;   /* hull runs in a user namespace it did not
+                                make (create_options') */
   const char *cache_dir;     /* <state root>/.cache (absolute), or NULL */
   const char *cgroup_path;
   int cgroup_fd;             /* clone3(CLONE_INTO_CGROUP) target, or -1 */
