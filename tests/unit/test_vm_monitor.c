@@ -915,22 +915,28 @@ START_TEST(monitor_relays_start_stdio_exec_and_signals) {
 }
 END_TEST
 
-/* The monitor sends at most VM_STDIN_WINDOW bytes of stdin the guest has
- * not acknowledged, then waits for its WINDOW: a process that does not
- * read its stdin holds a window of it, not the channel. */
-START_TEST(monitor_keeps_stdin_within_the_window) {
-  struct fixture fx;
-  start_monitor(&fx, "window", 10000);
+/* A monitor on the fake agent in mode, booted to READY, whose process
+ * (stream 1) a client has started. */
+static void start_process_on_monitor(struct fixture *fx, const char *mode) {
+  start_monitor(fx, mode, 10000);
   char type;
-  free(monitor_boot(&fx, &type));
+  free(monitor_boot(fx, &type));
   ck_assert_int_eq(type, MONITOR_READY);
   hull_error_t err = NULL;
-  int c = client(&fx);
+  int c = client(fx);
   struct vm_inq q = {0};
   ck_assert_int_eq(vm_frame_send(c, VM_FRAME_START, 1, NULL, 0, &err), 0);
   expect_frame(c, &q, VM_FRAME_OK, 1);
   close(c);
   vm_inq_free(&q);
+}
+
+/* The monitor sends at most VM_STDIN_WINDOW bytes of stdin the guest has
+ * not acknowledged, then waits for its WINDOW: a process that does not
+ * read its stdin holds a window of it, not the channel. */
+START_TEST(monitor_keeps_stdin_within_the_window) {
+  struct fixture fx;
+  start_process_on_monitor(&fx, "window");
   /* a window and a half, from a writer of its own (the pipe stalls) */
   size_t total = VM_STDIN_WINDOW + VM_STDIN_WINDOW / 2;
   pid_t writer = fork();
@@ -1188,17 +1194,7 @@ END_TEST
  * than VM_STDIN_WINDOW. */
 START_TEST(monitor_keeps_stdin_within_the_window_of_a_lying_guest) {
   struct fixture fx;
-  start_monitor(&fx, "window-lie", 10000);
-  char type;
-  free(monitor_boot(&fx, &type));
-  ck_assert_int_eq(type, MONITOR_READY);
-  hull_error_t err = NULL;
-  int c = client(&fx);
-  struct vm_inq q = {0};
-  ck_assert_int_eq(vm_frame_send(c, VM_FRAME_START, 1, NULL, 0, &err), 0);
-  expect_frame(c, &q, VM_FRAME_OK, 1);
-  close(c);
-  vm_inq_free(&q);
+  start_process_on_monitor(&fx, "window-lie");
   size_t total = 2 * VM_STDIN_WINDOW;
   pid_t writer = fork();
   ck_assert_int_ge(writer, 0);
